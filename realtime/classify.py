@@ -1,0 +1,124 @@
+"""Classify stage: a trained expression model and its JSON card, one batched call per frame.
+
+A model is `NAME.keras` (and usually `NAME.tflite`) with `NAME.json` beside it. The card
+says the labels in output order and the input size; faces go in as uint8 grayscale
+squares of that size. On a GPU the Keras model runs through TensorFlow; on a CPU the
+TFLite copy runs through XNNPACK, which is several times faster for small batches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "fer2013.keras"
+BACKENDS = ("auto", "keras", "tflite")
+
+
+class ModelError(RuntimeError):
+    """A missing, corrupt or mismatched model; the message is meant for the user."""
+
+
+def _quiet_tensorflow():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    return tf
+
+
+def read_card(model_path: Path) -> dict:
+    card_path = model_path.with_suffix(".json")
+    if not card_path.exists():
+        raise ModelError(f"model card not found: {card_path} (every model needs its JSON card beside it)")
+    try:
+        card = json.loads(card_path.read_text())
+        labels, size = card["labels"], int(card["input"]["size"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ModelError(f"model card {card_path} is unreadable or incomplete ({err})") from None
+    if not labels or size <= 0:
+        raise ModelError(f"model card {card_path} has no labels or no input size")
+    return card
+
+
+class Classifier:
+    def __init__(self, model_path: str | Path = DEFAULT_MODEL, backend: str = "auto"):
+        path = Path(model_path)
+        if path.suffix in (".json", ".tflite"):
+            path = path.with_suffix(".keras")
+        if backend not in BACKENDS:
+            raise ModelError(f"unknown backend '{backend}' (choose from {', '.join(BACKENDS)})")
+        self.card = read_card(path)
+        self.labels: list[str] = list(self.card["labels"])
+        self.size: int = int(self.card["input"]["size"])
+        tf = _quiet_tensorflow()
+        tflite_path = path.with_suffix(".tflite")
+        if backend == "auto":
+            has_gpu = bool(tf.config.list_physical_devices("GPU"))
+            backend = "tflite" if tflite_path.exists() and not has_gpu else "keras"
+        self.backend = backend
+        self.path = tflite_path if backend == "tflite" else path
+        if not self.path.exists():
+            raise ModelError(f"model file not found: {self.path}")
+        if backend == "tflite":
+            self._load_tflite(tf)
+        else:
+            self._load_keras(tf)
+
+    def _load_keras(self, tf) -> None:
+        import keras
+
+        try:
+            model = keras.models.load_model(self.path, compile=False)
+        except Exception as err:  # Keras raises many types for a damaged file
+            raise ModelError(f"cannot load model {self.path}: {str(err).splitlines()[0][:200]}") from None
+        self._check_shapes(tuple(model.input_shape[1:]), model.output_shape[-1])
+        call = tf.function(lambda x: model(x, training=False),
+                           input_signature=[tf.TensorSpec((None, self.size, self.size, 1), tf.float32)])
+        self._run = lambda batch: call(batch).numpy()
+
+    def _load_tflite(self, tf) -> None:
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):
+                interpreter = tf.lite.Interpreter(model_path=str(self.path), num_threads=os.cpu_count())
+            interpreter.allocate_tensors()
+        except Exception as err:
+            raise ModelError(f"cannot load model {self.path}: {str(err).splitlines()[0][:200]}") from None
+        source, target = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+        self._check_shapes(tuple(source["shape"][1:]), int(target["shape"][-1]))
+        batch_size = [int(source["shape"][0])]
+
+        def run_chunk(batch: np.ndarray) -> np.ndarray:
+            if batch.shape[0] != batch_size[0]:
+                interpreter.resize_tensor_input(source["index"], batch.shape)
+                interpreter.allocate_tensors()
+                batch_size[0] = batch.shape[0]
+            interpreter.set_tensor(source["index"], batch)
+            interpreter.invoke()
+            return interpreter.get_tensor(target["index"]).copy()
+
+        # TFLite (TF 2.18) returns a wrong number of rows for batches of 256 or more.
+        self._run = lambda batch: np.concatenate([run_chunk(batch[i:i + 128]) for i in range(0, len(batch), 128)])
+
+    def _check_shapes(self, input_shape: tuple, outputs: int) -> None:
+        if tuple(int(d) for d in input_shape) != (self.size, self.size, 1):
+            raise ModelError(f"model {self.path} takes input {input_shape}, but its card says {self.size}x{self.size}x1")
+        if outputs != len(self.labels):
+            raise ModelError(f"model {self.path} has {outputs} outputs, but its card lists {len(self.labels)} labels")
+
+    def predict(self, faces: np.ndarray) -> np.ndarray:
+        """Probabilities (N, classes) for uint8 faces (N, size, size), in one model call."""
+        if len(faces) == 0:
+            return np.empty((0, len(self.labels)), np.float32)
+        batch = np.asarray(faces, np.float32).reshape(len(faces), self.size, self.size, 1)
+        return np.asarray(self._run(batch), np.float32)
+
+    def predict_many(self, faces: np.ndarray, batch_size: int = 128) -> np.ndarray:
+        """Probabilities for a whole dataset, in chunks (for evaluation, not the live loop)."""
+        chunks = [self.predict(faces[i:i + batch_size]) for i in range(0, len(faces), batch_size)]
+        return np.concatenate(chunks) if chunks else self.predict(faces)

@@ -1,0 +1,246 @@
+"""Dataset loaders: FER2013 CSV (plain or .gz), FER+ votes, and class-folder images.
+
+Every loader returns a `Dataset`: faces as uint8 arrays of shape (N, size, size) and
+labels as float32 probability rows of shape (N, classes) -- one-hot for hard labels,
+vote fractions for FER+. Anything malformed raises `DatasetError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+FER2013_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+# FER+ vote columns, in file order, mapped onto our label names.
+FERPLUS_VOTE_COLUMNS = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"]
+FERPLUS_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "contempt"]
+_FERPLUS_TO_LABEL = {"neutral": "neutral", "happiness": "happy", "surprise": "surprise", "sadness": "sad",
+                     "anger": "angry", "disgust": "disgust", "fear": "fear", "contempt": "contempt"}
+FER_SPLITS = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
+SPLITS = ("train", "val", "test")
+FACE_SIZE = 48
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp"}
+# Folder names people use for the same expression (Kaggle, AffectNet, RAF-DB style layouts).
+CLASS_ALIASES = {
+    "angry": "angry", "anger": "angry", "disgust": "disgust", "disgusted": "disgust", "fear": "fear",
+    "fearful": "fear", "happy": "happy", "happiness": "happy", "sad": "sad", "sadness": "sad",
+    "surprise": "surprise", "surprised": "surprise", "neutral": "neutral", "contempt": "contempt",
+}
+
+
+class DatasetError(ValueError):
+    """Bad dataset input; the message is meant to be shown to the user as is."""
+
+
+@dataclass
+class Dataset:
+    labels: list[str]
+    splits: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    description: str = ""
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        if name not in self.splits or len(self.splits[name][0]) == 0:
+            raise DatasetError(f"{self.description}: split '{name}' is empty or missing")
+        return self.splits[name]
+
+
+def load_dataset(path: str | Path, ferplus: str | Path | None = None, seed: int = 0) -> Dataset:
+    """Load whatever `path` is: a FER2013 CSV (optionally with FER+ votes) or an image folder."""
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"dataset not found: {path}")
+    if path.is_dir():
+        if ferplus:
+            raise DatasetError("--ferplus goes with a FER2013 CSV, not an image folder")
+        return load_image_folder(path, seed=seed)
+    if ferplus:
+        return load_ferplus(path, ferplus)
+    return load_fer2013(path)
+
+
+def _open_text(path: Path):
+    raw = path.open("rb")
+    magic = raw.read(2)
+    raw.seek(0)
+    stream = gzip.open(raw) if magic == b"\x1f\x8b" else raw
+    return io.TextIOWrapper(stream, encoding="utf-8", newline="")
+
+
+def _read_fer_rows(path: Path):
+    """Yield (line number, emotion, pixels, usage) with every field validated."""
+    try:
+        with _open_text(path) as handle:
+            reader = csv.reader(handle)
+            header = [h.strip() for h in next(reader, [])]
+            if header[:3] != ["emotion", "pixels", "Usage"]:
+                raise DatasetError(f"{path}: expected columns emotion,pixels,Usage, found {','.join(header) or 'nothing'}")
+            for line, row in enumerate(reader, start=2):
+                if not row:
+                    continue
+                if len(row) < 3:
+                    raise DatasetError(f"{path}:{line}: expected 3 fields, found {len(row)}")
+                emotion, pixels, usage = row[0].strip(), row[1], row[2].strip()
+                if usage not in FER_SPLITS:
+                    raise DatasetError(f"{path}:{line}: unknown Usage '{usage}' (expected {', '.join(FER_SPLITS)})")
+                if not emotion.isdigit() or int(emotion) >= len(FER2013_LABELS):
+                    raise DatasetError(f"{path}:{line}: emotion '{emotion}' is not a label 0-{len(FER2013_LABELS) - 1}")
+                values = np.array(pixels.split(), dtype=np.int32) if pixels.strip() else np.empty(0, np.int32)
+                if values.size != FACE_SIZE * FACE_SIZE:
+                    raise DatasetError(f"{path}:{line}: expected {FACE_SIZE * FACE_SIZE} pixels, found {values.size}")
+                if values.min() < 0 or values.max() > 255:
+                    raise DatasetError(f"{path}:{line}: pixel values must be 0-255")
+                yield line, int(emotion), values.astype(np.uint8).reshape(FACE_SIZE, FACE_SIZE), usage
+    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as err:
+        raise DatasetError(f"{path}: cannot read ({err})") from None
+    except ValueError as err:  # non-numeric pixel values
+        if isinstance(err, DatasetError):
+            raise
+        raise DatasetError(f"{path}: non-numeric pixel value ({err})") from None
+
+
+def load_fer2013(path: str | Path) -> Dataset:
+    path = Path(path)
+    faces, labels, usages = [], [], []
+    for _, emotion, pixels, usage in _read_fer_rows(path):
+        faces.append(pixels)
+        labels.append(emotion)
+        usages.append(FER_SPLITS[usage])
+    if not faces:
+        raise DatasetError(f"{path}: no rows")
+    onehot = np.eye(len(FER2013_LABELS), dtype=np.float32)[labels]
+    return _split_by_usage(np.stack(faces), onehot, np.array(usages), FER2013_LABELS, f"FER2013 ({path.name})")
+
+
+def load_ferplus(fer_path: str | Path, votes_path: str | Path) -> Dataset:
+    """FER2013 pixels with FER+ soft labels: vote fractions over 8 emotions.
+
+    Rows FER+ marks as non-faces (empty image name) are dropped, and so are rows whose
+    votes all went to `unknown`/`NF`; those two columns are otherwise ignored.
+    """
+    fer_path, votes_path = Path(fer_path), Path(votes_path)
+    if not votes_path.exists():
+        raise DatasetError(f"FER+ votes not found: {votes_path}")
+    rows = list(_read_fer_rows(fer_path))
+    try:
+        with _open_text(votes_path) as handle:
+            reader = csv.reader(handle)
+            header = [h.strip() for h in next(reader, [])]
+            missing = [c for c in ["Usage", "Image name", *FERPLUS_VOTE_COLUMNS] if c not in header]
+            if missing:
+                raise DatasetError(f"{votes_path}: missing FER+ columns {', '.join(missing)}")
+            name_col = header.index("Image name")
+            vote_cols = [header.index(c) for c in FERPLUS_VOTE_COLUMNS]
+            vote_rows = [(line, row) for line, row in enumerate(reader, start=2) if row]
+    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as err:
+        raise DatasetError(f"{votes_path}: cannot read ({err})") from None
+    if len(vote_rows) != len(rows):
+        raise DatasetError(f"{votes_path}: {len(vote_rows)} vote rows but {fer_path.name} has {len(rows)} faces")
+    order = [FERPLUS_LABELS.index(_FERPLUS_TO_LABEL[c]) for c in FERPLUS_VOTE_COLUMNS]
+    faces, targets, usages = [], [], []
+    for (line, row), (_, _, pixels, usage) in zip(vote_rows, rows):
+        if len(row) < len(header):
+            raise DatasetError(f"{votes_path}:{line}: expected {len(header)} fields, found {len(row)}")
+        if not row[name_col].strip():
+            continue  # FER+ says: not a face
+        try:
+            votes = np.array([float(row[c]) for c in vote_cols], dtype=np.float32)
+        except ValueError:
+            raise DatasetError(f"{votes_path}:{line}: vote counts must be numbers") from None
+        if votes.min() < 0:
+            raise DatasetError(f"{votes_path}:{line}: negative vote count")
+        if votes.sum() == 0:
+            continue  # every vote was unknown / not-a-face
+        target = np.zeros(len(FERPLUS_LABELS), np.float32)
+        target[order] = votes / votes.sum()
+        faces.append(pixels)
+        targets.append(target)
+        usages.append(FER_SPLITS[usage])
+    if not faces:
+        raise DatasetError(f"{votes_path}: no face rows with emotion votes")
+    return _split_by_usage(np.stack(faces), np.stack(targets), np.array(usages), FERPLUS_LABELS,
+                           f"FER+ ({fer_path.name} + {votes_path.name})")
+
+
+def _split_by_usage(faces, targets, usages, labels, description) -> Dataset:
+    splits = {name: (faces[usages == name], targets[usages == name]) for name in SPLITS}
+    return Dataset(labels=list(labels), splits=splits, description=description)
+
+
+def _read_face_image(path: Path) -> np.ndarray:
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise DatasetError(f"cannot read image {path}")
+    if image.shape != (FACE_SIZE, FACE_SIZE):
+        image = cv2.resize(image, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA)
+    return image
+
+
+def _read_class_folders(root: Path) -> dict[str, list[Path]]:
+    found: dict[str, list[Path]] = {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        name = CLASS_ALIASES.get(folder.name.lower())
+        if name is None:
+            raise DatasetError(f"{folder}: unknown class folder '{folder.name}' (known: {', '.join(sorted(set(CLASS_ALIASES.values())))})")
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        found.setdefault(name, []).extend(files)
+    return found
+
+
+def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1) -> Dataset:
+    """`root/train/<class>/*.png|jpg`, with optional `val/` (or `validation/`) and `test/` beside it.
+
+    Missing val/test splits are carved out of train, stratified, `holdout` each.
+    """
+    root = Path(root)
+    train_dir = root / "train"
+    if not train_dir.is_dir():
+        raise DatasetError(f"{root}: expected a train/ folder with one sub-folder per class")
+    train_files = _read_class_folders(train_dir)
+    ordered = [name for name in FERPLUS_LABELS if name in train_files]
+    if not ordered:
+        raise DatasetError(f"{train_dir}: no class folders")
+    labels = [name for name in ordered]
+    eye = np.eye(len(labels), dtype=np.float32)
+
+    def load(files_by_class: dict[str, list[Path]], where: Path):
+        faces, targets = [], []
+        for name, files in files_by_class.items():
+            if name not in labels:
+                raise DatasetError(f"{where}: class folder '{name}' does not exist in train/")
+            for file in files:
+                faces.append(_read_face_image(file))
+                targets.append(eye[labels.index(name)])
+        if not faces:
+            return np.empty((0, FACE_SIZE, FACE_SIZE), np.uint8), np.empty((0, len(labels)), np.float32)
+        return np.stack(faces), np.stack(targets)
+
+    splits = {"train": load(train_files, train_dir)}
+    if len(splits["train"][0]) == 0:
+        raise DatasetError(f"{train_dir}: no images (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+    for split, names in (("val", ("val", "validation")), ("test", ("test",))):
+        folder = next((root / n for n in names if (root / n).is_dir()), None)
+        if folder is not None:
+            splits[split] = load(_read_class_folders(folder), folder)
+    rng = np.random.default_rng(seed)
+    for split in ("val", "test"):
+        if split not in splits:
+            splits["train"], splits[split] = _stratified_holdout(*splits["train"], holdout, rng)
+    return Dataset(labels=labels, splits=splits, description=f"image folder ({root.name})")
+
+
+def _stratified_holdout(faces, targets, fraction, rng):
+    classes = targets.argmax(1)
+    held = np.zeros(len(classes), bool)
+    for c in np.unique(classes):
+        idx = np.flatnonzero(classes == c)
+        count = int(round(len(idx) * fraction))
+        if count and len(idx) > 1:
+            held[rng.choice(idx, size=min(count, len(idx) - 1), replace=False)] = True
+    return (faces[~held], targets[~held]), (faces[held], targets[held])

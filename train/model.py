@@ -1,0 +1,35 @@
+"""The expression CNN: a compact VGG-style network for small grayscale faces.
+
+Input: (size, size, 1) grey levels 0-255 as float32 (the model rescales them itself).
+Output: class probabilities (softmax).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+
+def _conv_block(x, filters: int, name: str):
+    for i in (1, 2):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{i}")(x)
+        x = layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+        x = layers.Activation("relu", name=f"{name}_relu{i}")(x)
+    return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
+
+
+def build_model(num_classes: int, size: int = 48, width: int = 32, dropout: float = 0.4) -> keras.Model:
+    """Four conv blocks (width, 2w, 4w, 8w filters), global average pooling, one dense head."""
+    inputs = keras.Input((size, size, 1), name="face")
+    x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
+    for i, mult in enumerate((1, 2, 4, 8)):
+        x = _conv_block(x, width * mult, name=f"block{i + 1}")
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    x = layers.Dense(width * 8, use_bias=False, name="fc")(x)
+    x = layers.BatchNormalization(name="fc_bn")(x)
+    x = layers.Activation("relu", name="fc_relu")(x)
+    x = layers.Dropout(dropout / 2, name="dropout2")(x)
+    outputs = layers.Dense(num_classes, name="logits")(x)
+    outputs = layers.Activation("softmax", dtype="float32", name="probs")(outputs)
+    return keras.Model(inputs, outputs, name=f"expression_cnn_w{width}")
