@@ -8,13 +8,13 @@ TFLite copy runs through XNNPACK, which is several times faster for small batche
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 from pathlib import Path
 
 import numpy as np
+
+from realtime import quiet_stderr
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "fer2013.keras"
 BACKENDS = ("auto", "keras", "tflite")
@@ -25,8 +25,8 @@ class ModelError(RuntimeError):
 
 
 def _quiet_tensorflow():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import tensorflow as tf
+    with quiet_stderr():
+        import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
     return tf
@@ -83,21 +83,27 @@ class Classifier:
         self._run = lambda batch: call(batch).numpy()
 
     def _load_tflite(self, tf) -> None:
-        try:
-            with contextlib.redirect_stderr(io.StringIO()):
-                interpreter = tf.lite.Interpreter(model_path=str(self.path), num_threads=os.cpu_count())
-            interpreter.allocate_tensors()
-        except Exception as err:
-            raise ModelError(f"cannot load model {self.path}: {str(err).splitlines()[0][:200]}") from None
-        source, target = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+        def make_interpreter(batch: int):
+            try:
+                with quiet_stderr():
+                    interpreter = tf.lite.Interpreter(model_path=str(self.path), num_threads=os.cpu_count())
+                    if batch != interpreter.get_input_details()[0]["shape"][0]:
+                        interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], (batch, *shape))
+                    interpreter.allocate_tensors()
+            except Exception as err:
+                raise ModelError(f"cannot load model {self.path}: {str(err).splitlines()[0][:200]}") from None
+            return interpreter
+
+        shape = (self.size, self.size, 1)
+        first = make_interpreter(1)
+        source, target = first.get_input_details()[0], first.get_output_details()[0]
         self._check_shapes(tuple(source["shape"][1:]), int(target["shape"][-1]))
-        batch_size = [int(source["shape"][0])]
+        # Resizing an interpreter re-prepares XNNPACK (tens of ms), so keep one per batch size:
+        # the number of faces changes often but takes few distinct values.
+        interpreters = {1: first}
 
         def run_chunk(batch: np.ndarray) -> np.ndarray:
-            if batch.shape[0] != batch_size[0]:
-                interpreter.resize_tensor_input(source["index"], batch.shape)
-                interpreter.allocate_tensors()
-                batch_size[0] = batch.shape[0]
+            interpreter = interpreters.get(len(batch)) or interpreters.setdefault(len(batch), make_interpreter(len(batch)))
             interpreter.set_tensor(source["index"], batch)
             interpreter.invoke()
             return interpreter.get_tensor(target["index"]).copy()

@@ -1,0 +1,102 @@
+"""python -m realtime: label the facial expressions of every face in a camera, video or image."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+from realtime.align import DEFAULT_MARGIN
+from realtime.capture import SourceError, open_source
+from realtime.classify import BACKENDS, DEFAULT_MODEL, Classifier, ModelError
+from realtime.detect import MODES
+from realtime.output import OutputError
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m realtime", description=__doc__.split(": ", 1)[1])
+    parser.add_argument("--source", default=None,
+                        help="camera index, video file, image, folder of images, or demo[:N] for a generated clip "
+                             "with N faces (default: camera 0; with --benchmark, demo:1 when no camera opens)")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="model file with its .json card beside it")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="auto: Keras on a GPU, TFLite/XNNPACK on a CPU (default)")
+    parser.add_argument("--output", help="write the annotated video here (.mp4, .avi, .mkv, .mov)")
+    parser.add_argument("--json", help="write per-frame results as JSON lines here")
+    parser.add_argument("--no-display", action="store_true", help="no window (headless machines, batch runs)")
+    parser.add_argument("--benchmark", action="store_true", help="print per-stage timings and FPS at the end")
+    parser.add_argument("--max-frames", type=int, help="stop after this many frames")
+    parser.add_argument("--detector", choices=MODES, default="full",
+                        help="short: near faces, fastest; full: faces up to ~5 m (default); "
+                             "tiled: full + a pass over upscaled tiles for small, distant faces")
+    parser.add_argument("--min-confidence", type=float, default=0.5, help="face detection threshold (default 0.5)")
+    parser.add_argument("--max-faces", type=int, default=8, help="most faces labelled per frame (default 8)")
+    parser.add_argument("--min-face", type=int, default=0, help="ignore faces narrower than this many pixels")
+    parser.add_argument("--margin", type=float, default=DEFAULT_MARGIN,
+                        help=f"face crop side relative to the detection box (default {DEFAULT_MARGIN})")
+    parser.add_argument("--smoothing", type=float, default=0.6,
+                        help="weight of a face's history in its probabilities, 0-0.95 (default 0.6)")
+    parser.add_argument("--no-smooth", action="store_true", help="no temporal smoothing (same as --smoothing 0)")
+    parser.add_argument("--hold", type=int, default=5, help="frames a face stays on screen after the detector loses it")
+    parser.add_argument("--bars", action="store_true", help="draw a bar chart of all class probabilities per face")
+    args = parser.parse_args(argv)
+    if not 0 <= args.smoothing <= 0.95:
+        parser.error("--smoothing must be between 0 and 0.95")
+    if args.max_frames is not None and args.max_frames < 1:
+        parser.error("--max-frames must be at least 1")
+    if args.max_faces < 1 or args.hold < 0 or args.min_face < 0 or args.margin <= 0:
+        parser.error("--max-faces must be >= 1, --hold and --min-face >= 0, --margin > 0")
+    return args
+
+
+def _stop_on_sigterm(*_):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    from realtime.detect import FaceDetector
+    from realtime.loop import camera_failed, display_available, run
+    from realtime.track import Tracker
+
+    display = not args.no_display
+    if display and not display_available():
+        if not (args.output or args.json or args.benchmark):
+            print("error: no display found; use --no-display with --output, --json or --benchmark", file=sys.stderr)
+            return 2
+        print("note: no display found, running headless", file=sys.stderr)
+        display = False
+    try:
+        classifier = Classifier(args.model, backend=args.backend)
+        if args.source is None and args.benchmark:
+            try:
+                source = open_source(0)
+            except SourceError:
+                source = open_source("demo:1")
+        else:
+            source = open_source(args.source if args.source is not None else 0)
+        detector = FaceDetector(args.detector, args.min_confidence, args.max_faces, args.min_face)
+        tracker = Tracker(0.0 if args.no_smooth else args.smoothing, hold=args.hold)
+        stats, stopped = run(source, classifier, detector, tracker, margin=args.margin, output=args.output,
+                                 json_path=args.json, display=display, bars=args.bars, max_frames=args.max_frames)
+    except (ModelError, SourceError, OutputError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    if args.benchmark:
+        print(f"source: {source.description}; detector: {args.detector}; model: {classifier.path.name} "
+              f"({classifier.backend})")
+        print(stats.summary())
+    if args.output:
+        print(f"wrote {args.output}", file=sys.stderr)
+    if camera_failed(source):
+        print("error: the camera stopped delivering frames; everything up to then was written", file=sys.stderr)
+        return 1
+    return 130 if stopped == "interrupted" else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Capture stage: frames from a camera, a video file, an image or a folder of images.
+
+A camera is read on its own thread, which keeps only the newest frame, so a slow
+consumer never sees a growing backlog. Files are read in order and no frame is dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+class SourceError(RuntimeError):
+    """A source that cannot be opened or read; the message is meant for the user."""
+
+
+class Source:
+    """Iterate to get BGR frames. `fps` and `size` describe the source; `close()` releases it."""
+
+    fps: float = 30.0
+    size: tuple[int, int] = (0, 0)  # width, height
+    live: bool = False
+    description: str = ""
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class CameraSource(Source):
+    live = True
+
+    def __init__(self, index: int, width: int | None = None, height: int | None = None):
+        self.capture = cv2.VideoCapture(index)
+        if width and height:
+            self.capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+            self.capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        ok, frame = self.capture.read() if self.capture.isOpened() else (False, None)
+        if not ok or frame is None:
+            self.capture.release()
+            raise SourceError(f"cannot open camera {index} (is it connected and not used by another program?)")
+        self.description = f"camera {index}"
+        self.size = (frame.shape[1], frame.shape[0])
+        reported = self.capture.get(cv2.CAP_PROP_FPS)
+        self.fps = reported if 1 <= reported <= 240 else 30.0
+        self._frame, self._serial, self._running = frame, 1, True
+        self.failed = False
+        self._ready = threading.Condition()
+        self._thread = threading.Thread(target=self._read_forever, name="camera", daemon=True)
+        self._thread.start()
+
+    def _read_forever(self) -> None:
+        while self._running:
+            ok, frame = self.capture.read()
+            with self._ready:
+                if not ok:
+                    self.failed, self._running = True, False
+                else:
+                    self._frame, self._serial = frame, self._serial + 1
+                self._ready.notify_all()
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        seen = 0
+        while True:
+            with self._ready:
+                self._ready.wait_for(lambda: self._serial != seen or not self._running, timeout=5.0)
+                if self._serial == seen:  # no new frame: stopped, died, or stalled for 5 s
+                    if self._running:
+                        self.failed = True
+                    return
+                seen, frame = self._serial, self._frame
+            yield frame
+
+    def close(self) -> None:
+        self._running = False
+        self._thread.join(timeout=2.0)
+        self.capture.release()
+
+
+class VideoSource(Source):
+    def __init__(self, path: Path):
+        self.capture = cv2.VideoCapture(str(path))
+        ok, self._first = self.capture.read() if self.capture.isOpened() else (False, None)
+        if not ok or self._first is None:
+            self.capture.release()
+            raise SourceError(f"cannot read video {path} (missing, empty or not a video OpenCV can decode)")
+        self.description = str(path)
+        self.size = (self._first.shape[1], self._first.shape[0])
+        reported = self.capture.get(cv2.CAP_PROP_FPS)
+        self.fps = reported if 1 <= reported <= 240 else 30.0
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        if self._first is not None:
+            first, self._first = self._first, None
+            yield first
+        while True:
+            ok, frame = self.capture.read()
+            if not ok:
+                return
+            yield frame
+
+    def close(self) -> None:
+        self.capture.release()
+
+
+class ImageSource(Source):
+    """One image, or every image of a folder in name order, each read when its turn comes."""
+
+    def __init__(self, path: Path):
+        self.files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if path.is_dir() else [path]
+        if not self.files:
+            raise SourceError(f"no images in folder {path}")
+        first = self._read(self.files[0])
+        self.description = str(path)
+        self.size = (first.shape[1], first.shape[0])
+        self.fps = 1.0 if path.is_dir() else 30.0
+
+    @staticmethod
+    def _read(file: Path) -> np.ndarray:
+        frame = cv2.imread(str(file), cv2.IMREAD_COLOR)
+        if frame is None:
+            raise SourceError(f"cannot read image {file}")
+        return frame
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for file in self.files:
+            yield self._read(file)
+
+
+def open_source(spec: str | int, width: int | None = None, height: int | None = None) -> Source:
+    """A camera for an integer (or digits), `demo[:N]` for a generated clip, else a video, image or folder."""
+    if str(spec) == "demo" or str(spec).startswith("demo:"):
+        from realtime.scene import DemoSource
+
+        count = str(spec).partition(":")[2] or "1"
+        if not count.isdigit() or not 0 <= int(count) <= 9:
+            raise SourceError(f"bad demo source '{spec}': use demo or demo:N with N from 0 to 9")
+        return DemoSource(faces=int(count))
+    if isinstance(spec, int) or str(spec).isdigit():
+        return CameraSource(int(spec), width, height)
+    path = Path(spec)
+    if not path.exists():
+        raise SourceError(f"source not found: {path}")
+    if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
+        return ImageSource(path)
+    return VideoSource(path)

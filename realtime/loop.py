@@ -1,0 +1,124 @@
+"""The capture -> detect -> align -> classify -> draw -> write loop, with per-stage timings."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import cv2
+import numpy as np
+
+from realtime.align import align_faces
+from realtime.capture import CameraSource, Source
+from realtime.classify import Classifier
+from realtime.detect import FaceDetector
+from realtime.draw import draw_faces, draw_fps
+from realtime.output import JsonLinesWriter, VideoWriter
+from realtime.track import Tracker
+
+STAGES = ("capture", "detect", "align", "classify", "draw", "write")
+WINDOW = "emotion-overlay (q or Esc quits)"
+
+
+def display_available() -> bool:
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+class Stats:
+    """Per-stage times of every frame after the first (which pays one-off warm-up costs)."""
+
+    def __init__(self):
+        self.times = {stage: [] for stage in STAGES}
+        self.frames = self.faces = 0
+        self.started = self.wall = 0.0
+
+    def add(self, stage_times: dict[str, float], faces: int) -> None:
+        self.frames += 1
+        if self.frames == 1:
+            self.started = time.perf_counter()
+            return
+        self.faces += faces
+        for stage, seconds in stage_times.items():
+            self.times[stage].append(seconds * 1000)
+        self.wall = time.perf_counter() - self.started
+
+    def summary(self) -> str:
+        measured = self.frames - 1
+        if measured < 1:
+            return "benchmark: too few frames to measure (need at least 2)"
+        lines = [f"benchmark: {measured} frames measured (first frame excluded as warm-up), "
+                 f"{self.faces} faces ({self.faces / measured:.2f} per frame)",
+                 f"{'stage':>10} {'mean ms':>8} {'p50 ms':>7} {'p95 ms':>7}"]
+        total = np.zeros(measured)
+        for stage in STAGES:
+            values = np.array(self.times[stage])
+            total += values
+            lines.append(f"{stage:>10} {values.mean():8.2f} {np.percentile(values, 50):7.2f} {np.percentile(values, 95):7.2f}")
+        lines.append(f"{'total':>10} {total.mean():8.2f} {np.percentile(total, 50):7.2f} {np.percentile(total, 95):7.2f}")
+        lines.append(f"end-to-end: {measured / self.wall:.1f} FPS")
+        return "\n".join(lines)
+
+
+def run(source: Source, classifier: Classifier, detector: FaceDetector, tracker: Tracker, *, margin: float,
+        output: str | None = None, json_path: str | None = None, display: bool = True, bars: bool = False,
+        max_frames: int | None = None) -> tuple[Stats, str]:
+    """Process `source` to its end, `max_frames`, q/Esc or Ctrl-C; writers are always closed.
+
+    Returns the timings and why it stopped: "end", "quit" (key or window closed) or "interrupted".
+    """
+    writer = VideoWriter(output, source.fps, source.size, live=source.live) if output else None
+    jsonl = None
+    stats, stopped, fps = Stats(), "end", 0.0
+    frames = iter(source)
+    started = time.perf_counter()
+    try:
+        jsonl = JsonLinesWriter(json_path, classifier.labels) if json_path else None
+        if display:
+            cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
+        while max_frames is None or stats.frames < max_frames:
+            t0 = time.perf_counter()
+            frame = next(frames, None)
+            if frame is None:
+                break
+            t1 = time.perf_counter()
+            faces = detector.detect(frame)
+            t2 = time.perf_counter()
+            crops = align_faces(frame, faces, classifier.size, margin)
+            t3 = time.perf_counter()
+            probabilities = classifier.predict(crops)
+            t4 = time.perf_counter()
+            tracks = tracker.update(faces, probabilities)
+            draw_faces(frame, tracks, classifier.labels, bars=bars)
+            t5 = time.perf_counter()
+            elapsed = t5 - started
+            if writer:
+                writer.write(frame, elapsed)
+            if jsonl:
+                jsonl.write(stats.frames, elapsed if source.live else stats.frames / source.fps, tracks)
+            if display:
+                fps = 0.9 * fps + 0.1 / max(t5 - t0, 1e-6) if fps else 1.0 / max(t5 - t0, 1e-6)
+                cv2.imshow(WINDOW, draw_fps(frame, fps))
+                key = cv2.waitKey(1) & 0xFF
+                if key in (ord("q"), 27) or cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
+                    stopped = "quit"
+                    break
+            t6 = time.perf_counter()
+            stats.add(dict(zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5))), len(faces))
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+    finally:
+        if writer:
+            writer.close()
+        if jsonl:
+            jsonl.close()
+        source.close()
+        if display:
+            cv2.destroyAllWindows()
+    return stats, stopped
+
+
+def camera_failed(source: Source) -> bool:
+    return isinstance(source, CameraSource) and source.failed
