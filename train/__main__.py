@@ -8,8 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import os
 import sys
@@ -101,7 +99,7 @@ def train(args) -> int:
     import keras
     import tensorflow as tf
 
-    from train.model import build_model
+    from train.model import build_model, save_model
 
     tf.get_logger().setLevel("ERROR")
     keras.utils.set_random_seed(args.seed)
@@ -147,10 +145,7 @@ def train(args) -> int:
     final = build_model(len(dataset.labels), size=FACE_SIZE, width=args.width)
     final.set_weights(model.get_weights())
     model_path = out / f"{name}.keras"
-    final.save(model_path)
-    with contextlib.redirect_stdout(io.StringIO()):
-        tflite = tf.lite.TFLiteConverter.from_keras_model(final).convert()
-    model_path.with_suffix(".tflite").write_bytes(tflite)
+    tflite_bytes = save_model(final, model_path)
 
     val_history = history.history["val_accuracy"]
     card = {
@@ -166,7 +161,7 @@ def train(args) -> int:
                     "splits": "train = Training, val = PublicTest (model selection), test = PrivateTest (reported once)"
                     if Path(args.data).is_file() else "train/, val/ (or held out of train), test/ (or held out of train)"},
         "parameters": int(final.count_params()),
-        "size_bytes": {"keras": model_path.stat().st_size, "tflite": len(tflite)},
+        "size_bytes": {"keras": model_path.stat().st_size, "tflite": tflite_bytes},
         "training": {"epochs_run": len(val_history), "best_epoch": int(np.argmax(val_history)) + 1,
                      "minutes": round(minutes, 1), "precision": policy, "tensorflow": tf.__version__,
                      "class_weights": dict(zip(dataset.labels, map(float, np.round(weights, 3)))),

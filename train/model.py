@@ -6,6 +6,10 @@ Output: class probabilities (softmax).
 
 from __future__ import annotations
 
+import contextlib
+import io
+from pathlib import Path
+
 import keras
 from keras import layers
 
@@ -13,7 +17,7 @@ from keras import layers
 def _conv_block(x, filters: int, name: str):
     for i in (1, 2):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{i}")(x)
-        x = layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn{i}")(x)
         x = layers.Activation("relu", name=f"{name}_relu{i}")(x)
     return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
 
@@ -27,9 +31,19 @@ def build_model(num_classes: int, size: int = 48, width: int = 32, dropout: floa
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     x = layers.Dense(width * 8, use_bias=False, name="fc")(x)
-    x = layers.BatchNormalization(name="fc_bn")(x)
+    x = layers.BatchNormalization(momentum=0.9, name="fc_bn")(x)
     x = layers.Activation("relu", name="fc_relu")(x)
     x = layers.Dropout(dropout / 2, name="dropout2")(x)
     outputs = layers.Dense(num_classes, name="logits")(x)
     outputs = layers.Activation("softmax", dtype="float32", name="probs")(outputs)
     return keras.Model(inputs, outputs, name=f"expression_cnn_w{width}")
+
+
+def save_model(model: keras.Model, path: Path) -> int:
+    """Write `path` (.keras) and the TFLite copy beside it; returns the TFLite file's size."""
+    import tensorflow as tf
+
+    model.save(path)
+    with contextlib.redirect_stdout(io.StringIO()):
+        tflite = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    return path.with_suffix(".tflite").write_bytes(tflite)

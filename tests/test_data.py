@@ -1,0 +1,154 @@
+"""Dataset loaders: every supported format, and every kind of bad input."""
+
+from __future__ import annotations
+
+import gzip
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import pattern_face, write_fer_csv
+from train.data import FERPLUS_LABELS, DatasetError, load_dataset
+
+FERPLUS_HEADER = "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF"
+
+
+@pytest.mark.parametrize("name", ["fer2013.csv", "fer2013.csv.gz"])
+def test_fer2013_csv_plain_and_gzip(tmp_path, name):
+    path = tmp_path / name
+    rows = write_fer_csv(path, {"Training": 14, "PublicTest": 7, "PrivateTest": 5})
+    data = load_dataset(path)
+    assert [len(data.splits[s][0]) for s in ("train", "val", "test")] == [14, 7, 5]
+    faces, targets = data.split("train")
+    assert faces.shape == (14, 48, 48) and faces.dtype == np.uint8
+    assert targets.argmax(1).tolist() == [label for label, usage in rows if usage == "Training"]
+    assert faces[3][4 + 6 * 3, 10] == 220  # the label-3 band survived parsing
+
+
+def test_fer_pixels_round_trip_exactly(tmp_path):
+    path = tmp_path / "one.csv"
+    face = np.arange(48 * 48, dtype=np.int64).reshape(48, 48) % 256
+    path.write_text("emotion,pixels,Usage\n5," + " ".join(map(str, face.ravel())) + ",PrivateTest\n")
+    faces, targets = load_dataset(path).split("test")
+    assert np.array_equal(faces[0], face.astype(np.uint8))
+    assert targets[0].argmax() == 5
+
+
+@pytest.mark.parametrize("content, message", [
+    ("emotion,image,Usage\n0,1 2,Training\n", "expected columns emotion,pixels,Usage"),
+    ("emotion,pixels,Usage\n0,1 2 3,Training\n", ":2: expected 2304 pixels, found 3"),
+    ("emotion,pixels,Usage\n9," + " ".join(["1"] * 2304) + ",Training\n", ":2: emotion '9' is not a label"),
+    ("emotion,pixels,Usage\n0," + " ".join(["1"] * 2304) + ",Somewhere\n", ":2: unknown Usage 'Somewhere'"),
+    ("emotion,pixels,Usage\n0," + " ".join(["300"] * 2304) + ",Training\n", ":2: pixel values must be 0-255"),
+    ("emotion,pixels,Usage\n0," + " ".join(["x"] * 2304) + ",Training\n", "non-numeric pixel value"),
+    ("emotion,pixels,Usage\n", "no rows"),
+])
+def test_bad_fer_csv(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(DatasetError, match=message.replace("(", r"\(")) as err:
+        load_dataset(path)
+    assert "\n" not in str(err.value)
+
+
+def test_bad_row_reports_its_line_in_a_larger_file(tmp_path):
+    path = tmp_path / "fer.csv"
+    write_fer_csv(path, {"Training": 5})
+    lines = path.read_text().splitlines()
+    label, pixels, usage = lines[4].split(",")
+    lines[4] = ",".join([label, pixels.rsplit(" ", 1)[0], usage])  # the row on line 5 loses one pixel
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DatasetError, match=r"fer.csv:5: expected 2304 pixels, found 2303"):
+        load_dataset(path)
+
+
+def test_missing_file_and_corrupt_gzip(tmp_path):
+    with pytest.raises(DatasetError, match="dataset not found"):
+        load_dataset(tmp_path / "nope.csv")
+    broken = tmp_path / "fer2013.csv.gz"
+    broken.write_bytes(gzip.compress(b"emotion,pixels,Usage\n" * 100)[:30])
+    with pytest.raises(DatasetError, match="cannot read"):
+        load_dataset(broken)
+
+
+def test_empty_split_is_reported(tmp_path):
+    path = tmp_path / "fer.csv"
+    write_fer_csv(path, {"Training": 7, "PublicTest": 7})
+    with pytest.raises(DatasetError, match="split 'test' is empty"):
+        load_dataset(path).split("test")
+
+
+def _write_votes(path, rows):
+    path.write_text(FERPLUS_HEADER + "\n" + "\n".join(rows) + "\n")
+
+
+def test_ferplus_soft_labels_drop_non_faces(tmp_path):
+    fer = tmp_path / "fer2013.csv"
+    write_fer_csv(fer, {"Training": 2, "PublicTest": 1, "PrivateTest": 1})
+    votes = tmp_path / "fer2013new.csv"
+    _write_votes(votes, [
+        "Training,fer0.png,4,0,0,1,3,2,0,0,0,0",  # neutral 4, sadness 1, anger 3, disgust 2
+        "Training,,0,0,0,0,0,0,0,0,0,10",  # not a face: dropped
+        "PublicTest,fer2.png,0,0,0,0,0,0,0,0,10,0",  # only 'unknown' votes: dropped
+        "PrivateTest,fer3.png,0,0,0,0,0,0,0,6,2,2",  # contempt
+    ])
+    data = load_dataset(fer, ferplus=votes)
+    assert data.labels == FERPLUS_LABELS
+    faces, targets = data.split("train")
+    assert len(faces) == 1
+    expected = dict(neutral=0.4, sad=0.1, angry=0.3, disgust=0.2)
+    assert np.allclose(targets[0], [expected.get(name, 0.0) for name in FERPLUS_LABELS])
+    assert len(data.splits["val"][0]) == 0
+    assert data.split("test")[1][0].argmax() == FERPLUS_LABELS.index("contempt")
+
+
+def test_ferplus_bad_inputs(tmp_path):
+    fer = tmp_path / "fer2013.csv"
+    write_fer_csv(fer, {"Training": 2})
+    votes = tmp_path / "votes.csv"
+    _write_votes(votes, ["Training,a.png,1,0,0,0,0,0,0,0,0,0"])
+    with pytest.raises(DatasetError, match="1 vote rows but fer2013.csv has 2 faces"):
+        load_dataset(fer, ferplus=votes)
+    votes.write_text("Usage,Image name,neutral\nTraining,a.png,1\n")
+    with pytest.raises(DatasetError, match="missing FER\\+ columns happiness"):
+        load_dataset(fer, ferplus=votes)
+    with pytest.raises(DatasetError, match="FER\\+ votes not found"):
+        load_dataset(fer, ferplus=tmp_path / "missing.csv")
+
+
+def _image_folder(root, split, counts, rng):
+    for name, count in counts.items():
+        (root / split / name).mkdir(parents=True)
+        for i in range(count):
+            label = ["angry", "happy", "sad"].index(name.lower().replace("happiness", "happy"))
+            cv2.imwrite(str(root / split / name / f"{i}.png"), cv2.resize(pattern_face(label, rng), (96, 96)))
+
+
+def test_image_folder_with_test_split_and_aliases(tmp_path):
+    rng = np.random.default_rng(0)
+    _image_folder(tmp_path, "train", {"angry": 10, "Happiness": 10, "sad": 10}, rng)
+    _image_folder(tmp_path, "test", {"angry": 2, "sad": 3}, rng)
+    data = load_dataset(tmp_path)
+    assert data.labels == ["angry", "happy", "sad"]
+    faces, targets = data.split("test")
+    assert faces.shape == (5, 48, 48)  # 96x96 files resized to the model's size
+    assert sorted(targets.argmax(1).tolist()) == [0, 0, 2, 2, 2]
+    assert len(data.split("train")[0]) + len(data.split("val")[0]) == 30  # val held out of train
+
+
+def test_image_folder_bad_inputs(tmp_path):
+    rng = np.random.default_rng(0)
+    with pytest.raises(DatasetError, match="expected a train/ folder"):
+        load_dataset(tmp_path)
+    _image_folder(tmp_path, "train", {"angry": 3, "happy": 3}, rng)
+    (tmp_path / "train" / "bored").mkdir()
+    with pytest.raises(DatasetError, match="unknown class folder 'bored'"):
+        load_dataset(tmp_path)
+    (tmp_path / "train" / "bored").rmdir()
+    _image_folder(tmp_path, "test", {"sad": 2}, rng)
+    with pytest.raises(DatasetError, match="class folder 'sad' does not exist in train/"):
+        load_dataset(tmp_path)
+    (tmp_path / "train" / "happy" / "broken.png").write_bytes(b"not an image")
+    with pytest.raises(DatasetError, match="cannot read image"):
+        load_dataset(tmp_path)

@@ -1,0 +1,84 @@
+"""The trainer and the evaluate command, end to end on a small synthetic FER2013 file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import LABELS, assert_one_line_error, run_module, write_fer_csv
+
+OUTPUTS = ["fer2013.keras", "fer2013.tflite", "fer2013.json", "fer2013_report.txt", "fer2013_confusion.png",
+           "fer2013_curves.png", "fer2013_history.csv"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("trained")
+    data = folder / "fer2013.csv.gz"
+    write_fer_csv(data, {"Training": 420, "PublicTest": 70, "PrivateTest": 140}, seed=1)
+    result = run_module("train", "--data", str(data), "--out", str(folder / "models"), "--epochs", "6",
+                        "--width", "8", "--batch-size", "32", "--lr", "3e-3", "--precision", "float32")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return data, folder / "models", result
+
+
+def test_training_writes_every_output(trained):
+    _, models, result = trained
+    for name in OUTPUTS:
+        assert (models / name).stat().st_size > 0, name
+    assert (models / "checkpoints" / "fer2013.best.keras").exists()
+    card = json.loads((models / "fer2013.json").read_text())
+    assert card["labels"] == LABELS
+    assert card["input"]["size"] == 48
+    assert card["parameters"] > 1000
+    assert set(card["metrics"]["test_per_class_f1"]) == set(LABELS)
+    assert card["dataset"]["train"] == 420 and card["dataset"]["test"] == 140
+    history = (models / "fer2013_history.csv").read_text().splitlines()
+    assert history[0].startswith("epoch") and len(history) == 1 + card["training"]["epochs_run"]
+    assert "accuracy" in (models / "fer2013_report.txt").read_text()
+    assert "wrote" in result.stdout
+
+
+def test_trained_model_learns_the_synthetic_classes(trained):
+    _, models, _ = trained
+    card = json.loads((models / "fer2013.json").read_text())
+    assert card["metrics"]["test_accuracy"] > 0.4  # chance is 1/7
+
+
+def test_evaluate_command_agrees_with_the_card(trained):
+    data, models, _ = trained
+    card = json.loads((models / "fer2013.json").read_text())
+    for backend in ("keras", "tflite"):
+        result = run_module("train.evaluate", "--model", str(models / "fer2013.keras"), "--data", str(data),
+                            "--backend", backend)
+        assert result.returncode == 0, result.stderr[-2000:]
+        accuracy = float(result.stdout.split("accuracy")[-1].split()[0])
+        assert accuracy == pytest.approx(card["metrics"]["test_accuracy"], abs=1e-3)
+        assert "macro-F1" in result.stdout and "surprise" in result.stdout
+    val = run_module("train.evaluate", "--model", str(models / "fer2013.keras"), "--data", str(data), "--split", "val")
+    assert "(70 faces)" in val.stdout
+
+
+def test_evaluate_rejects_classes_the_model_lacks(trained, tmp_path):
+    _, models, _ = trained
+    folder = tmp_path / "images" / "train" / "contempt"
+    folder.mkdir(parents=True)
+    import cv2
+    import numpy as np
+
+    for i in range(3):
+        cv2.imwrite(str(folder / f"{i}.png"), np.zeros((48, 48), np.uint8))
+    result = run_module("train.evaluate", "--model", str(models / "fer2013.keras"), "--data", str(tmp_path / "images"),
+                        "--split", "train")
+    assert_one_line_error(result, "the model has no class for contempt")
+
+
+def test_trainer_bad_inputs(tmp_path):
+    assert_one_line_error(run_module("train", "--data", str(tmp_path / "missing.csv")), "dataset not found")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("emotion,pixels,Usage\n0,1 2 3,Training\n")
+    assert_one_line_error(run_module("train", "--data", str(bad)), "expected 2304 pixels, found 3")
+    no_test = tmp_path / "no_test.csv"
+    write_fer_csv(no_test, {"Training": 7, "PublicTest": 7})
+    assert_one_line_error(run_module("train", "--data", str(no_test), "--out", str(tmp_path / "m")), "split 'test' is empty")
