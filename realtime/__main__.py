@@ -34,8 +34,8 @@ def parse_args(argv):
     parser.add_argument("--min-face", type=int, default=0, help="ignore faces narrower than this many pixels")
     parser.add_argument("--margin", type=float, default=DEFAULT_MARGIN,
                         help=f"face crop side relative to the detection box (default {DEFAULT_MARGIN})")
-    parser.add_argument("--smoothing", type=float, default=0.6,
-                        help="weight of a face's history in its probabilities, 0-0.95 (default 0.6)")
+    parser.add_argument("--smoothing", type=float, default=0.75,
+                        help="weight of a face's history in its probabilities, 0-0.95 (default 0.75)")
     parser.add_argument("--no-smooth", action="store_true", help="no temporal smoothing (same as --smoothing 0)")
     parser.add_argument("--hold", type=int, default=5, help="frames a face stays on screen after the detector loses it")
     parser.add_argument("--bars", action="store_true", help="draw a bar chart of all class probabilities per face")

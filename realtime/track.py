@@ -23,7 +23,7 @@ class Track:
 
 
 class Tracker:
-    def __init__(self, smoothing: float = 0.6, hold: int = 5, min_iou: float = 0.3):
+    def __init__(self, smoothing: float = 0.75, hold: int = 5, min_iou: float = 0.3):
         """`smoothing`: weight of the history in the average (0 = none); `hold`: frames a lost face stays."""
         if not 0.0 <= smoothing < 1.0:
             raise ValueError("smoothing must be in [0, 1)")

@@ -1,0 +1,195 @@
+"""The realtime program: end to end on generated video, and every bad-input case."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from realtime.detect import overlap
+from realtime.scene import DemoSource
+from tests.conftest import LABELS, ROOT, assert_one_line_error, run_module
+
+
+def write_clip(path, faces: int, frames: int, fps: float = 24.0) -> list[list[np.ndarray]]:
+    """A generated clip written as a video file; returns the true face boxes of each frame."""
+    source = DemoSource(faces=faces, frames=frames, fps=fps)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, source.size)
+    for frame in source:
+        writer.write(frame)
+    writer.release()
+    return source.truth
+
+
+def read_video(path) -> tuple[int, tuple[int, int], float]:
+    capture = cv2.VideoCapture(str(path))
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    capture.release()
+    return count, size, fps
+
+
+def test_video_in_annotated_video_and_json_out(tmp_path, tiny_model):
+    truth = write_clip(tmp_path / "in.mp4", faces=2, frames=24)
+    result = run_module("realtime", "--source", str(tmp_path / "in.mp4"), "--model", str(tiny_model), "--no-display",
+                        "--output", str(tmp_path / "out.mp4"), "--json", str(tmp_path / "out.jsonl"), "--benchmark")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert read_video(tmp_path / "out.mp4") == (24, (640, 480), 24.0)
+    records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["frame"] for r in records] == list(range(24))
+    assert records[12]["time"] == pytest.approx(0.5)
+    for record, boxes in zip(records, truth):
+        assert len(record["faces"]) == 2
+        for face in record["faces"]:
+            assert max(overlap(np.array(face["box"]), box)[0] for box in boxes) > 0.5
+            assert face["label"] in LABELS and face["label"] == max(face["probabilities"], key=face["probabilities"].get)
+            assert sum(face["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert {f["id"] for r in records for f in r["faces"]} == {1, 2}  # the same two tracks throughout
+    for stage in ("capture", "detect", "align", "classify", "draw", "write"):
+        assert stage in result.stdout
+    assert "23 frames measured" in result.stdout and "FPS" in result.stdout
+
+
+def test_image_and_folder_sources(tmp_path, tiny_model):
+    frames = DemoSource(faces=1)
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), frames.frame(i * 10)[0])
+    (tmp_path / "notes.txt").write_text("not an image")
+    for source, count in ((tmp_path / "0.png", 1), (tmp_path, 3)):
+        jsonl = tmp_path / "out.jsonl"
+        result = run_module("realtime", "--source", str(source), "--model", str(tiny_model), "--no-display",
+                            "--json", str(jsonl))
+        assert result.returncode == 0, result.stderr[-2000:]
+        records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+        assert len(records) == count and all(len(r["faces"]) == 1 for r in records)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--source", "7"], "cannot open camera 7"),
+    (["--source", "missing.mp4"], "source not found"),
+    (["--source", "demo:12"], "bad demo source"),
+    (["--source", "demo:1", "--model", "missing/model.keras"], "model card not found"),
+    (["--source", "demo:1", "--output", "no/such/folder/out.mp4"], "folder no/such/folder does not exist"),
+    (["--source", "demo:1", "--output", "out.gif"], "cannot write out.gif"),
+    (["--source", "demo:1"], "no display found"),
+])
+def test_bad_inputs_give_one_line_errors(tmp_path, tiny_model, args, message):
+    if "--model" not in args:
+        args = [*args, "--model", str(tiny_model)]
+    if "--output" not in args and "no display" not in message:
+        args = [*args, "--no-display"]
+    assert_one_line_error(run_module("realtime", *args, "--max-frames", "2"), message)
+
+
+def test_unreadable_video(tmp_path, tiny_model):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
+    assert_one_line_error(run_module("realtime", "--source", str(broken), "--model", str(tiny_model), "--no-display"),
+                          "cannot read video")
+
+
+@pytest.mark.parametrize("backend", ["keras", "tflite"])
+def test_corrupt_and_mismatched_models(tmp_path, tiny_model, backend):
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(b"this is not a model")
+    corrupt.with_suffix(".tflite").write_bytes(b"this is not a model either")
+    corrupt.with_suffix(".json").write_text(tiny_model.with_suffix(".json").read_text())
+    common = ["--source", "demo:1", "--no-display", "--backend", backend]
+    assert_one_line_error(run_module("realtime", *common, "--model", str(corrupt)), "cannot load model")
+
+    mismatched = tmp_path / "mismatched.keras"
+    for suffix in (".keras", ".tflite"):
+        mismatched.with_suffix(suffix).write_bytes(tiny_model.with_suffix(suffix).read_bytes())
+    card = json.loads(tiny_model.with_suffix(".json").read_text())
+    mismatched.with_suffix(".json").write_text(json.dumps({**card, "labels": card["labels"][:5]}))
+    assert_one_line_error(run_module("realtime", *common, "--model", str(mismatched)), "has 7 outputs, but its card lists 5")
+
+    mismatched.with_suffix(".json").write_text(json.dumps({**card, "input": {"size": 64}}))
+    assert_one_line_error(run_module("realtime", *common, "--model", str(mismatched)), "its card says 64x64x1")
+
+    mismatched.with_suffix(".json").write_text("{not json")
+    assert_one_line_error(run_module("realtime", *common, "--model", str(mismatched)), "unreadable or incomplete")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_recording_is_playable(tmp_path, tiny_model, signum):
+    output = tmp_path / "out.mp4"
+    process = subprocess.Popen([sys.executable, "-m", "realtime", "--source", "demo:1", "--model", str(tiny_model),
+                                "--no-display", "--output", str(output), "--json", str(tmp_path / "out.jsonl")],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len((tmp_path / "out.jsonl").read_text().splitlines()
+                                         if (tmp_path / "out.jsonl").exists() else []) < 5:
+        time.sleep(0.2)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "Traceback" not in stderr
+    frames, size, _ = read_video(output)
+    assert frames >= 5 and size == (640, 480)
+
+
+class FakeCamera:
+    """Stands in for cv2.VideoCapture(index): numbered frames, then (optionally) a dead device."""
+
+    def __init__(self, frames: int | None, delay: float = 0.0):
+        self.frames, self.delay, self.count = frames, delay, 0
+
+    def isOpened(self):
+        return True
+
+    def read(self):
+        time.sleep(self.delay)
+        if self.frames is not None and self.count >= self.frames:
+            return False, None
+        self.count += 1
+        frame = np.zeros((480, 640, 3), np.uint8)
+        frame[0, 0, 0] = self.count % 256
+        return True, frame
+
+    def get(self, prop):
+        return 30.0 if prop == cv2.CAP_PROP_FPS else 0.0
+
+    def set(self, *_):
+        return True
+
+    def release(self):
+        pass
+
+
+def test_dying_camera_still_leaves_a_playable_recording(tmp_path, tiny_model, monkeypatch, capsys):
+    from realtime import __main__ as cli
+    from realtime import capture
+
+    monkeypatch.setattr(capture.cv2, "VideoCapture", lambda index: FakeCamera(frames=12, delay=0.005))
+    code = cli.main(["--source", "0", "--model", str(tiny_model), "--no-display", "--output", str(tmp_path / "cam.mp4")])
+    assert code == 1
+    assert "camera stopped delivering frames" in capsys.readouterr().err
+    monkeypatch.undo()  # read the recording with the real OpenCV
+    frames, size, _ = read_video(tmp_path / "cam.mp4")
+    assert frames >= 1 and size == (640, 480)
+
+
+def test_camera_hands_over_the_newest_frame(monkeypatch):
+    from realtime import capture
+
+    monkeypatch.setattr(capture.cv2, "VideoCapture", lambda index: FakeCamera(frames=None, delay=0.002))
+    camera = capture.open_source(0)
+    seen = []
+    for frame in camera:
+        seen.append(int(frame[0, 0, 0]))
+        time.sleep(0.03)  # a consumer much slower than the camera
+        if len(seen) == 6:
+            break
+    camera.close()
+    assert all(b > a for a, b in zip(seen, seen[1:]))  # never an old frame again
+    assert seen[-1] - seen[0] > 10  # frames the consumer was too slow for were skipped, not queued

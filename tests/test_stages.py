@@ -1,0 +1,129 @@
+"""Detect, align, track, draw and write, one stage at a time."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from realtime.align import align_face, eye_angle
+from realtime.detect import Face, FaceDetector, overlap, suppress, tile_windows
+from realtime.draw import draw_faces
+from realtime.output import VideoWriter
+from realtime.scene import DemoSource, background, paste_face
+from realtime.track import Track, Tracker
+
+
+@pytest.fixture(scope="module")
+def detector():
+    detector = FaceDetector("full")
+    yield detector
+    detector.close()
+
+
+def test_detector_finds_every_face_of_a_group(detector):
+    frame, truth = DemoSource(faces=4).frame(0)
+    faces = detector.detect(frame)
+    assert len(faces) == 4
+    for box in truth:
+        assert max(overlap(face.box, box)[0] for face in faces) > 0.5
+    for face in faces:  # eye keypoints inside the box, image-left eye first
+        assert face.eyes[0, 0] < face.eyes[1, 0]
+        assert (face.box[:2] < face.eyes).all() and (face.eyes < face.box[2:]).all()
+
+
+def test_max_faces_and_min_face_limits():
+    frame, _ = DemoSource(faces=4).frame(0)
+    assert len(FaceDetector("full", max_faces=2).detect(frame)) == 2
+    assert FaceDetector("full", min_face=400).detect(frame) == []
+
+
+def test_empty_frame_has_no_faces(detector):
+    assert detector.detect(background(640, 480)) == []
+
+
+@pytest.mark.parametrize("angle", [-20, 15])
+def test_alignment_levels_a_rotated_face(detector, angle):
+    rolled = background(640, 480)
+    paste_face(rolled, 160, (320, 240), angle=angle)
+    face = detector.detect(rolled)[0]
+    assert eye_angle(face.eyes) == pytest.approx(-angle, abs=4)  # pasted counter-clockwise: the right eye rises
+    assert align_face(rolled, face).shape == (48, 48)
+    # Detect again inside a large aligned crop: its eyes must now be level.
+    def angle_after(eyes):
+        crop = align_face(rolled, Face(face.box, face.score, eyes), size=256, margin=1.8)
+        (again,) = detector.detect(cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR))
+        return eye_angle(again.eyes)
+
+    assert angle_after(face.eyes) == pytest.approx(0, abs=4)
+    assert abs(angle_after(None)) > 10  # without the eye keypoints the crop stays tilted
+
+
+def test_suppress_merges_duplicates_and_tile_fragments():
+    whole = Face(np.array([100, 100, 200, 200.0]), 0.9)
+    duplicate = Face(np.array([105, 102, 203, 198.0]), 0.8)
+    fragment = Face(np.array([150, 100, 200, 200.0]), 0.7)  # half a face cut by a tile edge
+    other = Face(np.array([300, 100, 400, 200.0]), 0.6)
+    assert suppress([fragment, duplicate, other, whole]) == [whole, other]
+
+
+def test_tiles_cover_the_frame_with_overlap():
+    windows = tile_windows(1280, 720, grid=2)
+    covered = np.zeros((720, 1280), bool)
+    for x0, y0, x1, y1 in windows:
+        covered[y0:y1, x0:x1] = True
+    assert covered.all() and len(windows) == 4
+    assert windows[0][2] > windows[1][0]  # neighbours overlap
+
+
+def _face(x: float) -> Face:
+    return Face(np.array([x, 100, x + 100, 200.0]), 0.9)
+
+
+def _label_changes(tracker: Tracker, sequence: np.ndarray) -> int:
+    labels = [int(tracker.update([_face(100 + i)], p[None])[0].probabilities.argmax()) for i, p in enumerate(sequence)]
+    assert len(tracker.tracks) == 1 and tracker.tracks[0].id == 1  # one face, one track throughout
+    return sum(a != b for a, b in zip(labels, labels[1:]))
+
+
+def test_smoothing_damps_flicker_and_keeps_ids():
+    # A steadily 'happy' face whose raw prediction dips below 'sad' in about one frame of four.
+    rng = np.random.default_rng(0)
+    happy = np.where(rng.random(200) < 0.25, rng.uniform(0.25, 0.45, 200), rng.uniform(0.55, 0.8, 200))
+    sequence = np.stack([1 - happy, happy], axis=1)
+    raw, smoothed = _label_changes(Tracker(smoothing=0.0), sequence), _label_changes(Tracker(), sequence)
+    assert raw > 40
+    assert smoothed <= raw // 10
+
+
+def test_tracks_survive_brief_misses_then_expire():
+    tracker = Tracker(smoothing=0.5, hold=2)
+    tracker.update([_face(100), _face(400)], np.array([[1.0, 0.0], [0.0, 1.0]]))
+    shown = tracker.update([_face(405)], np.array([[0.0, 1.0]]))
+    assert sorted((t.id, t.missed) for t in shown) == [(1, 1), (2, 0)]
+    tracker.update([_face(410)], np.array([[0.0, 1.0]]))
+    assert [t.id for t in tracker.update([_face(415)], np.array([[0.0, 1.0]]))] == [2]
+    back = tracker.update([_face(415), _face(100)], np.array([[0.0, 1.0], [1.0, 0.0]]))
+    assert sorted(t.id for t in back) == [2, 3]  # the lost face returns as a new track
+
+
+def test_draw_leaves_faceless_frames_untouched_and_marks_faces():
+    frame = background(640, 480)
+    assert np.array_equal(draw_faces(frame.copy(), [], ["a", "b"]), frame)
+    track = Track(1, _face(100), np.array([0.2, 0.8]))
+    drawn = draw_faces(frame.copy(), [track], ["sad", "happy"], bars=True)
+    changed = np.any(drawn != frame, axis=2)
+    assert changed[100:201, 100].all()  # the box's left edge
+    assert changed[100:200, 206:300].any()  # the bars beside it
+    assert not changed[300:, :].any()  # nothing far from the face
+
+
+def test_live_recording_repeats_frames_to_keep_real_time(tmp_path):
+    writer = VideoWriter(tmp_path / "live.avi", fps=10, size=(64, 48), live=True)
+    frame = np.zeros((48, 64, 3), np.uint8)
+    for elapsed in (0.0, 0.05, 0.45, 1.0):  # a slow consumer: 4 frames in 1 s at 10 FPS
+        writer.write(frame, elapsed)
+    writer.close()
+    assert writer.frames == 11
+    capture = cv2.VideoCapture(str(tmp_path / "live.avi"))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 11
