@@ -7,7 +7,7 @@ import signal
 import sys
 
 from realtime.align import DEFAULT_MARGIN
-from realtime.capture import SourceError, open_source
+from realtime.capture import ImageSource, SourceError, open_source
 from realtime.classify import BACKENDS, DEFAULT_MODEL, Classifier, ModelError
 from realtime.detect import MODES
 from realtime.output import OutputError
@@ -26,9 +26,10 @@ def parse_args(argv):
     parser.add_argument("--no-display", action="store_true", help="no window (headless machines, batch runs)")
     parser.add_argument("--benchmark", action="store_true", help="print per-stage timings and FPS at the end")
     parser.add_argument("--max-frames", type=int, help="stop after this many frames")
-    parser.add_argument("--detector", choices=MODES, default="full",
-                        help="short: near faces, fastest; full: faces up to ~5 m (default); "
-                             "tiled: full + a pass over upscaled tiles for small, distant faces")
+    parser.add_argument("--detector", choices=("auto", *MODES), default="auto",
+                        help="short: near faces, fastest; full: faces up to ~5 m; tiled: full + every ~320 px tile, "
+                             "for small faces in photos; sweep: full + one tile per frame + a closer look around "
+                             "known faces, for small faces in video; auto (default): tiled for images, sweep otherwise")
     parser.add_argument("--min-confidence", type=float, default=0.5, help="face detection threshold (default 0.5)")
     parser.add_argument("--max-faces", type=int, default=8, help="most faces labelled per frame (default 8)")
     parser.add_argument("--min-face", type=int, default=0, help="ignore faces narrower than this many pixels")
@@ -76,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                 source = open_source("demo:1")
         else:
             source = open_source(args.source if args.source is not None else 0)
-        detector = FaceDetector(args.detector, args.min_confidence, args.max_faces, args.min_face)
+        mode = args.detector if args.detector != "auto" else "tiled" if isinstance(source, ImageSource) else "sweep"
+        detector = FaceDetector(mode, args.min_confidence, args.max_faces, args.min_face)
         tracker = Tracker(0.0 if args.no_smooth else args.smoothing, hold=args.hold)
         stats, stopped = run(source, classifier, detector, tracker, margin=args.margin, output=args.output,
                                  json_path=args.json, display=display, bars=args.bars, max_frames=args.max_frames)
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     if args.benchmark:
-        print(f"source: {source.description}; detector: {args.detector}; model: {classifier.path.name} "
+        print(f"source: {source.description}; detector: {mode}; model: {classifier.path.name} "
               f"({classifier.backend})")
         print(stats.summary())
     if args.output:

@@ -3,9 +3,13 @@
 Modes:
 - `short`: the short-range model (faces within about 2 m, large in the frame); fastest.
 - `full`: the full-range model on the whole frame (faces up to about 5 m).
-- `tiled`: `full` plus a second pass over overlapping tiles of the frame, each tile seen at
-  a higher scale, so small and distant faces are found too; the passes are merged by
-  non-maximum suppression.
+- `tiled`: `full` plus a pass over every overlapping tile of about 320 px, in which small,
+  distant faces are seen at a useful scale; all merged by non-maximum suppression. Complete
+  in one frame, so right for photos, but several times slower.
+- `sweep`: for video. `full`, plus ONE tile per frame in rotation (new small faces are found
+  within one rotation, about half a second), plus a pass over the region around each face
+  of the previous frame that the full pass missed (small faces are then followed every frame).
+- `auto`: `tiled` for images, `sweep` for video and cameras (chosen by the caller).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import numpy as np
 
 from realtime import quiet_stderr
 
-MODES = ("short", "full", "tiled")
+MODES = ("short", "full", "tiled", "sweep")
 
 
 @dataclass
@@ -50,18 +54,29 @@ def suppress(faces: list[Face], iou: float = 0.3, contained: float = 0.6) -> lis
     return kept
 
 
-def tile_windows(width: int, height: int, grid: int = 2, overlap_fraction: float = 0.25) -> list[tuple[int, int, int, int]]:
-    """`grid` x `grid` windows (x0, y0, x1, y1) covering the frame, neighbours overlapping."""
-    tile_w = int(np.ceil(width / (grid - (grid - 1) * overlap_fraction)))
-    tile_h = int(np.ceil(height / (grid - (grid - 1) * overlap_fraction)))
-    xs = np.linspace(0, width - tile_w, grid).astype(int)
-    ys = np.linspace(0, height - tile_h, grid).astype(int)
-    return [(int(x), int(y), int(x) + tile_w, int(y) + tile_h) for y in ys for x in xs]
+def tile_windows(width: int, height: int, tile: int = 320, overlap_fraction: float = 0.25) -> list[tuple[int, int, int, int]]:
+    """Windows (x0, y0, x1, y1) of about `tile` pixels that cover the frame, neighbours overlapping."""
+    def spans(length: int) -> list[tuple[int, int]]:
+        count = max(1, int(np.ceil((length - tile * overlap_fraction) / (tile * (1 - overlap_fraction)))))
+        if count == 1:
+            return [(0, length)]
+        size = int(np.ceil(length / (count - (count - 1) * overlap_fraction)))
+        return [(int(start), int(start) + size) for start in np.linspace(0, length - size, count).astype(int)]
+
+    return [(x0, y0, x1, y1) for y0, y1 in spans(height) for x0, x1 in spans(width)]
+
+
+def around(box: np.ndarray, width: int, height: int, scale: float = 3.0) -> tuple[int, int, int, int]:
+    """A square window `scale` times the box's size around it, inside the frame."""
+    half = max(box[2] - box[0], box[3] - box[1]) * scale / 2
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
+    return x0, y0, int(min(width, cx + half)), int(min(height, cy + half))
 
 
 class FaceDetector:
-    def __init__(self, mode: str = "tiled", min_confidence: float = 0.5, max_faces: int = 8,
-                 min_face: int = 0, grid: int = 2):
+    def __init__(self, mode: str = "full", min_confidence: float = 0.5, max_faces: int = 8,
+                 min_face: int = 0, tile: int = 320):
         if mode not in MODES:
             raise ValueError(f"unknown detector '{mode}' (choose from {', '.join(MODES)})")
         with quiet_stderr():
@@ -69,7 +84,8 @@ class FaceDetector:
 
             self._model = mp.solutions.face_detection.FaceDetection(
                 model_selection=0 if mode == "short" else 1, min_detection_confidence=min_confidence)
-        self.mode, self.max_faces, self.min_face, self.grid = mode, max_faces, min_face, grid
+        self.mode, self.max_faces, self.min_face, self.tile = mode, max_faces, min_face, tile
+        self._sweep = 0  # next tile of the rotation
 
     def _run(self, rgb: np.ndarray, x0: int = 0, y0: int = 0) -> list[Face]:
         height, width = rgb.shape[:2]
@@ -86,14 +102,25 @@ class FaceDetector:
             faces.append(Face(box=box, score=float(detection.score[0]), eyes=eyes))
         return faces
 
-    def detect(self, frame: np.ndarray) -> list[Face]:
-        """Faces in a BGR frame, best first, at most `max_faces`, none narrower than `min_face` px."""
+    def detect(self, frame: np.ndarray, previous: list[np.ndarray] = ()) -> list[Face]:
+        """Faces in a BGR frame, best first, at most `max_faces`, none narrower than `min_face` px.
+
+        `previous`: face boxes of the last frame, which `sweep` looks at again more closely.
+        """
         rgb = np.ascontiguousarray(frame[:, :, ::-1])
+        height, width = rgb.shape[:2]
         faces = self._run(rgb)
-        if self.mode == "tiled":
-            height, width = rgb.shape[:2]
-            for x0, y0, x1, y1 in tile_windows(width, height, self.grid):
-                faces += self._run(np.ascontiguousarray(rgb[y0:y1, x0:x1]), x0, y0)
+        windows = []
+        if self.mode in ("tiled", "sweep"):
+            windows = tile_windows(width, height, self.tile)
+        if self.mode == "sweep":
+            windows = [windows[self._sweep % len(windows)]] if len(windows) > 1 else []
+            self._sweep += 1
+            windows += [around(box, width, height) for box in previous
+                        if not any(overlap(box, face.box)[0] > 0.3 for face in faces)]
+        for x0, y0, x1, y1 in windows:
+            faces += self._run(np.ascontiguousarray(rgb[y0:y1, x0:x1]), x0, y0)
+        if windows:
             faces = suppress(faces)
         faces = [f for f in faces if f.width >= self.min_face]
         return sorted(faces, key=lambda f: -f.score)[: self.max_faces]

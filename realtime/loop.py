@@ -84,7 +84,7 @@ def run(source: Source, classifier: Classifier, detector: FaceDetector, tracker:
             if frame is None:
                 break
             t1 = time.perf_counter()
-            faces = detector.detect(frame)
+            faces = detector.detect(frame, [track.face.box for track in tracker.tracks])
             t2 = time.perf_counter()
             crops = align_faces(frame, faces, classifier.size, margin)
             t3 = time.perf_counter()

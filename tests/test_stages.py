@@ -67,13 +67,16 @@ def test_suppress_merges_duplicates_and_tile_fragments():
     assert suppress([fragment, duplicate, other, whole]) == [whole, other]
 
 
-def test_tiles_cover_the_frame_with_overlap():
-    windows = tile_windows(1280, 720, grid=2)
-    covered = np.zeros((720, 1280), bool)
+@pytest.mark.parametrize("width, height, tile", [(1280, 720, 320), (640, 480, 320), (300, 200, 320)])
+def test_tiles_cover_the_frame_with_overlap(width, height, tile):
+    windows = tile_windows(width, height, tile)
+    covered = np.zeros((height, width), int)
     for x0, y0, x1, y1 in windows:
-        covered[y0:y1, x0:x1] = True
-    assert covered.all() and len(windows) == 4
-    assert windows[0][2] > windows[1][0]  # neighbours overlap
+        covered[y0:y1, x0:x1] += 1
+        assert x1 - x0 <= tile * 1.34 and y1 - y0 <= max(tile * 1.34, height)
+    assert covered.min() >= 1
+    if len(windows) > 1:
+        assert covered.max() >= 2  # neighbours overlap, so a face on a seam is whole in one of them
 
 
 def _face(x: float) -> Face:

@@ -1,0 +1,104 @@
+"""Face detection recall and precision on generated group scenes, per detector option.
+
+    python bench/detection_recall.py [--scenes 40] [--size 1280x720]
+
+Each scene pastes 6 faces (a real photo, flipped, rolled up to 15 degrees, lighter or
+darker) at widths of 30 to 200 px into a generated backdrop, so every true box is known.
+A detection counts as a hit when it overlaps a true box by IoU >= 0.4. `sweep` is scored on
+the last of as many frames of each (still) scene as it needs to visit every tile once;
+its time is the mean over all those frames, which is what it costs per video frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from realtime.detect import MODES, FaceDetector, overlap, tile_windows  # noqa: E402
+from realtime.scene import background, paste_face  # noqa: E402
+
+SIZE_BANDS = [(30, 40), (40, 60), (60, 100), (100, 10_000)]
+
+
+def make_scene(width: int, height: int, seed: int, faces: int = 6):
+    """A frame with `faces` non-overlapping faces of random widths; returns (frame, true boxes)."""
+    rng = np.random.default_rng(seed)
+    frame = background(width, height, seed=seed)
+    boxes: list[np.ndarray] = []
+    for _ in range(200):
+        if len(boxes) == faces:
+            break
+        size = float(rng.choice([30, 35, 40, 50, 60, 80, 100, 130, 160, 200]))
+        x, y = rng.uniform(size, width - size), rng.uniform(size * 1.2, height - size * 1.2)
+        box = np.array([x - size, y - size * 1.3, x + size, y + size * 1.3])  # room for hair and shoulders
+        if any(overlap(box, np.array([b[0] - b[4], b[1] - b[4] * 1.3, b[2] + b[4], b[3] + b[4] * 1.3]))[0] > 0
+               for b in boxes):
+            continue
+        true = paste_face(frame, size, (x, y), angle=float(rng.uniform(-15, 15)), flip=bool(rng.integers(2)),
+                          gain=float(rng.uniform(0.7, 1.2)))
+        boxes.append(np.append(true, size / 2))
+    return frame, [b[:4] for b in boxes]
+
+
+def settle_frames(detector: FaceDetector, frame: np.ndarray) -> int:
+    """Frames of a still scene after which `detector` has looked everywhere it will look."""
+    return len(tile_windows(frame.shape[1], frame.shape[0], detector.tile)) + 1 if detector.mode == "sweep" else 1
+
+
+def evaluate(detector: FaceDetector, scenes) -> dict:
+    hits = {band: [0, 0] for band in SIZE_BANDS}
+    false_boxes, detections, times = 0, 0, []
+    for frame, truth in scenes:
+        found = []
+        for _ in range(settle_frames(detector, frame)):  # sweep needs one rotation to see every tile
+            started = time.perf_counter()
+            found = detector.detect(frame, [face.box for face in found])
+            times.append(time.perf_counter() - started)
+        detections += len(found)
+        matched = set()
+        for box in truth:
+            width = round(box[2] - box[0])
+            band = next(b for b in SIZE_BANDS if b[0] <= width < b[1])
+            hits[band][1] += 1
+            best = max(range(len(found)), key=lambda i: overlap(found[i].box, box)[0], default=None)
+            if best is not None and best not in matched and overlap(found[best].box, box)[0] >= 0.4:
+                matched.add(best)
+                hits[band][0] += 1
+        false_boxes += len(found) - len(matched)
+    big = [hits[b] for b in SIZE_BANDS if b[0] >= 40]
+    return {
+        "bands": {b: h[0] / max(1, h[1]) for b, h in hits.items()},
+        "recall_40": sum(h[0] for h in big) / max(1, sum(h[1] for h in big)),
+        "precision": (detections - false_boxes) / max(1, detections),
+        "false_per_frame": false_boxes / len(scenes),
+        "ms": 1000 * float(np.mean(times[1:] if len(times) > 1 else times)),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenes", type=int, default=40)
+    parser.add_argument("--size", default="1280x720", help="scene size WIDTHxHEIGHT (default 1280x720)")
+    parser.add_argument("--detectors", default=",".join(MODES), help=f"comma-separated, from {', '.join(MODES)}")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    scenes = [make_scene(width, height, seed) for seed in range(args.scenes)]
+    bands = " ".join(f"{f'{lo}-{hi - 1}px' if hi < 10_000 else f'{lo}px+':>9}" for lo, hi in SIZE_BANDS)
+    print(f"{args.scenes} scenes of {width}x{height}, {sum(len(t) for _, t in scenes)} faces")
+    print(f"{'detector':>8} {bands} {'>=40px':>7} {'precision':>9} {'false/frame':>11} {'detect ms':>9}")
+    for mode in args.detectors.split(","):
+        result = evaluate(FaceDetector(mode, max_faces=20), scenes)
+        recall = " ".join(f"{result['bands'][b]:9.1%}" for b in SIZE_BANDS)
+        print(f"{mode:>8} {recall} {result['recall_40']:7.1%} {result['precision']:9.1%} "
+              f"{result['false_per_frame']:11.2f} {result['ms']:9.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
