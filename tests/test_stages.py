@@ -130,3 +130,33 @@ def test_live_recording_repeats_frames_to_keep_real_time(tmp_path):
     assert writer.frames == 11
     capture = cv2.VideoCapture(str(tmp_path / "live.avi"))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 11
+
+
+def _small_faces_scene():
+    frame = background(1280, 720, seed=3)
+    truth = [paste_face(frame, 48, (x, y)) for x, y in ((200, 200), (640, 500), (1050, 300))]
+    return frame, truth
+
+
+def _all_found(faces, truth) -> bool:
+    return all(any(overlap(face.box, box)[0] >= 0.4 for face in faces) for box in truth)
+
+
+def test_tiled_detection_finds_small_faces_the_full_pass_misses():
+    frame, truth = _small_faces_scene()
+    assert not _all_found(FaceDetector("full").detect(frame), truth)
+    found = FaceDetector("tiled").detect(frame)
+    assert _all_found(found, truth) and len(found) == 3
+
+
+def test_sweep_finds_small_faces_within_one_rotation_and_keeps_them():
+    frame, truth = _small_faces_scene()
+    detector = FaceDetector("sweep")
+    rotation = len(tile_windows(1280, 720, detector.tile))
+    found = []
+    for _ in range(rotation):
+        found = detector.detect(frame, [face.box for face in found])
+    assert _all_found(found, truth) and len(found) == 3
+    for _ in range(3):  # from now on every frame, not once per rotation
+        found = detector.detect(frame, [face.box for face in found])
+        assert _all_found(found, truth) and len(found) == 3
