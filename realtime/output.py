@@ -11,6 +11,7 @@ import numpy as np
 from realtime.track import Track
 
 FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "XVID"}
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 
 
 class OutputError(RuntimeError):
@@ -23,27 +24,36 @@ class VideoWriter:
 
     def __init__(self, path: str | Path, fps: float, size: tuple[int, int], live: bool = False):
         self.path = Path(path)
-        codec = FOURCC.get(self.path.suffix.lower())
-        if codec is None:
-            raise OutputError(f"cannot write {self.path}: use one of {', '.join(FOURCC)}")
+        suffix = self.path.suffix.lower()
+        if suffix not in FOURCC and suffix not in IMAGE_SUFFIXES:
+            raise OutputError(f"cannot write {self.path}: use one of {', '.join([*FOURCC, *IMAGE_SUFFIXES])}")
         if not self.path.parent.is_dir():
             raise OutputError(f"cannot write {self.path}: folder {self.path.parent} does not exist")
         self.fps, self.size, self.live, self.frames = fps, size, live, 0
-        self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*codec), fps, size)
-        if not self._writer.isOpened():
-            raise OutputError(f"cannot write {self.path} (codec {codec} unavailable or path not writable)")
+        self._writer, self._last = None, None
+        if suffix in FOURCC:
+            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*FOURCC[suffix]), fps, size)
+            if not self._writer.isOpened():
+                raise OutputError(f"cannot write {self.path} (codec {FOURCC[suffix]} unavailable or path not writable)")
 
     def write(self, frame: np.ndarray, elapsed: float | None = None) -> None:
         """Write `frame`; for live sources, `elapsed` seconds since the start set how many copies."""
         if frame.shape[1::-1] != self.size:
             frame = cv2.resize(frame, self.size)
+        if self._writer is None:  # an image file: keep the newest frame, saved on close
+            self._last = frame.copy()
+            self.frames += 1
+            return
         copies = max(1, int(elapsed * self.fps) + 1 - self.frames) if self.live and elapsed is not None else 1
         for _ in range(copies):
             self._writer.write(frame)
         self.frames += copies
 
     def close(self) -> None:
-        self._writer.release()
+        if self._writer is not None:
+            self._writer.release()
+        elif self._last is not None and not cv2.imwrite(str(self.path), self._last):
+            raise OutputError(f"cannot write {self.path}")
 
 
 class JsonLinesWriter:

@@ -65,12 +65,17 @@ def test_image_and_folder_sources(tmp_path, tiny_model):
         cv2.imwrite(str(tmp_path / f"{i}.png"), frames.frame(i * 10)[0])
     (tmp_path / "notes.txt").write_text("not an image")
     for source, count in ((tmp_path / "0.png", 1), (tmp_path, 3)):
-        jsonl = tmp_path / "out.jsonl"
+        jsonl, labelled = tmp_path / "out.jsonl", tmp_path / "out" / "labelled.jpg"
+        labelled.parent.mkdir(exist_ok=True)
         result = run_module("realtime", "--source", str(source), "--model", str(tiny_model), "--no-display",
-                            "--json", str(jsonl))
+                            "--json", str(jsonl), "--output", str(labelled))
         assert result.returncode == 0, result.stderr[-2000:]
         records = [json.loads(line) for line in jsonl.read_text().splitlines()]
         assert len(records) == count and all(len(r["faces"]) == 1 for r in records)
+        x0, y0, x1, y1 = (int(v) for v in records[-1]["faces"][0]["box"])
+        original, annotated = cv2.imread(str(tmp_path / f"{count - 1}.png")), cv2.imread(str(labelled))
+        assert annotated.shape == original.shape
+        assert np.abs(annotated[y0:y1, x0].astype(int) - original[y0:y1, x0]).max() > 60  # the box was drawn
 
 
 @pytest.mark.parametrize("args, message", [
@@ -79,7 +84,7 @@ def test_image_and_folder_sources(tmp_path, tiny_model):
     (["--source", "demo:12"], "bad demo source"),
     (["--source", "demo:1", "--model", "missing/model.keras"], "model card not found"),
     (["--source", "demo:1", "--output", "no/such/folder/out.mp4"], "folder no/such/folder does not exist"),
-    (["--source", "demo:1", "--output", "out.gif"], "cannot write out.gif"),
+    (["--source", "demo:1", "--output", "out.gif"], "cannot write out.gif: use one of .mp4"),
     (["--source", "demo:1"], "no display found"),
 ])
 def test_bad_inputs_give_one_line_errors(tmp_path, tiny_model, args, message):
