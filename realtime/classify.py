@@ -56,6 +56,8 @@ class Classifier:
         self.card = read_card(path)
         self.labels: list[str] = list(self.card["labels"])
         self.size: int = int(self.card["input"]["size"])
+        # Average each face's probabilities with its mirror image's, in the same model call.
+        self.flip_average: bool = bool(self.card.get("flip_average", False))
         tf = _quiet_tensorflow()
         tflite_path = path.with_suffix(".tflite")
         if backend == "auto":
@@ -122,7 +124,10 @@ class Classifier:
         if len(faces) == 0:
             return np.empty((0, len(self.labels)), np.float32)
         batch = np.asarray(faces, np.float32).reshape(len(faces), self.size, self.size, 1)
-        return np.asarray(self._run(batch), np.float32)
+        if not self.flip_average:
+            return np.asarray(self._run(batch), np.float32)
+        both = np.asarray(self._run(np.concatenate([batch, batch[:, :, ::-1]])), np.float32)
+        return (both[: len(faces)] + both[len(faces):]) / 2
 
     def predict_many(self, faces: np.ndarray, batch_size: int = 128) -> np.ndarray:
         """Probabilities for a whole dataset, in chunks (for evaluation, not the live loop)."""

@@ -160,3 +160,24 @@ def test_sweep_finds_small_faces_within_one_rotation_and_keeps_them():
     for _ in range(3):  # from now on every frame, not once per rotation
         found = detector.detect(frame, [face.box for face in found])
         assert _all_found(found, truth) and len(found) == 3
+
+
+def test_flip_average_scores_a_face_and_its_mirror_in_one_call(tiny_model, tmp_path):
+    import json
+    import shutil
+
+    from realtime.classify import Classifier
+
+    flipped_model = tmp_path / "flip.keras"
+    for suffix in (".keras", ".tflite"):
+        shutil.copy(tiny_model.with_suffix(suffix), flipped_model.with_suffix(suffix))
+    card = json.loads(tiny_model.with_suffix(".json").read_text())
+    flipped_model.with_suffix(".json").write_text(json.dumps({**card, "flip_average": True}))
+    plain, averaged = Classifier(tiny_model), Classifier(flipped_model)
+    calls = []
+    run = averaged._run
+    averaged._run = lambda batch: calls.append(len(batch)) or run(batch)
+    faces = np.random.default_rng(0).integers(0, 256, (3, 48, 48), dtype=np.uint8)
+    expected = (plain.predict(faces) + plain.predict(faces[:, :, ::-1])) / 2
+    assert np.allclose(averaged.predict(faces), expected, atol=1e-5)
+    assert calls == [6]  # three faces and their mirrors, one batched call

@@ -38,6 +38,8 @@ def parse_args(argv):
                         help="loss weight per class: inverse square root of its frequency (default), inverse frequency, or none")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="mixed = float16 on GPU, bfloat16 on CPU; auto = mixed where the hardware supports it")
+    parser.add_argument("--flip-average", action="store_true",
+                        help="the shipped model averages each face with its mirror image (twice the compute per face)")
     parser.add_argument("--limit", type=int, help="use at most this many faces per split (quick trials, tests)")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
@@ -155,6 +157,7 @@ def train(args) -> int:
         "preprocessing": (f"face crop converted to grayscale, resized to {FACE_SIZE}x{FACE_SIZE} (cv2.INTER_AREA), "
                           "grey levels 0-255 as float32; the model rescales to 0-1 itself"),
         "output": "softmax probabilities in the order of labels",
+        "flip_average": args.flip_average,
         "files": {"keras": model_path.name, "tflite": model_path.with_suffix(".tflite").name},
         "dataset": {"description": dataset.description, "labels": "FER+ vote fractions" if args.ferplus else "hard labels",
                     "train": int(len(x_train)), "val": int(len(x_val)), "test": int(len(dataset.splits["test"][0])),
