@@ -69,12 +69,12 @@ def run(source: Source, classifier: Classifier, detector: FaceDetector, tracker:
 
     Returns the timings and why it stopped: "end", "quit" (key or window closed) or "interrupted".
     """
-    writer = VideoWriter(output, source.fps, source.size, live=source.live) if output else None
-    jsonl = None
+    writer = jsonl = None
     stats, stopped, fps = Stats(), "end", 0.0
     frames = iter(source)
     started = time.perf_counter()
     try:
+        writer = VideoWriter(output, source.fps, source.size, live=source.live) if output else None
         jsonl = JsonLinesWriter(json_path, classifier.labels) if json_path else None
         if display:
             cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
