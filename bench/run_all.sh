@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Every benchmark behind the README's numbers, one after another (about 10 minutes on 2 cores).
+# Run from the repository root with the project's environment active; close other busy programs first.
+set -euo pipefail
+python bench/make_clips.py
+for faces in 1 2 4; do
+  for detector in sweep full; do
+    echo "== python -m realtime --benchmark --source bench/clips/faces$faces.mp4 --detector $detector"
+    python -m realtime --benchmark --no-display --source "bench/clips/faces$faces.mp4" --detector "$detector"
+  done
+done
+echo "== bench/classify_speed.py"; python bench/classify_speed.py
+echo "== bench/detection_recall.py 1280x720"; python bench/detection_recall.py --size 1280x720
+echo "== bench/detection_recall.py 640x480"; python bench/detection_recall.py --size 640x480
+if python -c "import fer" 2>/dev/null; then
+  echo "== bench/compare_fer.py"; python bench/compare_fer.py
+else
+  echo "== bench/compare_fer.py skipped: pip install --no-deps fer==25.10.3"
+fi
