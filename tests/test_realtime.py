@@ -198,3 +198,18 @@ def test_camera_hands_over_the_newest_frame(monkeypatch):
     camera.close()
     assert all(b > a for a, b in zip(seen, seen[1:]))  # never an old frame again
     assert seen[-1] - seen[0] > 10  # frames the consumer was too slow for were skipped, not queued
+
+
+def test_benchmark_without_a_camera_uses_the_generated_clip(tiny_model, monkeypatch, capsys):
+    from realtime import __main__ as cli
+    from realtime import capture
+
+    class NoCamera(FakeCamera):
+        def isOpened(self):
+            return False
+
+    monkeypatch.setattr(capture.cv2, "VideoCapture", lambda index: NoCamera(frames=0))
+    assert cli.main(["--benchmark", "--no-display", "--max-frames", "6", "--model", str(tiny_model)]) == 0
+    out = capsys.readouterr().out
+    assert "source: generated clip, 1 face, 640x480; detector: sweep" in out
+    assert "5 frames measured" in out and "end-to-end:" in out
