@@ -21,6 +21,8 @@ import numpy as np
 from realtime import quiet_stderr
 
 MODES = ("short", "full", "tiled", "sweep")
+FULL_RANGE_INPUT = 192  # the full-range model sees the frame scaled to this many pixels
+RELIABLE_FACE_PX = 28  # faces at least this wide at that scale are found and boxed well (bench/detection_recall.py)
 
 
 @dataclass
@@ -117,9 +119,10 @@ class FaceDetector:
             windows = [windows[self._sweep % len(windows)]] if len(windows) > 1 else []
             self._sweep += 1
             # The full pass finds small faces unreliably and boxes them loosely: look closer at every
-            # known face narrower than a third of a tile, and at any other that the full pass lost.
+            # known face that is small at the model's input scale, and at any other it lost.
+            small = RELIABLE_FACE_PX * max(width, height) / FULL_RANGE_INPUT
             windows += [around(box, width, height) for box in previous
-                        if box[2] - box[0] < self.tile / 3 or not any(overlap(box, f.box)[0] > 0.3 for f in faces)]
+                        if box[2] - box[0] < small or not any(overlap(box, f.box)[0] > 0.3 for f in faces)]
         for x0, y0, x1, y1 in windows:
             faces += self._run(np.ascontiguousarray(rgb[y0:y1, x0:x1]), x0, y0)
         if windows:
