@@ -203,10 +203,9 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1) -> 
     if not train_dir.is_dir():
         raise DatasetError(f"{root}: expected a train/ folder with one sub-folder per class")
     train_files = _read_class_folders(train_dir)
-    ordered = [name for name in FERPLUS_LABELS if name in train_files]
-    if not ordered:
+    labels = [name for name in FERPLUS_LABELS if name in train_files]
+    if not labels:
         raise DatasetError(f"{train_dir}: no class folders")
-    labels = [name for name in ordered]
     eye = np.eye(len(labels), dtype=np.float32)
 
     def load(files_by_class: dict[str, list[Path]], where: Path):
