@@ -9,6 +9,10 @@ for faces in 1 2 4; do
     python -m realtime --benchmark --no-display --source "bench/clips/faces$faces.mp4" --detector "$detector"
   done
 done
+for detector in sweep full; do
+  echo "== python -m realtime --benchmark --source bench/clips/small4.mp4 --detector $detector"
+  python -m realtime --benchmark --no-display --source bench/clips/small4.mp4 --detector "$detector"
+done
 echo "== bench/classify_speed.py"; python bench/classify_speed.py
 echo "== bench/detection_recall.py 1280x720"; python bench/detection_recall.py --size 1280x720
 echo "== bench/detection_recall.py 640x480"; python bench/detection_recall.py --size 640x480
