@@ -31,19 +31,21 @@ def make_scene(width: int, height: int, seed: int, faces: int = 6):
     rng = np.random.default_rng(seed)
     frame = background(width, height, seed=seed)
     boxes: list[np.ndarray] = []
+    reserved: list[np.ndarray] = []  # each pasted face's box padded for hair and shoulders
     for _ in range(200):
         if len(boxes) == faces:
             break
         size = float(rng.choice([30, 35, 40, 50, 60, 80, 100, 130, 160, 200]))
         x, y = rng.uniform(size, width - size), rng.uniform(size * 1.2, height - size * 1.2)
-        box = np.array([x - size, y - size * 1.3, x + size, y + size * 1.3])  # room for hair and shoulders
-        if any(overlap(box, np.array([b[0] - b[4], b[1] - b[4] * 1.3, b[2] + b[4], b[3] + b[4] * 1.3]))[0] > 0
-               for b in boxes):
+        box = np.array([x - size, y - size * 1.3, x + size, y + size * 1.3])
+        if any(overlap(box, taken)[0] > 0 for taken in reserved):
             continue
         true = paste_face(frame, size, (x, y), angle=float(rng.uniform(-15, 15)), flip=bool(rng.integers(2)),
                           gain=float(rng.uniform(0.7, 1.2)))
-        boxes.append(np.append(true, size / 2))
-    return frame, [b[:4] for b in boxes]
+        pad = size / 2
+        boxes.append(true)
+        reserved.append(true + np.array([-pad, -pad * 1.3, pad, pad * 1.3]))
+    return frame, boxes
 
 
 def settle_frames(detector: FaceDetector, frame: np.ndarray) -> int:

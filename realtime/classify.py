@@ -89,8 +89,9 @@ class Classifier:
             try:
                 with quiet_stderr():
                     interpreter = tf.lite.Interpreter(model_path=str(self.path), num_threads=os.cpu_count())
-                    if batch != interpreter.get_input_details()[0]["shape"][0]:
-                        interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], (batch, *shape))
+                    face_input = interpreter.get_input_details()[0]
+                    if batch != face_input["shape"][0]:
+                        interpreter.resize_tensor_input(face_input["index"], (batch, *shape))
                     interpreter.allocate_tensors()
             except Exception as err:
                 raise ModelError(f"cannot load model {self.path}: {str(err).splitlines()[0][:200]}") from None
@@ -105,7 +106,9 @@ class Classifier:
         interpreters = {1: first}
 
         def run_chunk(batch: np.ndarray) -> np.ndarray:
-            interpreter = interpreters.get(len(batch)) or interpreters.setdefault(len(batch), make_interpreter(len(batch)))
+            interpreter = interpreters.get(len(batch))
+            if interpreter is None:
+                interpreter = interpreters[len(batch)] = make_interpreter(len(batch))
             interpreter.set_tensor(source["index"], batch)
             interpreter.invoke()
             return interpreter.get_tensor(target["index"]).copy()
