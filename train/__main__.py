@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -40,16 +39,35 @@ def parse_args(argv):
                         help="mixed = float16 on GPU, bfloat16 on CPU; auto = mixed where the hardware supports it")
     parser.add_argument("--flip-average", action="store_true",
                         help="the shipped model averages each face with its mirror image (twice the compute per face)")
+    parser.add_argument("--teacher", help="a trained model (.keras with its card) whose probabilities become part of the targets")
+    parser.add_argument("--teacher-weight", type=float, default=0.5,
+                        help="share of the teacher's probabilities in each target (default: 0.5)")
     parser.add_argument("--limit", type=int, help="use at most this many faces per split (quick trials, tests)")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
 
 
-def choose_precision(requested: str, tf) -> str:
+def has_gpu(keras) -> bool:
+    """Whether the active Keras backend (tensorflow, jax or torch) sees a GPU."""
+    backend = keras.config.backend()
+    if backend == "jax":
+        import jax
+
+        return any(device.platform == "gpu" for device in jax.devices())
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.is_available()
+    from realtime.classify import _quiet_tensorflow
+
+    return bool(_quiet_tensorflow().config.list_physical_devices("GPU"))
+
+
+def choose_precision(requested: str, gpu: bool) -> str:
     """Keras dtype policy: float16 on a GPU, bfloat16 on a CPU with native bf16, else float32."""
     if requested == "float32":
         return "float32"
-    if tf.config.list_physical_devices("GPU"):
+    if gpu:
         return "mixed_float16"
     try:
         flags = Path("/proc/cpuinfo").read_text()
@@ -69,15 +87,44 @@ def class_weights(targets: np.ndarray, mode: str) -> np.ndarray:
 
 
 def make_augmenter(keras, seed: int):
+    """Random flips, small rotations/shifts/zooms, lighting changes and erased patches (training only)."""
     layers = keras.layers
-    return keras.Sequential([
+    augment = keras.Sequential([
         layers.RandomFlip("horizontal", seed=seed),
         layers.RandomRotation(12 / 360, fill_mode="reflect", seed=seed + 1),
         layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=seed + 2),
         layers.RandomZoom(0.12, fill_mode="reflect", seed=seed + 3),
         layers.RandomBrightness(0.15, value_range=(0, 255), seed=seed + 4),
         layers.RandomContrast(0.25, value_range=(0, 255), seed=seed + 5),
+        layers.RandomErasing(0.5, scale=(0.02, 0.15), value_range=(0, 255), seed=seed + 6),
     ], name="augment")
+    if keras.config.backend() == "jax":
+        # Keras marks the geometric layers as not XLA-compilable for TensorFlow's sake; under JAX they
+        # compile, and without it every training step runs op by op.
+        for layer in augment.layers:
+            layer.supports_jit = True
+    return augment
+
+
+def teacher_targets(path: str, faces: np.ndarray, labels: list[str]) -> np.ndarray:
+    """A trained model's probabilities (averaged with the mirror image's) in the dataset's label order."""
+    import keras
+
+    from realtime.classify import ModelError, read_card
+
+    try:
+        card = read_card(Path(path))
+        teacher = keras.models.load_model(path, compile=False)
+    except (ModelError, OSError, ValueError) as err:
+        raise DatasetError(f"cannot use teacher {path}: {str(err).splitlines()[0]}") from None
+    missing = [name for name in labels if name not in card["labels"]]
+    if missing or int(card["input"]["size"]) != faces.shape[1]:
+        raise DatasetError(f"teacher {path} does not match the dataset (labels {card['labels']}, "
+                           f"input {card['input']['size']} px)")
+    x = faces[..., None].astype(np.float32)
+    probs = (teacher.predict(x, batch_size=512, verbose=0) + teacher.predict(x[:, :, ::-1], batch_size=512, verbose=0)) / 2
+    probs = probs[:, [card["labels"].index(name) for name in labels]]
+    return (probs / probs.sum(1, keepdims=True)).astype(np.float32)
 
 
 def subsample(dataset: Dataset, limit: int | None, seed: int) -> Dataset:
@@ -92,62 +139,61 @@ def subsample(dataset: Dataset, limit: int | None, seed: int) -> Dataset:
 
 
 def train(args) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     dataset = subsample(load_dataset(args.data, ferplus=args.ferplus, seed=args.seed), args.limit, args.seed)
     x_train, y_train = dataset.split("train")
     x_val, y_val = dataset.split("val")
     dataset.split("test")  # fail now, not after training, if there is nothing to report on
 
-    import keras
-    import tensorflow as tf
+    from realtime import quiet_stderr
 
-    from train.model import build_model, save_model
+    with quiet_stderr():
+        import keras
 
-    tf.get_logger().setLevel("ERROR")
+    from train.export import finish
+    from train.model import build_model
+
     keras.utils.set_random_seed(args.seed)
-    policy = choose_precision(args.precision, tf)
+    policy = choose_precision(args.precision, has_gpu(keras))
     keras.mixed_precision.set_global_policy(policy)
     name = args.name or ("ferplus" if args.ferplus else "fer2013" if Path(args.data).is_file() else Path(args.data).name)
     out = Path(args.out)
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     print(f"{dataset.description}: {len(x_train)} train / {len(x_val)} val / {len(dataset.splits['test'][0])} test faces, "
-          f"classes {', '.join(dataset.labels)}; precision {policy}")
+          f"classes {', '.join(dataset.labels)}; {keras.config.backend()} backend, precision {policy}")
 
     weights = class_weights(y_train, args.class_weight)
     sample_weights = weights[y_train.argmax(1)]
-    augment = make_augmenter(keras, args.seed)
-    train_ds = (tf.data.Dataset.from_tensor_slices((x_train[..., None], y_train, sample_weights))
-                .shuffle(len(x_train), seed=args.seed, reshuffle_each_iteration=True)
-                .batch(args.batch_size)
-                .map(lambda x, y, w: (augment(tf.cast(x, tf.float32), training=True), y, w),
-                     num_parallel_calls=tf.data.AUTOTUNE)
-                .prefetch(tf.data.AUTOTUNE))
-    val_ds = tf.data.Dataset.from_tensor_slices((x_val[..., None].astype(np.float32), y_val)).batch(512)
+    if args.teacher:
+        y_train = (1 - args.teacher_weight) * y_train + args.teacher_weight * teacher_targets(args.teacher, x_train, dataset.labels)
 
     model = build_model(len(dataset.labels), size=FACE_SIZE, width=args.width)
+    # Augmentation runs inside the training model (on the GPU where there is one); it is off at inference.
+    trainer = keras.Sequential([keras.Input((FACE_SIZE, FACE_SIZE, 1)), make_augmenter(keras, args.seed), model])
     steps = max(1, int(np.ceil(len(x_train) / args.batch_size)))
     warmup = min(2 * steps, args.epochs * steps // 4)
     schedule = keras.optimizers.schedules.CosineDecay(args.lr / 10, decay_steps=args.epochs * steps - warmup,
                                                       alpha=0.01, warmup_target=args.lr, warmup_steps=warmup)
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
-                  metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
-    checkpoint = out / "checkpoints" / f"{name}.best.keras"
+    trainer.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
+                    loss=keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
+                    metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
     callbacks = [
-        keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_accuracy", mode="max", save_best_only=True),
+        keras.callbacks.ModelCheckpoint(out / "checkpoints" / f"{name}.best.keras", monitor="val_accuracy", mode="max",
+                                        save_best_only=True),
         keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=args.patience, restore_best_weights=True),
         keras.callbacks.CSVLogger(out / f"{name}_history.csv"),
     ]
     started = time.time()
-    history = model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=callbacks,
-                        verbose=1 if sys.stdout.isatty() else 2)
+    history = trainer.fit(x_train[..., None].astype(np.float32), y_train, sample_weight=sample_weights,
+                          batch_size=args.batch_size, epochs=args.epochs, shuffle=True, callbacks=callbacks,
+                          validation_data=(x_val[..., None].astype(np.float32), y_val), validation_batch_size=512,
+                          verbose=1 if sys.stdout.isatty() else 2)
     minutes = (time.time() - started) / 60
 
     keras.mixed_precision.set_global_policy("float32")  # ship a float32 model that runs anywhere
     final = build_model(len(dataset.labels), size=FACE_SIZE, width=args.width)
     final.set_weights(model.get_weights())
     model_path = out / f"{name}.keras"
-    tflite_bytes = save_model(final, model_path)
+    final.save(model_path)
 
     val_history = history.history["val_accuracy"]
     card = {
@@ -158,48 +204,29 @@ def train(args) -> int:
                           "grey levels 0-255 as float32; the model rescales to 0-1 itself"),
         "output": "softmax probabilities in the order of labels",
         "flip_average": args.flip_average,
-        "files": {"keras": model_path.name, "tflite": model_path.with_suffix(".tflite").name},
-        "dataset": {"description": dataset.description, "labels": "FER+ vote fractions" if args.ferplus else "hard labels",
+        "files": {"keras": model_path.name},
+        "dataset": {"description": dataset.description,
+                    "labels": ("FER+ vote fractions" if args.ferplus else "hard labels")
+                    + (f", mixed {args.teacher_weight:g} with a teacher's probabilities" if args.teacher else ""),
                     "train": int(len(x_train)), "val": int(len(x_val)), "test": int(len(dataset.splits["test"][0])),
                     "splits": "train = Training, val = PublicTest (model selection), test = PrivateTest (reported once)"
                     if Path(args.data).is_file() else "train/, val/ (or held out of train), test/ (or held out of train)"},
         "parameters": int(final.count_params()),
-        "size_bytes": {"keras": model_path.stat().st_size, "tflite": tflite_bytes},
+        "size_bytes": {"keras": model_path.stat().st_size},
         "training": {"epochs_run": len(val_history), "best_epoch": int(np.argmax(val_history)) + 1,
-                     "minutes": round(minutes, 1), "precision": policy, "tensorflow": tf.__version__,
+                     "minutes": round(minutes, 1), "precision": policy,
+                     "keras": f"{keras.__version__} ({keras.config.backend()} backend)",
                      "class_weights": dict(zip(dataset.labels, map(float, np.round(weights, 3)))),
                      "arguments": {k: v for k, v in vars(args).items() if k not in ("data", "ferplus", "out")}},
     }
-    write_report(model_path, card, dataset, history.history)
-    return 0
-
-
-def write_report(model_path: Path, card: dict, dataset: Dataset, history: dict) -> None:
-    """Evaluate the saved model as the realtime program runs it; write card, report and plots."""
-    from realtime.classify import Classifier
-    from train.evaluate import evaluate
-    from train.report import format_report, plot_confusion, plot_curves
-
-    model_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")  # Classifier needs the card
-    classifier = Classifier(model_path)
-    metrics = {split: evaluate(classifier, dataset, split) for split in ("val", "test")}
-    test = metrics["test"]
-    card["metrics"] = {
-        "val_accuracy": round(metrics["val"]["accuracy"], 4),
-        "test_accuracy": round(test["accuracy"], 4),
-        "test_macro_f1": round(test["macro_f1"], 4),
-        "test_per_class_f1": {k: round(v["f1"], 4) for k, v in test["per_class"].items()},
-    }
     model_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
-    stem = model_path.with_suffix("")
-    report = format_report(test, f"{model_path.name} on {dataset.description}, test split")
-    Path(f"{stem}_report.txt").write_text(report)
-    plot_confusion(test, card["labels"], Path(f"{stem}_confusion.png"),
-                   f"{card['name']}: test accuracy {test['accuracy']:.1%}")
-    plot_curves(history, Path(f"{stem}_curves.png"))
-    print(report, end="")
-    print(f"wrote {model_path} ({card['parameters']:,} parameters, {card['size_bytes']['tflite'] / 1e6:.1f} MB tflite) "
-          f"and its card, report and plots")
+    if keras.config.backend() != "tensorflow":
+        print(f"wrote {model_path}; the TFLite copy and the report need the tensorflow backend:\n"
+              f"  python -m train.export --model {model_path} --data {args.data}"
+              + (f" --ferplus {args.ferplus}" if args.ferplus else ""))
+        return 0
+    finish(model_path, dataset)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,8 +6,6 @@ Output: class probabilities (softmax).
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 
 import keras
@@ -41,9 +39,7 @@ def build_model(num_classes: int, size: int = 48, width: int = 32, dropout: floa
 
 def save_model(model: keras.Model, path: Path) -> int:
     """Write `path` (.keras) and the TFLite copy beside it; returns the TFLite file's size."""
-    import tensorflow as tf
+    from train.export import write_tflite
 
     model.save(path)
-    with contextlib.redirect_stdout(io.StringIO()):
-        tflite = tf.lite.TFLiteConverter.from_keras_model(model).convert()
-    return path.with_suffix(".tflite").write_bytes(tflite)
+    return write_tflite(path)
