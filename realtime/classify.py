@@ -2,8 +2,9 @@
 
 A model is `NAME.keras` (and usually `NAME.tflite`) with `NAME.json` beside it. The card
 says the labels in output order and the input size; faces go in as uint8 grayscale
-squares of that size. On a GPU the Keras model runs through TensorFlow; on a CPU the
-TFLite copy runs through XNNPACK, which is several times faster for small batches.
+squares of that size. On a GPU the Keras model runs through TensorFlow (in float32; the
+file stores float16 weights); on a CPU the int8 TFLite copy runs through XNNPACK, which is
+several times faster for small batches.
 """
 
 from __future__ import annotations
@@ -46,6 +47,32 @@ def read_card(model_path: Path) -> dict:
     return card
 
 
+def with_dtype(model, dtype: str):
+    """The same network with its weights and computation in `dtype` (the float32 softmax output stays)."""
+    import keras
+
+    config = model.get_config()
+    for layer in config["layers"]:
+        if layer["class_name"] != "InputLayer" and layer["config"].get("name") != "probs":
+            layer["config"]["dtype"] = dtype
+    copy = model.__class__.from_config(config)
+    copy.set_weights([w.astype(dtype) for w in model.get_weights()])
+    return copy
+
+
+def load_keras_model(path: Path):
+    """A saved Keras model in float32; models/ stores float16 weights to halve the file."""
+    import keras
+
+    try:
+        model = keras.models.load_model(path, compile=False)
+        if any(w.dtype != "float32" for w in model.weights):
+            model = with_dtype(model, "float32")
+    except Exception as err:  # Keras raises many types for a damaged file
+        raise ModelError(f"cannot load model {path}: {str(err).splitlines()[0][:200]}") from None
+    return model
+
+
 class Classifier:
     def __init__(self, model_path: str | Path = DEFAULT_MODEL, backend: str = "auto"):
         path = Path(model_path)
@@ -73,12 +100,7 @@ class Classifier:
             self._load_keras(tf)
 
     def _load_keras(self, tf) -> None:
-        import keras
-
-        try:
-            model = keras.models.load_model(self.path, compile=False)
-        except Exception as err:  # Keras raises many types for a damaged file
-            raise ModelError(f"cannot load model {self.path}: {str(err).splitlines()[0][:200]}") from None
+        model = load_keras_model(self.path)
         self._check_shapes(tuple(model.input_shape[1:]), model.output_shape[-1])
         call = tf.function(lambda x: model(x, training=False),
                            input_signature=[tf.TensorSpec((None, self.size, self.size, 1), tf.float32)])
@@ -113,8 +135,12 @@ class Classifier:
             interpreter.invoke()
             return interpreter.get_tensor(target["index"]).copy()
 
-        # TFLite (TF 2.18) returns a wrong number of rows for batches of 256 or more.
-        self._run = lambda batch: np.concatenate([run_chunk(batch[i:i + 128]) for i in range(0, len(batch), 128)])
+        def run(batch: np.ndarray) -> np.ndarray:
+            # TFLite (TF 2.18) returns a wrong number of rows for batches of 256 or more.
+            probs = np.concatenate([run_chunk(batch[i:i + 128]) for i in range(0, len(batch), 128)])
+            return probs / probs.sum(1, keepdims=True)  # an int8 softmax sums to 1 only within about 1%
+
+        self._run = run
 
     def _check_shapes(self, input_shape: tuple, outputs: int) -> None:
         if tuple(int(d) for d in input_shape) != (self.size, self.size, 1):

@@ -59,7 +59,8 @@ def tiny_model(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tiny_model")
     path = folder / "tiny.keras"
     keras.utils.set_random_seed(0)
-    save_model(build_model(len(LABELS), size=48, width=4), path)
+    calibration = np.random.default_rng(0).integers(0, 256, (64, 48, 48), dtype=np.uint8)
+    save_model(build_model(len(LABELS), size=48, width=4), path, calibration)
     card = {"name": "tiny", "labels": LABELS, "input": {"size": 48, "channels": 1, "dtype": "float32", "range": [0, 255]}}
     path.with_suffix(".json").write_text(json.dumps(card))
     return path

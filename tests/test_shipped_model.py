@@ -55,4 +55,7 @@ def test_keras_and_tflite_copies_agree(private_test_sample):
     faces, _ = private_test_sample.split("test")
     keras_probs = Classifier(DEFAULT_MODEL, backend="keras").predict_many(faces[:200])
     tflite_probs = Classifier(DEFAULT_MODEL, backend="tflite").predict_many(faces[:200])
-    assert np.abs(keras_probs - tflite_probs).max() < 1e-3
+    # The TFLite copy is int8: close to the float32 Keras model, not equal to it.
+    assert (keras_probs.argmax(1) == tflite_probs.argmax(1)).mean() > 0.95
+    assert np.abs(keras_probs - tflite_probs).mean() < 0.03
+    assert CARD["metrics"]["keras_test_accuracy"] == pytest.approx(CARD["metrics"]["test_accuracy"], abs=0.01)

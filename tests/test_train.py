@@ -54,7 +54,8 @@ def test_evaluate_command_agrees_with_the_card(trained):
                             "--backend", backend)
         assert result.returncode == 0, result.stderr[-2000:]
         accuracy = float(result.stdout.split("accuracy")[-1].split()[0])
-        assert accuracy == pytest.approx(card["metrics"]["test_accuracy"], abs=1e-3)
+        expected = card["metrics"]["test_accuracy" if backend == "tflite" else "keras_test_accuracy"]
+        assert accuracy == pytest.approx(expected, abs=1e-3)
         assert "macro-F1" in result.stdout and "surprise" in result.stdout
     val = run_module("train.evaluate", "--model", str(models / "fer2013.keras"), "--data", str(data), "--split", "val")
     assert "(70 faces)" in val.stdout
@@ -82,3 +83,44 @@ def test_trainer_bad_inputs(tmp_path):
     no_test = tmp_path / "no_test.csv"
     write_fer_csv(no_test, {"Training": 7, "PublicTest": 7})
     assert_one_line_error(run_module("train", "--data", str(no_test), "--out", str(tmp_path / "m")), "split 'test' is empty")
+
+
+def test_saved_model_stores_float16_and_loads_as_float32(trained):
+    import keras
+
+    from realtime.classify import load_keras_model
+
+    _, models, _ = trained
+    stored = keras.models.load_model(models / "fer2013.keras", compile=False)
+    assert {w.dtype for w in stored.weights} == {"float16"}
+    loaded = load_keras_model(models / "fer2013.keras")
+    assert {w.dtype for w in loaded.weights} == {"float32"}
+    assert loaded.output.dtype == "float32"
+
+
+def test_export_rewrites_tflite_and_metrics(trained, tmp_path):
+    data, models, _ = trained
+    for name in ("fer2013.keras", "fer2013.json", "fer2013_history.csv"):
+        (tmp_path / name).write_bytes((models / name).read_bytes())
+    card = json.loads((models / "fer2013.json").read_text())
+    result = run_module("train.export", "--model", str(tmp_path / "fer2013.keras"), "--data", str(data))
+    assert result.returncode == 0, result.stderr[-2000:]
+    exported = json.loads((tmp_path / "fer2013.json").read_text())
+    assert exported["metrics"]["keras_test_accuracy"] == card["metrics"]["keras_test_accuracy"]
+    assert "int8" in exported["storage"]["tflite"]
+    for name in ("fer2013.tflite", "fer2013_report.txt", "fer2013_confusion.png", "fer2013_curves.png"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert_one_line_error(run_module("train.export", "--model", str(tmp_path / "missing.keras"), "--data", str(data)),
+                          "model card not found")
+
+
+def test_teacher_probabilities_become_part_of_the_targets(trained, tmp_path):
+    data, models, _ = trained
+    result = run_module("train", "--data", str(data), "--out", str(tmp_path), "--epochs", "1", "--width", "4",
+                        "--batch-size", "64", "--precision", "float32", "--teacher", str(models / "fer2013.keras"),
+                        "--teacher-weight", "0.7")
+    assert result.returncode == 0, result.stderr[-3000:]
+    card = json.loads((tmp_path / "fer2013.json").read_text())
+    assert "mixed 0.7 with the probabilities of 1 teacher" in card["dataset"]["labels"]
+    assert_one_line_error(run_module("train", "--data", str(data), "--out", str(tmp_path), "--teacher",
+                                     str(tmp_path / "nope.keras")), "cannot use teacher")

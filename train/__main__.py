@@ -26,12 +26,15 @@ def parse_args(argv):
     parser.add_argument("--ferplus", help="FER+ votes (fer2013new.csv): train on soft labels from them")
     parser.add_argument("--out", default="models", help="output folder (default: models)")
     parser.add_argument("--name", help="model name (default: fer2013, ferplus or the folder's name)")
-    parser.add_argument("--epochs", type=int, default=45, help="most epochs to train (default: 45)")
-    parser.add_argument("--patience", type=int, default=12, help="stop after this many epochs without a better validation accuracy")
+    parser.add_argument("--epochs", type=int, default=90, help="epochs to train (default: 90)")
+    parser.add_argument("--patience", type=int, default=0,
+                        help="stop after this many epochs without a better validation accuracy (default: 0, never); "
+                             "either way the weights of the best epoch are kept")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (cosine schedule, 2 warm-up epochs)")
     parser.add_argument("--weight-decay", type=float, default=1e-4)
-    parser.add_argument("--width", type=int, default=24, help="filters of the first conv block (doubles per block)")
+    parser.add_argument("--width", type=int, default=56,
+                        help="filters of the first conv block, doubling per block (default: 56, the shipped model)")
     parser.add_argument("--label-smoothing", type=float, default=0.1)
     parser.add_argument("--class-weight", choices=("sqrt", "balanced", "none"), default="sqrt",
                         help="loss weight per class: inverse square root of its frequency (default), inverse frequency, or none")
@@ -39,7 +42,8 @@ def parse_args(argv):
                         help="mixed = float16 on GPU, bfloat16 on CPU; auto = mixed where the hardware supports it")
     parser.add_argument("--flip-average", action="store_true",
                         help="the shipped model averages each face with its mirror image (twice the compute per face)")
-    parser.add_argument("--teacher", help="a trained model (.keras with its card) whose probabilities become part of the targets")
+    parser.add_argument("--teacher", nargs="+", metavar="MODEL",
+                        help="trained models (.keras with cards) whose mean probabilities become part of the targets")
     parser.add_argument("--teacher-weight", type=float, default=0.5,
                         help="share of the teacher's probabilities in each target (default: 0.5)")
     parser.add_argument("--limit", type=int, help="use at most this many faces per split (quick trials, tests)")
@@ -106,16 +110,18 @@ def make_augmenter(keras, seed: int):
     return augment
 
 
-def teacher_targets(path: str, faces: np.ndarray, labels: list[str]) -> np.ndarray:
-    """A trained model's probabilities (averaged with the mirror image's) in the dataset's label order."""
-    import keras
+def teacher_targets(paths: list[str], faces: np.ndarray, labels: list[str]) -> np.ndarray:
+    """The mean probabilities of trained models, each averaged with the mirror image's, in dataset label order."""
+    return np.mean([_teacher_probs(path, faces, labels) for path in paths], axis=0)
 
-    from realtime.classify import ModelError, read_card
+
+def _teacher_probs(path: str, faces: np.ndarray, labels: list[str]) -> np.ndarray:
+    from realtime.classify import ModelError, load_keras_model, read_card
 
     try:
         card = read_card(Path(path))
-        teacher = keras.models.load_model(path, compile=False)
-    except (ModelError, OSError, ValueError) as err:
+        teacher = load_keras_model(Path(path))
+    except ModelError as err:
         raise DatasetError(f"cannot use teacher {path}: {str(err).splitlines()[0]}") from None
     missing = [name for name in labels if name not in card["labels"]]
     if missing or int(card["input"]["size"]) != faces.shape[1]:
@@ -149,7 +155,7 @@ def train(args) -> int:
     with quiet_stderr():
         import keras
 
-    from train.export import finish
+    from train.export import finish, save_float16
     from train.model import build_model
 
     keras.utils.set_random_seed(args.seed)
@@ -179,7 +185,8 @@ def train(args) -> int:
     callbacks = [
         keras.callbacks.ModelCheckpoint(out / "checkpoints" / f"{name}.best.keras", monitor="val_accuracy", mode="max",
                                         save_best_only=True),
-        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=args.patience, restore_best_weights=True),
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=args.patience or args.epochs,
+                                      restore_best_weights=True),
         keras.callbacks.CSVLogger(out / f"{name}_history.csv"),
     ]
     started = time.time()
@@ -193,7 +200,7 @@ def train(args) -> int:
     final = build_model(len(dataset.labels), size=FACE_SIZE, width=args.width)
     final.set_weights(model.get_weights())
     model_path = out / f"{name}.keras"
-    final.save(model_path)
+    save_float16(final, model_path)
 
     val_history = history.history["val_accuracy"]
     card = {
@@ -207,7 +214,7 @@ def train(args) -> int:
         "files": {"keras": model_path.name},
         "dataset": {"description": dataset.description,
                     "labels": ("FER+ vote fractions" if args.ferplus else "hard labels")
-                    + (f", mixed {args.teacher_weight:g} with a teacher's probabilities" if args.teacher else ""),
+                    + (f", mixed {args.teacher_weight:g} with the probabilities of {len(args.teacher)} teacher model(s)" if args.teacher else ""),
                     "train": int(len(x_train)), "val": int(len(x_val)), "test": int(len(dataset.splits["test"][0])),
                     "splits": "train = Training, val = PublicTest (model selection), test = PrivateTest (reported once)"
                     if Path(args.data).is_file() else "train/, val/ (or held out of train), test/ (or held out of train)"},

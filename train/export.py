@@ -16,24 +16,42 @@ import json
 import sys
 from pathlib import Path
 
-from realtime.classify import Classifier, ModelError, _quiet_tensorflow
+import numpy as np
+
+from realtime import quiet_stderr
+from realtime.classify import Classifier, ModelError, _quiet_tensorflow, load_keras_model, with_dtype
 from train.data import Dataset, DatasetError, load_dataset
 
 
-def write_tflite(model_path: Path) -> int:
-    """Convert `model_path` (.keras) into the TFLite copy beside it; returns the copy's size in bytes."""
+CALIBRATION_FACES = 1000
+
+
+def write_tflite(model_path: Path, faces: np.ndarray) -> int:
+    """Convert `model_path` (.keras) into the int8 TFLite copy beside it; returns the copy's size in bytes.
+
+    Weights and activations are int8 (float32 input and output), with activation ranges calibrated
+    on up to CALIBRATION_FACES of `faces` (uint8, N x size x size): about 4x faster than float32
+    on CPUs with int8 dot-product instructions, at a cost of about 0.1 point of accuracy.
+    """
     import keras
 
     tf = _quiet_tensorflow()
     if keras.config.backend() != "tensorflow":
         raise ModelError("writing TFLite needs the tensorflow Keras backend (unset KERAS_BACKEND)")
-    try:
-        model = keras.models.load_model(model_path, compile=False)
-    except Exception as err:  # Keras raises many types for a damaged file
-        raise ModelError(f"cannot load model {model_path}: {str(err).splitlines()[0][:200]}") from None
-    with contextlib.redirect_stdout(io.StringIO()):
-        tflite = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    model = load_keras_model(model_path)
+    picks = faces[np.linspace(0, len(faces) - 1, min(len(faces), CALIBRATION_FACES)).astype(int)]
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([face[None, ..., None].astype(np.float32)] for face in picks)
+    with contextlib.redirect_stdout(io.StringIO()), quiet_stderr():
+        tflite = converter.convert()
     return model_path.with_suffix(".tflite").write_bytes(tflite)
+
+
+def save_float16(model, path: Path) -> int:
+    """Save a trained float32 model as .keras with float16 weights (half the file); returns its size."""
+    with_dtype(model, "float16").save(path)
+    return path.stat().st_size
 
 
 def read_history(path: Path) -> dict[str, list[float]]:
@@ -52,11 +70,14 @@ def finish(model_path: Path, dataset: Dataset) -> None:
 
     card_path = model_path.with_suffix(".json")
     card = json.loads(card_path.read_text())
-    tflite_bytes = write_tflite(model_path)
+    tflite_bytes = write_tflite(model_path, dataset.split("train")[0])
     card["files"]["tflite"] = model_path.with_suffix(".tflite").name
     card["size_bytes"]["tflite"] = tflite_bytes
+    card["storage"] = {"keras": "float16 weights, run in float32",
+                       "tflite": f"int8 weights and activations (ranges calibrated on {CALIBRATION_FACES} training faces), "
+                                 "float32 input and output"}
     card_path.write_text(json.dumps(card, indent=2) + "\n")  # Classifier needs the card
-    classifier = Classifier(model_path)
+    classifier = Classifier(model_path, backend="tflite")  # what the program runs on a CPU
     metrics = {split: evaluate(classifier, dataset, split) for split in ("val", "test")}
     test = metrics["test"]
     card["metrics"] = {
@@ -64,6 +85,7 @@ def finish(model_path: Path, dataset: Dataset) -> None:
         "test_accuracy": round(test["accuracy"], 4),
         "test_macro_f1": round(test["macro_f1"], 4),
         "test_per_class_f1": {k: round(v["f1"], 4) for k, v in test["per_class"].items()},
+        "keras_test_accuracy": round(evaluate(Classifier(model_path, backend="keras"), dataset, "test")["accuracy"], 4),
     }
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     stem = model_path.with_suffix("")
@@ -73,6 +95,7 @@ def finish(model_path: Path, dataset: Dataset) -> None:
                    f"{card['name']}: test accuracy {test['accuracy']:.1%}")
     plot_curves(read_history(Path(f"{stem}_history.csv")), Path(f"{stem}_curves.png"))
     print(report, end="")
+    print(f"float32 Keras model: test accuracy {card['metrics']['keras_test_accuracy']:.4f}")
     print(f"wrote {model_path} ({card['parameters']:,} parameters, {tflite_bytes / 1e6:.1f} MB tflite) "
           f"and its card, report and plots")
 

@@ -37,9 +37,9 @@ def build_model(num_classes: int, size: int = 48, width: int = 32, dropout: floa
     return keras.Model(inputs, outputs, name=f"expression_cnn_w{width}")
 
 
-def save_model(model: keras.Model, path: Path) -> int:
-    """Write `path` (.keras) and the TFLite copy beside it; returns the TFLite file's size."""
-    from train.export import write_tflite
+def save_model(model: keras.Model, path: Path, calibration_faces) -> int:
+    """Write `path` (.keras, float16 weights) and the int8 TFLite copy beside it; returns the TFLite size."""
+    from train.export import save_float16, write_tflite
 
-    model.save(path)
-    return write_tflite(path)
+    save_float16(model, path)
+    return write_tflite(path, calibration_faces)
