@@ -49,8 +49,6 @@ def read_card(model_path: Path) -> dict:
 
 def with_dtype(model, dtype: str):
     """The same network with its weights and computation in `dtype` (the float32 softmax output stays)."""
-    import keras
-
     config = model.get_config()
     for layer in config["layers"]:
         if layer["class_name"] != "InputLayer" and layer["config"].get("name") != "probs":

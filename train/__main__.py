@@ -196,11 +196,8 @@ def train(args) -> int:
                           verbose=1 if sys.stdout.isatty() else 2)
     minutes = (time.time() - started) / 60
 
-    keras.mixed_precision.set_global_policy("float32")  # ship a float32 model that runs anywhere
-    final = build_model(len(dataset.labels), size=FACE_SIZE, width=args.width)
-    final.set_weights(model.get_weights())
     model_path = out / f"{name}.keras"
-    save_float16(final, model_path)
+    save_float16(model, model_path)  # whatever the training precision, the file holds float16 weights
 
     val_history = history.history["val_accuracy"]
     card = {
@@ -218,7 +215,7 @@ def train(args) -> int:
                     "train": int(len(x_train)), "val": int(len(x_val)), "test": int(len(dataset.splits["test"][0])),
                     "splits": "train = Training, val = PublicTest (model selection), test = PrivateTest (reported once)"
                     if Path(args.data).is_file() else "train/, val/ (or held out of train), test/ (or held out of train)"},
-        "parameters": int(final.count_params()),
+        "parameters": int(model.count_params()),
         "size_bytes": {"keras": model_path.stat().st_size},
         "training": {"epochs_run": len(val_history), "best_epoch": int(np.argmax(val_history)) + 1,
                      "minutes": round(minutes, 1), "precision": policy,

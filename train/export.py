@@ -76,7 +76,6 @@ def finish(model_path: Path, dataset: Dataset) -> None:
     card["storage"] = {"keras": "float16 weights, run in float32",
                        "tflite": f"int8 weights and activations (ranges calibrated on {CALIBRATION_FACES} training faces), "
                                  "float32 input and output"}
-    card_path.write_text(json.dumps(card, indent=2) + "\n")  # Classifier needs the card
     classifier = Classifier(model_path, backend="tflite")  # what the program runs on a CPU
     metrics = {split: evaluate(classifier, dataset, split) for split in ("val", "test")}
     test = metrics["test"]
