@@ -92,6 +92,11 @@ class FaceDetector:
             # case, and about 3x cheaper than the full-range model there.
             self._near = mp.solutions.face_detection.FaceDetection(
                 model_selection=0, min_detection_confidence=min_confidence) if mode == "sweep" else None
+            # Each graph starts on its own threads and logs as it does; one blank frame waits for that
+            # while stderr is still quiet, instead of letting the lines land in the middle of ours.
+            for model in (self._model, self._near):
+                if model is not None:
+                    model.process(np.zeros((64, 64, 3), np.uint8))
         self.mode, self.max_faces, self.min_face, self.tile = mode, max_faces, min_face, tile
         self._sweep = 0  # next tile of the rotation
 
