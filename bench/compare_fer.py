@@ -25,6 +25,7 @@ from realtime.capture import Source  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
 from realtime.loop import run  # noqa: E402
+from realtime.pipeline import Pipeline  # noqa: E402
 from realtime.scene import DemoSource  # noqa: E402
 from realtime.track import Tracker  # noqa: E402
 from train.data import FER2013_LABELS, load_fer2013  # noqa: E402
@@ -94,7 +95,7 @@ def main() -> int:
         frames = list(DemoSource(faces=faces, frames=args.frames))
         # warm both up on the first frames, then time the whole clip
         fer_pipeline_fps(theirs, frames[:3])
-        stats, _ = run(FrameList(frames), ours, detector, Tracker(), margin=1.25, display=False)
+        stats, _ = run(FrameList(frames), Pipeline(detector, ours), Tracker(), display=False)
         ours_fps, ours_found = (stats.frames - 1) / stats.wall, stats.faces / (stats.frames - 1)
         theirs_fps, theirs_found = fer_pipeline_fps(theirs, frames)
         print(f"{faces:>5} {ours_fps:9.1f} {ours_found:11.2f} {theirs_fps:8.1f} {theirs_found:11.2f} "

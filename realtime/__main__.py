@@ -6,7 +6,7 @@ import argparse
 import signal
 import sys
 
-from realtime.align import DEFAULT_MARGIN
+from realtime.align import Crop
 from realtime.capture import ImageSource, SourceError, open_source
 from realtime.classify import BACKENDS, DEFAULT_MODEL, Classifier, ModelError
 from realtime.detect import MODES
@@ -31,10 +31,12 @@ def parse_args(argv):
                              "for small faces in photos; sweep: full + one tile per frame + a closer look around "
                              "known faces, for small faces in video; auto (default): tiled for images, sweep otherwise")
     parser.add_argument("--min-confidence", type=float, default=0.5, help="face detection threshold (default 0.5)")
-    parser.add_argument("--max-faces", type=int, default=8, help="most faces labelled per frame (default 8)")
+    parser.add_argument("--max-faces", type=int,
+                        help="most faces labelled per frame (default: 8 for video and cameras, no limit for images)")
     parser.add_argument("--min-face", type=int, default=0, help="ignore faces narrower than this many pixels")
-    parser.add_argument("--margin", type=float, default=DEFAULT_MARGIN,
-                        help=f"face crop side relative to the detection box (default {DEFAULT_MARGIN})")
+    parser.add_argument("--margin", type=float,
+                        help="face crop side relative to the detection box (default: the model card's, which "
+                             "matches the framing of its training faces)")
     parser.add_argument("--smoothing", type=float, default=0.75,
                         help="weight of a face's history in its probabilities, 0-0.95 (default 0.75)")
     parser.add_argument("--no-smooth", action="store_true", help="no temporal smoothing (same as --smoothing 0)")
@@ -45,7 +47,8 @@ def parse_args(argv):
         parser.error("--smoothing must be between 0 and 0.95")
     if args.max_frames is not None and args.max_frames < 1:
         parser.error("--max-frames must be at least 1")
-    if args.max_faces < 1 or args.hold < 0 or args.min_face < 0 or args.margin <= 0:
+    if (args.max_faces is not None and args.max_faces < 1) or args.hold < 0 or args.min_face < 0 \
+            or (args.margin is not None and args.margin <= 0):
         parser.error("--max-faces must be >= 1, --hold and --min-face >= 0, --margin > 0")
     return args
 
@@ -59,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     from realtime.detect import FaceDetector
     from realtime.loop import camera_failed, display_available, run
+    from realtime.pipeline import Pipeline
     from realtime.track import Tracker
 
     display = not args.no_display
@@ -77,11 +81,15 @@ def main(argv: list[str] | None = None) -> int:
                 source = open_source("demo:1")
         else:
             source = open_source(args.source if args.source is not None else 0)
-        mode = args.detector if args.detector != "auto" else "tiled" if isinstance(source, ImageSource) else "sweep"
-        detector = FaceDetector(mode, args.min_confidence, args.max_faces, args.min_face)
-        tracker = Tracker(0.0 if args.no_smooth else args.smoothing, hold=args.hold)
-        stats, stopped = run(source, classifier, detector, tracker, margin=args.margin, output=args.output,
-                                 json_path=args.json, display=display, bars=args.bars, max_frames=args.max_frames)
+        photos = isinstance(source, ImageSource)
+        mode = args.detector if args.detector != "auto" else "tiled" if photos else "sweep"
+        max_faces = args.max_faces or (10_000 if photos else 8)
+        detector = FaceDetector(mode, args.min_confidence, max_faces, args.min_face)
+        crop = Crop(args.margin, classifier.crop.shift) if args.margin else None
+        # Photos are independent of each other: nothing is smoothed or held from one to the next.
+        tracker = Tracker(0.0, hold=0) if photos else Tracker(0.0 if args.no_smooth else args.smoothing, hold=args.hold)
+        stats, stopped = run(source, Pipeline(detector, classifier, crop), tracker, output=args.output,
+                             json_path=args.json, display=display, bars=args.bars, max_frames=args.max_frames)
     except (ModelError, SourceError, OutputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -1,19 +1,34 @@
 """Align stage: level the eyes, crop a square around the face, convert to the model's input.
 
-FER2013 faces are roughly frontal, eyes level, cropped a little wider than the face; the
-crop here reproduces that from a detection box and its two eye keypoints.
+Where the square lies relative to the detection is the model's `Crop`, from its card: it
+reproduces the framing of the faces the model was trained on (for FER2013, measured by
+`python -m train.framing`), so the model sees faces framed like its training data.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from realtime.detect import Face
 
-DEFAULT_MARGIN = 1.25  # crop side = margin x the longer side of the detection box
+
+@dataclass(frozen=True)
+class Crop:
+    """The model's input square: its side is `scale` x the detection box's longer side, and its centre
+    lies `shift` x the box side below the box centre, along the face's vertical axis (eyes levelled)."""
+
+    scale: float = 1.25
+    shift: float = 0.0
+
+    @classmethod
+    def from_card(cls, card: dict) -> Crop:
+        """The card's `crop` entry; cards written before it existed get the old default framing."""
+        entry = card.get("crop") or {}
+        return cls(float(entry.get("scale", cls.scale)), float(entry.get("shift", cls.shift)))
 
 
 def eye_angle(eyes: np.ndarray | None) -> float:
@@ -24,24 +39,27 @@ def eye_angle(eyes: np.ndarray | None) -> float:
     return math.degrees(math.atan2(ry - ly, rx - lx))
 
 
-def align_face(frame: np.ndarray, face: Face, size: int = 48, margin: float = DEFAULT_MARGIN) -> np.ndarray:
+def align_face(frame: np.ndarray, face: Face, size: int = 48, crop: Crop = Crop()) -> np.ndarray:
     """A `size` x `size` uint8 grayscale crop of `face`, rotated so its eyes are level."""
     x0, y0, x1, y1 = face.box
-    center = ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
-    side = max(x1 - x0, y1 - y0) * margin
+    box_side = max(x1 - x0, y1 - y0)
+    side = box_side * crop.scale
+    angle = eye_angle(face.eyes)
+    down = (-math.sin(math.radians(angle)), math.cos(math.radians(angle)))  # the face's vertical axis
+    center = ((x0 + x1) / 2.0 + crop.shift * box_side * down[0], (y0 + y1) / 2.0 + crop.shift * box_side * down[1])
     work = int(min(max(side, size), 4 * size))  # warp near native scale, then area-average down
-    matrix = cv2.getRotationMatrix2D(center, eye_angle(face.eyes), work / side)
+    matrix = cv2.getRotationMatrix2D(center, angle, work / side)
     matrix[:, 2] += (work / 2.0 - center[0], work / 2.0 - center[1])
-    crop = cv2.warpAffine(frame, matrix, (work, work), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    if crop.ndim == 3:
-        crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    image = cv2.warpAffine(frame, matrix, (work, work), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     if work != size:
-        crop = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
-    return crop
+        image = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+    return image
 
 
-def align_faces(frame: np.ndarray, faces: list[Face], size: int = 48, margin: float = DEFAULT_MARGIN) -> np.ndarray:
+def align_faces(frame: np.ndarray, faces: list[Face], size: int = 48, crop: Crop = Crop()) -> np.ndarray:
     """All faces of a frame as one (N, size, size) uint8 batch."""
     if not faces:
         return np.empty((0, size, size), np.uint8)
-    return np.stack([align_face(frame, face, size, margin) for face in faces])
+    return np.stack([align_face(frame, face, size, crop) for face in faces])

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from realtime import quiet_stderr
+from realtime.align import Crop
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "fer2013.keras"
 BACKENDS = ("auto", "keras", "tflite")
@@ -81,6 +82,7 @@ class Classifier:
         self.card = read_card(path)
         self.labels: list[str] = list(self.card["labels"])
         self.size: int = int(self.card["input"]["size"])
+        self.crop = Crop.from_card(self.card)  # the framing of the faces the model was trained on
         # Average each face's probabilities with its mirror image's, in the same model call.
         self.flip_average: bool = bool(self.card.get("flip_average", False))
         tf = _quiet_tensorflow()

@@ -9,12 +9,10 @@ import time
 import cv2
 import numpy as np
 
-from realtime.align import align_faces
 from realtime.capture import CameraSource, Source
-from realtime.classify import Classifier
-from realtime.detect import FaceDetector
 from realtime.draw import draw_faces, draw_fps
 from realtime.output import JsonLinesWriter, VideoWriter
+from realtime.pipeline import Pipeline
 from realtime.track import Tracker
 
 STAGES = ("capture", "detect", "align", "classify", "draw", "write")
@@ -62,8 +60,7 @@ class Stats:
         return "\n".join(lines)
 
 
-def run(source: Source, classifier: Classifier, detector: FaceDetector, tracker: Tracker, *, margin: float,
-        output: str | None = None, json_path: str | None = None, display: bool = True, bars: bool = False,
+def run(source: Source, pipeline: Pipeline, tracker: Tracker, *, output: str | None = None, json_path: str | None = None, display: bool = True, bars: bool = False,
         max_frames: int | None = None) -> tuple[Stats, str]:
     """Process `source` to its end, `max_frames`, q/Esc or Ctrl-C; writers are always closed.
 
@@ -75,7 +72,8 @@ def run(source: Source, classifier: Classifier, detector: FaceDetector, tracker:
     started = time.perf_counter()
     try:
         writer = VideoWriter(output, source.fps, source.size, live=source.live) if output else None
-        jsonl = JsonLinesWriter(json_path, classifier.labels) if json_path else None
+        labels = pipeline.classifier.labels
+        jsonl = JsonLinesWriter(json_path, labels) if json_path else None
         if display:
             cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
         while max_frames is None or stats.frames < max_frames:
@@ -84,14 +82,10 @@ def run(source: Source, classifier: Classifier, detector: FaceDetector, tracker:
             if frame is None:
                 break
             t1 = time.perf_counter()
-            faces = detector.detect(frame, [track.face.box for track in tracker.tracks])
-            t2 = time.perf_counter()
-            crops = align_faces(frame, faces, classifier.size, margin)
-            t3 = time.perf_counter()
-            probabilities = classifier.predict(crops)
+            result = pipeline.process(frame, [track.face.box for track in tracker.tracks])
             t4 = time.perf_counter()
-            tracks = tracker.update(faces, probabilities)
-            draw_faces(frame, tracks, classifier.labels, bars=bars)
+            tracks = tracker.update(result.faces, result.probabilities)
+            draw_faces(frame, tracks, labels, bars=bars)
             t5 = time.perf_counter()
             elapsed = t5 - started
             if writer:
@@ -106,7 +100,7 @@ def run(source: Source, classifier: Classifier, detector: FaceDetector, tracker:
                     stopped = "quit"
                     break
             t6 = time.perf_counter()
-            stats.add(dict(zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5))), len(faces))
+            stats.add({"capture": t1 - t0, **result.times, "draw": t5 - t4, "write": t6 - t5}, len(result.faces))
     except KeyboardInterrupt:
         stopped = "interrupted"
     finally:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.align import align_face, eye_angle
+from realtime.align import Crop, align_face, eye_angle
 from realtime.detect import Face, FaceDetector, overlap, suppress, tile_windows
 from realtime.draw import draw_faces
 from realtime.output import VideoWriter
@@ -51,7 +51,7 @@ def test_alignment_levels_a_rotated_face(detector, angle):
     assert align_face(rolled, face).shape == (48, 48)
     # Detect again inside a large aligned crop: its eyes must now be level.
     def angle_after(eyes):
-        crop = align_face(rolled, Face(face.box, face.score, eyes), size=256, margin=1.8)
+        crop = align_face(rolled, Face(face.box, face.score, eyes), size=256, crop=Crop(1.8))
         (again,) = detector.detect(cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR))
         return eye_angle(again.eyes)
 

@@ -46,6 +46,9 @@ def parse_args(argv):
                         help="trained models (.keras with cards) whose mean probabilities become part of the targets")
     parser.add_argument("--teacher-weight", type=float, default=0.5,
                         help="share of the teacher's probabilities in each target (default: 0.5)")
+    parser.add_argument("--init", metavar="MODEL",
+                        help="fine-tune: start from this trained model (.keras with its card); classes that differ get "
+                             "a new output column, shared ones keep theirs")
     parser.add_argument("--limit", type=int, help="use at most this many faces per split (quick trials, tests)")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
@@ -156,7 +159,8 @@ def train(args) -> int:
         import keras
 
     from train.export import finish, save_float16
-    from train.model import build_model
+    from realtime.classify import ModelError
+    from train.model import build_model, init_from
 
     keras.utils.set_random_seed(args.seed)
     policy = choose_precision(args.precision, has_gpu(keras))
@@ -172,7 +176,13 @@ def train(args) -> int:
     if args.teacher:
         y_train = (1 - args.teacher_weight) * y_train + args.teacher_weight * teacher_targets(args.teacher, x_train, dataset.labels)
 
-    model = build_model(len(dataset.labels), size=FACE_SIZE, width=args.width)
+    if args.init:
+        try:
+            model = init_from(Path(args.init), dataset.labels, size=FACE_SIZE)
+        except (ModelError, ValueError) as err:
+            raise DatasetError(f"cannot start from {args.init}: {str(err).splitlines()[0]}") from None
+    else:
+        model = build_model(len(dataset.labels), size=FACE_SIZE, width=args.width)
     # Augmentation runs inside the training model (on the GPU where there is one); it is off at inference.
     trainer = keras.Sequential([keras.Input((FACE_SIZE, FACE_SIZE, 1)), make_augmenter(keras, args.seed), model])
     steps = max(1, int(np.ceil(len(x_train) / args.batch_size)))
@@ -216,6 +226,7 @@ def train(args) -> int:
                     "splits": "train = Training, val = PublicTest (model selection), test = PrivateTest (reported once)"
                     if Path(args.data).is_file() else "train/, val/ (or held out of train), test/ (or held out of train)"},
         "parameters": int(model.count_params()),
+        **({"initialised_from": Path(args.init).name} if args.init else {}),
         "size_bytes": {"keras": model_path.stat().st_size},
         "training": {"epochs_run": len(val_history), "best_epoch": int(np.argmax(val_history)) + 1,
                      "minutes": round(minutes, 1), "precision": policy,

@@ -37,6 +37,33 @@ def build_model(num_classes: int, size: int = 48, width: int = 32, dropout: floa
     return keras.Model(inputs, outputs, name=f"expression_cnn_w{width}")
 
 
+def init_from(path: Path, labels: list[str], size: int = 48, dropout: float = 0.4) -> keras.Model:
+    """A new network for `labels` that starts from the trained model at `path` (fine-tuning).
+
+    It is built afresh at the current precision policy and takes the saved weights layer by
+    layer; when the classes differ, the output layer keeps the saved columns of every class the
+    two label lists share, and the others start from scratch.
+    """
+    from realtime.classify import load_keras_model, read_card
+
+    card = read_card(path)
+    saved = load_keras_model(path)
+    width = int(saved.get_layer("block1_conv1").kernel.shape[-1])
+    model = build_model(len(labels), size=size, width=width, dropout=dropout)
+    for layer in model.layers:
+        if layer.name == "logits" or not layer.weights:
+            continue
+        layer.set_weights(saved.get_layer(layer.name).get_weights())
+    kernel, bias = (w.copy() for w in model.get_layer("logits").get_weights())
+    old_kernel, old_bias = saved.get_layer("logits").get_weights()
+    for i, name in enumerate(labels):
+        if name in card["labels"]:
+            j = card["labels"].index(name)
+            kernel[:, i], bias[i] = old_kernel[:, j], old_bias[j]
+    model.get_layer("logits").set_weights([kernel, bias])
+    return model
+
+
 def save_model(model: keras.Model, path: Path, calibration_faces) -> int:
     """Write `path` (.keras, float16 weights) and the int8 TFLite copy beside it; returns the TFLite size."""
     from train.export import save_float16, write_tflite

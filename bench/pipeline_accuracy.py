@@ -1,0 +1,176 @@
+"""Labels on real faces: the WHOLE program path (detect, align, classify) scored on labelled photos.
+
+    python bench/pipeline_accuracy.py                        # wild-faces + PublicTest faces in a frame, ours vs fer
+    python bench/pipeline_accuracy.py --model models/fer2013.keras models/ferplus.keras --crop 1.25,0 1.0,0.05
+    python bench/pipeline_accuracy.py --split test           # PrivateTest: for the final report only
+
+Each photo goes through the code `python -m realtime --source photo.jpg` runs (the detector it
+picks for images, the model card's crop, one batched model call); its label is that of the
+largest face found. A photo with no face found counts as wrong. Scored over the 7 FER2013 classes
+(photos labelled contempt are left out; a model's 'contempt' answer counts as wrong).
+
+Sets:
+- wild-faces: real photos with one label each (../shared/data/wild-faces; development only, never trained on).
+- FER2013 faces in a frame: each 48x48 face upscaled 4x and centred in a plain frame twice its size, so
+  the detector has to find it and the crop has to reproduce its framing; printed beside the model's
+  accuracy on the plain 48x48 crops. The difference is what detection and framing cost.
+
+With the `fer` package installed (pip install --no-deps fer==25.10.3) it is scored side by side,
+through its own detector (OpenCV cascade) and crop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from realtime.align import Crop  # noqa: E402
+from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
+from realtime.detect import FaceDetector  # noqa: E402
+from realtime.pipeline import Pipeline  # noqa: E402
+from train.data import FER2013_LABELS, load_fer2013  # noqa: E402
+from train.framing import in_frame  # noqa: E402
+from train.report import classification_metrics  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+MISSED = len(FER2013_LABELS)  # the 'no face found, or a class outside the 7' column
+
+
+def wild_faces(folder: Path, limit: int | None):
+    """(name, BGR photo, label index) for every photo of the 7 classes, read lazily."""
+    with open(folder / "labels.csv", newline="") as handle:
+        rows = [(row["path"], row["label"]) for row in csv.DictReader(handle) if row["label"] in FER2013_LABELS]
+    for path, label in rows[:limit]:
+        yield path, cv2.imread(str(folder / path)), FER2013_LABELS.index(label)
+
+
+def fer2013_in_frame(path: Path, split: str, limit: int | None):
+    faces, targets = load_fer2013(path).split(split)
+    for i in range(len(faces))[:limit]:
+        yield f"{split}#{i}", in_frame(faces[i]), int(targets[i].argmax())
+
+
+def largest(faces) -> int:
+    return int(np.argmax([(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]) for f in faces]))
+
+
+class Scorer:
+    """Predicted class index (or MISSED) per photo for one model + crop, and the metrics at the end."""
+
+    def __init__(self, name: str, labels: list[str]):
+        self.name, self.labels = name, labels
+        self.truth, self.predicted = [], []
+
+    def add(self, truth: int, label: str | None) -> None:
+        self.truth.append(truth)
+        self.predicted.append(FER2013_LABELS.index(label) if label in FER2013_LABELS else MISSED)
+
+    def metrics(self) -> dict:
+        return classification_metrics(np.array(self.truth), np.array(self.predicted), FER2013_LABELS + ["(none)"])
+
+
+def score(photos, pipelines: dict[str, Pipeline], detector: FaceDetector, fer) -> tuple[dict[str, Scorer], dict]:
+    scorers = {name: Scorer(name, p.classifier.labels) for name, p in pipelines.items()}
+    if fer is not None:
+        scorers["fer"] = Scorer("fer", FER2013_LABELS)
+    found = {"ours": 0, "fer": 0, "photos": 0}
+    for _, photo, truth in photos:
+        found["photos"] += 1
+        if photo is None:
+            for scorer in scorers.values():
+                scorer.add(truth, None)
+            continue
+        faces = detector.detect(photo)
+        found["ours"] += bool(faces)
+        for name, pipeline in pipelines.items():
+            label = None
+            if faces:
+                result = pipeline.label(photo, faces)
+                label = pipeline.classifier.labels[int(result.probabilities[largest(faces)].argmax())]
+            scorers[name].add(truth, label)
+        if fer is not None:
+            theirs = fer.detect_emotions(photo.copy())
+            found["fer"] += bool(theirs)
+            best = max(theirs, key=lambda f: f["box"][2] * f["box"][3]) if theirs else None
+            scorers["fer"].add(truth, max(best["emotions"], key=best["emotions"].get) if best else None)
+    return scorers, found
+
+
+def plain_crop_accuracy(classifier: Classifier, path: Path, split: str, limit: int | None) -> float:
+    faces, targets = load_fer2013(path).split(split)
+    faces, targets = faces[:limit], targets[:limit]
+    predicted = np.array(classifier.labels)[classifier.predict_many(faces).argmax(1)]
+    return float((predicted == np.array(FER2013_LABELS)[targets.argmax(1)]).mean())
+
+
+def report(title: str, scorers: dict[str, Scorer], found: dict, extra: dict[str, str] | None = None) -> None:
+    photos = found["photos"]
+    print(f"\n== {title}: {photos} photos")
+    header = f"{'':>28} {'accuracy':>8} {'macro-F1':>8} {'no face':>8}  " + " ".join(f"{n[:7]:>7}" for n in FER2013_LABELS)
+    print(header + ("  " + "  ".join(extra or {}) if extra else ""))
+    for name, scorer in scorers.items():
+        m = scorer.metrics()
+        missing = photos - found["fer" if name == "fer" else "ours"]
+        recalls = " ".join(f"{m['per_class'][n]['recall']:7.2f}" for n in FER2013_LABELS)
+        f1 = np.mean([m["per_class"][n]["f1"] for n in FER2013_LABELS if m["per_class"][n]["support"]])
+        tail = f"  {extra[name]}" if extra and name in extra else ""
+        print(f"{name:>28} {m['accuracy']:8.1%} {f1:8.3f} {missing:8d}  {recalls}{tail}")
+    print(f"{'':>28} (recall per class)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", nargs="+", default=[str(DEFAULT_MODEL)], help="models to score side by side")
+    parser.add_argument("--crop", nargs="+", metavar="SCALE,SHIFT",
+                        help="crops to score side by side (default: each model card's)")
+    parser.add_argument("--wild", default=str(DATA / "wild-faces"), help="wild-faces folder ('' to skip)")
+    parser.add_argument("--fer2013", default=str(DATA / "fer2013.csv.gz"), help="FER2013 CSV ('' to skip)")
+    parser.add_argument("--split", choices=("val", "test"), default="val",
+                        help="FER2013 split put into frames: val = PublicTest (default), test = PrivateTest (final report only)")
+    parser.add_argument("--detector", default="tiled", help="detector mode (default: tiled, what the program uses for images)")
+    parser.add_argument("--limit", type=int, help="at most this many photos per set")
+    parser.add_argument("--no-fer", action="store_true", help="do not score the fer package")
+    args = parser.parse_args()
+
+    fer = None
+    if not args.no_fer:
+        try:
+            from realtime import quiet_stderr
+
+            with quiet_stderr():
+                from fer.fer import FER
+
+                fer = FER(mtcnn=False)
+        except ImportError:
+            print("note: fer is not installed (pip install --no-deps fer==25.10.3); scoring ours only", file=sys.stderr)
+    detector = FaceDetector(args.detector, max_faces=10_000)
+    pipelines = {}
+    for model in args.model:
+        classifier = Classifier(model)
+        crops = [Crop(*map(float, c.split(","))) for c in args.crop] if args.crop else [classifier.crop]
+        for crop in crops:
+            pipelines[f"{Path(model).stem} {crop.scale:g}/{crop.shift:+g}"] = Pipeline(detector, classifier, crop)
+    started = time.perf_counter()
+    if args.wild:
+        scorers, found = score(wild_faces(Path(args.wild), args.limit), pipelines, detector, fer)
+        report(f"wild-faces ({args.wild})", scorers, found)
+    if args.fer2013:
+        split_name = {"val": "PublicTest", "test": "PrivateTest"}[args.split]
+        scorers, found = score(fer2013_in_frame(Path(args.fer2013), args.split, args.limit), pipelines, detector, fer)
+        plain = {name: f"plain crops {plain_crop_accuracy(p.classifier, Path(args.fer2013), args.split, args.limit):.1%}"
+                 for name, p in pipelines.items()}
+        report(f"FER2013 {split_name} faces in a frame", scorers, found, plain)
+    print(f"\n{time.perf_counter() - started:.0f} s; crop = side/box side, centre shift below the box centre / box side")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Measure the framing of a model's training faces and write the matching crop into its card.
+
+    python -m train.framing --model models/fer2013.keras --data ../shared/data/fer2013.csv.gz
+
+The program crops each detected face before classifying it; that crop must frame faces the
+way the training data does, or the model sees faces unlike any it learnt from. This places
+training faces (48x48) in a plain frame, runs the program's own detector on them (the one it
+uses for images), and measures where the detection box falls on the original face: the crop
+whose side and centre reproduce the training framing, relative to the box, is the median over
+the faces. It also prints the spread (the detector's jitter, which training augmentation must
+cover) and the faces' roll. The result goes into the card's `crop` entry, which the program reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from train.data import DatasetError, load_dataset
+
+UPSCALE = 4
+
+
+def in_frame(face: np.ndarray, upscale: int = UPSCALE) -> np.ndarray:
+    """A small grey face upscaled and centred in a plain frame twice its size (BGR), as a detector would see it."""
+    big = cv2.resize(face, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
+    pad = big.shape[0] // 2
+    edge = int(np.median(np.concatenate([face[0], face[-1], face[:, 0], face[:, -1]])))
+    return cv2.cvtColor(cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=edge), cv2.COLOR_GRAY2BGR)
+
+
+def measure(faces: np.ndarray, detector) -> dict[str, np.ndarray]:
+    """Per face found: the crop scale and shift that reproduce its own framing, and its roll in degrees."""
+    from realtime.align import eye_angle
+
+    size = faces.shape[1]
+    pad = size * UPSCALE // 2
+    scale, shift, across, roll = [], [], [], []
+    for face in faces:
+        found = detector.detect(in_frame(face))
+        if not found:
+            continue
+        best = max(found, key=lambda f: f.width)
+        box = (best.box - pad) / UPSCALE  # in the training face's pixels
+        side = max(box[2] - box[0], box[3] - box[1])
+        angle = eye_angle(best.eyes)
+        down = np.array([-math.sin(math.radians(angle)), math.cos(math.radians(angle))])
+        offset = np.array([size / 2, size / 2]) - (box[:2] + box[2:]) / 2  # face centre minus box centre
+        scale.append(size / side)
+        shift.append(offset @ down / side)
+        across.append(offset @ np.array([down[1], -down[0]]) / side)
+        roll.append(angle)
+    return {"scale": np.array(scale), "shift": np.array(shift), "across": np.array(across), "roll": np.array(roll)}
+
+
+def summary(values: np.ndarray) -> dict[str, float]:
+    q1, median, q3 = np.percentile(values, [25, 50, 75])
+    return {"median": round(float(median), 4), "iqr": round(float(q3 - q1), 4), "std": round(float(values.std()), 4)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m train.framing", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="the model (.keras) whose card gets the crop")
+    parser.add_argument("--data", required=True, help="the model's training data (fer2013.csv[.gz] or an image folder)")
+    parser.add_argument("--faces", type=int, default=3000, help="training faces to measure (default 3000)")
+    parser.add_argument("--dry-run", action="store_true", help="print the measurement, leave the card as it is")
+    args = parser.parse_args(argv)
+    from realtime.classify import ModelError, read_card
+    from realtime.detect import FaceDetector
+
+    try:
+        card_path = Path(args.model).with_suffix(".json")
+        card = read_card(Path(args.model))
+        faces, _ = load_dataset(args.data).split("train")
+    except (ModelError, DatasetError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    picks = faces[np.random.default_rng(0).permutation(len(faces))[: args.faces]]
+    found = measure(picks, FaceDetector("tiled"))
+    if len(found["scale"]) < 10:
+        print(f"error: the detector found only {len(found['scale'])} of {len(picks)} training faces", file=sys.stderr)
+        return 2
+    stats = {name: summary(values) for name, values in found.items()}
+    print(f"detector found {len(found['scale'])} of {len(picks)} training faces ({len(found['scale']) / len(picks):.1%})")
+    for name, meaning in (("scale", "crop side / box side"), ("shift", "crop centre below box centre / box side"),
+                          ("across", "crop centre right of box centre / box side"), ("roll", "eye line, degrees")):
+        s = stats[name]
+        print(f"{name:>7}: median {s['median']:+.3f}  IQR {s['iqr']:.3f}  std {s['std']:.3f}   ({meaning})")
+    crop = {"scale": round(stats["scale"]["median"], 3), "shift": round(stats["shift"]["median"], 3),
+            "measured": f"median over {len(found['scale'])} training faces found by the 'tiled' detector "
+                        f"(python -m train.framing)", "spread": stats}
+    if args.dry_run:
+        return 0
+    card["crop"] = crop
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    print(f"wrote crop scale {crop['scale']}, shift {crop['shift']} into {card_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
