@@ -48,14 +48,18 @@ def wild_faces(folder: Path, limit: int | None):
     """(name, BGR photo, label index) for every photo of the 7 classes, read lazily."""
     with open(folder / "labels.csv", newline="") as handle:
         rows = [(row["path"], row["label"]) for row in csv.DictReader(handle) if row["label"] in FER2013_LABELS]
-    for path, label in rows[:limit]:
+    for path, label in spread(rows, limit):
         yield path, cv2.imread(str(folder / path)), FER2013_LABELS.index(label)
 
 
-def fer2013_in_frame(path: Path, split: str, limit: int | None):
-    faces, targets = load_fer2013(path).split(split)
-    for i in range(len(faces))[:limit]:
-        yield f"{split}#{i}", in_frame(faces[i]), int(targets[i].argmax())
+def spread(items, limit: int | None):
+    """At most `limit` items, evenly spread over the whole list (the sets are sorted by class)."""
+    return items if not limit or limit >= len(items) else [items[i] for i in np.linspace(0, len(items) - 1, limit).astype(int)]
+
+
+def fer2013_in_frame(faces: np.ndarray, targets: np.ndarray):
+    for i in range(len(faces)):
+        yield f"#{i}", in_frame(faces[i]), int(targets[i].argmax())
 
 
 def largest(faces) -> int:
@@ -104,9 +108,7 @@ def score(photos, pipelines: dict[str, Pipeline], detector: FaceDetector, fer) -
     return scorers, found
 
 
-def plain_crop_accuracy(classifier: Classifier, path: Path, split: str, limit: int | None) -> float:
-    faces, targets = load_fer2013(path).split(split)
-    faces, targets = faces[:limit], targets[:limit]
+def plain_crop_accuracy(classifier: Classifier, faces: np.ndarray, targets: np.ndarray) -> float:
     predicted = np.array(classifier.labels)[classifier.predict_many(faces).argmax(1)]
     return float((predicted == np.array(FER2013_LABELS)[targets.argmax(1)]).mean())
 
@@ -114,16 +116,16 @@ def plain_crop_accuracy(classifier: Classifier, path: Path, split: str, limit: i
 def report(title: str, scorers: dict[str, Scorer], found: dict, extra: dict[str, str] | None = None) -> None:
     photos = found["photos"]
     print(f"\n== {title}: {photos} photos")
-    header = f"{'':>28} {'accuracy':>8} {'macro-F1':>8} {'no face':>8}  " + " ".join(f"{n[:7]:>7}" for n in FER2013_LABELS)
-    print(header + ("  " + "  ".join(extra or {}) if extra else ""))
+    header = f"{'':>32} {'accuracy':>8} {'macro-F1':>8} {'no face':>8}  " + " ".join(f"{n[:7]:>7}" for n in FER2013_LABELS)
+    print(header + ("  plain 48x48 crops" if extra else ""))
     for name, scorer in scorers.items():
         m = scorer.metrics()
         missing = photos - found["fer" if name == "fer" else "ours"]
         recalls = " ".join(f"{m['per_class'][n]['recall']:7.2f}" for n in FER2013_LABELS)
         f1 = np.mean([m["per_class"][n]["f1"] for n in FER2013_LABELS if m["per_class"][n]["support"]])
         tail = f"  {extra[name]}" if extra and name in extra else ""
-        print(f"{name:>28} {m['accuracy']:8.1%} {f1:8.3f} {missing:8d}  {recalls}{tail}")
-    print(f"{'':>28} (recall per class)")
+        print(f"{name:>32} {m['accuracy']:8.1%} {f1:8.3f} {missing:8d}  {recalls}{tail}")
+    print(f"{'':>32} (recall per class)")
 
 
 def main() -> int:
@@ -136,6 +138,8 @@ def main() -> int:
     parser.add_argument("--split", choices=("val", "test"), default="val",
                         help="FER2013 split put into frames: val = PublicTest (default), test = PrivateTest (final report only)")
     parser.add_argument("--detector", default="tiled", help="detector mode (default: tiled, what the program uses for images)")
+    parser.add_argument("--views", nargs="+", choices=("1", "6"), default=["6"],
+                        help="views per face to score side by side (default 6, what the program uses for images)")
     parser.add_argument("--limit", type=int, help="at most this many photos per set")
     parser.add_argument("--no-fer", action="store_true", help="do not score the fer package")
     args = parser.parse_args()
@@ -157,16 +161,20 @@ def main() -> int:
         classifier = Classifier(model)
         crops = [Crop(*map(float, c.split(","))) for c in args.crop] if args.crop else [classifier.crop]
         for crop in crops:
-            pipelines[f"{Path(model).stem} {crop.scale:g}/{crop.shift:+g}"] = Pipeline(detector, classifier, crop)
+            for views in args.views:
+                name = f"{Path(model).stem} {crop.scale:g}/{crop.shift:+g} x{views}"
+                pipelines[name] = Pipeline(detector, classifier, crop, views == "6")
     started = time.perf_counter()
     if args.wild:
         scorers, found = score(wild_faces(Path(args.wild), args.limit), pipelines, detector, fer)
         report(f"wild-faces ({args.wild})", scorers, found)
     if args.fer2013:
         split_name = {"val": "PublicTest", "test": "PrivateTest"}[args.split]
-        scorers, found = score(fer2013_in_frame(Path(args.fer2013), args.split, args.limit), pipelines, detector, fer)
-        plain = {name: f"plain crops {plain_crop_accuracy(p.classifier, Path(args.fer2013), args.split, args.limit):.1%}"
-                 for name, p in pipelines.items()}
+        faces, targets = load_fer2013(args.fer2013).split(args.split)
+        keep = spread(np.arange(len(faces)), args.limit)
+        faces, targets = faces[keep], targets[keep]
+        scorers, found = score(fer2013_in_frame(faces, targets), pipelines, detector, fer)
+        plain = {name: f"{plain_crop_accuracy(p.classifier, faces, targets):.1%}" for name, p in pipelines.items()}
         report(f"FER2013 {split_name} faces in a frame", scorers, found, plain)
     print(f"\n{time.perf_counter() - started:.0f} s; crop = side/box side, centre shift below the box centre / box side")
     return 0

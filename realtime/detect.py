@@ -11,6 +11,12 @@ Modes:
   region around each small face of the previous frame and any the full pass missed (they are
   then followed every frame).
 - `auto`: `tiled` for images, `sweep` for video and cameras (chosen by the caller).
+
+Close-ups (a face filling a portrait photo or a webcam frame) are the short-range model's:
+the full-range model misses them (it finds a face in 13% of the wild-faces photos, the
+short-range model in 98%) or boxes part of them. Every mode but `short` adds a short-range pass
+over the frame for images, and for video when a large face or none was found; when still
+nothing is found, the frame is padded to twice its size and looked at again.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from realtime import quiet_stderr
 
 MODES = ("short", "full", "tiled", "sweep")
 FULL_RANGE_INPUT = 192  # the full-range model sees the frame scaled to this many pixels
+CLOSE_UP = 0.3  # a face wider than this share of the frame may be a close-up that the full-range model boxes partially
 RELIABLE_FACE_PX = 28  # faces at least this wide at that scale are found and boxed well (bench/detection_recall.py)
 
 
@@ -88,10 +95,8 @@ class FaceDetector:
 
             self._model = mp.solutions.face_detection.FaceDetection(
                 model_selection=0 if mode == "short" else 1, min_detection_confidence=min_confidence)
-            # The short-range model: for closer looks (in such a window the face fills about a third of
-            # it, and the model is about 3x cheaper than the full-range one) and for close-ups, which
-            # the full-range model misses (a face filling a photo: found in 13% of the wild-faces
-            # photos by the full-range model, 98% by the short-range one).
+            # The short-range model: for close-ups, and for closer looks (in such a window the face
+            # fills about a third of it, and the model is about 3x cheaper than the full-range one).
             self._near = self._model if mode == "short" else mp.solutions.face_detection.FaceDetection(
                 model_selection=0, min_detection_confidence=min_confidence)
             # Each graph starts on its own threads and logs as it does; one blank frame waits for that
@@ -139,22 +144,19 @@ class FaceDetector:
             faces += self._run(np.ascontiguousarray(rgb[y0:y1, x0:x1]), x0, y0)
         for x0, y0, x1, y1 in closer:
             faces += self._run(np.ascontiguousarray(rgb[y0:y1, x0:x1]), x0, y0, self._near)
-        if windows or closer:
+        # Close-ups: the full-range model misses a face that fills the frame, or boxes only part of it.
+        near = self._near is not self._model and (
+            self.mode == "tiled" or not faces or max(f.width for f in faces) > CLOSE_UP * width)
+        if near:
+            faces += self._run(rgb, model=self._near)
+        if windows or closer or near:
             faces = suppress(faces)
-        if not faces:
-            faces = self._close_up(rgb)
-        faces = [f for f in faces if f.width >= self.min_face]
-        return sorted(faces, key=lambda f: -f.score)[: self.max_faces]
-
-    def _close_up(self, rgb: np.ndarray) -> list[Face]:
-        """A face too large for the full-range model: the short-range model on the frame, then on the
-        frame padded to twice its size (for a face cut off by the frame's edges)."""
-        faces = [] if self._near is self._model else self._run(rgb, model=self._near)
-        if not faces:
-            pad = max(rgb.shape[:2]) // 2
+        if not faces:  # a face cut off by the frame's edges: look again with the frame padded
+            pad = max(height, width) // 2
             padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
             faces = self._run(padded, -pad, -pad, self._near)
-        return faces
+        faces = [f for f in faces if f.width >= self.min_face]
+        return sorted(faces, key=lambda f: -f.score)[: self.max_faces]
 
     def close(self) -> None:
         for model in {self._model, self._near}:

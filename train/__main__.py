@@ -159,6 +159,7 @@ def train(args) -> int:
         import keras
 
     from train.export import finish, save_float16
+    from train.framing import crop_for
     from realtime.classify import ModelError
     from train.model import build_model, init_from
 
@@ -234,6 +235,9 @@ def train(args) -> int:
                      "class_weights": dict(zip(dataset.labels, map(float, np.round(weights, 3)))),
                      "arguments": {k: v for k, v in vars(args).items() if k not in ("data", "ferplus", "out")}},
     }
+    crop = crop_for(x_train, 500)  # the framing of the training faces, which the program's crop reproduces
+    if crop:
+        card["crop"] = crop
     model_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     if keras.config.backend() != "tensorflow":
         print(f"wrote {model_path}; the TFLite copy and the report need the tensorflow backend:\n"

@@ -59,6 +59,21 @@ def measure(faces: np.ndarray, detector) -> dict[str, np.ndarray]:
     return {"scale": np.array(scale), "shift": np.array(shift), "across": np.array(across), "roll": np.array(roll)}
 
 
+def crop_for(faces: np.ndarray, count: int = 3000) -> dict | None:
+    """The card's `crop` entry for a model trained on `faces` (None when the detector finds too few)."""
+    from realtime.detect import FaceDetector
+
+    picks = faces[np.random.default_rng(0).permutation(len(faces))[:count]]
+    detector = FaceDetector("tiled")
+    if len(measure(picks[:20], detector)["scale"]) < 10:  # not faces a detector finds (synthetic data, say)
+        return None
+    found = measure(picks, detector)
+    stats = {name: summary(values) for name, values in found.items()}
+    return {"scale": round(stats["scale"]["median"], 3), "shift": round(stats["shift"]["median"], 3),
+            "measured": f"median over {len(found['scale'])} of {len(picks)} training faces, found by the 'tiled' "
+                        "detector (python -m train.framing)", "spread": stats}
+
+
 def summary(values: np.ndarray) -> dict[str, float]:
     q1, median, q3 = np.percentile(values, [25, 50, 75])
     return {"median": round(float(median), 4), "iqr": round(float(q3 - q1), 4), "std": round(float(values.std()), 4)}
@@ -72,7 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="print the measurement, leave the card as it is")
     args = parser.parse_args(argv)
     from realtime.classify import ModelError, read_card
-    from realtime.detect import FaceDetector
 
     try:
         card_path = Path(args.model).with_suffix(".json")
@@ -81,20 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     except (ModelError, DatasetError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    picks = faces[np.random.default_rng(0).permutation(len(faces))[: args.faces]]
-    found = measure(picks, FaceDetector("tiled"))
-    if len(found["scale"]) < 10:
-        print(f"error: the detector found only {len(found['scale'])} of {len(picks)} training faces", file=sys.stderr)
+    crop = crop_for(faces, args.faces)
+    if crop is None:
+        print(f"error: the detector found too few faces among the training faces of {args.data}", file=sys.stderr)
         return 2
-    stats = {name: summary(values) for name, values in found.items()}
-    print(f"detector found {len(found['scale'])} of {len(picks)} training faces ({len(found['scale']) / len(picks):.1%})")
+    print(crop["measured"])
     for name, meaning in (("scale", "crop side / box side"), ("shift", "crop centre below box centre / box side"),
                           ("across", "crop centre right of box centre / box side"), ("roll", "eye line, degrees")):
-        s = stats[name]
+        s = crop["spread"][name]
         print(f"{name:>7}: median {s['median']:+.3f}  IQR {s['iqr']:.3f}  std {s['std']:.3f}   ({meaning})")
-    crop = {"scale": round(stats["scale"]["median"], 3), "shift": round(stats["shift"]["median"], 3),
-            "measured": f"median over {len(found['scale'])} training faces found by the 'tiled' detector "
-                        f"(python -m train.framing)", "spread": stats}
     if args.dry_run:
         return 0
     card["crop"] = crop

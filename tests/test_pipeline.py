@@ -1,0 +1,130 @@
+"""The shared per-frame pipeline: close-ups found, the card's crop applied, several views in one call,
+the framing measured on training faces, fine-tuning from a trained model, the pipeline benchmark."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from realtime.align import Crop, align_face
+from realtime.classify import Classifier
+from realtime.detect import Face, FaceDetector
+from realtime.pipeline import VIEW_SCALES, Pipeline
+from realtime.scene import background, paste_face
+from tests.conftest import ROOT, run_module
+
+
+def close_up(size: int = 320, fill: float = 1.0) -> np.ndarray:
+    """A face that fills the picture, as in a portrait photo or a webcam held close."""
+    frame = background(size, size, seed=3)
+    paste_face(frame, size * fill, (size / 2, size * 0.55))
+    return frame
+
+
+@pytest.mark.parametrize("mode", ["full", "tiled", "sweep"])
+@pytest.mark.parametrize("fill", [1.0, 1.1])
+def test_a_face_filling_the_frame_is_found(mode, fill):
+    frame = close_up(fill=fill)
+    detector = FaceDetector(mode)
+    # The full-range model alone boxes only part of this face (fill 1.0) or misses it (1.1).
+    alone = detector._run(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    assert all(face.width < 0.5 * frame.shape[1] for face in alone)
+    (face,) = detector.detect(frame)
+    assert face.width > 0.75 * frame.shape[1]
+
+
+def test_crop_comes_from_the_card_and_moves_the_square():
+    assert Crop.from_card({"crop": {"scale": 1.1, "shift": -0.05}}) == Crop(1.1, -0.05)
+    assert Crop.from_card({}) == Crop(1.25, 0.0)  # a card from before the crop entry keeps the old framing
+    ramp = np.repeat(np.linspace(0, 255, 400)[:, None], 400, axis=1).astype(np.uint8)  # brighter downwards
+    face = Face(np.array([150.0, 150.0, 250.0, 250.0]), 1.0, np.array([[175.0, 180.0], [225.0, 180.0]]))
+    centred, lower = align_face(ramp, face, crop=Crop(1.0, 0.0)), align_face(ramp, face, crop=Crop(1.0, 0.3))
+    assert lower.mean() - centred.mean() == pytest.approx(0.3 * 100 * 255 / 400, abs=3)
+    wide = align_face(ramp, face, crop=Crop(2.0, 0.0))
+    assert np.ptp(wide.astype(int)) == pytest.approx(2 * np.ptp(centred.astype(int)), rel=0.1)
+
+
+def test_views_are_averaged_in_one_model_call(tiny_model):
+    classifier = Classifier(tiny_model)
+    calls = []
+    run = classifier._run
+    classifier._run = lambda batch: calls.append(len(batch)) or run(batch)
+    frame = background(640, 480)
+    faces = [Face(np.array([x, 150.0, x + 120, 270.0]), 1.0, np.array([[x + 35, 190.0], [x + 85, 190.0]]))
+             for x in (100.0, 400.0)]
+    result = Pipeline(FaceDetector("full"), classifier, Crop(1.1, -0.05), views=True).label(frame, faces)
+    assert calls == [2 * 2 * len(VIEW_SCALES)]  # 2 faces x 3 crop sizes x mirrored, one batched call
+    expected = np.mean([classifier.predict(np.stack([align_face(frame, f, 48, Crop(1.1 * k, -0.05)) for f in faces])[:, :, ::m])
+                        for k in VIEW_SCALES for m in (1, -1)], axis=0)
+    assert np.allclose(result.probabilities, expected, atol=1e-5)
+    assert result.crops.shape == (2, 48, 48) and set(result.times) == {"align", "classify"}
+
+
+def test_framing_is_measured_on_training_faces_and_written_to_the_card(tiny_model, tmp_path):
+    # Training faces: the same face framed loosely (the crop must then be wider than the detector's box).
+    frame = background(400, 400, seed=5)
+    paste_face(frame, 150, (200, 210))
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "faces" / "train" / "happy"
+    folder.mkdir(parents=True)
+    for i in range(24):
+        x, y = 200 + rng.uniform(-6, 6), 205 + rng.uniform(-6, 6)
+        face = cv2.cvtColor(frame[int(y) - 130:int(y) + 130, int(x) - 130:int(x) + 130], cv2.COLOR_BGR2GRAY)
+        cv2.imwrite(str(folder / f"{i}.png"), cv2.resize(face, (48, 48), interpolation=cv2.INTER_AREA))
+    model = tmp_path / "m.keras"
+    for suffix in (".keras", ".tflite", ".json"):
+        shutil.copy(tiny_model.with_suffix(suffix), model.with_suffix(suffix))
+    result = run_module("train.framing", "--model", str(model), "--data", str(tmp_path / "faces"), "--faces", "24")
+    assert result.returncode == 0, result.stderr[-2000:]
+    crop = json.loads(model.with_suffix(".json").read_text())["crop"]
+    assert crop["scale"] == pytest.approx(260 / 150, rel=0.2)  # the training crop is 260 px around a ~150 px box
+    assert Classifier(model).crop == Crop(crop["scale"], crop["shift"])
+
+
+def test_fine_tuning_starts_from_the_trained_model(tiny_model):
+    from train.data import FERPLUS_LABELS
+    from train.model import init_from
+
+    saved = Classifier(tiny_model, backend="keras")
+    import keras
+
+    original = keras.models.load_model(tiny_model, compile=False)
+    model = init_from(tiny_model, FERPLUS_LABELS)
+    assert model.output_shape[-1] == len(FERPLUS_LABELS)
+    assert np.allclose(model.get_layer("block2_conv1").get_weights()[0], original.get_layer("block2_conv1").get_weights()[0])
+    kernel, bias = model.get_layer("logits").get_weights()
+    old_kernel, _ = original.get_layer("logits").get_weights()
+    for i, name in enumerate(FERPLUS_LABELS):
+        if name in saved.labels:
+            assert np.allclose(kernel[:, i], old_kernel[:, saved.labels.index(name)], atol=1e-3)
+    assert not np.allclose(kernel[:, FERPLUS_LABELS.index("contempt")], 0)  # a new, trainable column
+
+
+def test_pipeline_benchmark_scores_labelled_photos(tmp_path):
+    photos = tmp_path / "photos"
+    (photos / "images").mkdir(parents=True)
+    rows = []
+    for i, label in enumerate(["happy", "neutral", "sad"]):
+        frame = close_up(280 + 40 * i) if i < 2 else background(300, 300)  # the third photo has no face
+        cv2.imwrite(str(photos / "images" / f"{i}.jpg"), frame)
+        rows.append({"path": f"images/{i}.jpg", "label": label})
+    with open(photos / "labels.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, ["path", "label"])
+        writer.writeheader()
+        writer.writerows(rows)
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "bench/pipeline_accuracy.py", "--wild", str(photos), "--fer2013", "",
+                             "--no-fer", "--views", "1", "6"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [line for line in result.stdout.splitlines() if "fer2013 1.144/-0.057" in line]
+    assert len(lines) == 2  # one row per number of views
+    for line in lines:
+        accuracy, _, no_face = line.split()[2:5]
+        assert no_face == "1" and accuracy in {"0.0%", "33.3%", "66.7%"}
