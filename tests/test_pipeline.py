@@ -126,5 +126,5 @@ def test_pipeline_benchmark_scores_labelled_photos(tmp_path):
     lines = [line for line in result.stdout.splitlines() if "fer2013 1.144/-0.057" in line]
     assert len(lines) == 2  # one row per number of views
     for line in lines:
-        accuracy, _, no_face = line.split()[2:5]
+        accuracy, _, no_face = line.split()[3:6]
         assert no_face == "1" and accuracy in {"0.0%", "33.3%", "66.7%"}
