@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
+from realtime import stop
 from realtime.align import Crop
 from realtime.capture import ImageSource, SourceError, open_source
 from realtime.classify import BACKENDS, DEFAULT_MODEL, Classifier, ModelError
@@ -53,13 +53,9 @@ def parse_args(argv):
     return args
 
 
-def _stop_on_sigterm(*_):
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    stop.install()  # Ctrl-C and SIGTERM only ask the loop to stop between frames; a second one hurries it
     from realtime.detect import FaceDetector
     from realtime.loop import camera_failed, display_available, run
     from realtime.pipeline import Pipeline
@@ -93,9 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ModelError, SourceError, OutputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second Ctrl-C or SIGTERM before the loop started
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        stop.ignore()  # the loop is over and its files are closed: late signals must not kill the exit
     if args.benchmark:
         print(f"source: {source.description}; detector: {mode}; model: {classifier.path.name} "
               f"({classifier.backend})")

@@ -7,11 +7,14 @@ consumer never sees a growing backlog. Files are read in order and no frame is d
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
 import cv2
 import numpy as np
+
+from realtime import stop
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -71,9 +74,12 @@ class CameraSource(Source):
         seen = 0
         while True:
             with self._ready:
-                self._ready.wait_for(lambda: self._serial != seen or not self._running, timeout=5.0)
-                if self._serial == seen:  # no new frame: stopped, died, or stalled for 5 s
-                    if self._running:
+                # Wait in short slices, so that a stop request is noticed at once even while the camera stalls.
+                deadline = time.monotonic() + 5.0
+                while self._serial == seen and self._running and not stop.requested and time.monotonic() < deadline:
+                    self._ready.wait(0.05)
+                if self._serial == seen:  # no new frame: stop requested, stopped, died, or stalled for 5 s
+                    if self._running and not stop.requested:
                         self.failed = True
                     return
                 seen, frame = self._serial, self._frame
@@ -81,8 +87,9 @@ class CameraSource(Source):
 
     def close(self) -> None:
         self._running = False
-        self._thread.join(timeout=2.0)
-        self.capture.release()
+        self._thread.join(timeout=1.0)
+        if not self._thread.is_alive():  # never release a device that a stalled read still uses
+            self.capture.release()
 
 
 class VideoSource(Source):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import cv2
@@ -125,22 +127,48 @@ def test_corrupt_and_mismatched_models(tmp_path, tiny_model, backend):
     assert_one_line_error(run_module("realtime", *common, "--model", str(mismatched)), "unreadable or incomplete")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_recording_is_playable(tmp_path, tiny_model, signum):
+def record_and_interrupt(tmp_path, model, signals: list[int]) -> str:
+    """Record demo:1, send `signals` (0.05 s apart) once 5 frames are out; the recording must play. Returns stderr."""
     output = tmp_path / "out.mp4"
-    process = subprocess.Popen([sys.executable, "-m", "realtime", "--source", "demo:1", "--model", str(tiny_model),
+    process = subprocess.Popen([sys.executable, "-m", "realtime", "--source", "demo:1", "--model", str(model),
                                 "--no-display", "--output", str(output), "--json", str(tmp_path / "out.jsonl")],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and len((tmp_path / "out.jsonl").read_text().splitlines()
                                          if (tmp_path / "out.jsonl").exists() else []) < 5:
         time.sleep(0.2)
-    process.send_signal(signum)
+    for signum in signals:
+        process.send_signal(signum)
+        time.sleep(0.05)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr[-2000:]
     assert "Traceback" not in stderr
     frames, size, _ = read_video(output)
     assert frames >= 5 and size == (640, 480)
+    return stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_recording_is_playable(tmp_path, tiny_model, signum):
+    stderr = record_and_interrupt(tmp_path, tiny_model, [signum])
+    assert f"wrote {tmp_path / 'out.mp4'}" in stderr  # the first signal only asks the loop to stop
+
+
+def test_second_signal_while_stopping_still_closes_the_recording(tmp_path, tiny_model):
+    record_and_interrupt(tmp_path, tiny_model, [signal.SIGTERM, signal.SIGINT])
+
+
+@pytest.fixture(autouse=True)
+def restore_signal_handlers(monkeypatch):
+    """cli.main() installs the stop handlers; keep them, and a stop request, out of the other tests."""
+    from realtime import stop
+
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    monkeypatch.setattr(stop, "requested", False)
+    monkeypatch.setattr(stop, "_closing", False)
+    yield
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
 
 
 class FakeCamera:
@@ -181,6 +209,44 @@ def test_dying_camera_still_leaves_a_playable_recording(tmp_path, tiny_model, mo
     assert "camera stopped delivering frames" in capsys.readouterr().err
     monkeypatch.undo()  # read the recording with the real OpenCV
     frames, size, _ = read_video(tmp_path / "cam.mp4")
+    assert frames >= 1 and size == (640, 480)
+
+
+class SignallingCamera(FakeCamera):
+    """Sends this process `signum` after `frames` frames; with `stall`, it stops delivering (without dying)
+    after those frames, and the signal comes 0.5 s into the stall, while the loop waits for a frame."""
+
+    def __init__(self, frames: int, signum: int, stall: bool = False):
+        super().__init__(frames=None, delay=0.005)
+        self.after, self.signum, self.stall, self.signalled = frames, signum, stall, None
+
+    def read(self):
+        if self.count == self.after and self.signalled is None:
+            delay = 0.5 if self.stall else 0.0
+            self.signalled = time.perf_counter() + delay
+            threading.Timer(delay, os.kill, (os.getpid(), self.signum)).start()
+        if self.stall and self.count >= self.after:
+            time.sleep(6.0)  # a stalled device: a read that blocks for longer than the 5 s allowed, then fails
+            return False, None
+        return super().read()
+
+
+@pytest.mark.parametrize("stall", [False, True], ids=["streaming", "stalled"])
+def test_stop_request_ends_the_loop_between_frames(tmp_path, tiny_model, monkeypatch, capsys, stall):
+    from realtime import __main__ as cli
+    from realtime import capture
+
+    camera = SignallingCamera(frames=6, signum=signal.SIGTERM, stall=stall)
+    monkeypatch.setattr(capture.cv2, "VideoCapture", lambda index: camera)
+    code = cli.main(["--source", "0", "--model", str(tiny_model), "--no-display", "--max-frames", "1000",
+                     "--output", str(tmp_path / "cam.avi")])
+    stopped_after = time.perf_counter() - camera.signalled
+    assert code == 130, capsys.readouterr().err
+    assert "camera stopped" not in capsys.readouterr().err
+    # At the next frame, or at once while the camera stalls (up to 1 s of that: letting its reader thread finish).
+    assert stopped_after < 2.0
+    monkeypatch.undo()
+    frames, size, _ = read_video(tmp_path / "cam.avi")
     assert frames >= 1 and size == (640, 480)
 
 
