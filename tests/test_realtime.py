@@ -148,6 +148,38 @@ def record_and_interrupt(tmp_path, model, signals: list[int]) -> str:
     return stderr
 
 
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "truncated, card without checksums"])
+@pytest.mark.parametrize("backend", ["keras", "tflite"])
+def test_damaged_model_file_gives_a_clean_error(tmp_path, tiny_model, backend, damage):
+    from realtime.classify import file_sha256
+
+    model = tmp_path / "copy.keras"
+    card = json.loads(tiny_model.with_suffix(".json").read_text())
+    card["files"] = {kind: f"copy.{kind}" for kind in ("keras", "tflite")}
+    for kind in ("keras", "tflite"):
+        model.with_suffix(f".{kind}").write_bytes(tiny_model.with_suffix(f".{kind}").read_bytes())
+    if "without checksums" not in damage:
+        card["size_bytes"] = {kind: model.with_suffix(f".{kind}").stat().st_size for kind in ("keras", "tflite")}
+        card["sha256"] = {kind: file_sha256(model.with_suffix(f".{kind}")) for kind in ("keras", "tflite")}
+    model.with_suffix(".json").write_text(json.dumps(card))
+    damaged = model.with_suffix(f".{backend}")
+    content = bytearray(damaged.read_bytes())
+    if damage.startswith("truncated"):
+        content = content[:1000]
+    else:
+        for offset in range(40, len(content), len(content) // 7):  # the header too, where TFLite used to crash
+            content[offset] ^= 0xFF
+    damaged.write_bytes(bytes(content))
+    result = run_module("realtime", "--source", "demo:1", "--no-display", "--max-frames", "2", "--backend", backend,
+                        "--json", str(tmp_path / "out.jsonl"), "--model", str(model))
+    assert result.returncode == 2, result.stderr[-2000:]  # not 139 (a segmentation fault)
+    if "without checksums" in damage:
+        assert_one_line_error(result, f"cannot load model {damaged}")
+    else:
+        assert_one_line_error(result, f"model file {damaged} does not match its card")
+        assert ("SHA-256 differs" if damage == "flipped" else "bytes, the card says") in result.stderr
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_recording_is_playable(tmp_path, tiny_model, signum):
     stderr = record_and_interrupt(tmp_path, tiny_model, [signum])
