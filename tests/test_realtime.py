@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -88,20 +89,72 @@ def test_image_and_folder_sources(tmp_path, tiny_model):
     (["--source", "demo:1", "--output", "no/such/folder/out.mp4"], "folder no/such/folder does not exist"),
     (["--source", "demo:1", "--output", "out.gif"], "cannot write out.gif: use one of .mp4"),
     (["--source", "demo:1"], "no display found"),
+    (["--source", "demo:1", "--margin", "5"], "argument --margin: must be more than 0.5 and at most 3, not 5"),
 ])
 def test_bad_inputs_give_one_line_errors(tmp_path, tiny_model, args, message):
     if "--model" not in args:
         args = [*args, "--model", str(tiny_model)]
     if "--output" not in args and "no display" not in message:
         args = [*args, "--no-display"]
-    assert_one_line_error(run_module("realtime", *args, "--max-frames", "2"), message)
+    result = run_module("realtime", *args, "--max-frames", "2")
+    assert_one_line_error(result, message)
+    assert result.returncode == 2
+    # ...and no native log line ("[ERROR:0@3.1] ... Camera index out of range") before it
+    assert all(line.startswith(("error:", "note:")) for line in result.stderr.splitlines()), result.stderr
 
 
 def test_unreadable_video(tmp_path, tiny_model):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
-    assert_one_line_error(run_module("realtime", "--source", str(broken), "--model", str(tiny_model), "--no-display"),
-                          "cannot read video")
+    result = run_module("realtime", "--source", str(broken), "--model", str(tiny_model), "--no-display")
+    assert_one_line_error(result, "cannot read video")
+    assert len(result.stderr.splitlines()) == 1, result.stderr  # no "moov atom not found" from FFmpeg
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--min-confidence", "0", "must be more than 0 and at most 1, not 0"),
+    ("--min-confidence", "1.5", "must be more than 0 and at most 1, not 1.5"),
+    ("--min-confidence", "nan", "must be more than 0 and at most 1, not nan"),
+    ("--max-frames", "0", "must be at least 1, not 0"),
+    ("--margin", "0.5", "must be more than 0.5 and at most 3, not 0.5"),
+    ("--min-face", "-1", "must be at least 0, not -1"),
+    ("--hold", "-1", "must be at least 0, not -1"),
+    ("--hold", "1.5", "'1.5' is not an integer"),
+    ("--smoothing", "0.96", "must be at least 0 and at most 0.95, not 0.96"),
+    ("--max-faces", "0", "must be at least 1, not 0"),
+    ("--max-faces", "many", "'many' is not an integer"),
+])
+def test_numeric_options_are_range_checked(option, value, message, capsys):
+    from realtime import __main__ as cli
+
+    with pytest.raises(SystemExit) as stopped:
+        cli.parse_args(["--source", "demo:1", option, value])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [f"error: argument {option}: {message} (see python -m realtime --help)"]
+    edge = {"--min-confidence": "1", "--margin": "3", "--smoothing": "0.95", "--min-face": "0", "--hold": "0"}
+    assert cli.parse_args([option, edge.get(option, "1")])  # the limits themselves are allowed
+
+
+def test_unreachable_stream_gives_a_one_line_error(tiny_model):
+    with socket.socket() as probe:  # a port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"rtsp://127.0.0.1:{probe.getsockname()[1]}/stream"
+    started = time.perf_counter()
+    result = run_module("realtime", "--source", url, "--model", str(tiny_model), "--no-display", "--max-frames", "2")
+    assert_one_line_error(result, f"cannot open stream {url}")  # the URL as given, not mangled into a path
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert time.perf_counter() - started < 60
+
+
+def test_stream_url_is_read_live_like_a_camera(tmp_path, tiny_model, monkeypatch, capsys):
+    from realtime import __main__ as cli
+    from realtime import capture
+
+    opened = []
+    monkeypatch.setattr(capture.cv2, "VideoCapture", lambda *args: opened.append(args[0]) or FakeCamera(frames=12))
+    code = cli.main(["--source", "rtsp://camera.local:554/live", "--model", str(tiny_model), "--no-display"])
+    assert opened == ["rtsp://camera.local:554/live"]
+    assert code == 1 and "error: the stream stopped delivering frames" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("backend", ["keras", "tflite"])
