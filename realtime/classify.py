@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -100,7 +99,10 @@ def load_keras_model(path: Path):
 
 
 class Classifier:
-    def __init__(self, model_path: str | Path = DEFAULT_MODEL, backend: str = "auto"):
+    def __init__(self, model_path: str | Path = DEFAULT_MODEL, backend: str = "auto", threads: int = 1):
+        """`threads`: TFLite threads. One keeps the time per frame steady when other processes want the CPU
+        (with two on a busy 2-core machine, one call could take 50x longer, waiting for both cores)."""
+        self.threads = threads
         path = Path(model_path)
         if path.suffix in (".json", ".tflite"):
             path = path.with_suffix(".keras")
@@ -142,7 +144,7 @@ class Classifier:
         def make_interpreter(batch: int):
             try:
                 with quiet_stderr():
-                    interpreter = tf.lite.Interpreter(model_content=content, num_threads=os.cpu_count())
+                    interpreter = tf.lite.Interpreter(model_content=content, num_threads=self.threads)
                     face_input = interpreter.get_input_details()[0]
                     if batch != face_input["shape"][0]:
                         interpreter.resize_tensor_input(face_input["index"], (batch, *shape))
