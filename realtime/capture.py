@@ -1,19 +1,24 @@
-"""Capture stage: frames from a camera, a video file, an image or a folder of images.
+"""Capture stage: frames from a camera, a network stream, a video file, an image or a folder of images.
 
-A camera is read on its own thread, which keeps only the newest frame, so a slow
-consumer never sees a growing backlog. Files are read in order and no frame is dropped.
+A camera (or a live rtsp:// or http(s):// stream) is read on its own thread, which keeps only
+the newest frame, so a slow consumer never sees a growing backlog. Files are read in order and no frame is dropped.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
 import cv2
 import numpy as np
 
+from realtime import quiet_stderr, stop
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://")
+STREAM_TIMEOUT_MS = 5000  # give up opening or reading a network stream after this long
 
 
 class SourceError(RuntimeError):
@@ -36,18 +41,25 @@ class Source:
 
 
 class CameraSource(Source):
+    """A camera (by index) or a network stream (by URL): live, read on its own thread."""
+
     live = True
 
-    def __init__(self, index: int, width: int | None = None, height: int | None = None):
-        self.capture = cv2.VideoCapture(index)
-        if width and height:
-            self.capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
-            self.capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
-        ok, frame = self.capture.read() if self.capture.isOpened() else (False, None)
+    def __init__(self, device: int | str, width: int | None = None, height: int | None = None, capture=None):
+        """`device`: a camera index or a stream URL; `capture`: the stream, already opened by open_stream()."""
+        self.kind = "stream" if isinstance(device, str) else "camera"
+        with quiet_stderr():  # OpenCV logs its own line about a device that fails ("Camera index out of range")
+            self.capture = capture if capture is not None else cv2.VideoCapture(device)
+            if width and height:
+                self.capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+                self.capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+            ok, frame = self.capture.read() if self.capture.isOpened() else (False, None)
         if not ok or frame is None:
             self.capture.release()
-            raise SourceError(f"cannot open camera {index} (is it connected and not used by another program?)")
-        self.description = f"camera {index}"
+            if self.kind == "stream":
+                raise SourceError(f"cannot open stream {device} (unreachable, or not a video OpenCV can decode)")
+            raise SourceError(f"cannot open camera {device} (is it connected and not used by another program?)")
+        self.description = f"{self.kind} {device}"
         self.size = (frame.shape[1], frame.shape[0])
         reported = self.capture.get(cv2.CAP_PROP_FPS)
         self.fps = reported if 1 <= reported <= 240 else 30.0
@@ -71,9 +83,12 @@ class CameraSource(Source):
         seen = 0
         while True:
             with self._ready:
-                self._ready.wait_for(lambda: self._serial != seen or not self._running, timeout=5.0)
-                if self._serial == seen:  # no new frame: stopped, died, or stalled for 5 s
-                    if self._running:
+                # Wait in short slices, so that a stop request is noticed at once even while the camera stalls.
+                deadline = time.monotonic() + 5.0
+                while self._serial == seen and self._running and not stop.requested and time.monotonic() < deadline:
+                    self._ready.wait(0.05)
+                if self._serial == seen:  # no new frame: stop requested, stopped, died, or stalled for 5 s
+                    if self._running and not stop.requested:
                         self.failed = True
                     return
                 seen, frame = self._serial, self._frame
@@ -81,14 +96,17 @@ class CameraSource(Source):
 
     def close(self) -> None:
         self._running = False
-        self._thread.join(timeout=2.0)
-        self.capture.release()
+        self._thread.join(timeout=1.0)
+        if not self._thread.is_alive():  # never release a device that a stalled read still uses
+            self.capture.release()
 
 
 class VideoSource(Source):
-    def __init__(self, path: Path):
-        self.capture = cv2.VideoCapture(str(path))
-        ok, self._first = self.capture.read() if self.capture.isOpened() else (False, None)
+    def __init__(self, path: Path | str, capture=None):
+        """`path`: a file, or the URL of a video file that open_stream() has opened as `capture`."""
+        with quiet_stderr():  # FFmpeg's own lines ("moov atom not found") about a file it cannot read
+            self.capture = capture if capture is not None else cv2.VideoCapture(str(path))
+            ok, self._first = self.capture.read() if self.capture.isOpened() else (False, None)
         if not ok or self._first is None:
             self.capture.release()
             raise SourceError(f"cannot read video {path} (missing, empty or not a video OpenCV can decode)")
@@ -135,8 +153,19 @@ class ImageSource(Source):
             yield self._read(file)
 
 
+def open_stream(url: str, width: int | None = None, height: int | None = None) -> Source:
+    """A network stream, live like a camera; or, when it has a known length, a video file served over the network."""
+    with quiet_stderr():  # FFmpeg logs its own lines about a stream it cannot reach or read
+        capture = cv2.VideoCapture(url, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
+                                                          cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
+    if capture.isOpened() and capture.get(cv2.CAP_PROP_FRAME_COUNT) > 0:
+        return VideoSource(url, capture)
+    return CameraSource(url, width, height, capture)
+
+
 def open_source(spec: str | int, width: int | None = None, height: int | None = None) -> Source:
-    """A camera for an integer (or digits), `demo[:N]` for a generated clip, else a video, image or folder."""
+    """A camera for an integer (or digits), a stream for a URL, `demo[:N]` for a generated clip, else a video,
+    image or folder."""
     if str(spec) == "demo" or str(spec).startswith("demo:"):
         from realtime.scene import DemoSource
 
@@ -146,6 +175,8 @@ def open_source(spec: str | int, width: int | None = None, height: int | None = 
         return DemoSource(faces=int(count))
     if isinstance(spec, int) or str(spec).isdigit():
         return CameraSource(int(spec), width, height)
+    if str(spec).lower().startswith(STREAM_SCHEMES):
+        return open_stream(str(spec), width, height)
     path = Path(spec)
     if not path.exists():
         raise SourceError(f"source not found: {path}")

@@ -4,13 +4,14 @@ A model is `NAME.keras` (and usually `NAME.tflite`) with `NAME.json` beside it. 
 says the labels in output order and the input size; faces go in as uint8 grayscale
 squares of that size. On a GPU the Keras model runs through TensorFlow (in float32; the
 file stores float16 weights); on a CPU the int8 TFLite copy runs through XNNPACK, which is
-several times faster for small batches.
+several times faster for small batches. Where the card records each file's SHA-256, the file
+is checked against it before it is loaded: a damaged TFLite file can crash the interpreter.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,31 @@ def read_card(model_path: Path) -> dict:
     return card
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_file(path: Path, card: dict) -> None:
+    """The model file must be the one its card describes (size and SHA-256, keyed by the file's type).
+
+    Cards written before checksums were recorded have none: their files are not checked.
+    """
+    kind = path.suffix.lstrip(".")
+    expected = (card.get("sha256") or {}).get(kind)
+    if not expected:
+        return
+    size = (card.get("size_bytes") or {}).get(kind)
+    if size is not None and path.stat().st_size != size:
+        raise ModelError(f"model file {path} does not match its card ({path.stat().st_size:,} bytes, the card says "
+                         f"{size:,}: damaged or replaced?)")
+    if file_sha256(path) != expected:
+        raise ModelError(f"model file {path} does not match its card (SHA-256 differs: damaged or replaced?)")
+
+
 def with_dtype(model, dtype: str):
     """The same network with its weights and computation in `dtype` (the float32 softmax output stays)."""
     config = model.get_config()
@@ -73,7 +99,10 @@ def load_keras_model(path: Path):
 
 
 class Classifier:
-    def __init__(self, model_path: str | Path = DEFAULT_MODEL, backend: str = "auto"):
+    def __init__(self, model_path: str | Path = DEFAULT_MODEL, backend: str = "auto", threads: int = 1):
+        """`threads`: TFLite threads. One keeps the time per frame steady when other processes want the CPU
+        (with two on a busy 2-core machine, one call could take 50x longer, waiting for both cores)."""
+        self.threads = threads
         path = Path(model_path)
         if path.suffix in (".json", ".tflite"):
             path = path.with_suffix(".keras")
@@ -94,6 +123,7 @@ class Classifier:
         self.path = tflite_path if backend == "tflite" else path
         if not self.path.exists():
             raise ModelError(f"model file not found: {self.path}")
+        check_file(self.path, self.card)
         if backend == "tflite":
             self._load_tflite(tf)
         else:
@@ -107,10 +137,14 @@ class Classifier:
         self._run = lambda batch: call(batch).numpy()
 
     def _load_tflite(self, tf) -> None:
+        # From memory, not model_path: only then does TFLite verify the file's structure, and a damaged
+        # file gives an error instead of a segmentation fault.
+        content = self.path.read_bytes()
+
         def make_interpreter(batch: int):
             try:
                 with quiet_stderr():
-                    interpreter = tf.lite.Interpreter(model_path=str(self.path), num_threads=os.cpu_count())
+                    interpreter = tf.lite.Interpreter(model_content=content, num_threads=self.threads)
                     face_input = interpreter.get_input_details()[0]
                     if batch != face_input["shape"][0]:
                         interpreter.resize_tensor_input(face_input["index"], (batch, *shape))

@@ -9,6 +9,7 @@ import time
 import cv2
 import numpy as np
 
+from realtime import stop
 from realtime.capture import CameraSource, Source
 from realtime.draw import draw_faces, draw_fps
 from realtime.output import JsonLinesWriter, VideoWriter
@@ -62,9 +63,11 @@ class Stats:
 
 def run(source: Source, pipeline: Pipeline, tracker: Tracker, *, output: str | None = None, json_path: str | None = None, display: bool = True, bars: bool = False,
         max_frames: int | None = None) -> tuple[Stats, str]:
-    """Process `source` to its end, `max_frames`, q/Esc or Ctrl-C; writers are always closed.
+    """Process `source` to its end, `max_frames`, q/Esc or a stop request; writers are always closed.
 
-    Returns the timings and why it stopped: "end", "quit" (key or window closed) or "interrupted".
+    Returns the timings and why it stopped: "end", "quit" (key or window closed) or "interrupted"
+    (`stop.requested`, by Ctrl-C or SIGTERM). At least one frame is written before a stop, so a
+    recording always plays.
     """
     writer = jsonl = None
     stats, stopped, fps = Stats(), "end", 0.0
@@ -80,6 +83,7 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, *, output: str | N
             t0 = time.perf_counter()
             frame = next(frames, None)
             if frame is None:
+                stopped = "interrupted" if stop.requested else "end"  # a camera gives up waiting on a stop
                 break
             t1 = time.perf_counter()
             result = pipeline.process(frame, [track.face.box for track in tracker.tracks])
@@ -101,9 +105,13 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, *, output: str | N
                     break
             t6 = time.perf_counter()
             stats.add({"capture": t1 - t0, **result.times, "draw": t5 - t4, "write": t6 - t5}, len(result.faces))
-    except KeyboardInterrupt:
+            if stop.requested:
+                stopped = "interrupted"
+                break
+    except KeyboardInterrupt:  # a second Ctrl-C or SIGTERM: stop in the middle of the frame
         stopped = "interrupted"
     finally:
+        stop.closing()
         if writer:
             writer.close()
         if jsonl:

@@ -128,3 +128,9 @@ def test_pipeline_benchmark_scores_labelled_photos(tmp_path):
     for line in lines:
         accuracy, _, no_face = line.split()[3:6]
         assert no_face == "1" and accuracy in {"0.0%", "33.3%", "66.7%"}
+
+
+@pytest.mark.parametrize("views", [False, True])
+def test_a_frame_without_faces_gives_empty_results(tiny_model, views):
+    result = Pipeline(FaceDetector("full"), Classifier(tiny_model), views=views).process(background(320, 240))
+    assert result.faces == [] and result.probabilities.shape == (0, 7) and result.crops.shape == (0, 48, 48)

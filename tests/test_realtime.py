@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 import cv2
@@ -86,20 +89,72 @@ def test_image_and_folder_sources(tmp_path, tiny_model):
     (["--source", "demo:1", "--output", "no/such/folder/out.mp4"], "folder no/such/folder does not exist"),
     (["--source", "demo:1", "--output", "out.gif"], "cannot write out.gif: use one of .mp4"),
     (["--source", "demo:1"], "no display found"),
+    (["--source", "demo:1", "--margin", "5"], "argument --margin: must be more than 0.5 and at most 3, not 5"),
 ])
 def test_bad_inputs_give_one_line_errors(tmp_path, tiny_model, args, message):
     if "--model" not in args:
         args = [*args, "--model", str(tiny_model)]
     if "--output" not in args and "no display" not in message:
         args = [*args, "--no-display"]
-    assert_one_line_error(run_module("realtime", *args, "--max-frames", "2"), message)
+    result = run_module("realtime", *args, "--max-frames", "2")
+    assert_one_line_error(result, message)
+    assert result.returncode == 2
+    # ...and no native log line ("[ERROR:0@3.1] ... Camera index out of range") before it
+    assert all(line.startswith(("error:", "note:")) for line in result.stderr.splitlines()), result.stderr
 
 
 def test_unreadable_video(tmp_path, tiny_model):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
-    assert_one_line_error(run_module("realtime", "--source", str(broken), "--model", str(tiny_model), "--no-display"),
-                          "cannot read video")
+    result = run_module("realtime", "--source", str(broken), "--model", str(tiny_model), "--no-display")
+    assert_one_line_error(result, "cannot read video")
+    assert len(result.stderr.splitlines()) == 1, result.stderr  # no "moov atom not found" from FFmpeg
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--min-confidence", "0", "must be more than 0 and at most 1, not 0"),
+    ("--min-confidence", "1.5", "must be more than 0 and at most 1, not 1.5"),
+    ("--min-confidence", "nan", "must be more than 0 and at most 1, not nan"),
+    ("--max-frames", "0", "must be at least 1, not 0"),
+    ("--margin", "0.5", "must be more than 0.5 and at most 3, not 0.5"),
+    ("--min-face", "-1", "must be at least 0, not -1"),
+    ("--hold", "-1", "must be at least 0, not -1"),
+    ("--hold", "1.5", "'1.5' is not an integer"),
+    ("--smoothing", "0.96", "must be at least 0 and at most 0.95, not 0.96"),
+    ("--max-faces", "0", "must be at least 1, not 0"),
+    ("--max-faces", "many", "'many' is not an integer"),
+])
+def test_numeric_options_are_range_checked(option, value, message, capsys):
+    from realtime import __main__ as cli
+
+    with pytest.raises(SystemExit) as stopped:
+        cli.parse_args(["--source", "demo:1", option, value])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [f"error: argument {option}: {message} (see python -m realtime --help)"]
+    edge = {"--min-confidence": "1", "--margin": "3", "--smoothing": "0.95", "--min-face": "0", "--hold": "0"}
+    assert cli.parse_args([option, edge.get(option, "1")])  # the limits themselves are allowed
+
+
+def test_unreachable_stream_gives_a_one_line_error(tiny_model):
+    with socket.socket() as probe:  # a port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"rtsp://127.0.0.1:{probe.getsockname()[1]}/stream"
+    started = time.perf_counter()
+    result = run_module("realtime", "--source", url, "--model", str(tiny_model), "--no-display", "--max-frames", "2")
+    assert_one_line_error(result, f"cannot open stream {url}")  # the URL as given, not mangled into a path
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert time.perf_counter() - started < 60
+
+
+def test_stream_url_is_read_live_like_a_camera(tmp_path, tiny_model, monkeypatch, capsys):
+    from realtime import __main__ as cli
+    from realtime import capture
+
+    opened = []
+    monkeypatch.setattr(capture.cv2, "VideoCapture", lambda *args: opened.append(args[0]) or FakeCamera(frames=12))
+    code = cli.main(["--source", "rtsp://camera.local:554/live", "--model", str(tiny_model), "--no-display"])
+    assert opened == ["rtsp://camera.local:554/live"]
+    assert code == 1 and "error: the stream stopped delivering frames" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("backend", ["keras", "tflite"])
@@ -125,22 +180,80 @@ def test_corrupt_and_mismatched_models(tmp_path, tiny_model, backend):
     assert_one_line_error(run_module("realtime", *common, "--model", str(mismatched)), "unreadable or incomplete")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_recording_is_playable(tmp_path, tiny_model, signum):
+def record_and_interrupt(tmp_path, model, signals: list[int]) -> str:
+    """Record demo:1, send `signals` (0.05 s apart) once 5 frames are out; the recording must play. Returns stderr."""
     output = tmp_path / "out.mp4"
-    process = subprocess.Popen([sys.executable, "-m", "realtime", "--source", "demo:1", "--model", str(tiny_model),
+    process = subprocess.Popen([sys.executable, "-m", "realtime", "--source", "demo:1", "--model", str(model),
                                 "--no-display", "--output", str(output), "--json", str(tmp_path / "out.jsonl")],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and len((tmp_path / "out.jsonl").read_text().splitlines()
                                          if (tmp_path / "out.jsonl").exists() else []) < 5:
         time.sleep(0.2)
-    process.send_signal(signum)
+    for signum in signals:
+        process.send_signal(signum)
+        time.sleep(0.05)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr[-2000:]
     assert "Traceback" not in stderr
     frames, size, _ = read_video(output)
     assert frames >= 5 and size == (640, 480)
+    return stderr
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "truncated, card without checksums"])
+@pytest.mark.parametrize("backend", ["keras", "tflite"])
+def test_damaged_model_file_gives_a_clean_error(tmp_path, tiny_model, backend, damage):
+    from realtime.classify import file_sha256
+
+    model = tmp_path / "copy.keras"
+    card = json.loads(tiny_model.with_suffix(".json").read_text())
+    card["files"] = {kind: f"copy.{kind}" for kind in ("keras", "tflite")}
+    for kind in ("keras", "tflite"):
+        model.with_suffix(f".{kind}").write_bytes(tiny_model.with_suffix(f".{kind}").read_bytes())
+    if "without checksums" not in damage:
+        card["size_bytes"] = {kind: model.with_suffix(f".{kind}").stat().st_size for kind in ("keras", "tflite")}
+        card["sha256"] = {kind: file_sha256(model.with_suffix(f".{kind}")) for kind in ("keras", "tflite")}
+    model.with_suffix(".json").write_text(json.dumps(card))
+    damaged = model.with_suffix(f".{backend}")
+    content = bytearray(damaged.read_bytes())
+    if damage.startswith("truncated"):
+        content = content[:1000]
+    else:
+        for offset in range(40, len(content), len(content) // 7):  # the header too, where TFLite used to crash
+            content[offset] ^= 0xFF
+    damaged.write_bytes(bytes(content))
+    result = run_module("realtime", "--source", "demo:1", "--no-display", "--max-frames", "2", "--backend", backend,
+                        "--json", str(tmp_path / "out.jsonl"), "--model", str(model))
+    assert result.returncode == 2, result.stderr[-2000:]  # not 139 (a segmentation fault)
+    if "without checksums" in damage:
+        assert_one_line_error(result, f"cannot load model {damaged}")
+    else:
+        assert_one_line_error(result, f"model file {damaged} does not match its card")
+        assert ("SHA-256 differs" if damage == "flipped" else "bytes, the card says") in result.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_recording_is_playable(tmp_path, tiny_model, signum):
+    stderr = record_and_interrupt(tmp_path, tiny_model, [signum])
+    assert f"wrote {tmp_path / 'out.mp4'}" in stderr  # the first signal only asks the loop to stop
+
+
+def test_second_signal_while_stopping_still_closes_the_recording(tmp_path, tiny_model):
+    record_and_interrupt(tmp_path, tiny_model, [signal.SIGTERM, signal.SIGINT])
+
+
+@pytest.fixture(autouse=True)
+def restore_signal_handlers(monkeypatch):
+    """cli.main() installs the stop handlers; keep them, and a stop request, out of the other tests."""
+    from realtime import stop
+
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    monkeypatch.setattr(stop, "requested", False)
+    monkeypatch.setattr(stop, "_closing", False)
+    yield
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
 
 
 class FakeCamera:
@@ -181,6 +294,44 @@ def test_dying_camera_still_leaves_a_playable_recording(tmp_path, tiny_model, mo
     assert "camera stopped delivering frames" in capsys.readouterr().err
     monkeypatch.undo()  # read the recording with the real OpenCV
     frames, size, _ = read_video(tmp_path / "cam.mp4")
+    assert frames >= 1 and size == (640, 480)
+
+
+class SignallingCamera(FakeCamera):
+    """Sends this process `signum` after `frames` frames; with `stall`, it stops delivering (without dying)
+    after those frames, and the signal comes 0.5 s into the stall, while the loop waits for a frame."""
+
+    def __init__(self, frames: int, signum: int, stall: bool = False):
+        super().__init__(frames=None, delay=0.005)
+        self.after, self.signum, self.stall, self.signalled = frames, signum, stall, None
+
+    def read(self):
+        if self.count == self.after and self.signalled is None:
+            delay = 0.5 if self.stall else 0.0
+            self.signalled = time.perf_counter() + delay
+            threading.Timer(delay, os.kill, (os.getpid(), self.signum)).start()
+        if self.stall and self.count >= self.after:
+            time.sleep(6.0)  # a stalled device: a read that blocks for longer than the 5 s allowed, then fails
+            return False, None
+        return super().read()
+
+
+@pytest.mark.parametrize("stall", [False, True], ids=["streaming", "stalled"])
+def test_stop_request_ends_the_loop_between_frames(tmp_path, tiny_model, monkeypatch, capsys, stall):
+    from realtime import __main__ as cli
+    from realtime import capture
+
+    camera = SignallingCamera(frames=6, signum=signal.SIGTERM, stall=stall)
+    monkeypatch.setattr(capture.cv2, "VideoCapture", lambda index: camera)
+    code = cli.main(["--source", "0", "--model", str(tiny_model), "--no-display", "--max-frames", "1000",
+                     "--output", str(tmp_path / "cam.avi")])
+    stopped_after = time.perf_counter() - camera.signalled
+    assert code == 130, capsys.readouterr().err
+    assert "camera stopped" not in capsys.readouterr().err
+    # At the next frame, or at once while the camera stalls (up to 1 s of that: letting its reader thread finish).
+    assert stopped_after < 2.0
+    monkeypatch.undo()
+    frames, size, _ = read_video(tmp_path / "cam.avi")
     assert frames >= 1 and size == (640, 480)
 
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from realtime.classify import DEFAULT_MODEL, Classifier
+from realtime.classify import DEFAULT_MODEL, Classifier, file_sha256
 from tests.conftest import SHARED_DATA
 from train.data import FER2013_LABELS, load_fer2013
 from train.evaluate import evaluate
@@ -24,6 +24,7 @@ def test_shipped_model_matches_its_card():
     for kind in ("keras", "tflite"):
         path = DEFAULT_MODEL.parent / CARD["files"][kind]
         assert path.stat().st_size == CARD["size_bytes"][kind] <= 10_000_000
+        assert file_sha256(path) == CARD["sha256"][kind]  # the program refuses a file that differs
     for key in ("test_accuracy", "test_macro_f1", "val_accuracy"):
         assert 0 < CARD["metrics"][key] <= 1
     assert set(CARD["metrics"]["test_per_class_f1"]) == set(FER2013_LABELS)

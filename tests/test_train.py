@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from realtime.classify import file_sha256
 from tests.conftest import LABELS, assert_one_line_error, run_module, write_fer_csv
 
 OUTPUTS = ["fer2013.keras", "fer2013.tflite", "fer2013.json", "fer2013_report.txt", "fer2013_confusion.png",
@@ -34,6 +35,7 @@ def test_training_writes_every_output(trained):
     assert card["parameters"] > 1000
     assert set(card["metrics"]["test_per_class_f1"]) == set(LABELS)
     assert card["dataset"]["train"] == 420 and card["dataset"]["test"] == 140
+    assert card["sha256"] == {kind: file_sha256(models / name) for kind, name in card["files"].items()}
     history = (models / "fer2013_history.csv").read_text().splitlines()
     assert history[0].startswith("epoch") and len(history) == 1 + card["training"]["epochs_run"]
     assert "accuracy" in (models / "fer2013_report.txt").read_text()
@@ -108,6 +110,7 @@ def test_export_rewrites_tflite_and_metrics(trained, tmp_path):
     exported = json.loads((tmp_path / "fer2013.json").read_text())
     assert exported["metrics"]["keras_test_accuracy"] == card["metrics"]["keras_test_accuracy"]
     assert "int8" in exported["storage"]["tflite"]
+    assert exported["sha256"]["tflite"] == file_sha256(tmp_path / "fer2013.tflite")  # the new copy's
     for name in ("fer2013.tflite", "fer2013_report.txt", "fer2013_confusion.png", "fer2013_curves.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     assert_one_line_error(run_module("train.export", "--model", str(tmp_path / "missing.keras"), "--data", str(data)),

@@ -159,8 +159,8 @@ def train(args) -> int:
         import keras
 
     from train.export import finish, save_float16
+    from realtime.classify import ModelError, file_sha256
     from train.framing import crop_for
-    from realtime.classify import ModelError
     from train.model import build_model, init_from
 
     keras.utils.set_random_seed(args.seed)
@@ -229,6 +229,7 @@ def train(args) -> int:
         "parameters": int(model.count_params()),
         **({"initialised_from": Path(args.init).name} if args.init else {}),
         "size_bytes": {"keras": model_path.stat().st_size},
+        "sha256": {"keras": file_sha256(model_path)},  # the program checks the file against it before loading
         "training": {"epochs_run": len(val_history), "best_epoch": int(np.argmax(val_history)) + 1,
                      "minutes": round(minutes, 1), "precision": policy,
                      "keras": f"{keras.__version__} ({keras.config.backend()} backend)",

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from realtime import quiet_stderr
-from realtime.classify import Classifier, ModelError, _quiet_tensorflow, load_keras_model, with_dtype
+from realtime.classify import Classifier, ModelError, _quiet_tensorflow, file_sha256, load_keras_model, with_dtype
 from train.data import Dataset, DatasetError, load_dataset
 
 
@@ -73,6 +73,7 @@ def finish(model_path: Path, dataset: Dataset) -> None:
     tflite_bytes = write_tflite(model_path, dataset.split("train")[0])
     card["files"]["tflite"] = model_path.with_suffix(".tflite").name
     card["size_bytes"]["tflite"] = tflite_bytes
+    card["sha256"] = {kind: file_sha256(model_path.parent / name) for kind, name in card["files"].items()}
     card["storage"] = {"keras": "float16 weights, run in float32",
                        "tflite": f"int8 weights and activations (ranges calibrated on {CALIBRATION_FACES} training faces), "
                                  "float32 input and output"}
