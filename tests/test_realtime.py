@@ -201,6 +201,26 @@ def record_and_interrupt(tmp_path, model, signals: list[int]) -> str:
     return stderr
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_a_hard_kill_loses_at_most_about_a_second(tmp_path, tiny_model, suffix):
+    output, jsonl = tmp_path / f"out{suffix}", tmp_path / "out.jsonl"
+    process = subprocess.Popen([sys.executable, "-m", "realtime", "--source", "demo:1", "--model", str(tiny_model),
+                                "--no-display", "--output", str(output), "--json", str(jsonl)],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and (jsonl.read_text().count("\n") if jsonl.exists() else 0) < 90:
+        time.sleep(0.1)
+    process.kill()  # SIGKILL: nothing gets to close the files
+    process.wait()
+    lines = jsonl.read_text().split("\n")
+    processed = len(lines) - 1  # complete lines; the last piece may be cut off
+    assert processed >= 90 and all(json.loads(line)["frame"] == i for i, line in enumerate(lines[:-1]))
+    frames, size, _ = read_video(output)
+    # The JSON lines reach the disk at least once a second and the video a fragment per second (30 frames)
+    # plus what the encoder holds: the video lags what the JSON shows by well under two seconds.
+    assert frames >= processed - 60 and size == (640, 480)
+
+
 @pytest.mark.parametrize("damage", ["truncated", "flipped", "truncated, card without checksums"])
 @pytest.mark.parametrize("backend", ["keras", "tflite"])
 def test_damaged_model_file_gives_a_clean_error(tmp_path, tiny_model, backend, damage):
