@@ -61,7 +61,8 @@ class Stats:
         return "\n".join(lines)
 
 
-def run(source: Source, pipeline: Pipeline, tracker: Tracker, *, output: str | None = None, json_path: str | None = None, display: bool = True, bars: bool = False,
+def run(source: Source, pipeline: Pipeline, tracker: Tracker, *, output: str | None = None,
+        json_path: str | None = None, display: bool = True, bars: bool = False,
         max_frames: int | None = None) -> tuple[Stats, str]:
     """Process `source` to its end, `max_frames`, q/Esc or a stop request; writers are always closed.
 
