@@ -12,6 +12,7 @@ from realtime.capture import ImageSource, SourceError, open_source
 from realtime.classify import BACKENDS, DEFAULT_MODEL, Classifier, ModelError
 from realtime.detect import MODES
 from realtime.output import OutputError
+from realtime.track import HYSTERESIS
 
 
 class Parser(argparse.ArgumentParser):
@@ -40,11 +41,17 @@ def parse_args(argv):
                         help="camera index, video file, image, folder of images, rtsp:// or http(s):// stream, or "
                              "demo[:N] for a generated clip with N faces (default: camera 0; with --benchmark, "
                              "demo:1 when no camera opens)")
+    parser.add_argument("--list-cameras", action="store_true", help="list the cameras that open, with their sizes, and exit")
+    parser.add_argument("--width", type=number(int, 16, 7680), help="ask the camera for frames this wide")
+    parser.add_argument("--height", type=number(int, 16, 4320), help="ask the camera for frames this high")
+    parser.add_argument("--fps", type=number(float, 1, 240), help="ask the camera for this frame rate")
     parser.add_argument("--model", default=str(DEFAULT_MODEL), help="model file with its .json card beside it")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="auto: Keras on a GPU, TFLite/XNNPACK on a CPU (default)")
     parser.add_argument("--output", help="write the annotated video here (.mp4, .avi, .mkv, .mov)")
-    parser.add_argument("--json", help="write per-frame results as JSON lines here")
+    parser.add_argument("--json", metavar="FILE", help="write per-frame results as JSON lines here (- for standard output)")
+    parser.add_argument("--csv", metavar="FILE",
+                        help="write one CSV row per face per frame here (- for standard output)")
     parser.add_argument("--no-display", action="store_true", help="no window (headless machines, batch runs)")
     parser.add_argument("--benchmark", action="store_true", help="print per-stage timings and FPS at the end")
     parser.add_argument("--max-frames", type=number(int, 1), help="stop after this many frames")
@@ -68,62 +75,124 @@ def parse_args(argv):
     parser.add_argument("--no-smooth", action="store_true", help="no temporal smoothing (same as --smoothing 0)")
     parser.add_argument("--hold", type=number(int, 0), default=5,
                         help="frames a face stays on screen after the detector loses it")
+    parser.add_argument("--confirm", type=number(int, 1, 30), default=3,
+                        help="frames in a row a new face must be found before it is shown, 1-30 (default 3)")
+    parser.add_argument("--hysteresis", type=number(float, 0, 0.9), default=HYSTERESIS,
+                        help="lead another class needs over the shown label to replace it, 0-0.9 "
+                             f"(default {HYSTERESIS})")
     parser.add_argument("--bars", action="store_true", help="draw a bar chart of all class probabilities per face")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.json == "-" and args.csv == "-":
+        parser.error("--json and --csv cannot both write to standard output")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.list_cameras:
+        return list_cameras_command()
     stop.install()  # Ctrl-C and SIGTERM only ask the loop to stop between frames; a second one hurries it
     from realtime.detect import FaceDetector
     from realtime.loop import camera_failed, display_available, run
     from realtime.pipeline import Pipeline
-    from realtime.track import Tracker
+    from realtime.track import ShotCuts, Tracker
+    from realtime.window import Overlay, Window
 
+    # With results on standard output, everything else the program says goes to standard error.
+    report = sys.stderr if "-" in (args.json, args.csv) else sys.stdout
     display = not args.no_display
     if display and not display_available():
-        if not (args.output or args.json or args.benchmark):
-            print("error: no display found; use --no-display with --output, --json or --benchmark", file=sys.stderr)
+        if not (args.output or args.json or args.csv or args.benchmark):
+            print("error: no display found; use --no-display with --output, --json, --csv or --benchmark",
+                  file=sys.stderr)
             return 2
         print("note: no display found, running headless", file=sys.stderr)
         display = False
+    sinks = []
     try:
         classifier = Classifier(args.model, backend=args.backend)
         if args.source is None and args.benchmark:
             try:
-                source = open_source(0)
+                source = open_source(0, args.width, args.height, args.fps)
             except SourceError:
                 source = open_source("demo:1")
         else:
-            source = open_source(args.source if args.source is not None else 0)
+            source = open_source(args.source if args.source is not None else 0, args.width, args.height, args.fps)
         photos = isinstance(source, ImageSource)
         mode = args.detector if args.detector != "auto" else "tiled" if photos else "sweep"
         max_faces = args.max_faces or (10_000 if photos else 8)
         detector = FaceDetector(mode, args.min_confidence, max_faces, args.min_face)
         crop = Crop(args.margin, classifier.crop.shift) if args.margin else None
-        # Photos are independent of each other: nothing is smoothed or held from one to the next.
-        tracker = Tracker(0.0, hold=0) if photos else Tracker(0.0 if args.no_smooth else args.smoothing, hold=args.hold)
+        # Photos are independent of each other: nothing is smoothed, held or confirmed from one to the next.
+        tracker = (Tracker(0.0, hold=0, confirm=1, hysteresis=0.0) if photos else
+                   Tracker(0.0 if args.no_smooth else args.smoothing, hold=args.hold, confirm=args.confirm,
+                           hysteresis=args.hysteresis))
         views = args.views == "6" or (args.views == "auto" and photos)
-        stats, stopped = run(source, Pipeline(detector, classifier, crop, views), tracker, output=args.output,
-                             json_path=args.json, display=display, bars=args.bars, max_frames=args.max_frames)
+        overlay = Overlay(bars=args.bars)
+        sinks = open_sinks(args, source, classifier.labels)
+        if display:
+            sinks.append(Window(source.size, overlay))
+        stats, stopped = run(source, Pipeline(detector, classifier, crop, views), tracker, sinks, overlay=overlay,
+                             cuts=None if photos else ShotCuts(), max_frames=args.max_frames)
     except (ModelError, SourceError, OutputError) as err:
+        close_quietly(sinks)
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # a second Ctrl-C or SIGTERM before the loop started
+        close_quietly(sinks)
         print("interrupted", file=sys.stderr)
         return 130
     finally:
         stop.ignore()  # the loop is over and its files are closed: late signals must not kill the exit
     if args.benchmark:
         print(f"source: {source.description}; detector: {mode}; model: {classifier.path.name} "
-              f"({classifier.backend})")
-        print(stats.summary())
+              f"({classifier.backend})", file=report)
+        print(stats.summary(), file=report)
     if args.output:
         print(f"wrote {args.output}", file=sys.stderr)
     if camera_failed(source):
         print(f"error: the {source.kind} stopped delivering frames; everything up to then was written", file=sys.stderr)
         return 1
     return 130 if stopped == "interrupted" else 0
+
+
+def open_sinks(args, source, labels: list[str]) -> list:
+    """The file and standard-output sinks the options ask for (the window is added by the caller)."""
+    from realtime.output import CsvWriter, JsonLinesWriter, VideoWriter
+
+    sinks = []
+    try:
+        if args.output:
+            sinks.append(VideoWriter(args.output, source.fps, source.size, live=source.live,
+                                     audio=getattr(source, "path", None)))
+        if args.json:
+            sinks.append(JsonLinesWriter(args.json, labels))
+        if args.csv:
+            sinks.append(CsvWriter(args.csv, labels))
+    except OutputError:
+        close_quietly(sinks)
+        raise
+    return sinks
+
+
+def close_quietly(sinks: list) -> None:
+    """Close what was opened before an error; the error itself is what the user needs to see."""
+    for sink in sinks:
+        try:
+            sink.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def list_cameras_command() -> int:
+    from realtime.capture import list_cameras
+
+    cameras = list_cameras()
+    for index, width, height, fps in cameras:
+        print(f"camera {index}: {width}x{height}" + (f" at {fps:g} FPS" if fps > 0 else ""))
+    if not cameras:
+        print("no camera found (tried indices 0-9)", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from realtime.detect import Face
+from realtime.faces import Face
 
 
 @dataclass(frozen=True)

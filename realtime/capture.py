@@ -45,14 +45,19 @@ class CameraSource(Source):
 
     live = True
 
-    def __init__(self, device: int | str, width: int | None = None, height: int | None = None, capture=None):
-        """`device`: a camera index or a stream URL; `capture`: the stream, already opened by open_stream()."""
+    def __init__(self, device: int | str, width: int | None = None, height: int | None = None,
+                 fps: float | None = None, capture=None):
+        """`device`: a camera index or a stream URL; `width`, `height`, `fps`: what to ask a camera for (it
+        may pick the nearest mode it has); `capture`: the stream, already opened by open_stream()."""
         self.kind = "stream" if isinstance(device, str) else "camera"
         with quiet_stderr():  # OpenCV logs its own line about a device that fails ("Camera index out of range")
             self.capture = capture if capture is not None else cv2.VideoCapture(device)
-            if width and height:
+            if width:
                 self.capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+            if height:
                 self.capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+            if fps:
+                self.capture.set(cv2.CAP_PROP_FPS, fps)
             ok, frame = self.capture.read() if self.capture.isOpened() else (False, None)
         if not ok or frame is None:
             self.capture.release()
@@ -111,6 +116,7 @@ class VideoSource(Source):
             self.capture.release()
             raise SourceError(f"cannot read video {path} (missing, empty or not a video OpenCV can decode)")
         self.description = str(path)
+        self.path = Path(path) if capture is None else None  # a local file, whose sound a recording can carry
         self.size = (self._first.shape[1], self._first.shape[0])
         reported = self.capture.get(cv2.CAP_PROP_FPS)
         self.fps = reported if 1 <= reported <= 240 else 30.0
@@ -130,7 +136,10 @@ class VideoSource(Source):
 
 
 class ImageSource(Source):
-    """One image, or every image of a folder in name order, each read when its turn comes."""
+    """One image, or every image of a folder in name order, each read when its turn comes.
+    `name` is the file name of the image last yielded."""
+
+    name: str | None = None
 
     def __init__(self, path: Path):
         self.files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if path.is_dir() else [path]
@@ -150,7 +159,23 @@ class ImageSource(Source):
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for file in self.files:
-            yield self._read(file)
+            frame = self._read(file)
+            self.name = file.name  # of the image being yielded
+            yield frame
+
+
+def list_cameras(indices: range = range(10)) -> list[tuple[int, int, int, float]]:
+    """(index, width, height, fps) of every camera that opens and delivers a frame."""
+    found = []
+    for index in indices:
+        with quiet_stderr():
+            capture = cv2.VideoCapture(index)
+            ok, frame = capture.read() if capture.isOpened() else (False, None)
+            fps = capture.get(cv2.CAP_PROP_FPS)
+            capture.release()
+        if ok and frame is not None:
+            found.append((index, frame.shape[1], frame.shape[0], fps))
+    return found
 
 
 def open_stream(url: str, width: int | None = None, height: int | None = None) -> Source:
@@ -160,10 +185,11 @@ def open_stream(url: str, width: int | None = None, height: int | None = None) -
                                                           cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
     if capture.isOpened() and capture.get(cv2.CAP_PROP_FRAME_COUNT) > 0:
         return VideoSource(url, capture)
-    return CameraSource(url, width, height, capture)
+    return CameraSource(url, width, height, capture=capture)
 
 
-def open_source(spec: str | int, width: int | None = None, height: int | None = None) -> Source:
+def open_source(spec: str | int, width: int | None = None, height: int | None = None,
+                fps: float | None = None) -> Source:
     """A camera for an integer (or digits), a stream for a URL, `demo[:N]` for a generated clip, else a video,
     image or folder."""
     if str(spec) == "demo" or str(spec).startswith("demo:"):
@@ -174,7 +200,7 @@ def open_source(spec: str | int, width: int | None = None, height: int | None = 
             raise SourceError(f"bad demo source '{spec}': use demo or demo:N with N from 0 to 9")
         return DemoSource(faces=int(count))
     if isinstance(spec, int) or str(spec).isdigit():
-        return CameraSource(int(spec), width, height)
+        return CameraSource(int(spec), width, height, fps)
     if str(spec).lower().startswith(STREAM_SCHEMES):
         return open_stream(str(spec), width, height)
     path = Path(spec)

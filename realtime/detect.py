@@ -21,48 +21,16 @@ nothing is found, the frame is padded to twice its size and looked at again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
 from realtime import quiet_stderr
+from realtime.faces import Face, overlap, suppress
 
 MODES = ("short", "full", "tiled", "sweep")
 FULL_RANGE_INPUT = 192  # the full-range model sees the frame scaled to this many pixels
 CLOSE_UP = 0.3  # a face wider than this share of the frame may be a close-up that the full-range model boxes partially
 RELIABLE_FACE_PX = 28  # faces at least this wide at that scale are found and boxed well (bench/detection_recall.py)
-
-
-@dataclass
-class Face:
-    box: np.ndarray  # x0, y0, x1, y1 in frame pixels
-    score: float
-    eyes: np.ndarray | None = None  # [[x, y] of the eye on the image's left, [x, y] of the other]
-
-    @property
-    def width(self) -> float:
-        return float(self.box[2] - self.box[0])
-
-
-def overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """(intersection over union, intersection over the smaller box) of two x0,y0,x1,y1 boxes."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0, 0.0
-    inter = w * h
-    area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
-    return inter / (area_a + area_b - inter), inter / max(1e-9, min(area_a, area_b))
-
-
-def suppress(faces: list[Face], iou: float = 0.3, contained: float = 0.6) -> list[Face]:
-    """Non-maximum suppression; also drops a box mostly inside a better one (a face cut by a tile edge)."""
-    kept: list[Face] = []
-    for face in sorted(faces, key=lambda f: -f.score):
-        if not any(u >= iou or inside >= contained for u, inside in (overlap(face.box, k.box) for k in kept)):
-            kept.append(face)
-    return kept
 
 
 def tile_windows(width: int, height: int, tile: int = 320, overlap_fraction: float = 0.25) -> list[tuple[int, int, int, int]]:

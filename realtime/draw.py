@@ -23,19 +23,45 @@ def _text(frame, text, origin, scale, colour, thickness=1, background=None):
     cv2.putText(frame, text, (x + 2, y - 2), FONT, scale, colour, thickness, cv2.LINE_AA)
 
 
+def caption_places(boxes: list[tuple[int, int, int, int]], sizes: list[tuple[int, int]],
+                   frame_size: tuple[int, int]) -> list[tuple[int, int]]:
+    """Top-left corners for captions of `sizes` (w, h), one per box: above the box where there is room,
+    else below it, else nudged down, always inside the frame and not over an earlier caption."""
+    width, height = frame_size
+    placed: list[tuple[int, int, int, int]] = []
+    corners = []
+    for (x0, y0, x1, y1), (w, h) in zip(boxes, sizes):
+        x = min(max(0, x0), max(0, width - w))
+        candidates = [y0 - h, y1, *range(y0, height - h, max(1, h // 2))]
+        y = next((c for c in candidates if 0 <= c <= height - h and
+                  not any(x < px1 and px0 < x + w and c < py1 and py0 < c + h for px0, py0, px1, py1 in placed)),
+                 min(max(0, y0 - h), max(0, height - h)))
+        placed.append((x, y, x + w, y + h))
+        corners.append((x, y))
+    return corners
+
+
 def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: bool = False) -> np.ndarray:
-    """Draw onto `frame` in place and return it."""
+    """Draw onto `frame` in place and return it: a box per face, its shown label and probability above it."""
     height, width = frame.shape[:2]
     scale = max(0.45, min(1.0, width / 1280))
-    for track in tracks:
-        x0, y0, x1, y1 = (int(round(v)) for v in track.face.box)
-        best = int(np.argmax(track.probabilities))
-        colour = COLOURS.get(labels[best], (180, 180, 180))
-        cv2.rectangle(frame, (x0, y0), (x1, y1), colour, 2, cv2.LINE_AA)
-        caption = f"{labels[best]} {track.probabilities[best]:.0%}"
-        _text(frame, caption, (x0, max(y0, 20)), scale * 0.8, (0, 0, 0), 1 + (scale > 0.7), background=colour)
+    text_scale, thickness = scale * 0.8, 1 + (scale > 0.7)
+    captions, boxes, sizes = [], [], []
+    for track in sorted(tracks, key=lambda t: (t.face.box[1], t.face.box[0])):  # top to bottom
+        box = tuple(int(round(v)) for v in track.face.box)
+        caption = f"{labels[track.label]} {track.probabilities[track.label]:.0%}"
+        (w, h), base = cv2.getTextSize(caption, FONT, text_scale, thickness)
+        captions.append((track, caption, base))
+        boxes.append(box)
+        sizes.append((w + 4, h + base + base // 2))
+    for (track, caption, base), box in zip(captions, boxes):
+        colour = COLOURS.get(labels[track.label], (180, 180, 180))
+        cv2.rectangle(frame, box[:2], box[2:], colour, 2, cv2.LINE_AA)
         if bars:
-            _draw_bars(frame, track.probabilities, labels, (x1 + 6, y0), scale)
+            _draw_bars(frame, track.probabilities, labels, (box[2] + 6, box[1]), scale)
+    for (track, caption, base), (x, y), (w, h) in zip(captions, caption_places(boxes, sizes, (width, height)), sizes):
+        colour = COLOURS.get(labels[track.label], (180, 180, 180))
+        _text(frame, caption, (x, y + h - base // 2), text_scale, (0, 0, 0), thickness, background=colour)
     return frame
 
 
@@ -56,4 +82,17 @@ def _draw_bars(frame, probabilities, labels, origin, scale):
 
 def draw_fps(frame: np.ndarray, fps: float) -> np.ndarray:
     _text(frame, f"{fps:5.1f} FPS", (8, 24), 0.6, (255, 255, 255), 1, background=(0, 0, 0))
+    return frame
+
+
+def draw_help(frame: np.ndarray, lines: list[tuple[str, str]]) -> np.ndarray:
+    """A dark panel with one `key  what it does` line per entry, at the top left under the FPS counter."""
+    scale = max(0.5, min(0.8, frame.shape[1] / 1280))
+    row = int(28 * scale + 6)
+    panel = frame[34:34 + row * len(lines) + 10, 8:8 + int(420 * scale)]
+    panel[:] = (panel * 0.3).astype(np.uint8)
+    for i, (key, what) in enumerate(lines):
+        y = 34 + (i + 1) * row
+        _text(frame, key, (14, y), scale, (120, 230, 255), 1)
+        _text(frame, what, (14 + int(110 * scale), y), scale, (255, 255, 255), 1)
     return frame

@@ -1,4 +1,4 @@
-"""The capture -> detect -> align -> classify -> draw -> write loop, with per-stage timings."""
+"""The loop: source -> pipeline (detect, align, classify) -> tracker -> draw -> sinks, with per-stage timings."""
 
 from __future__ import annotations
 
@@ -6,18 +6,17 @@ import os
 import sys
 import time
 
-import cv2
 import numpy as np
 
 from realtime import stop
 from realtime.capture import CameraSource, Source
-from realtime.draw import draw_faces, draw_fps
-from realtime.output import JsonLinesWriter, VideoWriter
+from realtime.draw import draw_faces
+from realtime.output import Annotated
 from realtime.pipeline import Pipeline
-from realtime.track import Tracker
+from realtime.track import ShotCuts, Tracker
+from realtime.window import Overlay
 
 STAGES = ("capture", "detect", "align", "classify", "draw", "write")
-WINDOW = "emotion-overlay (q or Esc quits)"
 
 
 def display_available() -> bool:
@@ -61,25 +60,21 @@ class Stats:
         return "\n".join(lines)
 
 
-def run(source: Source, pipeline: Pipeline, tracker: Tracker, *, output: str | None = None,
-        json_path: str | None = None, display: bool = True, bars: bool = False,
-        max_frames: int | None = None) -> tuple[Stats, str]:
-    """Process `source` to its end, `max_frames`, q/Esc or a stop request; writers are always closed.
+def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, overlay: Overlay | None = None,
+        cuts: ShotCuts | None = None, max_frames: int | None = None) -> tuple[Stats, str]:
+    """Process `source` to its end, `max_frames`, a window's quit or a stop request; sinks are always closed.
 
-    Returns the timings and why it stopped: "end", "quit" (key or window closed) or "interrupted"
-    (`stop.requested`, by Ctrl-C or SIGTERM). At least one frame is written before a stop, so a
-    recording always plays.
+    Each frame: `pipeline.process` -> `cuts` (a shot cut ends every track) -> `tracker.update` ->
+    drawn (as `overlay` says) -> every sink's `write(Annotated)`. Returns the timings and why it
+    stopped: "end", "quit" (a window's key or closed window) or "interrupted" (`stop.requested`,
+    by Ctrl-C or SIGTERM). At least one frame is written before a stop, so a recording always plays.
     """
-    writer = jsonl = None
-    stats, stopped, fps = Stats(), "end", 0.0
+    overlay = overlay or Overlay()
+    stats, stopped = Stats(), "end"
     frames = iter(source)
     started = time.perf_counter()
+    labels = pipeline.classifier.labels
     try:
-        writer = VideoWriter(output, source.fps, source.size, live=source.live) if output else None
-        labels = pipeline.classifier.labels
-        jsonl = JsonLinesWriter(json_path, labels) if json_path else None
-        if display:
-            cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
         while max_frames is None or stats.frames < max_frames:
             t0 = time.perf_counter()
             frame = next(frames, None)
@@ -89,23 +84,20 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, *, output: str | N
             t1 = time.perf_counter()
             result = pipeline.process(frame, [track.face.box for track in tracker.tracks])
             t4 = time.perf_counter()
+            if cuts is not None and cuts.is_cut(frame):
+                tracker.reset()
             tracks = tracker.update(result.faces, result.probabilities)
-            draw_faces(frame, tracks, labels, bars=bars)
+            draw_faces(frame, tracks, labels, bars=overlay.bars)
             t5 = time.perf_counter()
-            elapsed = t5 - started
-            if writer:
-                writer.write(frame, elapsed)
-            if jsonl:
-                jsonl.write(stats.frames, elapsed if source.live else stats.frames / source.fps, tracks)
-            if display:
-                fps = 0.9 * fps + 0.1 / max(t5 - t0, 1e-6) if fps else 1.0 / max(t5 - t0, 1e-6)
-                cv2.imshow(WINDOW, draw_fps(frame, fps))
-                key = cv2.waitKey(1) & 0xFF
-                if key in (ord("q"), 27) or cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
-                    stopped = "quit"
-                    break
+            seconds = t5 - started if source.live else stats.frames / source.fps
+            annotated = Annotated(stats.frames, seconds, frame, tracks, getattr(source, "name", None))
+            for sink in sinks:
+                sink.write(annotated)
             t6 = time.perf_counter()
             stats.add({"capture": t1 - t0, **result.times, "draw": t5 - t4, "write": t6 - t5}, len(result.faces))
+            if any(getattr(sink, "quit", False) for sink in sinks):
+                stopped = "quit"
+                break
             if stop.requested:
                 stopped = "interrupted"
                 break
@@ -113,14 +105,23 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, *, output: str | N
         stopped = "interrupted"
     finally:
         stop.closing()
-        if writer:
-            writer.close()
-        if jsonl:
-            jsonl.close()
-        source.close()
-        if display:
-            cv2.destroyAllWindows()
+        try:
+            close_all(sinks)
+        finally:
+            source.close()
     return stats, stopped
+
+
+def close_all(sinks: list) -> None:
+    """Close every sink, even when one fails; then raise the first failure."""
+    failure = None
+    for sink in sinks:
+        try:
+            sink.close()
+        except Exception as err:  # noqa: BLE001 - raised again below, once the rest are closed
+            failure = failure or err
+    if failure is not None:
+        raise failure
 
 
 def camera_failed(source: Source) -> bool:

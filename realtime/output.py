@@ -1,16 +1,20 @@
-"""Output stage: the annotated video file and the per-frame JSON lines.
+"""Output stage: sinks that take each annotated frame: the video file, JSON lines and CSV rows
+(the window is realtime/window.py). Every sink has `write(annotated)` and `close()`.
 
 Videos are written so that a hard kill (SIGKILL, a crash, a power cut) loses at most about the
 last second: `.mp4`, `.m4v` and `.mov` are H.264 in fragmented MP4 (PyAV; a fragment per second,
 each playable on its own, and browsers play H.264), `.mkv` is H.264 in Matroska, which players
 read up to where it stops, `.avi` is MJPG through OpenCV. JSON lines reach the disk at least
-once a second.
+once a second, CSV rows too. `-` as the JSON or CSV path writes to standard output.
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import sys
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,6 +27,17 @@ FOURCC = {".avi": "MJPG"}  # written by OpenCV
 FRAGMENTED = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "flush_packets": "1"}
 H264 = {".mp4": FRAGMENTED, ".m4v": FRAGMENTED, ".mov": FRAGMENTED, ".mkv": {"flush_packets": "1"}}  # PyAV, with these muxer options
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+SCHEMA = 2  # version of the JSON lines and CSV columns: 2 added raw probabilities, `image` and `schema`
+
+
+@dataclass
+class Annotated:
+    """One frame as the sinks get it."""
+    index: int  # frame number, from 0
+    time: float  # seconds: the frame's time in a file, or since the start for a camera or stream
+    frame: np.ndarray  # BGR, with the boxes and labels drawn
+    tracks: list[Track]  # the faces shown
+    image: str | None = None  # the image's file name, for images and folders of images
 
 
 class OutputError(RuntimeError):
@@ -33,7 +48,9 @@ class VideoWriter:
     """Writes frames at the source's rate and size. `live` sources repeat frames so that
     the video plays in real time even when processing is slower than the camera."""
 
-    def __init__(self, path: str | Path, fps: float, size: tuple[int, int], live: bool = False):
+    def __init__(self, path: str | Path, fps: float, size: tuple[int, int], live: bool = False,
+                 audio: Path | None = None):
+        """`audio`: a video file whose sound is carried over (into .mp4, .m4v, .mov and .mkv)."""
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in FOURCC and suffix not in H264 and suffix not in IMAGE_SUFFIXES:
@@ -42,22 +59,29 @@ class VideoWriter:
             raise OutputError(f"cannot write {self.path}: folder {self.path.parent} does not exist")
         self.fps, self.size, self.live, self.frames = fps, size, live, 0
         self._writer, self._last = None, None
+        fourcc = FOURCC.get(suffix)
         if suffix in H264:
-            self._writer = H264Writer(self.path, fps, size, H264[suffix])
-        elif suffix in FOURCC:
-            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*FOURCC[suffix]), fps, size)
+            if h264_available():
+                self._writer = H264Writer(self.path, fps, size, H264[suffix], audio)
+            else:
+                fourcc = "mp4v" if suffix != ".mkv" else "MJPG"
+                print(f"note: H.264 is not available (PyAV with x264 not installed): writing {fourcc}, which some "
+                      "players and browsers do not play, without sound", file=sys.stderr)
+        if fourcc:
+            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
             if not self._writer.isOpened():
-                raise OutputError(f"cannot write {self.path} (codec {FOURCC[suffix]} unavailable or path not writable)")
+                raise OutputError(f"cannot write {self.path} (codec {fourcc} unavailable or path not writable)")
 
-    def write(self, frame: np.ndarray, elapsed: float | None = None) -> None:
-        """Write `frame`; for live sources, `elapsed` seconds since the start set how many copies."""
+    def write(self, annotated: Annotated) -> None:
+        """Write the frame; for a live source, its time since the start sets how many copies."""
+        frame = annotated.frame
         if frame.shape[1::-1] != self.size:
             frame = cv2.resize(frame, self.size)
         if self._writer is None:  # an image file: keep the newest frame, saved on close
             self._last = frame.copy()
             self.frames += 1
             return
-        copies = max(1, int(elapsed * self.fps) + 1 - self.frames) if self.live and elapsed is not None else 1
+        copies = max(1, int(annotated.time * self.fps) + 1 - self.frames) if self.live else 1
         for _ in range(copies):
             self._writer.write(frame)
         self.frames += copies
@@ -69,62 +93,194 @@ class VideoWriter:
             raise OutputError(f"cannot write {self.path}")
 
 
-class H264Writer:
-    """H.264 through PyAV (which bundles FFmpeg and x264): a keyframe, and so an MP4 fragment, every second."""
+def h264_available() -> bool:
+    try:
+        import av
 
-    def __init__(self, path: Path, fps: float, size: tuple[int, int], muxer_options: dict):
+        av.codec.Codec("libx264", "w")
+        return True
+    except Exception:  # noqa: BLE001 - no PyAV, or a build without x264
+        return False
+
+
+class H264Writer:
+    """H.264 through PyAV (which bundles FFmpeg and x264): a keyframe, and so an MP4 fragment, every second;
+    with the sound of `audio` (a video file) interleaved as the frames are written."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], muxer_options: dict, audio: Path | None = None):
         import av
 
         try:
             self._container = av.open(str(path), "w", options=muxer_options)
         except (OSError, av.FFmpegError) as err:
             raise OutputError(f"cannot write {path}: {getattr(err, 'strerror', None) or err}") from None
-        rate = Fraction(fps).limit_denominator(1001)
-        self._stream = self._container.add_stream("libx264", rate=rate)
+        self.fps = Fraction(fps).limit_denominator(1001)
+        self._stream = self._container.add_stream("libx264", rate=self.fps)
         self._stream.width, self._stream.height = size[0] - size[0] % 2, size[1] - size[1] % 2  # yuv420p: even sides
         self._stream.pix_fmt = "yuv420p"
         self._stream.options = {"preset": "veryfast", "crf": "23", "g": str(max(1, round(fps)))}
-        self._av = av
+        self._av, self._frames = av, 0
+        self._sound = Sound.of(audio, self._container) if audio else None
 
     def write(self, frame: np.ndarray) -> None:
         if frame.shape[1] != self._stream.width or frame.shape[0] != self._stream.height:
             frame = frame[: self._stream.height, : self._stream.width]
         image = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
         self._container.mux(self._stream.encode(image))
+        self._frames += 1
+        if self._sound:
+            self._sound.copy_until(self._frames / self.fps + 0.5)  # keep the sound a little ahead, as players like
 
     def release(self) -> None:
         self._container.mux(self._stream.encode())  # what the encoder still holds
+        if self._sound:  # up to the end of the last frame written: a run stopped early keeps its sound in step
+            self._sound.copy_until(self._frames / self.fps)
+            self._sound.close()
         self._container.close()
 
 
-class JsonLinesWriter:
-    """One JSON object per frame: time, and for every face its track id, box, label and probabilities."""
+class Sound:
+    """The first audio stream of a video file, carried into an output container packet by packet: copied
+    as it is where the container takes its codec, else re-encoded as AAC. The sound is shifted with the
+    video, so that both start at the file's first frame."""
 
-    def __init__(self, path: str | Path, labels: list[str]):
+    MP4_CODECS = {"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"}
+
+    @classmethod
+    def of(cls, source: Path, container) -> Sound | None:
+        """The sound of `source` for `container`; None when it has none (or cannot be read)."""
+        import av
+
         try:
-            self._file = open(path, "w", encoding="utf-8")
-        except OSError as err:
-            raise OutputError(f"cannot write {path}: {err.strerror}") from None
-        self.labels = labels
+            opened = av.open(str(source))
+        except (OSError, av.FFmpegError):
+            return None
+        if not opened.streams.audio:
+            opened.close()
+            return None
+        return cls(opened, container)
+
+    def __init__(self, opened, container):
+        self._input = opened
+        audio, video = opened.streams.audio, opened.streams.video
+        self._in = audio[0]
+        copy = container.format.name == "matroska" or self._in.codec_context.name in self.MP4_CODECS
+        if copy:
+            self._out = container.add_stream_from_template(self._in)
+        else:
+            self._out = container.add_stream("aac", rate=self._in.codec_context.sample_rate)
+        self._copy, self._container = copy, container
+        start = video[0].start_time * video[0].time_base if video and video[0].start_time is not None else 0
+        self._start = Fraction(start)
+        self._packets, self._pending = self._input.demux(self._in), None
+
+    def copy_until(self, seconds: Fraction) -> None:
+        while True:
+            packet = self._pending or next(self._packets, None)
+            if packet is None:
+                return
+            if packet.pts is None:  # the demuxer's flush packet
+                self._pending = None
+                continue
+            at = packet.pts * packet.time_base - self._start
+            if at >= seconds:
+                self._pending = packet
+                return
+            self._pending = None
+            if at < 0:  # sound from before the first frame
+                continue
+            shift = round(self._start / packet.time_base)
+            if self._copy:
+                packet.pts -= shift
+                packet.dts = None if packet.dts is None else packet.dts - shift
+                packet.stream = self._out
+                self._container.mux(packet)
+            else:
+                for frame in packet.decode():
+                    frame.pts = None
+                    self._container.mux(self._out.encode(frame))
+
+    def close(self) -> None:
+        if not self._copy:
+            self._container.mux(self._out.encode())
+        self._input.close()
+
+
+def face_record(track: Track, labels: list[str]) -> dict:
+    """A shown face: track id, box, detection score, shown label, smoothed and raw probabilities."""
+    return {
+        "id": track.id,
+        "box": [round(float(v), 1) for v in track.face.box],
+        "score": round(track.face.score, 3),
+        "label": labels[track.label],
+        "probability": round(float(track.probabilities[track.label]), 4),
+        "probabilities": {name: round(float(p), 4) for name, p in zip(labels, track.probabilities)},
+        "raw": None if track.raw is None else {name: round(float(p), 4) for name, p in zip(labels, track.raw)},
+        "held": track.missed > 0,
+    }
+
+
+def frame_record(annotated: Annotated, labels: list[str]) -> dict:
+    record = {"schema": SCHEMA, "frame": annotated.index, "time": round(annotated.time, 3)}
+    if annotated.image is not None:
+        record["image"] = annotated.image
+    record["faces"] = [face_record(track, labels) for track in annotated.tracks]
+    return record
+
+
+class _TextSink:
+    """A text file (or standard output for `-`) that reaches the disk at least once a second."""
+
+    def __init__(self, path: str | Path):
+        if str(path) == "-":
+            self._file, self._owned = sys.stdout, False
+        else:
+            try:
+                self._file, self._owned = open(path, "w", encoding="utf-8", newline=""), True
+            except OSError as err:
+                raise OutputError(f"cannot write {path}: {err.strerror}") from None
         self._flushed = time.monotonic()
 
-    def write(self, index: int, seconds: float, tracks: list[Track]) -> None:
-        faces = []
-        for track in tracks:
-            best = int(np.argmax(track.probabilities))
-            faces.append({
-                "id": track.id,
-                "box": [round(float(v), 1) for v in track.face.box],
-                "score": round(track.face.score, 3),
-                "label": self.labels[best],
-                "probability": round(float(track.probabilities[best]), 4),
-                "probabilities": {name: round(float(p), 4) for name, p in zip(self.labels, track.probabilities)},
-                "held": track.missed > 0,
-            })
-        self._file.write(json.dumps({"frame": index, "time": round(seconds, 3), "faces": faces}) + "\n")
-        if time.monotonic() - self._flushed >= 1.0:  # a hard kill then loses at most the last second
+    def _written(self) -> None:
+        if self._file is sys.stdout or time.monotonic() - self._flushed >= 1.0:  # a hard kill loses at most 1 s
             self._file.flush()
             self._flushed = time.monotonic()
 
     def close(self) -> None:
-        self._file.close()
+        if self._owned:
+            self._file.close()
+        else:
+            self._file.flush()
+
+
+class JsonLinesWriter(_TextSink):
+    """One JSON object per frame (`frame_record`)."""
+
+    def __init__(self, path: str | Path, labels: list[str]):
+        super().__init__(path)
+        self.labels = labels
+
+    def write(self, annotated: Annotated) -> None:
+        self._file.write(json.dumps(frame_record(annotated, self.labels)) + "\n")
+        self._written()
+
+
+class CsvWriter(_TextSink):
+    """One row per shown face per frame: frame, time, image, id, box, score, label, probability, held,
+    the smoothed probability of every class, then the raw ones (`raw_CLASS`, empty while held)."""
+
+    def __init__(self, path: str | Path, labels: list[str]):
+        super().__init__(path)
+        self.labels = labels
+        self._rows = csv.writer(self._file)
+        self._rows.writerow(["schema", "frame", "time", "image", "id", "x0", "y0", "x1", "y1", "score", "label",
+                             "probability", "held", *labels, *(f"raw_{name}" for name in labels)])
+
+    def write(self, annotated: Annotated) -> None:
+        for track in annotated.tracks:
+            face = face_record(track, self.labels)
+            raw = face["raw"] or {}
+            self._rows.writerow([SCHEMA, annotated.index, round(annotated.time, 3), annotated.image or "", face["id"],
+                                 *face["box"], face["score"], face["label"], face["probability"], int(face["held"]),
+                                 *face["probabilities"].values(), *(raw.get(name, "") for name in self.labels)])
+        self._written()

@@ -17,7 +17,8 @@ import numpy as np
 
 from realtime.align import Crop, align_faces
 from realtime.classify import Classifier
-from realtime.detect import Face, FaceDetector
+from realtime.detect import FaceDetector
+from realtime.faces import Face
 
 
 @dataclass

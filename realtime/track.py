@@ -1,38 +1,56 @@
-"""Tracking and temporal smoothing: faces matched frame to frame by box overlap.
+"""Track stage: faces matched frame to frame by box overlap, with steady labels.
 
-Each track keeps an exponential moving average of its class probabilities, so labels do
-not flicker, and survives a few frames without a detection, so a brief miss does not
-make a face vanish.
+- A new face is shown only once it is confirmed (found in `confirm` frames in a row), so a
+  single stray detection (a hand, a chin) never gets a box; a confirmed face survives `hold`
+  frames without a detection, so a brief miss does not make it vanish.
+- Each track keeps an exponential moving average of its class probabilities (`smoothing`), and
+  its shown label changes only when another class leads the shown one by `hysteresis`: two
+  classes within a few points of each other no longer make the label flicker.
+- A shot cut (`ShotCuts`) ends every track, so a label never carries over onto another person.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
-from realtime.detect import Face, overlap
+from realtime.faces import Face, overlap
+
+
+HYSTERESIS = 0.15  # default lead another class needs over the shown label (bench/label_stability.py)
 
 
 @dataclass
 class Track:
     id: int
     face: Face
-    probabilities: np.ndarray
+    probabilities: np.ndarray  # smoothed over frames: what is shown
+    raw: np.ndarray | None  # the model's output for this frame; None while the face is held
+    label: int  # index of the shown class
+    hits: int = 1  # frames in a row the face was found, while it is being confirmed
     missed: int = 0  # frames since the detector last saw this face
+    confirmed: bool = False
 
 
 class Tracker:
-    def __init__(self, smoothing: float = 0.75, hold: int = 5, min_iou: float = 0.3):
-        """`smoothing`: weight of the history in the average (0 = none); `hold`: frames a lost face stays."""
+    def __init__(self, smoothing: float = 0.75, hold: int = 5, min_iou: float = 0.3, confirm: int = 3,
+                 hysteresis: float = HYSTERESIS):
+        """`smoothing`: weight of the history in the average (0 = none); `hold`: frames a lost face stays;
+        `confirm`: frames in a row a new face must be found before it is shown (1 = at once);
+        `hysteresis`: lead (in probability) another class needs to replace the shown label (0 = none)."""
         if not 0.0 <= smoothing < 1.0:
             raise ValueError("smoothing must be in [0, 1)")
+        if confirm < 1 or hold < 0 or not 0.0 <= hysteresis < 1.0:
+            raise ValueError("confirm must be at least 1, hold at least 0 and hysteresis in [0, 1)")
         self.smoothing, self.hold, self.min_iou = smoothing, hold, min_iou
+        self.confirm, self.hysteresis = confirm, hysteresis
         self.tracks: list[Track] = []
         self._next_id = 1
 
     def update(self, faces: list[Face], probabilities: np.ndarray) -> list[Track]:
-        """Feed one frame's faces and their probabilities; returns the tracks to show."""
+        """Feed one frame's faces and their probabilities; returns the confirmed tracks, to show."""
         pairs = sorted(((overlap(t.face.box, f.box)[0], ti, fi) for ti, t in enumerate(self.tracks)
                         for fi, f in enumerate(faces)), reverse=True)
         matched_tracks, matched_faces = set(), set()
@@ -41,17 +59,58 @@ class Tracker:
                 break
             if ti in matched_tracks or fi in matched_faces:
                 continue
-            track = self.tracks[ti]
-            track.face, track.missed = faces[fi], 0
-            track.probabilities = self.smoothing * track.probabilities + (1 - self.smoothing) * probabilities[fi]
+            self._follow(self.tracks[ti], faces[fi], np.asarray(probabilities[fi], np.float32))
             matched_tracks.add(ti)
             matched_faces.add(fi)
         for ti, track in enumerate(self.tracks):
             if ti not in matched_tracks:
-                track.missed += 1
-        self.tracks = [t for t in self.tracks if t.missed <= self.hold]
+                track.missed, track.raw = track.missed + 1, None
+        # A face still being confirmed is dropped at its first miss: it was not a face after all.
+        self.tracks = [t for t in self.tracks if t.missed <= (self.hold if t.confirmed else 0)]
         for fi, face in enumerate(faces):
             if fi not in matched_faces:
-                self.tracks.append(Track(self._next_id, face, np.asarray(probabilities[fi], np.float32)))
+                raw = np.asarray(probabilities[fi], np.float32)
+                self.tracks.append(Track(self._next_id, face, raw.copy(), raw, int(np.argmax(raw)),
+                                         confirmed=self.confirm <= 1))
                 self._next_id += 1
-        return list(self.tracks)
+        return [t for t in self.tracks if t.confirmed]
+
+    def _follow(self, track: Track, face: Face, raw: np.ndarray) -> None:
+        track.face, track.raw, track.missed = face, raw, 0
+        track.probabilities = self.smoothing * track.probabilities + (1 - self.smoothing) * raw
+        track.hits += 1
+        track.confirmed = track.confirmed or track.hits >= self.confirm
+        best = int(np.argmax(track.probabilities))
+        if not track.confirmed:  # nothing shown yet: no label to keep steady
+            track.label = best
+        elif track.probabilities[best] - track.probabilities[track.label] > self.hysteresis:
+            track.label = best
+
+    def reset(self) -> None:
+        """End every track (at a shot cut); new ones get new ids."""
+        self.tracks = []
+
+
+class ShotCuts:
+    """Tells a cut from motion by comparing each frame with the one before, at a small size: at a cut
+    the picture's layout (grey levels at 16x12, correlated) or its colours (hue x saturation histogram)
+    change far more than when people or the camera move or the light flickers (bench/label_stability.py)."""
+
+    def __init__(self, min_correlation: float = 0.6, max_colour_change: float = 0.4):
+        self.min_correlation, self.max_colour_change = min_correlation, max_colour_change
+        self._last = None
+
+    def is_cut(self, frame: np.ndarray) -> bool:
+        small = cv2.resize(frame, (64, 48), interpolation=cv2.INTER_AREA)
+        grey = cv2.resize(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (16, 12), interpolation=cv2.INTER_AREA)
+        grey = grey.astype(np.float32).ravel()
+        flat = grey.std() < 2.0  # a blank or nearly blank frame has no layout to compare
+        grey = (grey - grey.mean()) / (grey.std() + 1e-3)
+        colours = cv2.calcHist([cv2.cvtColor(small, cv2.COLOR_BGR2HSV)], [0, 1], None, [16, 8], [0, 180, 0, 256])
+        cv2.normalize(colours, colours, 1.0, 0.0, cv2.NORM_L1)
+        last, self._last = self._last, (grey, colours, flat)
+        if last is None:
+            return False
+        correlation = 1.0 if flat or last[2] else float(np.mean(last[0] * grey))
+        return (correlation < self.min_correlation
+                or cv2.compareHist(last[1], colours, cv2.HISTCMP_BHATTACHARYYA) > self.max_colour_change)

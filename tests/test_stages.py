@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 from realtime.align import Crop, align_face, eye_angle
-from realtime.detect import Face, FaceDetector, overlap, suppress, tile_windows
-from realtime.draw import draw_faces
-from realtime.output import VideoWriter
+from realtime.detect import FaceDetector, tile_windows
+from realtime.draw import caption_places, draw_faces
+from realtime.faces import Face, overlap, suppress
+from realtime.output import Annotated, VideoWriter
 from realtime.scene import DemoSource, background, paste_face
-from realtime.track import Track, Tracker
+from realtime.track import ShotCuts, Track, Tracker
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +84,19 @@ def _face(x: float) -> Face:
     return Face(np.array([x, 100, x + 100, 200.0]), 0.9)
 
 
-def _label_changes(tracker: Tracker, sequence: np.ndarray) -> int:
-    labels = [int(tracker.update([_face(100 + i)], p[None])[0].probabilities.argmax()) for i, p in enumerate(sequence)]
+def _shown_labels(tracker: Tracker, sequence: np.ndarray) -> list[int | None]:
+    """The label shown for one face fed `sequence` (None while it is not shown)."""
+    shown = []
+    for i, p in enumerate(sequence):
+        tracks = tracker.update([_face(100 + i)], p[None])
+        shown.append(tracks[0].label if tracks else None)
     assert len(tracker.tracks) == 1 and tracker.tracks[0].id == 1  # one face, one track throughout
-    return sum(a != b for a, b in zip(labels, labels[1:]))
+    return shown
+
+
+def _changes(labels: list[int | None]) -> int:
+    shown = [label for label in labels if label is not None]
+    return sum(a != b for a, b in zip(shown, shown[1:]))
 
 
 def test_smoothing_damps_flicker_and_keeps_ids():
@@ -94,13 +104,62 @@ def test_smoothing_damps_flicker_and_keeps_ids():
     rng = np.random.default_rng(0)
     happy = np.where(rng.random(200) < 0.25, rng.uniform(0.25, 0.45, 200), rng.uniform(0.55, 0.8, 200))
     sequence = np.stack([1 - happy, happy], axis=1)
-    raw, smoothed = _label_changes(Tracker(smoothing=0.0), sequence), _label_changes(Tracker(), sequence)
+    raw = _changes(_shown_labels(Tracker(smoothing=0.0, confirm=1, hysteresis=0.0), sequence))
+    smoothed = _changes(_shown_labels(Tracker(hysteresis=0.0), sequence))
     assert raw > 40
     assert smoothed <= raw // 10
 
 
+def test_hysteresis_keeps_a_label_between_close_classes_and_follows_a_real_change():
+    # Two classes within 0.09 of each other, trading places at random (the flicker seen on real video),
+    # then a clear change of expression at frame 100.
+    rng = np.random.default_rng(1)
+    close = 0.45 + rng.uniform(-0.045, 0.045, 100)
+    sequence = np.concatenate([np.stack([close, 0.9 - close, np.full(100, 0.1)], 1),
+                               np.tile([0.1, 0.1, 0.8], (40, 1))])
+    smoothed_only = _shown_labels(Tracker(hysteresis=0.0), sequence)
+    steady = _shown_labels(Tracker(), sequence)
+    assert _changes(smoothed_only[:100]) >= 3
+    assert _changes(steady[:100]) == 0
+    assert steady[100:].index(2) <= 15  # the new expression shows within 0.5 s at 30 FPS
+    assert set(steady[115:]) == {2}
+
+
+def test_a_new_face_is_shown_only_once_confirmed_and_a_stray_detection_never():
+    tracker = Tracker(confirm=3, hold=5)
+    p = np.array([[0.3, 0.7]])
+    assert tracker.update([_face(100)], p) == [] and tracker.update([_face(101)], p) == []
+    assert [t.id for t in tracker.update([_face(102)], p)] == [1]  # third frame in a row: shown
+    assert tracker.update([_face(100), _face(400)], np.vstack([p, p]))[0].id == 1  # a stray box appears once...
+    for _ in range(6):
+        shown = tracker.update([_face(100)], p)
+        assert [t.id for t in shown] == [1]  # ...and is never drawn
+    assert [t.id for t in tracker.tracks] == [1]  # nor kept: a face being confirmed is dropped at its first miss
+    for _ in range(5):
+        assert [t.missed for t in tracker.update([], p[:0])] == [_ + 1]  # the confirmed face is held
+    assert tracker.update([], p[:0]) == []
+
+
+def test_shot_cuts_are_found_between_photos_but_not_in_motion():
+    other = background(640, 480, seed=9)
+    paste_face(other, 300, (200, 260), flip=True)
+    cuts = ShotCuts()
+    moving = [cuts.is_cut(DemoSource(faces=4).frame(i)[0]) for i in range(0, 60, 2)]
+    assert not any(moving)
+    assert cuts.is_cut(other) and not cuts.is_cut(other)
+    blank = ShotCuts()
+    assert not any(blank.is_cut(np.full((480, 640, 3), v, np.uint8)) for v in (0, 1, 0, 2))
+
+
+def test_a_cut_ends_every_track():
+    tracker = Tracker(confirm=1)
+    tracker.update([_face(100)], np.array([[0.2, 0.8]]))
+    tracker.reset()
+    assert [t.id for t in tracker.update([_face(100)], np.array([[0.8, 0.2]]))] == [2]
+
+
 def test_tracks_survive_brief_misses_then_expire():
-    tracker = Tracker(smoothing=0.5, hold=2)
+    tracker = Tracker(smoothing=0.5, hold=2, confirm=1)
     tracker.update([_face(100), _face(400)], np.array([[1.0, 0.0], [0.0, 1.0]]))
     shown = tracker.update([_face(405)], np.array([[0.0, 1.0]]))
     assert sorted((t.id, t.missed) for t in shown) == [(1, 1), (2, 0)]
@@ -113,7 +172,7 @@ def test_tracks_survive_brief_misses_then_expire():
 def test_draw_leaves_faceless_frames_untouched_and_marks_faces():
     frame = background(640, 480)
     assert np.array_equal(draw_faces(frame.copy(), [], ["a", "b"]), frame)
-    track = Track(1, _face(100), np.array([0.2, 0.8]))
+    track = Track(1, _face(100), np.array([0.2, 0.8]), None, 1)
     drawn = draw_faces(frame.copy(), [track], ["sad", "happy"], bars=True)
     changed = np.any(drawn != frame, axis=2)
     assert changed[100:201, 100].all()  # the box's left edge
@@ -121,11 +180,22 @@ def test_draw_leaves_faceless_frames_untouched_and_marks_faces():
     assert not changed[300:, :].any()  # nothing far from the face
 
 
+def test_captions_stay_inside_the_frame_and_do_not_overlap():
+    boxes = [(600, 5, 640, 45), (0, 0, 30, 30), (100, 200, 160, 260), (110, 210, 170, 270), (105, 205, 165, 265)]
+    sizes = [(90, 20)] * len(boxes)
+    corners = caption_places(boxes, sizes, (640, 480))
+    rects = [(x, y, x + w, y + h) for (x, y), (w, h) in zip(corners, sizes)]
+    assert all(0 <= x0 and x1 <= 640 and 0 <= y0 and y1 <= 480 for x0, y0, x1, y1 in rects)
+    assert not any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+                   for i, a in enumerate(rects) for b in rects[i + 1:])
+    assert rects[2][3] == 200  # room above the box: the caption sits on its top edge
+
+
 def test_live_recording_repeats_frames_to_keep_real_time(tmp_path):
     writer = VideoWriter(tmp_path / "live.avi", fps=10, size=(64, 48), live=True)
     frame = np.zeros((48, 64, 3), np.uint8)
-    for elapsed in (0.0, 0.05, 0.45, 1.0):  # a slow consumer: 4 frames in 1 s at 10 FPS
-        writer.write(frame, elapsed)
+    for i, elapsed in enumerate((0.0, 0.05, 0.45, 1.0)):  # a slow consumer: 4 frames in 1 s at 10 FPS
+        writer.write(Annotated(i, elapsed, frame, []))
     writer.close()
     assert writer.frames == 11
     capture = cv2.VideoCapture(str(tmp_path / "live.avi"))

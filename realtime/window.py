@@ -1,0 +1,112 @@
+"""The window: a sink that shows each annotated frame, with an FPS counter, and takes keys.
+
+It opens at the frame's own size, shrunk to fit the screen when the frame is larger. Keys:
+space pauses and resumes, `b` toggles the probability bars, `s` saves a snapshot PNG, `f`
+toggles full screen, `h` shows or hides the key help, `q` or Esc quits (so does closing the window).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from realtime import stop
+from realtime.draw import draw_fps, draw_help
+from realtime.output import Annotated
+
+TITLE = "emotion-overlay (h: help, q: quit)"
+KEYS = [("space", "pause / resume"), ("b", "probability bars"), ("s", "save a snapshot (PNG)"),
+        ("f", "full screen"), ("h", "this help"), ("q / Esc", "quit")]
+
+
+@dataclass
+class Overlay:
+    """What the drawing stage adds, as the user toggles it."""
+    bars: bool = False
+
+
+def screen_size() -> tuple[int, int]:
+    """The screen's width and height in pixels (1920x1080 when it cannot be asked)."""
+    try:
+        import tkinter
+
+        root = tkinter.Tk()
+        root.withdraw()
+        size = root.winfo_screenwidth(), root.winfo_screenheight()
+        root.destroy()
+        return size
+    except Exception:  # no tkinter, or no display it can open
+        return 1920, 1080
+
+
+def fitted(size: tuple[int, int], screen: tuple[int, int], share: float = 0.9) -> tuple[int, int]:
+    """`size` scaled down (never up) to fit `share` of the screen, keeping its shape."""
+    scale = min(1.0, share * screen[0] / size[0], share * screen[1] / size[1])
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+class Window:
+    def __init__(self, size: tuple[int, int], overlay: Overlay, snapshots: Path = Path(".")):
+        cv2.namedWindow(TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
+        cv2.resizeWindow(TITLE, *fitted(size, screen_size()))
+        self.overlay, self.snapshots = overlay, snapshots
+        self.quit = self.paused = self.help = self.fullscreen = False
+        self._fps, self._last = 0.0, None
+
+    def write(self, annotated: Annotated) -> None:
+        now = time.perf_counter()
+        if self._last is not None:
+            rate = 1.0 / max(now - self._last, 1e-6)
+            self._fps = 0.9 * self._fps + 0.1 * rate if self._fps else rate
+        self._last = now
+        self._show(annotated.frame)
+        self._keys(cv2.waitKey(1), annotated.frame)
+        if self.paused:
+            while self.paused and not (self.quit or stop.requested):
+                self._keys(cv2.waitKey(50), annotated.frame)
+            self._last = time.perf_counter()  # a pause is not a slow frame
+
+    def _show(self, frame: np.ndarray) -> None:
+        shown = draw_fps(frame.copy(), self._fps)
+        if self.paused:
+            draw_help(shown, [("paused", "space resumes")])
+        elif self.help:
+            draw_help(shown, KEYS)
+        cv2.imshow(TITLE, shown)
+
+    def _keys(self, key: int, frame: np.ndarray) -> None:
+        key &= 0xFF
+        if key in (ord("q"), 27) or cv2.getWindowProperty(TITLE, cv2.WND_PROP_VISIBLE) < 1:
+            self.quit = True
+        elif key == ord(" "):
+            self.paused = not self.paused
+        elif key == ord("b"):
+            self.overlay.bars = not self.overlay.bars
+        elif key == ord("h"):
+            self.help = not self.help
+        elif key == ord("f"):
+            self.fullscreen = not self.fullscreen
+            cv2.setWindowProperty(TITLE, cv2.WND_PROP_FULLSCREEN,
+                                  cv2.WINDOW_FULLSCREEN if self.fullscreen else cv2.WINDOW_NORMAL)
+        elif key == ord("s"):
+            path = self.snapshots / time.strftime("emotion-overlay-%Y%m%d-%H%M%S.png")
+            for n in range(2, 100):
+                if not path.exists():
+                    break
+                path = path.with_stem(f"{path.stem.split('~')[0]}~{n}")
+            if cv2.imwrite(str(path), frame):
+                print(f"saved {path}", file=sys.stderr)
+            else:
+                print(f"error: cannot write {path}", file=sys.stderr)
+        else:
+            return
+        if key in (ord(" "), ord("h")):
+            self._show(frame)
+
+    def close(self) -> None:
+        cv2.destroyAllWindows()
