@@ -87,12 +87,14 @@ def draw_fps(frame: np.ndarray, fps: float) -> np.ndarray:
 
 def draw_help(frame: np.ndarray, lines: list[tuple[str, str]]) -> np.ndarray:
     """A dark panel with one `key  what it does` line per entry, at the top left under the FPS counter."""
-    scale = max(0.5, min(0.8, frame.shape[1] / 1280))
-    row = int(28 * scale + 6)
-    panel = frame[34:34 + row * len(lines) + 10, 8:8 + int(420 * scale)]
-    panel[:] = (panel * 0.3).astype(np.uint8)
+    scale = max(0.45, min(0.7, frame.shape[1] / 1280))
+    row = int(26 * scale + 8)
+    key_width = max(cv2.getTextSize(key, FONT, scale, 1)[0][0] for key, _ in lines) + 16
+    text_width = max(cv2.getTextSize(what, FONT, scale, 1)[0][0] for _, what in lines) + 16
+    panel = frame[34:34 + row * len(lines) + 10, 8:8 + key_width + text_width]
+    panel[:] = (panel * 0.25).astype(np.uint8)
     for i, (key, what) in enumerate(lines):
         y = 34 + (i + 1) * row
         _text(frame, key, (14, y), scale, (120, 230, 255), 1)
-        _text(frame, what, (14 + int(110 * scale), y), scale, (255, 255, 255), 1)
+        _text(frame, what, (14 + key_width, y), scale, (255, 255, 255), 1)
     return frame

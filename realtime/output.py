@@ -129,12 +129,11 @@ class H264Writer:
         self._container.mux(self._stream.encode(image))
         self._frames += 1
         if self._sound:
-            self._sound.copy_until(self._frames / self.fps + 0.5)  # keep the sound a little ahead, as players like
+            self._sound.copy_until(self._frames / self.fps)  # the sound up to the end of this frame
 
     def release(self) -> None:
         self._container.mux(self._stream.encode())  # what the encoder still holds
-        if self._sound:  # up to the end of the last frame written: a run stopped early keeps its sound in step
-            self._sound.copy_until(self._frames / self.fps)
+        if self._sound:  # a run stopped early has the sound up to its last frame, no further
             self._sound.close()
         self._container.close()
 

@@ -52,7 +52,7 @@ def fitted(size: tuple[int, int], screen: tuple[int, int], share: float = 0.9) -
 
 class Window:
     def __init__(self, size: tuple[int, int], overlay: Overlay, snapshots: Path = Path(".")):
-        cv2.namedWindow(TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
+        cv2.namedWindow(TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)  # no toolbar
         cv2.resizeWindow(TITLE, *fitted(size, screen_size()))
         self.overlay, self.snapshots = overlay, snapshots
         self.quit = self.paused = self.help = self.fullscreen = False

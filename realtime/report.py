@@ -1,0 +1,132 @@
+"""python -m realtime.report: a picture of a run's results: each face's label over time, and emotion shares.
+
+    python -m realtime --source clip.mp4 --json results.jsonl --no-display
+    python -m realtime.report results.jsonl                 # writes results.png beside it
+    python -m realtime.report results.jsonl --out report.png
+
+Reads the JSON lines that `--json` writes (any schema version). The timeline has one row per
+face (track id; the 20 seen longest), coloured by the label shown in each frame; the shares are
+each label's part of all face-frames of the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from realtime.draw import COLOURS
+
+MOST_TRACKS = 20
+
+
+class ReportError(RuntimeError):
+    """Results that cannot be read; the message is meant for the user."""
+
+
+def read_results(path: Path) -> list[dict]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise ReportError(f"cannot read {path}: {err.strerror}") from None
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            faces = record["faces"]
+            record["time"], record["frame"] = float(record["time"]), int(record["frame"])
+            if not all("id" in face and "label" in face for face in faces):
+                raise KeyError("id")
+        except (ValueError, KeyError, TypeError):
+            raise ReportError(f"{path} line {number} is not a frame of `python -m realtime --json` results") from None
+        records.append(record)
+    if not records:
+        raise ReportError(f"{path} has no results")
+    return records
+
+
+def timelines(records: list[dict]) -> dict[int, list[tuple[float, str]]]:
+    """Per track id: (time, shown label) of every frame it was shown in."""
+    tracks: dict[int, list[tuple[float, str]]] = {}
+    for record in records:
+        for face in record["faces"]:
+            tracks.setdefault(face["id"], []).append((record["time"], face["label"]))
+    return tracks
+
+
+def shares(records: list[dict]) -> dict[str, float]:
+    """Each label's share of all face-frames."""
+    counts = Counter(face["label"] for record in records for face in record["faces"])
+    total = sum(counts.values())
+    return {label: count / total for label, count in counts.most_common()} if total else {}
+
+
+def colour(label: str) -> tuple[float, float, float]:
+    b, g, r = COLOURS.get(label, (180, 180, 180))
+    return r / 255, g / 255, b / 255
+
+
+def draw_report(records: list[dict], out: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tracks = timelines(records)
+    shown = sorted(sorted(tracks, key=lambda t: -len(tracks[t]))[:MOST_TRACKS])
+    step = min((b["time"] - a["time"] for a, b in zip(records, records[1:]) if b["time"] > a["time"]), default=1.0)
+    figure, (timeline, bars) = plt.subplots(1, 2, figsize=(13, 1.6 + 0.35 * max(3, len(shown))),
+                                            gridspec_kw={"width_ratios": [3, 1]})
+    for row, track in enumerate(shown):
+        for time, label in tracks[track]:
+            timeline.broken_barh([(time, step)], (row - 0.4, 0.8), color=colour(label))
+    timeline.set_yticks(range(len(shown)), [f"face {t}" for t in shown])
+    timeline.set_ylim(-0.6, max(len(shown), 1) - 0.4)
+    timeline.invert_yaxis()
+    timeline.set_xlabel("seconds" if any(r["time"] for r in records) else "frame")
+    timeline.set_title(f"label shown per face over time ({len(tracks)} faces"
+                       + (f", the {MOST_TRACKS} seen longest)" if len(tracks) > MOST_TRACKS else ")"))
+    parts = shares(records)
+    bars.barh(list(parts), [100 * v for v in parts.values()], color=[colour(label) for label in parts])
+    bars.invert_yaxis()
+    bars.set_xlabel("% of face-frames")
+    bars.set_title("emotion shares")
+    for y, value in enumerate(parts.values()):
+        bars.text(100 * value, y, f" {100 * value:.0f}%", va="center")
+    bars.set_xlim(0, 115)
+    if not parts:
+        timeline.text(0.5, 0.5, "no faces in these results", transform=timeline.transAxes, ha="center")
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(out, dpi=110)
+    plt.close(figure)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m realtime.report", description=__doc__.splitlines()[0])
+    parser.add_argument("results", type=Path, help="JSON lines written by python -m realtime --json")
+    parser.add_argument("--out", type=Path, help="PNG to write (default: the results' name with .png)")
+    args = parser.parse_args(argv)
+    out = args.out or args.results.with_suffix(".png")
+    try:
+        records = read_results(args.results)
+        if not out.parent.is_dir():
+            raise ReportError(f"cannot write {out}: folder {out.parent} does not exist")
+        seconds = records[-1]["time"] - records[0]["time"]
+        draw_report(records, out, f"{args.results.name}: {len(records)} frames, {seconds:.1f} s")
+    except ReportError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"error: cannot write {out}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

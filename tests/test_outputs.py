@@ -1,0 +1,173 @@
+"""Results on standard output and in CSV, sound in recordings, the mp4v fallback, the window's keys, the report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from realtime import output, window
+from realtime.faces import Face
+from realtime.output import Annotated, VideoWriter
+from realtime.track import Track
+from tests.conftest import LABELS, assert_one_line_error, run_module
+
+
+def test_json_on_stdout_and_csv_rows_agree(tmp_path, tiny_model):
+    table = tmp_path / "faces.csv"
+    result = run_module("realtime", "--source", "demo:2", "--max-frames", "8", "--no-display", "--model",
+                        str(tiny_model), "--json", "-", "--csv", str(table), "--benchmark")
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = [json.loads(line) for line in result.stdout.splitlines()]  # nothing else on stdout
+    assert [r["frame"] for r in records] == list(range(8)) and all(r["schema"] == 2 for r in records)
+    assert "end-to-end" in result.stderr  # the benchmark went to stderr
+    rows = list(csv.DictReader(io.StringIO(table.read_text())))
+    faces = [(r["frame"], f) for r in records for f in r["faces"]]
+    assert len(rows) == len(faces) == 2 * 6  # two faces, shown from the third frame on
+    for row, (frame, face) in zip(rows, faces):
+        assert int(row["frame"]) == frame and int(row["id"]) == face["id"] and row["label"] == face["label"]
+        assert [float(row[k]) for k in ("x0", "y0", "x1", "y1")] == face["box"]
+        assert all(float(row[name]) == face["probabilities"][name] for name in LABELS)
+        assert all(float(row[f"raw_{name}"]) == face["raw"][name] for name in LABELS)
+
+
+def test_json_and_csv_cannot_both_go_to_stdout():
+    assert_one_line_error(run_module("realtime", "--json", "-", "--csv", "-", "--no-display"), "standard output")
+
+
+def test_a_held_face_has_no_raw_probabilities_in_csv(tmp_path):
+    track = Track(3, Face(np.array([1.0, 2, 30, 40]), 0.9), np.full(7, 1 / 7, np.float32), None, 0, missed=2,
+                  confirmed=True)
+    writer = output.CsvWriter(tmp_path / "held.csv", LABELS)
+    writer.write(Annotated(5, 0.2, np.zeros((8, 8, 3), np.uint8), [track], image="a.jpg"))
+    writer.close()
+    row = next(csv.DictReader(open(tmp_path / "held.csv")))
+    assert row["held"] == "1" and row["image"] == "a.jpg" and row["raw_angry"] == "" and row["angry"] == "0.1429"
+
+
+def write_clip_with_sound(path, seconds: float = 3.0, fps: int = 24, codec: str = "aac") -> None:
+    """A clip with moving grey levels and a 440 Hz tone, written with PyAV."""
+    container = av.open(str(path), "w")
+    video = container.add_stream("libx264", rate=fps)
+    video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
+    sound = container.add_stream(codec, rate=16000)
+    for i in range(int(seconds * fps)):
+        image = np.full((240, 320, 3), i * 5 % 255, np.uint8)
+        container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+    tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(int(seconds * 16000)) / 16000)
+    layout = sound.codec_context.layout.name
+    for start in range(0, len(tone), 1024):
+        chunk = tone[start:start + 1024]
+        if sound.codec_context.format.name == "fltp":
+            samples = np.tile(chunk.astype(np.float32), (len(sound.codec_context.layout.channels), 1))
+        else:
+            samples = (chunk * 32767).astype(np.int16)[None].repeat(len(sound.codec_context.layout.channels), 1)
+        frame = av.AudioFrame.from_ndarray(samples, format=sound.codec_context.format.name, layout=layout)
+        frame.sample_rate, frame.pts = 16000, start
+        container.mux(sound.encode(frame))
+    container.mux(video.encode())
+    container.mux(sound.encode())
+    container.close()
+
+
+def sound_of(path) -> tuple[str, float]:
+    """(codec, seconds of decoded sound) of a file's first audio stream."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        seconds = sum(frame.samples / frame.sample_rate for frame in container.decode(stream))
+        return stream.codec_context.name, seconds
+
+
+@pytest.mark.parametrize("codec, suffix", [("aac", ".mp4"), ("pcm_s16le", ".mkv")])
+def test_recordings_carry_the_sound_of_a_video_file(tmp_path, tiny_model, codec, suffix):
+    source = tmp_path / f"in{suffix}"
+    write_clip_with_sound(source, codec=codec)
+    whole, part = tmp_path / "whole.mp4", tmp_path / "part.mp4"
+    for out, more in ((whole, []), (part, ["--max-frames", "24"])):
+        result = run_module("realtime", "--source", str(source), "--model", str(tiny_model), "--no-display",
+                            "--output", str(out), *more)
+        assert result.returncode == 0, result.stderr[-2000:]
+    assert sound_of(whole)[0] == "aac"  # copied, or (PCM does not go into MP4) re-encoded
+    assert sound_of(whole)[1] == pytest.approx(3.0, abs=0.1)
+    assert sound_of(part)[1] == pytest.approx(1.0, abs=0.1)  # stopped after 1 s: the sound stops with the video
+
+
+def test_without_h264_mp4_falls_back_to_mp4v(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(output, "h264_available", lambda: False)
+    writer = VideoWriter(tmp_path / "out.mp4", 10, (64, 48))
+    for i in range(5):
+        writer.write(Annotated(i, i / 10, np.full((48, 64, 3), 40 * i, np.uint8), []))
+    writer.close()
+    assert "writing mp4v" in capsys.readouterr().err
+    with av.open(str(tmp_path / "out.mp4")) as container:
+        assert container.streams.video[0].codec_context.name == "mpeg4"  # MPEG-4 part 2, not H.264
+        assert sum(1 for _ in container.decode(video=0)) == 5
+
+
+class FakeScreen:
+    """Stands in for OpenCV's window functions: keys to press, and what was asked of the window."""
+
+    def __init__(self, monkeypatch, keys):
+        self.keys, self.shown, self.calls = list(keys), [], []
+        monkeypatch.setattr(window, "screen_size", lambda: (1280, 800))
+        monkeypatch.setattr(window.cv2, "namedWindow", lambda *a: None)
+        monkeypatch.setattr(window.cv2, "resizeWindow", lambda name, w, h: self.calls.append(("size", w, h)))
+        monkeypatch.setattr(window.cv2, "imshow", lambda name, image: self.shown.append(image))
+        monkeypatch.setattr(window.cv2, "waitKey", lambda delay: ord(self.keys.pop(0)) if self.keys else -1)
+        monkeypatch.setattr(window.cv2, "getWindowProperty", lambda *a: 1.0)
+        monkeypatch.setattr(window.cv2, "setWindowProperty", lambda name, prop, value: self.calls.append(("full", value)))
+
+
+def test_window_opens_at_the_frame_size_fitted_to_the_screen_and_takes_keys(tmp_path, monkeypatch):
+    screen = FakeScreen(monkeypatch, "bsfh")
+    overlay = window.Overlay()
+    shown = window.Window((1920, 1080), overlay, snapshots=tmp_path)
+    assert screen.calls == [("size", 1152, 648)]  # 90% of the 1280x800 screen, same shape
+    assert window.fitted((640, 480), (1920, 1080)) == (640, 480)  # never enlarged
+    frame = np.full((1080, 1920, 3), 90, np.uint8)
+    for i in range(4):
+        shown.write(Annotated(i, i / 30, frame, []))
+    assert overlay.bars and shown.fullscreen and shown.help
+    assert ("full", cv2.WINDOW_FULLSCREEN) in screen.calls
+    snapshots = list(tmp_path.glob("emotion-overlay-*.png"))
+    assert len(snapshots) == 1 and cv2.imread(str(snapshots[0])).shape == frame.shape
+    assert not np.array_equal(screen.shown[-1], frame)  # the help panel is drawn on what is shown...
+    assert (frame == 90).all()  # ...never on the frame itself (nor so in a recording)
+
+
+def test_window_pauses_until_space_and_quits_on_q(monkeypatch):
+    screen = FakeScreen(monkeypatch, [" ", "x", "x", " ", "q"])
+    shown = window.Window((640, 480), window.Overlay())
+    frame = np.zeros((480, 640, 3), np.uint8)
+    shown.write(Annotated(0, 0.0, frame, []))  # pauses, waits through two other keys, resumes
+    assert not shown.paused and not shown.quit and screen.keys == ["q"]
+    shown.write(Annotated(1, 0.03, frame, []))
+    assert shown.quit
+
+
+def test_list_cameras_answers_without_a_camera():
+    result = run_module("realtime", "--list-cameras")
+    assert result.returncode == 0
+    assert "camera " in result.stdout or "no camera found" in result.stderr
+
+
+def test_report_draws_timelines_and_shares(tmp_path, tiny_model):
+    results = tmp_path / "run.jsonl"
+    assert run_module("realtime", "--source", "demo:3", "--max-frames", "20", "--no-display", "--model",
+                      str(tiny_model), "--json", str(results)).returncode == 0
+    made = run_module("realtime.report", str(results))
+    assert made.returncode == 0, made.stderr
+    picture = cv2.imread(str(tmp_path / "run.png"))
+    assert picture is not None and picture.shape[1] > 1000
+    from realtime.report import read_results, shares, timelines
+
+    records = read_results(results)
+    assert sorted(timelines(records)) == [1, 2, 3] and sum(shares(records).values()) == pytest.approx(1.0)
+    (tmp_path / "bad.jsonl").write_text('{"frame": 0}\nnot json\n')
+    assert_one_line_error(run_module("realtime.report", str(tmp_path / "bad.jsonl")), "line 1")
+    assert_one_line_error(run_module("realtime.report", str(tmp_path / "missing.jsonl")), "cannot read")
