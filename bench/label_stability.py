@@ -17,6 +17,7 @@ frame; then each tracker setting replays the same per-frame detections and proba
   when the tracker keeps following the face (cuts ignored; as for a person whose expression
   changes), over shot changes where that answer changes clearly (its mean probability leads the
   old answer's by 0.2 or more; a label that never shows counts as the shot's length); share within 0.5 s;
+- ghost boxes: frames x boxes shown besides the one face of each shot (stray detections);
 - cuts: share of shot changes detected by `ShotCuts`, and false cuts inside shots; also on
   bench/clips/faces4.mp4 (4 generated faces moving, no cut).
 """
@@ -106,7 +107,7 @@ def record(pipeline: Pipeline, shots: list[tuple[Path, int]], seconds: float, se
 
 
 def replay(frames, shots, tracker: Tracker, use_cuts: bool, labels: list[str]) -> dict:
-    changes = shown_frames = right = scored = 0
+    changes = shown_frames = right = scored = ghosts = 0
     last_label: dict[int, int] = {}
     since = 0  # frames since the shot began
     shown_per_frame = []  # (shot, shown label of the main face or None)
@@ -117,6 +118,7 @@ def replay(frames, shots, tracker: Tracker, use_cuts: bool, labels: list[str]) -
         tracks = tracker.update(faces, probabilities)
         main = max(tracks, key=lambda t: t.face.width, default=None)
         shown_per_frame.append((shot, None if main is None else main.label))
+        ghosts += max(0, len(tracks) - 1)  # every shot has one face: any other box is a stray detection
         for track in tracks:
             if since >= SETTLE:
                 changes += track.id in last_label and last_label[track.id] != track.label
@@ -125,7 +127,7 @@ def replay(frames, shots, tracker: Tracker, use_cuts: bool, labels: list[str]) -
         if since >= SETTLE:
             scored += 1
             right += main is not None and labels[main.label] == FER2013_LABELS[shots[shot][1]]
-    return {"flicker": changes / max(1, shown_frames / FPS), "accuracy": right / max(1, scored),
+    return {"flicker": changes / max(1, shown_frames / FPS), "accuracy": right / max(1, scored), "ghosts": ghosts,
             "shown": shown_per_frame}
 
 
@@ -199,13 +201,14 @@ def main() -> int:
                  for h in (0.0, 0.05, 0.08, 0.1, 0.15, 0.2)]
     settings += [(f"smoothing {s}, hysteresis 0.10, confirm 3, cuts", dict(smoothing=s, hysteresis=0.1), True)
                  for s in (0.6, 0.85)]
-    print(f"\n{'setting':<68} {'changes/s':>9} {'accuracy':>8} {'response p50':>12} {'p95':>5} {'<=0.5 s':>7}")
+    print(f"\n{'setting':<68} {'changes/s':>9} {'accuracy':>8} {'ghost boxes':>11} {'response p50':>12} {'p95':>5} "
+          f"{'<=0.5 s':>7}")
     for name, options, use_cuts in settings:
         scored = replay(frames, shots, Tracker(**options), use_cuts, classifier.labels)
         # Response as for one person whose expression changes: the tracker follows the face across shots.
         followed = replay(frames, shots, Tracker(**options), False, classifier.labels)
         delays = np.minimum(response_frames(frames, followed["shown"], classifier.labels), round(args.seconds * FPS))
-        print(f"{name:<68} {scored['flicker']:9.3f} {scored['accuracy']:8.1%} "
+        print(f"{name:<68} {scored['flicker']:9.3f} {scored['accuracy']:8.1%} {scored['ghosts']:11d} "
               f"{np.percentile(delays, 50) / FPS:11.2f}s {np.percentile(delays, 95) / FPS:4.2f}s "
               f"{np.mean(delays <= SETTLE):7.0%}")
     return 0
