@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from realtime import quiet_stderr
+from realtime import import_mediapipe, quiet_stderr
 
 MODES = ("short", "full", "tiled", "sweep")
 FULL_RANGE_INPUT = 192  # the full-range model sees the frame scaled to this many pixels
@@ -91,7 +91,7 @@ class FaceDetector:
         if mode not in MODES:
             raise ValueError(f"unknown detector '{mode}' (choose from {', '.join(MODES)})")
         with quiet_stderr():
-            import mediapipe as mp
+            mp = import_mediapipe()  # not `import mediapipe`, which would import TensorFlow
 
             self._model = mp.solutions.face_detection.FaceDetection(
                 model_selection=0 if mode == "short" else 1, min_detection_confidence=min_confidence)
