@@ -36,7 +36,7 @@ class ModelError(RuntimeError):
     """A missing, corrupt or mismatched model; the message is meant for the user."""
 
 
-def _quiet_tensorflow(purpose: str):
+def _quiet_tensorflow(purpose: str = "the trainer"):
     try:
         with quiet_stderr():
             import tensorflow as tf
