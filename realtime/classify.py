@@ -4,14 +4,20 @@ A model is `NAME.keras` (and usually `NAME.tflite`) with `NAME.json` beside it. 
 says the labels in output order and the input size; faces go in as uint8 grayscale
 squares of that size. On a GPU the Keras model runs through TensorFlow (in float32; the
 file stores float16 weights); on a CPU the int8 TFLite copy runs through XNNPACK, which is
-several times faster for small batches. Where the card records each file's SHA-256, the file
-is checked against it before it is loaded: a damaged TFLite file can crash the interpreter.
+several times faster for small batches. The TFLite copy runs in LiteRT (ai-edge-litert), which
+needs no TensorFlow: the program starts in about a second instead of several (README: Start-up);
+TensorFlow's own tf.lite is the fallback where LiteRT is not installed. Where the card records
+each file's SHA-256, the file is checked against it before it is loaded: a damaged TFLite file
+can crash the interpreter.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,18 +28,59 @@ from realtime.align import Crop
 # The FER+ model: right on real faces far more often than the FER2013 one (README: Labels on real faces).
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "ferplus.keras"
 BACKENDS = ("auto", "keras", "tflite")
+# What runs the .tflite file: LiteRT where installed (auto), or TensorFlow's tf.lite.
+RUNTIMES = ("auto", "litert", "tensorflow")
 
 
 class ModelError(RuntimeError):
     """A missing, corrupt or mismatched model; the message is meant for the user."""
 
 
-def _quiet_tensorflow():
-    with quiet_stderr():
-        import tensorflow as tf
-
+def _quiet_tensorflow(purpose: str = "the trainer"):
+    try:
+        with quiet_stderr():
+            import tensorflow as tf
+    except ImportError:
+        raise ModelError(f"{purpose} needs TensorFlow, which is not installed "
+                         "(pip install 'emotion-overlay[gpu]', or '[train]' without a GPU)") from None
     tf.get_logger().setLevel("ERROR")
     return tf
+
+
+def _has_tensorflow() -> bool:
+    return importlib.util.find_spec("tensorflow") is not None  # without importing it
+
+
+def _may_have_gpu() -> bool:
+    """False where TensorFlow certainly sees no GPU, found without importing it (which takes seconds).
+
+    On Linux TensorFlow's GPUs need the NVIDIA driver (/proc/driver/nvidia) or ROCm's (/dev/kfd); on macOS
+    the tensorflow-metal plug-in. Anywhere else, and wherever one of those is there, TensorFlow is asked.
+    """
+    if not _has_tensorflow():
+        return False
+    if sys.platform.startswith("linux"):
+        return os.path.isdir("/proc/driver/nvidia/gpus") or os.path.exists("/dev/kfd")
+    if sys.platform == "darwin":
+        return importlib.util.find_spec("tensorflow_metal") is not None
+    return True
+
+
+def tflite_interpreter(runtime: str = "auto"):
+    """(name, Interpreter class) that runs .tflite files: LiteRT's, or TensorFlow's for `tensorflow` or
+    where LiteRT is not installed. Both take the same arguments and give the same results (tests)."""
+    if runtime not in RUNTIMES:
+        raise ModelError(f"unknown TFLite runtime '{runtime}' (choose from {', '.join(RUNTIMES)})")
+    if runtime != "tensorflow":
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+
+            return "litert", Interpreter
+        except ImportError:
+            if runtime == "litert" or not _has_tensorflow():
+                raise ModelError("the TFLite backend needs LiteRT, which is not installed "
+                                 "(pip install ai-edge-litert)") from None
+    return "tensorflow", _quiet_tensorflow("the TFLite backend without LiteRT").lite.Interpreter
 
 
 def read_card(model_path: Path) -> dict:
@@ -100,10 +147,13 @@ def load_keras_model(path: Path):
 
 
 class Classifier:
-    def __init__(self, model_path: str | Path = DEFAULT_MODEL, backend: str = "auto", threads: int = 1):
+    def __init__(self, model_path: str | Path = DEFAULT_MODEL, backend: str = "auto", threads: int = 1,
+                 runtime: str = "auto"):
         """`threads`: TFLite threads. One keeps the time per frame steady when other processes want the CPU
-        (with two on a busy 2-core machine, one call could take 50x longer, waiting for both cores)."""
+        (with two on a busy 2-core machine, one call could take 50x longer, waiting for both cores).
+        `runtime`: what runs a .tflite file (RUNTIMES); `self.runtime` says which did."""
         self.threads = threads
+        self.runtime = None
         path = Path(model_path)
         if path.suffix in (".json", ".tflite"):
             path = path.with_suffix(".keras")
@@ -115,10 +165,10 @@ class Classifier:
         self.crop = Crop.from_card(self.card)  # the framing of the faces the model was trained on
         # Average each face's probabilities with its mirror image's, in the same model call.
         self.flip_average: bool = bool(self.card.get("flip_average", False))
-        tf = _quiet_tensorflow()
         tflite_path = path.with_suffix(".tflite")
         if backend == "auto":
-            has_gpu = bool(tf.config.list_physical_devices("GPU"))
+            # TensorFlow is imported only where a GPU may be there; on a CPU the TFLite path never imports it.
+            has_gpu = _may_have_gpu() and bool(_quiet_tensorflow("a GPU").config.list_physical_devices("GPU"))
             backend = "tflite" if tflite_path.exists() and not has_gpu else "keras"
         self.backend = backend
         self.path = tflite_path if backend == "tflite" else path
@@ -126,26 +176,28 @@ class Classifier:
             raise ModelError(f"model file not found: {self.path}")
         check_file(self.path, self.card)
         if backend == "tflite":
-            self._load_tflite(tf)
+            self._load_tflite(runtime)
         else:
-            self._load_keras(tf)
+            self._load_keras()
 
-    def _load_keras(self, tf) -> None:
+    def _load_keras(self) -> None:
+        tf = _quiet_tensorflow("the Keras backend")
         model = load_keras_model(self.path)
         self._check_shapes(tuple(model.input_shape[1:]), model.output_shape[-1])
         call = tf.function(lambda x: model(x, training=False),
                            input_signature=[tf.TensorSpec((None, self.size, self.size, 1), tf.float32)])
         self._run = lambda batch: call(batch).numpy()
 
-    def _load_tflite(self, tf) -> None:
-        # From memory, not model_path: only then does TFLite verify the file's structure, and a damaged
-        # file gives an error instead of a segmentation fault.
+    def _load_tflite(self, runtime: str) -> None:
+        self.runtime, interpreter_class = tflite_interpreter(runtime)
+        # From memory, not model_path: only then does TFLite (LiteRT too) verify the file's structure, and a
+        # damaged file gives an error instead of a segmentation fault.
         content = self.path.read_bytes()
 
         def make_interpreter(batch: int):
             try:
                 with quiet_stderr():
-                    interpreter = tf.lite.Interpreter(model_content=content, num_threads=self.threads)
+                    interpreter = interpreter_class(model_content=content, num_threads=self.threads)
                     face_input = interpreter.get_input_details()[0]
                     if batch != face_input["shape"][0]:
                         interpreter.resize_tensor_input(face_input["index"], (batch, *shape))

@@ -24,7 +24,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime import quiet_stderr
+from realtime import import_mediapipe, quiet_stderr
 from realtime.faces import Face, overlap, suppress
 
 MODES = ("short", "full", "tiled", "sweep")
@@ -59,7 +59,7 @@ class FaceDetector:
         if mode not in MODES:
             raise ValueError(f"unknown detector '{mode}' (choose from {', '.join(MODES)})")
         with quiet_stderr():
-            import mediapipe as mp
+            mp = import_mediapipe()  # not `import mediapipe`, which would import TensorFlow
 
             self._model = mp.solutions.face_detection.FaceDetection(
                 model_selection=0 if mode == "short" else 1, min_detection_confidence=min_confidence)
