@@ -13,9 +13,7 @@ can crash the interpreter.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import json
 import os
 import sys
 from pathlib import Path
@@ -23,17 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from realtime import quiet_stderr
-from realtime.align import Crop
+from realtime.card import ModelCard, ModelError, file_sha256, read_card  # noqa: F401 - read_card, file_sha256: for the trainer
 
 # The FER+ model: right on real faces far more often than the FER2013 one (README: Labels on real faces).
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "ferplus.keras"
 BACKENDS = ("auto", "keras", "tflite")
 # What runs the .tflite file: LiteRT where installed (auto), or TensorFlow's tf.lite.
 RUNTIMES = ("auto", "litert", "tensorflow")
-
-
-class ModelError(RuntimeError):
-    """A missing, corrupt or mismatched model; the message is meant for the user."""
 
 
 def _quiet_tensorflow(purpose: str = "the trainer"):
@@ -83,45 +77,6 @@ def tflite_interpreter(runtime: str = "auto"):
     return "tensorflow", _quiet_tensorflow("the TFLite backend without LiteRT").lite.Interpreter
 
 
-def read_card(model_path: Path) -> dict:
-    card_path = model_path.with_suffix(".json")
-    if not card_path.exists():
-        raise ModelError(f"model card not found: {card_path} (every model needs its JSON card beside it)")
-    try:
-        card = json.loads(card_path.read_text())
-        labels, size = card["labels"], int(card["input"]["size"])
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ModelError(f"model card {card_path} is unreadable or incomplete ({err})") from None
-    if not labels or size <= 0:
-        raise ModelError(f"model card {card_path} has no labels or no input size")
-    return card
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def check_file(path: Path, card: dict) -> None:
-    """The model file must be the one its card describes (size and SHA-256, keyed by the file's type).
-
-    Cards written before checksums were recorded have none: their files are not checked.
-    """
-    kind = path.suffix.lstrip(".")
-    expected = (card.get("sha256") or {}).get(kind)
-    if not expected:
-        return
-    size = (card.get("size_bytes") or {}).get(kind)
-    if size is not None and path.stat().st_size != size:
-        raise ModelError(f"model file {path} does not match its card ({path.stat().st_size:,} bytes, the card says "
-                         f"{size:,}: damaged or replaced?)")
-    if file_sha256(path) != expected:
-        raise ModelError(f"model file {path} does not match its card (SHA-256 differs: damaged or replaced?)")
-
-
 def with_dtype(model, dtype: str):
     """The same network with its weights and computation in `dtype` (the float32 softmax output stays)."""
     config = model.get_config()
@@ -159,12 +114,11 @@ class Classifier:
             path = path.with_suffix(".keras")
         if backend not in BACKENDS:
             raise ModelError(f"unknown backend '{backend}' (choose from {', '.join(BACKENDS)})")
-        self.card = read_card(path)
-        self.labels: list[str] = list(self.card["labels"])
-        self.size: int = int(self.card["input"]["size"])
-        self.crop = Crop.from_card(self.card)  # the framing of the faces the model was trained on
+        self.card = ModelCard.load(path)
+        self.labels, self.size = self.card.labels, self.card.size
+        self.crop = self.card.crop  # the framing of the faces the model was trained on
         # Average each face's probabilities with its mirror image's, in the same model call.
-        self.flip_average: bool = bool(self.card.get("flip_average", False))
+        self.flip_average = self.card.flip_average
         tflite_path = path.with_suffix(".tflite")
         if backend == "auto":
             # TensorFlow is imported only where a GPU may be there; on a CPU the TFLite path never imports it.
@@ -174,7 +128,7 @@ class Classifier:
         self.path = tflite_path if backend == "tflite" else path
         if not self.path.exists():
             raise ModelError(f"model file not found: {self.path}")
-        check_file(self.path, self.card)
+        self.card.check_file(self.path)
         if backend == "tflite":
             self._load_tflite(runtime)
         else:

@@ -13,7 +13,8 @@ import pytest
 
 from realtime.align import Crop, align_face
 from realtime.classify import DEFAULT_MODEL, Classifier
-from realtime.detect import Face, FaceDetector
+from realtime.detect import FaceDetector
+from realtime.faces import Face
 from realtime.pipeline import VIEW_SCALES, Pipeline
 from realtime.scene import background, paste_face
 from tests.conftest import ROOT, run_module
@@ -138,3 +139,21 @@ def test_pipeline_benchmark_scores_labelled_photos(tmp_path):
 def test_a_frame_without_faces_gives_empty_results(tiny_model, views):
     result = Pipeline(FaceDetector("full"), Classifier(tiny_model), views=views).process(background(320, 240))
     assert result.faces == [] and result.probabilities.shape == (0, 7) and result.crops.shape == (0, 48, 48)
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"labels": []}, "no labels"), ({"labels": ["happy", "happy"]}, "twice"),
+    ({"input": {"size": 0}}, "input size"), ({"input": {"size": "48"}}, "input size"),
+    ({"input": {"size": 48, "channels": 3}}, "colour"), ({"crop": {"scale": 9.0}}, "crop outside"),
+    ({"crop": {"scale": "big"}}, "not numbers"), ({"sha256": {"keras": "abc"}}, "SHA-256"),
+])
+def test_a_card_is_checked_in_one_place(tmp_path, change, problem):
+    from realtime.card import ModelCard, ModelError
+
+    good = {"labels": ["happy", "sad"], "input": {"size": 48}, "crop": {"scale": 1.2, "shift": -0.1}}
+    (tmp_path / "m.json").write_text(json.dumps(good))
+    card = ModelCard.load(tmp_path / "m.keras")
+    assert (card.labels, card.size, card.crop, card.flip_average) == (["happy", "sad"], 48, Crop(1.2, -0.1), False)
+    (tmp_path / "m.json").write_text(json.dumps({**good, **change}))
+    with pytest.raises(ModelError, match=problem):
+        ModelCard.load(tmp_path / "m.keras")

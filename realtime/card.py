@@ -1,0 +1,95 @@
+"""The model card (NAME.json beside NAME.keras and NAME.tflite), read and checked in one place.
+
+The program uses the labels (in output order), the input size, the crop (the framing of the
+training faces), whether to average each face with its mirror image, and the size and SHA-256
+of each model file. Everything else in the card (dataset, metrics, training) is for people.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from realtime.align import Crop
+
+
+class ModelError(RuntimeError):
+    """A missing, corrupt or mismatched model; the message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    path: Path  # the card's own file
+    labels: list[str]  # in the model's output order
+    size: int  # faces go in as size x size grayscale
+    crop: Crop
+    flip_average: bool
+    data: dict  # the whole card, as written
+
+    @classmethod
+    def load(cls, model_path: str | Path) -> ModelCard:
+        """The card beside `model_path`; ModelError when it is missing, unreadable or inconsistent."""
+        path = Path(model_path).with_suffix(".json")
+        if not path.exists():
+            raise ModelError(f"model card not found: {path} (every model needs its JSON card beside it)")
+        try:
+            data = json.loads(path.read_text())
+            labels, size = data["labels"], data["input"]["size"]
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise ModelError(f"model card {path} is unreadable or incomplete ({err})") from None
+        problem = cls._problem(data, labels, size)
+        if problem:
+            raise ModelError(f"model card {path} {problem}")
+        return cls(path, list(labels), int(size), Crop.from_card(data), bool(data.get("flip_average", False)), data)
+
+    @staticmethod
+    def _problem(data: dict, labels, size) -> str | None:
+        if not isinstance(labels, list) or not labels or not all(isinstance(x, str) and x for x in labels):
+            return "has no labels, or labels that are not names"
+        if len(set(labels)) != len(labels):
+            return "lists a label twice"
+        if not isinstance(size, int) or not 8 <= size <= 1024:
+            return f"has an input size of {size!r} (a whole number of pixels, 8-1024, is needed)"
+        if data.get("input", {}).get("channels", 1) != 1:
+            return "asks for colour input; the program gives the model grayscale faces"
+        crop = data.get("crop", {})
+        if not isinstance(crop, dict) or not all(isinstance(crop.get(k, 0.0), (int, float)) for k in ("scale", "shift")):
+            return "has a crop that is not numbers"
+        if not 0.5 < crop.get("scale", 1.25) <= 3 or not -1 <= crop.get("shift", 0.0) <= 1:
+            return f"has a crop outside the usable range (scale {crop.get('scale')}, shift {crop.get('shift')})"
+        digests = data.get("sha256") or {}
+        if not isinstance(digests, dict) or not all(re.fullmatch(r"[0-9a-f]{64}", str(v)) for v in digests.values()):
+            return "has a SHA-256 entry that is not a SHA-256"
+        return None
+
+    def check_file(self, path: Path) -> None:
+        """The model file must be the one this card describes (size and SHA-256, keyed by the file's type).
+
+        Cards written before checksums were recorded have none: their files are not checked.
+        """
+        kind = path.suffix.lstrip(".")
+        expected = (self.data.get("sha256") or {}).get(kind)
+        if not expected:
+            return
+        size = (self.data.get("size_bytes") or {}).get(kind)
+        if size is not None and path.stat().st_size != size:
+            raise ModelError(f"model file {path} does not match its card ({path.stat().st_size:,} bytes, the card "
+                             f"says {size:,}: damaged or replaced?)")
+        if file_sha256(path) != expected:
+            raise ModelError(f"model file {path} does not match its card (SHA-256 differs: damaged or replaced?)")
+
+
+def read_card(model_path: str | Path) -> dict:
+    """The card as a dict, checked like the program checks it (for the trainer, which adds to it)."""
+    return ModelCard.load(model_path).data
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
