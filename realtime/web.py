@@ -35,7 +35,7 @@ from realtime.capture import ImageSource, SourceError, VideoSource
 from realtime.classify import BACKENDS, DEFAULT_MODEL, Classifier, ModelError
 from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 
-MAX_BYTES = 100 * 1024 * 1024  # largest upload
+MAX_BYTES = 100_000_000  # largest upload
 MAX_SECONDS, MAX_FRAMES = 60, 1800  # longest video
 MAX_PIXELS = 40_000_000  # largest photo or video frame
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".webm", ".avi", ".mkv"}
@@ -234,7 +234,7 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
     @app.errorhandler(HTTPException)
     def http_error(err):
         if err.code == 413:
-            message = f"the upload is larger than {max_bytes / 1024 / 1024:g} MB"
+            message = f"the upload is larger than {max_bytes / 1e6:g} MB"
         else:
             message = f"{err.name.lower()}: {err.description}"
         return jsonify(error=message), err.code
