@@ -33,6 +33,8 @@ PAGE = """<!doctype html>
   #file { display: block; margin: 8px auto 0; }
   .status { margin: 8px 0; min-height: 1.4em; } .error { color: #b00; font-weight: 600; }
   img, video { max-width: 100%; display: block; border-radius: 4px; }
+  #result img, #result video { width: 100%; }  /* small photos are shown enlarged, captions readable */
+  .face canvas { float: right; width: 56px; height: 56px; border-radius: 4px; margin-left: 6px; }
   .live { position: relative; } .live canvas { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }
   .faces { display: flex; flex-wrap: wrap; gap: 10px; margin-top: 10px; }
   .face { border: 1px solid #ddd; border-radius: 6px; padding: 6px 8px; width: 230px; }
@@ -59,7 +61,9 @@ PAGE = """<!doctype html>
 </section>
 <section>
   <h2>Webcam</h2>
-  <button id="start">Start camera</button><button id="stop" disabled>Stop</button>
+  <div class="note">Labels your webcam's picture a few times a second, like the desktop program does
+  (the browser asks for permission first; the frames go to this machine's server only).</div>
+  <p><button id="start">Start camera</button><button id="stop" disabled>Stop</button></p>
   <div id="liveStatus" class="status"></div>
   <div class="live"><video id="camera" muted playsinline></video><canvas id="overlay"></canvas></div>
   <div id="liveFaces" class="faces"></div>
@@ -77,9 +81,15 @@ function say(element, text, error = false) {
   element.className = error ? "status error" : "status";
 }
 
-function faceCard(face) {
+function faceCard(face, image) {
   const card = document.createElement("div");
   card.className = "face";
+  if (image) {  // a thumbnail of the face, to tell which card is whose
+    const [x0, y0, x1, y1] = face.box, thumbnail = document.createElement("canvas");
+    thumbnail.width = thumbnail.height = 112;
+    thumbnail.getContext("2d").drawImage(image, x0, y0, x1 - x0, y1 - y0, 0, 0, 112, 112);
+    card.append(thumbnail);
+  }
   const title = document.createElement("b");
   title.textContent = `Face ${face.id}: ${face.label} ${percent(face.probability)}${face.held ? " (held)" : ""}`;
   const table = document.createElement("table");
@@ -101,8 +111,8 @@ function faceCard(face) {
   return card;
 }
 
-function showFaces(element, faces) {
-  element.replaceChildren(...faces.map(faceCard));
+function showFaces(element, faces, image = null) {
+  element.replaceChildren(...faces.map((face) => faceCard(face, image)));
 }
 
 async function post(url, body, headers = {}) {
@@ -131,11 +141,11 @@ async function upload(file) {
     const image = document.createElement("img");
     image.id = "annotated";
     image.alt = `${file.name}, annotated`;
+    const faces = answer.records.faces;
+    image.addEventListener("load", () => showFaces($("faces"), faces, image));
     image.src = answer.media;
     $("result").append(image);
-    const faces = answer.records.faces;
     say(status, `${file.name}: ${faces.length} face${faces.length === 1 ? "" : "s"} found, labelled in ${answer.seconds.toFixed(2)} s.`);
-    showFaces($("faces"), faces);
   } else {
     const records = answer.records;
     const video = document.createElement("video");

@@ -142,7 +142,7 @@ class Chromium:
     """Debian's Chromium, headless, driven through the DevTools protocol over a pipe (--remote-debugging-pipe:
     JSON messages ending in a NUL byte, commands on the browser's fd 3, answers on its fd 4)."""
 
-    def __init__(self, profile, size=(1280, 1000)):
+    def __init__(self, profile, size=(1280, 1000), flags=()):
         commands, self._commands = os.pipe()
         self._answers, answers = os.pipe()
 
@@ -154,8 +154,7 @@ class Chromium:
         self.process = subprocess.Popen(
             [shutil.which("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
              "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}", "--remote-debugging-pipe",
-             "about:blank"], preexec_fn=as_fds_3_and_4, close_fds=False,
+             f"--user-data-dir={profile}", "--remote-debugging-pipe", *flags, "about:blank"], preexec_fn=as_fds_3_and_4, close_fds=False,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(commands)
         os.close(answers)
@@ -245,7 +244,9 @@ def test_upload_through_the_page_in_headless_chromium(tmp_path, tiny_model):
     with open(tmp_path / "server.log", "w") as log:
         server, url = start_server(tiny_model, log)
     try:
-        browser = Chromium(tmp_path / "profile")
+        # Chromium's stand-in camera (a moving test pattern, no face), allowed without asking
+        browser = Chromium(tmp_path / "profile", flags=["--use-fake-device-for-media-stream",
+                                                        "--use-fake-ui-for-media-stream"])
         try:
             browser.open(url)
             browser.choose_file("#file", photo)
@@ -259,6 +260,12 @@ def test_upload_through_the_page_in_headless_chromium(tmp_path, tiny_model):
             assert browser.evaluate("document.querySelectorAll('#faces .face tr').length") == 2 * len(LABELS)
             browser.screenshot(tmp_path / "page.png")  # keep with --basetemp to look at it
             assert cv2.imread(str(tmp_path / "page.png")).shape[:2] == (1000, 1280)
+
+            browser.evaluate("document.getElementById('start').click()")  # the webcam: frames go to the API
+            browser.wait("/^0 faces; [0-9.]+ frames.s labelled/.test(document.getElementById('liveStatus').textContent)")
+            assert browser.evaluate("document.getElementById('overlay').width") == 640
+            browser.evaluate("document.getElementById('stop').click()")
+            assert browser.evaluate("document.getElementById('liveStatus').textContent") == "Stopped."
         finally:
             browser.close()
     finally:
