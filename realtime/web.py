@@ -17,7 +17,6 @@ Bad uploads get 400, 413 or 415 with {"error": "..."}.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import mimetypes
 import shutil
@@ -25,7 +24,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import cv2
@@ -82,10 +80,13 @@ class Labeller:
         """("image" or "video", the frame record or list of them, the annotated file or None)."""
         with self.lock:
             work = Path(tempfile.mkdtemp(dir=self.folder))
+            kept = False
             try:
-                return self._label_file(data, name, mimetype, work, annotate)
+                result = self._label_file(data, name, mimetype, work, annotate)
+                kept = annotate
+                return result
             finally:
-                if not annotate:
+                if not kept:
                     shutil.rmtree(work, ignore_errors=True)
                 self._forget_old()
 
@@ -196,8 +197,9 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
             data, name, mimetype = request.get_data(), "", request.mimetype or ""
         if not data:
             raise UploadError(400, "no file: send a photo or video as the multipart field 'file' or as the body")
-        suffix = Path(name).suffix.lower() or mimetypes.guess_extension(mimetype) or ""
-        name = secure_filename(name) or f"upload{suffix}"
+        name = Path(name.replace("\\", "/")).name  # the name only: it is saved in a folder of its own
+        if name in ("", ".", "..") or "\0" in name or len(name.encode()) > 200:
+            name = f"upload{mimetypes.guess_extension(mimetype) or ''}"
         return data, name, mimetype
 
     @app.get("/")

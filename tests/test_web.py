@@ -47,7 +47,7 @@ def post_file(client, url, path, name=None, **kwargs):
 
 
 def test_photo_gives_the_programs_json_and_an_annotated_image(client, tmp_path, tiny_model):
-    photo = tmp_path / "same.png"
+    photo = tmp_path / "same photo.png"
     cv2.imwrite(str(photo), DemoSource(faces=2).frame(0)[0])
     response = post_file(client, "/api/label", photo)
     assert response.status_code == 200, response.json
@@ -57,6 +57,7 @@ def test_photo_gives_the_programs_json_and_an_annotated_image(client, tmp_path, 
     with open(photo, "rb") as handle:  # the raw file as the request body: the same faces
         raw = client.post("/api/label", data=handle.read(), content_type="image/png").json
     assert raw["faces"] == record["faces"] and raw["image"] == "upload.png"
+    assert post_file(client, "/api/label", photo, name="../../elsewhere.png").json["image"] == "elsewhere.png"
 
     page = post_file(client, "/api/annotate", photo).json
     assert page["kind"] == "image" and page["records"] == record and page["seconds"] > 0
