@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 import mimetypes
 import shutil
+import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -262,6 +264,10 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
+def stop_serving(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -269,30 +275,33 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("error: the web page needs Flask: pip install 'emotion-overlay[web]'", file=sys.stderr)
         return 2
+    try:  # bound here, before the model loads, so that a port in use is one error line at once
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        listening = socket.create_server((args.host, args.port), family=family)
+    except OSError as err:
+        reason = (err.strerror or str(err)).split(" (while attempting")[0]  # Python's own addition repeats the address
+        print(f"error: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 2
     folder = Path(tempfile.mkdtemp(prefix="emotion-overlay-web-"))
     try:
         app = create_app(Classifier(args.model, backend=args.backend), folder)
-        server = make_server(args.host, args.port, app, threaded=True)
     except ModelError as err:
+        listening.close()
+        shutil.rmtree(folder, ignore_errors=True)
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except OSError as err:
-        print(f"error: cannot listen on {args.host}:{args.port}: {err.strerror or err}", file=sys.stderr)
-        return 2
-    finally:
-        if "server" not in locals():
-            shutil.rmtree(folder, ignore_errors=True)
+    server = make_server(args.host, listening.getsockname()[1], app, threaded=True, fd=listening.fileno())
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request (the webcam sends several a second)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"note: listening on {args.host}: other machines can reach the page", file=sys.stderr)
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"serving on http://{host}:{server.server_port}/ (Ctrl-C to stop)", flush=True)
+    print(f"serving on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)", flush=True)
+    signal.signal(signal.SIGTERM, stop_serving)  # like Ctrl-C, which serve_forever takes as the end (exit 0)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        return 130
-    finally:
+    finally:  # the annotated files go with the server
         server.server_close()
+        listening.close()
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 

@@ -10,6 +10,7 @@ import os
 import re
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -135,8 +136,12 @@ def test_bad_uploads_get_a_json_error(client, tmp_path, field, content, name, st
 def test_bad_options_give_one_line_errors(tiny_model):
     result = run_module("realtime.web", "--port", "70000")
     assert result.returncode == 2 and result.stderr.startswith("error: argument --port: must be at least 0 and at most")
-    result = run_module("realtime.web", "--model", "missing/model.keras")
+    result = run_module("realtime.web", "--model", "missing/model.keras", "--port", "0")
     assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith("error: model card not found")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = run_module("realtime.web", "--port", str(port))
+    assert result.returncode == 2 and result.stderr == f"error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
 
 
 class Chromium:
