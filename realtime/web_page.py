@@ -33,7 +33,7 @@ PAGE = """<!doctype html>
   #file { display: block; margin: 8px auto 0; }
   .status { margin: 8px 0; min-height: 1.4em; } .error { color: #b00; font-weight: 600; }
   img, video { max-width: 100%; display: block; border-radius: 4px; }
-  #result img, #result video { width: 100%; }  /* small photos are shown enlarged, captions readable */
+  #result img, #result video { width: 100%; max-height: 45vh; object-fit: contain; background: #f4f4f4; }  /* small photos enlarged */
   .face canvas { float: right; width: 56px; height: 56px; border-radius: 4px; margin-left: 6px; }
   .live { position: relative; } .live canvas { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }
   .faces { display: flex; flex-wrap: wrap; gap: 10px; margin-top: 10px; }
