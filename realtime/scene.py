@@ -79,7 +79,9 @@ def paste_face(canvas: np.ndarray, face_width: float, center: tuple[float, float
 
 
 def demo_layout(faces: int, width: int, height: int) -> list[tuple[float, float, float]]:
-    """(x, y, face width) for 1-9 faces on a grid."""
+    """(x, y, face width) for 0-9 faces on a grid."""
+    if faces == 0:
+        return []
     columns = math.ceil(math.sqrt(faces))
     rows = math.ceil(faces / columns)
     size = min(width / columns, height / rows) * 0.42

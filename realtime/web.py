@@ -1,0 +1,310 @@
+"""python -m realtime.web: a local web page that labels an uploaded photo or video, or the browser's webcam.
+
+The page and its API run the desktop program's own path: photos go through `realtime.loop.run`
+with the `tiled` detector and 6 views per face, videos with `sweep` and the tracker, and the
+results are the JSON objects `--json` writes (`realtime.output.frame_record`). The model is
+loaded once; requests are labelled one at a time (MediaPipe's graphs are not thread-safe).
+
+    GET  /               the page (HTML, CSS and JavaScript inline: nothing is fetched from elsewhere)
+    GET  /api/health     {"status": "ok", "model", "backend", "labels", "limits"}
+    POST /api/label      a photo: one frame record; a video: a list of them. The file as the multipart
+                         field `file` or as the request body. `?stream=ID`: a webcam frame; the frames of
+                         one stream are labelled as video (sweep, tracker), one stream at a time
+    POST /api/annotate   what the page uploads to: {"kind", "records", "media": URL of the annotated
+                         image or H.264 MP4, "seconds"}
+Bad uploads get 400, 413 or 415 with {"error": "..."}.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from realtime.capture import ImageSource, SourceError, VideoSource
+from realtime.classify import BACKENDS, DEFAULT_MODEL, Classifier, ModelError
+from realtime.output import Annotated, OutputError, VideoWriter, frame_record
+
+MAX_BYTES = 100_000_000  # largest upload
+MAX_SECONDS, MAX_FRAMES = 60, 1800  # longest video
+MAX_PIXELS = 40_000_000  # largest photo or video frame
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".webm", ".avi", ".mkv"}
+KEPT_RESULTS = 20  # annotated files kept for the page; older ones are deleted
+
+
+class UploadError(Exception):
+    """A bad upload: its HTTP status and a message meant for the user."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class Records:
+    """A sink that keeps the JSON object of every frame."""
+
+    def __init__(self, labels: list[str]):
+        self.labels, self.records = labels, []
+
+    def write(self, annotated: Annotated) -> None:
+        self.records.append(frame_record(annotated, self.labels))
+
+    def close(self) -> None:
+        pass
+
+
+class Labeller:
+    """The model and the photo detector, loaded once; one upload or webcam frame at a time."""
+
+    def __init__(self, classifier: Classifier, folder: Path, max_seconds: float = MAX_SECONDS,
+                 max_frames: int = MAX_FRAMES):
+        from realtime.detect import FaceDetector
+        from realtime.pipeline import Pipeline
+
+        self.classifier, self.folder = classifier, folder
+        self.max_seconds, self.max_frames = max_seconds, max_frames
+        self.lock = threading.Lock()
+        # As the program does for photos: `tiled`, no limit on faces, 6 views per face.
+        self.photos = Pipeline(FaceDetector("tiled", 0.5, 10_000), classifier, views=True)
+        self.stream = None  # the webcam stream being labelled: (id, pipeline, tracker, frames, started)
+
+    def label_file(self, data: bytes, name: str, mimetype: str, annotate: bool) -> tuple[str, object, Path | None]:
+        """("image" or "video", the frame record or list of them, the annotated file or None)."""
+        with self.lock:
+            work = Path(tempfile.mkdtemp(dir=self.folder))
+            kept = False
+            try:
+                result = self._label_file(data, name, mimetype, work, annotate)
+                kept = annotate
+                return result
+            finally:
+                if not kept:
+                    shutil.rmtree(work, ignore_errors=True)
+                self._forget_old()
+
+    def _label_file(self, data, name, mimetype, work, annotate):
+        from realtime.loop import run
+        from realtime.track import ShotCuts, Tracker
+
+        path = work / "upload" / name  # apart from the annotated file, whatever the upload's name
+        path.parent.mkdir()
+        path.write_bytes(data)
+        if cv2.haveImageReader(str(path)):
+            kind, source = "image", self._open(ImageSource, path, f"cannot read image {name} (damaged or cut short?)")
+            pipeline, tracker, cuts = self.photos, Tracker(0.0, hold=0, confirm=1, hysteresis=0.0), None
+        elif path.suffix.lower() in VIDEO_SUFFIXES or mimetype.startswith("video/"):
+            kind, source = "video", self._open(VideoSource, path, f"cannot read video {name} (damaged, or a codec "
+                                                                  "this program cannot decode)")
+            self._check_length(source)
+            pipeline, tracker, cuts = self._video_pipeline(), Tracker(), ShotCuts()
+        else:
+            raise UploadError(415, f"{name} is not a photo or video this page reads (photos: jpg, png, webp; "
+                                   f"videos: {', '.join(sorted(s[1:] for s in VIDEO_SUFFIXES))})")
+        width, height = source.size
+        if width * height > MAX_PIXELS:
+            source.close()
+            raise UploadError(413, f"{name} is {width}x{height}: at most {MAX_PIXELS // 1_000_000} megapixels")
+        records = Records(self.classifier.labels)
+        sinks = [records]
+        media = work / ("annotated.jpg" if kind == "image" else "annotated.mp4") if annotate else None
+        try:
+            if media:
+                sinks.append(VideoWriter(media, source.fps, source.size))
+            run(source, pipeline, tracker, sinks, cuts=cuts, max_frames=self.max_frames)
+        except OutputError as err:
+            raise UploadError(500, f"cannot write the annotated {kind}: {err}") from None
+        finally:
+            if pipeline is not self.photos:
+                pipeline.detector.close()
+        return kind, records.records[0] if kind == "image" else records.records, media
+
+    @staticmethod
+    def _open(kind, path: Path, message: str):
+        try:
+            return kind(path)
+        except SourceError:
+            raise UploadError(400, message) from None
+
+    def _check_length(self, source: VideoSource) -> None:
+        frames = source.capture.get(cv2.CAP_PROP_FRAME_COUNT)  # 0 or less when the file does not say
+        if frames > self.max_frames or frames / source.fps > self.max_seconds:
+            source.close()
+            raise UploadError(413, f"the video is {frames / source.fps:.0f} s long ({frames:.0f} frames): at most "
+                                   f"{self.max_seconds:g} s and {self.max_frames:,} frames")
+
+    def _video_pipeline(self):
+        from realtime.detect import FaceDetector
+        from realtime.pipeline import Pipeline
+
+        return Pipeline(FaceDetector("sweep", 0.5, 8), self.classifier)  # as the program does for video
+
+    def label_frame(self, data: bytes, stream: str) -> dict:
+        """A webcam frame of stream `stream`: labelled as the next frame of a video, smoothed and tracked."""
+        from realtime.track import Tracker
+
+        frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)  # nothing is drawn: the page does
+        if frame is None:
+            raise UploadError(415, "a webcam frame must be a JPEG, PNG or WebP image")
+        with self.lock:
+            if self.stream is None or self.stream[0] != stream:
+                if self.stream is not None:
+                    self.stream[1].detector.close()
+                self.stream = [stream, self._video_pipeline(), Tracker(), 0, time.monotonic()]
+            _, pipeline, tracker, index, started = self.stream
+            result = pipeline.process(frame, [track.face.box for track in tracker.tracks])
+            tracks = tracker.update(result.faces, result.probabilities)
+            self.stream[3] += 1
+            return frame_record(Annotated(index, time.monotonic() - started, frame, tracks), self.classifier.labels)
+
+    def _forget_old(self) -> None:
+        results = sorted((p for p in self.folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+        for old in results[:-KEPT_RESULTS]:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES, max_seconds: float = MAX_SECONDS,
+               max_frames: int = MAX_FRAMES):
+    """The Flask app; annotated files go to `folder` (the last KEPT_RESULTS are kept)."""
+    from flask import Flask, jsonify, request, send_from_directory
+    from werkzeug.exceptions import HTTPException
+    from werkzeug.utils import secure_filename
+
+    from realtime.web_page import page
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = max_bytes
+    app.json.sort_keys = False  # the keys in the order the program writes them
+    labeller = Labeller(classifier, folder, max_seconds, max_frames)
+    limits = {"upload_bytes": max_bytes, "video_seconds": max_seconds, "video_frames": max_frames,
+              "megapixels": MAX_PIXELS / 1e6}
+
+    def upload() -> tuple[bytes, str, str]:
+        """(content, a safe file name, MIME type) of the multipart field `file` or of the raw body."""
+        if request.files:
+            if "file" not in request.files:
+                raise UploadError(400, "no file: send the photo or video as the multipart field 'file'")
+            file = request.files["file"]
+            data, name, mimetype = file.read(), file.filename or "", file.mimetype or ""
+        else:
+            data, name, mimetype = request.get_data(), "", request.mimetype or ""
+        if not data:
+            raise UploadError(400, "no file: send a photo or video as the multipart field 'file' or as the body")
+        name = Path(name.replace("\\", "/")).name  # the name only: it is saved in a folder of its own
+        if name in ("", ".", "..") or "\0" in name or len(name.encode()) > 200:
+            name = f"upload{mimetypes.guess_extension(mimetype) or ''}"
+        return data, name, mimetype
+
+    @app.get("/")
+    def index():
+        return page(classifier.labels), 200, {"Content-Type": "text/html; charset=utf-8"}
+
+    @app.get("/api/health")
+    def health():
+        return jsonify(status="ok", model=classifier.path.name, backend=classifier.backend,
+                       labels=classifier.labels, limits=limits)
+
+    @app.post("/api/label")
+    def label():
+        if request.args.get("stream"):
+            return jsonify(labeller.label_frame(upload()[0], request.args["stream"]))
+        kind, records, _ = labeller.label_file(*upload(), annotate=False)
+        return jsonify(records)
+
+    @app.post("/api/annotate")
+    def annotate():
+        started = time.perf_counter()
+        kind, records, media = labeller.label_file(*upload(), annotate=True)
+        return jsonify(kind=kind, records=records, media=f"/results/{media.parent.name}/{media.name}",
+                       seconds=round(time.perf_counter() - started, 3))
+
+    @app.get("/results/<token>/<name>")
+    def result(token, name):
+        return send_from_directory(folder / secure_filename(token), secure_filename(name), max_age=0)
+
+    @app.errorhandler(UploadError)
+    def bad_upload(err):
+        return jsonify(error=str(err)), err.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(err):
+        if err.code == 413:
+            message = f"the upload is larger than {max_bytes / 1e6:g} MB"
+        else:
+            message = f"{err.name.lower()}: {err.description}"
+        return jsonify(error=message), err.code
+
+    @app.errorhandler(Exception)
+    def crash(err):  # never a traceback to the client; one line in the server's log
+        print(f"error: {request.method} {request.path}: {type(err).__name__}: {err}", file=sys.stderr)
+        return jsonify(error=f"internal error: {type(err).__name__}"), 500
+
+    return app
+
+
+def parse_args(argv):
+    from realtime.__main__ import Parser, number
+
+    parser = Parser(prog="python -m realtime.web", description=__doc__.split(": ", 1)[1].split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=number(int, 0, 65535), default=8000, help="port (default 8000; 0: any free one)")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="model file with its .json card beside it")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="auto: Keras on a GPU, TFLite/XNNPACK on a CPU (default)")
+    return parser.parse_args(argv)
+
+
+def stop_serving(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        from werkzeug.serving import make_server
+    except ImportError:
+        print("error: the web page needs Flask: pip install 'emotion-overlay[web]'", file=sys.stderr)
+        return 2
+    try:  # bound here, before the model loads, so that a port in use is one error line at once
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        listening = socket.create_server((args.host, args.port), family=family)
+    except OSError as err:
+        reason = (err.strerror or str(err)).split(" (while attempting")[0]  # Python's own addition repeats the address
+        print(f"error: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 2
+    folder = Path(tempfile.mkdtemp(prefix="emotion-overlay-web-"))
+    try:
+        app = create_app(Classifier(args.model, backend=args.backend), folder)
+    except ModelError as err:
+        listening.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    server = make_server(args.host, listening.getsockname()[1], app, threaded=True, fd=listening.fileno())
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request (the webcam sends several a second)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"note: listening on {args.host}: other machines can reach the page", file=sys.stderr)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"serving on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)", flush=True)
+    signal.signal(signal.SIGTERM, stop_serving)  # like Ctrl-C, which serve_forever takes as the end (exit 0)
+    try:
+        server.serve_forever()
+    finally:  # the annotated files go with the server
+        server.server_close()
+        listening.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

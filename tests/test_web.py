@@ -1,0 +1,279 @@
+"""python -m realtime.web: the API through Flask's test client (same JSON as the program), bad uploads, and the
+page itself in headless Chromium (skipped where Chromium is not installed)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("flask")
+
+from realtime.scene import DemoSource  # noqa: E402
+from tests.conftest import LABELS, ROOT, run_module  # noqa: E402
+from tests.test_realtime import write_clip  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client(tiny_model, tmp_path_factory):
+    from realtime.classify import Classifier
+    from realtime.web import create_app
+
+    app = create_app(Classifier(tiny_model), tmp_path_factory.mktemp("results"), max_bytes=2_000_000, max_frames=30)
+    return app.test_client()
+
+
+def program_json(source, model) -> list[dict]:
+    """What `python -m realtime --source SOURCE --json -` writes, one object per frame."""
+    result = run_module("realtime", "--source", str(source), "--model", str(model), "--json", "-", "--no-display")
+    assert result.returncode == 0, result.stderr[-2000:]
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def post_file(client, url, path, name=None, **kwargs):
+    with open(path, "rb") as handle:
+        return client.post(url, data={"file": (handle, name or path.name)}, **kwargs)
+
+
+def test_photo_gives_the_programs_json_and_an_annotated_image(client, tmp_path, tiny_model):
+    photo = tmp_path / "same photo.png"
+    cv2.imwrite(str(photo), DemoSource(faces=2).frame(0)[0])
+    response = post_file(client, "/api/label", photo)
+    assert response.status_code == 200, response.json
+    record = response.json
+    assert record == program_json(photo, tiny_model)[0]  # labels, boxes, probabilities, ids: all the same
+    assert list(record) == ["schema", "frame", "time", "image", "faces"] and len(record["faces"]) == 2
+    with open(photo, "rb") as handle:  # the raw file as the request body: the same faces
+        raw = client.post("/api/label", data=handle.read(), content_type="image/png").json
+    assert raw["faces"] == record["faces"] and raw["image"] == "upload.png"
+    assert post_file(client, "/api/label", photo, name="../../elsewhere.png").json["image"] == "elsewhere.png"
+
+    page = post_file(client, "/api/annotate", photo).json
+    assert page["kind"] == "image" and page["records"] == record and page["seconds"] > 0
+    image = client.get(page["media"])
+    assert image.status_code == 200 and image.mimetype == "image/jpeg"
+    annotated = cv2.imdecode(np.frombuffer(image.data, np.uint8), cv2.IMREAD_COLOR)
+    x0, y0, x1, y1 = (int(v) for v in record["faces"][0]["box"])
+    original = cv2.imread(str(photo))
+    assert annotated.shape == original.shape
+    assert abs(annotated[y0:y1, x0].astype(int) - original[y0:y1, x0]).max() > 60  # the box is drawn
+
+
+def test_video_gives_the_programs_json_and_an_h264_mp4(client, tmp_path, tiny_model):
+    import av
+
+    clip = tmp_path / "clip.mp4"
+    write_clip(clip, faces=2, frames=12)
+    answer = post_file(client, "/api/annotate", clip).json
+    assert answer["kind"] == "video"
+    assert answer["records"] == program_json(clip, tiny_model)  # sweep, tracker, smoothing: as the program
+    assert [r["frame"] for r in answer["records"]] == list(range(12))
+    assert all(len(r["faces"]) == 2 for r in answer["records"][2:])
+    video = client.get(answer["media"])
+    assert video.status_code == 200 and video.mimetype == "video/mp4"
+    (tmp_path / "out.mp4").write_bytes(video.data)
+    with av.open(str(tmp_path / "out.mp4")) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264" and (stream.width, stream.height) == (640, 480)
+        assert sum(1 for _ in container.decode(stream)) == 12
+    assert post_file(client, "/api/label", clip).json == answer["records"]
+
+
+def test_webcam_frames_are_tracked_as_a_video(client):
+    source = DemoSource(faces=1)
+    records = []
+    for stream in ("a", "a", "a", "a", "b"):
+        frame = cv2.imencode(".jpg", source.frame(len(records))[0])[1].tobytes()
+        response = client.post("/api/label", data=frame, content_type="image/jpeg", query_string={"stream": stream})
+        assert response.status_code == 200, response.json
+        records.append(response.json)
+    assert [r["frame"] for r in records] == [0, 1, 2, 3, 0]  # a new stream starts afresh
+    assert [len(r["faces"]) for r in records] == [0, 0, 1, 1, 0]  # shown once found 3 times, as in a video
+    assert records[3]["faces"][0]["id"] == 1 and records[3]["faces"][0]["label"] in LABELS
+
+
+def test_health_and_a_page_that_fetches_nothing_from_elsewhere(client):
+    health = client.get("/api/health").json
+    assert health["status"] == "ok" and health["labels"] == LABELS and health["limits"]["video_frames"] == 30
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="file"' in page and "getUserMedia" in page and "angry" in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//|@import""", page)
+
+
+@pytest.mark.parametrize("field, content, name, status, message", [
+    (None, None, None, 400, "no file"),
+    ("photo", b"x", "x.jpg", 400, "multipart field 'file'"),
+    ("file", b"just some notes", "notes.txt", 415, "notes.txt is not a photo or video"),
+    ("file", "jpeg[:200]", "cut.jpg", 400, "cannot read image cut.jpg"),
+    ("file", b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100, "broken.mp4", 400, "cannot read video broken.mp4"),
+    ("file", b"\xff" * 2_100_000, "big.jpg", 413, "larger than 2 MB"),
+    ("file", "31 frames", "long.mp4", 413, "at most 60 s and 30 frames"),
+])
+def test_bad_uploads_get_a_json_error(client, tmp_path, field, content, name, status, message):
+    if content == "jpeg[:200]":  # a photo cut short
+        content = cv2.imencode(".jpg", DemoSource(faces=1).frame(0)[0])[1].tobytes()[:200]
+    elif content == "31 frames":  # one frame over the limit
+        write_clip(tmp_path / name, faces=0, frames=31)
+        content = (tmp_path / name).read_bytes()
+    response = client.post("/api/label", data={field: (io.BytesIO(content), name)} if field else None)
+    assert response.status_code == status, response.json
+    assert list(response.json) == ["error"] and message in response.json["error"], response.json
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_bad_options_give_one_line_errors(tiny_model):
+    result = run_module("realtime.web", "--port", "70000")
+    assert result.returncode == 2 and result.stderr.startswith("error: argument --port: must be at least 0 and at most")
+    result = run_module("realtime.web", "--model", "missing/model.keras", "--port", "0")
+    assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith("error: model card not found")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = run_module("realtime.web", "--port", str(port))
+    assert result.returncode == 2 and result.stderr == f"error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+class Chromium:
+    """Debian's Chromium, headless, driven through the DevTools protocol over a pipe (--remote-debugging-pipe:
+    JSON messages ending in a NUL byte, commands on the browser's fd 3, answers on its fd 4)."""
+
+    def __init__(self, profile, size=(1280, 1000), flags=()):
+        commands, self._commands = os.pipe()
+        self._answers, answers = os.pipe()
+
+        def as_fds_3_and_4():  # in the child, before exec: out of the way first, then onto 3 and 4 (inheritable)
+            a, b = os.dup(commands), os.dup(answers)
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+
+        self.process = subprocess.Popen(
+            [shutil.which("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--remote-debugging-pipe", *flags, "about:blank"], preexec_fn=as_fds_3_and_4, close_fds=False,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(commands)
+        os.close(answers)
+        self._next, self._buffer, self.session = 0, b"", None
+        page = next(t for t in self.send("Target.getTargets")["targetInfos"] if t["type"] == "page")
+        self.session = self.send("Target.attachToTarget", targetId=page["targetId"], flatten=True)["sessionId"]
+        self.send("Emulation.setDeviceMetricsOverride", width=size[0], height=size[1], deviceScaleFactor=1, mobile=False)
+
+    def send(self, method, timeout=30, **params):
+        self._next += 1
+        message = {"id": self._next, "method": method, "params": params}
+        if self.session and not method.startswith(("Target.", "Browser.")):
+            message["sessionId"] = self.session
+        os.write(self._commands, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\0" not in self._buffer:
+                if not select.select([self._answers], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                    raise TimeoutError(f"no answer to {method} in {timeout} s")
+                chunk = os.read(self._answers, 1 << 20)
+                if not chunk:
+                    raise ConnectionError("Chromium closed its pipe")
+                self._buffer += chunk
+            text, self._buffer = self._buffer.split(b"\0", 1)
+            answer = json.loads(text)
+            if answer.get("id") == self._next:
+                if "error" in answer:
+                    raise RuntimeError(f"{method}: {answer['error']}")
+                return answer["result"]
+
+    def evaluate(self, expression):
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait(self, expression, timeout=60):
+        deadline = time.monotonic() + timeout
+        while not self.evaluate(expression):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"still false after {timeout} s: {expression}")
+            time.sleep(0.2)
+
+    def open(self, url):
+        self.send("Page.navigate", url=url)
+        self.wait(f"location.href === {json.dumps(url)} && document.readyState === 'complete'")
+
+    def choose_file(self, selector, path):
+        """Pick `path` in a file input, as a user does (the input's change event fires)."""
+        element = self.send("Runtime.evaluate", expression=f"document.querySelector({json.dumps(selector)})")
+        self.send("DOM.setFileInputFiles", files=[str(path)], objectId=element["result"]["objectId"])
+
+    def screenshot(self, path):
+        path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", format="png")["data"]))
+
+    def close(self):
+        try:
+            self.send("Browser.close", timeout=5)
+        except (OSError, RuntimeError, TimeoutError):
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        os.close(self._commands)
+        os.close(self._answers)
+
+
+def start_server(model, log) -> tuple[subprocess.Popen, str]:
+    """`python -m realtime.web --port 0` in a subprocess; returns it and the URL it serves on."""
+    server = subprocess.Popen([sys.executable, "-m", "realtime.web", "--port", "0", "--model", str(model)], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=log, text=True)
+    if select.select([server.stdout], [], [], 180)[0]:
+        line = server.stdout.readline()
+        if line.startswith("serving on http://127.0.0.1:"):
+            return server, line.split()[2]
+    server.kill()
+    server.wait()
+    raise AssertionError(f"the server did not start: {line if 'line' in locals() else 'no output'}")
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed")
+def test_upload_through_the_page_in_headless_chromium(tmp_path, tiny_model):
+    photo = tmp_path / "two faces.png"
+    cv2.imwrite(str(photo), DemoSource(faces=2).frame(0)[0])
+    with open(tmp_path / "server.log", "w") as log:
+        server, url = start_server(tiny_model, log)
+    try:
+        # Chromium's stand-in camera (a moving test pattern, no face), allowed without asking
+        browser = Chromium(tmp_path / "profile", flags=["--use-fake-device-for-media-stream",
+                                                        "--use-fake-ui-for-media-stream"])
+        try:
+            browser.open(url)
+            browser.choose_file("#file", photo)
+            browser.wait("document.querySelectorAll('#faces .face').length === 2 && "
+                         "document.getElementById('annotated')?.complete && "
+                         "document.getElementById('annotated').naturalWidth === 640")
+            status = browser.evaluate("document.getElementById('status').textContent")
+            assert status.startswith("two faces.png: 2 faces found, labelled in"), status
+            cards = browser.evaluate("[...document.querySelectorAll('#faces .face b')].map(b => b.textContent)")
+            assert [card.split(":")[0] for card in cards] == ["Face 1", "Face 2"]
+            assert browser.evaluate("document.querySelectorAll('#faces .face tr').length") == 2 * len(LABELS)
+            browser.screenshot(tmp_path / "page.png")  # keep with --basetemp to look at it
+            assert cv2.imread(str(tmp_path / "page.png")).shape[:2] == (1000, 1280)
+
+            browser.evaluate("document.getElementById('start').click()")  # the webcam: frames go to the API
+            browser.wait("/^0 faces; [0-9.]+ frames.s labelled/.test(document.getElementById('liveStatus').textContent)")
+            assert browser.evaluate("document.getElementById('overlay').width") == 640
+            browser.evaluate("document.getElementById('stop').click()")
+            assert browser.evaluate("document.getElementById('liveStatus').textContent") == "Stopped."
+        finally:
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
