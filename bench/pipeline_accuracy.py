@@ -140,6 +140,8 @@ def main() -> int:
     parser.add_argument("--detector", default="tiled", help="detector mode (default: tiled, what the program uses for images)")
     parser.add_argument("--views", nargs="+", choices=("1", "6"), default=["6"],
                         help="views per face to score side by side (default 6, what the program uses for images)")
+    parser.add_argument("--prior-alpha", nargs="+", type=float, metavar="ALPHA",
+                        help="corrections for the training class shares to score side by side (default: each card's)")
     parser.add_argument("--limit", type=int, help="at most this many photos per set")
     parser.add_argument("--no-fer", action="store_true", help="do not score the fer package")
     args = parser.parse_args()
@@ -158,12 +160,14 @@ def main() -> int:
     detector = FaceDetector(args.detector, max_faces=10_000)
     pipelines = {}
     for model in args.model:
-        classifier = Classifier(model)
-        crops = [Crop(*map(float, c.split(","))) for c in args.crop] if args.crop else [classifier.crop]
-        for crop in crops:
-            for views in args.views:
-                name = f"{Path(model).stem} {crop.scale:g}/{crop.shift:+g} x{views}"
-                pipelines[name] = Pipeline(detector, classifier, crop, views == "6")
+        for alpha in args.prior_alpha or [None]:
+            classifier = Classifier(model, prior_alpha=alpha)
+            crops = [Crop(*map(float, c.split(","))) for c in args.crop] if args.crop else [classifier.crop]
+            for crop in crops:
+                for views in args.views:
+                    name = f"{Path(model).stem} {crop.scale:g}/{crop.shift:+g} x{views}"
+                    name += f" a{alpha:g}" if alpha is not None else ""
+                    pipelines[name] = Pipeline(detector, classifier, crop, views == "6")
     started = time.perf_counter()
     if args.wild:
         scorers, found = score(wild_faces(Path(args.wild), args.limit), pipelines, detector, fer)

@@ -1,7 +1,8 @@
 """The model card (NAME.json beside NAME.keras and NAME.tflite), read and checked in one place.
 
 The program uses the labels (in output order), the input size, the crop (the framing of the
-training faces), whether to average each face with its mirror image, and the size and SHA-256
+training faces), whether to average each face with its mirror image, the training set's class
+shares with how far to correct for them (`class_prior`, `prior_alpha`), and the size and SHA-256
 of each model file. Everything else in the card (dataset, metrics, training) is for people.
 """
 
@@ -12,6 +13,8 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from realtime.align import Crop
 
@@ -28,6 +31,16 @@ class ModelCard:
     crop: Crop
     flip_average: bool
     data: dict  # the whole card, as written
+
+    def class_scale(self, alpha: float | None = None) -> np.ndarray | None:
+        """Per-class factors that move the model's answers from its training set's class shares toward
+        equal shares: `class_prior ** -alpha` (alpha: the card's `prior_alpha` unless given; 0 = none).
+        None when there is nothing to do."""
+        alpha = float(self.data.get("prior_alpha", 0.0)) if alpha is None else alpha
+        prior = self.data.get("class_prior")
+        if not alpha or prior is None:
+            return None
+        return np.asarray(prior, np.float32) ** -np.float32(alpha)
 
     @classmethod
     def load(cls, model_path: str | Path) -> ModelCard:
@@ -60,6 +73,12 @@ class ModelCard:
             return "has a crop that is not numbers"
         if not 0.5 < crop.get("scale", 1.25) <= 3 or not -1 <= crop.get("shift", 0.0) <= 1:
             return f"has a crop outside the usable range (scale {crop.get('scale')}, shift {crop.get('shift')})"
+        prior, alpha = data.get("class_prior"), data.get("prior_alpha", 0.0)
+        if prior is not None and (not isinstance(prior, list) or len(prior) != len(labels)
+                                  or not all(isinstance(p, (int, float)) and 0 < p <= 1 for p in prior)):
+            return "has a class_prior that is not one share (0-1] per label"
+        if not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1 or (alpha and prior is None):
+            return "has a prior_alpha outside 0-1, or one without a class_prior"
         digests = data.get("sha256") or {}
         if not isinstance(digests, dict) or not all(re.fullmatch(r"[0-9a-f]{64}", str(v)) for v in digests.values()):
             return "has a SHA-256 entry that is not a SHA-256"

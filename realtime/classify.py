@@ -103,10 +103,11 @@ def load_keras_model(path: Path):
 
 class Classifier:
     def __init__(self, model_path: str | Path = DEFAULT_MODEL, backend: str = "auto", threads: int = 1,
-                 runtime: str = "auto"):
+                 runtime: str = "auto", prior_alpha: float | None = None):
         """`threads`: TFLite threads. One keeps the time per frame steady when other processes want the CPU
         (with two on a busy 2-core machine, one call could take 50x longer, waiting for both cores).
-        `runtime`: what runs a .tflite file (RUNTIMES); `self.runtime` says which did."""
+        `runtime`: what runs a .tflite file (RUNTIMES); `self.runtime` says which did.
+        `prior_alpha`: how far to correct for the training set's class shares (default: the card's)."""
         self.threads = threads
         self.runtime = None
         path = Path(model_path)
@@ -119,6 +120,9 @@ class Classifier:
         self.crop = self.card.crop  # the framing of the faces the model was trained on
         # Average each face's probabilities with its mirror image's, in the same model call.
         self.flip_average = self.card.flip_average
+        # The training set's class shares bias the answers toward its common classes (FER+: neutral and
+        # happy); the card says how far to undo that (README: Labels on real faces).
+        self.class_scale = self.card.class_scale(prior_alpha)
         tflite_path = path.with_suffix(".tflite")
         if backend == "auto":
             # TensorFlow is imported only where a GPU may be there; on a CPU the TFLite path never imports it.
@@ -195,9 +199,14 @@ class Classifier:
             return np.empty((0, len(self.labels)), np.float32)
         batch = np.asarray(faces, np.float32).reshape(len(faces), self.size, self.size, 1)
         if not self.flip_average:
-            return np.asarray(self._run(batch), np.float32)
-        both = np.asarray(self._run(np.concatenate([batch, batch[:, :, ::-1]])), np.float32)
-        return (both[: len(faces)] + both[len(faces):]) / 2
+            probabilities = np.asarray(self._run(batch), np.float32)
+        else:
+            both = np.asarray(self._run(np.concatenate([batch, batch[:, :, ::-1]])), np.float32)
+            probabilities = (both[: len(faces)] + both[len(faces):]) / 2
+        if self.class_scale is None:
+            return probabilities
+        probabilities = probabilities * self.class_scale
+        return probabilities / probabilities.sum(1, keepdims=True)
 
     def predict_many(self, faces: np.ndarray, batch_size: int = 128) -> np.ndarray:
         """Probabilities for a whole dataset, in chunks (for evaluation, not the live loop)."""

@@ -157,3 +157,17 @@ def test_a_card_is_checked_in_one_place(tmp_path, change, problem):
     (tmp_path / "m.json").write_text(json.dumps({**good, **change}))
     with pytest.raises(ModelError, match=problem):
         ModelCard.load(tmp_path / "m.keras")
+
+
+def test_the_card_can_correct_for_the_training_class_shares(tiny_model, tmp_path):
+    for suffix in (".keras", ".tflite"):
+        shutil.copy(tiny_model.with_suffix(suffix), tmp_path / f"m{suffix}")
+    card = json.loads(tiny_model.with_suffix(".json").read_text())
+    prior = [0.4, 0.05, 0.05, 0.2, 0.1, 0.1, 0.1]
+    (tmp_path / "m.json").write_text(json.dumps({**card, "class_prior": prior, "prior_alpha": 0.5}))
+    faces = np.random.default_rng(0).integers(0, 256, (5, 48, 48), dtype=np.uint8)
+    plain = Classifier(tiny_model).predict(faces)
+    corrected = Classifier(tmp_path / "m.keras").predict(faces)
+    expected = plain / np.sqrt(prior)
+    assert np.allclose(corrected, expected / expected.sum(1, keepdims=True), atol=1e-5)
+    assert np.allclose(Classifier(tmp_path / "m.keras", prior_alpha=0.0).predict(faces), plain)
