@@ -101,6 +101,65 @@ def load_keras_model(path: Path):
     return model
 
 
+class KerasModel:
+    """A backend: the .keras model through TensorFlow (float32). Called with a float32 batch
+    (N, size, size, 1) of grey levels 0-255, it returns (N, classes) probabilities."""
+
+    def __init__(self, path: Path, size: int):
+        tf = _quiet_tensorflow("the Keras backend")
+        model = load_keras_model(path)
+        self.input_shape, self.outputs = tuple(model.input_shape[1:]), int(model.output_shape[-1])
+        self._call = tf.function(lambda x: model(x, training=False),
+                                 input_signature=[tf.TensorSpec((None, size, size, 1), tf.float32)])
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self._call(batch).numpy()
+
+
+class TFLiteModel:
+    """A backend: the int8 .tflite copy through LiteRT (or tf.lite, `runtime`), XNNPACK on `threads`
+    threads. Same call as KerasModel."""
+
+    CHUNK = 128  # TFLite (TF 2.18) returns a wrong number of rows for batches of 256 or more
+
+    def __init__(self, path: Path, size: int, threads: int = 1, runtime: str = "auto"):
+        self.runtime, self._interpreter_class = tflite_interpreter(runtime)
+        self.path, self.threads, self._shape = path, threads, (size, size, 1)
+        # From memory, not model_path: only then does TFLite (LiteRT too) verify the file's structure, and a
+        # damaged file gives an error instead of a segmentation fault.
+        self._content = path.read_bytes()
+        first = self._make(1)
+        self._source, self._target = first.get_input_details()[0], first.get_output_details()[0]
+        self.input_shape, self.outputs = tuple(self._source["shape"][1:]), int(self._target["shape"][-1])
+        # Resizing an interpreter re-prepares XNNPACK (tens of ms), so keep one per batch size:
+        # the number of faces changes often but takes few distinct values.
+        self._interpreters = {1: first}
+
+    def _make(self, batch: int):
+        try:
+            with quiet_stderr():
+                interpreter = self._interpreter_class(model_content=self._content, num_threads=self.threads)
+                face_input = interpreter.get_input_details()[0]
+                if batch != face_input["shape"][0]:
+                    interpreter.resize_tensor_input(face_input["index"], (batch, *self._shape))
+                interpreter.allocate_tensors()
+        except Exception as err:
+            raise ModelError(f"cannot load model {self.path}: {str(err).splitlines()[0][:200]}") from None
+        return interpreter
+
+    def _chunk(self, batch: np.ndarray) -> np.ndarray:
+        interpreter = self._interpreters.get(len(batch))
+        if interpreter is None:
+            interpreter = self._interpreters[len(batch)] = self._make(len(batch))
+        interpreter.set_tensor(self._source["index"], batch)
+        interpreter.invoke()
+        return interpreter.get_tensor(self._target["index"]).copy()
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        probs = np.concatenate([self._chunk(batch[i:i + self.CHUNK]) for i in range(0, len(batch), self.CHUNK)])
+        return probs / probs.sum(1, keepdims=True)  # an int8 softmax sums to 1 only within about 1%
+
+
 class Classifier:
     def __init__(self, model_path: str | Path = DEFAULT_MODEL, backend: str = "auto", threads: int = 1,
                  runtime: str = "auto", prior_alpha: float | None = None):
@@ -108,7 +167,6 @@ class Classifier:
         (with two on a busy 2-core machine, one call could take 50x longer, waiting for both cores).
         `runtime`: what runs a .tflite file (RUNTIMES); `self.runtime` says which did.
         `prior_alpha`: how far to correct for the training set's class shares (default: the card's)."""
-        self.threads = threads
         self.runtime = None
         path = Path(model_path)
         if path.suffix in (".json", ".tflite"):
@@ -134,58 +192,11 @@ class Classifier:
             raise ModelError(f"model file not found: {self.path}")
         self.card.check_file(self.path)
         if backend == "tflite":
-            self._load_tflite(runtime)
+            self._run = TFLiteModel(self.path, self.size, threads, runtime)
+            self.runtime = self._run.runtime
         else:
-            self._load_keras()
-
-    def _load_keras(self) -> None:
-        tf = _quiet_tensorflow("the Keras backend")
-        model = load_keras_model(self.path)
-        self._check_shapes(tuple(model.input_shape[1:]), model.output_shape[-1])
-        call = tf.function(lambda x: model(x, training=False),
-                           input_signature=[tf.TensorSpec((None, self.size, self.size, 1), tf.float32)])
-        self._run = lambda batch: call(batch).numpy()
-
-    def _load_tflite(self, runtime: str) -> None:
-        self.runtime, interpreter_class = tflite_interpreter(runtime)
-        # From memory, not model_path: only then does TFLite (LiteRT too) verify the file's structure, and a
-        # damaged file gives an error instead of a segmentation fault.
-        content = self.path.read_bytes()
-
-        def make_interpreter(batch: int):
-            try:
-                with quiet_stderr():
-                    interpreter = interpreter_class(model_content=content, num_threads=self.threads)
-                    face_input = interpreter.get_input_details()[0]
-                    if batch != face_input["shape"][0]:
-                        interpreter.resize_tensor_input(face_input["index"], (batch, *shape))
-                    interpreter.allocate_tensors()
-            except Exception as err:
-                raise ModelError(f"cannot load model {self.path}: {str(err).splitlines()[0][:200]}") from None
-            return interpreter
-
-        shape = (self.size, self.size, 1)
-        first = make_interpreter(1)
-        source, target = first.get_input_details()[0], first.get_output_details()[0]
-        self._check_shapes(tuple(source["shape"][1:]), int(target["shape"][-1]))
-        # Resizing an interpreter re-prepares XNNPACK (tens of ms), so keep one per batch size:
-        # the number of faces changes often but takes few distinct values.
-        interpreters = {1: first}
-
-        def run_chunk(batch: np.ndarray) -> np.ndarray:
-            interpreter = interpreters.get(len(batch))
-            if interpreter is None:
-                interpreter = interpreters[len(batch)] = make_interpreter(len(batch))
-            interpreter.set_tensor(source["index"], batch)
-            interpreter.invoke()
-            return interpreter.get_tensor(target["index"]).copy()
-
-        def run(batch: np.ndarray) -> np.ndarray:
-            # TFLite (TF 2.18) returns a wrong number of rows for batches of 256 or more.
-            probs = np.concatenate([run_chunk(batch[i:i + 128]) for i in range(0, len(batch), 128)])
-            return probs / probs.sum(1, keepdims=True)  # an int8 softmax sums to 1 only within about 1%
-
-        self._run = run
+            self._run = KerasModel(self.path, self.size)
+        self._check_shapes(self._run.input_shape, self._run.outputs)
 
     def _check_shapes(self, input_shape: tuple, outputs: int) -> None:
         if tuple(int(d) for d in input_shape) != (self.size, self.size, 1):
