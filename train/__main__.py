@@ -19,6 +19,7 @@ import numpy as np
 from realtime.__main__ import Parser, number
 from realtime.classify import DEFAULT_MODEL
 from train.data import FACE_SIZE, Dataset, DatasetError, load_dataset
+from train.duplicates import cross_split_warning
 
 PRECISIONS = ("auto", "float32", "mixed")
 OPTIMIZERS = ("adamw", "sgd-nesterov")
@@ -274,6 +275,9 @@ def train(args) -> int:
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     print(f"{dataset.description}: {len(x_train)} train / {len(x_val)} val / {len(dataset.splits['test'][0])} test faces, "
           f"classes {', '.join(dataset.labels)}")
+    warning = cross_split_warning({name: faces for name, (faces, _) in dataset.splits.items()})
+    if warning:
+        print(warning, file=sys.stderr)
     fitted = fit(args, dataset, out, name, verbose=1 if sys.stdout.isatty() else 2)
     model = fitted.model
 
