@@ -63,7 +63,7 @@ def close_hashes(hashes: np.ndarray, max_bits: int = NEAR_BITS) -> np.ndarray:
 
 def correlation(faces: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     """Pearson correlation of the grey levels of each pair of faces (0 where a face is uniform)."""
-    a, b = (faces[pairs[:, k]].reshape(len(pairs), -1).astype(np.float32) for k in (0, 1))
+    a, b = (faces[pairs[:, k]].reshape(len(pairs), faces[0].size).astype(np.float32) for k in (0, 1))
     a, b = a - a.mean(1, keepdims=True), b - b.mean(1, keepdims=True)
     norms = np.sqrt((a * a).sum(1) * (b * b).sum(1))
     return np.divide((a * b).sum(1), norms, out=np.zeros(len(pairs), np.float32), where=norms > 0)
