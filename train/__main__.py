@@ -328,16 +328,20 @@ def train(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run_command(work, args, interrupted: str) -> int:
+    """`work(args)`, with bad input as one `error:` line (exit 2) and Ctrl-C as `interrupted` (exit 130)."""
     try:
-        return train(args)
+        return work(args)
     except DatasetError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; the best checkpoint so far is in the checkpoints/ folder", file=sys.stderr)
+        print(interrupted, file=sys.stderr)
         return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(train, parse_args(argv), "interrupted; the best checkpoint so far is in the checkpoints/ folder")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from realtime.__main__ import Parser, number
-from train.__main__ import check_args, fit, load_data
+from train.__main__ import check_args, fit, load_data, run_command
 from train.__main__ import parse_args as trainer_args
 from train.data import DatasetError
 
@@ -110,15 +110,7 @@ def search(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        return search(args)
-    except DatasetError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"interrupted; the trials so far are in {args.out}", file=sys.stderr)
-        return 130
-
+    return run_command(search, args, f"interrupted; the trials so far are in {args.out}")
 
 if __name__ == "__main__":
     sys.exit(main())
