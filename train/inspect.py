@@ -6,7 +6,7 @@
 
 Prints a Markdown report; with --out, also writes it as report.md beside class_distribution.png,
 samples.png (faces of each class), augmented.png (faces through the trainer's own augmentation)
-and duplicates.png (near-duplicate pairs across splits).
+and duplicates.png (duplicate pairs across splits: each column a pair).
 """
 
 from __future__ import annotations
@@ -81,11 +81,14 @@ def report(dataset: Dataset, unreadable: list[Path], out: Path | None, seed: int
     lines.append("")
     for split, count in in_train(near, splits).items():
         lines.append(f"- {count:,} {split} faces are identical or near-identical to a training face")
-    cross = near[splits[near[:, 0]] != splits[near[:, 1]]]
+    across = splits[near[:, 0]] != splits[near[:, 1]]
+    cross = np.concatenate([near[across & ~is_identical], near[across & is_identical]])  # the near ones first
+    identical_set = set(map(tuple, identical))
+    names = {(i, j): "identical" if (i, j) in identical_set else f"{hamming(hashes[[i]], hashes[[j]])[0]} bits"
+             for i, j in cross[:12]}
     if len(cross):
-        lines += ["", "First cross-split pairs (split and position within the split, file order; bits that differ):", ""]
-        lines += [f"- {splits[i]} {index[i]} / {splits[j]} {index[j]}: {hamming(hashes[[i]], hashes[[j]])[0]}"
-                  for i, j in cross[:10]]
+        lines += ["", "First cross-split pairs (split and position within the split, in file order):", ""]
+        lines += [f"- {splits[i]} {index[i]} / {splits[j]} {index[j]}: {names[i, j]}" for i, j in cross[:12]]
 
     lines += ["", "## Blank and unreadable images", "",
               f"Blank (grey-level standard deviation under {BLANK_STD:g}): {blank.sum()}"
@@ -106,8 +109,8 @@ def report(dataset: Dataset, unreadable: list[Path], out: Path | None, seed: int
         if len(cross):
             shown = cross[:12]
             plot_faces([list(faces[shown[:, 0]]), list(faces[shown[:, 1]])], ["", ""], out / "duplicates.png",
-                       "near-duplicates across splits: " + ", ".join(f"{splits[i]}/{splits[j]}" for i, j in shown[:4]) + " ...",
-                       [f"{hamming(hashes[[i]], hashes[[j]])[0]} bits" for i, j in shown])
+                       "near-duplicates (dHash bits that differ) and identical faces across splits, as listed in report.md",
+                       [f"{splits[j]}: {names[i, j]}" for i, j in shown])
         lines += ["", "![class distribution](class_distribution.png)", "", "![samples](samples.png)", "",
                   "![augmented](augmented.png)"] + (["", "![duplicates](duplicates.png)"] if len(cross) else [])
     text = "\n".join(lines) + "\n"
