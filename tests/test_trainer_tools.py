@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from realtime.classify import DEFAULT_MODEL
-from tests.conftest import LABELS, assert_one_line_error, pattern_face, run_module, write_fer_csv
+from tests.conftest import assert_one_line_error, pattern_face, run_module, write_fer_csv
 from train.__main__ import fit, load_data, parse_args
 from train.duplicates import MIN_CORRELATION, NEAR_BITS, correlation, cross_split_warning, dhash, hamming, near_duplicates
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from realtime.__main__ import Parser
-from train.data import SPLITS, Dataset, DatasetError, load_dataset
+from train.__main__ import run_command
+from train.data import SPLITS, Dataset, load_dataset
 from train.duplicates import MIN_CORRELATION, NEAR_BITS, dhash, hamming, in_train, near_duplicates
 
 BLANK_STD = 3.0  # grey-level standard deviation under which a face counts as blank
@@ -91,32 +92,38 @@ def report(dataset: Dataset, unreadable: list[Path], out: Path | None, seed: int
         lines += [f"- {splits[i]} {index[i]} / {splits[j]} {index[j]}: {names[i, j]}" for i, j in cross[:12]]
 
     lines += ["", "## Blank and unreadable images", "",
-              f"Blank (grey-level standard deviation under {BLANK_STD:g}): {blank.sum()}"
+              f"- Blank (grey-level standard deviation under {BLANK_STD:g}): {blank.sum()}"
               + "".join(f"; {splits[i]} {index[i]}" for i in np.flatnonzero(blank)[:20]),
-              f"Unreadable: {len(unreadable)}" + "".join(f"; {path}" for path in unreadable[:20])]
+              f"- Unreadable: {len(unreadable)}" + "".join(f"; {path}" for path in unreadable[:20])]
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        plot_distribution(dataset.labels, classes, splits, out / "class_distribution.png")
-        rng = np.random.default_rng(seed)
-        train = faces[splits == "train"]
-        samples = [rng.permutation(np.flatnonzero((classes == c) & (splits == "train")))[:10]
-                   for c in range(len(dataset.labels))]
-        plot_faces([list(faces[picks]) for picks in samples], dataset.labels, out / "samples.png",
-                   "training faces per class")
-        plot_faces(augmented(train[rng.choice(len(train), 6, replace=False)], seed), [""] * 6,
-                   out / "augmented.png", "the trainer's own augmentation (train.__main__.make_augmenter)",
-                   ["original"] + [f"draw {k}" for k in range(1, 8)])
-        if len(cross):
-            shown = cross[:12]
-            plot_faces([list(faces[shown[:, 0]]), list(faces[shown[:, 1]])], ["", ""], out / "duplicates.png",
-                       "near-duplicates (dHash bits that differ) and identical faces across splits, as listed in report.md",
-                       [f"{splits[j]}: {names[i, j]}" for i, j in shown])
-        lines += ["", "![class distribution](class_distribution.png)", "", "![samples](samples.png)", "",
-                  "![augmented](augmented.png)"] + (["", "![duplicates](duplicates.png)"] if len(cross) else [])
+        shown = cross[:12]
+        lines += write_pictures(out, dataset.labels, faces, classes, splits, seed,
+                                shown, [f"{splits[j]}: {names[i, j]}" for i, j in shown])
     text = "\n".join(lines) + "\n"
     if out is not None:
         (out / "report.md").write_text(text)
     return text
+
+
+def write_pictures(out: Path, labels: list[str], faces: np.ndarray, classes: np.ndarray, splits: np.ndarray, seed: int,
+                   pairs: np.ndarray, pair_titles: list[str]) -> list[str]:
+    """The report's PNGs in `out`; returns the Markdown lines that show them."""
+    out.mkdir(parents=True, exist_ok=True)
+    plot_distribution(labels, classes, splits, out / "class_distribution.png")
+    rng = np.random.default_rng(seed)
+    samples = [rng.permutation(np.flatnonzero((classes == c) & (splits == "train")))[:10] for c in range(len(labels))]
+    plot_faces([list(faces[picks]) for picks in samples], labels, out / "samples.png", "training faces per class")
+    train = faces[splits == "train"]
+    plot_faces(augmented(train[rng.choice(len(train), min(6, len(train)), replace=False)], seed), [""] * min(6, len(train)),
+               out / "augmented.png", "the trainer's own augmentation (train.__main__.make_augmenter)",
+               ["original"] + [f"draw {k}" for k in range(1, 8)])
+    shown = ["class_distribution", "samples", "augmented"]
+    if len(pairs):
+        plot_faces([list(faces[pairs[:, 0]]), list(faces[pairs[:, 1]])], ["", ""], out / "duplicates.png",
+                   "near-duplicates (dHash bits that differ) and identical faces across splits, as listed above",
+                   pair_titles)
+        shown.append("duplicates")
+    return [line for name in shown for line in ("", f"![{name.replace('_', ' ')}]({name}.png)")]
 
 
 def augmented(faces: np.ndarray, seed: int, draws: int = 7) -> list[list[np.ndarray]]:
@@ -182,17 +189,15 @@ def _pyplot():
     return plt
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def inspect(args) -> int:
     unreadable: list[Path] = []
-    try:
-        dataset = load_dataset(args.data, ferplus=args.ferplus, seed=args.seed, unreadable=unreadable)
-    except DatasetError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    dataset = load_dataset(args.data, ferplus=args.ferplus, seed=args.seed, unreadable=unreadable)
     print(report(dataset, unreadable, Path(args.out) if args.out else None, args.seed), end="")
     return 0
 
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(inspect, parse_args(argv), "interrupted")
 
 if __name__ == "__main__":
     sys.exit(main())
