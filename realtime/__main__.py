@@ -17,7 +17,7 @@ from realtime.track import HYSTERESIS
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, like every other error of the program
-        self.exit(2, f"error: {message} (see python -m realtime --help)\n")
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 def number(kind, low: float, high: float = math.inf, low_open: bool = False):

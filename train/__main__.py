@@ -7,35 +7,42 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from realtime.__main__ import Parser, number
+from realtime.classify import DEFAULT_MODEL
 from train.data import FACE_SIZE, Dataset, DatasetError, load_dataset
+from train.duplicates import cross_split_warning
 
 PRECISIONS = ("auto", "float32", "mixed")
+OPTIMIZERS = ("adamw", "sgd-nesterov")
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m train", description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="fer2013.csv[.gz] or an image folder")
     parser.add_argument("--ferplus", help="FER+ votes (fer2013new.csv): train on soft labels from them")
     parser.add_argument("--out", default="models", help="output folder (default: models)")
     parser.add_argument("--name", help="model name (default: fer2013, ferplus or the folder's name)")
-    parser.add_argument("--epochs", type=int, default=90, help="epochs to train (default: 90)")
+    parser.add_argument("--epochs", type=number(int, 1), default=90, help="epochs to train (default: 90)")
     parser.add_argument("--patience", type=int, default=0,
                         help="stop after this many epochs without a better validation accuracy (default: 0, never); "
                              "either way the weights of the best epoch are kept")
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (cosine schedule, 2 warm-up epochs)")
-    parser.add_argument("--weight-decay", type=float, default=1e-4)
-    parser.add_argument("--width", type=int, default=56,
+    parser.add_argument("--batch-size", type=number(int, 1), default=128)
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adamw",
+                        help="adamw (default) or SGD with Nesterov momentum 0.9; both with decoupled weight decay")
+    parser.add_argument("--lr", type=number(float, 0, low_open=True), default=2e-3,
+                        help="peak learning rate (cosine schedule, 2 warm-up epochs)")
+    parser.add_argument("--weight-decay", type=number(float, 0), default=1e-4)
+    parser.add_argument("--width", type=number(int, 1), default=56,
                         help="filters of the first conv block, doubling per block (default: 56, the shipped model)")
-    parser.add_argument("--label-smoothing", type=float, default=0.1)
+    parser.add_argument("--label-smoothing", type=number(float, 0, 0.99), default=0.1)
     parser.add_argument("--class-weight", choices=("sqrt", "balanced", "none"), default="sqrt",
                         help="loss weight per class: inverse square root of its frequency (default), inverse frequency, or none")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
@@ -46,10 +53,17 @@ def parse_args(argv):
                         help="trained models (.keras with cards) whose mean probabilities become part of the targets")
     parser.add_argument("--teacher-weight", type=float, default=0.5,
                         help="share of the teacher's probabilities in each target (default: 0.5)")
-    parser.add_argument("--init", metavar="MODEL",
-                        help="fine-tune: start from this trained model (.keras with its card); classes that differ get "
-                             "a new output column, shared ones keep theirs")
-    parser.add_argument("--limit", type=int, help="use at most this many faces per split (quick trials, tests)")
+    parser.add_argument("--init", metavar="MODEL", nargs="?", const=str(DEFAULT_MODEL),
+                        help="fine-tune: start from this trained model (.keras with its card; without MODEL, the "
+                             "shipped default, models/ferplus.keras); classes that differ get a new output column, "
+                             "shared ones keep theirs")
+    parser.add_argument("--freeze-epochs", type=number(int, 0), default=0,
+                        help="with --init: train only the head (the layers after the conv blocks) for this many "
+                             "epochs, then the whole network (default: 0)")
+    parser.add_argument("--tensorboard", metavar="DIR",
+                        help="write TensorBoard logs here: loss, accuracy and learning rate curves, and the validation "
+                             "confusion matrix as an image, per epoch")
+    parser.add_argument("--limit", type=number(int, 1), help="use at most this many faces per split (quick trials, tests)")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
 
@@ -147,31 +161,53 @@ def subsample(dataset: Dataset, limit: int | None, seed: int) -> Dataset:
     return Dataset(dataset.labels, splits, dataset.description + f", at most {limit} per split")
 
 
-def train(args) -> int:
-    dataset = subsample(load_dataset(args.data, ferplus=args.ferplus, seed=args.seed), args.limit, args.seed)
-    x_train, y_train = dataset.split("train")
-    x_val, y_val = dataset.split("val")
-    dataset.split("test")  # fail now, not after training, if there is nothing to report on
+@dataclass
+class Fitted:
+    model: object  # the trained keras.Model, without the augmentation
+    history: dict[str, list[float]]  # per epoch, every phase
+    best_epoch: int  # 1-based: the epoch whose weights the model holds
+    minutes: float
+    policy: str
+    class_weights: np.ndarray
 
+
+def load_data(args) -> Dataset:
+    """The dataset the arguments name, subsampled by --limit, with every split present."""
+    dataset = subsample(load_dataset(args.data, ferplus=args.ferplus, seed=args.seed), args.limit, args.seed)
+    for split in ("train", "val", "test"):
+        dataset.split(split)  # fail now, not after training, if one is missing
+    return dataset
+
+
+def check_args(args) -> None:
+    if args.freeze_epochs and not args.init:
+        raise DatasetError("--freeze-epochs goes with --init: it freezes the body of a trained model")
+    if args.freeze_epochs > args.epochs:
+        raise DatasetError(f"--freeze-epochs {args.freeze_epochs} is more than --epochs {args.epochs}")
+
+
+def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitted:
+    """Build (or --init) the network and train it on `dataset`; checkpoints and the history CSV go into `out`.
+
+    With --freeze-epochs N, the first N epochs train only the head; the body is then unfrozen and
+    the optimizer recompiled, its learning-rate schedule carrying on where it was. Either way the
+    weights of the best validation epoch (after unfreezing) are kept.
+    """
     from realtime import quiet_stderr
 
     with quiet_stderr():
         import keras
 
-    from train.export import finish, save_float16
-    from realtime.classify import ModelError, file_sha256
-    from train.framing import crop_for
-    from train.model import build_model, init_from
+    from realtime.classify import ModelError
+    from train.model import build_model, init_from, set_body_trainable
 
     keras.utils.set_random_seed(args.seed)
     policy = choose_precision(args.precision, has_gpu(keras))
     keras.mixed_precision.set_global_policy(policy)
-    name = args.name or ("ferplus" if args.ferplus else "fer2013" if Path(args.data).is_file() else Path(args.data).name)
-    out = Path(args.out)
-    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-    print(f"{dataset.description}: {len(x_train)} train / {len(x_val)} val / {len(dataset.splits['test'][0])} test faces, "
-          f"classes {', '.join(dataset.labels)}; {keras.config.backend()} backend, precision {policy}")
-
+    if verbose:
+        print(f"{keras.config.backend()} backend, precision {policy}")
+    x_train, y_train = dataset.split("train")
+    x_val, y_val = dataset.split("val")
     weights = class_weights(y_train, args.class_weight)
     sample_weights = weights[y_train.argmax(1)]
     if args.teacher:
@@ -190,27 +226,69 @@ def train(args) -> int:
     warmup = min(2 * steps, args.epochs * steps // 4)
     schedule = keras.optimizers.schedules.CosineDecay(args.lr / 10, decay_steps=args.epochs * steps - warmup,
                                                       alpha=0.01, warmup_target=args.lr, warmup_steps=warmup)
-    trainer.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
-                    loss=keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
-                    metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
+    logger = keras.callbacks.CSVLogger(out / f"{name}_history.csv")
     callbacks = [
         keras.callbacks.ModelCheckpoint(out / "checkpoints" / f"{name}.best.keras", monitor="val_accuracy", mode="max",
                                         save_best_only=True),
-        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=args.patience or args.epochs,
-                                      restore_best_weights=True),
-        keras.callbacks.CSVLogger(out / f"{name}_history.csv"),
+        logger,
     ]
+    if args.tensorboard:
+        from train.tensorboard_log import tensorboard_callbacks
+
+        callbacks += tensorboard_callbacks(args.tensorboard, model, x_val, y_val, dataset.labels)
+    history: dict[str, list[float]] = {}
+    phases = [(0, args.freeze_epochs), (args.freeze_epochs, args.epochs)]
     started = time.time()
-    history = trainer.fit(x_train[..., None].astype(np.float32), y_train, sample_weight=sample_weights,
-                          batch_size=args.batch_size, epochs=args.epochs, shuffle=True, callbacks=callbacks,
-                          validation_data=(x_val[..., None].astype(np.float32), y_val), validation_batch_size=512,
-                          verbose=1 if sys.stdout.isatty() else 2)
-    minutes = (time.time() - started) / 60
+    for first, last in [(first, last) for first, last in phases if last > first]:
+        set_body_trainable(model, first >= args.freeze_epochs)
+        optimizer = make_optimizer(keras, args.optimizer, schedule, args.weight_decay)
+        optimizer.iterations.assign(first * steps)  # the schedule carries on across phases
+        trainer.compile(optimizer=optimizer,
+                        loss=keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
+                        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
+        logger.append = first > 0
+        early = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", restore_best_weights=True,
+                                              patience=args.patience or args.epochs)
+        phase = trainer.fit(x_train[..., None].astype(np.float32), y_train, sample_weight=sample_weights,
+                            batch_size=args.batch_size, initial_epoch=first, epochs=last, shuffle=True,
+                            callbacks=[*callbacks, early], validation_data=(x_val[..., None].astype(np.float32), y_val),
+                            validation_batch_size=512, verbose=verbose)
+        for key, values in phase.history.items():
+            history.setdefault(key, []).extend(values)
+    best_epoch = first + int(np.argmax(phase.history["val_accuracy"])) + 1
+    return Fitted(model, history, best_epoch, (time.time() - started) / 60, policy, weights)
+
+
+def make_optimizer(keras, name: str, schedule, weight_decay: float):
+    if name == "sgd-nesterov":
+        return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=weight_decay)
+    return keras.optimizers.AdamW(schedule, weight_decay=weight_decay)
+
+
+def train(args) -> int:
+    check_args(args)
+    dataset = load_data(args)
+    x_train, x_val = dataset.split("train")[0], dataset.split("val")[0]
+    name = args.name or ("ferplus" if args.ferplus else "fer2013" if Path(args.data).is_file() else Path(args.data).name)
+    out = Path(args.out)
+    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+    print(f"{dataset.description}: {len(x_train)} train / {len(x_val)} val / {len(dataset.splits['test'][0])} test faces, "
+          f"classes {', '.join(dataset.labels)}")
+    warning = cross_split_warning({name: faces for name, (faces, _) in dataset.splits.items()})
+    if warning:
+        print(warning, file=sys.stderr)
+    fitted = fit(args, dataset, out, name, verbose=1 if sys.stdout.isatty() else 2)
+    model = fitted.model
+
+    import keras
+
+    from realtime.classify import file_sha256
+    from train.export import finish, save_float16
+    from train.framing import crop_for
 
     model_path = out / f"{name}.keras"
     save_float16(model, model_path)  # whatever the training precision, the file holds float16 weights
 
-    val_history = history.history["val_accuracy"]
     card = {
         "name": name,
         "labels": dataset.labels,
@@ -230,10 +308,10 @@ def train(args) -> int:
         **({"initialised_from": Path(args.init).name} if args.init else {}),
         "size_bytes": {"keras": model_path.stat().st_size},
         "sha256": {"keras": file_sha256(model_path)},  # the program checks the file against it before loading
-        "training": {"epochs_run": len(val_history), "best_epoch": int(np.argmax(val_history)) + 1,
-                     "minutes": round(minutes, 1), "precision": policy,
+        "training": {"epochs_run": len(fitted.history["val_accuracy"]), "best_epoch": fitted.best_epoch,
+                     "minutes": round(fitted.minutes, 1), "precision": fitted.policy,
                      "keras": f"{keras.__version__} ({keras.config.backend()} backend)",
-                     "class_weights": dict(zip(dataset.labels, map(float, np.round(weights, 3)))),
+                     "class_weights": dict(zip(dataset.labels, map(float, np.round(fitted.class_weights, 3)))),
                      "arguments": {k: v for k, v in vars(args).items() if k not in ("data", "ferplus", "out")}},
     }
     crop = crop_for(x_train, 500)  # the framing of the training faces, which the program's crop reproduces
@@ -249,16 +327,20 @@ def train(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run_command(work, args, interrupted: str) -> int:
+    """`work(args)`, with bad input as one `error:` line (exit 2) and Ctrl-C as `interrupted` (exit 130)."""
     try:
-        return train(args)
+        return work(args)
     except DatasetError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; the best checkpoint so far is in the checkpoints/ folder", file=sys.stderr)
+        print(interrupted, file=sys.stderr)
         return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(train, parse_args(argv), "interrupted; the best checkpoint so far is in the checkpoints/ folder")
 
 
 if __name__ == "__main__":

@@ -49,15 +49,20 @@ class Dataset:
         return self.splits[name]
 
 
-def load_dataset(path: str | Path, ferplus: str | Path | None = None, seed: int = 0) -> Dataset:
-    """Load whatever `path` is: a FER2013 CSV (optionally with FER+ votes) or an image folder."""
+def load_dataset(path: str | Path, ferplus: str | Path | None = None, seed: int = 0,
+                 unreadable: list[Path] | None = None) -> Dataset:
+    """Load whatever `path` is: a FER2013 CSV (optionally with FER+ votes) or an image folder.
+
+    Given a list as `unreadable`, image files that cannot be decoded are skipped and added to it
+    instead of stopping the load.
+    """
     path = Path(path)
     if not path.exists():
         raise DatasetError(f"dataset not found: {path}")
     if path.is_dir():
         if ferplus:
             raise DatasetError("--ferplus goes with a FER2013 CSV, not an image folder")
-        return load_image_folder(path, seed=seed)
+        return load_image_folder(path, seed=seed, unreadable=unreadable)
     if ferplus:
         return load_ferplus(path, ferplus)
     return load_fer2013(path)
@@ -193,7 +198,8 @@ def _read_class_folders(root: Path) -> dict[str, list[Path]]:
     return found
 
 
-def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1) -> Dataset:
+def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
+                      unreadable: list[Path] | None = None) -> Dataset:
     """`root/train/<class>/*.png|jpg`, with optional `val/` (or `validation/`) and `test/` beside it.
 
     Missing val/test splits are carved out of train, stratified, `holdout` each.
@@ -214,7 +220,13 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1) -> 
             if name not in labels:
                 raise DatasetError(f"{where}: class folder '{name}' does not exist in train/")
             for file in files:
-                faces.append(_read_face_image(file))
+                try:
+                    faces.append(_read_face_image(file))
+                except DatasetError:
+                    if unreadable is None:
+                        raise
+                    unreadable.append(file)
+                    continue
                 targets.append(eye[labels.index(name)])
         if not faces:
             return np.empty((0, FACE_SIZE, FACE_SIZE), np.uint8), np.empty((0, len(labels)), np.float32)

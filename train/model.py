@@ -64,6 +64,13 @@ def init_from(path: Path, labels: list[str], size: int = 48, dropout: float = 0.
     return model
 
 
+def set_body_trainable(model: keras.Model, trainable: bool) -> None:
+    """Freeze or unfreeze the conv blocks (frozen batch-norm layers also stop updating their statistics)."""
+    for layer in model.layers:
+        if layer.name.startswith("block"):
+            layer.trainable = trainable
+
+
 def save_model(model: keras.Model, path: Path, calibration_faces) -> int:
     """Write `path` (.keras, float16 weights) and the int8 TFLite copy beside it; returns the TFLite size."""
     from train.export import save_float16, write_tflite

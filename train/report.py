@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -43,7 +44,7 @@ def format_report(metrics: dict, title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_confusion(metrics: dict, labels: list[str], path: Path, title: str) -> None:
+def plot_confusion(metrics: dict, labels: list[str], path: Path | BinaryIO, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -1,0 +1,213 @@
+"""The trainer's tools: fine-tuning options, dataset inspection, TensorBoard logs and the hyperparameter search."""
+
+from __future__ import annotations
+
+import csv
+import shlex
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from realtime.classify import DEFAULT_MODEL
+from tests.conftest import assert_one_line_error, pattern_face, run_module, write_fer_csv
+from train.__main__ import fit, load_data, parse_args
+from train.duplicates import MIN_CORRELATION, NEAR_BITS, correlation, cross_split_warning, dhash, hamming, near_duplicates
+
+
+def fit_tiny(data: Path, out: Path, *options: str):
+    args = parse_args(["--data", str(data), "--epochs", "1", "--batch-size", "16", "--precision", "float32", *options])
+    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+    return fit(args, load_data(args), out, "tiny", verbose=0)
+
+
+def weights_of(model, prefix: str) -> list[np.ndarray]:
+    return [w for layer in model.layers if layer.name.startswith(prefix) for w in layer.get_weights()]
+
+
+# 1. Fine-tuning
+
+def test_init_without_a_path_is_the_shipped_default_model():
+    assert parse_args(["--data", "x", "--init"]).init == str(DEFAULT_MODEL)
+    assert parse_args(["--data", "x", "--init", "other.keras"]).init == "other.keras"
+    assert parse_args(["--data", "x"]).init is None
+
+
+def test_frozen_epochs_train_only_the_head(fer_csv, tiny_model, tmp_path):
+    from realtime.classify import load_keras_model
+
+    start = load_keras_model(tiny_model)
+    frozen = fit_tiny(fer_csv, tmp_path / "a", "--init", str(tiny_model), "--freeze-epochs", "1").model
+    for before, after in zip(weights_of(start, "block"), weights_of(frozen, "block")):
+        np.testing.assert_array_equal(before, after)  # kernels and batch-norm statistics alike
+    assert not np.array_equal(start.get_layer("logits").get_weights()[0], frozen.get_layer("logits").get_weights()[0])
+
+
+def test_freeze_then_unfreeze_with_tensorboard_logs(fer_csv, tiny_model, tmp_path):
+    """Epoch 1 frozen, epoch 2 the whole network; TensorBoard gets both epochs' curves and confusion matrices."""
+    from realtime.classify import load_keras_model
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.util.tensor_util import make_ndarray
+
+    logs = tmp_path / "tb"
+    fitted = fit_tiny(fer_csv, tmp_path, "--init", str(tiny_model), "--freeze-epochs", "1", "--epochs", "2",
+                      "--tensorboard", str(logs))
+    start = load_keras_model(tiny_model)
+    assert any(not np.array_equal(a, b) for a, b in zip(weights_of(start, "block"), weights_of(fitted.model, "block")))
+    assert len(fitted.history["val_accuracy"]) == 2
+    assert len((tmp_path / "tiny_history.csv").read_text().splitlines()) == 3  # header + both phases
+
+    events = {}
+    for run in ("train", "validation"):
+        accumulator = EventAccumulator(str(logs / run), size_guidance={"tensors": 0})
+        accumulator.Reload()
+        events[run] = {tag: accumulator.Tensors(tag) for tag in accumulator.Tags()["tensors"]}
+    for tag in ("epoch_loss", "epoch_accuracy", "epoch_learning_rate"):
+        assert [event.step for event in events["train"][tag]] == [0, 1], tag
+    for tag in ("epoch_loss", "epoch_accuracy", "confusion_matrix"):
+        assert [event.step for event in events["validation"][tag]] == [0, 1], tag
+    rates = [float(make_ndarray(event.tensor_proto)) for event in events["train"]["epoch_learning_rate"]]
+    assert rates[0] != rates[1]  # the schedule carried on after unfreezing instead of starting again
+    png = make_ndarray(events["validation"]["confusion_matrix"][1].tensor_proto)[2]  # width, height, PNG bytes
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape[0] > 200 and image.shape[1] > 200
+
+
+def test_fine_tuning_bad_options(fer_csv, tmp_path):
+    assert_one_line_error(run_module("train", "--data", str(fer_csv), "--freeze-epochs", "1"),
+                          "--freeze-epochs goes with --init")
+    assert_one_line_error(run_module("train", "--data", str(fer_csv), "--init", "--epochs", "2", "--freeze-epochs", "3"),
+                          "--freeze-epochs 3 is more than --epochs 2")
+    assert_one_line_error(run_module("train", "--data", str(fer_csv), "--freeze-epochs", "-1"),
+                          "argument --freeze-epochs: must be at least 0")
+    assert_one_line_error(run_module("train", "--data", str(fer_csv), "--optimizer", "rmsprop"), "argument --optimizer")
+
+
+# 2. Inspection and duplicates
+
+def test_near_duplicates_match_a_brute_force_search():
+    rng = np.random.default_rng(0)
+    faces = np.array([pattern_face(i % 7, rng) for i in range(300)])
+    faces[10] = faces[3]  # identical
+    faces[20] = np.clip(faces[5].astype(int) + 6, 0, 255)  # brighter copy
+    pairs = near_duplicates(faces)
+    hashes = dhash(faces)
+    i, j = np.triu_indices(len(faces), 1)
+    all_pairs = np.stack([i, j], 1)
+    close = hamming(hashes[i], hashes[j]) <= NEAR_BITS
+    same = np.all(faces[i] == faces[j], axis=(1, 2))
+    expected = all_pairs[close & (same | (correlation(faces, all_pairs) >= MIN_CORRELATION))]
+    np.testing.assert_array_equal(pairs, expected)
+    assert {(3, 10), (5, 20)} <= set(map(tuple, pairs))
+
+
+@pytest.fixture
+def messy_folder(tmp_path) -> Path:
+    """An image folder with a face copied from train/ into test/, a re-lit copy in val/, a blank and a broken image."""
+    rng = np.random.default_rng(3)
+    root = tmp_path / "faces"
+    for split, count in (("train", 12), ("val", 4), ("test", 4)):
+        for label in ("happy", "sad"):
+            folder = root / split / label
+            folder.mkdir(parents=True)
+            for k in range(count):
+                face = cv2.resize(rng.integers(0, 256, (12, 12)).astype(np.uint8), (48, 48), interpolation=cv2.INTER_CUBIC)
+                cv2.imwrite(str(folder / f"{k}.png"), face)
+    train_face = cv2.imread(str(root / "train" / "happy" / "0.png"), cv2.IMREAD_GRAYSCALE)
+    cv2.imwrite(str(root / "test" / "happy" / "copy.png"), train_face)
+    cv2.imwrite(str(root / "val" / "sad" / "relit.png"), np.clip(train_face.astype(int) * 0.9 + 12, 0, 255).astype(np.uint8))
+    cv2.imwrite(str(root / "train" / "sad" / "blank.png"), np.full((48, 48), 128, np.uint8))
+    (root / "train" / "sad" / "broken.png").write_bytes(b"not a png")
+    return root
+
+
+def test_inspect_reports_duplicates_blank_and_unreadable_images(messy_folder, tmp_path):
+    out = tmp_path / "report"
+    result = run_module("train.inspect", "--data", str(messy_folder), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = (out / "report.md").read_text()
+    assert report == result.stdout
+    assert "| happy | 12 | 4 | 5 | 21 |" in report and "| **all** | 25 | 9 | 9 | 43 |" in report
+    rows = {line.split(" | ")[0]: line for line in report.splitlines() if line.startswith("| identical") or line.startswith("| near")}
+    assert rows["| identical"] == "| identical | 0 | 0 | 1 | 0 | 0 | 0 |"
+    assert rows["| near"] == "| near | 0 | 1 | 0 | 0 | 1 | 0 |"  # the re-lit copy is also near the test copy
+    assert "- 1 val faces are identical or near-identical to a training face" in report
+    assert "- 1 test faces are identical or near-identical to a training face" in report
+    assert "Blank (grey-level standard deviation under 3): 1; train " in report
+    assert f"Unreadable: 1; {messy_folder / 'train' / 'sad' / 'broken.png'}" in report
+    for name in ("class_distribution.png", "samples.png", "augmented.png", "duplicates.png"):
+        image = cv2.imread(str(out / name))
+        assert image is not None and min(image.shape[:2]) > 100, name
+
+
+def test_augmented_grid_uses_the_trainers_augmentation(monkeypatch):
+    import train.__main__
+    from train.inspect import augmented
+
+    made = []
+
+    def fake(keras, seed):
+        made.append(seed)
+        return lambda x, training: x * 0 + 7 * training
+
+    monkeypatch.setattr(train.__main__, "make_augmenter", fake)
+    rows = augmented(np.full((2, 48, 48), 100, np.uint8), seed=5, draws=3)
+    assert made == [5]
+    assert len(rows) == 2 and [len(row) for row in rows] == [4, 4]
+    assert rows[0][0].max() == 100 and all((face == 7).all() for face in rows[1][1:])
+
+
+def test_trainer_warns_about_duplicates_across_splits(tmp_path):
+    data = tmp_path / "fer.csv"
+    write_fer_csv(data, {"Training": 14, "PublicTest": 7, "PrivateTest": 7})
+    lines = data.read_text().splitlines()
+    lines[-1] = lines[1].rsplit(",", 1)[0] + ",PrivateTest"  # a training face again in the test split
+    data.write_text("\n".join(lines) + "\n")
+    result = run_module("train", "--data", str(data), "--out", str(tmp_path / "m"), "--init", str(tmp_path / "none.keras"))
+    assert "warning: 1 test faces are identical or near-identical to training faces" in result.stderr
+    assert_one_line_error(result, "cannot start from")  # stops before training: the warning came first
+    rng = np.random.default_rng(0)
+    distinct = {split: np.array([pattern_face(k % 7, rng) for k in range(7)]) for split in ("train", "val", "test")}
+    assert cross_split_warning(distinct) is None
+
+
+def test_inspect_bad_input(tmp_path):
+    assert_one_line_error(run_module("train.inspect", "--data", str(tmp_path / "missing")), "dataset not found")
+    (tmp_path / "empty" / "train").mkdir(parents=True)
+    assert_one_line_error(run_module("train.inspect", "--data", str(tmp_path / "empty")), "no class folders")
+
+
+# 4. Hyperparameter search
+
+def test_search_writes_trials_and_a_best_recipe_the_trainer_accepts(fer_csv, tmp_path):
+    out = tmp_path / "search"
+    result = run_module("train.search", "--data", str(fer_csv), "--trials", "2", "--epochs", "1", "--limit", "14",
+                        "--widths", "4", "--batch-size", "16", "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    with (out / "trials.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["trial"] for row in rows] == ["0", "1"]
+    assert {row["optimizer"] for row in rows} <= {"adamw", "sgd-nesterov"}
+    best = max(rows, key=lambda row: float(row["val_accuracy"]))
+    command = (out / "best.txt").read_text().strip()
+    assert command in result.stdout and command in (out / "trials.md").read_text()
+    words = shlex.split(command)
+    assert words[:3] == ["python", "-m", "train"]
+    args = parse_args(words[3:])
+    assert (args.optimizer, args.lr, args.width, args.weight_decay, args.label_smoothing) == (
+        best["optimizer"], float(best["lr"]), int(best["width"]), float(best["weight_decay"]), float(best["label_smoothing"]))
+    assert (args.epochs, args.limit, args.data) == (1, 14, str(fer_csv))
+
+
+def test_search_bad_input(tmp_path):
+    assert_one_line_error(run_module("train.search", "--data", "x.csv", "--trials", "0"), "argument --trials: must be at least 1")
+    assert_one_line_error(run_module("train.search", "--data", str(tmp_path / "missing.csv"), "--trials", "1",
+                                     "--out", str(tmp_path / "s")), "dataset not found")
+
+
+def test_optuna_is_in_the_train_extra():
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    assert any(dep.startswith("optuna") for dep in pyproject["project"]["optional-dependencies"]["train"])
