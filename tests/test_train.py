@@ -35,6 +35,7 @@ def test_training_writes_every_output(trained):
     assert card["parameters"] > 1000
     assert set(card["metrics"]["test_per_class_f1"]) == set(LABELS)
     assert card["dataset"]["train"] == 420 and card["dataset"]["test"] == 140
+    assert card["class_prior"] == pytest.approx([1 / 7] * 7, abs=1e-3) and card["prior_alpha"] == 0.0  # 60 faces a class
     assert card["sha256"] == {kind: file_sha256(models / name) for kind, name in card["files"].items()}
     history = (models / "fer2013_history.csv").read_text().splitlines()
     assert history[0].startswith("epoch") and len(history) == 1 + card["training"]["epochs_run"]

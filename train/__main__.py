@@ -40,6 +40,9 @@ def parse_args(argv):
     parser.add_argument("--lr", type=number(float, 0, low_open=True), default=2e-3,
                         help="peak learning rate (cosine schedule, 2 warm-up epochs)")
     parser.add_argument("--weight-decay", type=number(float, 0), default=1e-4)
+    parser.add_argument("--prior-alpha", type=number(float, 0, 1), default=0.0,
+                        help="how far the program corrects the model's answers for the training set's class shares, "
+                             "0-1, written into the card (default 0; the shipped ferplus model uses 0.3)")
     parser.add_argument("--width", type=number(int, 1), default=56,
                         help="filters of the first conv block, doubling per block (default: 56, the shipped model)")
     parser.add_argument("--label-smoothing", type=number(float, 0, 0.99), default=0.1)
@@ -289,6 +292,7 @@ def train(args) -> int:
     model_path = out / f"{name}.keras"
     save_float16(model, model_path)  # whatever the training precision, the file holds float16 weights
 
+    shares = dataset.split("train")[1].sum(0) / dataset.split("train")[1].sum()
     card = {
         "name": name,
         "labels": dataset.labels,
@@ -297,6 +301,9 @@ def train(args) -> int:
                           "grey levels 0-255 as float32; the model rescales to 0-1 itself"),
         "output": "softmax probabilities in the order of labels",
         "flip_average": args.flip_average,
+        # The training set's class shares; the program divides the answers by their prior_alpha power.
+        "class_prior": [max(1e-4, round(float(p), 4)) for p in shares],
+        "prior_alpha": args.prior_alpha,
         "files": {"keras": model_path.name},
         "dataset": {"description": dataset.description,
                     "labels": ("FER+ vote fractions" if args.ferplus else "hard labels")
