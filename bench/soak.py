@@ -25,9 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
 from realtime.loop import run  # noqa: E402
+from realtime.output import JsonLinesWriter, VideoWriter  # noqa: E402
 from realtime.pipeline import Pipeline  # noqa: E402
 from realtime.scene import DemoSource  # noqa: E402
-from realtime.track import Tracker  # noqa: E402
+from realtime.track import ShotCuts, Tracker  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -60,7 +61,8 @@ def main() -> int:
     source = CountingSource(args.frames)
     pipeline = Pipeline(FaceDetector("sweep"), Classifier(DEFAULT_MODEL))
     started = time.perf_counter()
-    stats, stopped = run(source, pipeline, Tracker(), output=str(video), json_path=str(jsonl), display=False)
+    sinks = [VideoWriter(video, source.fps, source.size), JsonLinesWriter(jsonl, pipeline.classifier.labels)]
+    stats, stopped = run(source, pipeline, Tracker(), sinks, cuts=ShotCuts())
     seconds = time.perf_counter() - started
     capture = cv2.VideoCapture(str(video))
     in_video = 0
