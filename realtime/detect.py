@@ -12,6 +12,9 @@ Modes:
   then followed every frame).
 - `auto`: `tiled` for images, `sweep` for video and cameras (chosen by the caller).
 
+Structure: `BlazeFace` is the base detector (one MediaPipe model on a frame or a window of it);
+`Tiles` and `Sweep` plan the extra windows it looks at; `FaceDetector` runs the passes, merges them.
+
 Close-ups (a face filling a portrait photo or a webcam frame) are the short-range model's:
 the full-range model misses them (it finds a face in 13% of the wild-faces photos, the
 short-range model in 98%) or boxes part of them. Every mode but `short` adds a short-range pass
@@ -53,32 +56,24 @@ def around(box: np.ndarray, width: int, height: int, scale: float = 3.0) -> tupl
     return x0, y0, int(min(width, cx + half)), int(min(height, cy + half))
 
 
-class FaceDetector:
-    def __init__(self, mode: str = "full", min_confidence: float = 0.5, max_faces: int = 8,
-                 min_face: int = 0, tile: int = 320):
-        if mode not in MODES:
-            raise ValueError(f"unknown detector '{mode}' (choose from {', '.join(MODES)})")
+class BlazeFace:
+    """The base detector: one of MediaPipe's BlazeFace models (0 = short-range, 1 = full-range) on a
+    frame, or on a window of one whose corner is at (x0, y0); boxes and eyes in the frame's pixels."""
+
+    def __init__(self, model_selection: int, min_confidence: float):
         with quiet_stderr():
             mp = import_mediapipe()  # not `import mediapipe`, which would import TensorFlow
 
             self._model = mp.solutions.face_detection.FaceDetection(
-                model_selection=0 if mode == "short" else 1, min_detection_confidence=min_confidence)
-            # The short-range model: for close-ups, and for closer looks (in such a window the face
-            # fills about a third of it, and the model is about 3x cheaper than the full-range one).
-            self._near = self._model if mode == "short" else mp.solutions.face_detection.FaceDetection(
-                model_selection=0, min_detection_confidence=min_confidence)
-            # Each graph starts on its own threads and logs as it does; one blank frame waits for that
+                model_selection=model_selection, min_detection_confidence=min_confidence)
+            # The graph starts on its own threads and logs as it does; one blank frame waits for that
             # while stderr is still quiet, instead of letting the lines land in the middle of ours.
-            for model in {self._model, self._near}:
-                model.process(np.zeros((64, 64, 3), np.uint8))
-        self.mode, self.max_faces, self.min_face, self.tile = mode, max_faces, min_face, tile
-        self._sweep = 0  # next tile of the rotation
+            self._model.process(np.zeros((64, 64, 3), np.uint8))
 
-    def _run(self, rgb: np.ndarray, x0: int = 0, y0: int = 0, model=None) -> list[Face]:
+    def find(self, rgb: np.ndarray, x0: int = 0, y0: int = 0) -> list[Face]:
         height, width = rgb.shape[:2]
-        result = (model or self._model).process(rgb)
         faces = []
-        for detection in result.detections or []:
+        for detection in self._model.process(rgb).detections or []:
             data = detection.location_data
             rel = data.relative_bounding_box
             box = np.array([rel.xmin * width + x0, rel.ymin * height + y0,
@@ -89,6 +84,52 @@ class FaceDetector:
             faces.append(Face(box=box, score=float(detection.score[0]), eyes=eyes))
         return faces
 
+    def close(self) -> None:
+        self._model.close()
+
+
+class Tiles:
+    """`tiled`: the full-range model on every tile of about `tile` px, for photos (complete in one frame)."""
+
+    def __init__(self, tile: int):
+        self.tile = tile
+
+    def windows(self, width: int, height: int, faces: list[Face], previous) -> tuple[list, list]:
+        """(windows for the full-range model, windows for the short-range model)."""
+        return tile_windows(width, height, self.tile), []
+
+
+class Sweep(Tiles):
+    """`sweep`: ONE tile per frame in rotation, and a closer look (short-range model) around every
+    known face that is small at the full-range model's input scale or that the full pass lost."""
+
+    def __init__(self, tile: int):
+        super().__init__(tile)
+        self._next = 0  # next tile of the rotation
+
+    def windows(self, width: int, height: int, faces: list[Face], previous) -> tuple[list, list]:
+        tiles = super().windows(width, height, faces, previous)[0]
+        tiles = [tiles[self._next % len(tiles)]] if len(tiles) > 1 else []
+        self._next += 1
+        # The full pass finds small faces unreliably and boxes them loosely.
+        small = RELIABLE_FACE_PX * max(width, height) / FULL_RANGE_INPUT
+        closer = [around(box, width, height) for box in previous
+                  if box[2] - box[0] < small or not any(overlap(box, f.box)[0] > 0.3 for f in faces)]
+        return tiles, closer
+
+
+class FaceDetector:
+    def __init__(self, mode: str = "full", min_confidence: float = 0.5, max_faces: int = 8,
+                 min_face: int = 0, tile: int = 320):
+        if mode not in MODES:
+            raise ValueError(f"unknown detector '{mode}' (choose from {', '.join(MODES)})")
+        # The short-range model: for close-ups, and for closer looks (in such a window the face
+        # fills about a third of it, and the model is about 3x cheaper than the full-range one).
+        self.near = BlazeFace(0, min_confidence)
+        self.main = self.near if mode == "short" else BlazeFace(1, min_confidence)
+        self.planner = {"tiled": Tiles, "sweep": Sweep}.get(mode, lambda tile: None)(tile)
+        self.mode, self.max_faces, self.min_face, self.tile = mode, max_faces, min_face, tile
+
     def detect(self, frame: np.ndarray, previous: list[np.ndarray] = ()) -> list[Face]:
         """Faces in a BGR frame, best first, at most `max_faces`, none narrower than `min_face` px.
 
@@ -96,36 +137,26 @@ class FaceDetector:
         """
         rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
         height, width = rgb.shape[:2]
-        faces = self._run(rgb)
-        windows, closer = [], []
-        if self.mode in ("tiled", "sweep"):
-            windows = tile_windows(width, height, self.tile)
-        if self.mode == "sweep":
-            windows = [windows[self._sweep % len(windows)]] if len(windows) > 1 else []
-            self._sweep += 1
-            # The full pass finds small faces unreliably and boxes them loosely: look closer at every
-            # known face that is small at the model's input scale, and at any other it lost.
-            small = RELIABLE_FACE_PX * max(width, height) / FULL_RANGE_INPUT
-            closer = [around(box, width, height) for box in previous
-                      if box[2] - box[0] < small or not any(overlap(box, f.box)[0] > 0.3 for f in faces)]
+        faces = self.main.find(rgb)
+        windows, closer = self.planner.windows(width, height, faces, previous) if self.planner else ([], [])
         for x0, y0, x1, y1 in windows:
-            faces += self._run(np.ascontiguousarray(rgb[y0:y1, x0:x1]), x0, y0)
+            faces += self.main.find(np.ascontiguousarray(rgb[y0:y1, x0:x1]), x0, y0)
         for x0, y0, x1, y1 in closer:
-            faces += self._run(np.ascontiguousarray(rgb[y0:y1, x0:x1]), x0, y0, self._near)
+            faces += self.near.find(np.ascontiguousarray(rgb[y0:y1, x0:x1]), x0, y0)
         # Close-ups: the full-range model misses a face that fills the frame, or boxes only part of it.
-        near = self._near is not self._model and (
+        near = self.near is not self.main and (
             self.mode == "tiled" or not faces or max(f.width for f in faces) > CLOSE_UP * width)
         if near:
-            faces += self._run(rgb, model=self._near)
+            faces += self.near.find(rgb)
         if windows or closer or near:
             faces = suppress(faces)
         if not faces:  # a face cut off by the frame's edges: look again with the frame padded
             pad = max(height, width) // 2
             padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-            faces = self._run(padded, -pad, -pad, self._near)
+            faces = self.near.find(padded, -pad, -pad)
         faces = [f for f in faces if f.width >= self.min_face]
         return sorted(faces, key=lambda f: -f.score)[: self.max_faces]
 
     def close(self) -> None:
-        for model in {self._model, self._near}:
+        for model in {self.main, self.near}:
             model.close()

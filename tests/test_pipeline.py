@@ -33,7 +33,7 @@ def test_a_face_filling_the_frame_is_found(mode, fill):
     frame = close_up(fill=fill)
     detector = FaceDetector(mode)
     # The full-range model alone boxes only part of this face (fill 1.0) or misses it (1.1).
-    alone = detector._run(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    alone = detector.main.find(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
     assert all(face.width < 0.5 * frame.shape[1] for face in alone)
     (face,) = detector.detect(frame)
     assert face.width > 0.75 * frame.shape[1]
