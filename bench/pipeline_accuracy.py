@@ -165,7 +165,9 @@ def main() -> int:
             crops = [Crop(*map(float, c.split(","))) for c in args.crop] if args.crop else [classifier.crop]
             for crop in crops:
                 for views in args.views:
-                    name = f"{Path(model).stem} {crop.scale:g}/{crop.shift:+g} x{views}"
+                    stems = [Path(m).stem for m in args.model]
+                    shown = Path(model).stem if stems.count(Path(model).stem) == 1 else str(Path(model).parent)
+                    name = f"{shown} {crop.scale:g}/{crop.shift:+g} x{views}"
                     name += f" a{alpha:g}" if alpha is not None else ""
                     pipelines[name] = Pipeline(detector, classifier, crop, views == "6")
     started = time.perf_counter()
