@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         return list_cameras_command()
     stop.install()  # Ctrl-C and SIGTERM only ask the loop to stop between frames; a second one hurries it
     from realtime.detect import FaceDetector
-    from realtime.loop import camera_failed, display_available, run
+    from realtime.loop import camera_failed, close_all, display_available, run
     from realtime.pipeline import Pipeline
     from realtime.track import ShotCuts, Tracker
     from realtime.window import Overlay, Window
@@ -123,8 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         max_faces = args.max_faces or (10_000 if photos else 8)
         detector = FaceDetector(mode, args.min_confidence, max_faces, args.min_face)
         crop = Crop(args.margin, classifier.crop.shift) if args.margin else None
-        # Photos are independent of each other: nothing is smoothed, held or confirmed from one to the next.
-        tracker = (Tracker(0.0, hold=0, confirm=1, hysteresis=0.0) if photos else
+        tracker = (Tracker.for_photos() if photos else
                    Tracker(0.0 if args.no_smooth else args.smoothing, hold=args.hold, confirm=args.confirm,
                            hysteresis=args.hysteresis))
         views = args.views == "6" or (args.views == "auto" and photos)
@@ -134,12 +134,12 @@ def main(argv: list[str] | None = None) -> int:
             sinks.append(Window(source.size, overlay))
         stats, stopped = run(source, Pipeline(detector, classifier, crop, views), tracker, sinks, overlay=overlay,
                              cuts=None if photos else ShotCuts(), max_frames=args.max_frames)
-    except (ModelError, SourceError, OutputError) as err:
-        close_quietly(sinks)
+    except (ModelError, SourceError, OutputError) as err:  # run() has closed the sinks, open_sinks() its own
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # a second Ctrl-C or SIGTERM before the loop started
-        close_quietly(sinks)
+        with contextlib.suppress(Exception):  # the interruption is what the user needs to hear about
+            close_all(sinks)
         print("interrupted", file=sys.stderr)
         return 130
     finally:
@@ -158,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def open_sinks(args, source, labels: list[str]) -> list:
     """The file and standard-output sinks the options ask for (the window is added by the caller)."""
+    from realtime.loop import close_all
     from realtime.output import CsvWriter, JsonLinesWriter, VideoWriter
 
     sinks = []
@@ -170,18 +171,10 @@ def open_sinks(args, source, labels: list[str]) -> list:
         if args.csv:
             sinks.append(CsvWriter(args.csv, labels))
     except OutputError:
-        close_quietly(sinks)
+        with contextlib.suppress(Exception):  # the error itself is what the user needs to see
+            close_all(sinks)
         raise
     return sinks
-
-
-def close_quietly(sinks: list) -> None:
-    """Close what was opened before an error; the error itself is what the user needs to see."""
-    for sink in sinks:
-        try:
-            sink.close()
-        except Exception:  # noqa: BLE001
-            pass
 
 
 def list_cameras_command() -> int:

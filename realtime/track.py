@@ -49,6 +49,11 @@ class Tracker:
         self.tracks: list[Track] = []
         self._next_id = 1
 
+    @classmethod
+    def for_photos(cls) -> Tracker:
+        """Photos are independent of each other: nothing is smoothed, held or confirmed from one to the next."""
+        return cls(0.0, hold=0, confirm=1, hysteresis=0.0)
+
     def update(self, faces: list[Face], probabilities: np.ndarray) -> list[Track]:
         """Feed one frame's faces and their probabilities; returns the confirmed tracks, to show."""
         pairs = sorted(((overlap(t.face.box, f.box)[0], ti, fi) for ti, t in enumerate(self.tracks)

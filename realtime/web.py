@@ -101,7 +101,7 @@ class Labeller:
         path.write_bytes(data)
         if cv2.haveImageReader(str(path)):
             kind, source = "image", self._open(ImageSource, path, f"cannot read image {name} (damaged or cut short?)")
-            pipeline, tracker, cuts = self.photos, Tracker(0.0, hold=0, confirm=1, hysteresis=0.0), None
+            pipeline, tracker, cuts = self.photos, Tracker.for_photos(), None
         elif path.suffix.lower() in VIDEO_SUFFIXES or mimetype.startswith("video/"):
             kind, source = "video", self._open(VideoSource, path, f"cannot read video {name} (damaged, or a codec "
                                                                   "this program cannot decode)")

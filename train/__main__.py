@@ -271,7 +271,7 @@ def make_optimizer(keras, name: str, schedule, weight_decay: float):
 def train(args) -> int:
     check_args(args)
     dataset = load_data(args)
-    x_train, x_val = dataset.split("train")[0], dataset.split("val")[0]
+    (x_train, y_train), x_val = dataset.split("train"), dataset.split("val")[0]
     name = args.name or ("ferplus" if args.ferplus else "fer2013" if Path(args.data).is_file() else Path(args.data).name)
     out = Path(args.out)
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
@@ -292,7 +292,7 @@ def train(args) -> int:
     model_path = out / f"{name}.keras"
     save_float16(model, model_path)  # whatever the training precision, the file holds float16 weights
 
-    shares = dataset.split("train")[1].sum(0) / dataset.split("train")[1].sum()
+    shares = y_train.sum(0) / y_train.sum()
     card = {
         "name": name,
         "labels": dataset.labels,
