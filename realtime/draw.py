@@ -15,6 +15,11 @@ COLOURS = {
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
+def colour_of(label: str) -> tuple[int, int, int]:
+    """The BGR colour of an expression; grey for any label without one."""
+    return COLOURS.get(label, (180, 180, 180))
+
+
 def _text(frame, text, origin, scale, colour, thickness=1, background=None):
     (w, h), base = cv2.getTextSize(text, FONT, scale, thickness)
     x, y = int(origin[0]), int(origin[1])
@@ -51,16 +56,14 @@ def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: 
         box = tuple(int(round(v)) for v in track.face.box)
         caption = f"{labels[track.label]} {track.probabilities[track.label]:.0%}"
         (w, h), base = cv2.getTextSize(caption, FONT, text_scale, thickness)
-        captions.append((track, caption, base))
+        captions.append((track, caption, base, colour_of(labels[track.label])))
         boxes.append(box)
         sizes.append((w + 4, h + base + base // 2))
-    for (track, caption, base), box in zip(captions, boxes):
-        colour = COLOURS.get(labels[track.label], (180, 180, 180))
+    for (track, _, _, colour), box in zip(captions, boxes):
         cv2.rectangle(frame, box[:2], box[2:], colour, 2, cv2.LINE_AA)
         if bars:
             _draw_bars(frame, track.probabilities, labels, (box[2] + 6, box[1]), scale)
-    for (track, caption, base), (x, y), (w, h) in zip(captions, caption_places(boxes, sizes, (width, height)), sizes):
-        colour = COLOURS.get(labels[track.label], (180, 180, 180))
+    for (_, caption, base, colour), (x, y), (w, h) in zip(captions, caption_places(boxes, sizes, (width, height)), sizes):
         _text(frame, caption, (x, y + h - base // 2), text_scale, (0, 0, 0), thickness, background=colour)
     return frame
 
@@ -73,7 +76,7 @@ def _draw_bars(frame, probabilities, labels, origin, scale):
         x = frame.shape[1] - label_width - bar_width - 2
     for i, (name, p) in enumerate(zip(labels, probabilities)):
         top = y + i * row
-        colour = COLOURS.get(name, (180, 180, 180))
+        colour = colour_of(name)
         cv2.rectangle(frame, (x, top), (x + label_width + bar_width, top + row - 2), (30, 30, 30), cv2.FILLED)
         cv2.rectangle(frame, (x + label_width, top + 2), (x + label_width + int(bar_width * float(p)), top + row - 4),
                       colour, cv2.FILLED)

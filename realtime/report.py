@@ -17,7 +17,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from realtime.draw import COLOURS
+from realtime.draw import colour_of
 
 MOST_TRACKS = 20
 
@@ -66,7 +66,7 @@ def shares(records: list[dict]) -> dict[str, float]:
 
 
 def colour(label: str) -> tuple[float, float, float]:
-    b, g, r = COLOURS.get(label, (180, 180, 180))
+    b, g, r = colour_of(label)
     return r / 255, g / 255, b / 255
 
 

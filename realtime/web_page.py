@@ -6,12 +6,12 @@ from __future__ import annotations
 import html
 import json
 
-from realtime.draw import COLOURS
+from realtime.draw import colour_of
 
 
 def page(labels: list[str]) -> str:
     """The page, with the expression colours of the desktop overlay and the model's labels filled in."""
-    colours = {name: "rgb({2},{1},{0})".format(*COLOURS.get(name, (180, 180, 180))) for name in labels}
+    colours = {name: "rgb({2},{1},{0})".format(*colour_of(name)) for name in labels}
     return PAGE.replace("/*COLOURS*/{}", json.dumps(colours)).replace("<!--LABELS-->", html.escape(", ".join(labels)))
 
 
