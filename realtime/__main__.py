@@ -150,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         print(stats.summary(), file=report)
     if args.output:
         print(f"wrote {args.output}", file=sys.stderr)
+    if getattr(source, "skipped", None):
+        print(f"error: {len(source.skipped)} of {len(source.files)} images could not be read and were skipped "
+              f"(first: {source.skipped[0]}); the others were labelled", file=sys.stderr)
+        return 1
     if camera_failed(source):
         print(f"error: the {source.kind} stopped delivering frames; everything up to then was written", file=sys.stderr)
         return 1

@@ -6,6 +6,7 @@ the newest frame, so a slow consumer never sees a growing backlog. Files are rea
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 
 from realtime import quiet_stderr, stop
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pnm"}
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://")
 STREAM_TIMEOUT_MS = 5000  # give up opening or reading a network stream after this long
 
@@ -136,32 +137,56 @@ class VideoSource(Source):
 
 
 class ImageSource(Source):
-    """One image, or every image of a folder in name order, each read when its turn comes.
-    `name` is the file name of the image last yielded."""
+    """One image, or every image of a folder and its subfolders in path order, each read when its turn
+    comes. `name` is the image last yielded: its path relative to the folder (the file name for one
+    image). In a folder, an image that cannot be read is skipped with a warning and listed in `skipped`;
+    hidden files and folders (`.name`, macOS `__MACOSX`) are left out."""
 
     name: str | None = None
 
     def __init__(self, path: Path):
-        self.files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if path.is_dir() else [path]
+        self.root = path if path.is_dir() else path.parent
+        self.files = folder_images(path) if path.is_dir() else [path]
         if not self.files:
-            raise SourceError(f"no images in folder {path}")
-        first = self._read(self.files[0])
+            raise SourceError(f"no images in folder {path} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+        self.skipped: list[str] = []
+        first = next((image for image in map(self._try_read, self.files) if image is not None), None)
+        if first is None:
+            raise SourceError(f"cannot read image {self.files[0]}" if len(self.files) == 1 else
+                              f"none of the {len(self.files)} images in {path} can be read")
+        self.skipped.clear()  # found again, with a warning each, when the images are read in turn
         self.description = str(path)
         self.size = (first.shape[1], first.shape[0])
         self.fps = 1.0 if path.is_dir() else 30.0
 
     @staticmethod
-    def _read(file: Path) -> np.ndarray:
-        frame = cv2.imread(str(file), cv2.IMREAD_COLOR)
-        if frame is None:
-            raise SourceError(f"cannot read image {file}")
-        return frame
+    def _try_read(file: Path) -> np.ndarray | None:
+        with quiet_stderr():  # OpenCV logs its own lines about a damaged file
+            return cv2.imread(str(file), cv2.IMREAD_COLOR)
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for file in self.files:
-            frame = self._read(file)
-            self.name = file.name  # of the image being yielded
+            frame = self._try_read(file)
+            name = file.relative_to(self.root).as_posix()
+            if frame is None:
+                if len(self.files) == 1:
+                    raise SourceError(f"cannot read image {file}")
+                print(f"warning: skipped {name}: cannot read it as an image", file=sys.stderr)
+                self.skipped.append(name)
+                continue
+            self.name = name  # of the image being yielded
             yield frame
+
+
+def folder_images(folder: Path) -> list[Path]:
+    """The images in `folder` and its subfolders, by path; hidden files and folders left out."""
+    found = []
+    for file in folder.rglob("*"):
+        parts = file.relative_to(folder).parts
+        if file.suffix.lower() in IMAGE_SUFFIXES and not any(p.startswith(".") or p == "__MACOSX" for p in parts) \
+                and file.is_file():
+            found.append(file)
+    return sorted(found, key=lambda f: f.relative_to(folder).parts)
 
 
 def list_cameras(indices: range = range(10)) -> list[tuple[int, int, int, float]]:

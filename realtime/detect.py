@@ -155,7 +155,8 @@ class FaceDetector:
             padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
             faces = self.near.find(padded, -pad, -pad)
         faces = [f for f in faces if f.width >= self.min_face]
-        return sorted(faces, key=lambda f: -f.score)[: self.max_faces]
+        kept = sorted(faces, key=lambda f: -f.score)[: self.max_faces]  # the most certain, when there are too many
+        return sorted(kept, key=lambda f: -f.width)  # the largest first: a photo's main face leads its record
 
     def close(self) -> None:
         for model in {self.main, self.near}:

@@ -68,11 +68,12 @@ def test_video_in_annotated_video_and_json_out(tmp_path, tiny_model):
 
 
 def test_image_and_folder_sources(tmp_path, tiny_model):
-    frames = DemoSource(faces=1)
+    frames, photos = DemoSource(faces=1), tmp_path / "photos"
+    photos.mkdir()
     for i in range(3):
-        cv2.imwrite(str(tmp_path / f"{i}.png"), frames.frame(i * 10)[0])
-    (tmp_path / "notes.txt").write_text("not an image")
-    for source, count in ((tmp_path / "0.png", 1), (tmp_path, 3)):
+        cv2.imwrite(str(photos / f"{i}.png"), frames.frame(i * 10)[0])
+    (photos / "notes.txt").write_text("not an image")
+    for source, count in ((photos / "0.png", 1), (photos, 3)):
         jsonl, labelled = tmp_path / "out.jsonl", tmp_path / "out" / "labelled.jpg"
         labelled.parent.mkdir(exist_ok=True)
         result = run_module("realtime", "--source", str(source), "--model", str(tiny_model), "--no-display",
@@ -81,9 +82,44 @@ def test_image_and_folder_sources(tmp_path, tiny_model):
         records = [json.loads(line) for line in jsonl.read_text().splitlines()]
         assert len(records) == count and all(len(r["faces"]) == 1 for r in records)
         x0, y0, x1, y1 = (int(v) for v in records[-1]["faces"][0]["box"])
-        original, annotated = cv2.imread(str(tmp_path / f"{count - 1}.png")), cv2.imread(str(labelled))
+        original, annotated = cv2.imread(str(photos / f"{count - 1}.png")), cv2.imread(str(labelled))
         assert annotated.shape == original.shape
         assert np.abs(annotated[y0:y1, x0].astype(int) - original[y0:y1, x0]).max() > 60  # the box was drawn
+
+
+def test_folder_with_subfolders_and_an_unreadable_image(tmp_path, tiny_model):
+    """A photo set laid out in class folders is read whole; a damaged image is skipped, not the end of the run."""
+    frames, photos = DemoSource(faces=1), tmp_path / "photos"
+    for i, name in enumerate(["happy/1.jpg", "happy/2.JPEG", "sad/3.png", "sad/deeper/4.pgm", "top.tif"]):
+        (photos / name).parent.mkdir(parents=True, exist_ok=True)
+        image = frames.frame(i * 10)[0]
+        cv2.imwrite(str(photos / name), cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if name.endswith(".pgm") else image)
+    (photos / "sad" / "broken.jpg").write_bytes(b"\xff\xd8 not really a JPEG")
+    (photos / ".thumbs").mkdir()
+    cv2.imwrite(str(photos / ".thumbs" / "1.jpg"), frames.frame(0)[0])  # hidden: left out
+    jsonl = tmp_path / "out.jsonl"
+    result = run_module("realtime", "--source", str(photos), "--model", str(tiny_model), "--no-display",
+                        "--json", str(jsonl))
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert [r["image"] for r in records] == ["happy/1.jpg", "happy/2.JPEG", "sad/3.png", "sad/deeper/4.pgm", "top.tif"]
+    assert all(len(r["faces"]) == 1 for r in records)
+    assert result.returncode == 1
+    assert "warning: skipped sad/broken.jpg" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: 1 of 6 images could not be read")
+    assert "Traceback" not in result.stderr
+
+
+def test_faces_are_listed_largest_first(monkeypatch):
+    """A photo's main face leads its record, whatever the detector's scores; too many faces keep the surest."""
+    from realtime.detect import FaceDetector
+    from realtime.faces import Face
+
+    detector = FaceDetector("full", max_faces=2)
+    found = [Face(np.array([10.0, 10, 40, 40]), 0.9), Face(np.array([100.0, 100, 220, 220]), 0.6),
+             Face(np.array([300.0, 100, 400, 200]), 0.3)]
+    monkeypatch.setattr(detector.main, "find", lambda rgb, x0=0, y0=0: list(found))
+    faces = detector.detect(np.zeros((480, 640, 3), np.uint8))
+    assert [f.score for f in faces] == [0.6, 0.9]
 
 
 @pytest.mark.parametrize("args, message", [
