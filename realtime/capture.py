@@ -6,6 +6,7 @@ the newest frame, so a slow consumer never sees a growing backlog. Files are rea
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -179,13 +180,16 @@ class ImageSource(Source):
 
 
 def folder_images(folder: Path) -> list[Path]:
-    """The images in `folder` and its subfolders, by path; hidden files and folders left out."""
-    found = []
-    for file in folder.rglob("*"):
-        parts = file.relative_to(folder).parts
-        if file.suffix.lower() in IMAGE_SUFFIXES and not any(p.startswith(".") or p == "__MACOSX" for p in parts) \
-                and file.is_file():
-            found.append(file)
+    """The images in `folder` and its subfolders (linked folders too), by path; hidden files and folders left out."""
+    found, seen = [], set()
+    for where, subfolders, files in os.walk(folder, followlinks=True):
+        if os.path.realpath(where) in seen:  # a link back up the tree
+            subfolders.clear()
+            continue
+        seen.add(os.path.realpath(where))
+        subfolders[:] = [name for name in subfolders if not name.startswith(".") and name != "__MACOSX"]
+        found += [Path(where, name) for name in files
+                  if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES]
     return sorted(found, key=lambda f: f.relative_to(folder).parts)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -17,7 +19,7 @@ from realtime.detect import FaceDetector
 from realtime.faces import Face
 from realtime.pipeline import VIEW_SCALES, Pipeline
 from realtime.scene import background, paste_face
-from tests.conftest import ROOT, run_module
+from tests.conftest import ROOT, assert_one_line_error, run_module
 
 
 def close_up(size: int = 320, fill: float = 1.0) -> np.ndarray:
@@ -121,9 +123,6 @@ def test_pipeline_benchmark_scores_labelled_photos(tmp_path):
         writer = csv.DictWriter(handle, ["path", "label"])
         writer.writeheader()
         writer.writerows(rows)
-    import subprocess
-    import sys
-
     result = subprocess.run([sys.executable, "bench/pipeline_accuracy.py", "--wild", str(photos), "--fer2013", "",
                              "--no-fer", "--views", "1", "6"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -171,3 +170,49 @@ def test_the_card_can_correct_for_the_training_class_shares(tiny_model, tmp_path
     expected = plain / np.sqrt(prior)
     assert np.allclose(corrected, expected / expected.sum(1, keepdims=True), atol=1e-5)
     assert np.allclose(Classifier(tmp_path / "m.keras", prior_alpha=0.0).predict(faces), plain)
+
+
+def load_bench(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_results_of_a_class_folder_tree_are_scored_by_folder():
+    scorer = load_bench("score_results")
+    answers = [("happy/1.jpg", "happy"), ("happy/2.jpg", "sad"), ("Sadness/3.jpg", "sad"), ("sad/4.jpg", None),
+               ("contempt/5.jpg", "contempt"), ("misc/6.jpg", "happy"), ("sad/x/7.jpg", "contempt"), ("top.jpg", "happy")]
+    metrics, no_face, unscored = scorer.score(answers, scorer.FER2013_LABELS)
+    assert metrics["samples"] == 5 and metrics["accuracy"] == pytest.approx(2 / 5)
+    assert no_face == 1 and unscored == ["(top folder)", "contempt", "misc"]
+    sad = scorer.FER2013_LABELS.index("sad")
+    assert metrics["confusion"][sad][sad] == 1 and metrics["confusion"][sad][-1] == 2  # no face, and contempt
+    metrics, _, unscored = scorer.score(answers, scorer.FER2013_LABELS + ["contempt"])
+    assert metrics["samples"] == 6 and metrics["accuracy"] == pytest.approx(3 / 6) and "contempt" not in unscored
+
+
+def test_the_program_on_a_class_folder_tree_then_the_scorer(tmp_path):
+    """The way a labelled photo set is scored as users run the program: its --json output, then the scorer."""
+    photos = tmp_path / "photos"
+    for i, (label, frame) in enumerate([("happy", close_up(300)), ("neutral", close_up(340)),
+                                        ("sad", background(300, 300))]):  # the last has no face
+        (photos / label).mkdir(parents=True)
+        cv2.imwrite(str(photos / label / f"{i}.jpg"), frame)
+    results = tmp_path / "results.jsonl"
+    ran = run_module("realtime", "--source", str(photos), "--no-display", "--json", str(results))
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    records = [json.loads(line) for line in results.read_text().splitlines()]
+    answers = {r["image"]: r["faces"][0]["label"] if r["faces"] else None for r in records}
+    assert set(answers) == {"happy/0.jpg", "neutral/1.jpg", "sad/2.jpg"} and answers["sad/2.jpg"] is None
+    right = sum(answers[f"{label}/{i}.jpg"] == label for i, label in enumerate(["happy", "neutral"]))
+    scored = subprocess.run([sys.executable, "bench/score_results.py", str(results)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert scored.returncode == 0, scored.stderr
+    assert f"accuracy  {right / 3:.4f}  (3 photos)" in scored.stdout and "no face found: 1" in scored.stdout
+    (tmp_path / "bad.jsonl").write_text('{"frame": 0}\n')
+    bad = subprocess.run([sys.executable, "bench/score_results.py", str(tmp_path / "bad.jsonl")], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert_one_line_error(bad, "line 1: not a record")

@@ -35,11 +35,11 @@ def classification_metrics(truth: np.ndarray, predicted: np.ndarray, labels: lis
     }
 
 
-def format_report(metrics: dict, title: str) -> str:
+def format_report(metrics: dict, title: str, unit: str = "faces") -> str:
     lines = [title, "", f"{'class':>10} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>7}"]
     for name, row in metrics["per_class"].items():
         lines.append(f"{name:>10} {row['precision']:9.3f} {row['recall']:7.3f} {row['f1']:6.3f} {row['support']:7d}")
-    lines += ["", f"accuracy  {metrics['accuracy']:.4f}  ({metrics['samples']} faces)",
+    lines += ["", f"accuracy  {metrics['accuracy']:.4f}  ({metrics['samples']} {unit})",
               f"macro-F1  {metrics['macro_f1']:.4f}"]
     return "\n".join(lines) + "\n"
 

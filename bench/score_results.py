@@ -1,0 +1,89 @@
+"""Score the program's own output on a labelled photo set laid out in class folders.
+
+    python -m realtime --source photos/ --no-display --json results.jsonl   # photos/happy/*.jpg, photos/sad/*.jpg, ...
+    python bench/score_results.py results.jsonl
+
+This is the path users (and anyone judging the labels) take: the command line as it is, then the
+results file. A photo's true class is its top folder inside the source folder (`happy/001.jpg`,
+also `happiness/`, `Sad/`, ...); its answer is the label of its first face, which is its largest.
+A photo where no face was found counts as wrong. Scored over the 7 FER2013 classes: photos in a
+`contempt/` folder are left out, and a `contempt` answer counts as wrong (`--with-contempt` scores
+8 classes). Images the program could not read are not in the results: it names them on standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from train.data import CLASS_ALIASES, FER2013_LABELS  # noqa: E402
+from train.report import classification_metrics, format_report  # noqa: E402
+
+NO_FACE = "other"  # no face found, or an answer outside the scored classes
+
+
+def read_answers(path: Path) -> list[tuple[str, str | None]]:
+    """(image path, label of its first face or None) for every record of a --json results file."""
+    answers = []
+    with open(path) as handle:
+        for number, line in enumerate(handle, 1):
+            try:
+                record = json.loads(line)
+                faces = record["faces"]
+                answers.append((record["image"], faces[0]["label"] if faces else None))
+            except (ValueError, KeyError, IndexError, TypeError):
+                raise SystemExit(f"error: {path}, line {number}: not a record of `python -m realtime --json`") from None
+    return answers
+
+
+def score(answers: list[tuple[str, str | None]], classes: list[str]) -> tuple[dict, int, list[str]]:
+    """Metrics over `classes` (+ the "other" column), photos without a face, folders not scored."""
+    truth, predicted, no_face, unscored = [], [], 0, set()
+    for image, label in answers:
+        folder = image.split("/")[0] if "/" in image else ""
+        true_class = CLASS_ALIASES.get(folder.lower())
+        if true_class not in classes:
+            unscored.add(folder or "(top folder)")
+            continue
+        truth.append(classes.index(true_class))
+        predicted.append(classes.index(label) if label in classes else len(classes))
+        no_face += label is None
+    metrics = classification_metrics(np.array(truth, int), np.array(predicted, int), [*classes, NO_FACE])
+    return metrics, no_face, sorted(unscored)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", type=Path, help="a --json results file of the program run on a class-folder tree")
+    parser.add_argument("--with-contempt", action="store_true", help="score 8 classes, contempt too")
+    args = parser.parse_args(argv)
+    if not args.results.is_file():
+        print(f"error: results file not found: {args.results}", file=sys.stderr)
+        return 2
+    classes = FER2013_LABELS + ["contempt"] * args.with_contempt
+    metrics, no_face, unscored = score(read_answers(args.results), classes)
+    if unscored:
+        print(f"note: not scored, not a class folder or a class left out: {', '.join(unscored)}", file=sys.stderr)
+    if not metrics["samples"]:
+        print(f"error: no photo in {args.results} lies in a class folder ({', '.join(classes)})", file=sys.stderr)
+        return 2
+    present = [name for name in classes if metrics["per_class"][name]["support"]]
+    balanced = float(np.mean([metrics["per_class"][name]["recall"] for name in present]))
+    print(format_report(metrics, f"{args.results}: {len(classes)} classes", "photos").rstrip())
+    print(f"mean recall {balanced:.4f}  (over the {len(present)} classes present)\nno face found: {no_face}")
+    print("\nconfusion (rows: true class, columns: answer)")
+    names = [*classes, "other"]
+    print(f"{'':>10} " + " ".join(f"{n[:7]:>7}" for n in names))
+    for name, row in zip(classes, metrics["confusion"]):
+        print(f"{name:>10} " + " ".join(f"{v:7d}" for v in row))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
