@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(source, "skipped", None):
         print(f"error: {len(source.skipped)} of {len(source.files)} images could not be read and were skipped "
               f"(first: {source.skipped[0]}); the others were labelled", file=sys.stderr)
-        return 1
+        return 130 if stopped == "interrupted" else 1
     if camera_failed(source):
         print(f"error: the {source.kind} stopped delivering frames; everything up to then was written", file=sys.stderr)
         return 1

@@ -150,12 +150,11 @@ class ImageSource(Source):
         self.files = folder_images(path) if path.is_dir() else [path]
         if not self.files:
             raise SourceError(f"no images in folder {path} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
-        self.skipped: list[str] = []
+        self.skipped: list[str] = []  # filled, with a warning each, as the images are read in turn
         first = next((image for image in map(self._try_read, self.files) if image is not None), None)
         if first is None:
             raise SourceError(f"cannot read image {self.files[0]}" if len(self.files) == 1 else
                               f"none of the {len(self.files)} images in {path} can be read")
-        self.skipped.clear()  # found again, with a warning each, when the images are read in turn
         self.description = str(path)
         self.size = (first.shape[1], first.shape[0])
         self.fps = 1.0 if path.is_dir() else 30.0

@@ -107,6 +107,12 @@ def test_folder_with_subfolders_and_an_unreadable_image(tmp_path, tiny_model):
     assert "warning: skipped sad/broken.jpg" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error: 1 of 6 images could not be read")
     assert "Traceback" not in result.stderr
+    for name in ("a.jpg", "b.png"):
+        (tmp_path / "damaged" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "damaged" / name).write_bytes(b"not an image")
+    result = run_module("realtime", "--source", str(tmp_path / "damaged"), "--model", str(tiny_model), "--no-display",
+                        "--json", str(jsonl))
+    assert_one_line_error(result, "none of the 2 images")
 
 
 def test_faces_are_listed_largest_first(monkeypatch):
