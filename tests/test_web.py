@@ -201,7 +201,8 @@ class Chromium:
         deadline = time.monotonic() + timeout
         while not self.evaluate(expression):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"still false after {timeout} s: {expression}")
+                shown = self.evaluate("[...document.querySelectorAll('[id$=tatus]')].map(e => e.id + ': ' + e.textContent)")
+                raise TimeoutError(f"still false after {timeout} s: {expression}; the page says {shown}")
             time.sleep(0.2)
 
     def open(self, url):
