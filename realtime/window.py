@@ -50,10 +50,22 @@ def fitted(size: tuple[int, int], screen: tuple[int, int], share: float = 0.9) -
     return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
+def letterboxed(frame: np.ndarray, screen: tuple[int, int]) -> np.ndarray:
+    """`frame` scaled (up or down) to fill the screen as far as its shape allows, black bars around it."""
+    height, width = frame.shape[:2]
+    scale = min(screen[0] / width, screen[1] / height)
+    inner = max(1, round(width * scale)), max(1, round(height * scale))
+    canvas = np.zeros((screen[1], screen[0], 3), np.uint8)
+    x0, y0 = (screen[0] - inner[0]) // 2, (screen[1] - inner[1]) // 2
+    canvas[y0:y0 + inner[1], x0:x0 + inner[0]] = cv2.resize(frame, inner, interpolation=cv2.INTER_LINEAR)
+    return canvas
+
+
 class Window:
     def __init__(self, size: tuple[int, int], overlay: Overlay, snapshots: Path = Path(".")):
         cv2.namedWindow(TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)  # no toolbar
-        cv2.resizeWindow(TITLE, *fitted(size, screen_size()))
+        self.screen = screen_size()
+        cv2.resizeWindow(TITLE, *fitted(size, self.screen))
         self.overlay, self.snapshots = overlay, snapshots
         self.quit = self.paused = self.help = self.fullscreen = False
         self._fps, self._last = 0.0, None
@@ -77,6 +89,8 @@ class Window:
             draw_help(shown, [("paused", "space resumes")])
         elif self.help:
             draw_help(shown, KEYS)
+        if self.fullscreen:  # OpenCV's Qt window goes full screen but leaves the picture at its size
+            shown = letterboxed(shown, self.screen)
         cv2.imshow(TITLE, shown)
 
     def _keys(self, key: int, frame: np.ndarray) -> None:
@@ -105,7 +119,7 @@ class Window:
                 print(f"error: cannot write {path}", file=sys.stderr)
         else:
             return
-        if key in (ord(" "), ord("h")):
+        if key in (ord(" "), ord("h"), ord("f")):
             self._show(frame)
 
     def close(self) -> None:

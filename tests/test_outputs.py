@@ -134,10 +134,19 @@ def test_window_opens_at_the_frame_size_fitted_to_the_screen_and_takes_keys(tmp_
         shown.write(Annotated(i, i / 30, frame, []))
     assert overlay.bars and shown.fullscreen and shown.help
     assert ("full", cv2.WINDOW_FULLSCREEN) in screen.calls
+    full = screen.shown[-1]  # full screen: the picture fills the 1280x800 screen as far as its shape allows
+    assert full.shape == (800, 1280, 3) and full[:40].max() == 0 and full[-40:].max() == 0 and full[400, 640, 0] == 90
     snapshots = list(tmp_path.glob("emotion-overlay-*.png"))
     assert len(snapshots) == 1 and cv2.imread(str(snapshots[0])).shape == frame.shape
     assert not np.array_equal(screen.shown[-1], frame)  # the help panel is drawn on what is shown...
     assert (frame == 90).all()  # ...never on the frame itself (nor so in a recording)
+
+
+def test_full_screen_scales_a_small_picture_up():
+    picture = window.letterboxed(np.full((480, 640, 3), 200, np.uint8), (1280, 800))
+    assert picture.shape == (800, 1280, 3)
+    columns = np.flatnonzero(picture[400, :, 0])
+    assert (columns[0], columns[-1]) == (106, 1172) and picture[:, :106].max() == 0  # 1067x800, bars at the sides
 
 
 def test_window_pauses_until_space_and_quits_on_q(monkeypatch):
