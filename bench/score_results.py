@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from train.data import CLASS_ALIASES, FER2013_LABELS  # noqa: E402
 from train.report import classification_metrics, format_report  # noqa: E402
 
-NO_FACE = "other"  # no face found, or an answer outside the scored classes
+OTHER = "other"  # the answer column for no face found, or an answer outside the scored classes
 
 
 def read_answers(path: Path) -> list[tuple[str, str | None]]:
@@ -35,10 +35,14 @@ def read_answers(path: Path) -> list[tuple[str, str | None]]:
         for number, line in enumerate(handle, 1):
             try:
                 record = json.loads(line)
-                faces = record["faces"]
-                answers.append((record["image"], faces[0]["label"] if faces else None))
+                faces, image = record["faces"], record["image"]
+                answer = faces[0]["label"] if faces else None
             except (ValueError, KeyError, IndexError, TypeError):
                 raise SystemExit(f"error: {path}, line {number}: not a record of `python -m realtime --json`") from None
+            if not isinstance(image, str):
+                raise SystemExit(f"error: {path}, line {number}: a frame without an image name (the results of a "
+                                 "video or camera, not of photos)")
+            answers.append((image, answer))
     return answers
 
 
@@ -54,7 +58,7 @@ def score(answers: list[tuple[str, str | None]], classes: list[str]) -> tuple[di
         truth.append(classes.index(true_class))
         predicted.append(classes.index(label) if label in classes else len(classes))
         no_face += label is None
-    metrics = classification_metrics(np.array(truth, int), np.array(predicted, int), [*classes, NO_FACE])
+    metrics = classification_metrics(np.array(truth, int), np.array(predicted, int), [*classes, OTHER])
     return metrics, no_face, sorted(unscored)
 
 
@@ -78,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     print(format_report(metrics, f"{args.results}: {len(classes)} classes", "photos").rstrip())
     print(f"mean recall {balanced:.4f}  (over the {len(present)} classes present)\nno face found: {no_face}")
     print("\nconfusion (rows: true class, columns: answer)")
-    names = [*classes, "other"]
+    names = [*classes, OTHER]
     print(f"{'':>10} " + " ".join(f"{n[:7]:>7}" for n in names))
     for name, row in zip(classes, metrics["confusion"]):
         print(f"{name:>10} " + " ".join(f"{v:7d}" for v in row))

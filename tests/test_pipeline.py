@@ -216,3 +216,7 @@ def test_the_program_on_a_class_folder_tree_then_the_scorer(tmp_path):
     bad = subprocess.run([sys.executable, "bench/score_results.py", str(tmp_path / "bad.jsonl")], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert_one_line_error(bad, "line 1: not a record")
+    (tmp_path / "video.jsonl").write_text('{"schema": 2, "frame": 0, "time": 0.0, "image": null, "faces": []}\n')
+    video = subprocess.run([sys.executable, "bench/score_results.py", str(tmp_path / "video.jsonl")], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert_one_line_error(video, "line 1: a frame without an image name")
