@@ -138,26 +138,32 @@ class VideoSource(Source):
 
 
 class ImageSource(Source):
-    """One image, or every image of a folder and its subfolders in path order, each read when its turn
-    comes. `name` is the image last yielded: its path relative to the folder (the file name for one
-    image). In a folder, an image that cannot be read is skipped with a warning and listed in `skipped`;
-    hidden files and folders (`.name`, macOS `__MACOSX`) are left out."""
+    """One image, every image of a folder and its subfolders in path order, or the images of a list (a
+    shell glob), each read when its turn comes. `name` is the image last yielded: its path inside the
+    folder, as given in the list, or its file name. When there are several, an image that cannot be
+    read is skipped with a warning and listed in `skipped`. In a folder, hidden files and folders
+    (`.name`, macOS `__MACOSX`) are left out."""
 
     name: str | None = None
 
-    def __init__(self, path: Path):
-        self.root = path if path.is_dir() else path.parent
-        self.files = folder_images(path) if path.is_dir() else [path]
+    def __init__(self, path: Path | list[Path]):
+        folder = isinstance(path, Path) and path.is_dir()
+        if isinstance(path, list):
+            self.files, self.description = [(file, file.as_posix()) for file in path], f"{len(path)} images"
+        elif folder:
+            self.files = [(file, file.relative_to(path).as_posix()) for file in folder_images(path)]
+            self.description = str(path)
+        else:
+            self.files, self.description = [(path, path.name)], str(path)
         if not self.files:
             raise SourceError(f"no images in folder {path} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
         self.skipped: list[str] = []  # filled, with a warning each, as the images are read in turn
-        first = next((image for image in map(self._try_read, self.files) if image is not None), None)
+        first = next((image for image in (self._try_read(file) for file, _ in self.files) if image is not None), None)
         if first is None:
-            raise SourceError(f"cannot read image {self.files[0]}" if len(self.files) == 1 else
-                              f"none of the {len(self.files)} images in {path} can be read")
-        self.description = str(path)
+            raise SourceError(f"cannot read image {self.files[0][0]}" if len(self.files) == 1 else
+                              f"none of the {len(self.files)} images in {self.description} can be read")
         self.size = (first.shape[1], first.shape[0])
-        self.fps = 1.0 if path.is_dir() else 30.0
+        self.fps = 30.0 if len(self.files) == 1 and not folder else 1.0
 
     @staticmethod
     def _try_read(file: Path) -> np.ndarray | None:
@@ -165,9 +171,8 @@ class ImageSource(Source):
             return cv2.imread(str(file), cv2.IMREAD_COLOR)
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        for file in self.files:
+        for file, name in self.files:
             frame = self._try_read(file)
-            name = file.relative_to(self.root).as_posix()
             if frame is None:
                 if len(self.files) == 1:
                     raise SourceError(f"cannot read image {file}")
@@ -216,10 +221,19 @@ def open_stream(url: str, width: int | None = None, height: int | None = None) -
     return CameraSource(url, width, height, capture=capture)
 
 
-def open_source(spec: str | int, width: int | None = None, height: int | None = None,
+def open_source(spec: str | int | list[str], width: int | None = None, height: int | None = None,
                 fps: float | None = None) -> Source:
     """A camera for an integer (or digits), a stream for a URL, `demo[:N]` for a generated clip, else a video,
-    image or folder."""
+    image or folder; several images for a list of them (what a shell makes of `photos/*.jpg`)."""
+    if isinstance(spec, list) and len(spec) > 1:
+        files = [Path(item) for item in spec]
+        for file in files:
+            if not file.is_file() or file.suffix.lower() not in IMAGE_SUFFIXES:
+                raise SourceError(f"several sources must all be image files ({', '.join(sorted(IMAGE_SUFFIXES))}): "
+                                  f"{file} is {'not one' if file.exists() else 'not found'}")
+        return ImageSource(files)
+    if isinstance(spec, list):
+        spec = spec[0]
     if str(spec) == "demo" or str(spec).startswith("demo:"):
         from realtime.scene import DemoSource
 

@@ -115,6 +115,26 @@ def test_folder_with_subfolders_and_an_unreadable_image(tmp_path, tiny_model):
     assert_one_line_error(result, "none of the 2 images")
 
 
+def test_several_images_as_a_shell_glob_gives_them(tmp_path, tiny_model):
+    frames = DemoSource(faces=1)
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"{i}.jpg"), frames.frame(i * 10)[0])
+    (tmp_path / "broken.jpg").write_bytes(b"not an image")
+    jsonl = tmp_path / "out.jsonl"
+    given = [str(tmp_path / name) for name in ("2.jpg", "broken.jpg", "0.jpg")]  # in the order given
+    result = run_module("realtime", "--source", *given, "--model", str(tiny_model), "--no-display", "--json", str(jsonl))
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert [r["image"] for r in records] == [given[0], given[2]] and all(len(r["faces"]) == 1 for r in records)
+    assert result.returncode == 1 and "error: 1 of 3 images could not be read" in result.stderr
+    video = tmp_path / "clip.mp4"
+    write_clip(video, faces=1, frames=3)
+    for extra, problem in ((video, "clip.mp4 is not one"), (tmp_path / "missing.jpg", "missing.jpg is not found")):
+        result = run_module("realtime", "--source", given[0], str(extra), "--model", str(tiny_model), "--no-display",
+                            "--json", str(jsonl))
+        assert_one_line_error(result, problem)
+        assert result.returncode == 2
+
+
 def test_faces_are_listed_largest_first(monkeypatch):
     """A photo's main face leads its record, whatever the detector's scores; too many faces keep the surest."""
     from realtime.detect import FaceDetector
