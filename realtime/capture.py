@@ -173,9 +173,7 @@ class ImageSource(Source):
     def __iter__(self) -> Iterator[np.ndarray]:
         for file, name in self.files:
             frame = self._try_read(file)
-            if frame is None:
-                if len(self.files) == 1:
-                    raise SourceError(f"cannot read image {file}")
+            if frame is None:  # (one image alone was read at the start already)
                 print(f"warning: skipped {name}: cannot read it as an image", file=sys.stderr)
                 self.skipped.append(name)
                 continue
@@ -187,10 +185,11 @@ def folder_images(folder: Path) -> list[Path]:
     """The images in `folder` and its subfolders (linked folders too), by path; hidden files and folders left out."""
     found, seen = [], set()
     for where, subfolders, files in os.walk(folder, followlinks=True):
-        if os.path.realpath(where) in seen:  # a link back up the tree
+        real = os.path.realpath(where)
+        if real in seen:  # a link back up the tree
             subfolders.clear()
             continue
-        seen.add(os.path.realpath(where))
+        seen.add(real)
         subfolders[:] = [name for name in subfolders if not name.startswith(".") and name != "__MACOSX"]
         found += [Path(where, name) for name in files
                   if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES]

@@ -131,7 +131,7 @@ class FaceDetector:
         self.mode, self.max_faces, self.min_face, self.tile = mode, max_faces, min_face, tile
 
     def detect(self, frame: np.ndarray, previous: list[np.ndarray] = ()) -> list[Face]:
-        """Faces in a BGR frame, best first, at most `max_faces`, none narrower than `min_face` px.
+        """Faces in a BGR frame, largest first: the `max_faces` surest, none narrower than `min_face` px.
 
         `previous`: face boxes of the last frame, which `sweep` looks at again more closely.
         """
