@@ -3,6 +3,7 @@
     python bench/pipeline_accuracy.py                        # wild-faces + PublicTest faces in a frame, ours vs fer
     python bench/pipeline_accuracy.py --model models/fer2013.keras models/ferplus.keras --crop 1.25,0 1.0,0.05
     python bench/pipeline_accuracy.py --split test           # PrivateTest: for the final report only
+    python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is grey small-in-frame 64px jpeg-q15 tilt-20 dark
 
 Each photo goes through the code `python -m realtime --source photo.jpg` runs (the detector it
 picks for images, the model card's crop, one batched model call); its label is that of the
@@ -50,6 +51,34 @@ def wild_faces(folder: Path, limit: int | None):
         rows = [(row["path"], row["label"]) for row in csv.DictReader(handle) if row["label"] in FER2013_LABELS]
     for path, label in spread(rows, limit):
         yield path, cv2.imread(str(folder / path)), FER2013_LABELS.index(label)
+
+
+def in_big_frame(photo: np.ndarray) -> np.ndarray:
+    """The photo shrunk to 22% of a 1280x960 plain frame, as a face in a wide shot."""
+    scale = 0.22 * 1280 / photo.shape[1]
+    small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    frame = np.full((960, 1280, 3), 200, np.uint8)
+    y, x = (960 - small.shape[0]) // 3, (1280 - small.shape[1]) // 2
+    frame[y:y + small.shape[0], x:x + small.shape[1]] = small
+    return frame
+
+
+def tilted(photo: np.ndarray, degrees: float = 20) -> np.ndarray:
+    height, width = photo.shape[:2]
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1)
+    return cv2.warpAffine(photo, matrix, (width, height), borderMode=cv2.BORDER_REFLECT)
+
+
+# Photo conditions other photo sets have (`--conditions`), applied to each wild-faces photo.
+CONDITIONS = {
+    "as-is": lambda photo: photo,
+    "grey": lambda photo: cv2.cvtColor(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR),
+    "small-in-frame": in_big_frame,
+    "64px": lambda photo: cv2.resize(photo, (64, max(1, 64 * photo.shape[0] // photo.shape[1])), interpolation=cv2.INTER_AREA),
+    "jpeg-q15": lambda photo: cv2.imdecode(cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 15])[1], cv2.IMREAD_COLOR),
+    "tilt-20": tilted,
+    "dark": lambda photo: (photo * 0.35).astype(np.uint8),
+}
 
 
 def spread(items, limit: int | None):
@@ -142,6 +171,8 @@ def main() -> int:
                         help="views per face to score side by side (default 6, what the program uses for images)")
     parser.add_argument("--prior-alpha", nargs="+", type=float, metavar="ALPHA",
                         help="corrections for the training class shares to score side by side (default: each card's)")
+    parser.add_argument("--conditions", nargs="+", choices=CONDITIONS, default=["as-is"],
+                        help="wild-faces photos also under these conditions, each scored on its own (default: as-is)")
     parser.add_argument("--limit", type=int, help="at most this many photos per set")
     parser.add_argument("--no-fer", action="store_true", help="do not score the fer package")
     args = parser.parse_args()
@@ -171,9 +202,12 @@ def main() -> int:
                     name += f" a{alpha:g}" if alpha is not None else ""
                     pipelines[name] = Pipeline(detector, classifier, crop, views == "6")
     started = time.perf_counter()
-    if args.wild:
-        scorers, found = score(wild_faces(Path(args.wild), args.limit), pipelines, detector, fer)
-        report(f"wild-faces ({args.wild})", scorers, found)
+    for condition in args.conditions if args.wild else []:
+        change = CONDITIONS[condition]
+        photos = ((name, None if photo is None else change(photo), truth)
+                  for name, photo, truth in wild_faces(Path(args.wild), args.limit))
+        scorers, found = score(photos, pipelines, detector, fer)
+        report(f"wild-faces ({args.wild})" + (f", {condition}" if condition != "as-is" else ""), scorers, found)
     if args.fer2013:
         split_name = {"val": "PublicTest", "test": "PrivateTest"}[args.split]
         faces, targets = load_fer2013(args.fer2013).split(args.split)

@@ -84,8 +84,9 @@ class ModelCard:
             return "has a SHA-256 entry that is not a SHA-256"
         return None
 
-    def check_file(self, path: Path) -> None:
+    def check_file(self, path: Path, content: bytes | None = None) -> None:
         """The model file must be the one this card describes (size and SHA-256, keyed by the file's type).
+        `content`: the file's bytes when the caller has read them already (they are what gets checked).
 
         Cards written before checksums were recorded have none: their files are not checked.
         """
@@ -94,10 +95,12 @@ class ModelCard:
         if not expected:
             return
         size = (self.data.get("size_bytes") or {}).get(kind)
-        if size is not None and path.stat().st_size != size:
-            raise ModelError(f"model file {path} does not match its card ({path.stat().st_size:,} bytes, the card "
+        actual = len(content) if content is not None else path.stat().st_size
+        if size is not None and actual != size:
+            raise ModelError(f"model file {path} does not match its card ({actual:,} bytes, the card "
                              f"says {size:,}: damaged or replaced?)")
-        if file_sha256(path) != expected:
+        digest = hashlib.sha256(content).hexdigest() if content is not None else file_sha256(path)
+        if digest != expected:
             raise ModelError(f"model file {path} does not match its card (SHA-256 differs: damaged or replaced?)")
 
 

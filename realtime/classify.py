@@ -122,12 +122,13 @@ class TFLiteModel:
 
     CHUNK = 128  # TFLite (TF 2.18) returns a wrong number of rows for batches of 256 or more
 
-    def __init__(self, path: Path, size: int, threads: int = 1, runtime: str = "auto"):
+    def __init__(self, path: Path, size: int, threads: int = 1, runtime: str = "auto", content: bytes | None = None):
+        """`content`: the file's bytes, when already read (and checked against the card)."""
         self.runtime, self._interpreter_class = tflite_interpreter(runtime)
         self.path, self.threads, self._shape = path, threads, (size, size, 1)
         # From memory, not model_path: only then does TFLite (LiteRT too) verify the file's structure, and a
         # damaged file gives an error instead of a segmentation fault.
-        self._content = path.read_bytes()
+        self._content = path.read_bytes() if content is None else content
         first = self._make(1)
         self._source, self._target = first.get_input_details()[0], first.get_output_details()[0]
         self.input_shape, self.outputs = tuple(self._source["shape"][1:]), int(self._target["shape"][-1])
@@ -190,11 +191,13 @@ class Classifier:
         self.path = tflite_path if backend == "tflite" else path
         if not self.path.exists():
             raise ModelError(f"model file not found: {self.path}")
-        self.card.check_file(self.path)
         if backend == "tflite":
-            self._run = TFLiteModel(self.path, self.size, threads, runtime)
+            content = self.path.read_bytes()  # read once: the bytes checked are the bytes run
+            self.card.check_file(self.path, content)
+            self._run = TFLiteModel(self.path, self.size, threads, runtime, content)
             self.runtime = self._run.runtime
         else:
+            self.card.check_file(self.path)
             self._run = KerasModel(self.path, self.size)
         self._check_shapes(self._run.input_shape, self._run.outputs)
 

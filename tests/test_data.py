@@ -152,3 +152,50 @@ def test_image_folder_bad_inputs(tmp_path):
     (tmp_path / "train" / "happy" / "broken.png").write_bytes(b"not an image")
     with pytest.raises(DatasetError, match="cannot read image"):
         load_dataset(tmp_path)
+
+
+def test_photos_in_an_image_folder_are_cropped_as_the_program_crops_them(tmp_path):
+    """Photos larger than a face crop: the face is found and cut out by the program's own photo path
+    (so the model learns from what it is shown); small images are face crops, used as they are;
+    a photo without a face is left out and listed."""
+    from realtime.align import Crop
+    from realtime.classify import Classifier
+    from realtime.detect import FaceDetector
+    from realtime.pipeline import Pipeline
+    from realtime.scene import background, paste_face
+
+    crop = Crop(1.3, 0.05)
+    photos = {}
+    for split, name, seed, width, center in [("train", "happy", 0, 90, (300, 200)), ("train", "sad", 1, 60, (120, 140)),
+                                             ("test", "happy", 2, 120, (200, 180)), ("test", "sad", 3, 70, (400, 250))]:
+        (tmp_path / split / name / "deep").mkdir(parents=True)
+        photo = background(480, 360, seed=seed)
+        paste_face(photo, width, center, angle=8.0 * (seed - 1.5))
+        path = tmp_path / split / name / "deep" / "photo.jpg"  # subfolders of a class folder are read too
+        cv2.imwrite(str(path), photo, [cv2.IMWRITE_JPEG_QUALITY, 98])
+        photos[split, name] = cv2.imread(str(path))
+    cv2.imwrite(str(tmp_path / "train" / "sad" / "empty_room.png"), background(320, 240, seed=9))
+    small = pattern_face(1, np.random.default_rng(0))
+    cv2.imwrite(str(tmp_path / "train" / "sad" / "crop.png"), small)
+
+    data = load_dataset(tmp_path, crop=crop)
+    assert data.no_face == [tmp_path / "train" / "sad" / "empty_room.png"]
+    faces, targets = data.split("test")
+    pipeline = Pipeline(FaceDetector("tiled", max_faces=10_000), Classifier(), crop)
+    for face, target in zip(faces, targets):
+        name = data.labels[int(target.argmax())]
+        photo = photos["test", name]
+        shown = pipeline.process(photo).crops[0]  # what the program feeds the model for this photo
+        assert np.array_equal(face, shown), name
+    train_faces = data.splits["train"][0].tolist() + data.splits["val"][0].tolist()
+    assert len(train_faces) == 3 and small.tolist() in train_faces  # the 48x48 crop as it is
+
+
+def test_a_folder_of_photos_without_faces_is_a_one_line_error(tmp_path):
+    from realtime.scene import background
+
+    for name in ("happy", "sad"):
+        (tmp_path / "train" / name).mkdir(parents=True)
+        cv2.imwrite(str(tmp_path / "train" / name / "room.jpg"), background(320, 240, seed=len(name)))
+    with pytest.raises(DatasetError, match="no face found in any of its 2 photos"):
+        load_dataset(tmp_path)

@@ -124,11 +124,15 @@ def test_pipeline_benchmark_scores_labelled_photos(tmp_path):
         writer.writeheader()
         writer.writerows(rows)
     result = subprocess.run([sys.executable, "bench/pipeline_accuracy.py", "--wild", str(photos), "--fer2013", "",
-                             "--no-fer", "--views", "1", "6"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+                             "--no-fer", "--views", "1", "6", "--conditions", "as-is", "grey", "small-in-frame"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     crop = Classifier(DEFAULT_MODEL).crop
     lines = [line for line in result.stdout.splitlines() if f"{DEFAULT_MODEL.stem} {crop.scale:g}/{crop.shift:+g}" in line]
-    assert len(lines) == 2  # one row per number of views
+    titles = [line for line in result.stdout.splitlines() if line.startswith("== wild-faces")]
+    assert [t.split(":")[0] for t in titles] == [f"== wild-faces ({photos})", f"== wild-faces ({photos}), grey",
+                                                 f"== wild-faces ({photos}), small-in-frame"]
+    assert len(lines) == 6  # one row per number of views, per photo condition
     for line in lines:
         accuracy, _, no_face = line.split()[3:6]
         assert no_face == "1" and accuracy in {"0.0%", "33.3%", "66.7%"}

@@ -176,7 +176,16 @@ class Fitted:
 
 def load_data(args) -> Dataset:
     """The dataset the arguments name, subsampled by --limit, with every split present."""
-    dataset = subsample(load_dataset(args.data, ferplus=args.ferplus, seed=args.seed), args.limit, args.seed)
+    crop = None
+    if args.init and Path(args.data).is_dir():  # faces are cut out of photos with the crop of the model trained on
+        from realtime.align import Crop
+        from realtime.card import read_card
+
+        crop = Crop.from_card(read_card(args.init))
+    dataset = subsample(load_dataset(args.data, ferplus=args.ferplus, seed=args.seed, crop=crop), args.limit, args.seed)
+    if dataset.no_face:
+        print(f"note: no face found in {len(dataset.no_face)} photos, left out: "
+              + ", ".join(map(str, dataset.no_face[:3])) + (", ..." if len(dataset.no_face) > 3 else ""), file=sys.stderr)
     for split in ("train", "val", "test"):
         dataset.split(split)  # fail now, not after training, if one is missing
     return dataset

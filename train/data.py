@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from realtime.capture import IMAGE_SUFFIXES
+
 FER2013_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 # FER+ vote columns, in file order, mapped onto our label names.
 FERPLUS_VOTE_COLUMNS = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"]
@@ -24,7 +26,8 @@ _FERPLUS_TO_LABEL = {"neutral": "neutral", "happiness": "happy", "surprise": "su
 FER_SPLITS = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 SPLITS = ("train", "val", "test")
 FACE_SIZE = 48
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp"}
+# Images larger than this (either side) are photos: the face is found and cropped as the program does.
+FACE_CROP_MAX_SIDE = 100
 # Folder names people use for the same expression (Kaggle, AffectNet, RAF-DB style layouts).
 CLASS_ALIASES = {
     "angry": "angry", "anger": "angry", "disgust": "disgust", "disgusted": "disgust", "fear": "fear",
@@ -42,6 +45,7 @@ class Dataset:
     labels: list[str]
     splits: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     description: str = ""
+    no_face: list[Path] = field(default_factory=list)  # photos left out: the program's detector finds no face in them
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         if name not in self.splits or len(self.splits[name][0]) == 0:
@@ -50,11 +54,12 @@ class Dataset:
 
 
 def load_dataset(path: str | Path, ferplus: str | Path | None = None, seed: int = 0,
-                 unreadable: list[Path] | None = None) -> Dataset:
+                 unreadable: list[Path] | None = None, crop=None) -> Dataset:
     """Load whatever `path` is: a FER2013 CSV (optionally with FER+ votes) or an image folder.
 
     Given a list as `unreadable`, image files that cannot be decoded are skipped and added to it
-    instead of stopping the load.
+    instead of stopping the load. `crop` (a `realtime.align.Crop`): how faces are cut out of the
+    photos of an image folder (default: the shipped default model's).
     """
     path = Path(path)
     if not path.exists():
@@ -62,7 +67,7 @@ def load_dataset(path: str | Path, ferplus: str | Path | None = None, seed: int 
     if path.is_dir():
         if ferplus:
             raise DatasetError("--ferplus goes with a FER2013 CSV, not an image folder")
-        return load_image_folder(path, seed=seed, unreadable=unreadable)
+        return load_image_folder(path, seed=seed, unreadable=unreadable, crop=crop)
     if ferplus:
         return load_ferplus(path, ferplus)
     return load_fer2013(path)
@@ -176,12 +181,40 @@ def _split_by_usage(faces, targets, usages, labels, description) -> Dataset:
     return Dataset(labels=list(labels), splits=splits, description=description)
 
 
-def _read_face_image(path: Path) -> np.ndarray:
+class PhotoFaces:
+    """Faces cut out of photos exactly as `python -m realtime --source photo.jpg` cuts them: its photo
+    detector, the largest face, eyes levelled, the model's crop; so a model learns from what it is shown."""
+
+    def __init__(self, crop=None):
+        self.crop, self.detector = crop, None
+
+    def face(self, photo: np.ndarray) -> np.ndarray | None:
+        """The 48x48 grey crop of the photo's largest face (BGR photo), or None when no face is found."""
+        from realtime.align import Crop, align_face
+        from realtime.detect import FaceDetector
+
+        if self.detector is None:
+            self.detector = FaceDetector("tiled", max_faces=10_000)
+            if self.crop is None:
+                from realtime.card import read_card
+                from realtime.classify import DEFAULT_MODEL
+
+                self.crop = Crop.from_card(read_card(DEFAULT_MODEL))
+        faces = self.detector.detect(photo)
+        return align_face(photo, faces[0], FACE_SIZE, self.crop) if faces else None
+
+
+def _read_face_image(path: Path, photos: PhotoFaces) -> np.ndarray | None:
+    """A 48x48 grey face: small images are face crops already and only resized; in larger ones (photos)
+    the face is found and cropped as the program does (None when there is none)."""
     import cv2
 
-    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise DatasetError(f"cannot read image {path}")
+    if max(image.shape[:2]) > FACE_CROP_MAX_SIDE:
+        return photos.face(image)
+    image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     if image.shape != (FACE_SIZE, FACE_SIZE):
         image = cv2.resize(image, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA)
     return image
@@ -193,16 +226,20 @@ def _read_class_folders(root: Path) -> dict[str, list[Path]]:
         name = CLASS_ALIASES.get(folder.name.lower())
         if name is None:
             raise DatasetError(f"{folder}: unknown class folder '{folder.name}' (known: {', '.join(sorted(set(CLASS_ALIASES.values())))})")
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                       and not any(part.startswith(".") or part == "__MACOSX" for part in p.relative_to(folder).parts))
         found.setdefault(name, []).extend(files)
     return found
 
 
 def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
-                      unreadable: list[Path] | None = None) -> Dataset:
-    """`root/train/<class>/*.png|jpg`, with optional `val/` (or `validation/`) and `test/` beside it.
+                      unreadable: list[Path] | None = None, crop=None) -> Dataset:
+    """`root/train/<class>/*.png|jpg` (subfolders too), with optional `val/` (or `validation/`) and `test/` beside it.
 
-    Missing val/test splits are carved out of train, stratified, `holdout` each.
+    Images up to 100x100 px are face crops, used as they are (resized to 48x48); in larger ones the
+    face is found and cut out as the program does (`PhotoFaces`, with `crop`), and photos without a
+    face are left out (listed in the dataset's `no_face`). Missing val/test splits are carved out
+    of train, stratified, `holdout` each.
     """
     root = Path(root)
     train_dir = root / "train"
@@ -213,6 +250,7 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
     if not labels:
         raise DatasetError(f"{train_dir}: no class folders")
     eye = np.eye(len(labels), dtype=np.float32)
+    photos, no_face = PhotoFaces(crop), []
 
     def load(files_by_class: dict[str, list[Path]], where: Path):
         faces, targets = [], []
@@ -221,12 +259,16 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
                 raise DatasetError(f"{where}: class folder '{name}' does not exist in train/")
             for file in files:
                 try:
-                    faces.append(_read_face_image(file))
+                    face = _read_face_image(file, photos)
                 except DatasetError:
                     if unreadable is None:
                         raise
                     unreadable.append(file)
                     continue
+                if face is None:
+                    no_face.append(file)
+                    continue
+                faces.append(face)
                 targets.append(eye[labels.index(name)])
         if not faces:
             return np.empty((0, FACE_SIZE, FACE_SIZE), np.uint8), np.empty((0, len(labels)), np.float32)
@@ -234,6 +276,8 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
 
     splits = {"train": load(train_files, train_dir)}
     if len(splits["train"][0]) == 0:
+        if no_face:
+            raise DatasetError(f"{train_dir}: no face found in any of its {len(no_face)} photos")
         raise DatasetError(f"{train_dir}: no images (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
     for split, names in (("val", ("val", "validation")), ("test", ("test",))):
         folder = next((root / n for n in names if (root / n).is_dir()), None)
@@ -243,7 +287,7 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
     for split in ("val", "test"):
         if split not in splits:
             splits["train"], splits[split] = _stratified_holdout(*splits["train"], holdout, rng)
-    return Dataset(labels=labels, splits=splits, description=f"image folder ({root.name})")
+    return Dataset(labels=labels, splits=splits, description=f"image folder ({root.name})", no_face=no_face)
 
 
 def _stratified_holdout(faces, targets, fraction, rng):

@@ -37,11 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         classifier = Classifier(args.model, backend=args.backend)
-        dataset = load_dataset(args.data, ferplus=args.ferplus)
+        dataset = load_dataset(args.data, ferplus=args.ferplus, crop=classifier.crop)
         metrics = evaluate(classifier, dataset, args.split)
     except (ModelError, DatasetError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if dataset.no_face:
+        print(f"note: no face found in {len(dataset.no_face)} photos, left out of the scores", file=sys.stderr)
     print(format_report(metrics, f"{classifier.path.name} on {dataset.description}, split '{args.split}'"), end="")
     return 0
 

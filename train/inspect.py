@@ -94,7 +94,9 @@ def report(dataset: Dataset, unreadable: list[Path], out: Path | None, seed: int
     lines += ["", "## Blank and unreadable images", "",
               f"- Blank (grey-level standard deviation under {BLANK_STD:g}): {blank.sum()}"
               + "".join(f"; {splits[i]} {index[i]}" for i in np.flatnonzero(blank)[:20]),
-              f"- Unreadable: {len(unreadable)}" + "".join(f"; {path}" for path in unreadable[:20])]
+              f"- Unreadable: {len(unreadable)}" + "".join(f"; {path}" for path in unreadable[:20]),
+              f"- Photos with no face found (left out): {len(dataset.no_face)}"
+              + "".join(f"; {path}" for path in dataset.no_face[:20])]
     if out is not None:
         shown = cross[:12]
         lines += write_pictures(out, dataset.labels, faces, classes, splits, seed,
