@@ -18,6 +18,9 @@ import numpy as np
 
 from realtime.align import Crop
 
+CROP_SCALES = (0.5, 3.0)  # the crop sides a card may ask for (x the box side; more than the lower, at most the upper)
+CROP_SHIFTS = (-1.0, 1.0)  # and its centre's shift below the box centre (x the box side)
+
 
 class ModelError(RuntimeError):
     """A missing, corrupt or mismatched model; the message is meant for the user."""
@@ -71,7 +74,7 @@ class ModelCard:
         crop = data.get("crop", {})
         if not isinstance(crop, dict) or not all(isinstance(crop.get(k, 0.0), (int, float)) for k in ("scale", "shift")):
             return "has a crop that is not numbers"
-        if not 0.5 < crop.get("scale", 1.25) <= 3 or not -1 <= crop.get("shift", 0.0) <= 1:
+        if not CROP_SCALES[0] < crop.get("scale", 1.25) <= CROP_SCALES[1] or not CROP_SHIFTS[0] <= crop.get("shift", 0.0) <= CROP_SHIFTS[1]:
             return f"has a crop outside the usable range (scale {crop.get('scale')}, shift {crop.get('shift')})"
         prior, alpha = data.get("class_prior"), data.get("prior_alpha", 0.0)
         if prior is not None and (not isinstance(prior, list) or len(prior) != len(labels)

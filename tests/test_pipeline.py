@@ -89,6 +89,21 @@ def test_framing_is_measured_on_training_faces_and_written_to_the_card(tiny_mode
     assert Classifier(model).crop == Crop(crop["scale"], crop["shift"])
 
 
+def test_faces_framed_looser_than_any_crop_get_the_nearest_crop_and_a_warning(capsys):
+    from realtime.card import CROP_SCALES
+    from train.framing import crop_for
+
+    faces = []
+    for seed in range(12):  # the face's box is about a quarter of the image's side
+        image = background(192, 192, seed=seed)
+        paste_face(image, 52, (96, 100))
+        faces.append(cv2.resize(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), (48, 48), interpolation=cv2.INTER_AREA))
+    crop = crop_for(np.stack(faces), 12)
+    assert crop["spread"]["scale"]["median"] > CROP_SCALES[1] and crop["scale"] == CROP_SCALES[1]
+    assert "outside what the program crops" in crop["measured"]
+    assert "framed unlike any crop the program makes" in capsys.readouterr().err
+
+
 def test_fine_tuning_starts_from_the_trained_model(tiny_model):
     from train.data import FERPLUS_LABELS
     from train.model import init_from

@@ -67,11 +67,21 @@ def crop_for(faces: np.ndarray, count: int = 3000) -> dict | None:
     detector = FaceDetector("tiled")
     if len(measure(picks[:20], detector)["scale"]) < 10:  # not faces a detector finds (synthetic data, say)
         return None
+    from realtime.card import CROP_SCALES, CROP_SHIFTS
+
     found = measure(picks, detector)
     stats = {name: summary(values) for name, values in found.items()}
-    return {"scale": round(stats["scale"]["median"], 3), "shift": round(stats["shift"]["median"], 3),
-            "measured": f"median over {len(found['scale'])} of {len(picks)} training faces, found by the 'tiled' "
-                        "detector (python -m train.framing)", "spread": stats}
+    measured = f"median over {len(found['scale'])} of {len(picks)} training faces, found by the 'tiled' detector (python -m train.framing)"
+    scale = min(max(stats["scale"]["median"], CROP_SCALES[0] + 0.01), CROP_SCALES[1])
+    shift = min(max(stats["shift"]["median"], CROP_SHIFTS[0]), CROP_SHIFTS[1])
+    if (scale, shift) != (stats["scale"]["median"], stats["shift"]["median"]):
+        measured += (f"; the median (scale {stats['scale']['median']:.3f}, shift {stats['shift']['median']:+.3f}) is "
+                     "outside what the program crops, so the nearest crop it can make is used")
+        print(f"warning: the training faces are framed unlike any crop the program makes (the face's box is "
+              f"{1 / stats['scale']['median']:.0%} of the image's side); the model will see faces framed differently "
+              "at run time. Crop the faces more tightly, or train on photos (larger than 100 px), whose faces "
+              "the trainer cuts out itself.", file=sys.stderr)
+    return {"scale": round(scale, 3), "shift": round(shift, 3), "measured": measured, "spread": stats}
 
 
 def summary(values: np.ndarray) -> dict[str, float]:
@@ -86,12 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faces", type=int, default=3000, help="training faces to measure (default 3000)")
     parser.add_argument("--dry-run", action="store_true", help="print the measurement, leave the card as it is")
     args = parser.parse_args(argv)
+    from realtime.align import Crop
     from realtime.classify import ModelError, read_card
 
     try:
         card_path = Path(args.model).with_suffix(".json")
         card = read_card(Path(args.model))
-        faces, _ = load_dataset(args.data).split("train")
+        faces, _ = load_dataset(args.data, crop=Crop.from_card(card)).split("train")  # photos: cut out as for the model
     except (ModelError, DatasetError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
