@@ -31,6 +31,37 @@ class Crop:
         return cls(float(entry.get("scale", cls.scale)), float(entry.get("shift", cls.shift)))
 
 
+@dataclass(frozen=True)
+class Levels:
+    """The brightness (grey-level mean) and contrast (standard deviation) of the model's training faces,
+    5th to 95th percentile, from its card. A crop outside that range, as from a dark room, a washed-out
+    webcam or a flat, low-contrast photo, has its grey levels stretched linearly to the nearest edge of
+    the range; every other crop is left as it is. Without the card entry nothing changes."""
+
+    mean: tuple[float, float] = (0.0, 255.0)
+    std: tuple[float, float] = (0.0, 255.0)
+
+    @classmethod
+    def from_card(cls, card: dict) -> Levels:
+        entry = card.get("levels")
+        return cls(tuple(entry["mean"]), tuple(entry["std"])) if entry else cls()
+
+    def apply(self, crops: np.ndarray) -> np.ndarray:
+        """uint8 crops (N, size, size), those outside the range brought into it."""
+        if len(crops) == 0:
+            return crops
+        flat = crops.reshape(len(crops), -1).astype(np.float32)
+        mean, std = flat.mean(1, keepdims=True), flat.std(1, keepdims=True)
+        to_mean, to_std = np.clip(mean, *self.mean), np.clip(std, *self.std)
+        outside = ((mean != to_mean) | (std != to_std))[:, 0]
+        if not outside.any():
+            return crops
+        moved = (flat[outside] - mean[outside]) / np.maximum(std[outside], 1e-3) * to_std[outside] + to_mean[outside]
+        fixed = crops.copy()
+        fixed[outside] = np.clip(np.rint(moved), 0, 255).astype(np.uint8).reshape(-1, *crops.shape[1:])
+        return fixed
+
+
 def eye_angle(eyes: np.ndarray | None) -> float:
     """Degrees the face is rolled (positive: the image-right eye sits lower)."""
     if eyes is None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.align import Crop
+from realtime.align import Crop, Levels
 
 CROP_SCALES = (0.5, 3.0)  # the crop sides a card may ask for (x the box side; more than the lower, at most the upper)
 CROP_SHIFTS = (-1.0, 1.0)  # and its centre's shift below the box centre (x the box side)
@@ -32,6 +32,7 @@ class ModelCard:
     labels: list[str]  # in the model's output order
     size: int  # faces go in as size x size grayscale
     crop: Crop
+    levels: Levels  # the brightness and contrast range of the training faces
     flip_average: bool
     data: dict  # the whole card, as written
 
@@ -59,7 +60,8 @@ class ModelCard:
         problem = cls._problem(data, labels, size)
         if problem:
             raise ModelError(f"model card {path} {problem}")
-        return cls(path, list(labels), int(size), Crop.from_card(data), bool(data.get("flip_average", False)), data)
+        return cls(path, list(labels), int(size), Crop.from_card(data), Levels.from_card(data),
+                   bool(data.get("flip_average", False)), data)
 
     @staticmethod
     def _problem(data: dict, labels, size) -> str | None:
@@ -76,6 +78,11 @@ class ModelCard:
             return "has a crop that is not numbers"
         if not CROP_SCALES[0] < crop.get("scale", 1.25) <= CROP_SCALES[1] or not CROP_SHIFTS[0] <= crop.get("shift", 0.0) <= CROP_SHIFTS[1]:
             return f"has a crop outside the usable range (scale {crop.get('scale')}, shift {crop.get('shift')})"
+        levels = data.get("levels", {"mean": [0, 255], "std": [0, 255]})
+        if not isinstance(levels, dict) or not all(
+                isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, (int, float)) for v in pair)
+                and 0 <= pair[0] <= pair[1] <= 255 for pair in (levels.get("mean"), levels.get("std"))):
+            return "has levels that are not two ranges (mean, std) of grey levels 0-255"
         prior, alpha = data.get("class_prior"), data.get("prior_alpha", 0.0)
         if prior is not None and (not isinstance(prior, list) or len(prior) != len(labels)
                                   or not all(isinstance(p, (int, float)) and 0 < p <= 1 for p in prior)):

@@ -57,7 +57,8 @@ class Pipeline:
     def label(self, frame: np.ndarray, faces: list[Face]) -> FrameResult:
         """Align and classify faces already found in `frame`."""
         t0 = time.perf_counter()
-        views = [align_faces(frame, faces, self.classifier.size, crop) for crop in self.crops]
+        levels = self.classifier.card.levels
+        views = [levels.apply(align_faces(frame, faces, self.classifier.size, crop)) for crop in self.crops]
         if self.mirror:
             views += [view[:, :, ::-1] for view in views]
         t1 = time.perf_counter()

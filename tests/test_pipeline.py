@@ -52,6 +52,37 @@ def test_crop_comes_from_the_card_and_moves_the_square():
     assert np.ptp(wide.astype(int)) == pytest.approx(2 * np.ptp(centred.astype(int)), rel=0.1)
 
 
+def test_crops_too_dark_or_too_flat_are_brought_into_the_training_levels():
+    from realtime.align import Levels
+
+    levels = Levels.from_card({"levels": {"mean": [74.0, 184.0], "std": [33.0, 77.0]}})
+    rng = np.random.default_rng(0)
+    normal = np.clip(rng.normal(128, 50, (2, 48, 48)), 0, 255).astype(np.uint8)
+    dark = (normal * 0.3).astype(np.uint8)
+    flat = (100 + normal * 0.1).astype(np.uint8)
+    out = levels.apply(np.concatenate([normal, dark, flat]))
+    assert np.array_equal(out[:2], normal)  # inside the range: untouched
+    for moved, before in zip(out[2:], np.concatenate([dark, flat])):
+        assert moved.mean() == pytest.approx(max(74.0, before.mean()), abs=1)
+        assert moved.std() == pytest.approx(33.0, abs=1)
+        assert np.corrcoef(moved.ravel(), before.ravel())[0, 1] > 0.99  # the same picture, only stretched
+    assert Levels.from_card({}).apply(dark) is dark  # a card without levels changes nothing
+
+
+def test_the_pipeline_brings_a_dark_face_into_the_training_levels(tiny_model, tmp_path):
+    model = tmp_path / "m.keras"
+    for suffix in (".keras", ".tflite"):
+        shutil.copy(tiny_model.with_suffix(suffix), model.with_suffix(suffix))
+    card = json.loads(tiny_model.with_suffix(".json").read_text())
+    card["levels"] = {"mean": [74.0, 184.0], "std": [33.0, 77.0]}
+    model.with_suffix(".json").write_text(json.dumps(card))
+    frame = (close_up(300) * 0.3).astype(np.uint8)
+    faces = FaceDetector("tiled").detect(frame)
+    plain = Pipeline(FaceDetector("full"), Classifier(tiny_model)).label(frame, faces).crops
+    levelled = Pipeline(FaceDetector("full"), Classifier(model)).label(frame, faces).crops
+    assert plain[0].mean() < 60 and levelled[0].mean() == pytest.approx(74, abs=1)
+
+
 def test_views_are_averaged_in_one_model_call(tiny_model):
     classifier = Classifier(tiny_model)
     calls = []
@@ -164,6 +195,7 @@ def test_a_frame_without_faces_gives_empty_results(tiny_model, views):
     ({"input": {"size": 0}}, "input size"), ({"input": {"size": "48"}}, "input size"),
     ({"input": {"size": 48, "channels": 3}}, "colour"), ({"crop": {"scale": 9.0}}, "crop outside"),
     ({"crop": {"scale": "big"}}, "not numbers"), ({"sha256": {"keras": "abc"}}, "SHA-256"),
+    ({"levels": {"mean": [200, 100], "std": [30, 80]}}, "levels"), ({"levels": {"mean": [70, 180]}}, "levels"),
 ])
 def test_a_card_is_checked_in_one_place(tmp_path, change, problem):
     from realtime.card import ModelCard, ModelError

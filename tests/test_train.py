@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from realtime.classify import file_sha256
 from tests.conftest import LABELS, assert_one_line_error, run_module, write_fer_csv
+from train.data import load_dataset
 
 OUTPUTS = ["fer2013.keras", "fer2013.tflite", "fer2013.json", "fer2013_report.txt", "fer2013_confusion.png",
            "fer2013_curves.png", "fer2013_history.csv"]
@@ -25,7 +27,7 @@ def trained(tmp_path_factory):
 
 
 def test_training_writes_every_output(trained):
-    _, models, result = trained
+    data, models, result = trained
     for name in OUTPUTS:
         assert (models / name).stat().st_size > 0, name
     assert (models / "checkpoints" / "fer2013.best.keras").exists()
@@ -37,6 +39,9 @@ def test_training_writes_every_output(trained):
     assert card["dataset"]["train"] == 420 and card["dataset"]["test"] == 140
     assert card["class_prior"] == pytest.approx([1 / 7] * 7, abs=1e-3) and card["prior_alpha"] == 0.0  # 60 faces a class
     assert card["sha256"] == {kind: file_sha256(models / name) for kind, name in card["files"].items()}
+    faces = load_dataset(data).split("train")[0].reshape(420, -1).astype(np.float32)
+    assert card["levels"]["mean"] == pytest.approx(np.percentile(faces.mean(1), [5, 95]), abs=0.1)
+    assert card["levels"]["std"] == pytest.approx(np.percentile(faces.std(1), [5, 95]), abs=0.1)
     history = (models / "fer2013_history.csv").read_text().splitlines()
     assert history[0].startswith("epoch") and len(history) == 1 + card["training"]["epochs_run"]
     assert "accuracy" in (models / "fer2013_report.txt").read_text()

@@ -296,7 +296,7 @@ def train(args) -> int:
 
     from realtime.classify import file_sha256
     from train.export import finish, save_float16
-    from train.framing import crop_for
+    from train.framing import crop_for, levels_for
 
     model_path = out / f"{name}.keras"
     save_float16(model, model_path)  # whatever the training precision, the file holds float16 weights
@@ -333,6 +333,7 @@ def train(args) -> int:
     crop = crop_for(x_train, 500)  # the framing of the training faces, which the program's crop reproduces
     if crop:
         card["crop"] = crop
+    card["levels"] = levels_for(x_train)  # their brightness and contrast, into which the program brings its crops
     model_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     if keras.config.backend() != "tensorflow":
         print(f"wrote {model_path}; the TFLite copy and the report need the tensorflow backend:\n"

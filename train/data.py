@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.capture import IMAGE_SUFFIXES
+from realtime.capture import IMAGE_SUFFIXES, folder_images
 
 FER2013_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 # FER+ vote columns, in file order, mapped onto our label names.
@@ -226,8 +226,7 @@ def _read_class_folders(root: Path) -> dict[str, list[Path]]:
         name = CLASS_ALIASES.get(folder.name.lower())
         if name is None:
             raise DatasetError(f"{folder}: unknown class folder '{folder.name}' (known: {', '.join(sorted(set(CLASS_ALIASES.values())))})")
-        files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-                       and not any(part.startswith(".") or part == "__MACOSX" for part in p.relative_to(folder).parts))
+        files = folder_images(folder)  # subfolders too, as the program reads a folder
         found.setdefault(name, []).extend(files)
     return found
 

@@ -1,4 +1,4 @@
-"""Measure the framing of a model's training faces and write the matching crop into its card.
+"""Measure the framing of a model's training faces and write the matching crop (and their levels) into its card.
 
     python -m train.framing --model models/fer2013.keras --data ../shared/data/fer2013.csv.gz
 
@@ -84,6 +84,14 @@ def crop_for(faces: np.ndarray, count: int = 3000) -> dict | None:
     return {"scale": round(scale, 3), "shift": round(shift, 3), "measured": measured, "spread": stats}
 
 
+def levels_for(faces: np.ndarray) -> dict:
+    """The card's `levels` entry: the 5th-95th percentile of the training faces' grey-level mean and
+    standard deviation; the program brings crops outside that range into it (`realtime.align.Levels`)."""
+    flat = faces.reshape(len(faces), -1).astype(np.float32)
+    mean, std = (np.percentile(values, [5, 95]).round(1).tolist() for values in (flat.mean(1), flat.std(1)))
+    return {"mean": mean, "std": std, "measured": f"5th-95th percentile over {len(faces)} training faces"}
+
+
 def summary(values: np.ndarray) -> dict[str, float]:
     q1, median, q3 = np.percentile(values, [25, 50, 75])
     return {"median": round(float(median), 4), "iqr": round(float(q3 - q1), 4), "std": round(float(values.std()), 4)}
@@ -117,9 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:>7}: median {s['median']:+.3f}  IQR {s['iqr']:.3f}  std {s['std']:.3f}   ({meaning})")
     if args.dry_run:
         return 0
-    card["crop"] = crop
+    card["crop"], card["levels"] = crop, levels_for(faces)
     card_path.write_text(json.dumps(card, indent=2) + "\n")
-    print(f"wrote crop scale {crop['scale']}, shift {crop['shift']} into {card_path}")
+    print(f"wrote crop scale {crop['scale']}, shift {crop['shift']} and levels (grey-level mean "
+          f"{card['levels']['mean']}, standard deviation {card['levels']['std']}) into {card_path}")
     return 0
 
 
