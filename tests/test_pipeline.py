@@ -41,6 +41,16 @@ def test_a_face_filling_the_frame_is_found(mode, fill):
     assert face.width > 0.75 * frame.shape[1]
 
 
+def test_a_tight_face_crop_small_in_a_large_picture_is_found():
+    # A face cut off at the crop's edges, 140 px wide in 1920x1080: in each 320 px tile it is too large
+    # for the full-range model and in the whole frame too small for the short-range one.
+    face = cv2.resize(close_up(320, 1.5), (140, 140), interpolation=cv2.INTER_AREA)
+    frame = np.full((1080, 1920, 3), 200, np.uint8)
+    frame[300:440, 900:1040] = face
+    (found,) = FaceDetector("tiled").detect(frame)
+    assert 880 < (found.box[0] + found.box[2]) / 2 < 1060 and 280 < (found.box[1] + found.box[3]) / 2 < 460
+
+
 def test_crop_comes_from_the_card_and_moves_the_square():
     assert Crop.from_card({"crop": {"scale": 1.1, "shift": -0.05}}) == Crop(1.1, -0.05)
     assert Crop.from_card({}) == Crop(1.25, 0.0)  # a card from before the crop entry keeps the old framing
