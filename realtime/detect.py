@@ -86,6 +86,10 @@ class BlazeFace:
             faces.append(Face(box=box, score=float(detection.score[0]), eyes=eyes))
         return faces
 
+    def find_in(self, rgb: np.ndarray, windows) -> list[Face]:
+        """The faces in each window (x0, y0, x1, y1) of the frame, in the frame's pixels."""
+        return [face for x0, y0, x1, y1 in windows for face in self.find(np.ascontiguousarray(rgb[y0:y1, x0:x1]), x0, y0)]
+
     def close(self) -> None:
         self._model.close()
 
@@ -141,10 +145,7 @@ class FaceDetector:
         height, width = rgb.shape[:2]
         faces = self.main.find(rgb)
         windows, closer = self.planner.windows(width, height, faces, previous) if self.planner else ([], [])
-        for x0, y0, x1, y1 in windows:
-            faces += self.main.find(np.ascontiguousarray(rgb[y0:y1, x0:x1]), x0, y0)
-        for x0, y0, x1, y1 in closer:
-            faces += self.near.find(np.ascontiguousarray(rgb[y0:y1, x0:x1]), x0, y0)
+        faces += self.main.find_in(rgb, windows) + self.near.find_in(rgb, closer)
         # Close-ups: the full-range model misses a face that fills the frame, or boxes only part of it.
         near = self.near is not self.main and (
             self.mode == "tiled" or not faces or max(f.width for f in faces) > CLOSE_UP * width)
@@ -154,9 +155,7 @@ class FaceDetector:
             faces = suppress(faces)
         if not faces and self.mode == "tiled" and len(windows) > 1:
             # A face that fills much of a tile (a tight face crop inside a larger picture) is the short-range model's.
-            for x0, y0, x1, y1 in windows:
-                faces += self.near.find(np.ascontiguousarray(rgb[y0:y1, x0:x1]), x0, y0)
-            faces = suppress(faces)
+            faces = suppress(self.near.find_in(rgb, windows))
         if not faces:  # a face cut off by the frame's edges: look again with the frame padded
             pad = max(height, width) // 2
             padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
