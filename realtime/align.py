@@ -31,6 +31,12 @@ class Crop:
         return cls(float(entry.get("scale", cls.scale)), float(entry.get("shift", cls.shift)))
 
 
+def grey_levels(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each face's brightness (grey-level mean) and contrast (standard deviation), as (N, 1) float32 columns."""
+    flat = faces.reshape(len(faces), -1).astype(np.float32)
+    return flat.mean(1, keepdims=True), flat.std(1, keepdims=True)
+
+
 @dataclass(frozen=True)
 class Levels:
     """The brightness (grey-level mean) and contrast (standard deviation) of the model's training faces,
@@ -50,13 +56,13 @@ class Levels:
         """uint8 crops (N, size, size), those outside the range brought into it."""
         if len(crops) == 0:
             return crops
-        flat = crops.reshape(len(crops), -1).astype(np.float32)
-        mean, std = flat.mean(1, keepdims=True), flat.std(1, keepdims=True)
+        mean, std = grey_levels(crops)
         to_mean, to_std = np.clip(mean, *self.mean), np.clip(std, *self.std)
         outside = ((mean != to_mean) | (std != to_std))[:, 0]
         if not outside.any():
             return crops
-        moved = (flat[outside] - mean[outside]) / np.maximum(std[outside], 1e-3) * to_std[outside] + to_mean[outside]
+        flat = crops[outside].reshape(int(outside.sum()), -1).astype(np.float32)
+        moved = (flat - mean[outside]) / np.maximum(std[outside], 1e-3) * to_std[outside] + to_mean[outside]
         fixed = crops.copy()
         fixed[outside] = np.clip(np.rint(moved), 0, 255).astype(np.uint8).reshape(-1, *crops.shape[1:])
         return fixed

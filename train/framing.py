@@ -87,8 +87,9 @@ def crop_for(faces: np.ndarray, count: int = 3000) -> dict | None:
 def levels_for(faces: np.ndarray) -> dict:
     """The card's `levels` entry: the 5th-95th percentile of the training faces' grey-level mean and
     standard deviation; the program brings crops outside that range into it (`realtime.align.Levels`)."""
-    flat = faces.reshape(len(faces), -1).astype(np.float32)
-    mean, std = (np.percentile(values, [5, 95]).round(1).tolist() for values in (flat.mean(1), flat.std(1)))
+    from realtime.align import grey_levels
+
+    mean, std = (np.percentile(values, [5, 95]).round(1).tolist() for values in grey_levels(faces))
     return {"mean": mean, "std": std, "measured": f"5th-95th percentile over {len(faces)} training faces"}
 
 
