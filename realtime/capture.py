@@ -18,7 +18,10 @@ import numpy as np
 
 from realtime import quiet_stderr, stop
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pnm"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pnm",
+                  ".gif"}
+# How an image file begins, for images whose name does not say so (Yale Faces' `subject01.happy` are GIFs).
+IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://")
 STREAM_TIMEOUT_MS = 5000  # give up opening or reading a network stream after this long
 
@@ -158,27 +161,52 @@ class ImageSource(Source):
         if not self.files:
             raise SourceError(f"no images in folder {path} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
         self.skipped: list[str] = []  # filled, with a warning each, as the images are read in turn
-        first = next((image for image in (self._try_read(file) for file, _ in self.files) if image is not None), None)
+        first = next((image for image in (read_image(file) for file, _ in self.files) if image is not None), None)
         if first is None:
             raise SourceError(f"cannot read image {self.files[0][0]}" if len(self.files) == 1 else
                               f"none of the {len(self.files)} images in {self.description} can be read")
         self.size = (first.shape[1], first.shape[0])
         self.fps = 30.0 if len(self.files) == 1 and not folder else 1.0
 
-    @staticmethod
-    def _try_read(file: Path) -> np.ndarray | None:
-        with quiet_stderr():  # OpenCV logs its own lines about a damaged file
-            return cv2.imread(str(file), cv2.IMREAD_COLOR)
-
     def __iter__(self) -> Iterator[np.ndarray]:
         for file, name in self.files:
-            frame = self._try_read(file)
+            frame = read_image(file)
             if frame is None:  # (one image alone was read at the start already)
                 print(f"warning: skipped {name}: cannot read it as an image", file=sys.stderr)
                 self.skipped.append(name)
                 continue
             self.name = name  # of the image being yielded
             yield frame
+
+
+def read_image(file: Path) -> np.ndarray | None:
+    """A BGR image (turned as its EXIF orientation says), or None when the file cannot be read as one. OpenCV
+    reads most formats; the first frame of what it cannot (GIF) is decoded with PyAV."""
+    with quiet_stderr():  # OpenCV logs its own lines about a damaged file
+        image = cv2.imread(str(file), cv2.IMREAD_COLOR)
+    if image is not None or not is_image_file(file, by_content=True):
+        return image
+    import av
+
+    try:
+        with av.open(str(file)) as container:
+            return next(container.decode(video=0)).to_ndarray(format="bgr24")
+    except (av.FFmpegError, StopIteration, OSError, ValueError):
+        return None
+
+
+def is_image_file(path: Path, by_content: bool = False) -> bool:
+    """Whether `path` is an image file: by its suffix, else (or, with `by_content`, only) by how it begins."""
+    if not by_content and path.suffix.lower() in IMAGE_SUFFIXES:
+        return True
+    if not path.is_file():  # (a named pipe would block the read below)
+        return False
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+    except OSError:
+        return False
+    return head.startswith(IMAGE_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
 
 
 def folder_images(folder: Path) -> list[Path]:
@@ -191,8 +219,7 @@ def folder_images(folder: Path) -> list[Path]:
             continue
         seen.add(real)
         subfolders[:] = [name for name in subfolders if not name.startswith(".") and name != "__MACOSX"]
-        found += [Path(where, name) for name in files
-                  if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES]
+        found += [Path(where, name) for name in files if not name.startswith(".") and is_image_file(Path(where, name))]
     return sorted(found, key=lambda f: f.relative_to(folder).parts)
 
 
@@ -227,7 +254,7 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
     if isinstance(spec, list) and len(spec) > 1:
         files = [Path(item) for item in spec]
         for file in files:
-            if not file.is_file() or file.suffix.lower() not in IMAGE_SUFFIXES:
+            if not file.is_file() or not is_image_file(file):
                 raise SourceError(f"several sources must all be image files ({', '.join(sorted(IMAGE_SUFFIXES))}): "
                                   f"{file} is {'not one' if file.exists() else 'not found'}")
         return ImageSource(files)
@@ -247,6 +274,6 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
     path = Path(spec)
     if not path.exists():
         raise SourceError(f"source not found: {path}")
-    if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
+    if path.is_dir() or is_image_file(path):
         return ImageSource(path)
     return VideoSource(path)

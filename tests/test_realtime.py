@@ -14,6 +14,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from realtime.faces import overlap
 from realtime.track import HYSTERESIS
@@ -95,17 +96,21 @@ def test_folder_with_subfolders_and_an_unreadable_image(tmp_path, tiny_model):
         image = frames.frame(i * 10)[0]
         cv2.imwrite(str(photos / name), cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if name.endswith(".pgm") else image)
     (photos / "sad" / "broken.jpg").write_bytes(b"\xff\xd8 not really a JPEG")
+    for i, name in enumerate(["happy/5.gif", "sad/subject01.sad"]):  # GIFs, the second named as Yale Faces names them
+        Image.fromarray(frames.frame(50 + i * 10)[0][..., ::-1]).save(photos / name, format="GIF")
+    (photos / "sad" / "notes").write_text("GIF is what this file is not")
     (photos / ".thumbs").mkdir()
     cv2.imwrite(str(photos / ".thumbs" / "1.jpg"), frames.frame(0)[0])  # hidden: left out
     jsonl = tmp_path / "out.jsonl"
     result = run_module("realtime", "--source", str(photos), "--model", str(tiny_model), "--no-display",
                         "--json", str(jsonl))
     records = [json.loads(line) for line in jsonl.read_text().splitlines()]
-    assert [r["image"] for r in records] == ["happy/1.jpg", "happy/2.JPEG", "sad/3.png", "sad/deeper/4.pgm", "top.tif"]
+    assert [r["image"] for r in records] == ["happy/1.jpg", "happy/2.JPEG", "happy/5.gif", "sad/3.png",
+                                             "sad/deeper/4.pgm", "sad/subject01.sad", "top.tif"]
     assert all(len(r["faces"]) == 1 for r in records)
     assert result.returncode == 1
     assert "warning: skipped sad/broken.jpg" in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith("error: 1 of 6 images could not be read")
+    assert result.stderr.strip().splitlines()[-1].startswith("error: 1 of 8 images could not be read")
     assert "Traceback" not in result.stderr
     for name in ("a.jpg", "b.png"):
         (tmp_path / "damaged" / name).parent.mkdir(exist_ok=True)

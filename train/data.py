@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.capture import IMAGE_SUFFIXES, folder_images
+from realtime.capture import IMAGE_SUFFIXES, folder_images, read_image
 
 FER2013_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 # FER+ vote columns, in file order, mapped onto our label names.
@@ -209,7 +209,7 @@ def _read_face_image(path: Path, photos: PhotoFaces) -> np.ndarray | None:
     the face is found and cropped as the program does (None when there is none)."""
     import cv2
 
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    image = read_image(path)
     if image is None:
         raise DatasetError(f"cannot read image {path}")
     if max(image.shape[:2]) > FACE_CROP_MAX_SIDE:
