@@ -3,9 +3,13 @@
     python -m realtime --source photos/ --no-display --json results.jsonl   # photos/happy/*.jpg, photos/sad/*.jpg, ...
     python bench/score_results.py results.jsonl
 
+    python bench/score_results.py results.jsonl --labels labels.csv         # or labels in a CSV: path,label
+
 This is the path users (and anyone judging the labels) take: the command line as it is, then the
 results file. A photo's true class is its top folder inside the source folder (`happy/001.jpg`,
-also `happiness/`, `Sad/`, ...); its answer is the label of its first face, which is its largest.
+also `happiness/`, `Sad/`, ...), or with `--labels` its row in a CSV file of `path,label` rows (a
+header row allowed; paths as the results name the photos, that is relative to the source folder);
+its answer is the label of its first face, which is its largest.
 A photo where no face was found counts as wrong. Scored over the 7 FER2013 classes: photos in a
 `contempt/` folder are left out, and a `contempt` answer counts as wrong (`--with-contempt` scores
 8 classes). Images the program could not read are not in the results: it names them on standard error.
@@ -14,6 +18,7 @@ A photo where no face was found counts as wrong. Scored over the 7 FER2013 class
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from pathlib import Path
@@ -46,14 +51,38 @@ def read_answers(path: Path) -> list[tuple[str, str | None]]:
     return answers
 
 
-def score(answers: list[tuple[str, str | None]], classes: list[str]) -> tuple[dict, int, list[str]]:
-    """Metrics over `classes` (+ the "other" column), photos without a face, folders not scored."""
+def read_labels(path: Path) -> dict[str, str]:
+    """{photo path: label} from a CSV file of `path,label` rows; a first row that names no known class is a header."""
+    try:
+        with open(path, newline="") as handle:
+            rows = [row for row in csv.reader(handle) if row]
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise SystemExit(f"error: cannot read labels file {path}: {error}") from None
+    if rows and len(rows[0]) == 2 and rows[0][1].strip().lower() not in CLASS_ALIASES:
+        rows = rows[1:]  # header
+    for number, row in enumerate(rows, 1):
+        if len(row) != 2:
+            raise SystemExit(f"error: {path}: row {number} is not `path,label`: {','.join(row)[:80]}")
+    if not rows:
+        raise SystemExit(f"error: {path}: no `path,label` rows")
+    return {Path(photo.strip()).as_posix(): label.strip() for photo, label in rows}
+
+
+def score(answers: list[tuple[str, str | None]], classes: list[str],
+          labels: dict[str, str] | None = None) -> tuple[dict, int, list[str]]:
+    """Metrics over `classes` (+ the "other" column), photos without a face, what was not scored: folders, or
+    with `labels` ({photo: label}, instead of the folders) the labels not scored and photos without one."""
     truth, predicted, no_face, unscored = [], [], 0, set()
     for image, label in answers:
-        folder = image.split("/")[0] if "/" in image else ""
-        true_class = CLASS_ALIASES.get(folder.lower())
+        if labels is None:
+            folder = image.split("/")[0] if "/" in image else ""
+            given, not_scored = folder, folder or "(top folder)"
+        else:
+            given = labels.get(Path(image).as_posix())
+            not_scored = "(not in the labels file)" if given is None else given
+        true_class = CLASS_ALIASES.get((given or "").lower())
         if true_class not in classes:
-            unscored.add(folder or "(top folder)")
+            unscored.add(not_scored)
             continue
         truth.append(classes.index(true_class))
         predicted.append(classes.index(label) if label in classes else len(classes))
@@ -66,16 +95,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, help="a --json results file of the program run on a class-folder tree")
     parser.add_argument("--with-contempt", action="store_true", help="score 8 classes, contempt too")
+    parser.add_argument("--labels", type=Path, metavar="CSV",
+                        help="true labels from a CSV file of path,label rows instead of the class folders")
     args = parser.parse_args(argv)
-    if not args.results.is_file():
-        print(f"error: results file not found: {args.results}", file=sys.stderr)
-        return 2
+    for path in (args.results, args.labels):
+        if path is not None and not path.is_file():
+            print(f"error: file not found: {path}", file=sys.stderr)
+            return 2
     classes = FER2013_LABELS + ["contempt"] * args.with_contempt
-    metrics, no_face, unscored = score(read_answers(args.results), classes)
+    labels = read_labels(args.labels) if args.labels else None
+    metrics, no_face, unscored = score(read_answers(args.results), classes, labels)
+    where = "label" if labels else "class folder"
     if unscored:
-        print(f"note: not scored, not a class folder or a class left out: {', '.join(unscored)}", file=sys.stderr)
+        print(f"note: not scored, not a {where} or a class left out: {', '.join(unscored)}", file=sys.stderr)
     if not metrics["samples"]:
-        print(f"error: no photo in {args.results} lies in a class folder ({', '.join(classes)})", file=sys.stderr)
+        print(f"error: no photo in {args.results} has a {where} ({', '.join(classes)})", file=sys.stderr)
         return 2
     present = [name for name in classes if metrics["per_class"][name]["support"]]
     balanced = float(np.mean([metrics["per_class"][name]["recall"] for name in present]))

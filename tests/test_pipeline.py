@@ -255,6 +255,26 @@ def test_results_of_a_class_folder_tree_are_scored_by_folder():
     assert metrics["samples"] == 6 and metrics["accuracy"] == pytest.approx(3 / 6) and "contempt" not in unscored
 
 
+def test_results_are_scored_by_a_labels_csv(tmp_path):
+    scorer = load_bench("score_results")
+    labels_file = tmp_path / "labels.csv"
+    labels_file.write_text("path,label\nimages/1.jpg,Happiness\nimages/2.jpg,sad\nimages/3.jpg,contempt\n"
+                           "images/4.jpg,bored\n")
+    labels = scorer.read_labels(labels_file)
+    assert labels == {"images/1.jpg": "Happiness", "images/2.jpg": "sad", "images/3.jpg": "contempt",
+                      "images/4.jpg": "bored"}
+    answers = [("images/1.jpg", "happy"), ("images/2.jpg", None), ("images/3.jpg", "contempt"),
+               ("images/4.jpg", "happy"), ("elsewhere/5.jpg", "sad")]
+    metrics, no_face, unscored = scorer.score(answers, scorer.FER2013_LABELS, labels)
+    assert metrics["samples"] == 2 and metrics["accuracy"] == pytest.approx(1 / 2) and no_face == 1
+    assert unscored == ["(not in the labels file)", "bored", "contempt"]
+    labels_file.write_text("images/1.jpg,happy\n")  # no header
+    assert scorer.read_labels(labels_file) == {"images/1.jpg": "happy"}
+    labels_file.write_text("path,label\nimages/1.jpg,happy,extra\n")
+    with pytest.raises(SystemExit, match="row 1 is not `path,label`"):
+        scorer.read_labels(labels_file)
+
+
 def test_the_program_on_a_class_folder_tree_then_the_scorer(tmp_path):
     """The way a labelled photo set is scored as users run the program: its --json output, then the scorer."""
     photos = tmp_path / "photos"
