@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import os
 import sys
 
 from realtime import stop
@@ -50,7 +51,8 @@ def parse_args(argv):
     parser.add_argument("--model", default=str(DEFAULT_MODEL), help="model file with its .json card beside it")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="auto: Keras on a GPU, TFLite/XNNPACK on a CPU (default)")
-    parser.add_argument("--output", help="write the annotated video here (.mp4, .avi, .mkv, .mov)")
+    parser.add_argument("--output", help="write the annotated video here (.mp4, .m4v, .mov, .mkv, .avi), or the annotated "
+                             "image (.jpg, .png, .bmp; the last frame of a video or folder)")
     parser.add_argument("--json", metavar="FILE", help="write per-frame results as JSON lines here (- for standard output)")
     parser.add_argument("--csv", metavar="FILE",
                         help="write one CSV row per face per frame here (- for standard output)")
@@ -86,7 +88,23 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if args.json == "-" and args.csv == "-":
         parser.error("--json and --csv cannot both write to standard output")
+    check_output_paths(parser, args)
     return args
+
+
+def check_output_paths(parser: Parser, args) -> None:
+    """Refuse an output file that is a source file or another output: it would be overwritten."""
+    outputs = [(option, value) for option, value in (("--output", args.output), ("--json", args.json),
+                                                     ("--csv", args.csv)) if value and value != "-"]
+    real = {option: os.path.realpath(value) for option, value in outputs}
+    sources = [item for item in args.source or [] if os.path.isfile(item)]
+    for number, (option, _) in enumerate(outputs):
+        for other, _ in outputs[:number]:
+            if real[option] == real[other]:
+                parser.error(f"{other} and {option} name the same file")
+        for source in sources:
+            if real[option] == os.path.realpath(source):
+                parser.error(f"{option} names the source file {source}: it would be overwritten")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,8 +10,11 @@ once a second, CSV rows too. `-` as the JSON or CSV path writes to standard outp
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -57,6 +60,7 @@ class VideoWriter:
             raise OutputError(f"cannot write {self.path}: use one of {', '.join([*H264, *FOURCC, *IMAGE_SUFFIXES])}")
         if not self.path.parent.is_dir():
             raise OutputError(f"cannot write {self.path}: folder {self.path.parent} does not exist")
+        check_writable(self.path)  # now, not when the first frame (or, for an image, the last) is written
         self.fps, self.size, self.live, self.frames = fps, size, live, 0
         self._writer, self._last = None, None
         fourcc = FOURCC.get(suffix)
@@ -93,6 +97,18 @@ class VideoWriter:
             raise OutputError(f"cannot write {self.path}")
 
 
+def check_writable(path: Path) -> None:
+    """Raise OutputError unless `path` can be written; leaves no file behind that was not there."""
+    existed = path.exists()
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as err:
+        raise OutputError(f"cannot write {path}: {err.strerror}") from None
+    if not existed:
+        path.unlink()
+
+
 def h264_available() -> bool:
     try:
         import av
@@ -126,16 +142,28 @@ class H264Writer:
         if frame.shape[1] != self._stream.width or frame.shape[0] != self._stream.height:
             frame = frame[: self._stream.height, : self._stream.width]
         image = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
-        self._container.mux(self._stream.encode(image))
-        self._frames += 1
-        if self._sound:
-            self._sound.copy_until(self._frames / self.fps)  # the sound up to the end of this frame
+        with self._write_errors():
+            self._container.mux(self._stream.encode(image))
+            self._frames += 1
+            if self._sound:
+                self._sound.copy_until(self._frames / self.fps)  # the sound up to the end of this frame
 
     def release(self) -> None:
-        self._container.mux(self._stream.encode())  # what the encoder still holds
-        if self._sound:  # a run stopped early has the sound up to its last frame, no further
-            self._sound.close()
-        self._container.close()
+        with self._write_errors():
+            try:
+                self._container.mux(self._stream.encode())  # what the encoder still holds
+                if self._sound:  # a run stopped early has the sound up to its last frame, no further
+                    self._sound.close()
+            finally:
+                self._container.close()
+
+    @contextlib.contextmanager
+    def _write_errors(self):
+        """A full disk or a vanished folder, as an OutputError."""
+        try:
+            yield
+        except (OSError, self._av.FFmpegError) as err:
+            raise OutputError(f"cannot write {self._container.name}: {getattr(err, 'strerror', None) or err}") from None
 
 
 class Sound:
@@ -240,16 +268,37 @@ class _TextSink:
                 raise OutputError(f"cannot write {path}: {err.strerror}") from None
         self._flushed = time.monotonic()
 
-    def _written(self) -> None:
-        if self._file is sys.stdout or time.monotonic() - self._flushed >= 1.0:  # a hard kill loses at most 1 s
-            self._file.flush()
-            self._flushed = time.monotonic()
+    quit = False  # set when standard output's reader has gone (`| head`): the run stops, as on a window's quit
+
+    def _write(self, text: str = "") -> None:
+        """Write `text`; flush at least once a second (a hard kill loses at most 1 s), on standard output each time."""
+        if self.quit:
+            return
+        try:
+            self._file.write(text)
+            if self._file is sys.stdout or time.monotonic() - self._flushed >= 1.0:
+                self._file.flush()
+                self._flushed = time.monotonic()
+        except BrokenPipeError:
+            self._reader_gone()
+        except OSError as err:  # a full disk, a vanished folder
+            raise OutputError(f"cannot write {self._file.name}: {err.strerror}") from None
+
+    def _reader_gone(self) -> None:
+        self.quit = True
+        with contextlib.suppress(OSError, ValueError):  # what is still buffered for the closed pipe goes nowhere
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self._file.fileno())
 
     def close(self) -> None:
-        if self._owned:
-            self._file.close()
-        else:
-            self._file.flush()
+        try:
+            if self._owned:
+                self._file.close()
+            elif not self.quit:
+                self._file.flush()
+        except BrokenPipeError:
+            self._reader_gone()
+        except OSError as err:
+            raise OutputError(f"cannot write {self._file.name}: {err.strerror}") from None
 
 
 class JsonLinesWriter(_TextSink):
@@ -260,8 +309,7 @@ class JsonLinesWriter(_TextSink):
         self.labels = labels
 
     def write(self, annotated: Annotated) -> None:
-        self._file.write(json.dumps(frame_record(annotated, self.labels)) + "\n")
-        self._written()
+        self._write(json.dumps(frame_record(annotated, self.labels)) + "\n")
 
 
 class CsvWriter(_TextSink):
@@ -271,15 +319,22 @@ class CsvWriter(_TextSink):
     def __init__(self, path: str | Path, labels: list[str]):
         super().__init__(path)
         self.labels = labels
-        self._rows = csv.writer(self._file)
-        self._rows.writerow(["schema", "frame", "time", "image", "id", "x0", "y0", "x1", "y1", "score", "label",
-                             "probability", "held", *labels, *(f"raw_{name}" for name in labels)])
+        self._rows = io.StringIO()  # a frame's rows, then written at once
+        self._write_rows([["schema", "frame", "time", "image", "id", "x0", "y0", "x1", "y1", "score", "label",
+                           "probability", "held", *labels, *(f"raw_{name}" for name in labels)]])
 
     def write(self, annotated: Annotated) -> None:
+        rows = []
         for track in annotated.tracks:
             face = face_record(track, self.labels)
             raw = face["raw"] or {}
-            self._rows.writerow([SCHEMA, annotated.index, round(annotated.time, 3), annotated.image or "", face["id"],
-                                 *face["box"], face["score"], face["label"], face["probability"], int(face["held"]),
-                                 *face["probabilities"].values(), *(raw.get(name, "") for name in self.labels)])
-        self._written()
+            rows.append([SCHEMA, annotated.index, round(annotated.time, 3), annotated.image or "", face["id"],
+                         *face["box"], face["score"], face["label"], face["probability"], int(face["held"]),
+                         *face["probabilities"].values(), *(raw.get(name, "") for name in self.labels)])
+        self._write_rows(rows)
+
+    def _write_rows(self, rows: list[list]) -> None:
+        self._rows.seek(0)
+        self._rows.truncate()
+        csv.writer(self._rows).writerows(rows)
+        self._write(self._rows.getvalue())

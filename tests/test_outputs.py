@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 
 import av
 import cv2
@@ -15,7 +18,7 @@ from realtime import output, window
 from realtime.faces import Face
 from realtime.output import Annotated, VideoWriter
 from realtime.track import Track
-from tests.conftest import LABELS, assert_one_line_error, run_module
+from tests.conftest import LABELS, ROOT, assert_one_line_error, run_module
 
 
 def test_json_on_stdout_and_csv_rows_agree(tmp_path, tiny_model):
@@ -38,6 +41,54 @@ def test_json_on_stdout_and_csv_rows_agree(tmp_path, tiny_model):
 
 def test_json_and_csv_cannot_both_go_to_stdout():
     assert_one_line_error(run_module("realtime", "--json", "-", "--csv", "-", "--no-display"), "standard output")
+
+
+def frame_count(video) -> int:
+    with av.open(str(video)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def test_an_output_that_is_the_source_or_another_output_is_refused(tmp_path):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"not really a video, but it must not be touched")
+    for options, problem in ((["--output", str(clip)], "--output names the source file"),
+                             (["--csv", str(tmp_path / ".." / tmp_path.name / "clip.mp4")], "--csv names the source file"),
+                             (["--json", str(tmp_path / "a.txt"), "--csv", str(tmp_path / "a.txt")],
+                              "--json and --csv name the same file")):
+        result = run_module("realtime", "--source", str(clip), "--no-display", *options)
+        assert_one_line_error(result, problem)
+        assert result.returncode == 2
+    assert clip.read_bytes() == b"not really a video, but it must not be touched"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
+
+
+def test_when_the_reader_of_standard_output_goes_the_run_ends_quietly(tmp_path, tiny_model):
+    """`--json - | head -1`: the run stops as on a window's quit, the video is closed, no traceback."""
+    video = tmp_path / "out.mp4"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("DISPLAY", None)
+    with subprocess.Popen([sys.executable, "-m", "realtime", "--source", "demo:1", "--max-frames", "300",
+                           "--no-display", "--model", str(tiny_model), "--json", "-", "--output", str(video)],
+                          cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as run:
+        assert json.loads(run.stdout.readline())["frame"] == 0
+        run.stdout.close()  # as `head -1` does
+        stderr = run.stderr.read()
+        assert run.wait(timeout=120) == 0, stderr
+    assert "Traceback" not in stderr and "Exception" not in stderr, stderr
+    assert 1 <= frame_count(video) < 300
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+def test_a_full_disk_or_a_folder_that_cannot_be_written_is_a_one_line_error(tmp_path, tiny_model):
+    video = tmp_path / "out.mp4"
+    result = run_module("realtime", "--source", "demo:1", "--max-frames", "60", "--no-display", "--model",
+                        str(tiny_model), "--json", "/dev/full", "--output", str(video))
+    assert_one_line_error(result, "cannot write /dev/full: No space left on device")
+    assert frame_count(video) >= 1  # the video was still closed, and plays
+    for name in ("x.mp4", "x.jpg", "x.avi"):  # /proc takes no new files, not even from root
+        result = run_module("realtime", "--source", "demo:1", "--max-frames", "2", "--no-display", "--model",
+                            str(tiny_model), "--output", f"/proc/{name}")
+        assert_one_line_error(result, f"cannot write /proc/{name}")
 
 
 def test_a_held_face_has_no_raw_probabilities_in_csv(tmp_path):
