@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 
+import cv2
 import numpy as np
 import pytest
 
@@ -87,10 +89,44 @@ def test_trainer_bad_inputs(tmp_path):
     assert_one_line_error(run_module("train", "--data", str(tmp_path / "missing.csv")), "dataset not found")
     bad = tmp_path / "bad.csv"
     bad.write_text("emotion,pixels,Usage\n0,1 2 3,Training\n")
-    assert_one_line_error(run_module("train", "--data", str(bad)), "expected 2304 pixels, found 3")
+    assert_one_line_error(run_module("train", "--data", str(bad), "--out", str(tmp_path / "m")),
+                          "expected 2304 pixels, found 3")
     no_test = tmp_path / "no_test.csv"
     write_fer_csv(no_test, {"Training": 7, "PublicTest": 7})
     assert_one_line_error(run_module("train", "--data", str(no_test), "--out", str(tmp_path / "m")), "split 'test' is empty")
+
+
+def test_an_existing_model_is_not_replaced_without_overwrite(trained, tmp_path):
+    data, models, _ = trained
+    before = (models / "fer2013.keras").read_bytes()
+    for options, problem in (([], "fer2013.keras exists: choose another --name or --out, or pass --overwrite"),
+                             (["--name", "../elsewhere"], "a model name, not a path"),
+                             (["--init", str(tmp_path / "missing.keras"), "--name", "fresh"], "model card not found")):
+        assert_one_line_error(run_module("train", "--data", str(data), "--out", str(models), "--epochs", "1",
+                                         *options), problem)
+    assert (models / "fer2013.keras").read_bytes() == before
+    assert not (models.parent / "elsewhere.keras").exists()
+    result = run_module("train", "--data", str(data), "--out", str(tmp_path), "--epochs", "1", "--width", "4",
+                        "--limit", "70", "--precision", "float32", "--name", "again")
+    assert result.returncode == 0, result.stderr[-2000:]
+    first = (tmp_path / "again.keras").read_bytes()
+    result = run_module("train", "--data", str(data), "--out", str(tmp_path), "--epochs", "1", "--width", "4",
+                        "--limit", "70", "--precision", "float32", "--name", "again", "--seed", "1", "--overwrite")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "again.keras").read_bytes() != first
+
+
+def test_a_dataset_of_one_class_and_options_out_of_range_are_refused(tmp_path):
+    for i in range(12):
+        (tmp_path / "one" / "train" / "happy").mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(tmp_path / "one" / "train" / "happy" / f"{i}.png"), np.full((48, 48), 20 * i, np.uint8))
+    assert_one_line_error(run_module("train", "--data", str(tmp_path / "one"), "--out", str(tmp_path / "m")),
+                          "one class only (happy)")
+    for option, value in (("--teacher-weight", "5"), ("--patience", "-1")):
+        assert_one_line_error(run_module("train", "--data", str(tmp_path / "one"), option, value), option)
+    if os.path.isdir("/proc"):  # takes no new folders, not even from root
+        assert_one_line_error(run_module("train", "--data", str(tmp_path / "one"), "--out", "/proc/models"),
+                              "cannot write into /proc/models")
 
 
 def test_saved_model_stores_float16_and_loads_as_float32(trained):
@@ -131,5 +167,5 @@ def test_teacher_probabilities_become_part_of_the_targets(trained, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     card = json.loads((tmp_path / "fer2013.json").read_text())
     assert "mixed 0.7 with the probabilities of 1 teacher" in card["dataset"]["labels"]
-    assert_one_line_error(run_module("train", "--data", str(data), "--out", str(tmp_path), "--teacher",
-                                     str(tmp_path / "nope.keras")), "cannot use teacher")
+    assert_one_line_error(run_module("train", "--data", str(data), "--out", str(tmp_path), "--name", "other",
+                                     "--teacher", str(tmp_path / "nope.keras")), "cannot use teacher")

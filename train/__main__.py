@@ -31,7 +31,8 @@ def parse_args(argv):
     parser.add_argument("--out", default="models", help="output folder (default: models)")
     parser.add_argument("--name", help="model name (default: fer2013, ferplus or the folder's name)")
     parser.add_argument("--epochs", type=number(int, 1), default=90, help="epochs to train (default: 90)")
-    parser.add_argument("--patience", type=int, default=0,
+    parser.add_argument("--overwrite", action="store_true", help="replace a model of the same name in --out")
+    parser.add_argument("--patience", type=number(int, 0), default=0,
                         help="stop after this many epochs without a better validation accuracy (default: 0, never); "
                              "either way the weights of the best epoch are kept")
     parser.add_argument("--batch-size", type=number(int, 1), default=128)
@@ -54,7 +55,7 @@ def parse_args(argv):
                         help="the shipped model averages each face with its mirror image (twice the compute per face)")
     parser.add_argument("--teacher", nargs="+", metavar="MODEL",
                         help="trained models (.keras with cards) whose mean probabilities become part of the targets")
-    parser.add_argument("--teacher-weight", type=float, default=0.5,
+    parser.add_argument("--teacher-weight", type=number(float, 0, 1), default=0.5,
                         help="share of the teacher's probabilities in each target (default: 0.5)")
     parser.add_argument("--init", metavar="MODEL", nargs="?", const=str(DEFAULT_MODEL),
                         help="fine-tune: start from this trained model (.keras with its card; without MODEL, the "
@@ -186,6 +187,8 @@ def load_data(args) -> Dataset:
     if dataset.no_face:
         print(f"note: no face found in {len(dataset.no_face)} photos, left out: "
               + ", ".join(map(str, dataset.no_face[:3])) + (", ..." if len(dataset.no_face) > 3 else ""), file=sys.stderr)
+    if len(dataset.labels) < 2:
+        raise DatasetError(f"{args.data}: one class only ({dataset.labels[0]}); a model needs at least two")
     for split in ("train", "val", "test"):
         dataset.split(split)  # fail now, not after training, if one is missing
     return dataset
@@ -277,13 +280,27 @@ def make_optimizer(keras, name: str, schedule, weight_decay: float):
     return keras.optimizers.AdamW(schedule, weight_decay=weight_decay)
 
 
+def output_place(args) -> tuple[Path, str]:
+    """The output folder (made now) and the model's name; refuses to replace a model without --overwrite."""
+    name = args.name or ("ferplus" if args.ferplus else "fer2013" if Path(args.data).is_file()
+                         else Path(args.data).resolve().name)
+    if Path(name).name != name or name in (".", ".."):
+        raise DatasetError(f"--name {name}: a model name, not a path (the folder is --out)")
+    out = Path(args.out)
+    if (out / f"{name}.keras").exists() and not args.overwrite:
+        raise DatasetError(f"{out / (name + '.keras')} exists: choose another --name or --out, or pass --overwrite")
+    try:
+        (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DatasetError(f"cannot write into {out}: {err.strerror}") from None
+    return out, name
+
+
 def train(args) -> int:
     check_args(args)
+    out, name = output_place(args)
     dataset = load_data(args)
     (x_train, y_train), x_val = dataset.split("train"), dataset.split("val")[0]
-    name = args.name or ("ferplus" if args.ferplus else "fer2013" if Path(args.data).is_file() else Path(args.data).name)
-    out = Path(args.out)
-    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     print(f"{dataset.description}: {len(x_train)} train / {len(x_val)} val / {len(dataset.splits['test'][0])} test faces, "
           f"classes {', '.join(dataset.labels)}")
     warning = cross_split_warning({name: faces for name, (faces, _) in dataset.splits.items()})
@@ -346,10 +363,12 @@ def train(args) -> int:
 
 def run_command(work, args, interrupted: str) -> int:
     """`work(args)`, with bad input as one `error:` line (exit 2) and Ctrl-C as `interrupted` (exit 130)."""
+    from realtime.card import ModelError
+
     try:
         return work(args)
-    except DatasetError as err:
-        print(f"error: {err}", file=sys.stderr)
+    except (DatasetError, ModelError) as err:
+        print(f"error: {(str(err).splitlines() or [''])[0]}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(interrupted, file=sys.stderr)
