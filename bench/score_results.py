@@ -33,21 +33,33 @@ from train.report import classification_metrics, format_report  # noqa: E402
 OTHER = "other"  # the answer column for no face found, or an answer outside the scored classes
 
 
+class ScoreError(ValueError):
+    """Input that cannot be scored; the message is meant for the user."""
+
+
 def read_answers(path: Path) -> list[tuple[str, str | None]]:
     """(image path, label of its first face or None) for every record of a --json results file."""
     answers = []
-    with open(path) as handle:
-        for number, line in enumerate(handle, 1):
-            try:
-                record = json.loads(line)
-                faces, image = record["faces"], record["image"]
-                answer = faces[0]["label"] if faces else None
-            except (ValueError, KeyError, IndexError, TypeError):
-                raise SystemExit(f"error: {path}, line {number}: not a record of `python -m realtime --json`") from None
-            if not isinstance(image, str):
-                raise SystemExit(f"error: {path}, line {number}: a frame without an image name (the results of a "
-                                 "video or camera, not of photos)")
-            answers.append((image, answer))
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScoreError(f"cannot read {path} as `python -m realtime --json` results: "
+                         f"{getattr(error, 'strerror', None) or 'not a text file'}") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            faces, image = record["faces"], record.get("image")
+            answer = faces[0]["label"] if faces else None
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            raise ScoreError(f"{path}, line {number}: not a record of `python -m realtime --json`") from None
+        if not isinstance(image, str):
+            raise ScoreError(f"{path}, line {number}: a frame without an image name (the results of a "
+                             "video or camera, not of photos)")
+        answers.append((image, answer))
+    if not answers:
+        raise ScoreError(f"{path} holds no results")
     return answers
 
 
@@ -57,14 +69,14 @@ def read_labels(path: Path) -> dict[str, str]:
         with open(path, newline="") as handle:
             rows = [row for row in csv.reader(handle) if row]
     except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise SystemExit(f"error: cannot read labels file {path}: {error}") from None
+        raise ScoreError(f"cannot read labels file {path}: {getattr(error, 'strerror', None) or error}") from None
     if rows and len(rows[0]) == 2 and rows[0][1].strip().lower() not in CLASS_ALIASES:
         rows = rows[1:]  # header
     for number, row in enumerate(rows, 1):
         if len(row) != 2:
-            raise SystemExit(f"error: {path}: row {number} is not `path,label`: {','.join(row)[:80]}")
+            raise ScoreError(f"{path}: row {number} is not `path,label`: {','.join(row)[:80]}")
     if not rows:
-        raise SystemExit(f"error: {path}: no `path,label` rows")
+        raise ScoreError(f"{path}: no `path,label` rows")
     return {Path(photo.strip()).as_posix(): label.strip() for photo, label in rows}
 
 
@@ -100,11 +112,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for path in (args.results, args.labels):
         if path is not None and not path.is_file():
-            print(f"error: file not found: {path}", file=sys.stderr)
+            print(f"error: {'a folder, not a file' if path.is_dir() else 'file not found'}: {path}", file=sys.stderr)
             return 2
     classes = FER2013_LABELS + ["contempt"] * args.with_contempt
-    labels = read_labels(args.labels) if args.labels else None
-    metrics, no_face, unscored = score(read_answers(args.results), classes, labels)
+    try:
+        labels = read_labels(args.labels) if args.labels else None
+        metrics, no_face, unscored = score(read_answers(args.results), classes, labels)
+    except ScoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     where = "label" if labels else "class folder"
     if unscored:
         print(f"note: not scored, not a {where} or a class left out: {', '.join(unscored)}", file=sys.stderr)

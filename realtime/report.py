@@ -20,6 +20,7 @@ from pathlib import Path
 from realtime.draw import colour_of
 
 MOST_TRACKS = 20
+PICTURE_SUFFIXES = (".png", ".jpg", ".svg", ".pdf")
 
 
 class ReportError(RuntimeError):
@@ -31,6 +32,8 @@ def read_results(path: Path) -> list[dict]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as err:
         raise ReportError(f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise ReportError(f"{path} is not a text file of `python -m realtime --json` results") from None
     records = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -109,13 +112,15 @@ def draw_report(records: list[dict], out: Path, title: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m realtime.report", description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, help="JSON lines written by python -m realtime --json")
-    parser.add_argument("--out", type=Path, help="PNG to write (default: the results' name with .png)")
+    parser.add_argument("--out", type=Path, help="picture to write: .png, .jpg, .svg or .pdf (default: the results' name with .png)")
     args = parser.parse_args(argv)
     out = args.out or args.results.with_suffix(".png")
     try:
         records = read_results(args.results)
         if not out.parent.is_dir():
             raise ReportError(f"cannot write {out}: folder {out.parent} does not exist")
+        if out.suffix.lower() not in PICTURE_SUFFIXES or out.is_dir():
+            raise ReportError(f"cannot write {out}: name a picture file ({', '.join(PICTURE_SUFFIXES)})")
         seconds = records[-1]["time"] - records[0]["time"]
         draw_report(records, out, f"{args.results.name}: {len(records)} frames, {seconds:.1f} s")
     except ReportError as err:

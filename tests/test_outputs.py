@@ -231,3 +231,8 @@ def test_report_draws_timelines_and_shares(tmp_path, tiny_model):
     (tmp_path / "bad.jsonl").write_text('{"frame": 0}\nnot json\n')
     assert_one_line_error(run_module("realtime.report", str(tmp_path / "bad.jsonl")), "line 1")
     assert_one_line_error(run_module("realtime.report", str(tmp_path / "missing.jsonl")), "cannot read")
+    assert_one_line_error(run_module("realtime.report", str(tmp_path / "run.png")), "not a text file")
+    (tmp_path / "folder").mkdir()
+    for out in ("run.xyz", "folder"):
+        assert_one_line_error(run_module("realtime.report", str(results), "--out", str(tmp_path / out)),
+                              "name a picture file")

@@ -271,7 +271,7 @@ def test_results_are_scored_by_a_labels_csv(tmp_path):
     labels_file.write_text("images/1.jpg,happy\n")  # no header
     assert scorer.read_labels(labels_file) == {"images/1.jpg": "happy"}
     labels_file.write_text("path,label\nimages/1.jpg,happy,extra\n")
-    with pytest.raises(SystemExit, match="row 1 is not `path,label`"):
+    with pytest.raises(scorer.ScoreError, match="row 1 is not `path,label`"):
         scorer.read_labels(labels_file)
 
 
@@ -297,7 +297,13 @@ def test_the_program_on_a_class_folder_tree_then_the_scorer(tmp_path):
     bad = subprocess.run([sys.executable, "bench/score_results.py", str(tmp_path / "bad.jsonl")], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert_one_line_error(bad, "line 1: not a record")
-    (tmp_path / "video.jsonl").write_text('{"schema": 2, "frame": 0, "time": 0.0, "image": null, "faces": []}\n')
+    (tmp_path / "video.jsonl").write_text('{"schema": 2, "frame": 0, "time": 0.0, "faces": []}\n')
     video = subprocess.run([sys.executable, "bench/score_results.py", str(tmp_path / "video.jsonl")], cwd=ROOT,
                            capture_output=True, text=True, timeout=120)
     assert_one_line_error(video, "line 1: a frame without an image name")
+    (tmp_path / "photo.jpg").write_bytes(bytes(range(256)))
+    for path, problem in ((tmp_path / "photo.jpg", "not a text file"), (tmp_path, "a folder, not a file")):
+        wrong = subprocess.run([sys.executable, "bench/score_results.py", str(path)], cwd=ROOT,
+                               capture_output=True, text=True, timeout=120)
+        assert_one_line_error(wrong, problem)
+        assert wrong.returncode == 2
