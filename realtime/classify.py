@@ -169,9 +169,14 @@ class Classifier:
         `runtime`: what runs a .tflite file (RUNTIMES); `self.runtime` says which did.
         `prior_alpha`: how far to correct for the training set's class shares (default: the card's)."""
         self.runtime = None
-        path = Path(model_path)
+        path = given = Path(model_path)
         if path.suffix in (".json", ".tflite"):
             path = path.with_suffix(".keras")
+        if given.is_dir():
+            raise ModelError(f"model {given} is a folder: name the model file (NAME.keras or NAME.tflite, its card "
+                             "NAME.json beside it)")
+        if not any(file.exists() for file in (given, path, path.with_suffix(".tflite"))):
+            raise ModelError(f"model not found: {given}")
         if backend not in BACKENDS:
             raise ModelError(f"unknown backend '{backend}' (choose from {', '.join(BACKENDS)})")
         self.card = ModelCard.load(path)

@@ -137,7 +137,7 @@ def test_bad_options_give_one_line_errors(tiny_model):
     result = run_module("realtime.web", "--port", "70000")
     assert result.returncode == 2 and result.stderr.startswith("error: argument --port: must be at least 0 and at most")
     result = run_module("realtime.web", "--model", "missing/model.keras", "--port", "0")
-    assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith("error: model card not found")
+    assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith("error: model not found")
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         result = run_module("realtime.web", "--port", str(port))
