@@ -187,8 +187,7 @@ def open_sinks(args, source, labels: list[str]) -> list:
     sinks = []
     try:
         if args.output:
-            sinks.append(VideoWriter(args.output, source.fps, source.size, live=source.live,
-                                     audio=getattr(source, "path", None)))
+            sinks.append(VideoWriter(args.output, source.fps, source.size, audio=getattr(source, "path", None)))
         if args.json:
             sinks.append(JsonLinesWriter(args.json, labels))
         if args.csv:

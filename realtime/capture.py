@@ -125,6 +125,11 @@ class VideoSource(Source):
         self.size = (self._first.shape[1], self._first.shape[0])
         reported = self.capture.get(cv2.CAP_PROP_FPS)
         self.fps = reported if 1 <= reported <= 240 else 30.0
+        self._start = self._stamp()
+        self.time = 0.0  # seconds from the first frame to the one last yielded, by the file's timestamps
+
+    def _stamp(self) -> float:
+        return self.capture.get(cv2.CAP_PROP_POS_MSEC) / 1000
 
     def __iter__(self) -> Iterator[np.ndarray]:
         if self._first is not None:
@@ -134,6 +139,10 @@ class VideoSource(Source):
             ok, frame = self.capture.read()
             if not ok:
                 return
+            # A variable-frame-rate file (phones record them) has frames at uneven times; a timestamp that
+            # does not move on (none in the file, or a repeated one) counts one frame period.
+            stamp = self._stamp() - self._start
+            self.time = stamp if stamp > self.time else self.time + 1 / self.fps
             yield frame
 
     def close(self) -> None:

@@ -89,7 +89,7 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
             tracks = tracker.update(result.faces, result.probabilities)
             draw_faces(frame, tracks, labels, bars=overlay.bars)
             t5 = time.perf_counter()
-            seconds = t5 - started if source.live else stats.frames / source.fps
+            seconds = t5 - started if source.live else getattr(source, "time", stats.frames / source.fps)
             annotated = Annotated(stats.frames, seconds, frame, tracks, getattr(source, "name", None))
             for sink in sinks:
                 sink.write(annotated)

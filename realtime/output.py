@@ -48,11 +48,11 @@ class OutputError(RuntimeError):
 
 
 class VideoWriter:
-    """Writes frames at the source's rate and size. `live` sources repeat frames so that
-    the video plays in real time even when processing is slower than the camera."""
+    """Writes frames at the source's rate and size, each at its time: a frame is repeated until the next
+    one's time, so that the video keeps the source's timing where frames come unevenly (a camera while
+    processing is slower than it, a variable-frame-rate file)."""
 
-    def __init__(self, path: str | Path, fps: float, size: tuple[int, int], live: bool = False,
-                 audio: Path | None = None):
+    def __init__(self, path: str | Path, fps: float, size: tuple[int, int], audio: Path | None = None):
         """`audio`: a video file whose sound is carried over (into .mp4, .m4v, .mov and .mkv)."""
         self.path = Path(path)
         suffix = self.path.suffix.lower()
@@ -61,7 +61,7 @@ class VideoWriter:
         if not self.path.parent.is_dir():
             raise OutputError(f"cannot write {self.path}: folder {self.path.parent} does not exist")
         check_writable(self.path)  # now, not when the first frame (or, for an image, the last) is written
-        self.fps, self.size, self.live, self.frames = fps, size, live, 0
+        self.fps, self.size, self.frames = fps, size, 0
         self._writer, self._last = None, None
         fourcc = FOURCC.get(suffix)
         if suffix in H264:
@@ -77,7 +77,7 @@ class VideoWriter:
                 raise OutputError(f"cannot write {self.path} (codec {fourcc} unavailable or path not writable)")
 
     def write(self, annotated: Annotated) -> None:
-        """Write the frame; for a live source, its time since the start sets how many copies."""
+        """Write the frame, as many times as it takes to reach the next frame period after its time."""
         frame = annotated.frame
         if frame.shape[1::-1] != self.size:
             frame = cv2.resize(frame, self.size)
@@ -85,7 +85,7 @@ class VideoWriter:
             self._last = frame.copy()
             self.frames += 1
             return
-        copies = max(1, int(annotated.time * self.fps) + 1 - self.frames) if self.live else 1
+        copies = max(1, int(annotated.time * self.fps + 1e-6) + 1 - self.frames)
         for _ in range(copies):
             self._writer.write(frame)
         self.frames += copies

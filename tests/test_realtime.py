@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from fractions import Fraction
 
 import cv2
 import numpy as np
@@ -66,6 +67,30 @@ def test_video_in_annotated_video_and_json_out(tmp_path, tiny_model):
     for stage in ("capture", "detect", "align", "classify", "draw", "write"):
         assert stage in result.stdout
     assert "23 frames measured" in result.stdout and "FPS" in result.stdout
+
+
+def test_a_variable_frame_rate_video_keeps_its_frame_times(tmp_path, tiny_model):
+    """Phones record variable-frame-rate video: results and recording follow the file's timestamps."""
+    import av
+
+    times = [0, 0.1, 0.133, 0.4, 0.433, 0.466, 0.9, 1.0, 1.033, 1.5, 1.533, 2.0]
+    clip, source = tmp_path / "vfr.mkv", DemoSource(faces=1, frames=len(times))
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = *source.size, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        for at, frame in zip(times, source):
+            picture = av.VideoFrame.from_ndarray(frame, format="bgr24")
+            picture.pts, picture.time_base = round(at * 1000), Fraction(1, 1000)
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode())
+    result = run_module("realtime", "--source", str(clip), "--model", str(tiny_model), "--no-display",
+                        "--json", str(tmp_path / "out.jsonl"), "--output", str(tmp_path / "out.mp4"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["time"] for r in records] == pytest.approx(times, abs=1e-3)
+    count, _, fps = read_video(tmp_path / "out.mp4")
+    assert fps == 30 and count == 61  # each frame held until the next one's time: 2 s + one frame at 30 FPS
 
 
 def test_image_and_folder_sources(tmp_path, tiny_model):

@@ -191,8 +191,8 @@ def test_captions_stay_inside_the_frame_and_do_not_overlap():
     assert rects[2][3] == 200  # room above the box: the caption sits on its top edge
 
 
-def test_live_recording_repeats_frames_to_keep_real_time(tmp_path):
-    writer = VideoWriter(tmp_path / "live.avi", fps=10, size=(64, 48), live=True)
+def test_a_recording_repeats_frames_to_keep_their_times(tmp_path):
+    writer = VideoWriter(tmp_path / "live.avi", fps=10, size=(64, 48))
     frame = np.zeros((48, 64, 3), np.uint8)
     for i, elapsed in enumerate((0.0, 0.05, 0.45, 1.0)):  # a slow consumer: 4 frames in 1 s at 10 FPS
         writer.write(Annotated(i, elapsed, frame, []))
