@@ -143,9 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         max_faces = args.max_faces or (10_000 if photos else 8)
         detector = FaceDetector(mode, args.min_confidence, max_faces, args.min_face)
         crop = Crop(args.margin, classifier.crop.shift) if args.margin else None
+        # A run shorter than --confirm frames (a 2-frame clip, --max-frames 1) still shows its faces.
+        frames = min(getattr(source, "frame_count", None) or math.inf, args.max_frames or math.inf)
         tracker = (Tracker.for_photos() if photos else
-                   Tracker(0.0 if args.no_smooth else args.smoothing, hold=args.hold, confirm=args.confirm,
-                           hysteresis=args.hysteresis))
+                   Tracker(0.0 if args.no_smooth else args.smoothing, hold=args.hold,
+                           confirm=int(min(args.confirm, frames)), hysteresis=args.hysteresis))
         views = args.views == "6" or (args.views == "auto" and photos)
         overlay = Overlay(bars=args.bars)
         sinks = open_sinks(args, source, classifier.labels)

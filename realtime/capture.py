@@ -125,6 +125,7 @@ class VideoSource(Source):
         self.size = (self._first.shape[1], self._first.shape[0])
         reported = self.capture.get(cv2.CAP_PROP_FPS)
         self.fps = reported if 1 <= reported <= 240 else 30.0
+        self.frame_count = max(0, int(self.capture.get(cv2.CAP_PROP_FRAME_COUNT))) or None  # None: not known
         self._start = self._stamp()
         self.time = 0.0  # seconds from the first frame to the one last yielded, by the file's timestamps
 
@@ -221,7 +222,10 @@ def is_image_file(path: Path, by_content: bool = False) -> bool:
 def folder_images(folder: Path) -> list[Path]:
     """The images in `folder` and its subfolders (linked folders too), by path; hidden files and folders left out."""
     found, seen = [], set()
-    for where, subfolders, files in os.walk(folder, followlinks=True):
+    def unreadable(error: OSError) -> None:
+        print(f"warning: skipped folder {error.filename}: {error.strerror}", file=sys.stderr)
+
+    for where, subfolders, files in os.walk(folder, followlinks=True, onerror=unreadable):
         real = os.path.realpath(where)
         if real in seen:  # a link back up the tree
             subfolders.clear()

@@ -69,6 +69,16 @@ def test_video_in_annotated_video_and_json_out(tmp_path, tiny_model):
     assert "23 frames measured" in result.stdout and "FPS" in result.stdout
 
 
+def test_a_run_shorter_than_confirm_frames_still_shows_its_faces(tmp_path, tiny_model):
+    write_clip(tmp_path / "in.mp4", faces=2, frames=2)
+    for options in ([], ["--max-frames", "1"]):
+        result = run_module("realtime", "--source", str(tmp_path / "in.mp4"), "--model", str(tiny_model), "--no-display",
+                            "--json", "-", *options)
+        assert result.returncode == 0, result.stderr[-2000:]
+        records = [json.loads(line) for line in result.stdout.splitlines()]
+        assert len(records[-1]["faces"]) == 2 and len(records) == (2 if not options else 1)
+
+
 def test_a_variable_frame_rate_video_keeps_its_frame_times(tmp_path, tiny_model):
     """Phones record variable-frame-rate video: results and recording follow the file's timestamps."""
     import av
