@@ -153,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         sinks = open_sinks(args, source, classifier.labels)
         if display:
             sinks.append(Window(source.size, overlay))
+        elif not (sinks or args.benchmark):
+            print("note: nothing will be shown or written: --no-display without --output, --json, --csv or "
+                  "--benchmark", file=sys.stderr)
         stats, stopped = run(source, Pipeline(detector, classifier, crop, views), tracker, sinks, overlay=overlay,
                              cuts=None if photos else ShotCuts(), max_frames=args.max_frames)
     except (ModelError, SourceError, OutputError) as err:  # run() has closed the sinks, open_sinks() its own

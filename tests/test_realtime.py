@@ -77,6 +77,8 @@ def test_a_run_shorter_than_confirm_frames_still_shows_its_faces(tmp_path, tiny_
         assert result.returncode == 0, result.stderr[-2000:]
         records = [json.loads(line) for line in result.stdout.splitlines()]
         assert len(records[-1]["faces"]) == 2 and len(records) == (2 if not options else 1)
+    result = run_module("realtime", "--source", str(tmp_path / "in.mp4"), "--model", str(tiny_model), "--no-display")
+    assert result.returncode == 0 and "note: nothing will be shown or written" in result.stderr
 
 
 def test_a_variable_frame_rate_video_keeps_its_frame_times(tmp_path, tiny_model):
