@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shlex
 from pathlib import Path
 
@@ -176,6 +177,9 @@ def test_inspect_bad_input(tmp_path):
     assert_one_line_error(run_module("train.inspect", "--data", str(tmp_path / "missing")), "dataset not found")
     (tmp_path / "empty" / "train").mkdir(parents=True)
     assert_one_line_error(run_module("train.inspect", "--data", str(tmp_path / "empty")), "no class folders")
+    if os.path.isdir("/proc"):  # takes no new folders, not even from root
+        assert_one_line_error(run_module("train.inspect", "--data", str(tmp_path / "empty"), "--out", "/proc/report"),
+                              "cannot write into /proc/report")
 
 
 # 4. Hyperparameter search
