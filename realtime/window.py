@@ -44,17 +44,16 @@ def screen_size() -> tuple[int, int]:
         return 1920, 1080
 
 
-def fitted(size: tuple[int, int], screen: tuple[int, int], share: float = 0.9) -> tuple[int, int]:
-    """`size` scaled down (never up) to fit `share` of the screen, keeping its shape."""
-    scale = min(1.0, share * screen[0] / size[0], share * screen[1] / size[1])
+def fitted(size: tuple[int, int], screen: tuple[int, int], share: float = 0.9, grow: bool = False) -> tuple[int, int]:
+    """`size` scaled down (and, with `grow`, up) to fit `share` of the screen, keeping its shape."""
+    scale = min(share * screen[0] / size[0], share * screen[1] / size[1])
+    scale = scale if grow else min(1.0, scale)
     return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
 def letterboxed(frame: np.ndarray, screen: tuple[int, int]) -> np.ndarray:
     """`frame` scaled (up or down) to fill the screen as far as its shape allows, black bars around it."""
-    height, width = frame.shape[:2]
-    scale = min(screen[0] / width, screen[1] / height)
-    inner = max(1, round(width * scale)), max(1, round(height * scale))
+    inner = fitted(frame.shape[1::-1], screen, share=1.0, grow=True)
     canvas = np.zeros((screen[1], screen[0], 3), np.uint8)
     x0, y0 = (screen[0] - inner[0]) // 2, (screen[1] - inner[1]) // 2
     canvas[y0:y0 + inner[1], x0:x0 + inner[0]] = cv2.resize(frame, inner, interpolation=cv2.INTER_LINEAR)
