@@ -289,11 +289,17 @@ def output_place(args) -> tuple[Path, str]:
     out = Path(args.out)
     if (out / f"{name}.keras").exists() and not args.overwrite:
         raise DatasetError(f"{out / (name + '.keras')} exists: choose another --name or --out, or pass --overwrite")
-    try:
-        (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise DatasetError(f"cannot write into {out}: {err.strerror}") from None
+    make_folder(out)
+    make_folder(out / "checkpoints")
     return out, name
+
+
+def make_folder(folder: Path) -> None:
+    """Make `folder` (and its parents); one that cannot be made is a DatasetError naming it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DatasetError(f"cannot write into {folder}: {err.strerror}") from None
 
 
 def train(args) -> int:

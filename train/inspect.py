@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from realtime.__main__ import Parser
-from train.__main__ import run_command
-from train.data import SPLITS, Dataset, DatasetError, load_dataset
+from train.__main__ import make_folder, run_command
+from train.data import SPLITS, Dataset, load_dataset
 from train.duplicates import MIN_CORRELATION, NEAR_BITS, dhash, hamming, in_train, near_duplicates
 
 BLANK_STD = 3.0  # grey-level standard deviation under which a face counts as blank
@@ -193,10 +193,7 @@ def _pyplot():
 
 def inspect(args) -> int:
     if args.out:  # before the dataset is read, not after
-        try:
-            Path(args.out).mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise DatasetError(f"cannot write into {args.out}: {err.strerror}") from None
+        make_folder(Path(args.out))
     unreadable: list[Path] = []
     dataset = load_dataset(args.data, ferplus=args.ferplus, seed=args.seed, unreadable=unreadable)
     print(report(dataset, unreadable, Path(args.out) if args.out else None, args.seed), end="")
