@@ -222,10 +222,7 @@ def is_image_file(path: Path, by_content: bool = False) -> bool:
 def folder_images(folder: Path) -> list[Path]:
     """The images in `folder` and its subfolders (linked folders too), by path; hidden files and folders left out."""
     found, seen = [], set()
-    def unreadable(error: OSError) -> None:
-        print(f"warning: skipped folder {error.filename}: {error.strerror}", file=sys.stderr)
-
-    for where, subfolders, files in os.walk(folder, followlinks=True, onerror=unreadable):
+    for where, subfolders, files in os.walk(folder, followlinks=True, onerror=_warn_unlisted):
         real = os.path.realpath(where)
         if real in seen:  # a link back up the tree
             subfolders.clear()
@@ -234,6 +231,10 @@ def folder_images(folder: Path) -> list[Path]:
         subfolders[:] = [name for name in subfolders if not name.startswith(".") and name != "__MACOSX"]
         found += [Path(where, name) for name in files if not name.startswith(".") and is_image_file(Path(where, name))]
     return sorted(found, key=lambda f: f.relative_to(folder).parts)
+
+
+def _warn_unlisted(error: OSError) -> None:
+    print(f"warning: skipped folder {error.filename}: {error.strerror}", file=sys.stderr)
 
 
 def list_cameras(indices: range = range(10)) -> list[tuple[int, int, int, float]]:
