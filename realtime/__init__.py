@@ -3,6 +3,7 @@
 import contextlib
 import os
 import sys
+import tempfile
 
 # Keep TensorFlow, MediaPipe and OpenCV to errors that matter; set before they are imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -12,16 +13,26 @@ os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 @contextlib.contextmanager
 def quiet_stderr():
-    """Send native (C++) log lines to /dev/null while TensorFlow or MediaPipe set themselves up."""
+    """Keep native (C++) log lines off the terminal, as while TensorFlow or MediaPipe set themselves up.
+    Yields a list that holds those lines once the block is done, for a caller that wants to read them."""
     sys.stderr.flush()
+    said: list[str] = []
+    try:
+        caught = tempfile.TemporaryFile()
+    except OSError:  # (no room for one: the lines are only dropped)
+        caught = open(os.devnull, "w+b")
     saved = os.dup(2)
     try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
+        with caught:
+            os.dup2(caught.fileno(), 2)
+            try:
+                yield said
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+                caught.seek(0)
+                said += caught.read().decode(errors="replace").splitlines()
     finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
         os.close(saved)
 
 

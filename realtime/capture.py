@@ -22,6 +22,8 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".t
                   ".gif"}
 # How an image file begins, for images whose name does not say so (Yale Faces' `subject01.happy` are GIFs).
 IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
+# What libjpeg says (through OpenCV) of a JPEG file that ends early or whose data is damaged.
+JPEG_DAMAGE = ("Premature end of JPEG file", "premature end of data segment")
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://")
 STREAM_TIMEOUT_MS = 5000  # give up opening or reading a network stream after this long
 
@@ -180,7 +182,7 @@ class ImageSource(Source):
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for file, name in self.files:
-            frame = read_image(file)
+            frame = read_image(file, warn_as=name)
             if frame is None:  # (one image alone was read at the start already)
                 print(f"warning: skipped {name}: cannot read it as an image", file=sys.stderr)
                 self.skipped.append(name)
@@ -189,11 +191,16 @@ class ImageSource(Source):
             yield frame
 
 
-def read_image(file: Path) -> np.ndarray | None:
+def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
     """A BGR image (turned as its EXIF orientation says), or None when the file cannot be read as one. OpenCV
-    reads most formats; the first frame of what it cannot (GIF) is decoded with PyAV."""
-    with quiet_stderr():  # OpenCV logs its own lines about a damaged file
+    reads most formats; the first frame of what it cannot (GIF) is decoded with PyAV. A JPEG file that is cut
+    short or damaged still gives an image, its missing part grey; with `warn_as`, a warning names it so."""
+    with quiet_stderr() as said:  # OpenCV logs its own lines about a damaged file
         image = cv2.imread(str(file), cv2.IMREAD_COLOR)
+    damage = next((line for line in said if any(sign in line for sign in JPEG_DAMAGE)), None)
+    if image is not None and damage and warn_as is not None:
+        print(f"warning: {warn_as} is damaged or cut short ({damage.strip().rstrip('.')}); what is missing of it "
+              "reads as grey", file=sys.stderr)
     if image is not None or not is_image_file(file, by_content=True):
         return image
     import av

@@ -251,3 +251,22 @@ def test_flip_average_scores_a_face_and_its_mirror_in_one_call(tiny_model, tmp_p
     expected = (plain.predict(faces) + plain.predict(faces[:, :, ::-1])) / 2
     assert np.allclose(averaged.predict(faces), expected, atol=1e-5)
     assert calls == [6]  # three faces and their mirrors, one batched call
+
+
+def test_a_cut_short_jpeg_is_read_with_a_warning_that_names_it(tmp_path, capsys):
+    from realtime.capture import read_image
+
+    frame, _ = DemoSource(faces=1).frame(0)
+    data = cv2.imencode(".jpg", frame)[1].tobytes()
+    whole, cut = tmp_path / "whole.jpg", tmp_path / "cut.jpg"
+    whole.write_bytes(data)
+    cut.write_bytes(data[: len(data) // 2])  # as an interrupted copy leaves it
+    assert np.array_equal(read_image(whole, warn_as="whole.jpg"), cv2.imread(str(whole)))
+    assert capsys.readouterr().err == ""
+    image = read_image(cut, warn_as="photos/cut.jpg")
+    assert image.shape == frame.shape
+    assert np.abs(image[: frame.shape[0] // 8].astype(int) - frame[: frame.shape[0] // 8]).mean() < 10  # its top is there
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("warning: photos/cut.jpg is damaged or cut short (Premature end")
+    read_image(cut)  # no name given: no warning (the program names each image once, when its turn comes)
+    assert capsys.readouterr().err == ""

@@ -209,7 +209,7 @@ def _read_face_image(path: Path, photos: PhotoFaces) -> np.ndarray | None:
     the face is found and cropped as the program does (None when there is none)."""
     import cv2
 
-    image = read_image(path)
+    image = read_image(path, warn_as=str(path))
     if image is None:
         raise DatasetError(f"cannot read image {path}")
     if max(image.shape[:2]) > FACE_CROP_MAX_SIDE:
