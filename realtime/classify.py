@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,8 @@ def load_keras_model(path: Path):
     """A saved Keras model in float32; models/ stores float16 weights to halve the file."""
     import keras
 
+    if Path(path).is_file() and not zipfile.is_zipfile(path):  # (Keras would say "File not found")
+        raise ModelError(f"cannot load model {path}: it is not a Keras model file (a .keras file is a zip archive)")
     try:
         model = keras.models.load_model(path, compile=False)
         if any(w.dtype != "float32" for w in model.weights):

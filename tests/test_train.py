@@ -169,3 +169,7 @@ def test_teacher_probabilities_become_part_of_the_targets(trained, tmp_path):
     assert "mixed 0.7 with the probabilities of 1 teacher" in card["dataset"]["labels"]
     assert_one_line_error(run_module("train", "--data", str(data), "--out", str(tmp_path), "--name", "other",
                                      "--teacher", str(tmp_path / "nope.keras")), "cannot use teacher")
+    (tmp_path / "notes.keras").write_text("a text file with a model's name")  # beside a good card
+    (tmp_path / "notes.json").write_text((tmp_path / "fer2013.json").read_text())
+    assert_one_line_error(run_module("train", "--data", str(data), "--out", str(tmp_path), "--name", "other",
+                                     "--teacher", str(tmp_path / "notes.keras")), "is not a Keras model file")
