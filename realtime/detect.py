@@ -26,6 +26,8 @@ size and looked at again.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
@@ -36,6 +38,9 @@ MODES = ("short", "full", "tiled", "sweep")
 FULL_RANGE_INPUT = 192  # the full-range model sees the frame scaled to this many pixels
 CLOSE_UP = 0.3  # a face wider than this share of the frame may be a close-up that the full-range model boxes partially
 RELIABLE_FACE_PX = 28  # faces at least this wide at that scale are found and boxed well (bench/detection_recall.py)
+# A frame with a longer side is searched scaled down to it: MediaPipe's OpenCV aborts on pictures over 32,767 px,
+# which padding (below) would make of a face-less one.
+LARGEST_SIDE = 8192
 
 
 def tile_windows(width: int, height: int, tile: int = 320, overlap_fraction: float = 0.25) -> list[tuple[int, int, int, int]]:
@@ -139,8 +144,22 @@ class FaceDetector:
     def detect(self, frame: np.ndarray, previous: list[np.ndarray] = ()) -> list[Face]:
         """Faces in a BGR frame, largest first: the `max_faces` surest, none narrower than `min_face` px.
 
-        `previous`: face boxes of the last frame, which `sweep` looks at again more closely.
+        `previous`: face boxes of the last frame, which `sweep` looks at again more closely. A frame
+        with a side over LARGEST_SIDE px is searched scaled down to it.
         """
+        height, width = frame.shape[:2]
+        scale = min(1.0, LARGEST_SIDE / max(height, width))
+        if scale < 1:
+            frame = cv2.resize(frame, (max(1, round(width * scale)), max(1, round(height * scale))),
+                               interpolation=cv2.INTER_AREA)
+            previous = [np.asarray(box) * scale for box in previous]
+        faces = [f if scale == 1 else replace(f, box=f.box / scale, eyes=None if f.eyes is None else f.eyes / scale)
+                 for f in self._find(frame, previous) if f.width >= self.min_face * scale]
+        kept = sorted(faces, key=lambda f: -f.score)[: self.max_faces]  # the most certain, when there are too many
+        return sorted(kept, key=lambda f: -f.width)  # the largest first: a photo's main face leads its record
+
+    def _find(self, frame: np.ndarray, previous: list[np.ndarray]) -> list[Face]:
+        """Every face found in the frame, before the limits on size and number."""
         rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
         height, width = rgb.shape[:2]
         faces = self.main.find(rgb)
@@ -160,9 +179,7 @@ class FaceDetector:
             pad = max(height, width) // 2
             padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
             faces = self.near.find(padded, -pad, -pad)
-        faces = [f for f in faces if f.width >= self.min_face]
-        kept = sorted(faces, key=lambda f: -f.score)[: self.max_faces]  # the most certain, when there are too many
-        return sorted(kept, key=lambda f: -f.width)  # the largest first: a photo's main face leads its record
+        return faces
 
     def close(self) -> None:
         for model in {self.main, self.near}:

@@ -43,6 +43,18 @@ def test_empty_frame_has_no_faces(detector):
     assert detector.detect(background(640, 480)) == []
 
 
+def test_a_panorama_wider_than_mediapipe_can_take_is_searched_scaled_down():
+    """A face-less frame is padded before a last look; past 32,767 px MediaPipe's OpenCV would abort the process."""
+    tiled = FaceDetector("tiled", min_face=100)
+    assert tiled.detect(background(17_000, 600)) == []
+    panorama = background(17_000, 600)
+    paste_face(panorama, 300, (12_000, 300))
+    (face,) = tiled.detect(panorama)
+    assert 11_700 < face.box[0] < face.box[2] < 12_300 and 100 < face.width < 400  # in the panorama's own pixels
+    assert 11_800 < face.eyes[0, 0] < face.eyes[1, 0] < 12_200
+    assert FaceDetector("tiled", min_face=500).detect(panorama) == []  # min_face in the panorama's pixels too
+
+
 @pytest.mark.parametrize("angle", [-20, 15])
 def test_alignment_levels_a_rotated_face(detector, angle):
     rolled = background(640, 480)
