@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.classify import file_sha256
+from realtime.classify import Classifier, file_sha256
 from tests.conftest import LABELS, assert_one_line_error, run_module, write_fer_csv
 from train.data import load_dataset
 
@@ -157,6 +157,21 @@ def test_export_rewrites_tflite_and_metrics(trained, tmp_path):
         assert (tmp_path / name).stat().st_size > 0, name
     assert_one_line_error(run_module("train.export", "--model", str(tmp_path / "missing.keras"), "--data", str(data)),
                           "model card not found")
+    # Other calibration data makes another int8 copy: its card must vouch for it, or the program refuses the model.
+    other = tmp_path / "other.csv"
+    write_fer_csv(other, {"Training": 140, "PublicTest": 35, "PrivateTest": 35}, seed=7)
+    before = (tmp_path / "fer2013.tflite").read_bytes()
+    result = run_module("train.export", "--model", str(tmp_path / "fer2013.keras"), "--data", str(other))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "fer2013.tflite").read_bytes() != before
+    Classifier(tmp_path / "fer2013.keras", backend="tflite")  # the program takes it
+    for name in ("happy", "sad"):  # another dataset's classes: refused before anything is written
+        (tmp_path / "two" / "train" / name).mkdir(parents=True)
+        cv2.imwrite(str(tmp_path / "two" / "train" / name / "1.png"), np.full((48, 48), 90, np.uint8))
+    written = (tmp_path / "fer2013.tflite").read_bytes()
+    assert_one_line_error(run_module("train.export", "--model", str(tmp_path / "fer2013.keras"), "--data",
+                                     str(tmp_path / "two")), "the dataset has happy, sad")
+    assert (tmp_path / "fer2013.tflite").read_bytes() == written
 
 
 def test_teacher_probabilities_become_part_of_the_targets(trained, tmp_path):

@@ -70,6 +70,9 @@ def finish(model_path: Path, dataset: Dataset) -> None:
 
     card_path = model_path.with_suffix(".json")
     card = json.loads(card_path.read_text())
+    if dataset.labels != card["labels"]:
+        raise ModelError(f"{model_path.name} has the classes {', '.join(card['labels'])}; the dataset has "
+                         f"{', '.join(dataset.labels)}")
     tflite_bytes = write_tflite(model_path, dataset.split("train")[0])
     card["files"]["tflite"] = model_path.with_suffix(".tflite").name
     card["size_bytes"]["tflite"] = tflite_bytes
@@ -77,6 +80,7 @@ def finish(model_path: Path, dataset: Dataset) -> None:
     card["storage"] = {"keras": "float16 weights, run in float32",
                        "tflite": f"int8 weights and activations (ranges calibrated on {CALIBRATION_FACES} training faces), "
                                  "float32 input and output"}
+    card_path.write_text(json.dumps(card, indent=2) + "\n")  # the card vouches for the new file before it is loaded
     classifier = Classifier(model_path, backend="tflite")  # what the program runs on a CPU
     metrics = {split: evaluate(classifier, dataset, split) for split in ("val", "test")}
     test = metrics["test"]
