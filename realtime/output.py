@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from realtime.track import Track
+from realtime.draw import letterboxed
 
 FOURCC = {".avi": "MJPG"}  # written by OpenCV
 FRAGMENTED = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "flush_packets": "1"}
@@ -79,12 +80,12 @@ class VideoWriter:
     def write(self, annotated: Annotated) -> None:
         """Write the frame, as many times as it takes to reach the next frame period after its time."""
         frame = annotated.frame
-        if frame.shape[1::-1] != self.size:
-            frame = cv2.resize(frame, self.size)
-        if self._writer is None:  # an image file: keep the newest frame, saved on close
+        if self._writer is None:  # an image file: keep the newest frame, at its own size, saved on close
             self._last = frame.copy()
             self.frames += 1
             return
+        if frame.shape[1::-1] != self.size:  # from a folder of pictures of several sizes: fitted in, bars around
+            frame = letterboxed(frame, self.size)
         copies = max(1, int(annotated.time * self.fps + 1e-6) + 1 - self.frames)
         for _ in range(copies):
             self._writer.write(frame)

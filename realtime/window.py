@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from realtime import stop
-from realtime.draw import draw_fps, draw_help
+from realtime.draw import draw_fps, draw_help, fitted, letterboxed
 from realtime.output import Annotated
 
 TITLE = "emotion-overlay (h: help, q: quit)"
@@ -42,22 +42,6 @@ def screen_size() -> tuple[int, int]:
         return size
     except Exception:  # no tkinter, or no display it can open
         return 1920, 1080
-
-
-def fitted(size: tuple[int, int], screen: tuple[int, int], share: float = 0.9, grow: bool = False) -> tuple[int, int]:
-    """`size` scaled down (and, with `grow`, up) to fit `share` of the screen, keeping its shape."""
-    scale = min(share * screen[0] / size[0], share * screen[1] / size[1])
-    scale = scale if grow else min(1.0, scale)
-    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
-
-
-def letterboxed(frame: np.ndarray, screen: tuple[int, int]) -> np.ndarray:
-    """`frame` scaled (up or down) to fill the screen as far as its shape allows, black bars around it."""
-    inner = fitted(frame.shape[1::-1], screen, share=1.0, grow=True)
-    canvas = np.zeros((screen[1], screen[0], 3), np.uint8)
-    x0, y0 = (screen[0] - inner[0]) // 2, (screen[1] - inner[1]) // 2
-    canvas[y0:y0 + inner[1], x0:x0 + inner[0]] = cv2.resize(frame, inner, interpolation=cv2.INTER_LINEAR)
-    return canvas
 
 
 class Window:

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime import output, window
+from realtime import draw, output, window
 from realtime.faces import Face
 from realtime.output import Annotated, VideoWriter
 from realtime.track import Track
@@ -179,7 +179,7 @@ def test_window_opens_at_the_frame_size_fitted_to_the_screen_and_takes_keys(tmp_
     overlay = window.Overlay()
     shown = window.Window((1920, 1080), overlay, snapshots=tmp_path)
     assert screen.calls == [("size", 1152, 648)]  # 90% of the 1280x800 screen, same shape
-    assert window.fitted((640, 480), (1920, 1080)) == (640, 480)  # never enlarged
+    assert draw.fitted((640, 480), (1920, 1080)) == (640, 480)  # never enlarged
     frame = np.full((1080, 1920, 3), 90, np.uint8)
     for i in range(4):
         shown.write(Annotated(i, i / 30, frame, []))
@@ -194,7 +194,7 @@ def test_window_opens_at_the_frame_size_fitted_to_the_screen_and_takes_keys(tmp_
 
 
 def test_full_screen_scales_a_small_picture_up():
-    picture = window.letterboxed(np.full((480, 640, 3), 200, np.uint8), (1280, 800))
+    picture = draw.letterboxed(np.full((480, 640, 3), 200, np.uint8), (1280, 800))
     assert picture.shape == (800, 1280, 3)
     columns = np.flatnonzero(picture[400, :, 0])
     assert (columns[0], columns[-1]) == (106, 1172) and picture[:, :106].max() == 0  # 1067x800, bars at the sides
@@ -236,3 +236,20 @@ def test_report_draws_timelines_and_shares(tmp_path, tiny_model):
     for out in ("run.xyz", "folder"):
         assert_one_line_error(run_module("realtime.report", str(results), "--out", str(tmp_path / out)),
                               "name a picture file")
+
+
+def test_pictures_of_several_sizes_keep_their_shape(tmp_path):
+    """A folder's pictures after the first may have other sizes: a video fits each in with bars, never squashed;
+    an image output is the last picture at its own size."""
+    square, wide = np.full((200, 200, 3), 60, np.uint8), np.full((200, 400, 3), 220, np.uint8)
+    video, still = VideoWriter(tmp_path / "all.mkv", 1.0, (200, 200)), VideoWriter(tmp_path / "last.png", 1.0, (200, 200))
+    for writer in (video, still):
+        writer.write(Annotated(0, 0.0, square, []))
+        writer.write(Annotated(1, 1.0, wide, []))
+        writer.close()
+    assert cv2.imread(str(tmp_path / "last.png")).shape == wide.shape
+    with av.open(str(tmp_path / "all.mkv")) as container:
+        last = [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)][-1]
+    assert last.shape == square.shape
+    assert last[:40].max() < 30 and last[-40:].max() < 30  # bars above and below the 200x100 picture
+    assert np.abs(last[60:140].astype(int) - 220).max() < 20  # the picture itself, the full width
