@@ -55,7 +55,7 @@ class Tracker:
         return cls(0.0, hold=0, confirm=1, hysteresis=0.0)
 
     def update(self, faces: list[Face], probabilities: np.ndarray) -> list[Track]:
-        """Feed one frame's faces and their probabilities; returns the confirmed tracks, to show."""
+        """Feed one frame's faces and their probabilities; returns the confirmed tracks, to show, largest first."""
         pairs = sorted(((overlap(t.face.box, f.box)[0], ti, fi) for ti, t in enumerate(self.tracks)
                         for fi, f in enumerate(faces)), reverse=True)
         matched_tracks, matched_faces = set(), set()
@@ -78,7 +78,7 @@ class Tracker:
                 self.tracks.append(Track(self._next_id, face, raw.copy(), raw, int(np.argmax(raw)),
                                          confirmed=self.confirm <= 1))
                 self._next_id += 1
-        return [t for t in self.tracks if t.confirmed]
+        return sorted((t for t in self.tracks if t.confirmed), key=lambda t: -t.face.width)  # largest first
 
     def _follow(self, track: Track, face: Face, raw: np.ndarray) -> None:
         track.face, track.raw, track.missed = face, raw, 0

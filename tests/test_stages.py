@@ -282,3 +282,14 @@ def test_a_cut_short_jpeg_is_read_with_a_warning_that_names_it(tmp_path, capsys)
     assert len(said) == 1 and said[0].startswith("warning: photos/cut.jpg is damaged or cut short (Premature end")
     read_image(cut)  # no name given: no warning (the program names each image once, when its turn comes)
     assert capsys.readouterr().err == ""
+
+
+def test_shown_faces_are_listed_largest_first_as_the_face_grows():
+    """Video records list faces largest first, as photo records do, even when a later face grows past the first."""
+    tracker = Tracker(confirm=1, smoothing=0.0)
+    p = np.array([[0.3, 0.7], [0.6, 0.4]])
+    small, large = Face(np.array([10.0, 10, 60, 60]), 0.9), Face(np.array([300.0, 100, 420, 220]), 0.9)
+    assert [t.id for t in tracker.update([small, large], p)] == [2, 1]
+    for side in (75, 100, 140):  # the first face walks up to the camera
+        shown = tracker.update([Face(np.array([0.0, 0, side, side]), 0.9), large], p)
+    assert [t.id for t in shown] == [1, 2]
