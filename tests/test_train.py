@@ -122,6 +122,10 @@ def test_a_dataset_of_one_class_and_options_out_of_range_are_refused(tmp_path):
         cv2.imwrite(str(tmp_path / "one" / "train" / "happy" / f"{i}.png"), np.full((48, 48), 20 * i, np.uint8))
     assert_one_line_error(run_module("train", "--data", str(tmp_path / "one"), "--out", str(tmp_path / "m")),
                           "one class only (happy)")
+    (tmp_path / "one" / "train" / "fear").mkdir()  # an empty class folder is no second class
+    assert_one_line_error(run_module("train", "--data", str(tmp_path / "one"), "--out", str(tmp_path / "m")),
+                          "no training faces of fear")
+    (tmp_path / "one" / "train" / "fear").rmdir()
     for option, value in (("--teacher-weight", "5"), ("--patience", "-1")):
         assert_one_line_error(run_module("train", "--data", str(tmp_path / "one"), option, value), option)
     if os.path.isdir("/proc"):  # takes no new folders, not even from root

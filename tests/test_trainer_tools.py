@@ -215,3 +215,15 @@ def test_optuna_is_in_the_train_extra():
 
     pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
     assert any(dep.startswith("optuna") for dep in pyproject["project"]["optional-dependencies"]["train"])
+
+
+def test_a_split_without_faces_of_a_class_is_noted(tmp_path, capsys):
+    for split, name, count in (("train", "happy", 6), ("train", "sad", 6), ("val", "happy", 2), ("test", "happy", 2),
+                               ("test", "sad", 2)):
+        (tmp_path / split / name).mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            cv2.imwrite(str(tmp_path / split / name / f"{i}.png"), np.full((48, 48), 20 * i + 100 * (name == "sad"), np.uint8))
+    dataset = load_data(parse_args(["--data", str(tmp_path)]))
+    assert dataset.labels == ["happy", "sad"]
+    said = capsys.readouterr().err
+    assert "note: the val split has no faces of sad" in said and "test split" not in said

@@ -191,6 +191,15 @@ def load_data(args) -> Dataset:
         raise DatasetError(f"{args.data}: one class only ({dataset.labels[0]}); a model needs at least two")
     for split in ("train", "val", "test"):
         dataset.split(split)  # fail now, not after training, if one is missing
+    absent = {split: [name for name, share in zip(dataset.labels, dataset.split(split)[1].sum(0)) if share == 0]
+              for split in ("train", "val", "test")}
+    if absent["train"]:
+        raise DatasetError(f"{args.data}: no training faces of {', '.join(absent['train'])} (an empty class folder, "
+                           "or no face found in its photos)")
+    for split in ("val", "test"):
+        if absent[split]:
+            print(f"note: the {split} split has no faces of {', '.join(absent[split])}: its accuracy says nothing "
+                  "about them", file=sys.stderr)
     return dataset
 
 
