@@ -126,7 +126,9 @@ def test_a_dataset_of_one_class_and_options_out_of_range_are_refused(tmp_path):
     assert_one_line_error(run_module("train", "--data", str(tmp_path / "one"), "--out", str(tmp_path / "m")),
                           "no training faces of fear")
     (tmp_path / "one" / "train" / "fear").rmdir()
-    for option, value in (("--teacher-weight", "5"), ("--patience", "-1")):
+    (tmp_path / "notes.txt").write_text("not a folder")
+    for option, value in (("--teacher-weight", "5"), ("--patience", "-1"), ("--seed", "-1"), ("--seed", str(2**32)),
+                          ("--tensorboard", str(tmp_path / "notes.txt"))):
         assert_one_line_error(run_module("train", "--data", str(tmp_path / "one"), option, value), option)
     if os.path.isdir("/proc"):  # takes no new folders, not even from root
         assert_one_line_error(run_module("train", "--data", str(tmp_path / "one"), "--out", "/proc/models"),

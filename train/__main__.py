@@ -68,7 +68,7 @@ def parse_args(argv):
                         help="write TensorBoard logs here: loss, accuracy and learning rate curves, and the validation "
                              "confusion matrix as an image, per epoch")
     parser.add_argument("--limit", type=number(int, 1), help="use at most this many faces per split (quick trials, tests)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=number(int, 0, 2**32 - 1), default=0)
     return parser.parse_args(argv)
 
 
@@ -208,6 +208,8 @@ def check_args(args) -> None:
         raise DatasetError("--freeze-epochs goes with --init: it freezes the body of a trained model")
     if args.freeze_epochs > args.epochs:
         raise DatasetError(f"--freeze-epochs {args.freeze_epochs} is more than --epochs {args.epochs}")
+    if args.tensorboard and Path(args.tensorboard).exists() and not Path(args.tensorboard).is_dir():
+        raise DatasetError(f"--tensorboard {args.tensorboard} is a file: it takes a folder for the logs")
 
 
 def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitted:
@@ -314,6 +316,8 @@ def make_folder(folder: Path) -> None:
 def train(args) -> int:
     check_args(args)
     out, name = output_place(args)
+    if args.tensorboard:
+        make_folder(Path(args.tensorboard))
     dataset = load_data(args)
     (x_train, y_train), x_val = dataset.split("train"), dataset.split("val")[0]
     print(f"{dataset.description}: {len(x_train)} train / {len(x_val)} val / {len(dataset.splits['test'][0])} test faces, "

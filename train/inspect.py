@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.__main__ import Parser
+from realtime.__main__ import Parser, number
 from train.__main__ import make_folder, run_command
 from train.data import SPLITS, Dataset, load_dataset
 from train.duplicates import MIN_CORRELATION, NEAR_BITS, dhash, hamming, in_train, near_duplicates
@@ -31,7 +31,7 @@ def parse_args(argv):
     parser.add_argument("--data", required=True, help="fer2013.csv[.gz] or an image folder")
     parser.add_argument("--ferplus", help="FER+ votes (fer2013new.csv): classes by majority vote")
     parser.add_argument("--out", help="also write report.md and the pictures into this folder")
-    parser.add_argument("--seed", type=int, default=0, help="picks the sample faces (and an image folder's held-out splits)")
+    parser.add_argument("--seed", type=number(int, 0, 2**32 - 1), default=0, help="picks the sample faces (and an image folder's held-out splits)")
     return parser.parse_args(argv)
 
 

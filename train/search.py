@@ -37,7 +37,7 @@ def parse_args(argv):
                         help="widths to choose from (default: 24 32 48 56)")
     parser.add_argument("--batch-size", type=number(int, 1), default=128)
     parser.add_argument("--out", default="search", help="folder for trials.csv, trials.md and best.txt (default: search)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the sampler and every trial")
+    parser.add_argument("--seed", type=number(int, 0, 2**32 - 1), default=0, help="seeds the sampler and every trial")
     return parser.parse_args(argv)
 
 
