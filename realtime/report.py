@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections import Counter
 from pathlib import Path
@@ -68,6 +69,20 @@ def shares(records: list[dict]) -> dict[str, float]:
     return {label: count / total for label, count in counts.most_common()} if total else {}
 
 
+def label_spans(timeline: list[tuple[float, str]], step: float) -> dict[str, list[tuple[float, float]]]:
+    """(start, width) spans per label: a face's frames in a row with the same label make one span (one bar to
+    draw, where a long video has many thousand frames)."""
+    spans: dict[str, list[tuple[float, float]]] = {}
+    start = end = current = None
+    for time, label in [*timeline, (math.inf, None)]:
+        if label != current or current is None or time - end > 1.5 * step:
+            if current is not None:
+                spans.setdefault(current, []).append((start, end - start + step))
+            start, current = time, label
+        end = time
+    return spans
+
+
 def colour(label: str) -> tuple[float, float, float]:
     b, g, r = colour_of(label)
     return r / 255, g / 255, b / 255
@@ -85,8 +100,8 @@ def draw_report(records: list[dict], out: Path, title: str) -> None:
     figure, (timeline, bars) = plt.subplots(1, 2, figsize=(13, 1.6 + 0.35 * max(3, len(shown))),
                                             gridspec_kw={"width_ratios": [3, 1]})
     for row, track in enumerate(shown):
-        for time, label in tracks[track]:
-            timeline.broken_barh([(time, step)], (row - 0.4, 0.8), color=colour(label))
+        for label, spans in label_spans(tracks[track], step).items():
+            timeline.broken_barh(spans, (row - 0.4, 0.8), color=colour(label))
     timeline.set_yticks(range(len(shown)), [f"face {t}" for t in shown])
     timeline.set_ylim(-0.6, max(len(shown), 1) - 0.4)
     timeline.invert_yaxis()

@@ -253,3 +253,15 @@ def test_pictures_of_several_sizes_keep_their_shape(tmp_path):
     assert last.shape == square.shape
     assert last[:40].max() < 30 and last[-40:].max() < 30  # bars above and below the 200x100 picture
     assert np.abs(last[60:140].astype(int) - 220).max() < 20  # the picture itself, the full width
+
+
+def test_report_draws_a_face_s_frames_in_a_row_with_one_label_as_one_bar():
+    from realtime.report import label_spans
+
+    frames = [(0.0, "happy"), (0.1, "happy"), (0.2, "happy"), (0.3, "sad"), (0.4, "happy"),
+              (2.0, "happy"), (2.1, "happy")]  # gone for 1.5 s, then back
+    spans = label_spans(frames, 0.1)
+    assert spans.keys() == {"happy", "sad"}
+    assert np.allclose(spans["happy"], [(0.0, 0.3), (0.4, 0.1), (2.0, 0.2)])
+    assert np.allclose(spans["sad"], [(0.3, 0.1)])
+    assert label_spans([], 0.1) == {}
