@@ -43,8 +43,8 @@ def read_results(path: Path) -> list[dict]:
             record = json.loads(line)
             faces = record["faces"]
             record["time"], record["frame"] = float(record["time"]), int(record["frame"])
-            if not all("id" in face and "label" in face for face in faces):
-                raise KeyError("id")
+            if not all(isinstance(face["id"], int) and isinstance(face["label"], str) for face in faces):
+                raise TypeError("id or label")
         except (ValueError, KeyError, TypeError):
             raise ReportError(f"{path} line {number} is not a frame of `python -m realtime --json` results") from None
         records.append(record)

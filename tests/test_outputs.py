@@ -228,6 +228,12 @@ def test_report_draws_timelines_and_shares(tmp_path, tiny_model):
 
     records = read_results(results)
     assert sorted(timelines(records)) == [1, 2, 3] and sum(shares(records).values()) == pytest.approx(1.0)
+    from realtime.report import ReportError
+
+    for face in ('{"id": [1], "label": "sad"}', '{"id": 1, "label": null}', '[1, "sad"]'):  # edited by hand
+        (tmp_path / "edited.jsonl").write_text('{"frame": 0, "time": 0, "faces": [%s]}\n' % face)
+        with pytest.raises(ReportError, match="line 1 is not a frame"):
+            read_results(tmp_path / "edited.jsonl")
     (tmp_path / "bad.jsonl").write_text('{"frame": 0}\nnot json\n')
     assert_one_line_error(run_module("realtime.report", str(tmp_path / "bad.jsonl")), "line 1")
     assert_one_line_error(run_module("realtime.report", str(tmp_path / "missing.jsonl")), "cannot read")
