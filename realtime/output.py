@@ -65,6 +65,9 @@ class VideoWriter:
         self.fps, self.size, self.frames = fps, size, 0
         self._writer, self._last = None, None
         fourcc = FOURCC.get(suffix)
+        if suffix in H264 and min(size) < 2:
+            raise OutputError(f"cannot write {self.path}: H.264 needs a picture of 2x2 pixels at least, not "
+                              f"{size[0]}x{size[1]}; write .avi or an image (.png)")
         if suffix in H264:
             if h264_available():
                 self._writer = H264Writer(self.path, fps, size, H264[suffix], audio)

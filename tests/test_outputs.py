@@ -271,3 +271,12 @@ def test_report_draws_a_face_s_frames_in_a_row_with_one_label_as_one_bar():
     assert np.allclose(spans["happy"], [(0.0, 0.3), (0.4, 0.1), (2.0, 0.2)])
     assert np.allclose(spans["sad"], [(0.3, 0.1)])
     assert label_spans([], 0.1) == {}
+
+
+def test_a_picture_one_pixel_high_is_refused_for_h264_with_the_reason(tmp_path):
+    with pytest.raises(output.OutputError, match="H.264 needs a picture of 2x2 pixels at least, not 640x1"):
+        VideoWriter(tmp_path / "thin.mp4", 30.0, (640, 1))
+    writer = VideoWriter(tmp_path / "thin.avi", 30.0, (640, 1))  # MJPG takes it
+    writer.write(Annotated(0, 0.0, np.full((1, 640, 3), 128, np.uint8), []))
+    writer.close()
+    assert cv2.VideoCapture(str(tmp_path / "thin.avi")).read()[0]
