@@ -17,6 +17,7 @@ Bad uploads get 400, 413 or 415 with {"error": "..."}.
 
 from __future__ import annotations
 
+import io
 import logging
 import mimetypes
 import shutil
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import cv2
@@ -48,6 +50,25 @@ class UploadError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
+
+
+def check_picture_size(data: bytes, name: str) -> None:
+    """UploadError 413 for a picture over MAX_PIXELS, from its header alone: decoding a small file that unpacks
+    to a huge picture would take seconds and gigabytes first. What Pillow cannot read is left to the decoder."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # (said past 89 megapixels)
+            with Image.open(io.BytesIO(data)) as picture:
+                width, height = picture.size
+    except Image.DecompressionBombError:  # (past 179 megapixels)
+        raise UploadError(413, f"{name} is over {2 * Image.MAX_IMAGE_PIXELS // 1_000_000} megapixels: at most "
+                               f"{MAX_PIXELS // 1_000_000}") from None
+    except Exception:  # noqa: BLE001 - not a picture Pillow knows: the decoder will say
+        return
+    if width * height > MAX_PIXELS:
+        raise UploadError(413, f"{name} is {width}x{height}: at most {MAX_PIXELS // 1_000_000} megapixels")
 
 
 class Records:
@@ -100,6 +121,7 @@ class Labeller:
         path.parent.mkdir()
         path.write_bytes(data)
         if cv2.haveImageReader(str(path)):
+            check_picture_size(data, name)
             kind, source = "image", self._open(ImageSource, path, f"cannot read image {name} (damaged or cut short?)")
             pipeline, tracker, cuts = self.photos, Tracker.for_photos(), None
         elif path.suffix.lower() in VIDEO_SUFFIXES or mimetype.startswith("video/"):
@@ -152,6 +174,7 @@ class Labeller:
         """A webcam frame of stream `stream`: labelled as the next frame of a video, smoothed and tracked."""
         from realtime.track import Tracker
 
+        check_picture_size(data, "the webcam frame")
         frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)  # nothing is drawn: the page does
         if frame is None:
             raise UploadError(415, "a webcam frame must be a JPEG, PNG or WebP image")

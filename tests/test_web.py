@@ -11,9 +11,11 @@ import re
 import select
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import time
+import zlib
 
 import cv2
 import numpy as np
@@ -278,3 +280,23 @@ def test_upload_through_the_page_in_headless_chromium(tmp_path, tiny_model):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def png_header(width: int, height: int) -> bytes:
+    """The first bytes of a PNG of this size, up to its (here empty) image data: all a decoder reads before it
+    allocates the picture."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + chunk(b"IDAT", b"")
+
+
+@pytest.mark.parametrize("width, height, message", [(8000, 6000, "8000x6000: at most 40 megapixels"),
+                                                    (20000, 20000, "over 178 megapixels: at most 40")])
+def test_a_picture_over_the_pixel_limit_is_refused_from_its_header(client, width, height, message):
+    """A small file can unpack to a huge picture: it is refused before it is decoded, as a photo or a webcam frame."""
+    picture = png_header(width, height)
+    for url in ("/api/label", "/api/label?stream=tab"):
+        response = client.post(url, data={"file": (io.BytesIO(picture), "huge.png")})
+        assert response.status_code == 413, response.json
+        assert message in response.json["error"], response.json
