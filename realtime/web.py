@@ -52,6 +52,11 @@ class UploadError(Exception):
         self.status = status
 
 
+def is_video_content(data: bytes) -> bool:
+    """Whether `data` begins as an MP4/MOV, Matroska/WebM or AVI file does (an upload without a name that says so)."""
+    return data[4:8] == b"ftyp" or data[:4] == b"\x1a\x45\xdf\xa3" or (data[:4] == b"RIFF" and data[8:12] == b"AVI ")
+
+
 def check_picture_size(data: bytes, name: str) -> None:
     """UploadError 413 for a picture over MAX_PIXELS, from its header alone: decoding a small file that unpacks
     to a huge picture would take seconds and gigabytes first. What Pillow cannot read is left to the decoder."""
@@ -124,7 +129,7 @@ class Labeller:
             check_picture_size(data, name)
             kind, source = "image", self._open(ImageSource, path, f"cannot read image {name} (damaged or cut short?)")
             pipeline, tracker, cuts = self.photos, Tracker.for_photos(), None
-        elif path.suffix.lower() in VIDEO_SUFFIXES or mimetype.startswith("video/"):
+        elif path.suffix.lower() in VIDEO_SUFFIXES or mimetype.startswith("video/") or is_video_content(data):
             kind, source = "video", self._open(VideoSource, path, f"cannot read video {name} (damaged, or a codec "
                                                                   "this program cannot decode)")
             self._check_length(source)
@@ -213,13 +218,14 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
 
     def upload() -> tuple[bytes, str, str]:
         """(content, a safe file name, MIME type) of the multipart field `file` or of the raw body."""
-        if request.files:
+        if request.mimetype == "multipart/form-data":
             if "file" not in request.files:
                 raise UploadError(400, "no file: send the photo or video as the multipart field 'file'")
             file = request.files["file"]
             data, name, mimetype = file.read(), file.filename or "", file.mimetype or ""
         else:
-            data, name, mimetype = request.get_data(), "", request.mimetype or ""
+            data, name = request.get_data(), ""  # (whatever its Content-Type: curl --data-binary says a form)
+            mimetype = "" if request.mimetype == "application/x-www-form-urlencoded" else request.mimetype or ""
         if not data:
             raise UploadError(400, "no file: send a photo or video as the multipart field 'file' or as the body")
         name = Path(name.replace("\\", "/")).name  # the name only: it is saved in a folder of its own

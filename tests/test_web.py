@@ -300,3 +300,18 @@ def test_a_picture_over_the_pixel_limit_is_refused_from_its_header(client, width
         response = client.post(url, data={"file": (io.BytesIO(picture), "huge.png")})
         assert response.status_code == 413, response.json
         assert message in response.json["error"], response.json
+
+
+def test_a_raw_body_is_read_whatever_its_content_type_says(client, tmp_path):
+    """curl --data-binary @photo.jpg sends a form's Content-Type; a video sent without a name is known by its bytes."""
+    photo = cv2.imencode(".jpg", DemoSource(faces=1).frame(0)[0])[1].tobytes()
+    response = client.post("/api/label", data=photo, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200, response.json
+    assert len(response.json["faces"]) == 1
+    write_clip(tmp_path / "clip.mp4", faces=1, frames=4)
+    for kind in ("application/octet-stream", None):
+        response = client.post("/api/label", data=(tmp_path / "clip.mp4").read_bytes(), content_type=kind)
+        assert response.status_code == 200, response.json
+        assert [r["frame"] for r in response.json] == [0, 1, 2, 3]
+    response = client.post("/api/label", data=b"just some notes", content_type="application/octet-stream")
+    assert response.status_code == 415, response.json
