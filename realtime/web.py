@@ -184,15 +184,16 @@ class Labeller:
         if frame is None:
             raise UploadError(415, "a webcam frame must be a JPEG, PNG or WebP image")
         with self.lock:
+            arrived = time.monotonic()  # a frame's time is when its turn came, before labelling: the first one's is 0
             if self.stream is None or self.stream[0] != stream:
                 if self.stream is not None:
                     self.stream[1].detector.close()
-                self.stream = [stream, self._video_pipeline(), Tracker(), 0, time.monotonic()]
+                self.stream = [stream, self._video_pipeline(), Tracker(), 0, arrived]
             _, pipeline, tracker, index, started = self.stream
             result = pipeline.process(frame, [track.face.box for track in tracker.tracks])
             tracks = tracker.update(result.faces, result.probabilities)
             self.stream[3] += 1
-            return frame_record(Annotated(index, time.monotonic() - started, frame, tracks), self.classifier.labels)
+            return frame_record(Annotated(index, arrived - started, frame, tracks), self.classifier.labels)
 
     def _forget_old(self) -> None:
         results = sorted((p for p in self.folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)

@@ -102,6 +102,7 @@ def test_webcam_frames_are_tracked_as_a_video(client):
         assert response.status_code == 200, response.json
         records.append(response.json)
     assert [r["frame"] for r in records] == [0, 1, 2, 3, 0]  # a new stream starts afresh
+    assert records[0]["time"] == 0 and records[4]["time"] == 0 and 0 < records[1]["time"] < records[3]["time"]
     assert [len(r["faces"]) for r in records] == [0, 0, 1, 1, 0]  # shown once found 3 times, as in a video
     assert records[3]["faces"][0]["id"] == 1 and records[3]["faces"][0]["label"] in LABELS
 
