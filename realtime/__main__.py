@@ -31,7 +31,8 @@ def number(kind, low: float, high: float = math.inf, low_open: bool = False):
             raise argparse.ArgumentTypeError(f"'{text}' is not {'an integer' if kind is int else 'a number'}") from None
         if not (low < value if low_open else low <= value) or not value <= high:  # also refuses nan
             bounds = f"more than {low:g}" if low_open else f"at least {low:g}"
-            bounds += f" and at most {high:,}" if isinstance(high, int) else f" and at most {high:g}" if high < math.inf else ""
+            if high < math.inf:
+                bounds += f" and at most {high:,}" if isinstance(high, int) else f" and at most {high:g}"
             raise argparse.ArgumentTypeError(f"must be {bounds}, not {text}")
         return value
     return parse

@@ -24,8 +24,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.track import Track
 from realtime.draw import letterboxed
+from realtime.track import Track
 
 FOURCC = {".avi": "MJPG"}  # written by OpenCV
 FRAGMENTED = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "flush_packets": "1"}
@@ -64,10 +64,10 @@ class VideoWriter:
         check_writable(self.path)  # now, not when the first frame (or, for an image, the last) is written
         self.fps, self.size, self.frames = fps, size, 0
         self._writer, self._last = None, None
-        fourcc = FOURCC.get(suffix)
         if suffix in H264 and min(size) < 2:
             raise OutputError(f"cannot write {self.path}: H.264 needs a picture of 2x2 pixels at least, not "
                               f"{size[0]}x{size[1]}; write .avi or an image (.png)")
+        fourcc = FOURCC.get(suffix)
         if suffix in H264:
             if h264_available():
                 self._writer = H264Writer(self.path, fps, size, H264[suffix], audio)

@@ -189,8 +189,7 @@ def load_data(args) -> Dataset:
               + ", ".join(map(str, dataset.no_face[:3])) + (", ..." if len(dataset.no_face) > 3 else ""), file=sys.stderr)
     if len(dataset.labels) < 2:
         raise DatasetError(f"{args.data}: one class only ({dataset.labels[0]}); a model needs at least two")
-    for split in ("train", "val", "test"):
-        dataset.split(split)  # fail now, not after training, if one is missing
+    # Per split, the classes it has no faces of; dataset.split() fails now, not after training, if one is missing.
     absent = {split: [name for name, share in zip(dataset.labels, dataset.split(split)[1].sum(0)) if share == 0]
               for split in ("train", "val", "test")}
     if absent["train"]:
