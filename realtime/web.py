@@ -9,7 +9,7 @@ loaded once; requests are labelled one at a time (MediaPipe's graphs are not thr
     GET  /api/health     {"status": "ok", "model", "backend", "labels", "limits"}
     POST /api/label      a photo: one frame record; a video: a list of them. The file as the multipart
                          field `file` or as the request body. `?stream=ID`: a webcam frame; the frames of
-                         one stream are labelled as video (sweep, tracker), one stream at a time
+                         one stream are labelled as video (sweep, tracker), up to MAX_STREAMS streams side by side
     POST /api/annotate   what the page uploads to: {"kind", "records", "media": URL of the annotated
                          image or H.264 MP4, "seconds"}
 Bad uploads get 400, 413 or 415 with {"error": "..."}.
@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -42,6 +43,7 @@ MAX_SECONDS, MAX_FRAMES = 60, 1800  # longest video
 MAX_PIXELS = 40_000_000  # largest photo or video frame
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".webm", ".avi", ".mkv"}
 KEPT_RESULTS = 20  # annotated files kept for the page; older ones are deleted
+MAX_STREAMS = 4  # webcam streams labelled side by side (tabs, people); a new one beyond them ends the idlest
 
 
 class UploadError(Exception):
@@ -89,6 +91,16 @@ class Records:
         pass
 
 
+@dataclass
+class Stream:
+    """One webcam stream: its own detector (MediaPipe keeps state between a video's frames) and tracker."""
+
+    pipeline: object
+    tracker: object
+    started: float
+    frames: int = 0
+
+
 class Labeller:
     """The model and the photo detector, loaded once; one upload or webcam frame at a time."""
 
@@ -102,7 +114,7 @@ class Labeller:
         self.lock = threading.Lock()
         # As the program does for photos: `tiled`, no limit on faces, 6 views per face.
         self.photos = Pipeline(FaceDetector("tiled", 0.5, 10_000), classifier, views=True)
-        self.stream = None  # the webcam stream being labelled: (id, pipeline, tracker, frames, started)
+        self.streams: dict[str, Stream] = {}  # the webcam streams being labelled, the most recently used last
 
     def label_file(self, data: bytes, name: str, mimetype: str, annotate: bool) -> tuple[str, object, Path | None]:
         """("image" or "video", the frame record or list of them, the annotated file or None)."""
@@ -185,15 +197,17 @@ class Labeller:
             raise UploadError(415, "a webcam frame must be a JPEG, PNG or WebP image")
         with self.lock:
             arrived = time.monotonic()  # a frame's time is when its turn came, before labelling: the first one's is 0
-            if self.stream is None or self.stream[0] != stream:
-                if self.stream is not None:
-                    self.stream[1].detector.close()
-                self.stream = [stream, self._video_pipeline(), Tracker(), 0, arrived]
-            _, pipeline, tracker, index, started = self.stream
-            result = pipeline.process(frame, [track.face.box for track in tracker.tracks])
-            tracks = tracker.update(result.faces, result.probabilities)
-            self.stream[3] += 1
-            return frame_record(Annotated(index, arrived - started, frame, tracks), self.classifier.labels)
+            current = self.streams.pop(stream, None)
+            if current is None:
+                if len(self.streams) >= MAX_STREAMS:  # the one whose last frame is oldest gives way
+                    self.streams.pop(next(iter(self.streams))).pipeline.detector.close()
+                current = Stream(self._video_pipeline(), Tracker(), started=arrived)
+            self.streams[stream] = current
+            result = current.pipeline.process(frame, [track.face.box for track in current.tracker.tracks])
+            tracks = current.tracker.update(result.faces, result.probabilities)
+            current.frames += 1
+            return frame_record(Annotated(current.frames - 1, arrived - current.started, frame, tracks),
+                                self.classifier.labels)
 
     def _forget_old(self) -> None:
         results = sorted((p for p in self.folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)

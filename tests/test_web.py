@@ -107,6 +107,30 @@ def test_webcam_frames_are_tracked_as_a_video(client):
     assert records[3]["faces"][0]["id"] == 1 and records[3]["faces"][0]["label"] in LABELS
 
 
+def test_webcam_streams_side_by_side_keep_their_own_frames_and_faces(tiny_model, tmp_path):
+    from realtime.classify import Classifier
+    from realtime.web import MAX_STREAMS, create_app
+
+    client = create_app(Classifier(tiny_model), tmp_path).test_client()
+    one, two = DemoSource(faces=1), DemoSource(faces=2)
+    seen = {}
+    for index in range(4):  # two tabs, their frames interleaved: each is its own video
+        for name, source in (("one", one), ("two", two)):
+            frame = cv2.imencode(".jpg", source.frame(index)[0])[1].tobytes()
+            record = client.post("/api/label", data=frame, content_type="image/jpeg",
+                                 query_string={"stream": name}).json
+            seen.setdefault(name, []).append(record)
+    for name, faces in (("one", 1), ("two", 2)):
+        assert [r["frame"] for r in seen[name]] == [0, 1, 2, 3]
+        assert [len(r["faces"]) for r in seen[name]] == [0, 0, faces, faces]  # tracked apart, as in a video
+    blank = cv2.imencode(".jpg", np.zeros((48, 48, 3), np.uint8))[1].tobytes()
+    for index in range(MAX_STREAMS):  # more streams than are kept: the one idle longest ("one") gives way
+        client.post("/api/label", data=blank, content_type="image/jpeg", query_string={"stream": f"new{index}"})
+    frames = [client.post("/api/label", data=blank, content_type="image/jpeg",
+                          query_string={"stream": name}).json["frame"] for name in ("new3", "one")]
+    assert frames == [1, 0]
+
+
 def test_health_and_a_page_that_fetches_nothing_from_elsewhere(client):
     health = client.get("/api/health").json
     assert health["status"] == "ok" and health["labels"] == LABELS and health["limits"]["video_frames"] == 30
