@@ -87,10 +87,21 @@ def parse_args(argv):
                              f"(default {HYSTERESIS})")
     parser.add_argument("--bars", action="store_true", help="draw a bar chart of all class probabilities per face")
     args = parser.parse_args(argv)
+    args.json, args.csv = ("-" if names_stdout(value) else value for value in (args.json, args.csv))
     if args.json == "-" and args.csv == "-":
         parser.error("--json and --csv cannot both write to standard output")
     check_output_paths(parser, args)
     return args
+
+
+def names_stdout(path: str | None) -> bool:
+    """Whether `path` is "-" or another name for standard output (/dev/stdout, /dev/fd/1, the file it is sent to)."""
+    if path == "-":
+        return True
+    try:
+        return bool(path) and os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError):  # no such file yet, or no standard output
+        return False
 
 
 def check_output_paths(parser: Parser, args) -> None:

@@ -40,7 +40,17 @@ def test_json_on_stdout_and_csv_rows_agree(tmp_path, tiny_model):
 
 
 def test_json_and_csv_cannot_both_go_to_stdout():
-    assert_one_line_error(run_module("realtime", "--json", "-", "--csv", "-", "--no-display"), "standard output")
+    for json_to, csv_to in (("-", "-"), ("/dev/stdout", "-"), ("-", "/dev/fd/1")):
+        assert_one_line_error(run_module("realtime", "--json", json_to, "--csv", csv_to, "--no-display"),
+                              "standard output")
+
+
+def test_json_to_dev_stdout_is_standard_output_with_messages_kept_off_it(tiny_model):
+    result = run_module("realtime", "--source", "demo:1", "--max-frames", "4", "--no-display", "--model",
+                        str(tiny_model), "--json", "/dev/stdout", "--benchmark")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [json.loads(line)["frame"] for line in result.stdout.splitlines()] == [0, 1, 2, 3]
+    assert "end-to-end" in result.stderr
 
 
 def frame_count(video) -> int:
