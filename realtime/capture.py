@@ -26,6 +26,7 @@ IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a",
 JPEG_DAMAGE = ("Premature end of JPEG file", "premature end of data segment")
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://")
 STREAM_TIMEOUT_MS = 5000  # give up opening or reading a network stream after this long
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".webm", ".avi", ".mkv"}  # what a folder's videos are called
 
 
 class SourceError(RuntimeError):
@@ -166,8 +167,16 @@ class ImageSource(Source):
         if isinstance(path, list):
             self.files, self.description = [(file, file.as_posix()) for file in path], f"{len(path)} images"
         elif folder:
-            self.files = [(file, file.relative_to(path).as_posix()) for file in folder_images(path)]
+            files = folder_files(path)
+            self.files = [(file, file.relative_to(path).as_posix()) for file in files if is_image_file(file)]
             self.description = str(path)
+            videos = sum(file.suffix.lower() in VIDEO_SUFFIXES for file in files)
+            if videos and self.files:
+                print(f"note: left out {videos} video file{'s' * (videos > 1)} in {path}: a folder is read as "
+                      "photos; give a video on its own to --source", file=sys.stderr)
+            elif videos:
+                raise SourceError(f"no images in folder {path}, but {videos} video file{'s' * (videos > 1)}: a "
+                                  "folder is read as photos; give a video on its own to --source")
         else:
             self.files, self.description = [(path, path.name)], str(path)
         if not self.files:
@@ -228,6 +237,11 @@ def is_image_file(path: Path, by_content: bool = False) -> bool:
 
 def folder_images(folder: Path) -> list[Path]:
     """The images in `folder` and its subfolders (linked folders too), by path; hidden files and folders left out."""
+    return [file for file in folder_files(folder) if is_image_file(file)]
+
+
+def folder_files(folder: Path) -> list[Path]:
+    """The files in `folder` and its subfolders (linked folders too), by path; hidden files and folders left out."""
     found, seen = [], set()
     for where, subfolders, files in os.walk(folder, followlinks=True, onerror=_warn_unlisted):
         real = os.path.realpath(where)
@@ -236,7 +250,7 @@ def folder_images(folder: Path) -> list[Path]:
             continue
         seen.add(real)
         subfolders[:] = [name for name in subfolders if not name.startswith(".") and name != "__MACOSX"]
-        found += [Path(where, name) for name in files if not name.startswith(".") and is_image_file(Path(where, name))]
+        found += [Path(where, name) for name in files if not name.startswith(".")]
     return sorted(found, key=lambda f: f.relative_to(folder).parts)
 
 

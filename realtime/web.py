@@ -34,14 +34,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.capture import ImageSource, SourceError, VideoSource
+from realtime.capture import VIDEO_SUFFIXES, ImageSource, SourceError, VideoSource
 from realtime.classify import BACKENDS, DEFAULT_MODEL, Classifier, ModelError
 from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 
 MAX_BYTES = 100_000_000  # largest upload
 MAX_SECONDS, MAX_FRAMES = 60, 1800  # longest video
 MAX_PIXELS = 40_000_000  # largest photo or video frame
-VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".webm", ".avi", ".mkv"}
 KEPT_RESULTS = 20  # annotated files kept for the page; older ones are deleted
 MAX_STREAMS = 4  # webcam streams labelled side by side (tabs, people); a new one beyond them ends the idlest
 

@@ -125,6 +125,20 @@ def test_image_and_folder_sources(tmp_path, tiny_model):
         assert np.abs(annotated[y0:y1, x0].astype(int) - original[y0:y1, x0]).max() > 60  # the box was drawn
 
 
+def test_a_folder_s_videos_are_named_not_silently_left_out(tmp_path, capsys):
+    from realtime.capture import ImageSource, SourceError
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    write_clip(clips / "one.mp4", faces=1, frames=3)
+    (clips / "two.MOV").write_bytes((clips / "one.mp4").read_bytes())
+    with pytest.raises(SourceError, match=r"no images in folder .*clips, but 2 video files: .* give a video on its own"):
+        ImageSource(clips)
+    cv2.imwrite(str(clips / "still.png"), DemoSource(faces=1).frame(0)[0])
+    assert [name for _, name in ImageSource(clips).files] == ["still.png"]
+    assert "note: left out 2 video files in" in capsys.readouterr().err
+
+
 def test_folder_with_subfolders_and_an_unreadable_image(tmp_path, tiny_model):
     """A photo set laid out in class folders is read whole; a damaged image is skipped, not the end of the run."""
     frames, photos = DemoSource(faces=1), tmp_path / "photos"
