@@ -14,13 +14,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from realtime.__main__ import number  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(DEFAULT_MODEL))
-    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--repeats", type=number(int, 1), default=200)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     print(f"{'backend':>8} {'faces':>5} {'mean ms':>8} {'p50 ms':>7} {'p95 ms':>7} {'ms/face':>8}")

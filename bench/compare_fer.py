@@ -21,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from realtime.__main__ import number  # noqa: E402
 from realtime.capture import Source  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
@@ -76,8 +77,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013.csv.gz"))
     parser.add_argument("--model", default=str(DEFAULT_MODEL))
-    parser.add_argument("--frames", type=int, default=150, help="frames per clip (default 150)")
-    parser.add_argument("--limit", type=int, help="use only the first N PrivateTest faces")
+    parser.add_argument("--frames", type=number(int, 1), default=150, help="frames per clip (default 150)")
+    parser.add_argument("--limit", type=number(int, 1), help="use only the first N PrivateTest faces")
     args = parser.parse_args()
     try:
         from fer.fer import FER

@@ -20,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from realtime.__main__ import number  # noqa: E402
 from realtime.detect import MODES, FaceDetector, overlap, tile_windows  # noqa: E402
 from realtime.scene import background, paste_face  # noqa: E402
 
@@ -85,7 +86,7 @@ def evaluate(detector: FaceDetector, scenes) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenes", type=int, default=40)
+    parser.add_argument("--scenes", type=number(int, 1), default=40)
     parser.add_argument("--size", default="1280x720", help="scene size WIDTHxHEIGHT (default 1280x720)")
     parser.add_argument("--detectors", default=",".join(MODES), help=f"comma-separated, from {', '.join(MODES)}")
     args = parser.parse_args()

@@ -33,6 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from realtime.__main__ import number  # noqa: E402
 from train.data import FER2013_LABELS, SPLITS, load_fer2013  # noqa: E402
 from train.duplicates import near_duplicates  # noqa: E402
 
@@ -93,9 +94,9 @@ def score_through_program(model: Path, test: Path, work: Path) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "fer2013.csv.gz"))
-    parser.add_argument("--train", type=int, default=60, help="training faces per class (default: 60)")
-    parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train", type=number(int, 1), default=60, help="training faces per class (default: 60)")
+    parser.add_argument("--epochs", type=number(int, 1), default=12)
+    parser.add_argument("--seed", type=number(int, 0, 2**32 - 1), default=0)
     parser.add_argument("--photos", action="store_true", help="save each face inside a 480x360 photo")
     parser.add_argument("--runs", nargs="+", choices=RUNS, default=list(RUNS), help="which trainings (default: all)")
     args = parser.parse_args()

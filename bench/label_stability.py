@@ -37,6 +37,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from realtime.__main__ import number  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
 from realtime.pipeline import Pipeline  # noqa: E402
@@ -157,11 +158,11 @@ def response_frames(frames, shown, labels: list[str], clear: float = 0.2) -> lis
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(DEFAULT_MODEL))
-    parser.add_argument("--per-class", type=int, default=6, help="photos (shots) per class")
-    parser.add_argument("--seconds", type=float, default=2.5, help="length of each shot")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--per-class", type=number(int, 1), default=6, help="photos (shots) per class")
+    parser.add_argument("--seconds", type=number(float, 0, low_open=True), default=2.5, help="length of each shot")
+    parser.add_argument("--seed", type=number(int, 0, 2**32 - 1), default=0)
     parser.add_argument("--cache", help="keep the per-frame results in this file and reuse them (same options!)")
-    parser.add_argument("--shake", type=float, default=1.0,
+    parser.add_argument("--shake", type=number(float, 0), default=1.0,
                         help="how much the camera moves, the light flickers and the focus slips (1 = the default)")
     args = parser.parse_args()
 

@@ -22,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from realtime.__main__ import number  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
 from realtime.draw import draw_faces  # noqa: E402
@@ -32,10 +33,10 @@ from realtime.track import Tracker  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="TFLite thread counts to compare")
-    parser.add_argument("--blocks", type=int, default=4, help="blocks of each condition (default 4)")
-    parser.add_argument("--frames", type=int, default=40, help="frames per block (default 40)")
-    parser.add_argument("--faces", type=int, default=4)
+    parser.add_argument("--threads", type=number(int, 1), nargs="+", default=[1, 2], help="TFLite thread counts to compare")
+    parser.add_argument("--blocks", type=number(int, 1), default=4, help="blocks of each condition (default 4)")
+    parser.add_argument("--frames", type=number(int, 1), default=40, help="frames per block (default 40)")
+    parser.add_argument("--faces", type=number(int, 0, 9), default=4)
     args = parser.parse_args()
 
     clip = list(DemoSource(faces=args.faces, frames=60))  # generated once: the generator's own cost is not measured

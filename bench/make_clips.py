@@ -16,13 +16,14 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from realtime.__main__ import number  # noqa: E402
 from realtime.scene import DemoSource, background, paste_face  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "clips"))
-    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--frames", type=number(int, 1), default=300)
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from realtime.__main__ import number  # noqa: E402
 from realtime.align import Crop  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
@@ -170,11 +171,11 @@ def main() -> int:
     parser.add_argument("--detector", default="tiled", help="detector mode (default: tiled, what the program uses for images)")
     parser.add_argument("--views", nargs="+", choices=("1", "6"), default=["6"],
                         help="views per face to score side by side (default 6, what the program uses for images)")
-    parser.add_argument("--prior-alpha", nargs="+", type=float, metavar="ALPHA",
+    parser.add_argument("--prior-alpha", nargs="+", type=number(float, 0, 1), metavar="ALPHA",
                         help="corrections for the training class shares to score side by side (default: each card's)")
     parser.add_argument("--conditions", nargs="+", choices=CONDITIONS, default=["as-is"],
                         help="wild-faces photos also under these conditions, each scored on its own (default: as-is)")
-    parser.add_argument("--limit", type=int, help="at most this many photos per set")
+    parser.add_argument("--limit", type=number(int, 1), help="at most this many photos per set")
     parser.add_argument("--no-fer", action="store_true", help="do not score the fer package")
     args = parser.parse_args()
 

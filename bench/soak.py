@@ -22,6 +22,7 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from realtime.__main__ import number  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
 from realtime.loop import run  # noqa: E402
@@ -54,7 +55,7 @@ class CountingSource(DemoSource):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=10_000)
+    parser.add_argument("--frames", type=number(int, 1), default=10_000)
     parser.add_argument("--out", default=tempfile.mkdtemp(prefix="soak-"), help="folder for soak.mp4 and soak.jsonl")
     args = parser.parse_args()
     video, jsonl = Path(args.out) / "soak.mp4", Path(args.out) / "soak.jsonl"

@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from realtime.__main__ import number  # noqa: E402
 
 # Runs in the measured process: the program's own main, stopped after its first processed frame.
 CHILD = r"""
@@ -74,7 +77,7 @@ def summary(values: list[float]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7, help="recorded runs of each variant (default 7)")
+    parser.add_argument("--runs", type=number(int, 1), default=7, help="recorded runs of each variant (default 7)")
     parser.add_argument("--old", default="469191a", help="git revision of the old program (default: the commit "
                         "before LiteRT); '' leaves it out")
     parser.add_argument("--python", action="append", default=[],

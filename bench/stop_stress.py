@@ -25,6 +25,9 @@ import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from realtime.__main__ import number  # noqa: E402
 
 
 def handlers_installed(pid: int) -> bool:
@@ -79,10 +82,10 @@ def one_run(output: Path, signum: int, window: float, rng: random.Random) -> dic
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=50, help="runs per signal (default 50)")
-    parser.add_argument("--window", type=float, default=6.0,
+    parser.add_argument("--runs", type=number(int, 1), default=50, help="runs per signal (default 50)")
+    parser.add_argument("--window", type=number(float, 0, low_open=True), default=6.0,
                         help="the signal comes 0 to this many seconds after the handlers are installed (default 6)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=number(int, 0, 2**32 - 1), default=0)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     signals = [signum for _ in range(args.runs) for signum in (signal.SIGINT, signal.SIGTERM)]
