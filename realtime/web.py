@@ -219,7 +219,6 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
     """The Flask app; annotated files go to `folder` (the last KEPT_RESULTS are kept)."""
     from flask import Flask, jsonify, request, send_from_directory
     from werkzeug.exceptions import HTTPException
-    from werkzeug.utils import secure_filename
 
     from realtime.web_page import page
 
@@ -272,7 +271,8 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
 
     @app.get("/results/<token>/<name>")
     def result(token, name):
-        return send_from_directory(folder / secure_filename(token), secure_filename(name), max_age=0)
+        # As named: secure_filename() would strip the "_" that ends some folder names mkdtemp() makes (404).
+        return send_from_directory(folder, f"{token}/{name}", max_age=0)  # (it refuses paths out of `folder`)
 
     @app.errorhandler(UploadError)
     def bad_upload(err):

@@ -340,3 +340,16 @@ def test_a_raw_body_is_read_whatever_its_content_type_says(client, tmp_path):
         assert [r["frame"] for r in response.json] == [0, 1, 2, 3]
     response = client.post("/api/label", data=b"just some notes", content_type="application/octet-stream")
     assert response.status_code == 415, response.json
+
+
+def test_every_result_folder_name_mkdtemp_makes_is_served(client, monkeypatch):
+    """mkdtemp() names results folders from letters, digits and '_': a name ending in '_' was served as 404."""
+    import tempfile
+
+    photo = cv2.imencode(".png", DemoSource(faces=1).frame(0)[0])[1].tobytes()
+    for ending in ("_", "9", "z"):
+        monkeypatch.setattr(tempfile, "_get_candidate_names", lambda e=ending: iter([f"abc{e * 3}"]))
+        page = client.post("/api/annotate", data={"file": (io.BytesIO(photo), "face.png")}).json
+        assert page["media"].split("/")[2] == f"tmpabc{ending * 3}"
+        assert client.get(page["media"]).status_code == 200, page["media"]
+    assert client.get("/results/..%2F..%2Fetc/passwd").status_code == 404  # nothing outside the results folder
