@@ -194,3 +194,59 @@ def test_teacher_probabilities_become_part_of_the_targets(trained, tmp_path):
     (tmp_path / "notes.json").write_text((tmp_path / "fer2013.json").read_text())
     assert_one_line_error(run_module("train", "--data", str(data), "--out", str(tmp_path), "--name", "other",
                                      "--teacher", str(tmp_path / "notes.keras")), "is not a Keras model file")
+
+
+@pytest.mark.parametrize("mixup, cutmix", [(0.4, 0.0), (0.0, 1.0), (0.4, 1.0)])
+def test_mixed_batches_mix_faces_targets_and_weights_in_the_same_proportion(mixup, cutmix):
+    from train.mixing import MixedBatches
+
+    # Face i is all grey level 10 * i, of class i % 3 with weight i + 1: a mixed face's pixels tell which two faces
+    # went into it and how much of each, and its target and weight must say the same.
+    n = 40
+    faces = np.repeat(10.0 * np.arange(n), 48 * 48).reshape(n, 48, 48, 1).astype(np.float32)
+    targets = np.eye(3, dtype=np.float32)[np.arange(n) % 3]
+    weights = np.arange(1, n + 1, dtype=np.float32)
+    batches = MixedBatches(faces, targets, weights, batch_size=16, mixup=mixup, cutmix=cutmix, seed=3)
+    assert len(batches) == 3
+    seen, kinds = [], set()
+    for epoch in range(4):
+        for index in range(len(batches)):
+            x, y, w = batches[index]
+            assert x.dtype == np.float32 and x.shape[1:] == (48, 48, 1) and len(x) == len(y) == len(w)
+            assert np.allclose(y.sum(1), 1, atol=1e-5)
+            for face, target, weight in zip(x, y, w):
+                levels = np.unique(face)
+                if len(levels) == 2:  # cutmix: two faces' pixels side by side
+                    kinds.add("cutmix")
+                    share = {v: float(np.mean(face == v)) for v in levels}
+                    own_mix = [(share[a], a, b) for a, b in ((levels[0], levels[1]), (levels[1], levels[0]))]
+                    assert any(np.allclose(target, s * targets[int(a) // 10] + (1 - s) * targets[int(b) // 10], atol=1e-5)
+                               and np.isclose(weight, s * (a // 10 + 1) + (1 - s) * (b // 10 + 1), atol=1e-4)
+                               for s, a, b in own_mix)
+                else:
+                    assert len(levels) == 1  # mixup: one blended level (or a face mixed with itself)
+                    kinds.add("mixup")
+                    level = float(levels[0])
+                    # some pair (a, b) and lam give the level, the target and the weight alike
+                    assert any(np.allclose(target, lam * targets[a] + (1 - lam) * targets[b], atol=1e-4)
+                               and np.isclose(weight, lam * (a + 1) + (1 - lam) * (b + 1), atol=1e-3)
+                               for a in range(n) for b in range(n) if a != b and 10 * a != 10 * b
+                               for lam in [(level - 10 * b) / (10 * a - 10 * b)] if 0 <= lam <= 1) \
+                        or any(np.isclose(level, 10 * a) and np.allclose(target, targets[a]) for a in range(n))
+            seen.append(batches.order.copy())
+        batches.on_epoch_end()
+    assert ("cutmix" in kinds) == (cutmix > 0) and ("mixup" in kinds or not mixup)
+    assert sorted(seen[0]) == list(range(n)) and not np.array_equal(seen[0], seen[-1])  # every face, reshuffled
+    with pytest.raises(ValueError):
+        MixedBatches(faces, targets, weights, 16)
+
+
+def test_training_with_mixup_and_cutmix(trained, tmp_path):
+    data, _, _ = trained
+    result = run_module("train", "--data", str(data), "--out", str(tmp_path), "--epochs", "2", "--width", "4",
+                        "--batch-size", "64", "--precision", "float32", "--mixup", "0.2", "--cutmix", "1.0")
+    assert result.returncode == 0, result.stderr[-3000:]
+    card = json.loads((tmp_path / "fer2013.json").read_text())
+    assert card["training"]["arguments"]["mixup"] == 0.2 and card["training"]["arguments"]["cutmix"] == 1.0
+    assert card["training"]["epochs_run"] == 2 and (tmp_path / "fer2013.tflite").exists()
+    assert_one_line_error(run_module("train", "--data", str(data), "--mixup", "-1"), "--mixup")

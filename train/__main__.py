@@ -47,6 +47,12 @@ def parse_args(argv):
     parser.add_argument("--width", type=number(int, 1), default=56,
                         help="filters of the first conv block, doubling per block (default: 56, the shipped model)")
     parser.add_argument("--label-smoothing", type=number(float, 0, 0.99), default=0.1)
+    parser.add_argument("--mixup", type=number(float, 0), default=0.0, metavar="ALPHA",
+                        help="blend each training face with another, targets alike, in a Beta(ALPHA, ALPHA) proportion "
+                             "(0.2 is usual; default 0: off)")
+    parser.add_argument("--cutmix", type=number(float, 0), default=0.0, metavar="ALPHA",
+                        help="paste a rectangle of another training face into each, targets mixed by area, Beta(ALPHA, "
+                             "ALPHA) (1.0 is usual; default 0: off); with --mixup, each batch takes one of the two")
     parser.add_argument("--class-weight", choices=("sqrt", "balanced", "none"), default="sqrt",
                         help="loss weight per class: inverse square root of its frequency (default), inverse frequency, or none")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
@@ -224,6 +230,7 @@ def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitte
         import keras
 
     from realtime.classify import ModelError
+    from train.mixing import MixedBatches
     from train.model import build_model, init_from, set_body_trainable
 
     keras.utils.set_random_seed(args.seed)
@@ -262,6 +269,7 @@ def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitte
 
         callbacks += tensorboard_callbacks(args.tensorboard, model, x_val, y_val, dataset.labels)
     history: dict[str, list[float]] = {}
+    faces = x_train[..., None].astype(np.float32)
     phases = [(0, args.freeze_epochs), (args.freeze_epochs, args.epochs)]
     started = time.time()
     for first, last in [(first, last) for first, last in phases if last > first]:
@@ -274,9 +282,13 @@ def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitte
         logger.append = first > 0
         early = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", restore_best_weights=True,
                                               patience=args.patience or args.epochs)
-        phase = trainer.fit(x_train[..., None].astype(np.float32), y_train, sample_weight=sample_weights,
-                            batch_size=args.batch_size, initial_epoch=first, epochs=last, shuffle=True,
-                            callbacks=[*callbacks, early], validation_data=(x_val[..., None].astype(np.float32), y_val),
+        if args.mixup or args.cutmix:
+            inputs = dict(x=MixedBatches(faces, y_train, sample_weights, args.batch_size, args.mixup, args.cutmix,
+                                         args.seed))
+        else:
+            inputs = dict(x=faces, y=y_train, sample_weight=sample_weights, batch_size=args.batch_size, shuffle=True)
+        phase = trainer.fit(**inputs, initial_epoch=first, epochs=last, callbacks=[*callbacks, early],
+                            validation_data=(x_val[..., None].astype(np.float32), y_val),
                             validation_batch_size=512, verbose=verbose)
         for key, values in phase.history.items():
             history.setdefault(key, []).extend(values)
