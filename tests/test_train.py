@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import cv2
 import numpy as np
 import pytest
 
 from realtime.classify import Classifier, file_sha256
-from tests.conftest import LABELS, assert_one_line_error, run_module, write_fer_csv
+from tests.conftest import LABELS, ROOT, assert_one_line_error, run_module, write_fer_csv
 from train.data import load_dataset
 
 OUTPUTS = ["fer2013.keras", "fer2013.tflite", "fer2013.json", "fer2013_report.txt", "fer2013_confusion.png",
@@ -250,3 +252,20 @@ def test_training_with_mixup_and_cutmix(trained, tmp_path):
     assert card["training"]["arguments"]["mixup"] == 0.2 and card["training"]["arguments"]["cutmix"] == 1.0
     assert card["training"]["epochs_run"] == 2 and (tmp_path / "fer2013.tflite").exists()
     assert_one_line_error(run_module("train", "--data", str(data), "--mixup", "-1"), "--mixup")
+
+
+def test_max_minutes_ends_training_in_time_and_a_machine_without_mediapipe_still_gets_its_model(trained, tmp_path):
+    """As on a GPU machine lent for minutes, with JAX but no MediaPipe: the best epoch so far is written, with a
+    note to measure the crop elsewhere."""
+    data, _, _ = trained
+    blocked = ("import sys, runpy; sys.modules['mediapipe'] = None; sys.argv = ['train', *sys.argv[1:]]; "
+               "runpy.run_module('train', run_name='__main__')")
+    result = subprocess.run([sys.executable, "-c", blocked, "--data", str(data), "--out", str(tmp_path), "--epochs", "5",
+                             "--width", "4", "--batch-size", "64", "--precision", "float32", "--max-minutes", "0.0001"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    card = json.loads((tmp_path / "fer2013.json").read_text())
+    assert card["training"]["epochs_run"] == 1 and card["training"]["arguments"]["max_minutes"] == 0.0001
+    assert "crop" not in card and "python -m train.framing --model" in result.stderr
+    assert (tmp_path / "fer2013.tflite").exists()
+    assert_one_line_error(run_module("train", "--data", str(data), "--max-minutes", "0"), "--max-minutes")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shlex
 from pathlib import Path
@@ -227,3 +228,60 @@ def test_a_split_without_faces_of_a_class_is_noted(tmp_path, capsys):
     assert dataset.labels == ["happy", "sad"]
     said = capsys.readouterr().err
     assert "note: the val split has no faces of sad" in said and "test split" not in said
+
+
+def test_gpu_data_halves_rebuild_the_dataset_row_for_row(tmp_path):
+    """bench/gpu_data.py: FER2013 + FER+ packed in two halves for the GPU machine, and rebuilt there exactly."""
+    from tests.test_data import FERPLUS_HEADER
+    from tests.test_pipeline import load_bench
+    from train.data import DatasetError, load_dataset, load_ferplus
+
+    pack, unpack = (getattr(load_bench("gpu_data"), name) for name in ("pack", "unpack"))
+    fer = tmp_path / "fer2013.csv.gz"
+    write_fer_csv(fer, {"Training": 50, "PublicTest": 10, "PrivateTest": 10}, seed=4)
+    votes = tmp_path / "fer2013new.csv"
+    usages = ["Training"] * 50 + ["PublicTest"] * 10 + ["PrivateTest"] * 10
+    counts = np.random.default_rng(4).multinomial(10, [0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0, 0], size=70)
+    votes.write_text(FERPLUS_HEADER + "\n" + "".join(f"{u},fer{i}.png,{','.join(map(str, c))}\n"
+                                                     for i, (u, c) in enumerate(zip(usages, counts))))
+    parts = pack(fer, votes, tmp_path / "packed")
+    assert [p.name for p in parts] == ["fer2013.xz.1", "fer2013.xz.2", "fer2013new.csv"]
+    parts[1].rename(tmp_path / "second")  # one half has not arrived yet
+    with pytest.raises(DatasetError, match="not all there|do not make one whole"):
+        unpack(tmp_path / "packed", tmp_path / "packed" / "data")
+    (tmp_path / "second").rename(parts[1])
+    rebuilt = unpack(tmp_path / "packed", tmp_path / "packed" / "data")
+    original, copy = load_dataset(fer), load_dataset(rebuilt)
+    for split in ("train", "val", "test"):
+        for a, b in zip(original.split(split), copy.split(split)):
+            assert np.array_equal(a, b)
+    plus, plus_copy = load_ferplus(fer, votes), load_ferplus(rebuilt, rebuilt.parent / "fer2013new.csv")
+    assert np.array_equal(plus.split("train")[1], plus_copy.split("train")[1])
+    parts[0].write_bytes(parts[0].read_bytes()[:-5] + b"xxxxx")  # damaged on the way
+    with pytest.raises(DatasetError):
+        unpack(tmp_path / "packed", tmp_path / "other")
+
+
+def test_gpu_train_script_trains_each_run_and_packs_its_files(tmp_path):
+    """bench/gpu_train.sh as on the GPU machine (here on the CPU, JAX backend): the packed halves are rebuilt, each
+    run of RUNS trains side by side, and each comes back as NAME.tar with its model, card, history and log."""
+    import subprocess
+    import sys
+    import tarfile
+
+    from tests.conftest import ROOT
+    from tests.test_pipeline import load_bench
+
+    fer = tmp_path / "fer2013.csv"
+    write_fer_csv(fer, {"Training": 64, "PublicTest": 14, "PrivateTest": 14}, seed=5)
+    load_bench("gpu_data").pack(fer, None, tmp_path / "gpu")
+    env = {**os.environ, "GPU_DIR": str(tmp_path / "gpu"), "OUT": str(tmp_path / "out"), "PYTHON": sys.executable,
+           "KERAS_BACKEND": "jax", "RUNS": "plain|--epochs 1 --width 4;mixed|--epochs 1 --width 4 --mixup 0.2"}
+    result = subprocess.run(["bash", "bench/gpu_train.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    for name in ("plain", "mixed"):
+        with tarfile.open(tmp_path / "out" / f"{name}.tar") as tar:
+            assert sorted(tar.getnames()) == sorted([f"{name}.log", f"{name}.keras", f"{name}.json", f"{name}_history.csv"])
+            card = json.load(tar.extractfile(f"{name}.json"))
+        assert card["training"]["arguments"]["mixup"] == (0.2 if name == "mixed" else 0.0)
+        assert "the TFLite copy and the report need the tensorflow backend" in result.stdout

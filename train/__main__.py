@@ -73,6 +73,9 @@ def parse_args(argv):
     parser.add_argument("--tensorboard", metavar="DIR",
                         help="write TensorBoard logs here: loss, accuracy and learning rate curves, and the validation "
                              "confusion matrix as an image, per epoch")
+    parser.add_argument("--max-minutes", type=number(float, 0, low_open=True), metavar="M",
+                        help="end training early when another epoch would end past M minutes (a machine lent for a "
+                             "while, say); the best epoch so far is kept and everything is written as usual")
     parser.add_argument("--limit", type=number(int, 1), help="use at most this many faces per split (quick trials, tests)")
     parser.add_argument("--seed", type=number(int, 0, 2**32 - 1), default=0)
     return parser.parse_args(argv)
@@ -272,6 +275,8 @@ def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitte
     faces = x_train[..., None].astype(np.float32)
     phases = [(0, args.freeze_epochs), (args.freeze_epochs, args.epochs)]
     started = time.time()
+    if args.max_minutes:
+        callbacks.append(stop_in_time(keras, trainer, started + 60 * args.max_minutes))
     for first, last in [(first, last) for first, last in phases if last > first]:
         set_body_trainable(model, first >= args.freeze_epochs)
         optimizer = make_optimizer(keras, args.optimizer, schedule, args.weight_decay)
@@ -294,6 +299,20 @@ def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitte
             history.setdefault(key, []).extend(values)
     best_epoch = first + int(np.argmax(phase.history["val_accuracy"])) + 1
     return Fitted(model, history, best_epoch, (time.time() - started) / 60, policy, weights)
+
+
+def stop_in_time(keras, trainer, deadline: float):
+    """A callback that ends training after the epoch that leaves too little time for one more (the longest
+    epoch so far) before `deadline` (time.time())."""
+    last = {"end": time.time(), "longest": 0.0}
+
+    def check(epoch, logs):
+        now = time.time()
+        last["longest"], last["end"] = max(last["longest"], now - last["end"]), now
+        if now + last["longest"] > deadline:
+            trainer.stop_training = True
+
+    return keras.callbacks.LambdaCallback(on_epoch_end=check)
 
 
 def make_optimizer(keras, name: str, schedule, weight_decay: float):
@@ -377,7 +396,12 @@ def train(args) -> int:
                      "class_weights": dict(zip(dataset.labels, map(float, np.round(fitted.class_weights, 3)))),
                      "arguments": {k: v for k, v in vars(args).items() if k not in ("data", "ferplus", "out")}},
     }
-    crop = crop_for(x_train, 500)  # the framing of the training faces, which the program's crop reproduces
+    try:
+        crop = crop_for(x_train, 500)  # the framing of the training faces, which the program's crop reproduces
+    except ImportError:  # a training machine without MediaPipe (a GPU machine with JAX alone, say)
+        crop = None
+        print("note: MediaPipe is not installed here, so the card has no crop yet: measure it where it is, with "
+              f"python -m train.framing --model {model_path} --data {args.data}", file=sys.stderr)
     if crop:
         card["crop"] = crop
     card["levels"] = levels_for(x_train)  # their brightness and contrast, into which the program brings its crops
