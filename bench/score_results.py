@@ -8,7 +8,8 @@
 This is the path users (and anyone judging the labels) take: the command line as it is, then the
 results file. A photo's true class is its top folder inside the source folder (`happy/001.jpg`,
 also `happiness/`, `Sad/`, ...), or with `--labels` its row in a CSV file of `path,label` rows (a
-header row allowed; paths as the results name the photos, that is relative to the source folder);
+header row allowed; paths as the results name the photos, that is relative to the source folder, or
+relative to a folder above or below it: `images/x.jpg` in the file matches `x.jpg` in the results, when only one does);
 its answer is the label of its first face, which is its largest.
 A photo where no face was found counts as wrong. Scored over the 7 FER2013 classes: photos in a
 `contempt/` folder are left out, and a `contempt` answer counts as wrong (`--with-contempt` scores
@@ -80,6 +81,29 @@ def read_labels(path: Path) -> dict[str, str]:
     return {Path(photo.strip()).as_posix(): label.strip() for photo, label in rows}
 
 
+def matched_labels(images: list[str], labels: dict[str, str]) -> tuple[dict[str, str], int]:
+    """({image: label}, how many matched by the end of their path): each image by its own path, or else by the
+    one labels path that ends with it (results of a subfolder of the labelled folder) or that it ends with
+    (results of a folder above it)."""
+    endings: dict[str, list[str]] = {}
+    for path in labels:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            endings.setdefault("/".join(parts[i:]), []).append(path)
+    matched, by_ending = {}, 0
+    for image in images:
+        image = Path(image).as_posix()
+        if image in labels:
+            matched[image] = labels[image]
+            continue
+        parts = image.split("/")
+        candidates = endings.get(image, []) + [tail for i in range(1, len(parts))
+                                               if (tail := "/".join(parts[i:])) in labels]
+        if len(candidates) == 1:
+            matched[image], by_ending = labels[candidates[0]], by_ending + 1
+    return matched, by_ending
+
+
 def score(answers: list[tuple[str, str | None]], classes: list[str],
           labels: dict[str, str] | None = None) -> tuple[dict, int, list[str]]:
     """Metrics over `classes` (+ the "other" column), photos without a face, what was not scored: folders, or
@@ -116,12 +140,17 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     classes = FER2013_LABELS + ["contempt"] * args.with_contempt
     try:
-        labels = read_labels(args.labels) if args.labels else None
-        metrics, no_face, unscored = score(read_answers(args.results), classes, labels)
+        answers = read_answers(args.results)
+        labels, by_ending = matched_labels([image for image, _ in answers], read_labels(args.labels)) \
+            if args.labels else (None, 0)
+        metrics, no_face, unscored = score(answers, classes, labels)
     except ScoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    where = "label" if labels else "class folder"
+    where = "label" if labels is not None else "class folder"
+    if by_ending:
+        print(f"note: {by_ending} photos matched to {args.labels} by the end of their path (the results name them "
+              "relative to another folder than the labels file does)", file=sys.stderr)
     if unscored:
         print(f"note: not scored, not a {where} or a class left out: {', '.join(unscored)}", file=sys.stderr)
     if not metrics["samples"]:

@@ -275,6 +275,16 @@ def test_results_are_scored_by_a_labels_csv(tmp_path):
         scorer.read_labels(labels_file)
 
 
+def test_labels_match_results_of_a_folder_above_or_below_the_labelled_one():
+    """wild-faces/labels.csv names images/x.jpg; the program run on wild-faces/images names it x.jpg."""
+    scorer = load_bench("score_results")
+    labels = {"images/1.jpg": "happy", "images/2.jpg": "sad", "a/same.jpg": "angry", "b/same.jpg": "fear"}
+    images = ["1.jpg", "set/images/2.jpg", "same.jpg", "images/1.jpg", "3.jpg"]
+    matched, by_ending = scorer.matched_labels(images, labels)
+    assert matched == {"1.jpg": "happy", "set/images/2.jpg": "sad", "images/1.jpg": "happy"}  # same.jpg: which one?
+    assert by_ending == 2
+
+
 def test_the_program_on_a_class_folder_tree_then_the_scorer(tmp_path):
     """The way a labelled photo set is scored as users run the program: its --json output, then the scorer."""
     photos = tmp_path / "photos"
