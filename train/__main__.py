@@ -273,6 +273,10 @@ def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitte
         callbacks += tensorboard_callbacks(args.tensorboard, model, x_val, y_val, dataset.labels)
     history: dict[str, list[float]] = {}
     faces = x_train[..., None].astype(np.float32)
+    if args.mixup or args.cutmix:  # one stream of mixed batches for all phases
+        inputs = dict(x=MixedBatches(faces, y_train, sample_weights, args.batch_size, args.mixup, args.cutmix, args.seed))
+    else:
+        inputs = dict(x=faces, y=y_train, sample_weight=sample_weights, batch_size=args.batch_size, shuffle=True)
     phases = [(0, args.freeze_epochs), (args.freeze_epochs, args.epochs)]
     started = time.time()
     if args.max_minutes:
@@ -287,11 +291,6 @@ def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitte
         logger.append = first > 0
         early = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", restore_best_weights=True,
                                               patience=args.patience or args.epochs)
-        if args.mixup or args.cutmix:
-            inputs = dict(x=MixedBatches(faces, y_train, sample_weights, args.batch_size, args.mixup, args.cutmix,
-                                         args.seed))
-        else:
-            inputs = dict(x=faces, y=y_train, sample_weight=sample_weights, batch_size=args.batch_size, shuffle=True)
         phase = trainer.fit(**inputs, initial_epoch=first, epochs=last, callbacks=[*callbacks, early],
                             validation_data=(x_val[..., None].astype(np.float32), y_val),
                             validation_batch_size=512, verbose=verbose)
