@@ -4,7 +4,7 @@
 # README: Training on the GPU machine. Run there from the repository root, once both halves of
 # bench/gpu_data.py's pack are in .gpu/:
 #
-#   RUNS='ferplus_a|--ferplus .gpu/data/fer2013new.csv;fer2013_a|' bash bench/gpu_train.sh
+#   MINUTES=8 bash bench/gpu_train.sh     # or RUNS='ferplus_a|--ferplus .gpu/data/fer2013new.csv;fer2013_a|' ...
 #
 # GPU_DIR (default .gpu), PYTHON (python3), OUT, MINUTES (8) and KERAS_BACKEND (jax) may be set.
 #
@@ -24,7 +24,7 @@ fi
 export KERAS_BACKEND=${KERAS_BACKEND:-jax} XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1
 [ -f "$dir/data/fer2013.csv" ] || "$python" bench/gpu_data.py unpack --folder "$dir" || exit 1
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
-default="ferplus_a|--ferplus $dir/data/fer2013new.csv;ferplus_mix|--ferplus $dir/data/fer2013new.csv --mixup 0.2 --cutmix 1.0"
+default="fer2013_sgd|--optimizer sgd-nesterov --lr 0.01 --mixup 0.2;fer2013_mix|--mixup 0.2 --cutmix 1.0;ferplus_a|--ferplus $dir/data/fer2013new.csv;ferplus_mix|--ferplus $dir/data/fer2013new.csv --mixup 0.2 --cutmix 1.0"
 IFS=';' read -ra runs <<< "${RUNS:-$default}"
 names=()
 for run in "${runs[@]}"; do
