@@ -269,3 +269,40 @@ def test_max_minutes_ends_training_in_time_and_a_machine_without_mediapipe_still
     assert "crop" not in card and "python -m train.framing --model" in result.stderr
     assert (tmp_path / "fer2013.tflite").exists()
     assert_one_line_error(run_module("train", "--data", str(data), "--max-minutes", "0"), "--max-minutes")
+
+
+def test_a_diverging_training_ends_in_one_line_error_and_writes_no_model(trained, tmp_path):
+    """NaN weights used to reach the export, which crashed the process (SIGSEGV) after writing a broken model."""
+    data, _, _ = trained
+    result = run_module("train", "--data", str(data), "--out", str(tmp_path), "--epochs", "3", "--width", "4",
+                        "--batch-size", "64", "--precision", "float32", "--lr", "1e30")
+    assert_one_line_error(result, "training diverged: the loss became NaN or infinite in epoch 1")
+    assert "(precision float32, --lr 1e+30); try a lower --lr" in result.stderr
+    assert not (tmp_path / "fer2013.keras").exists() and not (tmp_path / "fer2013.json").exists()
+
+
+def test_an_epoch_that_diverges_is_never_the_one_kept():
+    """After good epochs, an epoch whose loss is NaN stops training; its accuracy (NaN answers still score the share
+    of one class) counts as NaN, so the checkpoint and the weights restored at the end are of the best epoch before it."""
+    import keras
+
+    from train.__main__ import stop_on_nan
+
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+    y = keras.utils.to_categorical((x[:, 0] > 0).astype(int), 2)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("sgd", "categorical_crossentropy", metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
+
+    def poison(epoch, logs):  # the third epoch's weights become NaN
+        if epoch == 2:
+            model.layers[0].kernel.assign(np.full((4, 2), np.nan, np.float32))
+
+    diverged: list[int] = []
+    early = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", restore_best_weights=True, patience=50)
+    history = model.fit(x, y, validation_data=(x, y), epochs=6, verbose=0,
+                        callbacks=[stop_on_nan(keras, model, diverged), early,
+                                   keras.callbacks.LambdaCallback(on_epoch_begin=poison)]).history
+    assert diverged == [3] and len(history["val_accuracy"]) == 3
+    assert np.isnan(history["val_accuracy"][2]) and np.isfinite(history["val_accuracy"][:2]).all()
+    assert early.best_epoch in (0, 1) and np.isfinite(model.layers[0].kernel.numpy()).all()

@@ -207,6 +207,28 @@ def test_search_writes_trials_and_a_best_recipe_the_trainer_accepts(fer_csv, tmp
     assert (args.epochs, args.limit, args.data) == (1, 14, str(fer_csv))
 
 
+def test_a_trial_that_diverges_is_scored_0_and_the_search_goes_on(fer_csv, tmp_path):
+    """The trainer ends a diverging training with an error; to a search that is one bad recipe, listed as such."""
+    out = tmp_path / "search"
+    first_diverges = ("import sys, train.search as search, train.__main__ as trainer\n"
+                      "real, calls = search.fit, []\n"
+                      "def fit(*args, **kwargs):\n"
+                      "    calls.append(1)\n"
+                      "    if len(calls) == 1: raise trainer.TrainingError('training diverged: the loss became NaN')\n"
+                      "    return real(*args, **kwargs)\n"
+                      "search.fit = fit\n"
+                      "sys.exit(search.main(sys.argv[1:]))")
+    result = subprocess.run([sys.executable, "-c", first_diverges, "--data", str(fer_csv), "--trials", "2", "--epochs", "1",
+                             "--limit", "14", "--widths", "4", "--batch-size", "16", "--out", str(out)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "trial 0: training diverged: the loss became NaN; scored 0" in result.stdout
+    with (out / "trials.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(row["trial"], row["best_epoch"], row["val_accuracy"]) for row in rows][0] == ("0", "diverged", "0.0")
+    assert rows[1]["best_epoch"] == "1" and "(trial 1)" in result.stdout
+
+
 def test_search_bad_input(tmp_path):
     assert_one_line_error(run_module("train.search", "--data", "x.csv", "--trials", "0"), "argument --trials: must be at least 1")
     assert_one_line_error(run_module("train.search", "--data", str(tmp_path / "missing.csv"), "--trials", "1",

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ from train.duplicates import cross_split_warning
 
 PRECISIONS = ("auto", "float32", "mixed")
 OPTIMIZERS = ("adamw", "sgd-nesterov")
+
+
+class TrainingError(RuntimeError):
+    """Training failed in a way the user can act on (it diverged, say); the message is shown as is."""
 
 
 def parse_args(argv):
@@ -262,7 +267,9 @@ def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitte
     schedule = keras.optimizers.schedules.CosineDecay(args.lr / 10, decay_steps=args.epochs * steps - warmup,
                                                       alpha=0.01, warmup_target=args.lr, warmup_steps=warmup)
     logger = keras.callbacks.CSVLogger(out / f"{name}_history.csv")
+    diverged: list[int] = []  # epochs (1-based) whose loss was NaN or infinite
     callbacks = [
+        stop_on_nan(keras, trainer, diverged),  # first: the callbacks after it see such an epoch's accuracy as NaN
         keras.callbacks.ModelCheckpoint(out / "checkpoints" / f"{name}.best.keras", monitor="val_accuracy", mode="max",
                                         save_best_only=True),
         logger,
@@ -296,8 +303,29 @@ def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitte
                             validation_batch_size=512, verbose=verbose)
         for key, values in phase.history.items():
             history.setdefault(key, []).extend(values)
-    best_epoch = first + int(np.argmax(phase.history["val_accuracy"])) + 1
+    if diverged and np.isnan(phase.history["val_accuracy"]).all():
+        raise TrainingError(f"training diverged: the loss became NaN or infinite in epoch {diverged[0]} "
+                            f"(precision {policy}, --lr {args.lr:g}); try "
+                            + ("a lower --lr" if policy == "float32" else "--precision float32 or a lower --lr"))
+    if diverged:
+        print(f"warning: the loss became NaN or infinite in epoch {diverged[0]}; training stopped there and the best "
+              "epoch before it is kept", file=sys.stderr)
+    best_epoch = first + int(np.nanargmax(phase.history["val_accuracy"])) + 1
     return Fitted(model, history, best_epoch, (time.time() - started) / 60, policy, weights)
+
+
+def stop_on_nan(keras, trainer, diverged: list[int]):
+    """A callback that ends training after an epoch whose loss or validation loss is NaN or infinite, noting
+    the epoch in `diverged` and its validation accuracy as NaN, so that neither the best checkpoint nor the
+    weights restored at the end are of it (NaN answers still score some accuracy: all one class)."""
+
+    def check(epoch, logs):
+        if not all(math.isfinite(logs.get(key, 0.0)) for key in ("loss", "val_loss")):
+            logs["val_accuracy"] = float("nan")
+            diverged.append(epoch + 1)
+            trainer.stop_training = True
+
+    return keras.callbacks.LambdaCallback(on_epoch_end=check)
 
 
 def stop_in_time(keras, trainer, deadline: float):
@@ -420,7 +448,7 @@ def run_command(work, args, interrupted: str) -> int:
 
     try:
         return work(args)
-    except (DatasetError, ModelError) as err:
+    except (DatasetError, ModelError, TrainingError) as err:
         print(f"error: {(str(err).splitlines() or [''])[0]}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from realtime.__main__ import Parser, number
-from train.__main__ import check_args, fit, load_data, run_command
+from train.__main__ import TrainingError, check_args, fit, load_data, run_command
 from train.__main__ import parse_args as trainer_args
 from train.data import DatasetError
 
@@ -87,21 +87,27 @@ def search(args) -> int:
         argv = common(args) + recipe(trial, args)
         with tempfile.TemporaryDirectory() as scratch:
             (Path(scratch) / "checkpoints").mkdir()
-            fitted = fit(trainer_args(argv), dataset, Path(scratch), "trial", verbose=0)
-        accuracy = fitted.history["val_accuracy"][fitted.best_epoch - 1]
+            try:
+                fitted = fit(trainer_args(argv), dataset, Path(scratch), "trial", verbose=0)
+                best_epoch, minutes = fitted.best_epoch, fitted.minutes
+                accuracy = fitted.history["val_accuracy"][best_epoch - 1]
+                outcome = f"val accuracy {accuracy:.4f} ({minutes:.1f} min)"
+            except TrainingError as err:  # a recipe that diverges is a bad one, not the end of the search
+                accuracy, best_epoch, minutes, outcome = 0.0, "diverged", float("nan"), f"{err}; scored 0"
         rows.append({"trial": trial.number, "val_accuracy": round(accuracy, 4), **trial.params,
                      "lr": argv[argv.index("--lr") + 1], "weight_decay": argv[argv.index("--weight-decay") + 1],
-                     "label_smoothing": argv[argv.index("--label-smoothing") + 1], "best_epoch": fitted.best_epoch,
-                     "minutes": round(fitted.minutes, 1), "command": "python -m train " + shlex.join(argv)})
+                     "label_smoothing": argv[argv.index("--label-smoothing") + 1], "best_epoch": best_epoch,
+                     "minutes": round(minutes, 1), "command": "python -m train " + shlex.join(argv)})
         best = max(rows, key=lambda row: row["val_accuracy"])
         write_tables(rows, best, out)  # after every trial, so an interrupted search keeps what it found
-        print(f"trial {trial.number}: val accuracy {accuracy:.4f} ({fitted.minutes:.1f} min) {shlex.join(argv[len(common(args)):])}",
-              flush=True)
+        print(f"trial {trial.number}: {outcome} {shlex.join(argv[len(common(args)):])}", flush=True)
         return accuracy
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=args.seed))
     study.optimize(objective, n_trials=args.trials)
+    if all(row["best_epoch"] == "diverged" for row in rows):
+        raise TrainingError(f"every one of the {args.trials} trials diverged (each is named above)")
     best = max(rows, key=lambda row: row["val_accuracy"])
     print(f"\nbest: val accuracy {best['val_accuracy']:.4f} (trial {best['trial']})\n{best['command']}\n"
           f"wrote {out / 'trials.csv'}, {out / 'trials.md'} and {out / 'best.txt'}")
