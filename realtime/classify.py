@@ -208,6 +208,16 @@ class Classifier:
             self.card.check_file(self.path)
             self._run = KerasModel(self.path, self.size)
         self._check_shapes(self._run.input_shape, self._run.outputs)
+        self._check_answers()
+
+    def _check_answers(self) -> None:
+        """Refuse a model whose answers are not probabilities (NaN weights answer NaN) before it labels a face.
+        The probe, a grey ramp, is also the first call, which the first frame would otherwise pay for."""
+        probe = np.linspace(0, 255, self.size * self.size, dtype=np.float32).reshape(1, self.size, self.size, 1)
+        answer = np.asarray(self._run(probe), np.float64)
+        if not (np.isfinite(answer).all() and answer.min() >= 0 and abs(answer.sum() - 1) < 0.05):
+            raise ModelError(f"model {self.path} does not answer with probabilities (NaN or out of range): its weights "
+                             "are damaged; train or export it again")
 
     def _check_shapes(self, input_shape: tuple, outputs: int) -> None:
         if tuple(int(d) for d in input_shape) != (self.size, self.size, 1):

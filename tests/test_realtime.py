@@ -304,6 +304,31 @@ def test_corrupt_and_mismatched_models(tmp_path, tiny_model, backend):
     assert_one_line_error(run_module("realtime", *common, "--model", str(mismatched)), "unreadable or incomplete")
 
 
+@pytest.mark.parametrize("backend", ["keras", "tflite"])
+def test_a_model_with_nan_weights_is_refused_before_it_labels_a_face(tmp_path, backend):
+    """It used to label every face 'angry' with NaN probabilities, written into the JSON (which NaN makes invalid)."""
+    import tensorflow as tf
+
+    from realtime.classify import ModelError
+    from train.export import save_float16, write_tflite
+    from train.model import build_model
+
+    model = build_model(len(LABELS), size=48, width=4)
+    kernel = model.get_layer("logits").kernel
+    kernel.assign(np.full(kernel.shape, np.nan, np.float32))
+    path = tmp_path / "nan.keras"
+    save_float16(model, path)
+    path.with_suffix(".tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    path.with_suffix(".json").write_text(json.dumps({"name": "nan", "labels": LABELS, "input": {"size": 48}}))
+    jsonl = tmp_path / "out.jsonl"
+    result = run_module("realtime", "--source", "demo:1", "--no-display", "--max-frames", "2", "--backend", backend,
+                        "--json", str(jsonl), "--model", str(path))
+    assert_one_line_error(result, f"model {path.with_suffix('.' + backend)} does not answer with probabilities")
+    assert not jsonl.exists() or "NaN" not in jsonl.read_text()
+    with pytest.raises(ModelError, match="NaN or infinite weights"):  # the export refuses to write a copy of it
+        write_tflite(path, np.zeros((4, 48, 48), np.uint8))
+
+
 def record_and_interrupt(tmp_path, model, signals: list[int]) -> str:
     """Record demo:1, send `signals` (0.05 s apart) once 5 frames are out; the recording must play. Returns stderr."""
     output = tmp_path / "out.mp4"

@@ -39,6 +39,8 @@ def write_tflite(model_path: Path, faces: np.ndarray) -> int:
     if keras.config.backend() != "tensorflow":
         raise ModelError("writing TFLite needs the tensorflow Keras backend (unset KERAS_BACKEND)")
     model = load_keras_model(model_path)
+    if not all(np.isfinite(weights).all() for weights in model.get_weights()):
+        raise ModelError(f"{model_path} has NaN or infinite weights (a training that diverged?): no TFLite copy written")
     picks = faces[np.linspace(0, len(faces) - 1, min(len(faces), CALIBRATION_FACES)).astype(int)]
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
