@@ -129,7 +129,7 @@ def test_a_dataset_of_one_class_and_options_out_of_range_are_refused(tmp_path):
                           "no training faces of fear")
     (tmp_path / "one" / "train" / "fear").rmdir()
     (tmp_path / "notes.txt").write_text("not a folder")
-    for option, value in (("--teacher-weight", "5"), ("--patience", "-1"), ("--seed", "-1"), ("--seed", str(2**32)),
+    for option, value in (("--teacher-weight", "5"), ("--patience", "-1"), ("--width", "1"), ("--seed", "-1"), ("--seed", str(2**32)),
                           ("--tensorboard", str(tmp_path / "notes.txt"))):
         assert_one_line_error(run_module("train", "--data", str(tmp_path / "one"), option, value), option)
     if os.path.isdir("/proc"):  # takes no new folders, not even from root

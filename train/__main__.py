@@ -49,7 +49,7 @@ def parse_args(argv):
     parser.add_argument("--prior-alpha", type=number(float, 0, 1), default=0.0,
                         help="how far the program corrects the model's answers for the training set's class shares, "
                              "0-1, written into the card (default 0; the shipped ferplus model uses 0.3)")
-    parser.add_argument("--width", type=number(int, 1), default=56,
+    parser.add_argument("--width", type=number(int, 2), default=56,  # TFLite's XNNPACK cannot run a width of 1
                         help="filters of the first conv block, doubling per block (default: 56, the shipped model)")
     parser.add_argument("--label-smoothing", type=number(float, 0, 0.99), default=0.1)
     parser.add_argument("--mixup", type=number(float, 0), default=0.0, metavar="ALPHA",

@@ -33,7 +33,7 @@ def parse_args(argv):
     parser.add_argument("--trials", type=number(int, 1), required=True, help="trainings to run")
     parser.add_argument("--epochs", type=number(int, 1), default=10, help="epochs per trial (default: 10)")
     parser.add_argument("--limit", type=number(int, 1), help="at most this many faces per split")
-    parser.add_argument("--widths", type=number(int, 1), nargs="+", default=[24, 32, 48, 56],
+    parser.add_argument("--widths", type=number(int, 2), nargs="+", default=[24, 32, 48, 56],
                         help="widths to choose from (default: 24 32 48 56)")
     parser.add_argument("--batch-size", type=number(int, 1), default=128)
     parser.add_argument("--out", default="search", help="folder for trials.csv, trials.md and best.txt (default: search)")
