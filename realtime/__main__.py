@@ -90,6 +90,8 @@ def parse_args(argv):
     args.json, args.csv = ("-" if names_stdout(value) else value for value in (args.json, args.csv))
     if args.json == "-" and args.csv == "-":
         parser.error("--json and --csv cannot both write to standard output")
+    if any(not item.strip() for item in args.source or []):  # "" would read the current folder as photos
+        parser.error("--source: an empty name (an unset shell variable?)")
     check_output_paths(parser, args)
     return args
 

@@ -208,6 +208,7 @@ def test_faces_are_listed_largest_first(monkeypatch):
     (["--source", "7"], "cannot open camera 7"),
     (["--source", "missing.mp4"], "source not found"),
     (["--source", "demo:12"], "bad demo source"),
+    (["--source", ""], "--source: an empty name"),  # "" used to read the current folder as a folder of photos
     (["--source", "demo:1", "--model", "missing/model.keras"], "model not found: missing/model.keras"),
     (["--source", "demo:1", "--model", "models"], "model models is a folder"),
     (["--source", "demo:1", "--output", "no/such/folder/out.mp4"], "folder no/such/folder does not exist"),
