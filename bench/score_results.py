@@ -28,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from realtime.report import complete_lines  # noqa: E402
 from train.data import CLASS_ALIASES, FER2013_LABELS  # noqa: E402
 from train.report import classification_metrics, format_report  # noqa: E402
 
@@ -42,7 +43,7 @@ def read_answers(path: Path) -> list[tuple[str, str | None]]:
     """(image path, label of its first face or None) for every record of a --json results file."""
     answers = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = complete_lines(path, path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
         raise ScoreError(f"cannot read {path} as `python -m realtime --json` results: "
                          f"{getattr(error, 'strerror', None) or 'not a text file'}") from None

@@ -28,9 +28,22 @@ class ReportError(RuntimeError):
     """Results that cannot be read; the message is meant for the user."""
 
 
+def complete_lines(path: Path, text: str) -> list[str]:
+    """The lines of a JSON-lines file, less a last line that was cut off (no newline, not whole JSON), as a run
+    that was killed while writing can leave it; a note says so."""
+    lines = text.splitlines()
+    if lines and not text.endswith("\n"):
+        try:
+            json.loads(lines[-1])
+        except ValueError:
+            print(f"note: the last line of {path} is cut off (a run that was killed?); it is left out", file=sys.stderr)
+            lines.pop()
+    return lines
+
+
 def read_results(path: Path) -> list[dict]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = complete_lines(path, path.read_text(encoding="utf-8"))
     except OSError as err:
         raise ReportError(f"cannot read {path}: {err.strerror}") from None
     except UnicodeDecodeError:

@@ -238,6 +238,11 @@ def test_report_draws_timelines_and_shares(tmp_path, tiny_model):
 
     records = read_results(results)
     assert sorted(timelines(records)) == [1, 2, 3] and sum(shares(records).values()) == pytest.approx(1.0)
+    text = results.read_text()  # a run killed while writing leaves its last line cut off: the rest is read
+    (tmp_path / "killed.jsonl").write_text(text[:text.rindex("\n", 0, len(text) - 1) + 30])
+    killed = run_module("realtime.report", str(tmp_path / "killed.jsonl"))
+    assert killed.returncode == 0 and "the last line of" in killed.stderr and "is cut off" in killed.stderr
+    assert len(read_results(tmp_path / "killed.jsonl")) == len(records) - 1
     from realtime.report import ReportError
 
     for face in ('{"id": [1], "label": "sad"}', '{"id": 1, "label": null}', '[1, "sad"]'):  # edited by hand

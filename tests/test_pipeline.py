@@ -303,6 +303,11 @@ def test_the_program_on_a_class_folder_tree_then_the_scorer(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert scored.returncode == 0, scored.stderr
     assert f"accuracy  {right / 3:.4f}  (3 photos)" in scored.stdout and "no face found: 1" in scored.stdout
+    text = results.read_text()  # a run killed while writing its last line: the photos before it are scored
+    (tmp_path / "killed.jsonl").write_text(text[:text.rindex("\n", 0, len(text) - 1) + 20])
+    killed = subprocess.run([sys.executable, "bench/score_results.py", str(tmp_path / "killed.jsonl")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == 0 and "is cut off" in killed.stderr and "(2 photos)" in killed.stdout
     (tmp_path / "bad.jsonl").write_text('{"frame": 0}\n')
     bad = subprocess.run([sys.executable, "bench/score_results.py", str(tmp_path / "bad.jsonl")], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
