@@ -119,6 +119,8 @@ class VideoSource(Source):
         """`path`: a file, or the URL of a video file that open_stream() has opened as `capture`."""
         with quiet_stderr():  # FFmpeg's own lines ("moov atom not found") about a file it cannot read
             self.capture = capture if capture is not None else cv2.VideoCapture(str(path))
+            # A phone stores a portrait video as landscape frames plus a rotation to show them by; turn them.
+            self.capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
             ok, self._first = self.capture.read() if self.capture.isOpened() else (False, None)
         if not ok or self._first is None:
             self.capture.release()

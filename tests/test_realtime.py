@@ -105,6 +105,32 @@ def test_a_variable_frame_rate_video_keeps_its_frame_times(tmp_path, tiny_model)
     assert fps == 30 and count == 61  # each frame held until the next one's time: 2 s + one frame at 30 FPS
 
 
+def test_a_portrait_phone_video_is_turned_upright(tmp_path, tiny_model):
+    """Phones store a portrait video as landscape frames plus a rotation to show them by (the container's display
+    matrix); the program labels and records the frames as a player shows them, not lying on their side."""
+    import av
+
+    source = DemoSource(faces=1, frames=10)
+    clip = tmp_path / "portrait.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        if not hasattr(stream, "set_display_rotation"):
+            pytest.skip("this PyAV cannot write a display matrix")
+        stream.width, stream.height, stream.pix_fmt = source.size[1], source.size[0], "yuv420p"
+        stream.set_display_rotation(90)  # shown turned a quarter counter-clockwise
+        for frame in source:
+            picture = av.VideoFrame.from_ndarray(cv2.rotate(frame, cv2.ROTATE_90_CLOCKWISE), format="bgr24")
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode())
+    result = run_module("realtime", "--source", str(clip), "--model", str(tiny_model), "--no-display",
+                        "--json", str(tmp_path / "out.jsonl"), "--output", str(tmp_path / "out.mp4"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    count, size, _ = read_video(tmp_path / "out.mp4")
+    assert size == source.size and count == 10  # 640x480 as shown, where it was 480x640 on its side
+    records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert sum(len(r["faces"]) == 1 for r in records) >= 7
+
+
 def test_image_and_folder_sources(tmp_path, tiny_model):
     frames, photos = DemoSource(faces=1), tmp_path / "photos"
     photos.mkdir()
