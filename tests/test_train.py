@@ -279,6 +279,12 @@ def test_a_diverging_training_ends_in_one_line_error_and_writes_no_model(trained
     assert_one_line_error(result, "training diverged: the loss became NaN or infinite in epoch 1")
     assert "(precision float32, --lr 1e+30); try a lower --lr" in result.stderr
     assert not (tmp_path / "fer2013.keras").exists() and not (tmp_path / "fer2013.json").exists()
+    _, models, _ = trained  # fine-tuning with a frozen body first: no unfrozen phase starts from diverged weights
+    result = run_module("train", "--data", str(data), "--out", str(tmp_path), "--epochs", "3", "--batch-size", "64",
+                        "--precision", "float32", "--lr", "1e30", "--init", str(models / "fer2013.keras"),
+                        "--freeze-epochs", "1")
+    assert_one_line_error(result, "training diverged: the loss became NaN or infinite in epoch 1")
+    assert result.stdout.count("val_loss") == 1 and "Epoch 2/" not in result.stdout  # one epoch ran
 
 
 def test_an_epoch_that_diverges_is_never_the_one_kept():

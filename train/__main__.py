@@ -303,6 +303,8 @@ def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitte
                             validation_batch_size=512, verbose=verbose)
         for key, values in phase.history.items():
             history.setdefault(key, []).extend(values)
+        if diverged:  # no later phase starts from a diverged one
+            break
     if diverged and np.isnan(phase.history["val_accuracy"]).all():
         raise TrainingError(f"training diverged: the loss became NaN or infinite in epoch {diverged[0]} "
                             f"(precision {policy}, --lr {args.lr:g}); try "
