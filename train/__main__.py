@@ -305,11 +305,11 @@ def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitte
             history.setdefault(key, []).extend(values)
         if diverged:  # no later phase starts from a diverged one
             break
-    if diverged and np.isnan(phase.history["val_accuracy"]).all():
-        raise TrainingError(f"training diverged: the loss became NaN or infinite in epoch {diverged[0]} "
-                            f"(precision {policy}, --lr {args.lr:g}); try "
-                            + ("a lower --lr" if policy == "float32" else "--precision float32 or a lower --lr"))
     if diverged:
+        if np.isnan(phase.history["val_accuracy"]).all():
+            raise TrainingError(f"training diverged: the loss became NaN or infinite in epoch {diverged[0]} "
+                                f"(precision {policy}, --lr {args.lr:g}); try "
+                                + ("a lower --lr" if policy == "float32" else "--precision float32 or a lower --lr"))
         print(f"warning: the loss became NaN or infinite in epoch {diverged[0]}; training stopped there and the best "
               "epoch before it is kept", file=sys.stderr)
     best_epoch = first + int(np.nanargmax(phase.history["val_accuracy"])) + 1
