@@ -105,14 +105,12 @@ class Labeller:
 
     def __init__(self, classifier: Classifier, folder: Path, max_seconds: float = MAX_SECONDS,
                  max_frames: int = MAX_FRAMES):
-        from realtime.detect import FaceDetector
-        from realtime.pipeline import Pipeline
+        from realtime.photos import photo_pipeline
 
         self.classifier, self.folder = classifier, folder
         self.max_seconds, self.max_frames = max_seconds, max_frames
         self.lock = threading.Lock()
-        # As the program does for photos: `tiled`, no limit on faces, 6 views per face.
-        self.photos = Pipeline(FaceDetector("tiled", 0.5, 10_000), classifier, views=True)
+        self.photos = photo_pipeline(classifier)  # as the program does for photos
         self.streams: dict[str, Stream] = {}  # the webcam streams being labelled, the most recently used last
 
     def label_file(self, data: bytes, name: str, mimetype: str, annotate: bool) -> tuple[str, object, Path | None]:

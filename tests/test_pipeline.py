@@ -200,6 +200,41 @@ def test_a_frame_without_faces_gives_empty_results(tiny_model, views):
     assert result.faces == [] and result.probabilities.shape == (0, 7) and result.crops.shape == (0, 48, 48)
 
 
+def test_the_python_api_answers_as_the_program_does_for_a_photo(tmp_path):
+    from realtime.capture import SourceError
+    from realtime.photos import PhotoLabeller
+
+    frame = background(640, 480, seed=1)
+    paste_face(frame, 120, (470, 200))
+    paste_face(frame, 220, (200, 260), flip=True)
+    photo = tmp_path / "two faces.jpg"
+    cv2.imwrite(str(photo), frame)
+    ran = run_module("realtime", "--source", str(photo), "--no-display", "--json", str(tmp_path / "r.jsonl"))
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    (record,) = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    with PhotoLabeller() as labeller:
+        faces = labeller.label(photo)
+        assert len(faces) == len(record["faces"]) == 2
+        assert faces[0].box[2] - faces[0].box[0] > 1.5 * (faces[1].box[2] - faces[1].box[0])  # the largest first
+        for face, shown in zip(faces, record["faces"]):
+            assert face.box == tuple(shown["box"]) and face.score == shown["score"] and face.label == shown["label"]
+            assert face.probabilities == pytest.approx(shown["probabilities"], abs=1e-4)
+            assert list(face.probabilities) == labeller.labels and face.probability == max(face.probabilities.values())
+        decoded = cv2.imread(str(photo))
+        assert labeller.label(decoded) == faces  # an image in memory, as OpenCV holds it
+        for other in (cv2.cvtColor(decoded, cv2.COLOR_BGR2GRAY), cv2.cvtColor(decoded, cv2.COLOR_BGR2BGRA)):
+            found = labeller.label(other)
+            assert np.abs(np.array([f.box for f in found]) - [f.box for f in faces]).max() < 8
+        assert labeller.label(background(160, 120)) == []
+        with pytest.raises(SourceError, match="no such file"):
+            labeller.label(tmp_path / "missing.jpg")
+        (tmp_path / "notes.jpg").write_text("not a picture")
+        with pytest.raises(SourceError, match="cannot read image"):
+            labeller.label(tmp_path / "notes.jpg")
+        with pytest.raises(ValueError, match="uint8"):
+            labeller.label(decoded.astype(np.float32))
+
+
 @pytest.mark.parametrize("change, problem", [
     ({"labels": []}, "no labels"), ({"labels": ["happy", "happy"]}, "twice"),
     ({"input": {"size": 0}}, "input size"), ({"input": {"size": "48"}}, "input size"),

@@ -1,0 +1,92 @@
+"""Label the faces of photos from Python, as `python -m realtime --source photo.jpg` labels them.
+
+    from realtime.photos import PhotoLabeller
+
+    with PhotoLabeller() as labeller:                   # the default model, loaded once
+        for face in labeller.label("photo.jpg"):         # a file, or a BGR/grey numpy image
+            print(face.label, face.probability, face.box)
+
+The same detector (`tiled`), crop, 6 views per face and class-share correction as the program's photo
+path, so the answers are the program's `--json` answers (README: Python API).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from realtime.capture import SourceError, read_image
+from realtime.classify import DEFAULT_MODEL, Classifier
+from realtime.detect import FaceDetector
+from realtime.pipeline import Pipeline
+
+
+@dataclass(frozen=True)
+class LabelledFace:
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in the image's pixels
+    score: float  # how sure the detector is that this is a face, 0-1
+    label: str  # the most probable class
+    probability: float  # its probability
+    probabilities: dict[str, float]  # every class of the model, in its card's order
+
+
+def photo_pipeline(classifier: Classifier, min_confidence: float = 0.5, min_face: int = 0) -> Pipeline:
+    """The program's photo path: the tiled detector, no limit on faces, 6 views per face."""
+    return Pipeline(FaceDetector("tiled", min_confidence, 10_000, min_face), classifier, views=True)
+
+
+class PhotoLabeller:
+    """The model and the detector, loaded once; then any number of photos, one at a time, from one thread."""
+
+    def __init__(self, model: str | Path = DEFAULT_MODEL, backend: str = "auto", min_confidence: float = 0.5,
+                 min_face: int = 0):
+        """`model`: NAME.keras or NAME.tflite with its card NAME.json beside it; `backend`: auto, keras or tflite.
+        A missing or broken model raises realtime.card.ModelError."""
+        if not 0 < min_confidence <= 1:
+            raise ValueError(f"min_confidence must be more than 0 and at most 1, not {min_confidence}")
+        self.classifier = Classifier(model, backend=backend)
+        self.labels = self.classifier.labels
+        self.pipeline = photo_pipeline(self.classifier, min_confidence, min_face)
+
+    def label(self, image: str | Path | np.ndarray) -> list[LabelledFace]:
+        """Every face in `image`, the largest first (an empty list when there is none).
+
+        `image`: an image file (what the program reads: JPEG, PNG, WebP, TIFF, GIF, ...; turned as its EXIF
+        orientation says), or an image as OpenCV holds one: uint8, BGR (H, W, 3), BGRA (H, W, 4) or grey (H, W).
+        A PIL image or an RGB array is `np.asarray(image)[:, :, ::-1]`. An unreadable file raises SourceError.
+        """
+        frame = self._frame(image)
+        result = self.pipeline.process(frame)
+        return [LabelledFace(tuple(round(float(v), 1) for v in face.box), round(face.score, 3),
+                             self.labels[int(np.argmax(p))], float(p.max()),
+                             {name: float(value) for name, value in zip(self.labels, p)})
+                for face, p in zip(result.faces, result.probabilities)]
+
+    @staticmethod
+    def _frame(image: str | Path | np.ndarray) -> np.ndarray:
+        if isinstance(image, (str, Path)):
+            frame = read_image(Path(image)) if Path(image).is_file() else None
+            if frame is None:
+                raise SourceError(f"cannot read image {image}" if Path(image).exists() else f"no such file: {image}")
+            return frame
+        frame = np.asarray(image)
+        if frame.dtype != np.uint8 or frame.ndim not in (2, 3) or (frame.ndim == 3 and frame.shape[2] not in (1, 3, 4)):
+            raise ValueError(f"an image must be uint8 of shape (H, W), (H, W, 3) or (H, W, 4), not {frame.dtype} "
+                             f"{frame.shape}")
+        if min(frame.shape[:2]) == 0:
+            raise ValueError(f"the image is empty: {frame.shape}")
+        if frame.ndim == 2 or frame.shape[2] == 1:
+            return cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2BGR)
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR) if frame.shape[2] == 4 else np.ascontiguousarray(frame)
+
+    def close(self) -> None:
+        self.pipeline.detector.close()
+
+    def __enter__(self) -> PhotoLabeller:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
