@@ -47,6 +47,8 @@ class PhotoLabeller:
         A missing or broken model raises realtime.card.ModelError."""
         if not 0 < min_confidence <= 1:
             raise ValueError(f"min_confidence must be more than 0 and at most 1, not {min_confidence}")
+        if min_face < 0:
+            raise ValueError(f"min_face must be at least 0, not {min_face}")
         self.classifier = Classifier(model, backend=backend)
         self.labels = self.classifier.labels
         self.pipeline = photo_pipeline(self.classifier, min_confidence, min_face)
