@@ -49,7 +49,7 @@ def parse_args(argv):
     parser.add_argument("--width", type=number(int, 16, 7680), help="ask the camera for frames this wide")
     parser.add_argument("--height", type=number(int, 16, 4320), help="ask the camera for frames this high")
     parser.add_argument("--fps", type=number(float, 1, 240), help="ask the camera for this frame rate")
-    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="model file with its .json card beside it")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="model file with its .json card beside it, or the name of a shipped one: ferplus (default), fer2013")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="auto: Keras on a GPU, TFLite/XNNPACK on a CPU (default)")
     parser.add_argument("--output", help="write the annotated video here (.mp4, .m4v, .mov, .mkv, .avi), or the annotated "

@@ -24,9 +24,22 @@ import numpy as np
 from realtime import quiet_stderr
 from realtime.card import ModelCard, ModelError, file_sha256, read_card  # noqa: F401 - read_card, file_sha256: for the trainer
 
+# The shipped models: models/ in a checkout (and an editable install); inside the package when installed
+# from a wheel (`pip install .`, `pip install git+URL`), which carries them as realtime/models.
+_CHECKOUT_MODELS = Path(__file__).resolve().parent.parent / "models"
+SHIPPED_MODELS = next((folder for folder in (_CHECKOUT_MODELS, Path(__file__).resolve().parent / "models")
+                       if (folder / "ferplus.json").is_file()), _CHECKOUT_MODELS)
 # The FER+ model: right on real faces far more often than the FER2013 one (README: Labels on real faces).
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "ferplus.keras"
+DEFAULT_MODEL = SHIPPED_MODELS / "ferplus.keras"
 BACKENDS = ("auto", "keras", "tflite")
+
+
+def shipped_model(model: str | Path) -> Path:
+    """`model` as a path; a bare name that is no file here (`fer2013`, `ferplus.tflite`) names a shipped model."""
+    path = Path(model)
+    if not path.exists() and path.name == str(model) and (SHIPPED_MODELS / path.with_suffix(".json").name).is_file():
+        return SHIPPED_MODELS / (path.name if path.suffix in (".keras", ".tflite", ".json") else f"{path.name}.keras")
+    return path
 # What runs the .tflite file: LiteRT where installed (auto), or TensorFlow's tf.lite.
 RUNTIMES = ("auto", "litert", "tensorflow")
 
@@ -172,7 +185,7 @@ class Classifier:
         `runtime`: what runs a .tflite file (RUNTIMES); `self.runtime` says which did.
         `prior_alpha`: how far to correct for the training set's class shares (default: the card's)."""
         self.runtime = None
-        path = given = Path(model_path)
+        path = given = shipped_model(model_path)
         if path.suffix in (".json", ".tflite"):
             path = path.with_suffix(".keras")
         if given.is_dir():

@@ -299,7 +299,7 @@ def parse_args(argv):
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=number(int, 0, 65535), default=8000, help="port (default 8000; 0: any free one)")
-    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="model file with its .json card beside it")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="model file with its .json card beside it, or the name of a shipped one: ferplus (default), fer2013")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="auto: Keras on a GPU, TFLite/XNNPACK on a CPU (default)")
     return parser.parse_args(argv)

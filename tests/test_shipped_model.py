@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from realtime.align import Crop
-from realtime.classify import DEFAULT_MODEL, Classifier, file_sha256
-from tests.conftest import SHARED_DATA
+from realtime.classify import DEFAULT_MODEL, Classifier, file_sha256, shipped_model
+from realtime.scene import background, paste_face
+from tests.conftest import ROOT, SHARED_DATA
 from train.data import FER2013_LABELS, FERPLUS_LABELS, load_dataset
 from train.evaluate import evaluate
 
@@ -23,6 +30,50 @@ def card(name: str) -> dict:
 
 def test_the_default_model_is_shipped():
     assert DEFAULT_MODEL.exists() and DEFAULT_MODEL.stem in SHIPPED
+
+
+def test_a_shipped_model_is_named_by_its_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # anywhere: no models/ folder here
+    assert shipped_model("fer2013") == shipped_model("fer2013.keras") == MODELS / "fer2013.keras"
+    assert shipped_model("ferplus.tflite") == MODELS / "ferplus.tflite"
+    assert shipped_model("ferplus.json") == MODELS / "ferplus.json"  # (the card names the model beside it)
+    assert Classifier("fer2013").labels == FER2013_LABELS
+    (tmp_path / "fer2013.keras").write_bytes(b"mine")  # a file of that name here is the one meant
+    assert shipped_model("fer2013.keras") == Path("fer2013.keras")
+    assert shipped_model("nosuch") == Path("nosuch") and shipped_model("sub/fer2013") == Path("sub/fer2013")
+
+
+def test_a_wheel_carries_the_shipped_models_and_runs_without_the_checkout(tmp_path):
+    """`pip install .` or `pip install git+URL` (no checkout left to find models/ in) still labels faces."""
+    source = tmp_path / "source"  # a copy: setuptools leaves a build/ folder in what it builds, reused next time
+    for part in ("realtime", "train", "models"):
+        shutil.copytree(ROOT / part, source / part, ignore=shutil.ignore_patterns("__pycache__", "checkpoints"))
+    for part in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / part, source)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = tmp_path.glob("emotion_overlay-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in SHIPPED:
+        assert {f"realtime/models/{name}{suffix}" for suffix in (".keras", ".tflite", ".json")} <= names
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(tmp_path / "site")  # a wheel installs by unpacking
+    frame = background(320, 320, seed=2)
+    paste_face(frame, 200, (160, 170))
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "face.jpg"), frame)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    ran = subprocess.run([sys.executable, "-m", "realtime", "--source", "face.jpg", "--model", "fer2013",
+                          "--no-display", "--benchmark", "--json", "faces.jsonl"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert "model: fer2013.tflite" in ran.stdout
+    assert json.loads((tmp_path / "faces.jsonl").read_text())["faces"]
+    where = subprocess.run([sys.executable, "-c", "from realtime.classify import DEFAULT_MODEL; print(DEFAULT_MODEL)"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert where.stdout.strip() == str(tmp_path / "site" / "realtime" / "models" / "ferplus.keras")
 
 
 @pytest.mark.parametrize("name", SHIPPED)
