@@ -32,16 +32,17 @@ SHIPPED_MODELS = next((folder for folder in (_CHECKOUT_MODELS, Path(__file__).re
 # The FER+ model: right on real faces far more often than the FER2013 one (README: Labels on real faces).
 DEFAULT_MODEL = SHIPPED_MODELS / "ferplus.keras"
 BACKENDS = ("auto", "keras", "tflite")
+# What runs the .tflite file: LiteRT where installed (auto), or TensorFlow's tf.lite.
+RUNTIMES = ("auto", "litert", "tensorflow")
 
 
 def shipped_model(model: str | Path) -> Path:
     """`model` as a path; a bare name that is no file here (`fer2013`, `ferplus.tflite`) names a shipped model."""
     path = Path(model)
-    if not path.exists() and path.name == str(model) and (SHIPPED_MODELS / path.with_suffix(".json").name).is_file():
-        return SHIPPED_MODELS / (path.name if path.suffix in (".keras", ".tflite", ".json") else f"{path.name}.keras")
+    if (not path.exists() and path.name == str(model) and path.suffix in ("", ".keras", ".tflite", ".json")
+            and (SHIPPED_MODELS / f"{path.stem}.json").is_file()):
+        return SHIPPED_MODELS / (path.name if path.suffix else f"{path.name}.keras")
     return path
-# What runs the .tflite file: LiteRT where installed (auto), or TensorFlow's tf.lite.
-RUNTIMES = ("auto", "litert", "tensorflow")
 
 
 def _quiet_tensorflow(purpose: str = "the trainer"):

@@ -7,7 +7,7 @@
             print(face.label, face.probability, face.box)
 
 The same detector (`tiled`), crop, 6 views per face and class-share correction as the program's photo
-path, so the answers are the program's `--json` answers (README: Python API).
+path, so the answers are the program's `--json` answers (README: From Python).
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class PhotoLabeller:
 
     def __init__(self, model: str | Path = DEFAULT_MODEL, backend: str = "auto", min_confidence: float = 0.5,
                  min_face: int = 0):
-        """`model`: NAME.keras or NAME.tflite with its card NAME.json beside it; `backend`: auto, keras or tflite.
+        """`model`: NAME.keras or NAME.tflite with its card NAME.json beside it, or a shipped model's name (ferplus,
+        fer2013); `backend`: auto, keras or tflite.
         A missing or broken model raises realtime.card.ModelError."""
         if not 0 < min_confidence <= 1:
             raise ValueError(f"min_confidence must be more than 0 and at most 1, not {min_confidence}")
@@ -58,7 +59,7 @@ class PhotoLabeller:
 
         `image`: an image file (what the program reads: JPEG, PNG, WebP, TIFF, GIF, ...; turned as its EXIF
         orientation says), or an image as OpenCV holds one: uint8, BGR (H, W, 3), BGRA (H, W, 4) or grey (H, W).
-        A PIL image or an RGB array is `np.asarray(image)[:, :, ::-1]`. An unreadable file raises SourceError.
+        A PIL image goes in as `np.asarray(image.convert("RGB"))[:, :, ::-1]`. An unreadable file raises SourceError.
         """
         frame = self._frame(image)
         result = self.pipeline.process(frame)
