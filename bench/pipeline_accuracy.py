@@ -40,7 +40,7 @@ from realtime.detect import FaceDetector  # noqa: E402
 from realtime.pipeline import Pipeline  # noqa: E402
 from train.data import FER2013_LABELS, load_fer2013  # noqa: E402
 from train.framing import in_frame  # noqa: E402
-from train.report import classification_metrics  # noqa: E402
+from train.report import bootstrap_intervals, classification_metrics, paired_difference  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MISSED = len(FER2013_LABELS)  # the 'no face found, or a class outside the 7' column
@@ -111,6 +111,9 @@ class Scorer:
     def metrics(self) -> dict:
         return classification_metrics(np.array(self.truth), np.array(self.predicted), FER2013_LABELS + ["(none)"])
 
+    def right(self) -> np.ndarray:
+        return np.array(self.truth) == np.array(self.predicted)
+
 
 def score(photos, pipelines: dict[str, Pipeline], detector: FaceDetector, fer) -> tuple[dict[str, Scorer], dict]:
     scorers = {name: Scorer(name, p.classifier.labels) for name, p in pipelines.items()}
@@ -139,24 +142,36 @@ def score(photos, pipelines: dict[str, Pipeline], detector: FaceDetector, fer) -
     return scorers, found
 
 
-def plain_crop_accuracy(classifier: Classifier, faces: np.ndarray, targets: np.ndarray) -> float:
+def plain_crop_right(classifier: Classifier, faces: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Per face, whether the model alone labels its plain 48x48 crop right."""
     predicted = np.array(classifier.labels)[classifier.predict_many(faces).argmax(1)]
-    return float((predicted == np.array(FER2013_LABELS)[targets.argmax(1)]).mean())
+    return predicted == np.array(FER2013_LABELS)[targets.argmax(1)]
+
+
+def points(difference: tuple[float, float, float]) -> str:
+    """A paired difference in accuracy and its 95% interval, in percentage points."""
+    mean, low, high = (100 * v for v in difference)
+    return f"{mean:+.1f} ({low:+.1f} to {high:+.1f})"
 
 
 def report(title: str, scorers: dict[str, Scorer], found: dict, extra: dict[str, str] | None = None) -> None:
     photos = found["photos"]
     print(f"\n== {title}: {photos} photos")
-    header = f"{'':>32} {'accuracy':>8} {'macro-F1':>8} {'no face':>8}  " + " ".join(f"{n[:7]:>7}" for n in FER2013_LABELS)
-    print(header + ("  plain 48x48 crops" if extra else ""))
+    header = (f"{'':>32} {'accuracy':>8} {'95% int.':>11} {'macro-F1':>8} {'no face':>8}  "
+              + " ".join(f"{n[:7]:>7}" for n in FER2013_LABELS))
+    print(header + ("  plain 48x48 crops; in a frame minus plain, points (95% int.)" if extra else ""))
     for name, scorer in scorers.items():
         m = scorer.metrics()
         missing = photos - found["fer" if name == "fer" else "ours"]
         recalls = " ".join(f"{m['per_class'][n]['recall']:7.2f}" for n in FER2013_LABELS)
         f1 = np.mean([m["per_class"][n]["f1"] for n in FER2013_LABELS if m["per_class"][n]["support"]])
+        low, high = bootstrap_intervals(m["confusion"])["accuracy"]
         tail = f"  {extra[name]}" if extra and name in extra else ""
-        print(f"{name:>32} {m['accuracy']:8.1%} {f1:8.3f} {missing:8d}  {recalls}{tail}")
-    print(f"{'':>32} (recall per class)")
+        print(f"{name:>32} {m['accuracy']:8.1%} {100 * low:5.1f}-{100 * high:4.1f}% {f1:8.3f} {missing:8d}  {recalls}{tail}")
+    print(f"{'':>32} (recall per class; 95% intervals: bootstrap over the photos)")
+    first, *others = scorers
+    for name in others:  # each against the first, on the same photos: a paired interval, far narrower
+        print(f"{name:>32} minus {first}: {points(paired_difference(scorers[first].right(), scorers[name].right()))} points")
 
 
 def main() -> int:
@@ -216,8 +231,10 @@ def main() -> int:
         keep = spread(np.arange(len(faces)), args.limit)
         faces, targets = faces[keep], targets[keep]
         scorers, found = score(fer2013_in_frame(faces, targets), pipelines, detector, fer)
-        plain = {name: f"{plain_crop_accuracy(p.classifier, faces, targets):.1%}" for name, p in pipelines.items()}
-        report(f"FER2013 {split_name} faces in a frame", scorers, found, plain)
+        plain = {name: plain_crop_right(p.classifier, faces, targets) for name, p in pipelines.items()}
+        gaps = {name: f"{right.mean():.1%}; {points(paired_difference(right, scorers[name].right()))}"
+                for name, right in plain.items()}
+        report(f"FER2013 {split_name} faces in a frame", scorers, found, gaps)
     print(f"\n{time.perf_counter() - started:.0f} s; crop = side/box side, centre shift below the box centre / box side")
     return 0
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from realtime.report import complete_lines  # noqa: E402
 from train.data import CLASS_ALIASES, FER2013_LABELS  # noqa: E402
-from train.report import classification_metrics, format_report  # noqa: E402
+from train.report import bootstrap_intervals, classification_metrics, format_report, paired_difference  # noqa: E402
 
 OTHER = "other"  # the answer column for no face found, or an answer outside the scored classes
 
@@ -105,11 +105,12 @@ def matched_labels(images: list[str], labels: dict[str, str]) -> tuple[dict[str,
     return matched, by_ending
 
 
-def score(answers: list[tuple[str, str | None]], classes: list[str],
-          labels: dict[str, str] | None = None) -> tuple[dict, int, list[str]]:
-    """Metrics over `classes` (+ the "other" column), photos without a face, what was not scored: folders, or
-    with `labels` ({photo: label}, instead of the folders) the labels not scored and photos without one."""
-    truth, predicted, no_face, unscored = [], [], 0, set()
+def judge(answers: list[tuple[str, str | None]], classes: list[str],
+          labels: dict[str, str] | None = None) -> tuple[list[tuple[str, int, int]], int, list[str]]:
+    """(photo, true class, answer) per scored photo, as indices into `classes` (an answer of len(classes): no face,
+    or a class not scored); photos without a face; what was not scored: folders, or with `labels` ({photo: label},
+    instead of the folders) the labels not scored and photos without one."""
+    judged, no_face, unscored = [], 0, set()
     for image, label in answers:
         if labels is None:
             folder = image.split("/")[0] if "/" in image else ""
@@ -121,11 +122,40 @@ def score(answers: list[tuple[str, str | None]], classes: list[str],
         if true_class not in classes:
             unscored.add(not_scored)
             continue
-        truth.append(classes.index(true_class))
-        predicted.append(classes.index(label) if label in classes else len(classes))
+        judged.append((image, classes.index(true_class), classes.index(label) if label in classes else len(classes)))
         no_face += label is None
-    metrics = classification_metrics(np.array(truth, int), np.array(predicted, int), [*classes, OTHER])
-    return metrics, no_face, sorted(unscored)
+    return judged, no_face, sorted(unscored)
+
+
+def score(answers: list[tuple[str, str | None]], classes: list[str],
+          labels: dict[str, str] | None = None) -> tuple[dict, int, list[str]]:
+    """Metrics over `classes` (+ the "other" column), photos without a face, what was not scored (see `judge`)."""
+    judged, no_face, unscored = judge(answers, classes, labels)
+    truth, predicted = (np.array([row[i] for row in judged], int) for i in (1, 2))
+    return classification_metrics(truth, predicted, [*classes, OTHER]), no_face, unscored
+
+
+def right_answers(path: Path, classes: list[str], labels_file: Path | None) -> dict[str, bool]:
+    """{photo: whether its answer is right} for the scored photos of one results file."""
+    answers = read_answers(path)
+    labels = matched_labels([image for image, _ in answers], read_labels(labels_file))[0] if labels_file else None
+    right = {}
+    for image, truth, answer in judge(answers, classes, labels)[0]:
+        right.setdefault(image, truth == answer)
+    return right
+
+
+def compare(results: Path, against: Path, classes: list[str], labels_file: Path | None) -> str:
+    """Accuracy of `results` against that of `against` on the photos both scored, with a paired 95% interval."""
+    ours, theirs = right_answers(results, classes, labels_file), right_answers(against, classes, labels_file)
+    both = [image for image in ours if image in theirs]
+    if not both:
+        raise ScoreError(f"{results} and {against} have no scored photo in common")
+    now, before = np.array([ours[i] for i in both]), np.array([theirs[i] for i in both])
+    difference, low, high = paired_difference(before, now)
+    return (f"against {against}, on the {len(both)} photos both scored: accuracy {before.mean():.4f} there, "
+            f"{now.mean():.4f} here: {difference:+.4f} (95% interval {low:+.4f} to {high:+.4f}); "
+            f"right only here {int((now & ~before).sum())}, only there {int((before & ~now).sum())}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,8 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-contempt", action="store_true", help="score 8 classes, contempt too")
     parser.add_argument("--labels", type=Path, metavar="CSV",
                         help="true labels from a CSV file of path,label rows instead of the class folders")
+    parser.add_argument("--against", type=Path, metavar="RESULTS",
+                        help="another results file of the same photos (another model, option or version): the "
+                             "difference in accuracy on the photos both scored, with its 95%% interval")
     args = parser.parse_args(argv)
-    for path in (args.results, args.labels):
+    for path in (args.results, args.labels, args.against):
         if path is not None and not path.is_file():
             print(f"error: {'a folder, not a file' if path.is_dir() else 'file not found'}: {path}", file=sys.stderr)
             return 2
@@ -145,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         labels, by_ending = matched_labels([image for image, _ in answers], read_labels(args.labels)) \
             if args.labels else (None, 0)
         metrics, no_face, unscored = score(answers, classes, labels)
+        comparison = compare(args.results, args.against, classes, args.labels) if args.against else None
     except ScoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -159,13 +193,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     present = [name for name in classes if metrics["per_class"][name]["support"]]
     balanced = float(np.mean([metrics["per_class"][name]["recall"] for name in present]))
-    print(format_report(metrics, f"{args.results}: {len(classes)} classes", "photos").rstrip())
-    print(f"mean recall {balanced:.4f}  (over the {len(present)} classes present)\nno face found: {no_face}")
+    intervals = bootstrap_intervals(metrics["confusion"])
+    print(format_report(metrics, f"{args.results}: {len(classes)} classes", "photos", intervals).rstrip())
+    print(f"mean recall {balanced:.4f}  95% interval {intervals['mean_recall'][0]:.4f}-{intervals['mean_recall'][1]:.4f}"
+          f"  (over the {len(present)} classes present)\nno face found: {no_face}")
+    print("(95% intervals: bootstrap over the photos, how far the figure could move on another set drawn alike)")
     print("\nconfusion (rows: true class, columns: answer)")
     names = [*classes, OTHER]
     print(f"{'':>10} " + " ".join(f"{n[:7]:>7}" for n in names))
     for name, row in zip(classes, metrics["confusion"]):
         print(f"{name:>10} " + " ".join(f"{v:7d}" for v in row))
+    if comparison:
+        print("\n" + comparison)
     return 0
 
 

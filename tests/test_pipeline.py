@@ -310,6 +310,31 @@ def test_results_are_scored_by_a_labels_csv(tmp_path):
         scorer.read_labels(labels_file)
 
 
+def test_two_results_files_are_compared_on_the_photos_both_scored(tmp_path, capsys):
+    """--against: the accuracy of each on the photos both scored, and the paired difference with its interval."""
+    scorer = load_bench("score_results")
+
+    def results(path, answers):
+        path.write_text("".join(json.dumps({"frame": i, "image": image, "faces": [{"label": label}] if label else []})
+                                + "\n" for i, (image, label) in enumerate(answers)))
+        return path
+
+    photos = [f"{label}/{i}.jpg" for i in range(40) for label in ("happy", "sad")]
+    new = results(tmp_path / "new.jsonl", [(p, p.split("/")[0]) for p in photos])  # all right
+    old = results(tmp_path / "old.jsonl", [(p, "happy" if i % 4 else None) for i, p in enumerate(photos[:60])]
+                  + [("happy/extra.jpg", "happy")])
+    assert scorer.main([str(new), "--against", str(old)]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    # 60 photos in both; 'old' is right only on the happy photos in which it found a face
+    old_right = sum(p.startswith("happy") and i % 4 != 0 for i, p in enumerate(photos[:60]))
+    assert f"on the 60 photos both scored: accuracy {old_right / 60:.4f} there, 1.0000 here" in line
+    assert f"right only here {60 - old_right}, only there 0" in line
+    low, high = (float(v) for v in line.split("95% interval ")[1].split(")")[0].split(" to "))
+    assert 0 < low < 1 - old_right / 60 < high
+    assert scorer.main([str(new), "--against", str(results(tmp_path / "other.jsonl", [("x/1.jpg", "sad")]))]) == 2
+    assert "no scored photo in common" in capsys.readouterr().err
+
+
 def test_labels_match_results_of_a_folder_above_or_below_the_labelled_one():
     """wild-faces/labels.csv names images/x.jpg; the program run on wild-faces/images names it x.jpg."""
     scorer = load_bench("score_results")

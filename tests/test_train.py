@@ -69,6 +69,8 @@ def test_evaluate_command_agrees_with_the_card(trained):
         expected = card["metrics"]["test_accuracy" if backend == "tflite" else "keras_test_accuracy"]
         assert accuracy == pytest.approx(expected, abs=1e-3)
         assert "macro-F1" in result.stdout and "surprise" in result.stdout
+        low, high = map(float, result.stdout.split("accuracy")[-1].split("95% interval")[1].split()[0].split("-"))
+        assert low <= accuracy <= high and high - low < 0.3  # 140 test faces (the synthetic ones may all be right)
     val = run_module("train.evaluate", "--model", str(models / "fer2013.keras"), "--data", str(data), "--split", "val")
     assert "(70 faces)" in val.stdout
 
@@ -312,3 +314,36 @@ def test_an_epoch_that_diverges_is_never_the_one_kept():
     assert diverged == [3] and len(history["val_accuracy"]) == 3
     assert np.isnan(history["val_accuracy"][2]) and np.isfinite(history["val_accuracy"][:2]).all()
     assert early.best_epoch in (0, 1) and np.isfinite(model.layers[0].kernel.numpy()).all()
+
+
+def test_bootstrap_intervals_are_as_wide_as_sampling_makes_them():
+    """1,000 answers, 70% right: the accuracy's 95% interval is about +-1.96 standard errors, and 4x the
+    answers halve it; macro-F1 and mean recall get intervals around their own values."""
+    from train.report import bootstrap_intervals, classification_metrics
+
+    rng = np.random.default_rng(3)
+    for samples in (1000, 4000):
+        truth = rng.integers(0, 3, samples)
+        predicted = np.where(np.arange(samples) % 10 < 7, truth, (truth + 1) % 3)
+        metrics = classification_metrics(truth, predicted, ["a", "b", "c"])
+        intervals = bootstrap_intervals(metrics["confusion"])
+        low, high = intervals["accuracy"]
+        half = 1.96 * np.sqrt(0.7 * 0.3 / samples)
+        assert low < 0.7 < high and (high - low) / 2 == pytest.approx(half, rel=0.15)
+        assert intervals["macro_f1"][0] < metrics["macro_f1"] < intervals["macro_f1"][1]
+        assert intervals["mean_recall"][0] < 0.7 < intervals["mean_recall"][1]
+    assert bootstrap_intervals(metrics["confusion"]) == intervals  # seeded: the same figures every run
+
+
+def test_a_paired_difference_is_narrower_than_either_accuracy():
+    """Two models that differ on 40 of 1,000 answers (30 fixed, 10 broken) differ by +2 points, and the
+    paired interval sees it clearly, though the accuracies' own intervals (+-2.8 points) overlap."""
+    from train.report import paired_difference
+
+    before = np.arange(1000) % 10 < 7
+    after = before.copy()
+    after[np.flatnonzero(~before)[:30]] = True
+    after[np.flatnonzero(before)[:10]] = False
+    difference, low, high = paired_difference(before, after)
+    assert difference == pytest.approx(0.02) and 0 < low < 0.02 < high < 0.04
+    assert paired_difference(before, before) == (0.0, 0.0, 0.0)

@@ -12,7 +12,7 @@ import numpy as np
 
 from realtime.classify import BACKENDS, Classifier, ModelError
 from train.data import SPLITS, Dataset, DatasetError, load_dataset
-from train.report import classification_metrics, format_report
+from train.report import bootstrap_intervals, classification_metrics, format_report
 
 
 def evaluate(classifier: Classifier, dataset: Dataset, split: str) -> dict:
@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if dataset.no_face:
         print(f"note: no face found in {len(dataset.no_face)} photos, left out of the scores", file=sys.stderr)
-    print(format_report(metrics, f"{classifier.path.name} on {dataset.description}, split '{args.split}'"), end="")
+    print(format_report(metrics, f"{classifier.path.name} on {dataset.description}, split '{args.split}'",
+                        intervals=bootstrap_intervals(metrics["confusion"])), end="")
     return 0
 
 

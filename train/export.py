@@ -68,7 +68,7 @@ def read_history(path: Path) -> dict[str, list[float]]:
 def finish(model_path: Path, dataset: Dataset) -> None:
     """TFLite copy, then evaluate as the realtime program runs the model; card metrics, report and plots."""
     from train.evaluate import evaluate
-    from train.report import format_report, plot_confusion, plot_curves
+    from train.report import bootstrap_intervals, format_report, plot_confusion, plot_curves
 
     card_path = model_path.with_suffix(".json")
     card = json.loads(card_path.read_text())
@@ -95,7 +95,8 @@ def finish(model_path: Path, dataset: Dataset) -> None:
     }
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     stem = model_path.with_suffix("")
-    report = format_report(test, f"{model_path.name} on {dataset.description}, test split")
+    report = format_report(test, f"{model_path.name} on {dataset.description}, test split",
+                           intervals=bootstrap_intervals(test["confusion"]))
     Path(f"{stem}_report.txt").write_text(report)
     plot_confusion(test, card["labels"], Path(f"{stem}_confusion.png"),
                    f"{card['name']}: test accuracy {test['accuracy']:.1%}")
