@@ -16,6 +16,10 @@ Sets:
   the detector has to find it and the crop has to reproduce its framing; printed beside the model's
   accuracy on the plain 48x48 crops. The difference is what detection and framing cost.
 
+Each accuracy comes with its 95% interval (a bootstrap over the photos); models after the first are
+compared with the first photo by photo, and faces in a frame with the plain crops face by face (paired
+bootstraps of the difference, in points).
+
 With the `fer` package installed (pip install --no-deps fer==25.10.3) it is scored side by side,
 through its own detector (OpenCV cascade) and crop.
 """

@@ -4,6 +4,7 @@
     python bench/score_results.py results.jsonl
 
     python bench/score_results.py results.jsonl --labels labels.csv         # or labels in a CSV: path,label
+    python bench/score_results.py new.jsonl --against old.jsonl             # two runs on the same photos, compared
 
 This is the path users (and anyone judging the labels) take: the command line as it is, then the
 results file. A photo's true class is its top folder inside the source folder (`happy/001.jpg`,
@@ -14,6 +15,9 @@ its answer is the label of its first face, which is its largest.
 A photo where no face was found counts as wrong. Scored over the 7 FER2013 classes: photos in a
 `contempt/` folder are left out, and a `contempt` answer counts as wrong (`--with-contempt` scores
 8 classes). Images the program could not read are not in the results: it names them on standard error.
+
+Accuracy, macro-F1 and mean recall come with 95% intervals (a bootstrap over the photos); `--against`
+compares two results files photo by photo, on the photos both scored (a paired bootstrap of the difference).
 """
 
 from __future__ import annotations
