@@ -188,10 +188,15 @@ def test_pipeline_benchmark_scores_labelled_photos(tmp_path):
     titles = [line for line in result.stdout.splitlines() if line.startswith("== wild-faces")]
     assert [t.split(":")[0] for t in titles] == [f"== wild-faces ({photos})", f"== wild-faces ({photos}), grey",
                                                  f"== wild-faces ({photos}), small-in-frame"]
-    assert len(lines) == 6  # one row per number of views, per photo condition
-    for line in lines:
-        accuracy, _, no_face = line.split()[3:6]
-        assert no_face == "1" and accuracy in {"0.0%", "33.3%", "66.7%"}
+    rows = [line for line in lines if " minus " not in line]
+    assert len(rows) == 6  # one row per number of views, per photo condition
+    for line in rows:
+        accuracy, interval, _, no_face = line.split()[3:7]
+        low, high = (float(v) for v in interval.rstrip("%").split("-"))
+        assert no_face == "1" and accuracy in {"0.0%", "33.3%", "66.7%"} and low <= float(accuracy[:-1]) <= high
+    compared = [line for line in lines if " minus " in line]  # 6 views against 1, photo by photo, per condition
+    shown = f"{DEFAULT_MODEL.stem} {crop.scale:g}/{crop.shift:+g}"
+    assert len(compared) == 3 and all(line.split(":")[0].strip() == f"{shown} x6 minus {shown} x1" for line in compared)
 
 
 @pytest.mark.parametrize("views", [False, True])
