@@ -30,6 +30,7 @@ from realtime.pipeline import Pipeline  # noqa: E402
 from realtime.scene import DemoSource  # noqa: E402
 from realtime.track import Tracker  # noqa: E402
 from train.data import FER2013_LABELS, load_fer2013  # noqa: E402
+from train.report import paired_difference  # noqa: E402
 
 FER_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]  # fer's _get_labels() order
 
@@ -48,16 +49,17 @@ def fer_classify(detector, faces: np.ndarray) -> np.ndarray:
     return np.asarray(detector._classify_emotions((batch - 0.5) * 2.0))
 
 
-def accuracy(args, ours: Classifier, theirs) -> tuple[float, float, int]:
+def right_answers(args, ours: Classifier, theirs) -> tuple[np.ndarray, np.ndarray]:
+    """Per PrivateTest face, whether ours and whether fer labels it right."""
     faces, targets = load_fer2013(args.data).split("test")
     if args.limit:
         faces, targets = faces[: args.limit], targets[: args.limit]
     truth = targets.argmax(1)
-    our_labels = [FER2013_LABELS.index(name) for name in ours.labels]
+    our_labels = [FER2013_LABELS.index(name) if name in FER2013_LABELS else -1 for name in ours.labels]  # contempt: wrong
     ours_predicted = np.array(our_labels)[ours.predict_many(faces).argmax(1)]
     theirs_predicted = np.concatenate([fer_classify(theirs, faces[i:i + 256]).argmax(1) for i in range(0, len(faces), 256)])
     theirs_predicted = np.array([FER2013_LABELS.index(FER_LABELS[i]) for i in theirs_predicted])
-    return float((ours_predicted == truth).mean()), float((theirs_predicted == truth).mean()), len(truth)
+    return ours_predicted == truth, theirs_predicted == truth
 
 
 def fer_pipeline_fps(detector, frames: list[np.ndarray]) -> tuple[float, float]:
@@ -87,9 +89,11 @@ def main() -> int:
         return 2
     ours, theirs = Classifier(args.model), FER(mtcnn=False)
 
-    ours_acc, theirs_acc, count = accuracy(args, ours, theirs)
-    print(f"accuracy on {count} FER2013 PrivateTest faces: ours {ours_acc:.1%}, fer {theirs_acc:.1%} "
-          f"(ratio {ours_acc / theirs_acc:.2f}x)")
+    ours_right, theirs_right = right_answers(args, ours, theirs)
+    difference, low, high = paired_difference(theirs_right, ours_right)
+    print(f"accuracy on {len(ours_right)} FER2013 PrivateTest faces: ours {ours_right.mean():.1%}, fer "
+          f"{theirs_right.mean():.1%} (ratio {ours_right.mean() / theirs_right.mean():.2f}x; ours minus fer "
+          f"{100 * difference:+.1f} points, 95% interval {100 * low:+.1f} to {100 * high:+.1f}, paired over the faces)")
     print(f"{'faces':>5} {'ours FPS':>9} {'found/frame':>11} {'fer FPS':>8} {'found/frame':>11} {'ratio':>6}")
     detector = FaceDetector("full")
     for faces in (1, 2, 4):
