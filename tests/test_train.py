@@ -333,6 +333,7 @@ def test_bootstrap_intervals_are_as_wide_as_sampling_makes_them():
         assert intervals["macro_f1"][0] < metrics["macro_f1"] < intervals["macro_f1"][1]
         assert intervals["mean_recall"][0] < 0.7 < intervals["mean_recall"][1]
     assert bootstrap_intervals(metrics["confusion"]) == intervals  # seeded: the same figures every run
+    assert bootstrap_intervals(np.zeros((3, 3), int))["accuracy"] == (0.0, 0.0)  # no samples: no error
 
 
 def test_a_paired_difference_is_narrower_than_either_accuracy():
@@ -346,4 +347,4 @@ def test_a_paired_difference_is_narrower_than_either_accuracy():
     after[np.flatnonzero(before)[:10]] = False
     difference, low, high = paired_difference(before, after)
     assert difference == pytest.approx(0.02) and 0 < low < 0.02 < high < 0.04
-    assert paired_difference(before, before) == (0.0, 0.0, 0.0)
+    assert paired_difference(before, before) == (0.0, 0.0, 0.0) == paired_difference([], [])

@@ -49,6 +49,8 @@ def bootstrap_intervals(confusion, draws: int = 2000, level: float = 0.95,
     confusion = np.asarray(confusion, np.int64)
     classes = len(confusion)
     cells = np.repeat(np.arange(classes ** 2), confusion.ravel())  # one cell index, truth * classes + answer, per sample
+    if not len(cells):
+        return {name: (0.0, 0.0) for name in ("accuracy", "macro_f1", "mean_recall")}
     rng = np.random.default_rng(seed)
     values = {"accuracy": [], "macro_f1": [], "mean_recall": []}
     for _ in range(draws):
@@ -66,9 +68,11 @@ def bootstrap_intervals(confusion, draws: int = 2000, level: float = 0.95,
 def paired_difference(right_a: np.ndarray, right_b: np.ndarray, draws: int = 2000, level: float = 0.95,
                       seed: int = 0) -> tuple[float, float, float]:
     """Accuracy of B minus accuracy of A on the same samples (`right_*`: one bool per sample), with its
-    percentile-bootstrap interval, the samples resampled in pairs: far narrower than the two accuracies'
-    own intervals, because both answers on a sample move together."""
+    percentile-bootstrap interval, the samples resampled in pairs: narrower than the two accuracies' own
+    intervals side by side, as far as the two agree sample by sample."""
     difference = np.asarray(right_b, float) - np.asarray(right_a, float)
+    if not len(difference):
+        return 0.0, 0.0, 0.0
     rng = np.random.default_rng(seed)
     means = np.array([difference[rng.integers(0, len(difference), len(difference))].mean() for _ in range(draws)])
     tail = (1 - level) / 2 * 100
