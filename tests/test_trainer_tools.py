@@ -306,3 +306,38 @@ def test_gpu_train_script_trains_each_run_and_packs_its_files(tmp_path):
             card = json.load(tar.extractfile(f"{name}.json"))
         assert card["training"]["arguments"]["mixup"] == (0.2 if name == "mixed" else 0.0)
     assert result.stdout.count("the TFLite copy and the report need the tensorflow backend") == 2
+
+
+def test_program_crops_replace_training_faces_the_detector_finds(tmp_path):
+    """bench/program_crops.py: a real Training face becomes the program's own crop of it (framed, detected,
+    levelled, cut with the card's crop); faces it misses and every PublicTest/PrivateTest row stay as they are."""
+    import matplotlib
+
+    from realtime.align import align_faces
+    from realtime.classify import Classifier
+    from realtime.detect import FaceDetector
+    from train.data import _read_fer_rows
+    from train.framing import in_frame
+
+    photo = cv2.imread(str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"), cv2.IMREAD_GRAYSCALE)
+    real = cv2.resize(photo[60:420, 60:420], (48, 48), interpolation=cv2.INTER_AREA)  # a loose crop around her face
+    rng = np.random.default_rng(0)
+    faces = [(3, real, "Training"), (0, pattern_face(0, rng), "Training"), (3, real, "PublicTest"),
+             (5, pattern_face(5, rng), "PrivateTest")]
+    source = tmp_path / "fer.csv"
+    source.write_text("emotion,pixels,Usage\n" + "".join(f"{e},{' '.join(map(str, f.ravel()))},{u}\n" for e, f, u in faces))
+    out = tmp_path / "crops.csv.gz"
+    result = subprocess.run([sys.executable, "bench/program_crops.py", "--data", str(source), "--out", str(out)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "crops of 1 of 2 Training faces (1 not found" in result.stdout
+    rows = list(_read_fer_rows(out))
+    assert [(e, u) for _, e, _, u in rows] == [(e, u) for e, _, u in faces]
+    classifier, frame = Classifier(DEFAULT_MODEL), in_frame(real)
+    expected = classifier.card.levels.apply(align_faces(frame, FaceDetector("tiled").detect(frame)[:1], 48, classifier.crop))[0]
+    assert np.array_equal(rows[0][2], expected) and not np.array_equal(rows[0][2], real)
+    for (_, _, kept, _), (_, face, _) in zip(rows[1:], faces[1:]):
+        assert np.array_equal(kept, face)
+    missing = subprocess.run([sys.executable, "bench/program_crops.py", "--data", str(tmp_path / "none.csv"), "--out",
+                              str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert_one_line_error(missing, "none.csv")
