@@ -139,22 +139,25 @@ def score(answers: list[tuple[str, str | None]], classes: list[str],
     return classification_metrics(truth, predicted, [*classes, OTHER]), no_face, unscored
 
 
-def right_answers(path: Path, classes: list[str], labels_file: Path | None) -> dict[str, bool]:
+def right_answers(answers: list[tuple[str, str | None]], classes: list[str],
+                  labels: dict[str, str] | None) -> dict[str, bool]:
     """{photo: whether its answer is right} for the scored photos of one results file."""
-    answers = read_answers(path)
-    labels = matched_labels([image for image, _ in answers], read_labels(labels_file))[0] if labels_file else None
     right = {}
     for image, truth, answer in judge(answers, classes, labels)[0]:
         right.setdefault(image, truth == answer)
     return right
 
 
-def compare(results: Path, against: Path, classes: list[str], labels_file: Path | None) -> str:
-    """Accuracy of `results` against that of `against` on the photos both scored, with a paired 95% interval."""
-    ours, theirs = right_answers(results, classes, labels_file), right_answers(against, classes, labels_file)
+def compare(answers: list[tuple[str, str | None]], labels: dict[str, str] | None, against: Path,
+            table: dict[str, str] | None, classes: list[str]) -> str:
+    """Accuracy of these answers against those of the results file `against` on the photos both scored, with
+    a paired 95% interval; `table`: the labels file's rows, matched to `against`'s photos as to these."""
+    other = read_answers(against)
+    other_labels = matched_labels([image for image, _ in other], table)[0] if table is not None else None
+    ours, theirs = right_answers(answers, classes, labels), right_answers(other, classes, other_labels)
     both = [image for image in ours if image in theirs]
     if not both:
-        raise ScoreError(f"{results} and {against} have no scored photo in common")
+        raise ScoreError(f"these results and {against} have no scored photo in common")
     now, before = np.array([ours[i] for i in both]), np.array([theirs[i] for i in both])
     difference, low, high = paired_difference(before, now)
     return (f"against {against}, on the {len(both)} photos both scored: accuracy {before.mean():.4f} there, "
@@ -179,10 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     classes = FER2013_LABELS + ["contempt"] * args.with_contempt
     try:
         answers = read_answers(args.results)
-        labels, by_ending = matched_labels([image for image, _ in answers], read_labels(args.labels)) \
-            if args.labels else (None, 0)
+        table = read_labels(args.labels) if args.labels else None
+        labels, by_ending = matched_labels([image for image, _ in answers], table) if table is not None else (None, 0)
         metrics, no_face, unscored = score(answers, classes, labels)
-        comparison = compare(args.results, args.against, classes, args.labels) if args.against else None
+        comparison = compare(answers, labels, args.against, table, classes) if args.against else None
     except ScoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
