@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from realtime.__main__ import number  # noqa: E402
 from realtime.align import Crop  # noqa: E402
-from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
+from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
 from realtime.pipeline import Pipeline  # noqa: E402
 from train.data import FER2013_LABELS, load_fer2013  # noqa: E402
@@ -180,7 +180,7 @@ def report(title: str, scorers: dict[str, Scorer], found: dict, extra: dict[str,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", nargs="+", default=[str(DEFAULT_MODEL)], help="models to score side by side")
+    parser.add_argument("--model", nargs="+", default=[str(DEFAULT_PHOTO_MODEL)], help="models to score side by side (default: the program's for photos)")
     parser.add_argument("--crop", nargs="+", metavar="SCALE,SHIFT",
                         help="crops to score side by side (default: each model card's)")
     parser.add_argument("--wild", default=str(DATA / "wild-faces"), help="wild-faces folder ('' to skip)")

@@ -11,7 +11,7 @@ import sys
 from realtime import stop
 from realtime.align import Crop
 from realtime.capture import ImageSource, SourceError, open_source
-from realtime.classify import BACKENDS, DEFAULT_MODEL, Classifier, ModelError
+from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.detect import MODES
 from realtime.output import OutputError
 from realtime.track import HYSTERESIS
@@ -49,7 +49,9 @@ def parse_args(argv):
     parser.add_argument("--width", type=number(int, 16, 7680), help="ask the camera for frames this wide")
     parser.add_argument("--height", type=number(int, 16, 4320), help="ask the camera for frames this high")
     parser.add_argument("--fps", type=number(float, 1, 240), help="ask the camera for this frame rate")
-    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="model file with its .json card beside it, or the name of a shipped one: ferplus (default), fer2013")
+    parser.add_argument("--model", help="model file with its .json card beside it, or the name of a shipped one: "
+                             "ferplus_ens (the default for images: two FER+ models averaged), ferplus (the default for "
+                             "video and cameras), ferplus_a, fer2013")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="auto: Keras on a GPU, TFLite/XNNPACK on a CPU (default)")
     parser.add_argument("--output", help="write the annotated video here (.mp4, .m4v, .mov, .mkv, .avi), or the annotated "
@@ -144,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         display = False
     sinks = []
     try:
-        classifier = Classifier(args.model, backend=args.backend)
+        classifier = Classifier(args.model, backend=args.backend) if args.model else None  # its errors first
         if args.source is None and args.benchmark:
             try:
                 source = open_source(0, args.width, args.height, args.fps)
@@ -153,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             source = open_source(args.source if args.source is not None else 0, args.width, args.height, args.fps)
         photos = isinstance(source, ImageSource)
+        classifier = classifier or Classifier(DEFAULT_PHOTO_MODEL if photos else DEFAULT_MODEL, backend=args.backend)
         mode = args.detector if args.detector != "auto" else "tiled" if photos else "sweep"
         max_faces = args.max_faces or (10_000 if photos else 8)
         detector = FaceDetector(mode, args.min_confidence, max_faces, args.min_face)

@@ -3,7 +3,9 @@
 The program uses the labels (in output order), the input size, the crop (the framing of the
 training faces), whether to average each face with its mirror image, the training set's class
 shares with how far to correct for them (`class_prior`, `prior_alpha`), and the size and SHA-256
-of each model file. Everything else in the card (dataset, metrics, training) is for people.
+of each model file. An ensemble's card has no model file of its own: `members` names the models
+(cards in the same folder) whose answers it averages. Everything else in the card (dataset,
+metrics, training) is for people.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class ModelCard:
     crop: Crop
     levels: Levels  # the brightness and contrast range of the training faces
     flip_average: bool
+    members: list[str]  # an ensemble's models (names of cards beside this one); empty for a single model
     data: dict  # the whole card, as written
 
     def class_scale(self, alpha: float | None = None) -> np.ndarray | None:
@@ -61,7 +64,7 @@ class ModelCard:
         if problem:
             raise ModelError(f"model card {path} {problem}")
         return cls(path, list(labels), int(size), Crop.from_card(data), Levels.from_card(data),
-                   bool(data.get("flip_average", False)), data)
+                   bool(data.get("flip_average", False)), list(data.get("members", [])), data)
 
     @staticmethod
     def _problem(data: dict, labels, size) -> str | None:
@@ -89,6 +92,9 @@ class ModelCard:
             return "has a class_prior that is not one share (0-1] per label"
         if not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1 or (alpha and prior is None):
             return "has a prior_alpha outside 0-1, or one without a class_prior"
+        members = data.get("members", [])
+        if not isinstance(members, list) or not all(isinstance(m, str) and re.fullmatch(r"\w[\w.-]*", m) for m in members):
+            return "has members that are not names of models in its folder"
         digests = data.get("sha256") or {}
         if not isinstance(digests, dict) or not all(re.fullmatch(r"[0-9a-f]{64}", str(v)) for v in digests.values()):
             return "has a SHA-256 entry that is not a SHA-256"

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from realtime.capture import SourceError, read_image
-from realtime.classify import DEFAULT_MODEL, Classifier
+from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier
 from realtime.detect import FaceDetector
 from realtime.pipeline import Pipeline
 
@@ -41,10 +41,11 @@ def photo_pipeline(classifier: Classifier, min_confidence: float = 0.5, min_face
 class PhotoLabeller:
     """The model and the detector, loaded once; then any number of photos, one at a time, from one thread."""
 
-    def __init__(self, model: str | Path = DEFAULT_MODEL, backend: str = "auto", min_confidence: float = 0.5,
+    def __init__(self, model: str | Path = DEFAULT_PHOTO_MODEL, backend: str = "auto", min_confidence: float = 0.5,
                  min_face: int = 0):
-        """`model`: NAME.keras or NAME.tflite with its card NAME.json beside it, or a shipped model's name (ferplus,
-        fer2013); `backend`: auto, keras or tflite.
+        """`model`: NAME.keras or NAME.tflite with its card NAME.json beside it, or a shipped model's name
+        (ferplus_ens, the default, as the program's for photos; ferplus, ferplus_a, fer2013);
+        `backend`: auto, keras or tflite.
         A missing or broken model raises realtime.card.ModelError."""
         if not 0 < min_confidence <= 1:
             raise ValueError(f"min_confidence must be more than 0 and at most 1, not {min_confidence}")

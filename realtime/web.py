@@ -6,7 +6,7 @@ results are the JSON objects `--json` writes (`realtime.output.frame_record`). T
 loaded once; requests are labelled one at a time (MediaPipe's graphs are not thread-safe).
 
     GET  /               the page (HTML, CSS and JavaScript inline: nothing is fetched from elsewhere)
-    GET  /api/health     {"status": "ok", "model", "backend", "labels", "limits"}
+    GET  /api/health     {"status": "ok", "model", "photo_model", "backend", "labels", "limits"}
     POST /api/label      a photo: one frame record; a video: a list of them. The file as the multipart
                          field `file` or as the request body. `?stream=ID`: a webcam frame; the frames of
                          one stream are labelled as video (sweep, tracker), up to MAX_STREAMS streams side by side
@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 
 from realtime.capture import VIDEO_SUFFIXES, ImageSource, SourceError, VideoSource
-from realtime.classify import BACKENDS, DEFAULT_MODEL, Classifier, ModelError
+from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 
 MAX_BYTES = 100_000_000  # largest upload
@@ -104,13 +104,14 @@ class Labeller:
     """The model and the photo detector, loaded once; one upload or webcam frame at a time."""
 
     def __init__(self, classifier: Classifier, folder: Path, max_seconds: float = MAX_SECONDS,
-                 max_frames: int = MAX_FRAMES):
+                 max_frames: int = MAX_FRAMES, photo_classifier: Classifier | None = None):
+        """`classifier` labels videos and webcam frames; `photo_classifier` photos (default: `classifier`)."""
         from realtime.photos import photo_pipeline
 
         self.classifier, self.folder = classifier, folder
         self.max_seconds, self.max_frames = max_seconds, max_frames
         self.lock = threading.Lock()
-        self.photos = photo_pipeline(classifier)  # as the program does for photos
+        self.photos = photo_pipeline(photo_classifier or classifier)  # as the program does for photos
         self.streams: dict[str, Stream] = {}  # the webcam streams being labelled, the most recently used last
 
     def label_file(self, data: bytes, name: str, mimetype: str, annotate: bool) -> tuple[str, object, Path | None]:
@@ -150,7 +151,7 @@ class Labeller:
         if width * height > MAX_PIXELS:
             source.close()
             raise UploadError(413, f"{name} is {width}x{height}: at most {MAX_PIXELS // 1_000_000} megapixels")
-        records = Records(self.classifier.labels)
+        records = Records(pipeline.classifier.labels)
         sinks = [records]
         media = work / ("annotated.jpg" if kind == "image" else "annotated.mp4") if annotate else None
         try:
@@ -213,8 +214,9 @@ class Labeller:
 
 
 def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES, max_seconds: float = MAX_SECONDS,
-               max_frames: int = MAX_FRAMES):
-    """The Flask app; annotated files go to `folder` (the last KEPT_RESULTS are kept)."""
+               max_frames: int = MAX_FRAMES, photo_classifier: Classifier | None = None):
+    """The Flask app; annotated files go to `folder` (the last KEPT_RESULTS are kept). `classifier` labels
+    videos and webcam frames, `photo_classifier` photos (default: `classifier`); both must share their labels."""
     from flask import Flask, jsonify, request, send_from_directory
     from werkzeug.exceptions import HTTPException
 
@@ -223,7 +225,10 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = max_bytes
     app.json.sort_keys = False  # the keys in the order the program writes them
-    labeller = Labeller(classifier, folder, max_seconds, max_frames)
+    photo_classifier = photo_classifier or classifier
+    if photo_classifier.labels != classifier.labels:
+        raise ModelError("the photo model and the video model must have the same labels")
+    labeller = Labeller(classifier, folder, max_seconds, max_frames, photo_classifier)
     limits = {"upload_bytes": max_bytes, "video_seconds": max_seconds, "video_frames": max_frames,
               "megapixels": MAX_PIXELS / 1e6}
 
@@ -250,7 +255,8 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
 
     @app.get("/api/health")
     def health():
-        return jsonify(status="ok", model=classifier.path.name, backend=classifier.backend,
+        return jsonify(status="ok", model=classifier.path.name, photo_model=photo_classifier.path.name,
+                       backend=classifier.backend,
                        labels=classifier.labels, limits=limits)
 
     @app.post("/api/label")
@@ -299,7 +305,9 @@ def parse_args(argv):
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=number(int, 0, 65535), default=8000, help="port (default 8000; 0: any free one)")
-    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="model file with its .json card beside it, or the name of a shipped one: ferplus (default), fer2013")
+    parser.add_argument("--model", help="model file with its .json card beside it, or the name of a shipped one, for "
+                             "photos and video alike (default: ferplus_ens for photos, ferplus for video and the webcam, "
+                             "as the program does)")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="auto: Keras on a GPU, TFLite/XNNPACK on a CPU (default)")
     return parser.parse_args(argv)
@@ -325,7 +333,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     folder = Path(tempfile.mkdtemp(prefix="emotion-overlay-web-"))
     try:
-        app = create_app(Classifier(args.model, backend=args.backend), folder)
+        if args.model:
+            app = create_app(Classifier(args.model, backend=args.backend), folder)
+        else:
+            app = create_app(Classifier(DEFAULT_MODEL, backend=args.backend), folder,
+                             photo_classifier=Classifier(DEFAULT_PHOTO_MODEL, backend=args.backend))
     except ModelError as err:
         listening.close()
         shutil.rmtree(folder, ignore_errors=True)

@@ -21,7 +21,7 @@ from train.data import FER2013_LABELS, FERPLUS_LABELS, load_dataset
 from train.evaluate import evaluate
 
 MODELS = DEFAULT_MODEL.parent
-SHIPPED = {"fer2013": FER2013_LABELS, "ferplus": FERPLUS_LABELS}
+SHIPPED = {"fer2013": FER2013_LABELS, "ferplus": FERPLUS_LABELS, "ferplus_a": FERPLUS_LABELS}
 
 
 def card(name: str) -> dict:
@@ -58,6 +58,7 @@ def test_a_wheel_carries_the_shipped_models_and_runs_without_the_checkout(tmp_pa
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in SHIPPED:
         assert {f"realtime/models/{name}{suffix}" for suffix in (".keras", ".tflite", ".json")} <= names
+    assert "realtime/models/ferplus_ens.json" in names  # the program's model for photos: a card naming two of them
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(tmp_path / "site")  # a wheel installs by unpacking
     frame = background(320, 320, seed=2)
@@ -72,6 +73,9 @@ def test_a_wheel_carries_the_shipped_models_and_runs_without_the_checkout(tmp_pa
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert "model: fer2013.tflite" in ran.stdout
     assert json.loads((tmp_path / "faces.jsonl").read_text())["faces"]
+    photo = subprocess.run([sys.executable, "-m", "realtime", "--source", "face.jpg", "--no-display", "--benchmark"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert photo.returncode == 0 and "model: ferplus_ens.json" in photo.stdout, photo.stderr[-2000:]
     where = subprocess.run([sys.executable, "-c", "from realtime.classify import DEFAULT_MODEL; print(DEFAULT_MODEL)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert where.stdout.strip() == str(tmp_path / "site" / "realtime" / "models" / "ferplus.keras")
@@ -101,7 +105,7 @@ def private_test_sample(request):
     path, votes = SHARED_DATA / "fer2013.csv.gz", SHARED_DATA / "fer2013new.csv"
     if not path.exists() or not votes.exists():
         pytest.skip(f"{path} or {votes} not present")
-    data = load_dataset(path, ferplus=votes if request.param == "ferplus" else None)
+    data = load_dataset(path, ferplus=votes if request.param.startswith("ferplus") else None)
     faces, targets = data.split("test")
     keep = np.sort(np.random.default_rng(0).choice(len(faces), 800, replace=False))
     data.splits = {"test": (faces[keep], targets[keep])}

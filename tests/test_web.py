@@ -353,3 +353,21 @@ def test_every_result_folder_name_mkdtemp_makes_is_served(client, monkeypatch):
         assert page["media"].split("/")[2] == f"tmpabc{ending * 3}"
         assert client.get(page["media"]).status_code == 200, page["media"]
     assert client.get("/results/..%2F..%2Fetc/passwd").status_code == 404  # nothing outside the results folder
+
+
+def test_photos_go_to_the_photo_model_and_the_webcam_to_the_video_model(tmp_path, tiny_model):
+    """As the program does by default: the ensemble labels photos, one model video and the webcam."""
+    from realtime.card import ModelError
+    from realtime.classify import DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier
+    from realtime.web import create_app
+
+    video, photos = Classifier(DEFAULT_MODEL), Classifier(DEFAULT_PHOTO_MODEL)
+    client = create_app(video, tmp_path, photo_classifier=photos).test_client()
+    health = client.get("/api/health").json
+    assert (health["model"], health["photo_model"]) == ("ferplus.tflite", "ferplus_ens.json")
+    photo = tmp_path / "face.png"
+    cv2.imwrite(str(photo), DemoSource(faces=1).frame(0)[0])
+    record = post_file(client, "/api/label", photo).json
+    assert record == program_json(photo, DEFAULT_PHOTO_MODEL)[0] != program_json(photo, DEFAULT_MODEL)[0]
+    with pytest.raises(ModelError, match="same labels"):
+        create_app(Classifier(tiny_model), tmp_path, photo_classifier=photos)

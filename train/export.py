@@ -68,7 +68,7 @@ def read_history(path: Path) -> dict[str, list[float]]:
 def finish(model_path: Path, dataset: Dataset) -> None:
     """TFLite copy, then evaluate as the realtime program runs the model; card metrics, report and plots."""
     from train.evaluate import evaluate
-    from train.report import bootstrap_intervals, format_report, plot_confusion, plot_curves
+    from train.report import plot_curves
 
     card_path = model_path.with_suffix(".json")
     card = json.loads(card_path.read_text())
@@ -84,27 +84,37 @@ def finish(model_path: Path, dataset: Dataset) -> None:
                                  "float32 input and output"}
     card_path.write_text(json.dumps(card, indent=2) + "\n")  # the card vouches for the new file before it is loaded
     classifier = Classifier(model_path, backend="tflite")  # what the program runs on a CPU
+    card["metrics"] = measure(classifier, dataset, card, model_path.with_suffix(""))
+    card["metrics"]["keras_test_accuracy"] = round(
+        evaluate(Classifier(model_path, backend="keras"), dataset, "test")["accuracy"], 4)
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    plot_curves(read_history(Path(f"{model_path.with_suffix('')}_history.csv")),
+                Path(f"{model_path.with_suffix('')}_curves.png"))
+    print(f"float32 Keras model: test accuracy {card['metrics']['keras_test_accuracy']:.4f}")
+    print(f"wrote {model_path} ({card['parameters']:,} parameters, {tflite_bytes / 1e6:.1f} MB tflite) "
+          f"and its card, report and plots")
+
+
+def measure(classifier: Classifier, dataset: Dataset, card: dict, stem: Path) -> dict:
+    """The card's metrics of `classifier` on the validation and test splits; the test split's report
+    (printed, and written as STEM_report.txt) and confusion matrix (STEM_confusion.png)."""
+    from train.evaluate import evaluate
+    from train.report import bootstrap_intervals, format_report, plot_confusion
+
     metrics = {split: evaluate(classifier, dataset, split) for split in ("val", "test")}
     test = metrics["test"]
-    card["metrics"] = {
-        "val_accuracy": round(metrics["val"]["accuracy"], 4),
-        "test_accuracy": round(test["accuracy"], 4),
-        "test_macro_f1": round(test["macro_f1"], 4),
-        "test_per_class_f1": {k: round(v["f1"], 4) for k, v in test["per_class"].items()},
-        "keras_test_accuracy": round(evaluate(Classifier(model_path, backend="keras"), dataset, "test")["accuracy"], 4),
-    }
-    card_path.write_text(json.dumps(card, indent=2) + "\n")
-    stem = model_path.with_suffix("")
-    report = format_report(test, f"{model_path.name} on {dataset.description}, test split",
+    report = format_report(test, f"{stem.name} on {dataset.description}, test split",
                            intervals=bootstrap_intervals(test["confusion"]))
     Path(f"{stem}_report.txt").write_text(report)
     plot_confusion(test, card["labels"], Path(f"{stem}_confusion.png"),
                    f"{card['name']}: test accuracy {test['accuracy']:.1%}")
-    plot_curves(read_history(Path(f"{stem}_history.csv")), Path(f"{stem}_curves.png"))
     print(report, end="")
-    print(f"float32 Keras model: test accuracy {card['metrics']['keras_test_accuracy']:.4f}")
-    print(f"wrote {model_path} ({card['parameters']:,} parameters, {tflite_bytes / 1e6:.1f} MB tflite) "
-          f"and its card, report and plots")
+    return {
+        "val_accuracy": round(metrics["val"]["accuracy"], 4),
+        "test_accuracy": round(test["accuracy"], 4),
+        "test_macro_f1": round(test["macro_f1"], 4),
+        "test_per_class_f1": {k: round(v["f1"], 4) for k, v in test["per_class"].items()},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,124 @@
+"""Ensembles: a card naming models whose answers are averaged (the program's model for photos is one)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from realtime.card import ModelError
+from realtime.classify import DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier
+from realtime.scene import background, paste_face
+from tests.conftest import LABELS, ROOT, assert_one_line_error, pattern_face, run_module, write_fer_csv
+
+PRIOR = [0.1, 0.02, 0.1, 0.3, 0.15, 0.13, 0.2]  # the members' training class shares
+
+
+def faces(count: int = 12) -> np.ndarray:
+    rng = np.random.default_rng(3)
+    return np.stack([pattern_face(i % 7, rng) for i in range(count)])
+
+
+@pytest.fixture
+def members(tiny_model, tmp_path) -> Path:
+    """Two different tiny models, `a` and `b`, side by side in one folder."""
+    import keras
+
+    from train.model import build_model, save_model
+
+    shutil.copy(tiny_model, tmp_path / "a.keras")
+    shutil.copy(tiny_model.with_suffix(".tflite"), tmp_path / "a.tflite")
+    keras.utils.set_random_seed(1)
+    save_model(build_model(len(LABELS), size=48, width=4), tmp_path / "b.keras", faces(64))
+    for name in ("a", "b"):
+        card = {"name": name, "labels": LABELS, "input": {"size": 48, "channels": 1}, "parameters": 1000,
+                "class_prior": PRIOR}
+        (tmp_path / f"{name}.json").write_text(json.dumps(card))
+    return tmp_path
+
+
+def write_ensemble(folder: Path, members, **extra) -> Path:
+    path = folder / "ens.json"
+    path.write_text(json.dumps({"name": "ens", "labels": LABELS, "input": {"size": 48, "channels": 1},
+                                "class_prior": PRIOR, "members": members, **extra}))
+    return path
+
+
+@pytest.mark.parametrize("backend", ["tflite", "keras"])
+def test_an_ensemble_answers_the_mean_of_its_members_corrected_once(members, backend):
+    ensemble = Classifier(write_ensemble(members, ["a", "b"], prior_alpha=0.5), backend=backend)
+    a, b = (Classifier(members / f"{m}.keras", backend=backend, prior_alpha=0) for m in ("a", "b"))
+    batch = faces()
+    assert not np.allclose(a.predict(batch), b.predict(batch), atol=1e-3)  # two different models
+    mean = (a.predict(batch) + b.predict(batch)) / 2
+    corrected = mean * np.array(PRIOR) ** -0.5
+    expected = corrected / corrected.sum(1, keepdims=True)
+    assert np.allclose(ensemble.predict(batch), expected, atol=1e-5)
+    assert ensemble.labels == LABELS and ensemble.backend == backend and ensemble.path.name == "ens.json"
+
+
+def test_a_broken_ensemble_is_refused_with_what_is_wrong(members, tiny_model):
+    with pytest.raises(ModelError, match="member nosuch is not there"):
+        Classifier(write_ensemble(members, ["a", "nosuch"]))
+    other = json.loads((members / "b.json").read_text())
+    (members / "b.json").write_text(json.dumps({**other, "labels": LABELS[::-1]}))
+    with pytest.raises(ModelError, match="member b has the labels"):
+        Classifier(write_ensemble(members, ["a", "b"]))
+    (members / "b.json").write_text(json.dumps({**other, "members": ["a"]}))
+    with pytest.raises(ModelError, match="itself an ensemble"):
+        Classifier(write_ensemble(members, ["a", "b"]))
+    with pytest.raises(ModelError, match="itself an ensemble"):  # no endless loop through its own card
+        Classifier(write_ensemble(members, ["a", "ens"]))
+    for bad in (["../a"], ["a/b"], "a", [".hidden"], [3]):
+        with pytest.raises(ModelError, match="members that are not names"):
+            Classifier(write_ensemble(members, bad))
+
+
+def test_the_trainer_makes_an_ensemble_card_and_scores_it(members, tmp_path):
+    data = tmp_path / "fer2013.csv"
+    write_fer_csv(data, {"Training": 14, "PublicTest": 7, "PrivateTest": 7})
+    result = run_module("train.ensemble", "--members", str(members / "a.keras"), str(members / "b.keras"),
+                        "--name", "ab", "--data", str(data), "--prior-alpha", "0.2")
+    assert result.returncode == 0, result.stderr[-2000:]
+    card = json.loads((members / "ab.json").read_text())
+    assert card["members"] == ["a", "b"] and card["labels"] == LABELS and card["prior_alpha"] == 0.2
+    assert card["parameters"] == 2000 and "sha256" not in card
+    assert 0 <= card["metrics"]["test_accuracy"] <= 1 and set(card["metrics"]["test_per_class_f1"]) == set(LABELS)
+    assert (members / "ab_report.txt").exists() and (members / "ab_confusion.png").exists()
+    assert Classifier(members / "ab.json").predict(faces(3)).shape == (3, 7)
+    # A dataset whose classes the members lack: one error line, and no card left behind.
+    write_fer_csv(data, {"Training": 16, "PublicTest": 8, "PrivateTest": 8}, labels=8)
+    result = run_module("train.ensemble", "--members", str(members / "a.keras"), str(members / "b.keras"),
+                        "--name", "ab8", "--data", str(data), "--ferplus", str(ROOT / "nosuch.csv"))
+    assert_one_line_error(result, "nosuch.csv")
+    assert not (members / "ab8.json").exists()
+    result = run_module("train.ensemble", "--members", str(members / "a.keras"), "--name", "solo", "--data", str(data))
+    assert_one_line_error(result, "at least two members")
+
+
+def test_photos_get_the_shipped_ensemble_and_video_its_first_member():
+    card = json.loads(DEFAULT_PHOTO_MODEL.read_text())
+    assert card["members"] == [DEFAULT_MODEL.stem, "ferplus_a"]
+    photo, video = Classifier(DEFAULT_PHOTO_MODEL), Classifier(DEFAULT_MODEL)
+    assert photo.labels == video.labels and photo.crop == video.crop
+    assert 0.75 < card["metrics"]["test_accuracy"] <= 1
+
+
+def test_the_program_labels_photos_with_the_ensemble_and_video_with_one_model(tmp_path):
+    import cv2
+
+    frame = background(320, 320, seed=2)
+    paste_face(frame, 200, (160, 170))
+    cv2.imwrite(str(tmp_path / "face.jpg"), frame)
+    photo = run_module("realtime", "--source", str(tmp_path / "face.jpg"), "--no-display", "--benchmark")
+    assert photo.returncode == 0, photo.stderr[-2000:]
+    assert f"model: {DEFAULT_PHOTO_MODEL.name} (tflite)" in photo.stdout
+    video = run_module("realtime", "--source", "demo:1", "--max-frames", "3", "--no-display", "--benchmark")
+    assert video.returncode == 0, video.stderr[-2000:]
+    assert f"model: {DEFAULT_MODEL.stem}.tflite (tflite)" in video.stdout
+    chosen = run_module("realtime", "--source", str(tmp_path / "face.jpg"), "--model", "ferplus", "--no-display",
+                        "--benchmark")
+    assert "model: ferplus.tflite (tflite)" in chosen.stdout  # --model is what it says, for photos too

@@ -1,0 +1,87 @@
+"""Make an ensemble of trained models: a card that averages their answers, with no weights of its own.
+
+    python -m train.ensemble --members ferplus ferplus_a --name ferplus_ens \
+        --data ../shared/data/fer2013.csv.gz --ferplus ../shared/data/fer2013new.csv
+
+The members (shipped names or model files, all in one folder) must share their labels and input
+size. The ensemble's card goes beside them; it takes the crop, grey levels, class shares and
+class-share correction of the first member (or --prior-alpha) and records the ensemble's accuracy
+as the program runs it (each member's int8 TFLite copy on a CPU), with its report and confusion
+matrix. Each face costs one model call per member.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from realtime.__main__ import number
+from realtime.classify import Classifier, ModelError, shipped_model
+from realtime.card import ModelCard
+from train.data import DatasetError, load_dataset
+
+# What the ensemble's card takes over from its first member's.
+INHERITED = ("labels", "input", "preprocessing", "output", "crop", "levels", "class_prior", "prior_alpha", "dataset")
+
+
+def make_card(members: list[Path], name: str, prior_alpha: float | None) -> Path:
+    """Write NAME.json beside the members; returns its path."""
+    folder = members[0].parent
+    if any(member.parent != folder for member in members):
+        raise ModelError("the members of an ensemble must be in one folder (its card names them by name)")
+    if len(members) < 2:
+        raise ModelError("an ensemble needs at least two members")
+    cards = [ModelCard.load(member).data for member in members]
+    first = cards[0]
+    card = {"name": name, "members": [member.stem for member in members]}
+    card.update({key: first[key] for key in INHERITED if key in first})
+    card["flip_average"] = False
+    if prior_alpha is not None:
+        card["prior_alpha"] = prior_alpha
+    card["parameters"] = sum(int(c.get("parameters", 0)) for c in cards)
+    card["storage"] = "no model file of its own: the answers of the members, each run as on its own, averaged"
+    path = folder / f"{name}.json"
+    if path.resolve() in {member.with_suffix(".json").resolve() for member in members}:
+        raise ModelError(f"the ensemble's name {name} is one of its members'")
+    path.write_text(json.dumps(card, indent=2) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    from train.export import measure
+
+    parser = argparse.ArgumentParser(prog="python -m train.ensemble", description=__doc__.splitlines()[0])
+    parser.add_argument("--members", nargs="+", required=True, help="the models to average (names or .keras files)")
+    parser.add_argument("--name", required=True, help="the ensemble's name (its card: NAME.json beside the members)")
+    parser.add_argument("--data", required=True, help="the dataset the members were trained on, to score the ensemble")
+    parser.add_argument("--ferplus", help="FER+ votes, if they were trained on them")
+    parser.add_argument("--prior-alpha", type=number(float, 0, 1),
+                        help="class-share correction, 0-1 (default: the first member's)")
+    args = parser.parse_args(argv)
+    if not args.name.replace("_", "").replace("-", "").isalnum():
+        print(f"error: --name {args.name!r}: use letters, digits, - and _", file=sys.stderr)
+        return 2
+    path = None
+    try:
+        members = [shipped_model(member).with_suffix(".keras") for member in args.members]
+        for member in members:
+            Classifier(member, backend="tflite")  # each must load on its own, as the ensemble loads it
+        path = make_card(members, args.name, args.prior_alpha)
+        classifier = Classifier(path, backend="tflite")
+        dataset = load_dataset(args.data, ferplus=args.ferplus)
+        card = json.loads(path.read_text())
+        card["metrics"] = measure(classifier, dataset, card, path.with_suffix(""))
+        path.write_text(json.dumps(card, indent=2) + "\n")
+    except (ModelError, DatasetError, ValueError, KeyError) as err:
+        if path is not None:  # no card for an ensemble that does not load or cannot be scored
+            path.unlink(missing_ok=True)
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {path} (the mean of {', '.join(card['members'])}) and its report and confusion matrix")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
