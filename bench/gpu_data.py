@@ -1,8 +1,8 @@
-"""FER2013 and FER+ packed for the GPU machine, in two halves: one call to it carries at most 64 MiB,
-the repository takes about 25 of them, and FER2013 is 94 MB as a gzipped CSV (61 MB as packed here).
+"""FER2013 and FER+ packed for the GPU machine, in three parts: one call to it carries at most 64 MiB,
+the repository takes about 37 of them, and FER2013 is 94 MB as a gzipped CSV (61 MB as packed here).
 
-    python bench/gpu_data.py pack       # here: .gpu/fer2013.xz.1 and .2 (about 31 MB each) and .gpu/fer2013new.csv
-    python3 bench/gpu_data.py unpack    # there, once both halves have arrived: .gpu/data/fer2013.csv and fer2013new.csv
+    python bench/gpu_data.py pack       # here: .gpu/fer2013.xz.1, .2 and .3 (about 20 MB each) and .gpu/fer2013new.csv
+    python3 bench/gpu_data.py unpack    # there, once every part has arrived: .gpu/data/fer2013.csv and fer2013new.csv
 
 The faces' grey levels, labels and splits are stored as numpy arrays (each face's grey levels as differences
 from its left neighbour, which compress better) and lzma-compressed; `unpack` rebuilds the CSV row for row,
@@ -32,7 +32,7 @@ PACKED = ROOT / ".gpu"
 USAGES = ("Training", "PublicTest", "PrivateTest")
 
 
-def pack(fer2013: Path, ferplus: Path | None, out: Path, parts: int = 2) -> list[Path]:
+def pack(fer2013: Path, ferplus: Path | None, out: Path, parts: int = 3) -> list[Path]:
     rows = list(_read_fer_rows(fer2013))
     if not rows:
         raise DatasetError(f"{fer2013}: no rows")
@@ -57,11 +57,11 @@ def pack(fer2013: Path, ferplus: Path | None, out: Path, parts: int = 2) -> list
 
 
 def unpack(folder: Path, out: Path) -> Path:
-    halves = sorted(folder.glob("fer2013.xz.*"), key=lambda p: int(p.suffix[1:]))
-    if not halves or [int(p.suffix[1:]) for p in halves] != list(range(1, len(halves) + 1)):
-        raise DatasetError(f"{folder}: the packed parts are not all there ({[p.name for p in halves]})")
+    parts = sorted(folder.glob("fer2013.xz.*"), key=lambda p: int(p.suffix[1:]))
+    if not parts or [int(p.suffix[1:]) for p in parts] != list(range(1, len(parts) + 1)):
+        raise DatasetError(f"{folder}: the packed parts are not all there ({[p.name for p in parts]})")
     try:
-        arrays = np.load(io.BytesIO(lzma.decompress(b"".join(p.read_bytes() for p in halves))))
+        arrays = np.load(io.BytesIO(lzma.decompress(b"".join(p.read_bytes() for p in parts))))
     except (lzma.LZMAError, ValueError, OSError) as err:
         raise DatasetError(f"{folder}: the packed parts do not make one whole ({err}): is one missing?") from None
     labels, usage = arrays["labels"].astype(int), [USAGES[u] for u in arrays["usage"]]
@@ -91,10 +91,14 @@ def main() -> int:
     parser.add_argument("--fer2013", default=str(DATA / "fer2013.csv.gz"), help="pack: FER2013 CSV (.gz)")
     parser.add_argument("--ferplus", default=str(DATA / "fer2013new.csv"), help="pack: FER+ votes ('' to leave out)")
     parser.add_argument("--folder", default=str(PACKED), help="where the packed parts are (default .gpu/)")
+    parser.add_argument("--parts", type=int, choices=range(1, 10), default=3, metavar="N",
+                        help="pack: into N parts, one per call to the GPU machine (default 3: with the repository, "
+                             "each stays under the 64 MiB a call carries)")
     args = parser.parse_args()
     try:
         if args.action == "pack":
-            for path in pack(Path(args.fer2013), Path(args.ferplus) if args.ferplus else None, Path(args.folder)):
+            for path in pack(Path(args.fer2013), Path(args.ferplus) if args.ferplus else None, Path(args.folder),
+                             args.parts):
                 print(f"{path}: {path.stat().st_size / 1e6:.1f} MB")
         else:
             print(f"wrote {unpack(Path(args.folder), Path(args.folder) / 'data')}")

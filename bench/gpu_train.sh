@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Training runs on the GPU machine lent through the device tool, side by side on its one GPU, under
 # KERAS_BACKEND=jax (it has JAX but neither TensorFlow nor Keras; Keras comes as wheels in .whl/).
-# README: Training on the GPU machine. Run there from the repository root, once both halves of
-# bench/gpu_data.py's pack are in .gpu/:
+# README: Training on the GPU machine. Run there from the repository root, once every part of
+# bench/gpu_data.py's pack is in .gpu/:
 #
 #   MINUTES=8 bash bench/gpu_train.sh     # or RUNS='ferplus_a|--ferplus .gpu/data/fer2013new.csv;fer2013_a|' ...
 #
@@ -15,7 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-/tmp/gpu-out}
 python=${PYTHON:-python3}
-dir=${GPU_DIR:-.gpu}  # where the packed halves are (and the rebuilt data and the models go)
+dir=${GPU_DIR:-.gpu}  # where the packed parts are (and the rebuilt data and the models go)
 mkdir -p "$out" "$dir/models"
 if ! "$python" -c "import keras" 2> /dev/null && compgen -G ".whl/*.whl" > /dev/null; then
   "$python" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
