@@ -122,3 +122,13 @@ def test_the_program_labels_photos_with_the_ensemble_and_video_with_one_model(tm
     chosen = run_module("realtime", "--source", str(tmp_path / "face.jpg"), "--model", "ferplus", "--no-display",
                         "--benchmark")
     assert "model: ferplus.tflite (tflite)" in chosen.stdout  # --model is what it says, for photos too
+
+
+def test_the_trainer_says_an_ensemble_has_no_network_to_start_from_or_learn_from(members, tmp_path):
+    ensemble = write_ensemble(members, ["a", "b"])
+    data = tmp_path / "fer2013.csv"
+    write_fer_csv(data, {"Training": 14, "PublicTest": 7, "PrivateTest": 7})
+    for option in ("--init", "--teacher"):
+        result = run_module("train", "--data", str(data), option, str(ensemble), "--epochs", "1", "--out",
+                            str(tmp_path / "out"))
+        assert_one_line_error(result, "is an ensemble of a, b, with no network of its own: name its members")
