@@ -14,7 +14,6 @@ can crash the interpreter.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import sys
 import zipfile
@@ -107,23 +106,15 @@ def with_dtype(model, dtype: str):
     return copy
 
 
-def _ensemble_members(path: Path) -> list:
-    """The members named by the card beside `path`; empty for a single model, or no readable card."""
-    try:
-        members = json.loads(path.with_suffix(".json").read_text()).get("members")
-    except (OSError, ValueError, AttributeError):
-        return []
-    return members if isinstance(members, list) else []
-
-
 def load_keras_model(path: Path):
     """A saved Keras model in float32; models/ stores float16 weights to halve the file."""
     import keras
 
-    members = _ensemble_members(Path(path))
+    card = Path(path).with_suffix(".json")
+    members = ModelCard.load(card).members if card.is_file() else []
     if members:
-        raise ModelError(f"{Path(path).with_suffix('.json')} is an ensemble of {', '.join(members)}, with no network "
-                         "of its own: name its members instead")
+        raise ModelError(f"{card} is an ensemble of {', '.join(members)}, with no network of its own: name its "
+                         "members instead")
     if Path(path).is_file() and not zipfile.is_zipfile(path):  # (Keras would say "File not found")
         raise ModelError(f"cannot load model {path}: it is not a Keras model file (a .keras file is a zip archive)")
     try:

@@ -103,15 +103,15 @@ class Stream:
 class Labeller:
     """The model and the photo detector, loaded once; one upload or webcam frame at a time."""
 
-    def __init__(self, classifier: Classifier, folder: Path, max_seconds: float = MAX_SECONDS,
-                 max_frames: int = MAX_FRAMES, photo_classifier: Classifier | None = None):
-        """`classifier` labels videos and webcam frames; `photo_classifier` photos (default: `classifier`)."""
+    def __init__(self, classifier: Classifier, photo_classifier: Classifier, folder: Path,
+                 max_seconds: float = MAX_SECONDS, max_frames: int = MAX_FRAMES):
+        """`classifier` labels videos and webcam frames; `photo_classifier` photos."""
         from realtime.photos import photo_pipeline
 
         self.classifier, self.folder = classifier, folder
         self.max_seconds, self.max_frames = max_seconds, max_frames
         self.lock = threading.Lock()
-        self.photos = photo_pipeline(photo_classifier or classifier)  # as the program does for photos
+        self.photos = photo_pipeline(photo_classifier)  # as the program does for photos
         self.streams: dict[str, Stream] = {}  # the webcam streams being labelled, the most recently used last
 
     def label_file(self, data: bytes, name: str, mimetype: str, annotate: bool) -> tuple[str, object, Path | None]:
@@ -228,7 +228,7 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
     photo_classifier = photo_classifier or classifier
     if photo_classifier.labels != classifier.labels:
         raise ModelError("the photo model and the video model must have the same labels")
-    labeller = Labeller(classifier, folder, max_seconds, max_frames, photo_classifier)
+    labeller = Labeller(classifier, photo_classifier, folder, max_seconds, max_frames)
     limits = {"upload_bytes": max_bytes, "video_seconds": max_seconds, "video_frames": max_frames,
               "megapixels": MAX_PIXELS / 1e6}
 

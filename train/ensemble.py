@@ -66,12 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     path = None
     try:
         members = [shipped_model(member).with_suffix(".keras") for member in args.members]
-        for member in members:
-            Classifier(member, backend="tflite")  # each must load on its own, as the ensemble loads it
         path = make_card(members, args.name, args.prior_alpha)
-        classifier = Classifier(path, backend="tflite")
+        classifier = Classifier(path, backend="tflite")  # loads and checks each member as it would load alone
         dataset = load_dataset(args.data, ferplus=args.ferplus)
-        card = json.loads(path.read_text())
+        card = dict(classifier.card.data)
         card["metrics"] = measure(classifier, dataset, card, path.with_suffix(""))
         path.write_text(json.dumps(card, indent=2) + "\n")
     except (ModelError, DatasetError, ValueError, KeyError) as err:
