@@ -1,7 +1,7 @@
-"""FER2013 and FER+ packed for the GPU machine, in three parts: one call to it carries at most 64 MiB,
-the repository takes about 37 of them, and FER2013 is 94 MB as a gzipped CSV (61 MB as packed here).
+"""FER2013 and FER+ packed for the GPU machine, in five parts: one call to it carries at most 64 MiB,
+the repository takes about 49 of them, and FER2013 is 94 MB as a gzipped CSV (61 MB as packed here).
 
-    python bench/gpu_data.py pack       # here: .gpu/fer2013.xz.1, .2 and .3 (about 20 MB each) and .gpu/fer2013new.csv
+    python bench/gpu_data.py pack       # here: .gpu/fer2013.xz.1 to .5 (about 12 MB each) and .gpu/fer2013new.csv
     python3 bench/gpu_data.py unpack    # there, once every part has arrived: .gpu/data/fer2013.csv and fer2013new.csv
 
 The faces' grey levels, labels and splits are stored as numpy arrays (each face's grey levels as differences
@@ -32,7 +32,7 @@ PACKED = ROOT / ".gpu"
 USAGES = ("Training", "PublicTest", "PrivateTest")
 
 
-def pack(fer2013: Path, ferplus: Path | None, out: Path, parts: int = 3) -> list[Path]:
+def pack(fer2013: Path, ferplus: Path | None, out: Path, parts: int = 5) -> list[Path]:
     rows = list(_read_fer_rows(fer2013))
     if not rows:
         raise DatasetError(f"{fer2013}: no rows")
@@ -91,8 +91,8 @@ def main() -> int:
     parser.add_argument("--fer2013", default=str(DATA / "fer2013.csv.gz"), help="pack: FER2013 CSV (.gz)")
     parser.add_argument("--ferplus", default=str(DATA / "fer2013new.csv"), help="pack: FER+ votes ('' to leave out)")
     parser.add_argument("--folder", default=str(PACKED), help="where the packed parts are (default .gpu/)")
-    parser.add_argument("--parts", type=int, choices=range(1, 10), default=3, metavar="N",
-                        help="pack: into N parts, one per call to the GPU machine (default 3: with the repository, "
+    parser.add_argument("--parts", type=int, choices=range(1, 10), default=5, metavar="N",
+                        help="pack: into N parts, one per call to the GPU machine (default 5: with the repository, "
                              "each stays under the 64 MiB a call carries)")
     args = parser.parse_args()
     try:

@@ -101,7 +101,7 @@ def test_the_trainer_makes_an_ensemble_card_and_scores_it(members, tmp_path):
 
 def test_photos_get_the_shipped_ensemble_and_video_its_first_member():
     card = json.loads(DEFAULT_PHOTO_MODEL.read_text())
-    assert card["members"] == [DEFAULT_MODEL.stem, "ferplus_a"]
+    assert card["members"] == [DEFAULT_MODEL.stem, "ferplus_a", "ferplus_bal"]
     photo, video = Classifier(DEFAULT_PHOTO_MODEL), Classifier(DEFAULT_MODEL)
     assert photo.labels == video.labels and photo.crop == video.crop
     assert 0.75 < card["metrics"]["test_accuracy"] <= 1

@@ -21,7 +21,8 @@ from train.data import FER2013_LABELS, FERPLUS_LABELS, load_dataset
 from train.evaluate import evaluate
 
 MODELS = DEFAULT_MODEL.parent
-SHIPPED = {"fer2013": FER2013_LABELS, "ferplus": FERPLUS_LABELS, "ferplus_a": FERPLUS_LABELS}
+SHIPPED = {"fer2013": FER2013_LABELS, "ferplus": FERPLUS_LABELS, "ferplus_a": FERPLUS_LABELS,
+           "ferplus_bal": FERPLUS_LABELS}
 
 
 def card(name: str) -> dict:
