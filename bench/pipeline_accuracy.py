@@ -3,6 +3,7 @@
     python bench/pipeline_accuracy.py                        # wild-faces + PublicTest faces in a frame, ours vs fer
     python bench/pipeline_accuracy.py --model models/fer2013.keras models/ferplus.keras --crop 1.25,0 1.0,0.05
     python bench/pipeline_accuracy.py --split test           # PrivateTest: for the final report only
+    python bench/pipeline_accuracy.py --ferplus ../shared/data/fer2013new.csv   # faces in a frame by FER+'s majority votes
     python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is grey small-in-frame 64px jpeg-q15 tilt-20 dark
 
 Each photo goes through the code `python -m realtime --source photo.jpg` runs (the detector it
@@ -14,7 +15,10 @@ Sets:
 - wild-faces: real photos with one label each (../shared/data/wild-faces; development only, never trained on).
 - FER2013 faces in a frame: each 48x48 face upscaled 4x and centred in a plain frame twice its size, so
   the detector has to find it and the crop has to reproduce its framing; printed beside the model's
-  accuracy on the plain 48x48 crops. The difference is what detection and framing cost.
+  accuracy on the plain 48x48 crops. The difference is what detection and framing cost. With
+  `--ferplus VOTES` the faces are scored by FER+'s majority vote instead of FER2013's label (faces
+  FER+ drops, and those whose majority is contempt or a tie, are left out): the fair measure for a
+  model trained on FER+ votes, which never saw FER2013's labels.
 
 Each accuracy comes with its 95% interval (a bootstrap over the photos); models after the first are
 compared with the first photo by photo, and faces in a frame with the plain crops face by face (paired
@@ -42,7 +46,7 @@ from realtime.align import Crop  # noqa: E402
 from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
 from realtime.pipeline import Pipeline  # noqa: E402
-from train.data import FER2013_LABELS, load_fer2013  # noqa: E402
+from train.data import FER2013_LABELS, DatasetError, load_fer2013, load_ferplus  # noqa: E402
 from train.framing import in_frame  # noqa: E402
 from train.report import bootstrap_intervals, classification_metrics, paired_difference  # noqa: E402
 
@@ -95,6 +99,16 @@ def spread(items, limit: int | None):
 def fer2013_in_frame(faces: np.ndarray, targets: np.ndarray):
     for i in range(len(faces)):
         yield f"#{i}", in_frame(faces[i]), int(targets[i].argmax())
+
+
+def ferplus_majority(targets: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Which faces have one FER+ majority class among the 7, and those classes one-hot over FER2013_LABELS."""
+    top = targets.max(1, keepdims=True)
+    single = (targets == top).sum(1) == 1
+    majority = np.array(labels)[targets.argmax(1)]
+    keep = single & np.isin(majority, FER2013_LABELS)
+    one_hot = np.eye(len(FER2013_LABELS), dtype=np.float32)[[FER2013_LABELS.index(m) for m in majority[keep]]]
+    return keep, one_hot
 
 
 def largest(faces) -> int:
@@ -185,6 +199,7 @@ def main() -> int:
                         help="crops to score side by side (default: each model card's)")
     parser.add_argument("--wild", default=str(DATA / "wild-faces"), help="wild-faces folder ('' to skip)")
     parser.add_argument("--fer2013", default=str(DATA / "fer2013.csv.gz"), help="FER2013 CSV ('' to skip)")
+    parser.add_argument("--ferplus", metavar="VOTES", help="score the faces in a frame by these FER+ votes' majority (fer2013new.csv)")
     parser.add_argument("--split", choices=("val", "test"), default="val",
                         help="FER2013 split put into frames: val = PublicTest (default), test = PrivateTest (final report only)")
     parser.add_argument("--detector", default="tiled", help="detector mode (default: tiled, what the program uses for images)")
@@ -231,17 +246,27 @@ def main() -> int:
         report(f"wild-faces ({args.wild})" + (f", {condition}" if condition != "as-is" else ""), scorers, found)
     if args.fer2013:
         split_name = {"val": "PublicTest", "test": "PrivateTest"}[args.split]
-        faces, targets = load_fer2013(args.fer2013).split(args.split)
+        if args.ferplus:
+            data = load_ferplus(args.fer2013, args.ferplus)
+            faces, targets = data.split(args.split)
+            keep, targets = ferplus_majority(targets, data.labels)
+            faces = faces[keep]
+        else:
+            faces, targets = load_fer2013(args.fer2013).split(args.split)
         keep = spread(np.arange(len(faces)), args.limit)
         faces, targets = faces[keep], targets[keep]
         scorers, found = score(fer2013_in_frame(faces, targets), pipelines, detector, fer)
         plain = {name: plain_crop_right(p.classifier, faces, targets) for name, p in pipelines.items()}
         gaps = {name: f"{right.mean():.1%}; {points(paired_difference(right, scorers[name].right()))}"
                 for name, right in plain.items()}
-        report(f"FER2013 {split_name} faces in a frame", scorers, found, gaps)
+        labels = "FER+ majority votes" if args.ferplus else "FER2013 labels"
+        report(f"FER2013 {split_name} faces in a frame, {labels}", scorers, found, gaps)
     print(f"\n{time.perf_counter() - started:.0f} s; crop = side/box side, centre shift below the box centre / box side")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except DatasetError as err:
+        sys.exit(f"error: {err}")

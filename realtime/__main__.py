@@ -50,8 +50,8 @@ def parse_args(argv):
     parser.add_argument("--height", type=number(int, 16, 4320), help="ask the camera for frames this high")
     parser.add_argument("--fps", type=number(float, 1, 240), help="ask the camera for this frame rate")
     parser.add_argument("--model", help="model file with its .json card beside it, or the name of a shipped one: "
-                             "ferplus_ens (the default for images: three FER+ models averaged), ferplus (the default for "
-                             "video and cameras), ferplus_a, ferplus_bal, fer2013")
+                             "ferplus_ens (the default for images: three FER+ models averaged), ferplus_a (the default "
+                             "for video and cameras), ferplus, ferplus_bal, fer2013")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="auto: Keras on a GPU, TFLite/XNNPACK on a CPU (default)")
     parser.add_argument("--output", help="write the annotated video here (.mp4, .m4v, .mov, .mkv, .avi), or the annotated "

@@ -29,10 +29,11 @@ from realtime.card import ModelCard, ModelError, file_sha256, read_card  # noqa:
 _CHECKOUT_MODELS = Path(__file__).resolve().parent.parent / "models"
 SHIPPED_MODELS = next((folder for folder in (_CHECKOUT_MODELS, Path(__file__).resolve().parent / "models")
                        if (folder / "ferplus.json").is_file()), _CHECKOUT_MODELS)
-# The FER+ model: right on real faces far more often than the FER2013 one (README: Labels on real faces).
-# Photos get the mean of it and a second FER+ model, right more often still; video and cameras get it alone,
-# which leaves the frame time for 30 FPS with 4 faces on a 2-core CPU.
-DEFAULT_MODEL = SHIPPED_MODELS / "ferplus.keras"
+# A FER+ model: right on real faces far more often than the FER2013 one (README: Labels on real faces).
+# Photos get the mean of three FER+ models, right more often still; video and cameras get one of them alone,
+# ferplus_a, the best of the three through the program, which leaves the frame time for 30 FPS with 4 faces
+# on a 2-core CPU.
+DEFAULT_MODEL = SHIPPED_MODELS / "ferplus_a.keras"
 DEFAULT_PHOTO_MODEL = SHIPPED_MODELS / "ferplus_ens.json"
 BACKENDS = ("auto", "keras", "tflite")
 # What runs the .tflite file: LiteRT where installed (auto), or TensorFlow's tf.lite.

@@ -44,7 +44,7 @@ class PhotoLabeller:
     def __init__(self, model: str | Path = DEFAULT_PHOTO_MODEL, backend: str = "auto", min_confidence: float = 0.5,
                  min_face: int = 0):
         """`model`: NAME.keras or NAME.tflite with its card NAME.json beside it, or a shipped model's name
-        (ferplus_ens, the default, as the program's for photos; ferplus, ferplus_a, ferplus_bal, fer2013);
+        (ferplus_ens, the default, as the program's for photos; ferplus_a, ferplus, ferplus_bal, fer2013);
         `backend`: auto, keras or tflite.
         A missing or broken model raises realtime.card.ModelError."""
         if not 0 < min_confidence <= 1:

@@ -306,7 +306,7 @@ def parse_args(argv):
                         help="address to listen on (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=number(int, 0, 65535), default=8000, help="port (default 8000; 0: any free one)")
     parser.add_argument("--model", help="model file with its .json card beside it, or the name of a shipped one, for "
-                             "photos and video alike (default: ferplus_ens for photos, ferplus for video and the webcam, "
+                             "photos and video alike (default: ferplus_ens for photos, ferplus_a for video and the webcam, "
                              "as the program does)")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="auto: Keras on a GPU, TFLite/XNNPACK on a CPU (default)")

@@ -99,11 +99,12 @@ def test_the_trainer_makes_an_ensemble_card_and_scores_it(members, tmp_path):
     assert_one_line_error(result, "at least two members")
 
 
-def test_photos_get_the_shipped_ensemble_and_video_its_first_member():
+def test_photos_get_the_shipped_ensemble_and_video_one_of_its_members():
     card = json.loads(DEFAULT_PHOTO_MODEL.read_text())
-    assert card["members"] == [DEFAULT_MODEL.stem, "ferplus_a", "ferplus_bal"]
+    assert card["members"] == ["ferplus", "ferplus_a", "ferplus_bal"] and DEFAULT_MODEL.stem == "ferplus_a"
     photo, video = Classifier(DEFAULT_PHOTO_MODEL), Classifier(DEFAULT_MODEL)
-    assert photo.labels == video.labels and photo.crop == video.crop
+    assert photo.labels == video.labels  # and they frame faces alike (crops measured apart, on other samples)
+    assert abs(photo.crop.scale - video.crop.scale) < 0.005 and abs(photo.crop.shift - video.crop.shift) < 0.005
     assert 0.75 < card["metrics"]["test_accuracy"] <= 1
 
 

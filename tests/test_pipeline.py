@@ -399,3 +399,22 @@ def test_bench_scripts_refuse_numbers_out_of_range_before_any_work(script, optio
                             text=True, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"error: argument {option}: must be" in result.stderr.splitlines()[-1]
+
+
+def test_faces_in_a_frame_can_be_scored_by_ferplus_majority_votes(tmp_path):
+    bench = load_bench("pipeline_accuracy")
+    labels = ["neutral", "happy", "surprise", "sad", "angry", "disgust", "fear", "contempt"]
+    votes = np.array([[0.7, 0.3, 0, 0, 0, 0, 0, 0],    # neutral
+                      [0, 0, 0, 0, 0.5, 0.5, 0, 0],    # a tie: left out
+                      [0, 0, 0, 0, 0, 0, 0, 1.0],      # contempt: outside the 7
+                      [0, 0.1, 0, 0, 0, 0, 0.9, 0]])   # fear
+    keep, one_hot = bench.ferplus_majority(votes, labels)
+    assert keep.tolist() == [True, False, False, True]
+    assert [bench.FER2013_LABELS[i] for i in one_hot.argmax(1)] == ["neutral", "fear"]
+    assert one_hot.shape == (2, len(bench.FER2013_LABELS)) and np.all(one_hot.sum(1) == 1)
+
+    missing = subprocess.run([sys.executable, "bench/pipeline_accuracy.py", "--wild", "", "--no-fer",
+                              "--ferplus", str(tmp_path / "none.csv")], cwd=ROOT, capture_output=True, text=True,
+                             timeout=300)
+    assert_one_line_error(missing, "FER+ votes not found")
+    assert missing.returncode != 0

@@ -79,7 +79,7 @@ def test_a_wheel_carries_the_shipped_models_and_runs_without_the_checkout(tmp_pa
     assert photo.returncode == 0 and "model: ferplus_ens.json" in photo.stdout, photo.stderr[-2000:]
     where = subprocess.run([sys.executable, "-c", "from realtime.classify import DEFAULT_MODEL; print(DEFAULT_MODEL)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
-    assert where.stdout.strip() == str(tmp_path / "site" / "realtime" / "models" / "ferplus.keras")
+    assert where.stdout.strip() == str(tmp_path / "site" / "realtime" / "models" / "ferplus_a.keras")
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -364,7 +364,7 @@ def test_photos_go_to_the_photo_model_and_the_webcam_to_the_video_model(tmp_path
     video, photos = Classifier(DEFAULT_MODEL), Classifier(DEFAULT_PHOTO_MODEL)
     client = create_app(video, tmp_path, photo_classifier=photos).test_client()
     health = client.get("/api/health").json
-    assert (health["model"], health["photo_model"]) == ("ferplus.tflite", "ferplus_ens.json")
+    assert (health["model"], health["photo_model"]) == ("ferplus_a.tflite", "ferplus_ens.json")
     photo = tmp_path / "face.png"
     cv2.imwrite(str(photo), DemoSource(faces=1).frame(0)[0])
     record = post_file(client, "/api/label", photo).json

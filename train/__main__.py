@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from realtime.__main__ import Parser, number
-from realtime.classify import DEFAULT_MODEL
+from realtime.classify import SHIPPED_MODELS
 from train.data import FACE_SIZE, Dataset, DatasetError, load_dataset
 from train.duplicates import cross_split_warning
 
@@ -68,9 +68,9 @@ def parse_args(argv):
                         help="trained models (.keras with cards) whose mean probabilities become part of the targets")
     parser.add_argument("--teacher-weight", type=number(float, 0, 1), default=0.5,
                         help="share of the teacher's probabilities in each target (default: 0.5)")
-    parser.add_argument("--init", metavar="MODEL", nargs="?", const=str(DEFAULT_MODEL),
+    parser.add_argument("--init", metavar="MODEL", nargs="?", const=str(SHIPPED_MODELS / "ferplus.keras"),
                         help="fine-tune: start from this trained model (.keras with its card; without MODEL, the "
-                             "shipped default, models/ferplus.keras); classes that differ get a new output column, "
+                             "shipped ferplus model, fine-tuned from the FER2013 one); classes that differ get a new output column, "
                              "shared ones keep theirs")
     parser.add_argument("--freeze-epochs", type=number(int, 0), default=0,
                         help="with --init: train only the head (the layers after the conv blocks) for this many "
