@@ -212,6 +212,8 @@ def main() -> int:
     parser.add_argument("--limit", type=number(int, 1), help="at most this many photos per set")
     parser.add_argument("--no-fer", action="store_true", help="do not score the fer package")
     args = parser.parse_args()
+    if args.ferplus and not args.fer2013:
+        parser.error("--ferplus scores the FER2013 faces in a frame: give --fer2013 too")
 
     fer = None
     if not args.no_fer:

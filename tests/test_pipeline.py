@@ -418,3 +418,6 @@ def test_faces_in_a_frame_can_be_scored_by_ferplus_majority_votes(tmp_path):
                              timeout=300)
     assert_one_line_error(missing, "FER+ votes not found")
     assert missing.returncode != 0
+    without = subprocess.run([sys.executable, "bench/pipeline_accuracy.py", "--fer2013", "", "--ferplus", "votes.csv"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert without.returncode == 2 and "--ferplus scores the FER2013 faces in a frame" in without.stderr.splitlines()[-1]
