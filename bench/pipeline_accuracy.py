@@ -251,8 +251,8 @@ def main() -> int:
         if args.ferplus:
             data = load_ferplus(args.fer2013, args.ferplus)
             faces, targets = data.split(args.split)
-            keep, targets = ferplus_majority(targets, data.labels)
-            faces = faces[keep]
+            voted, targets = ferplus_majority(targets, data.labels)
+            faces = faces[voted]
         else:
             faces, targets = load_fer2013(args.fer2013).split(args.split)
         keep = spread(np.arange(len(faces)), args.limit)

@@ -32,7 +32,7 @@ def weights_of(model, prefix: str) -> list[np.ndarray]:
 
 # 1. Fine-tuning
 
-def test_init_without_a_path_is_the_shipped_default_model():
+def test_init_without_a_path_is_the_shipped_ferplus_model():
     assert parse_args(["--data", "x", "--init"]).init == str(DEFAULT_MODEL.parent / "ferplus.keras")
     assert parse_args(["--data", "x", "--init", "other.keras"]).init == "other.keras"
     assert parse_args(["--data", "x"]).init is None
