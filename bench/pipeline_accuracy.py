@@ -5,6 +5,7 @@
     python bench/pipeline_accuracy.py --split test           # PrivateTest: for the final report only
     python bench/pipeline_accuracy.py --ferplus ../shared/data/fer2013new.csv   # faces in a frame by FER+'s majority votes
     python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is grey small-in-frame 64px jpeg-q15 tilt-20 dark
+    python bench/pipeline_accuracy.py --model ferplus_a --views 1 --ferplus ../shared/data/fer2013new.csv --temperature 1 0.7 0.6 0.5
 
 Each photo goes through the code `python -m realtime --source photo.jpg` runs (the detector it
 picks for images, the model card's crop, one batched model call); its label is that of the
@@ -22,7 +23,9 @@ Sets:
 
 Each accuracy comes with its 95% interval (a bootstrap over the photos); models after the first are
 compared with the first photo by photo, and faces in a frame with the plain crops face by face (paired
-bootstraps of the difference, in points).
+bootstraps of the difference, in points). `calib.` is the calibration error of the confidence the
+program shows (the card's temperature applied): 0 when answers shown at X% are right X% of the time;
+`--temperature T ...` prints what other temperatures would give, to choose the card's.
 
 With the `fer` package installed (pip install --no-deps fer==25.10.3) it is scored side by side,
 through its own detector (OpenCV cascade) and crop.
@@ -43,12 +46,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from realtime.__main__ import number  # noqa: E402
 from realtime.align import Crop  # noqa: E402
-from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier  # noqa: E402
+from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier, sharpen  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
 from realtime.pipeline import Pipeline  # noqa: E402
 from train.data import FER2013_LABELS, DatasetError, load_fer2013, load_ferplus  # noqa: E402
 from train.framing import in_frame  # noqa: E402
-from train.report import bootstrap_intervals, classification_metrics, paired_difference  # noqa: E402
+from train.report import bootstrap_intervals, calibration_error, classification_metrics, paired_difference  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MISSED = len(FER2013_LABELS)  # the 'no face found, or a class outside the 7' column
@@ -116,15 +119,26 @@ def largest(faces) -> int:
 
 
 class Scorer:
-    """Predicted class index (or MISSED) per photo for one model + crop, and the metrics at the end."""
+    """Predicted class index (or MISSED) per photo for one model + crop, with the answer's probabilities
+    as shown (none where no face was found), and the metrics at the end."""
 
     def __init__(self, name: str, labels: list[str]):
         self.name, self.labels = name, labels
-        self.truth, self.predicted = [], []
+        self.truth, self.predicted, self.answers = [], [], []
 
-    def add(self, truth: int, label: str | None) -> None:
+    def add(self, truth: int, answer: np.ndarray | None) -> None:
+        """`answer`: the probabilities of the photo's largest face, in the order of `labels`."""
+        label = None if answer is None else self.labels[int(np.argmax(answer))]
         self.truth.append(truth)
         self.predicted.append(FER2013_LABELS.index(label) if label in FER2013_LABELS else MISSED)
+        self.answers.append(answer)
+
+    def calibration_error(self, sharpening: float = 1.0) -> float:
+        """How far the shown confidences are from how often they are right, over the photos with a face;
+        `sharpening`: the answers raised to this power first (what another temperature would show)."""
+        shown = [i for i, answer in enumerate(self.answers) if answer is not None]
+        answers = sharpen(np.array([self.answers[i] for i in shown]), sharpening) if shown else np.empty((0, 1))
+        return calibration_error(answers.max(1), self.right()[shown])
 
     def metrics(self) -> dict:
         return classification_metrics(np.array(self.truth), np.array(self.predicted), FER2013_LABELS + ["(none)"])
@@ -147,16 +161,12 @@ def score(photos, pipelines: dict[str, Pipeline], detector: FaceDetector, fer) -
         faces = detector.detect(photo)
         found["ours"] += bool(faces)
         for name, pipeline in pipelines.items():
-            label = None
-            if faces:
-                result = pipeline.label(photo, faces)
-                label = pipeline.classifier.labels[int(result.probabilities[largest(faces)].argmax())]
-            scorers[name].add(truth, label)
+            scorers[name].add(truth, pipeline.label(photo, faces).probabilities[largest(faces)] if faces else None)
         if fer is not None:
             theirs = fer.detect_emotions(photo.copy())
             found["fer"] += bool(theirs)
             best = max(theirs, key=lambda f: f["box"][2] * f["box"][3]) if theirs else None
-            scorers["fer"].add(truth, max(best["emotions"], key=best["emotions"].get) if best else None)
+            scorers["fer"].add(truth, np.array([best["emotions"][n] for n in FER2013_LABELS]) if best else None)
     return scorers, found
 
 
@@ -172,10 +182,13 @@ def points(difference: tuple[float, float, float]) -> str:
     return f"{mean:+.1f} ({low:+.1f} to {high:+.1f})"
 
 
-def report(title: str, scorers: dict[str, Scorer], found: dict, extra: dict[str, str] | None = None) -> None:
+def report(title: str, scorers: dict[str, Scorer], found: dict, extra: dict[str, str] | None = None,
+           temperatures: dict[str, float] | None = None, shown_temperatures: tuple[float, ...] = ()) -> None:
+    """`temperatures`: each model's own (its card's); with `shown_temperatures`, the calibration error each of
+    those would give is printed too (the shown answers re-sharpened: the model is not run again)."""
     photos = found["photos"]
     print(f"\n== {title}: {photos} photos")
-    header = (f"{'':>32} {'accuracy':>8} {'95% int.':>11} {'macro-F1':>8} {'no face':>8}  "
+    header = (f"{'':>32} {'accuracy':>8} {'95% int.':>11} {'macro-F1':>8} {'calib.':>6} {'no face':>8}  "
               + " ".join(f"{n[:7]:>7}" for n in FER2013_LABELS))
     print(header + ("  plain 48x48 crops; in a frame minus plain, points (95% int.)" if extra else ""))
     for name, scorer in scorers.items():
@@ -185,8 +198,13 @@ def report(title: str, scorers: dict[str, Scorer], found: dict, extra: dict[str,
         f1 = np.mean([m["per_class"][n]["f1"] for n in FER2013_LABELS if m["per_class"][n]["support"]])
         low, high = bootstrap_intervals(m["confusion"])["accuracy"]
         tail = f"  {extra[name]}" if extra and name in extra else ""
-        print(f"{name:>32} {m['accuracy']:8.1%} {100 * low:5.1f}-{100 * high:4.1f}% {f1:8.3f} {missing:8d}  {recalls}{tail}")
-    print(f"{'':>32} (recall per class; 95% intervals: bootstrap over the photos)")
+        print(f"{name:>32} {m['accuracy']:8.1%} {100 * low:5.1f}-{100 * high:4.1f}% {f1:8.3f} "
+              f"{scorer.calibration_error():6.3f} {missing:8d}  {recalls}{tail}")
+    print(f"{'':>32} (recall per class; 95% intervals: bootstrap over the photos; calib.: calibration error, how far\n"
+          f"{'':>32}  the shown confidence is from how often such answers are right, 0 = as often as it says)")
+    for name, temperature in (temperatures or {}).items():
+        errors = "  ".join(f"{t:g}: {scorers[name].calibration_error(temperature / t):.3f}" for t in shown_temperatures)
+        print(f"{name:>32} calibration error at temperature {errors}")
     first, *others = scorers
     for name in others:  # each against the first, on the same photos: a paired interval, far narrower
         print(f"{name:>32} minus {first}: {points(paired_difference(scorers[first].right(), scorers[name].right()))} points")
@@ -207,6 +225,9 @@ def main() -> int:
                         help="views per face to score side by side (default 6, what the program uses for images)")
     parser.add_argument("--prior-alpha", nargs="+", type=number(float, 0, 1), metavar="ALPHA",
                         help="corrections for the training class shares to score side by side (default: each card's)")
+    parser.add_argument("--temperature", nargs="+", type=number(float, 0.05, 20), metavar="T",
+                        help="also print each model's calibration error at these temperatures (its card's "
+                             "`temperature` is what the program uses; this finds the one to write there)")
     parser.add_argument("--conditions", nargs="+", choices=CONDITIONS, default=["as-is"],
                         help="wild-faces photos also under these conditions, each scored on its own (default: as-is)")
     parser.add_argument("--limit", type=number(int, 1), help="at most this many photos per set")
@@ -239,13 +260,15 @@ def main() -> int:
                     name = f"{shown} {crop.scale:g}/{crop.shift:+g} x{views}"
                     name += f" a{alpha:g}" if alpha is not None else ""
                     pipelines[name] = Pipeline(detector, classifier, crop, views == "6")
+    sweep = {name: p.classifier.temperature for name, p in pipelines.items()} if args.temperature else None
     started = time.perf_counter()
     for condition in args.conditions if args.wild else []:
         change = CONDITIONS[condition]
         photos = ((name, None if photo is None else change(photo), truth)
                   for name, photo, truth in wild_faces(Path(args.wild), args.limit))
         scorers, found = score(photos, pipelines, detector, fer)
-        report(f"wild-faces ({args.wild})" + (f", {condition}" if condition != "as-is" else ""), scorers, found)
+        report(f"wild-faces ({args.wild})" + (f", {condition}" if condition != "as-is" else ""), scorers, found,
+               temperatures=sweep, shown_temperatures=args.temperature or ())
     if args.fer2013:
         split_name = {"val": "PublicTest", "test": "PrivateTest"}[args.split]
         if args.ferplus:
@@ -262,7 +285,8 @@ def main() -> int:
         gaps = {name: f"{right.mean():.1%}; {points(paired_difference(right, scorers[name].right()))}"
                 for name, right in plain.items()}
         labels = "FER+ majority votes" if args.ferplus else "FER2013 labels"
-        report(f"FER2013 {split_name} faces in a frame, {labels}", scorers, found, gaps)
+        report(f"FER2013 {split_name} faces in a frame, {labels}", scorers, found, gaps,
+               temperatures=sweep, shown_temperatures=args.temperature or ())
     print(f"\n{time.perf_counter() - started:.0f} s; crop = side/box side, centre shift below the box centre / box side")
     return 0
 

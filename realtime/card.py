@@ -2,8 +2,9 @@
 
 The program uses the labels (in output order), the input size, the crop (the framing of the
 training faces), whether to average each face with its mirror image, the training set's class
-shares with how far to correct for them (`class_prior`, `prior_alpha`), and the size and SHA-256
-of each model file. An ensemble's card has no model file of its own: `members` names the models
+shares with how far to correct for them (`class_prior`, `prior_alpha`), the temperature that
+makes a shown confidence match how often such answers are right (`temperature`), and the size and
+SHA-256 of each model file. An ensemble's card has no model file of its own: `members` names the models
 (cards in the same folder) whose answers it averages. Everything else in the card (dataset,
 metrics, training) is for people.
 """
@@ -49,6 +50,11 @@ class ModelCard:
             return None
         return np.asarray(prior, np.float32) ** -np.float32(alpha)
 
+    def temperature(self) -> float:
+        """The answers are sharpened to the power 1/temperature (below 1: more confident) so that a label shown
+        at X% is right about X% of the time (README: How confident); 1 = as the model answers."""
+        return float(self.data.get("temperature", 1.0))
+
     @classmethod
     def load(cls, model_path: str | Path) -> ModelCard:
         """The card beside `model_path`; ModelError when it is missing, unreadable or inconsistent."""
@@ -92,6 +98,9 @@ class ModelCard:
             return "has a class_prior that is not one share (0-1] per label"
         if not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1 or (alpha and prior is None):
             return "has a prior_alpha outside 0-1, or one without a class_prior"
+        temperature = data.get("temperature", 1.0)
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0.05 <= temperature <= 20:
+            return f"has a temperature of {temperature!r} (a number, 0.05-20, is needed)"
         members = data.get("members", [])
         if not isinstance(members, list) or not all(isinstance(m, str) and re.fullmatch(r"\w[\w.-]*", m) for m in members):
             return "has members that are not names of models in its folder"

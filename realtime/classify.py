@@ -187,6 +187,16 @@ class TFLiteModel:
         return probs / probs.sum(1, keepdims=True)  # an int8 softmax sums to 1 only within about 1%
 
 
+def sharpen(probabilities: np.ndarray, power: float) -> np.ndarray:
+    """Each row raised to `power` and renormalised (temperature scaling of probabilities): above 1 sharper,
+    below 1 flatter; the order of the classes in a row never changes."""
+    if power == 1:
+        return probabilities
+    logs = power * np.log(np.maximum(np.asarray(probabilities, np.float64), 1e-12))
+    raised = np.exp(logs - logs.max(-1, keepdims=True))
+    return (raised / raised.sum(-1, keepdims=True)).astype(np.float32)
+
+
 class Ensemble:
     """A backend: the models an ensemble's card names (`members`), each loaded and checked as a model given
     alone; the answer is the mean of theirs. The ensemble's own card gives the crop, the grey levels and
@@ -239,6 +249,10 @@ class Classifier:
         # The training set's class shares bias the answers toward its common classes (FER+: neutral and
         # happy); the card says how far to undo that (README: Labels on real faces).
         self.class_scale = self.card.class_scale(prior_alpha)
+        # The answers of a model trained on soft crowd votes spread like the votes: far less sure than how often
+        # they are right. The card's temperature turns a final answer into a confidence one can read as
+        # "right this often" (README: How confident).
+        self.temperature = self.card.temperature()
         if self.card.members:
             self._run = Ensemble(self.card, backend, threads, runtime)
             self.path, self.backend, self.runtime = self.card.path, self._run.backend, self._run.runtime
@@ -294,6 +308,10 @@ class Classifier:
             return probabilities
         probabilities = probabilities * self.class_scale
         return probabilities / probabilities.sum(1, keepdims=True)
+
+    def calibrate(self, probabilities: np.ndarray) -> np.ndarray:
+        """A face's final answer (after any averaging over views) as the confidence the program shows."""
+        return sharpen(probabilities, 1 / self.temperature)
 
     def predict_many(self, faces: np.ndarray, batch_size: int = 128) -> np.ndarray:
         """Probabilities for a whole dataset, in chunks (for evaluation, not the live loop)."""

@@ -63,6 +63,7 @@ class Pipeline:
             views += [view[:, :, ::-1] for view in views]
         t1 = time.perf_counter()
         probabilities = self.classifier.predict(np.concatenate(views))
-        probabilities = probabilities.reshape(len(views), len(faces), len(self.classifier.labels)).mean(0)
+        probabilities = self.classifier.calibrate(
+            probabilities.reshape(len(views), len(faces), len(self.classifier.labels)).mean(0))
         t2 = time.perf_counter()
         return FrameResult(faces, views[0], probabilities, {"align": t1 - t0, "classify": t2 - t1})

@@ -81,10 +81,11 @@ def test_the_trainer_makes_an_ensemble_card_and_scores_it(members, tmp_path):
     data = tmp_path / "fer2013.csv"
     write_fer_csv(data, {"Training": 14, "PublicTest": 7, "PrivateTest": 7})
     result = run_module("train.ensemble", "--members", str(members / "a.keras"), str(members / "b.keras"),
-                        "--name", "ab", "--data", str(data), "--prior-alpha", "0.2")
+                        "--name", "ab", "--data", str(data), "--prior-alpha", "0.2", "--temperature", "0.6")
     assert result.returncode == 0, result.stderr[-2000:]
     card = json.loads((members / "ab.json").read_text())
     assert card["members"] == ["a", "b"] and card["labels"] == LABELS and card["prior_alpha"] == 0.2
+    assert card["temperature"] == 0.6 and Classifier(members / "ab.json").temperature == 0.6
     assert card["parameters"] == 2000 and "sha256" not in card
     assert 0 <= card["metrics"]["test_accuracy"] <= 1 and set(card["metrics"]["test_per_class_f1"]) == set(LABELS)
     assert (members / "ab_report.txt").exists() and (members / "ab_confusion.png").exists()

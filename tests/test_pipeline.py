@@ -180,7 +180,8 @@ def test_pipeline_benchmark_scores_labelled_photos(tmp_path):
         writer.writeheader()
         writer.writerows(rows)
     result = subprocess.run([sys.executable, "bench/pipeline_accuracy.py", "--wild", str(photos), "--fer2013", "",
-                             "--no-fer", "--views", "1", "6", "--conditions", "as-is", "grey", "small-in-frame"],
+                             "--no-fer", "--views", "1", "6", "--conditions", "as-is", "grey", "small-in-frame",
+                             "--temperature", "1", str(Classifier(DEFAULT_PHOTO_MODEL).temperature)],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     crop = Classifier(DEFAULT_PHOTO_MODEL).crop  # the benchmark scores the program's model for photos
@@ -188,12 +189,17 @@ def test_pipeline_benchmark_scores_labelled_photos(tmp_path):
     titles = [line for line in result.stdout.splitlines() if line.startswith("== wild-faces")]
     assert [t.split(":")[0] for t in titles] == [f"== wild-faces ({photos})", f"== wild-faces ({photos}), grey",
                                                  f"== wild-faces ({photos}), small-in-frame"]
-    rows = [line for line in lines if " minus " not in line]
+    rows = [line for line in lines if " minus " not in line and "calibration error" not in line]
     assert len(rows) == 6  # one row per number of views, per photo condition
-    for line in rows:
-        accuracy, interval, _, no_face = line.split()[3:7]
+    swept = [line for line in lines if "calibration error at temperature" in line]
+    assert len(swept) == 6
+    for line, sweep in zip(rows, swept):
+        accuracy, interval, _, calibration, no_face = line.split()[3:8]
         low, high = (float(v) for v in interval.rstrip("%").split("-"))
         assert no_face == "1" and accuracy in {"0.0%", "33.3%", "66.7%"} and low <= float(accuracy[:-1]) <= high
+        # At the card's own temperature the sweep gives the column's figure (the answers re-sharpened, not re-run)
+        at_one, at_card = (float(part.split(": ")[1]) for part in sweep.split("temperature ")[1].split("  "))
+        assert 0 <= at_one <= 1 and 0 <= float(calibration) <= 1 and at_card == pytest.approx(float(calibration), abs=1e-3)
     compared = [line for line in lines if " minus " in line]  # 6 views against 1, photo by photo, per condition
     shown = f"{DEFAULT_PHOTO_MODEL.stem} {crop.scale:g}/{crop.shift:+g}"
     assert len(compared) == 3 and all(line.split(":")[0].strip() == f"{shown} x6 minus {shown} x1" for line in compared)
@@ -246,6 +252,7 @@ def test_the_python_api_answers_as_the_program_does_for_a_photo(tmp_path):
     ({"input": {"size": 48, "channels": 3}}, "colour"), ({"crop": {"scale": 9.0}}, "crop outside"),
     ({"crop": {"scale": "big"}}, "not numbers"), ({"sha256": {"keras": "abc"}}, "SHA-256"),
     ({"levels": {"mean": [200, 100], "std": [30, 80]}}, "levels"), ({"levels": {"mean": [70, 180]}}, "levels"),
+    ({"temperature": 0}, "temperature"), ({"temperature": "0.6"}, "temperature"), ({"temperature": True}, "temperature"),
 ])
 def test_a_card_is_checked_in_one_place(tmp_path, change, problem):
     from realtime.card import ModelCard, ModelError
@@ -271,6 +278,40 @@ def test_the_card_can_correct_for_the_training_class_shares(tiny_model, tmp_path
     expected = plain / np.sqrt(prior)
     assert np.allclose(corrected, expected / expected.sum(1, keepdims=True), atol=1e-5)
     assert np.allclose(Classifier(tmp_path / "m.keras", prior_alpha=0.0).predict(faces), plain)
+
+
+def test_the_cards_temperature_sharpens_what_is_shown_and_never_changes_the_label(tiny_model, tmp_path):
+    from realtime.classify import sharpen
+
+    for suffix in (".keras", ".tflite"):
+        shutil.copy(tiny_model.with_suffix(suffix), tmp_path / f"m{suffix}")
+    card = json.loads(tiny_model.with_suffix(".json").read_text())
+    (tmp_path / "m.json").write_text(json.dumps({**card, "temperature": 0.5}))
+    frame = close_up()
+    faces = [Face(np.array([60.0, 60.0, 260.0, 260.0]), 1.0, np.array([[120.0, 140.0], [200.0, 140.0]])),
+             Face(np.array([100.0, 120.0, 200.0, 220.0]), 1.0)]
+    for views in (False, True):
+        plain = Pipeline(FaceDetector("full"), Classifier(tiny_model), views=views).label(frame, faces).probabilities
+        shown = Pipeline(FaceDetector("full"), Classifier(tmp_path / "m.keras"), views=views).label(frame, faces).probabilities
+        # Temperature 0.5: each final answer squared and renormalised (after the views' mean), same order.
+        assert np.allclose(shown, plain ** 2 / (plain ** 2).sum(1, keepdims=True), atol=1e-5)
+        assert (shown.argmax(1) == plain.argmax(1)).all() and (shown.max(1) > plain.max(1)).all()
+    assert Classifier(tiny_model).temperature == 1.0  # a card without one: the model's answers as they are
+    rows = np.array([[0.5, 0.3, 0.2, 0.0]], np.float32)
+    assert np.allclose(sharpen(rows, 1 / 3), sharpen(sharpen(rows, 1 / 1.5), 1 / 2), atol=1e-6)
+    assert np.allclose(sharpen(rows, 1.0), rows) and np.isclose(sharpen(rows, 3.0).sum(), 1.0)
+
+
+def test_calibration_error_measures_how_far_confidence_is_from_being_right():
+    from train.report import calibration_error
+
+    right = np.arange(100) < 70  # 70 of 100 answers right
+    assert calibration_error(np.full(100, 0.7), right) == pytest.approx(0.0)
+    assert calibration_error(np.full(100, 0.4), right) == pytest.approx(0.3)  # under-confident by 30 points
+    # Two bins, each answered honestly: 90% sure and 9 of 10 right, 55% sure and 11 of 20 right.
+    confidence = np.r_[np.full(10, 0.9), np.full(20, 0.55)]
+    assert calibration_error(confidence, np.r_[np.arange(10) < 9, np.arange(20) < 11]) == pytest.approx(0.0, abs=1e-9)
+    assert calibration_error(np.array([]), np.array([], bool)) == 0.0
 
 
 def load_bench(name: str):

@@ -42,6 +42,7 @@ def test_training_writes_every_output(trained):
     assert set(card["metrics"]["test_per_class_f1"]) == set(LABELS)
     assert card["dataset"]["train"] == 420 and card["dataset"]["test"] == 140
     assert card["class_prior"] == pytest.approx([1 / 7] * 7, abs=1e-3) and card["prior_alpha"] == 0.0  # 60 faces a class
+    assert card["temperature"] == 1.0  # the answers shown as the model gives them, unless --temperature
     assert card["sha256"] == {kind: file_sha256(models / name) for kind, name in card["files"].items()}
     faces = load_dataset(data).split("train")[0].reshape(420, -1).astype(np.float32)
     assert card["levels"]["mean"] == pytest.approx(np.percentile(faces.mean(1), [5, 95]), abs=0.1)

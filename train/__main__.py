@@ -49,6 +49,10 @@ def parse_args(argv):
     parser.add_argument("--prior-alpha", type=number(float, 0, 1), default=0.0,
                         help="how far the program corrects the model's answers for the training set's class shares, "
                              "0-1, written into the card (default 0; the shipped ferplus model uses 0.3)")
+    parser.add_argument("--temperature", type=number(float, 0.05, 20), default=1.0,
+                        help="confidence temperature written into the card: the program shows each answer raised to "
+                             "1/T, renormalised (default 1: as the model answers; choose it with "
+                             "bench/pipeline_accuracy.py --temperature; README: How confident)")
     parser.add_argument("--width", type=number(int, 2), default=56,  # TFLite's XNNPACK cannot run a width of 1
                         help="filters of the first conv block, doubling per block (default: 56, the shipped model)")
     parser.add_argument("--label-smoothing", type=number(float, 0, 0.99), default=0.1)
@@ -408,6 +412,7 @@ def train(args) -> int:
         # The training set's class shares; the program divides the answers by their prior_alpha power.
         "class_prior": [max(1e-4, round(float(p), 4)) for p in shares],
         "prior_alpha": args.prior_alpha,
+        "temperature": args.temperature,
         "files": {"keras": model_path.name},
         "dataset": {"description": dataset.description,
                     "labels": ("FER+ vote fractions" if args.ferplus else "hard labels")

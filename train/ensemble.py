@@ -5,7 +5,8 @@
 
 The members (shipped names or model files, all in one folder) must share their labels and input
 size. The ensemble's card goes beside them; it takes the crop, grey levels, class shares and
-class-share correction of the first member (or --prior-alpha) and records the ensemble's accuracy
+class-share correction of the first member (or --prior-alpha), the confidence temperature given
+(--temperature; default 1: averaged answers are flatter than a member's, so a member's would not fit) and records the ensemble's accuracy
 as the program runs it (each member's int8 TFLite copy on a CPU), with its report and confusion
 matrix. Each face costs one model call per member.
 """
@@ -26,7 +27,7 @@ from train.data import DatasetError, load_dataset
 INHERITED = ("labels", "input", "preprocessing", "output", "crop", "levels", "class_prior", "prior_alpha", "dataset")
 
 
-def make_card(members: list[Path], name: str, prior_alpha: float | None) -> Path:
+def make_card(members: list[Path], name: str, prior_alpha: float | None, temperature: float = 1.0) -> Path:
     """Write NAME.json beside the members; returns its path."""
     folder = members[0].parent
     if any(member.parent != folder for member in members):
@@ -40,6 +41,7 @@ def make_card(members: list[Path], name: str, prior_alpha: float | None) -> Path
     card["flip_average"] = False
     if prior_alpha is not None:
         card["prior_alpha"] = prior_alpha
+    card["temperature"] = temperature
     card["parameters"] = sum(int(c.get("parameters", 0)) for c in cards)
     card["storage"] = "no model file of its own: the answers of the members, each run as on its own, averaged"
     path = folder / f"{name}.json"
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ferplus", help="FER+ votes, if they were trained on them")
     parser.add_argument("--prior-alpha", type=number(float, 0, 1),
                         help="class-share correction, 0-1 (default: the first member's)")
+    parser.add_argument("--temperature", type=number(float, 0.05, 20), default=1.0,
+                        help="confidence temperature for the card (default 1; README: How confident)")
     args = parser.parse_args(argv)
     if not args.name.replace("_", "").replace("-", "").isalnum():
         print(f"error: --name {args.name!r}: use letters, digits, - and _", file=sys.stderr)
@@ -66,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     path = None
     try:
         members = [shipped_model(member).with_suffix(".keras") for member in args.members]
-        path = make_card(members, args.name, args.prior_alpha)
+        path = make_card(members, args.name, args.prior_alpha, args.temperature)
         classifier = Classifier(path, backend="tflite")  # loads and checks each member as it would load alone
         dataset = load_dataset(args.data, ferplus=args.ferplus)
         card = dict(classifier.card.data)

@@ -65,6 +65,18 @@ def bootstrap_intervals(confusion, draws: int = 2000, level: float = 0.95,
     return {name: tuple(float(v) for v in np.percentile(v, [tail, 100 - tail])) for name, v in values.items()}
 
 
+def calibration_error(confidence: np.ndarray, right: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error: how far the confidence of the answers (the probability of the label
+    given) is from how often they are right, averaged over 10 equal-width confidence bins weighted by
+    the answers in each. 0 = an answer given at X% is right X% of the time."""
+    confidence, right = np.asarray(confidence, float), np.asarray(right, float)
+    if not len(confidence):
+        return 0.0
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    return float(sum(abs(confidence[which == b].mean() - right[which == b].mean()) * (which == b).mean()
+                     for b in range(bins) if (which == b).any()))
+
+
 def paired_difference(right_a: np.ndarray, right_b: np.ndarray, draws: int = 2000, level: float = 0.95,
                       seed: int = 0) -> tuple[float, float, float]:
     """Accuracy of B minus accuracy of A on the same samples (`right_*`: one bool per sample), with its
