@@ -16,7 +16,9 @@ A photo where no face was found counts as wrong. Scored over the 7 FER2013 class
 `contempt/` folder are left out, and a `contempt` answer counts as wrong (`--with-contempt` scores
 8 classes). Images the program could not read are not in the results: it names them on standard error.
 
-Accuracy, macro-F1 and mean recall come with 95% intervals (a bootstrap over the photos); `--against`
+The confidence shown with each answer is checked too: how often answers shown at 30-40%, 40-50%, ... are
+right, and the calibration error (0 = as often as it says). Accuracy, macro-F1 and mean recall come with 95%
+intervals (a bootstrap over the photos); `--against`
 compares two results files photo by photo, on the photos both scored (a paired bootstrap of the difference).
 """
 
@@ -27,6 +29,7 @@ import csv
 import json
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,17 +37,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from realtime.report import complete_lines  # noqa: E402
 from train.data import CLASS_ALIASES, FER2013_LABELS  # noqa: E402
-from train.report import bootstrap_intervals, classification_metrics, format_report, paired_difference  # noqa: E402
+from train.report import (bootstrap_intervals, calibration_error, classification_metrics, format_report,  # noqa: E402
+                          paired_difference)
 
 OTHER = "other"  # the answer column for no face found, or an answer outside the scored classes
+
+
+class Answer(NamedTuple):
+    image: str  # the photo, as the results name it
+    label: str | None  # the label of its first (largest) face; None: no face found
+    probability: float | None  # the confidence shown with that label
 
 
 class ScoreError(ValueError):
     """Input that cannot be scored; the message is meant for the user."""
 
 
-def read_answers(path: Path) -> list[tuple[str, str | None]]:
-    """(image path, label of its first face or None) for every record of a --json results file."""
+def read_answers(path: Path) -> list[Answer]:
+    """The answer for every record of a --json results file."""
     answers = []
     try:
         lines = complete_lines(path, path.read_text(encoding="utf-8"))
@@ -57,13 +67,14 @@ def read_answers(path: Path) -> list[tuple[str, str | None]]:
         try:
             record = json.loads(line)
             faces, image = record["faces"], record.get("image")
-            answer = faces[0]["label"] if faces else None
+            shown = faces[0].get("probability") if faces else None
+            answer = Answer(image, faces[0]["label"] if faces else None, None if shown is None else float(shown))
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             raise ScoreError(f"{path}, line {number}: not a record of `python -m realtime --json`") from None
         if not isinstance(image, str):
             raise ScoreError(f"{path}, line {number}: a frame without an image name (the results of a "
                              "video or camera, not of photos)")
-        answers.append((image, answer))
+        answers.append(answer)
     if not answers:
         raise ScoreError(f"{path} holds no results")
     return answers
@@ -109,13 +120,13 @@ def matched_labels(images: list[str], labels: dict[str, str]) -> tuple[dict[str,
     return matched, by_ending
 
 
-def judge(answers: list[tuple[str, str | None]], classes: list[str],
+def judge(answers: list[Answer], classes: list[str],
           labels: dict[str, str] | None = None) -> tuple[list[tuple[str, int, int]], int, list[str]]:
     """(photo, true class, answer) per scored photo, as indices into `classes` (an answer of len(classes): no face,
     or a class not scored); photos without a face; what was not scored: folders, or with `labels` ({photo: label},
     instead of the folders) the labels not scored and photos without one."""
     judged, no_face, unscored = [], 0, set()
-    for image, label in answers:
+    for image, label, _ in answers:
         if labels is None:
             folder = image.split("/")[0] if "/" in image else ""
             given, not_scored = folder, folder or "(top folder)"
@@ -131,7 +142,7 @@ def judge(answers: list[tuple[str, str | None]], classes: list[str],
     return judged, no_face, sorted(unscored)
 
 
-def score(answers: list[tuple[str, str | None]], classes: list[str],
+def score(answers: list[Answer], classes: list[str],
           labels: dict[str, str] | None = None) -> tuple[dict, int, list[str]]:
     """Metrics over `classes` (+ the "other" column), photos without a face, what was not scored (see `judge`)."""
     judged, no_face, unscored = judge(answers, classes, labels)
@@ -139,7 +150,7 @@ def score(answers: list[tuple[str, str | None]], classes: list[str],
     return classification_metrics(truth, predicted, [*classes, OTHER]), no_face, unscored
 
 
-def right_answers(answers: list[tuple[str, str | None]], classes: list[str],
+def right_answers(answers: list[Answer], classes: list[str],
                   labels: dict[str, str] | None) -> dict[str, bool]:
     """{photo: whether its answer is right} for the scored photos of one results file."""
     right = {}
@@ -148,12 +159,12 @@ def right_answers(answers: list[tuple[str, str | None]], classes: list[str],
     return right
 
 
-def compare(answers: list[tuple[str, str | None]], labels: dict[str, str] | None, against: Path,
+def compare(answers: list[Answer], labels: dict[str, str] | None, against: Path,
             table: dict[str, str] | None, classes: list[str]) -> str:
     """Accuracy of these answers against those of the results file `against` on the photos both scored, with
     a paired 95% interval; `table`: the labels file's rows, matched to `against`'s photos as to these."""
     other = read_answers(against)
-    other_labels = matched_labels([image for image, _ in other], table)[0] if table is not None else None
+    other_labels = matched_labels([a.image for a in other], table)[0] if table is not None else None
     ours, theirs = right_answers(answers, classes, labels), right_answers(other, classes, other_labels)
     both = [image for image in ours if image in theirs]
     if not both:
@@ -163,6 +174,23 @@ def compare(answers: list[tuple[str, str | None]], labels: dict[str, str] | None
     return (f"against {against}, on the {len(both)} photos both scored: accuracy {before.mean():.4f} there, "
             f"{now.mean():.4f} here: {difference:+.4f} (95% interval {low:+.4f} to {high:+.4f}); "
             f"right only here {int((now & ~before).sum())}, only there {int((before & ~now).sum())}")
+
+
+def reliability(answers: list[Answer], classes: list[str], labels: dict[str, str] | None) -> str:
+    """How often the answers shown at each confidence are right (photos with a face), and the calibration error."""
+    shown = {a.image: a.probability for a in reversed(answers)}  # a photo's first record, as in `judge`
+    scored = [(shown[image], truth == answer) for image, truth, answer in judge(answers, classes, labels)[0]
+              if shown[image] is not None]
+    if not scored:
+        return "calibration: no photo with a face and its probability"
+    confidence, right = (np.array(column) for column in zip(*scored))
+    lines = [f"calibration error {calibration_error(confidence, right):.3f} (how far the shown probability is from how "
+             "often such answers are right; 0 = as often as it says)", f"{'shown':>10} {'photos':>7} {'right':>6}"]
+    for low in np.arange(0, 100, 10):
+        inside = (confidence * 100 >= low) & (confidence * 100 < low + 10) | ((low == 90) & (confidence == 1))
+        if inside.any():
+            lines.append(f"{f'{low}-{low + 10}%':>10} {int(inside.sum()):7d} {right[inside].mean():6.0%}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         answers = read_answers(args.results)
         table = read_labels(args.labels) if args.labels else None
-        labels, by_ending = matched_labels([image for image, _ in answers], table) if table is not None else (None, 0)
+        labels, by_ending = matched_labels([a.image for a in answers], table) if table is not None else (None, 0)
         metrics, no_face, unscored = score(answers, classes, labels)
         comparison = compare(answers, labels, args.against, table, classes) if args.against else None
     except ScoreError as error:
@@ -205,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"mean recall {balanced:.4f}  95% interval {intervals['mean_recall'][0]:.4f}-{intervals['mean_recall'][1]:.4f}"
           f"  (over the {len(present)} classes present)\nno face found: {no_face}")
     print("(95% intervals: bootstrap over the photos, how far the figure could move on another set drawn alike)")
+    print("\n" + reliability(answers, classes, labels))
     print("\nconfusion (rows: true class, columns: answer)")
     names = [*classes, OTHER]
     print(f"{'':>10} " + " ".join(f"{n[:7]:>7}" for n in names))

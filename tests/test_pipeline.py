@@ -325,8 +325,9 @@ def load_bench(name: str):
 
 def test_results_of_a_class_folder_tree_are_scored_by_folder():
     scorer = load_bench("score_results")
-    answers = [("happy/1.jpg", "happy"), ("happy/2.jpg", "sad"), ("Sadness/3.jpg", "sad"), ("sad/4.jpg", None),
-               ("contempt/5.jpg", "contempt"), ("misc/6.jpg", "happy"), ("sad/x/7.jpg", "contempt"), ("top.jpg", "happy")]
+    answers = [scorer.Answer(image, label, None) for image, label in [
+        ("happy/1.jpg", "happy"), ("happy/2.jpg", "sad"), ("Sadness/3.jpg", "sad"), ("sad/4.jpg", None),
+        ("contempt/5.jpg", "contempt"), ("misc/6.jpg", "happy"), ("sad/x/7.jpg", "contempt"), ("top.jpg", "happy")]]
     metrics, no_face, unscored = scorer.score(answers, scorer.FER2013_LABELS)
     assert metrics["samples"] == 5 and metrics["accuracy"] == pytest.approx(2 / 5)
     assert no_face == 1 and unscored == ["(top folder)", "contempt", "misc"]
@@ -344,8 +345,9 @@ def test_results_are_scored_by_a_labels_csv(tmp_path):
     labels = scorer.read_labels(labels_file)
     assert labels == {"images/1.jpg": "Happiness", "images/2.jpg": "sad", "images/3.jpg": "contempt",
                       "images/4.jpg": "bored"}
-    answers = [("images/1.jpg", "happy"), ("images/2.jpg", None), ("images/3.jpg", "contempt"),
-               ("images/4.jpg", "happy"), ("elsewhere/5.jpg", "sad")]
+    answers = [scorer.Answer(image, label, None) for image, label in [
+        ("images/1.jpg", "happy"), ("images/2.jpg", None), ("images/3.jpg", "contempt"), ("images/4.jpg", "happy"),
+        ("elsewhere/5.jpg", "sad")]]
     metrics, no_face, unscored = scorer.score(answers, scorer.FER2013_LABELS, labels)
     assert metrics["samples"] == 2 and metrics["accuracy"] == pytest.approx(1 / 2) and no_face == 1
     assert unscored == ["(not in the labels file)", "bored", "contempt"]
@@ -379,6 +381,22 @@ def test_two_results_files_are_compared_on_the_photos_both_scored(tmp_path, caps
     assert 0 < low < 1 - old_right / 60 < high
     assert scorer.main([str(new), "--against", str(results(tmp_path / "other.jsonl", [("x/1.jpg", "sad")]))]) == 2
     assert "no scored photo in common" in capsys.readouterr().err
+
+
+def test_the_scorer_says_how_often_answers_shown_at_each_confidence_are_right(tmp_path, capsys):
+    scorer = load_bench("score_results")
+    # 10 answers shown at 95%, 9 right; 20 at 45%, 5 right (over-confident there); one photo without a face
+    answers = [(f"happy/{i}.jpg", "happy" if i < 9 else "sad", 0.95) for i in range(10)]
+    answers += [(f"sad/{i}.jpg", "sad" if i < 5 else "angry", 0.45) for i in range(20)] + [("sad/none.jpg", None, None)]
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps({"frame": i, "image": image, "faces": [{"label": label, "probability": shown}]
+                                           if label else []}) + "\n" for i, (image, label, shown) in enumerate(answers)))
+    assert scorer.main([str(results)]) == 0
+    out = capsys.readouterr().out
+    error = (10 * abs(0.95 - 0.9) + 20 * abs(0.45 - 0.25)) / 30
+    assert f"calibration error {error:.3f}" in out
+    rows = out.split("shown  photos  right\n")[1].split("\n\n")[0].splitlines()
+    assert [row.split() for row in rows] == [["40-50%", "20", "25%"], ["90-100%", "10", "90%"]]
 
 
 def test_labels_match_results_of_a_folder_above_or_below_the_labelled_one():

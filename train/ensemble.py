@@ -1,7 +1,7 @@
 """Make an ensemble of trained models: a card that averages their answers, with no weights of its own.
 
     python -m train.ensemble --members ferplus ferplus_a ferplus_bal --name ferplus_ens \
-        --data ../shared/data/fer2013.csv.gz --ferplus ../shared/data/fer2013new.csv
+        --data ../shared/data/fer2013.csv.gz --ferplus ../shared/data/fer2013new.csv --temperature 0.6
 
 The members (shipped names or model files, all in one folder) must share their labels and input
 size. The ensemble's card goes beside them; it takes the crop, grey levels, class shares and
