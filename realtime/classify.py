@@ -249,9 +249,10 @@ class Classifier:
         # The training set's class shares bias the answers toward its common classes (FER+: neutral and
         # happy); the card says how far to undo that (README: Labels on real faces).
         self.class_scale = self.card.class_scale(prior_alpha)
-        # The answers of a model trained on soft crowd votes spread like the votes: far less sure than how often
-        # they are right. The card's temperature turns a final answer into a confidence one can read as
-        # "right this often" (README: How confident).
+        # How sure a model's answers look need not match how often they are right: the FER+ models, trained on
+        # soft crowd votes, spread their answers like the votes and undersell them; the FER2013 one oversells.
+        # The card's temperature turns a final answer into a confidence to read as "right this often"
+        # (README: How confident).
         self.temperature = self.card.temperature()
         if self.card.members:
             self._run = Ensemble(self.card, backend, threads, runtime)
