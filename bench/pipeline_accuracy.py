@@ -122,8 +122,9 @@ class Scorer:
     """Predicted class index (or MISSED) per photo for one model + crop, with the answer's probabilities
     as shown (none where no face was found), and the metrics at the end."""
 
-    def __init__(self, name: str, labels: list[str]):
-        self.name, self.labels = name, labels
+    def __init__(self, name: str, labels: list[str], temperature: float | None = None):
+        """`temperature`: the one the answers were shown at (the model card's); None for a peer's answers."""
+        self.name, self.labels, self.temperature = name, labels, temperature
         self.truth, self.predicted, self.answers = [], [], []
 
     def add(self, truth: int, answer: np.ndarray | None) -> None:
@@ -133,9 +134,10 @@ class Scorer:
         self.predicted.append(FER2013_LABELS.index(label) if label in FER2013_LABELS else MISSED)
         self.answers.append(answer)
 
-    def calibration_error(self, sharpening: float = 1.0) -> float:
+    def calibration_error(self, temperature: float | None = None) -> float:
         """How far the shown confidences are from how often they are right, over the photos with a face;
-        `sharpening`: the answers raised to this power first (what another temperature would show)."""
+        `temperature`: what another temperature would have shown (the answers re-sharpened, not re-run)."""
+        sharpening = 1.0 if temperature is None else self.temperature / temperature
         shown = [i for i, answer in enumerate(self.answers) if answer is not None]
         answers = sharpen(np.array([self.answers[i] for i in shown]), sharpening) if shown else np.empty((0, 1))
         return calibration_error(answers.max(1), self.right()[shown])
@@ -148,7 +150,7 @@ class Scorer:
 
 
 def score(photos, pipelines: dict[str, Pipeline], detector: FaceDetector, fer) -> tuple[dict[str, Scorer], dict]:
-    scorers = {name: Scorer(name, p.classifier.labels) for name, p in pipelines.items()}
+    scorers = {name: Scorer(name, p.classifier.labels, p.classifier.temperature) for name, p in pipelines.items()}
     if fer is not None:
         scorers["fer"] = Scorer("fer", FER2013_LABELS)
     found = {"ours": 0, "fer": 0, "photos": 0}
@@ -183,9 +185,8 @@ def points(difference: tuple[float, float, float]) -> str:
 
 
 def report(title: str, scorers: dict[str, Scorer], found: dict, extra: dict[str, str] | None = None,
-           temperatures: dict[str, float] | None = None, shown_temperatures: tuple[float, ...] = ()) -> None:
-    """`temperatures`: each model's own (its card's); with `shown_temperatures`, the calibration error each of
-    those would give is printed too (the shown answers re-sharpened: the model is not run again)."""
+           temperatures: tuple[float, ...] = ()) -> None:
+    """`temperatures`: also print the calibration error each of our models would give at these."""
     photos = found["photos"]
     print(f"\n== {title}: {photos} photos")
     header = (f"{'':>32} {'accuracy':>8} {'95% int.':>11} {'macro-F1':>8} {'calib.':>6} {'no face':>8}  "
@@ -202,9 +203,10 @@ def report(title: str, scorers: dict[str, Scorer], found: dict, extra: dict[str,
               f"{scorer.calibration_error():6.3f} {missing:8d}  {recalls}{tail}")
     print(f"{'':>32} (recall per class; 95% intervals: bootstrap over the photos; calib.: calibration error, how far\n"
           f"{'':>32}  the shown confidence is from how often such answers are right, 0 = as often as it says)")
-    for name, temperature in (temperatures or {}).items():
-        errors = "  ".join(f"{t:g}: {scorers[name].calibration_error(temperature / t):.3f}" for t in shown_temperatures)
-        print(f"{name:>32} calibration error at temperature {errors}")
+    for name, scorer in scorers.items():
+        if temperatures and scorer.temperature is not None:
+            errors = "  ".join(f"{t:g}: {scorer.calibration_error(t):.3f}" for t in temperatures)
+            print(f"{name:>32} calibration error at temperature {errors}")
     first, *others = scorers
     for name in others:  # each against the first, on the same photos: a paired interval, far narrower
         print(f"{name:>32} minus {first}: {points(paired_difference(scorers[first].right(), scorers[name].right()))} points")
@@ -260,7 +262,6 @@ def main() -> int:
                     name = f"{shown} {crop.scale:g}/{crop.shift:+g} x{views}"
                     name += f" a{alpha:g}" if alpha is not None else ""
                     pipelines[name] = Pipeline(detector, classifier, crop, views == "6")
-    sweep = {name: p.classifier.temperature for name, p in pipelines.items()} if args.temperature else None
     started = time.perf_counter()
     for condition in args.conditions if args.wild else []:
         change = CONDITIONS[condition]
@@ -268,7 +269,7 @@ def main() -> int:
                   for name, photo, truth in wild_faces(Path(args.wild), args.limit))
         scorers, found = score(photos, pipelines, detector, fer)
         report(f"wild-faces ({args.wild})" + (f", {condition}" if condition != "as-is" else ""), scorers, found,
-               temperatures=sweep, shown_temperatures=args.temperature or ())
+               temperatures=args.temperature or ())
     if args.fer2013:
         split_name = {"val": "PublicTest", "test": "PrivateTest"}[args.split]
         if args.ferplus:
@@ -286,7 +287,7 @@ def main() -> int:
                 for name, right in plain.items()}
         labels = "FER+ majority votes" if args.ferplus else "FER2013 labels"
         report(f"FER2013 {split_name} faces in a frame, {labels}", scorers, found, gaps,
-               temperatures=sweep, shown_temperatures=args.temperature or ())
+               temperatures=args.temperature or ())
     print(f"\n{time.perf_counter() - started:.0f} s; crop = side/box side, centre shift below the box centre / box side")
     return 0
 

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from realtime.report import complete_lines  # noqa: E402
 from train.data import CLASS_ALIASES, FER2013_LABELS  # noqa: E402
 from train.report import (bootstrap_intervals, calibration_error, classification_metrics, format_report,  # noqa: E402
-                          paired_difference)
+                          paired_difference, reliability_bins)
 
 OTHER = "other"  # the answer column for no face found, or an answer outside the scored classes
 
@@ -186,10 +186,9 @@ def reliability(answers: list[Answer], classes: list[str], labels: dict[str, str
     confidence, right = (np.array(column) for column in zip(*scored))
     lines = [f"calibration error {calibration_error(confidence, right):.3f} (how far the shown probability is from how "
              "often such answers are right; 0 = as often as it says)", f"{'shown':>10} {'photos':>7} {'right':>6}"]
-    for low in np.arange(0, 100, 10):
-        inside = (confidence * 100 >= low) & (confidence * 100 < low + 10) | ((low == 90) & (confidence == 1))
-        if inside.any():
-            lines.append(f"{f'{low}-{low + 10}%':>10} {int(inside.sum()):7d} {right[inside].mean():6.0%}")
+    for low, count, _, share in reliability_bins(confidence, right):
+        percent = round(100 * low)
+        lines.append(f"{f'{percent}-{percent + 10}%':>10} {count:7d} {share:6.0%}")
     return "\n".join(lines)
 
 

@@ -65,16 +65,22 @@ def bootstrap_intervals(confusion, draws: int = 2000, level: float = 0.95,
     return {name: tuple(float(v) for v in np.percentile(v, [tail, 100 - tail])) for name, v in values.items()}
 
 
-def calibration_error(confidence: np.ndarray, right: np.ndarray, bins: int = 10) -> float:
-    """Expected calibration error: how far the confidence of the answers (the probability of the label
-    given) is from how often they are right, averaged over 10 equal-width confidence bins weighted by
-    the answers in each. 0 = an answer given at X% is right X% of the time."""
+def reliability_bins(confidence: np.ndarray, right: np.ndarray, bins: int = 10) -> list[tuple[float, int, float, float]]:
+    """The answers in equal-width bins of their confidence (the probability of the label given; 1.0 goes in
+    the top bin): per bin with answers, its lower edge, how many, their mean confidence and the share right."""
     confidence, right = np.asarray(confidence, float), np.asarray(right, float)
-    if not len(confidence):
-        return 0.0
     which = np.minimum((confidence * bins).astype(int), bins - 1)
-    return float(sum(abs(confidence[which == b].mean() - right[which == b].mean()) * (which == b).mean()
-                     for b in range(bins) if (which == b).any()))
+    return [(b / bins, int((which == b).sum()), float(confidence[which == b].mean()), float(right[which == b].mean()))
+            for b in range(bins) if (which == b).any()]
+
+
+def calibration_error(confidence: np.ndarray, right: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error: how far the confidence of the answers is from how often they are right,
+    averaged over the 10 bins of `reliability_bins` weighted by the answers in each. 0 = an answer given
+    at X% is right X% of the time."""
+    rows = reliability_bins(confidence, right, bins)
+    answers = sum(count for _, count, _, _ in rows)
+    return sum(count * abs(mean - share) for _, count, mean, share in rows) / answers if answers else 0.0
 
 
 def paired_difference(right_a: np.ndarray, right_b: np.ndarray, draws: int = 2000, level: float = 0.95,
