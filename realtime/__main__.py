@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         overlay = Overlay(bars=args.bars)
         sinks = open_sinks(args, source, classifier.labels)
         if display:
-            sinks.append(Window(source.size, overlay))
+            sinks.append(Window(source.size, overlay, photos=photos))
         elif not (sinks or args.benchmark):
             print("note: nothing will be shown or written: --no-display without --output, --json, --csv or "
                   "--benchmark", file=sys.stderr)

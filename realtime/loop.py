@@ -70,7 +70,7 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
     by Ctrl-C or SIGTERM). At least one frame is written before a stop, so a recording always plays.
     """
     overlay = overlay or Overlay()
-    stats, stopped = Stats(), "end"
+    stats, stopped, finished = Stats(), "end", False
     frames = iter(source)
     started = time.perf_counter()
     labels = pipeline.classifier.labels
@@ -101,22 +101,27 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
             if stop.requested:
                 stopped = "interrupted"
                 break
+        finished = stopped == "end"
     except KeyboardInterrupt:  # a second Ctrl-C or SIGTERM: stop in the middle of the frame
         stopped = "interrupted"
     finally:
         stop.closing()
         try:
-            close_all(sinks)
+            close_all(sinks, finished)
         finally:
             source.close()
     return stats, stopped
 
 
-def close_all(sinks: list) -> None:
-    """Close every sink, even when one fails; then raise the first failure."""
+def close_all(sinks: list, finished: bool = False) -> None:
+    """Close every sink, even when one fails; then raise the first failure. `finished`: the source was
+    read to its end (or --max-frames), and a window showing photos keeps the last one up until the user
+    closes it: after the files, which come before the window in `sinks`, are complete."""
     failure = None
     for sink in sinks:
         try:
+            if finished and failure is None and hasattr(sink, "hold"):
+                sink.hold()
             sink.close()
         except Exception as err:  # noqa: BLE001 - raised again below, once the rest are closed
             failure = failure or err

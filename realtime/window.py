@@ -3,6 +3,7 @@
 It opens at the frame's own size, shrunk to fit the screen when the frame is larger. Keys:
 space pauses and resumes, `b` toggles the probability bars, `s` saves a snapshot PNG, `f`
 toggles full screen, `h` shows or hides the key help, `q` or Esc quits (so does closing the window).
+Photos (`photos=True`) get no FPS counter, and the last one stays up until the user closes it.
 """
 
 from __future__ import annotations
@@ -45,20 +46,20 @@ def screen_size() -> tuple[int, int]:
 
 
 class Window:
-    def __init__(self, size: tuple[int, int], overlay: Overlay, snapshots: Path = Path(".")):
+    def __init__(self, size: tuple[int, int], overlay: Overlay, snapshots: Path = Path("."), photos: bool = False):
         cv2.namedWindow(TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)  # no toolbar
         self.screen = screen_size()
         cv2.resizeWindow(TITLE, *fitted(size, self.screen))
-        self.overlay, self.snapshots = overlay, snapshots
+        self.overlay, self.snapshots, self.photos = overlay, snapshots, photos
         self.quit = self.paused = self.help = self.fullscreen = False
-        self._fps, self._last = 0.0, None
+        self._fps, self._last, self._frame = 0.0, None, None
 
     def write(self, annotated: Annotated) -> None:
         now = time.perf_counter()
         if self._last is not None:
             rate = 1.0 / max(now - self._last, 1e-6)
             self._fps = 0.9 * self._fps + 0.1 * rate if self._fps else rate
-        self._last = now
+        self._last, self._frame = now, annotated.frame
         self._show(annotated.frame)
         self._keys(cv2.waitKey(1), annotated.frame)
         if self.paused:
@@ -66,8 +67,17 @@ class Window:
                 self._keys(cv2.waitKey(50), annotated.frame)
             self._last = time.perf_counter()  # a pause is not a slow frame
 
+    def hold(self) -> None:
+        """Photos: keep the last one shown until q, Esc, the window closed, or Ctrl-C / SIGTERM."""
+        if not self.photos or self._frame is None:
+            return
+        while not (self.quit or stop.requested):
+            key = cv2.waitKey(50)
+            if key & 0xFF != ord(" "):  # nothing is left to pause
+                self._keys(key, self._frame)
+
     def _show(self, frame: np.ndarray) -> None:
-        shown = draw_fps(frame.copy(), self._fps)
+        shown = frame.copy() if self.photos else draw_fps(frame.copy(), self._fps)
         if self.paused:
             draw_help(shown, [("paused", "space resumes")])
         elif self.help:

@@ -8,16 +8,18 @@ import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import av
 import cv2
 import numpy as np
 import pytest
 
-from realtime import draw, output, window
+from realtime import draw, loop, output, window
 from realtime.faces import Face
-from realtime.output import Annotated, VideoWriter
-from realtime.track import Track
+from realtime.output import Annotated, OutputError, VideoWriter
+from realtime.pipeline import FrameResult
+from realtime.track import Track, Tracker
 from tests.conftest import LABELS, ROOT, assert_one_line_error, run_module
 
 
@@ -218,6 +220,62 @@ def test_window_pauses_until_space_and_quits_on_q(monkeypatch):
     assert not shown.paused and not shown.quit and screen.keys == ["q"]
     shown.write(Annotated(1, 0.03, frame, []))
     assert shown.quit
+
+
+def test_a_photo_is_shown_without_an_fps_counter_and_stays_up_until_q(monkeypatch):
+    screen = FakeScreen(monkeypatch, ["x", " ", "h", "q"])
+    shown = window.Window((640, 480), window.Overlay(), photos=True)
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    shown.write(Annotated(0, 0.0, frame, []))
+    assert np.array_equal(screen.shown[0], frame)  # no FPS counter on a photo
+    shown.hold()  # space pauses nothing; h shows the help over the photo; q ends the hold
+    assert shown.quit and not shown.paused and screen.keys == []
+    assert not np.array_equal(screen.shown[-1], frame)
+    video = window.Window((640, 480), window.Overlay())
+    screen.keys = ["q"]
+    video.write(Annotated(0, 0.0, np.zeros((480, 640, 3), np.uint8), []))
+    assert screen.shown[-1][:30, :120].max() > 0  # a video's window counts frames per second
+    video.hold()  # a video's window does not wait at the end
+
+
+class PhotoSource(loop.Source):
+    def __init__(self, count):
+        self.count, self.size = count, (64, 48)
+
+    def __iter__(self):
+        return (np.zeros((48, 64, 3), np.uint8) for _ in range(self.count))
+
+
+class NoFaces:
+    classifier = SimpleNamespace(labels=LABELS)
+
+    def process(self, frame, previous):
+        return FrameResult([], np.zeros((0, 48, 48), np.uint8), np.zeros((0, len(LABELS))))
+
+
+class FileSink:
+    def __init__(self, screen, fail=False):
+        self.screen, self.fail, self.keys_left_at_close = screen, fail, None
+
+    def write(self, annotated):
+        if self.fail:
+            raise OutputError("disk full")
+
+    def close(self):
+        self.keys_left_at_close = list(self.screen.keys)
+
+
+def test_the_last_photo_stays_up_after_the_files_are_complete_but_not_after_a_failure(monkeypatch):
+    screen = FakeScreen(monkeypatch, ["x", "x", "q"])
+    shown, written = window.Window((64, 48), window.Overlay(), photos=True), FileSink(screen)
+    stats, stopped = loop.run(PhotoSource(2), NoFaces(), Tracker.for_photos(), [written, shown])
+    assert (stats.frames, stopped) == (2, "end") and shown.quit
+    assert written.keys_left_at_close == ["q"]  # the file was complete before the window waited for q
+    screen.keys = ["x", "q"]
+    shown = window.Window((64, 48), window.Overlay(), photos=True)
+    with pytest.raises(OutputError):
+        loop.run(PhotoSource(2), NoFaces(), Tracker.for_photos(), [shown, FileSink(screen, fail=True)])
+    assert screen.keys == ["q"] and not shown.quit  # an error is not kept waiting behind a photo
 
 
 def test_list_cameras_answers_without_a_camera():
