@@ -1,9 +1,11 @@
 """Face detection recall and precision on generated group scenes, per detector option.
 
     python bench/detection_recall.py [--scenes 40] [--size 1280x720]
+    python bench/detection_recall.py --size 4000x3000 --face-scale 3 --detectors tiled   # a phone photo
 
 Each scene pastes 6 faces (a real photo, flipped, rolled up to 15 degrees, lighter or
-darker) at widths of 30 to 200 px into a generated backdrop, so every true box is known.
+darker) at widths of 30 to 200 px (times `--face-scale`: the same scene in a larger picture)
+into a generated backdrop, so every true box is known.
 A detection counts as a hit when it overlaps a true box by IoU >= 0.4. `sweep` is scored on
 the last of as many frames of each (still) scene as it needs to visit every tile once;
 its time is the mean over all those frames, which is what it costs per video frame.
@@ -21,13 +23,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from realtime.__main__ import number  # noqa: E402
-from realtime.detect import MODES, FaceDetector, overlap, tile_windows  # noqa: E402
+from realtime.detect import MODES, FaceDetector, overlap, search_windows  # noqa: E402
 from realtime.scene import background, paste_face  # noqa: E402
 
 SIZE_BANDS = [(30, 40), (40, 60), (60, 100), (100, 10_000)]
 
 
-def make_scene(width: int, height: int, seed: int, faces: int = 6):
+def make_scene(width: int, height: int, seed: int, faces: int = 6, face_scale: float = 1.0):
     """A frame with `faces` non-overlapping faces of random widths; returns (frame, true boxes)."""
     rng = np.random.default_rng(seed)
     frame = background(width, height, seed=seed)
@@ -36,7 +38,7 @@ def make_scene(width: int, height: int, seed: int, faces: int = 6):
     for _ in range(200):
         if len(boxes) == faces:
             break
-        size = float(rng.choice([30, 35, 40, 50, 60, 80, 100, 130, 160, 200]))
+        size = face_scale * float(rng.choice([30, 35, 40, 50, 60, 80, 100, 130, 160, 200]))
         x, y = rng.uniform(size, width - size), rng.uniform(size * 1.2, height - size * 1.2)
         box = np.array([x - size, y - size * 1.3, x + size, y + size * 1.3])
         if any(overlap(box, taken)[0] > 0 for taken in reserved):
@@ -51,10 +53,11 @@ def make_scene(width: int, height: int, seed: int, faces: int = 6):
 
 def settle_frames(detector: FaceDetector, frame: np.ndarray) -> int:
     """Frames of a still scene after which `detector` has looked everywhere it will look."""
-    return len(tile_windows(frame.shape[1], frame.shape[0], detector.tile)) + 1 if detector.mode == "sweep" else 1
+    return len(search_windows(frame.shape[1], frame.shape[0], detector.tile)) + 1 if detector.mode == "sweep" else 1
 
 
-def evaluate(detector: FaceDetector, scenes) -> dict:
+def evaluate(detector: FaceDetector, scenes, face_scale: float = 1.0) -> dict:
+    """Recall per band of face width (SIZE_BANDS times `face_scale`), precision and time per frame."""
     hits = {band: [0, 0] for band in SIZE_BANDS}
     false_boxes, detections, times = 0, 0, []
     for frame, truth in scenes:
@@ -66,7 +69,7 @@ def evaluate(detector: FaceDetector, scenes) -> dict:
         detections += len(found)
         matched = set()
         for box in truth:
-            width = round(box[2] - box[0])
+            width = round((box[2] - box[0]) / face_scale)
             band = next(b for b in SIZE_BANDS if b[0] <= width < b[1])
             hits[band][1] += 1
             best = max(range(len(found)), key=lambda i: overlap(found[i].box, box)[0], default=None)
@@ -88,15 +91,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenes", type=number(int, 1), default=40)
     parser.add_argument("--size", default="1280x720", help="scene size WIDTHxHEIGHT (default 1280x720)")
+    parser.add_argument("--face-scale", type=number(float, 0.1, 20), default=1.0,
+                        help="face widths (and the bands reported) times this: 3 = 90 to 600 px (default 1)")
     parser.add_argument("--detectors", default=",".join(MODES), help=f"comma-separated, from {', '.join(MODES)}")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
-    scenes = [make_scene(width, height, seed) for seed in range(args.scenes)]
-    bands = " ".join(f"{f'{lo}-{hi - 1}px' if hi < 10_000 else f'{lo}px+':>9}" for lo, hi in SIZE_BANDS)
+    k = args.face_scale
+    if width < 400 * k or height < 480 * k:
+        parser.error(f"faces up to {200 * k:g} px wide do not fit in {width}x{height}: a smaller --face-scale or a larger --size")
+    scenes = [make_scene(width, height, seed, face_scale=k) for seed in range(args.scenes)]
+    bands = " ".join(f"{f'{lo * k:g}-{hi * k - 1:g}px' if hi < 10_000 else f'{lo * k:g}px+':>9}" for lo, hi in SIZE_BANDS)
     print(f"{args.scenes} scenes of {width}x{height}, {sum(len(t) for _, t in scenes)} faces")
-    print(f"{'detector':>8} {bands} {'>=40px':>7} {'precision':>9} {'false/frame':>11} {'detect ms':>9}")
+    print(f"{'detector':>8} {bands} {f'>={40 * k:g}px':>7} {'precision':>9} {'false/frame':>11} {'detect ms':>9}")
     for mode in args.detectors.split(","):
-        result = evaluate(FaceDetector(mode, max_faces=20), scenes)
+        result = evaluate(FaceDetector(mode, max_faces=20), scenes, k)
         recall = " ".join(f"{result['bands'][b]:9.1%}" for b in SIZE_BANDS)
         print(f"{mode:>8} {recall} {result['recall_40']:7.1%} {result['precision']:9.1%} "
               f"{result['false_per_frame']:11.2f} {result['ms']:9.1f}")

@@ -65,12 +65,17 @@ def wild_faces(folder: Path, limit: int | None):
         yield path, cv2.imread(str(folder / path)), FER2013_LABELS.index(label)
 
 
-def in_big_frame(photo: np.ndarray, width: int = 1280, height: int = 960, share: float = 0.22) -> np.ndarray:
-    """The photo shrunk to `share` of the width of a plain frame, as a face in a wide shot."""
+def in_big_frame(photo: np.ndarray, width: int = 1280, height: int = 960, share: float = 0.22,
+                 anywhere: bool = False) -> np.ndarray:
+    """The photo resized (cv2.INTER_AREA) to `share` of the width of a plain frame, as a face in a wide shot; centred a third
+    of the way down, or with `anywhere` at a place drawn from its pixels (the same place every run)."""
     scale = share * width / photo.shape[1]
     small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     frame = np.full((height, width, 3), 200, np.uint8)
     y, x = (height - small.shape[0]) // 3, (width - small.shape[1]) // 2
+    if anywhere:
+        place = np.random.default_rng(int(photo[::17, ::13].sum()))
+        y, x = place.integers(0, height - small.shape[0] + 1), place.integers(0, width - small.shape[1] + 1)
     frame[y:y + small.shape[0], x:x + small.shape[1]] = small
     return frame
 
@@ -87,6 +92,7 @@ CONDITIONS = {
     "grey": lambda photo: cv2.cvtColor(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR),
     "small-in-frame": in_big_frame,
     "tiny-in-frame": lambda photo: in_big_frame(photo, 1920, 1080, 0.06),
+    "in-12mp": lambda photo: in_big_frame(photo, 4000, 3000, 0.14, anywhere=True),  # a face box about 500 px wide
     "64px": lambda photo: cv2.resize(photo, (64, max(1, 64 * photo.shape[0] // photo.shape[1])), interpolation=cv2.INTER_AREA),
     "jpeg-q15": lambda photo: cv2.imdecode(cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 15])[1], cv2.IMREAD_COLOR),
     "tilt-20": tilted,

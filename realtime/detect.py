@@ -5,7 +5,9 @@ Modes:
 - `full`: the full-range model on the whole frame (faces up to about 5 m).
 - `tiled`: `full` plus a pass over every overlapping tile of about 320 px, in which small,
   distant faces are seen at a useful scale; all merged by non-maximum suppression. Complete
-  in one frame, so right for photos, but several times slower.
+  in one frame, so right for photos, but several times slower. A large picture (a side over
+  about 1,500 px) is also tiled coarser (640, 1280 px, ...): a face too large to lie whole in a
+  320 px tile but too small for the full pass (150-500 px in a 12-megapixel photo) is whole in one.
 - `sweep`: for video. `full`, plus ONE tile per frame in rotation (new small faces are found
   within one rotation, about half a second), plus a closer look (short-range model) at the
   region around each small face of the previous frame and any the full pass missed (they are
@@ -38,6 +40,8 @@ MODES = ("short", "full", "tiled", "sweep")
 FULL_RANGE_INPUT = 192  # the full-range model sees the frame scaled to this many pixels
 CLOSE_UP = 0.3  # a face wider than this share of the frame may be a close-up that the full-range model boxes partially
 RELIABLE_FACE_PX = 28  # faces at least this wide at that scale are found and boxed well (bench/detection_recall.py)
+FOUND_FACE_PX = 20  # about half the faces this wide at that scale are found (300-499 px in 4000x3000: 57%)
+COARSE_SCORE = 0.65  # the least score of a face found in a tile coarser than `tile` px (see FaceDetector._kept)
 # A frame with a longer side is searched scaled down to it: MediaPipe's OpenCV aborts on pictures over 32,767 px,
 # which padding (below) would make of a face-less one.
 LARGEST_SIDE = 8192
@@ -53,6 +57,17 @@ def tile_windows(width: int, height: int, tile: int = 320, overlap_fraction: flo
         return [(int(start), int(start) + size) for start in np.linspace(0, length - size, count).astype(int)]
 
     return [(x0, y0, x1, y1) for y0, y1 in spans(height) for x0, x1 in spans(width)]
+
+
+def search_windows(width: int, height: int, tile: int = 320) -> list[tuple[int, int, int, int]]:
+    """The tiles of about `tile` px, then coarser tilings (2x, 4x, ... the tile) while a face that lies whole
+    in one of their tiles (up to a quarter of its side, the neighbours' overlap) could be too small for the
+    full pass over the frame."""
+    windows, size = tile_windows(width, height, tile), 2 * tile
+    while size / 4 < FOUND_FACE_PX * max(width, height) / FULL_RANGE_INPUT:
+        windows += tile_windows(width, height, size)
+        size *= 2
+    return windows
 
 
 def around(box: np.ndarray, width: int, height: int, scale: float = 3.0) -> tuple[int, int, int, int]:
@@ -100,14 +115,15 @@ class BlazeFace:
 
 
 class Tiles:
-    """`tiled`: the full-range model on every tile of about `tile` px, for photos (complete in one frame)."""
+    """`tiled`: the full-range model on every tile of about `tile` px (and coarser ones in a large frame),
+    for photos (complete in one frame)."""
 
     def __init__(self, tile: int):
         self.tile = tile
 
     def windows(self, width: int, height: int, faces: list[Face], previous) -> tuple[list, list]:
         """(windows for the full-range model, windows for the short-range model)."""
-        return tile_windows(width, height, self.tile), []
+        return search_windows(width, height, self.tile), []
 
 
 class Sweep(Tiles):
@@ -140,6 +156,7 @@ class FaceDetector:
         self.main = self.near if mode == "short" else BlazeFace(1, min_confidence)
         self.planner = {"tiled": Tiles, "sweep": Sweep}.get(mode, lambda tile: None)(tile)
         self.mode, self.max_faces, self.min_face, self.tile = mode, max_faces, min_face, tile
+        self.min_confidence = min_confidence
 
     def detect(self, frame: np.ndarray, previous: list[np.ndarray] = ()) -> list[Face]:
         """Faces in a BGR frame, largest first: the `max_faces` surest, none narrower than `min_face` px.
@@ -164,7 +181,8 @@ class FaceDetector:
         height, width = rgb.shape[:2]
         faces = self.main.find(rgb)
         windows, closer = self.planner.windows(width, height, faces, previous) if self.planner else ([], [])
-        faces += self.main.find_in(rgb, windows) + self.near.find_in(rgb, closer)
+        faces += [face for window in windows for face in self.main.find_in(rgb, [window])
+                  if self._kept(face, window)] + self.near.find_in(rgb, closer)
         # Close-ups: the full-range model misses a face that fills the frame, or boxes only part of it.
         near = self.near is not self.main and (
             self.mode == "tiled" or not faces or max(f.width for f in faces) > CLOSE_UP * width)
@@ -180,6 +198,14 @@ class FaceDetector:
             padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
             faces = self.near.find(padded, -pad, -pad)
         return faces
+
+    def _kept(self, face: Face, window: tuple[int, int, int, int]) -> bool:
+        """Whether a face found in a window is kept: from a window coarser than the tiles, only one the model saw
+        at least FOUND_FACE_PX wide (the finer tiles see smaller ones better) and scored at least COARSE_SCORE
+        (there the unsure finds are mostly a chin or a neck below a face: bench/detection_recall.py)."""
+        side = max(window[2] - window[0], window[3] - window[1])
+        return side <= self.tile or (face.width >= FOUND_FACE_PX * side / FULL_RANGE_INPUT and
+                                     face.score >= max(COARSE_SCORE, self.min_confidence))
 
     def close(self) -> None:
         for model in {self.main, self.near}:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from realtime.align import Crop, align_face, eye_angle
-from realtime.detect import FaceDetector, tile_windows
+from realtime.detect import FaceDetector, search_windows, tile_windows
 from realtime.draw import caption_places, draw_faces
 from realtime.faces import Face, overlap, suppress
 from realtime.output import Annotated, VideoWriter
@@ -231,10 +231,33 @@ def test_tiled_detection_finds_small_faces_the_full_pass_misses():
     assert _all_found(found, truth) and len(found) == 3
 
 
+def test_large_pictures_are_also_searched_in_coarser_tiles():
+    assert search_windows(1280, 720) == tile_windows(1280, 720)  # small pictures: the tiles alone, as before
+    windows = search_windows(4000, 3000)
+    assert windows[:len(tile_windows(4000, 3000))] == tile_windows(4000, 3000)
+    # A face 80-280 px wide (too small for the full pass over a 4000 px picture, which sees it under 14 px
+    # at its 192 px input) lies whole in some window that shows it at least 20 px wide, wherever it is.
+    for side in (80, 150, 280):
+        for x in range(0, 4000 - side, 97):
+            for y in range(0, 3000 - side, 89):
+                assert any(x0 <= x and y0 <= y and x + side <= x1 and y + side <= y1 and
+                           side * 192 / max(x1 - x0, y1 - y0) >= 20 for x0, y0, x1, y1 in windows), (side, x, y)
+
+
+def test_tiled_detection_finds_mid_sized_faces_in_a_12_megapixel_picture():
+    """Faces 180-300 px wide in a 4000x3000 picture (a group photo from a phone): too small for the full pass,
+    and cut by the edges of every 320 px tile; the 260 and 300 px ones were missed before."""
+    frame = background(4000, 3000, seed=5)
+    spots = [(700, 700), (2000, 700), (3300, 700), (700, 2200), (2000, 2200), (3300, 2200)]
+    truth = [paste_face(frame, width, spot) for width, spot in zip([180, 220, 260, 300, 240, 200], spots)]
+    found = FaceDetector("tiled").detect(frame)
+    assert _all_found(found, truth) and len(found) == 6
+
+
 def test_sweep_finds_small_faces_within_one_rotation_and_keeps_them():
     frame, truth = _small_faces_scene()
     detector = FaceDetector("sweep")
-    rotation = len(tile_windows(1280, 720, detector.tile))
+    rotation = len(search_windows(1280, 720, detector.tile))
     found = []
     for _ in range(rotation):
         found = detector.detect(frame, [face.box for face in found])
