@@ -460,6 +460,17 @@ def test_bench_scripts_refuse_numbers_out_of_range_before_any_work(script, optio
     assert f"error: argument {option}: must be" in result.stderr.splitlines()[-1]
 
 
+def test_detection_recall_scales_its_faces_with_the_picture_and_refuses_faces_that_do_not_fit():
+    bench = load_bench("detection_recall")
+    _, boxes = bench.make_scene(4000, 3000, 0, face_scale=3)
+    widths = [box[2] - box[0] for box in boxes]
+    assert len(boxes) == 6 and 90 * 0.95 <= min(widths) and max(widths) <= 600 * 1.05
+    assert len({round(w) for w in widths}) > 1  # still a mix of sizes
+    wrong = subprocess.run([sys.executable, "bench/detection_recall.py", "--size", "1280x720", "--face-scale", "2"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert wrong.returncode == 2 and "do not fit in 1280x720" in wrong.stderr.splitlines()[-1]
+
+
 def test_faces_in_a_frame_can_be_scored_by_ferplus_majority_votes(tmp_path):
     bench = load_bench("pipeline_accuracy")
     labels = ["neutral", "happy", "surprise", "sad", "angry", "disgust", "fear", "contempt"]
