@@ -99,7 +99,8 @@ def main() -> int:
     width, height = (int(v) for v in args.size.lower().split("x"))
     k = args.face_scale
     if width < 400 * k or height < 480 * k:
-        parser.error(f"faces up to {200 * k:g} px wide do not fit in {width}x{height}: a smaller --face-scale or a larger --size")
+        parser.error(f"faces up to {200 * k:g} px wide do not fit in {width}x{height}: "
+                     "a smaller --face-scale or a larger --size")
     scenes = [make_scene(width, height, seed, face_scale=k) for seed in range(args.scenes)]
     bands = " ".join(f"{f'{lo * k:g}-{hi * k - 1:g}px' if hi < 10_000 else f'{lo * k:g}px+':>9}" for lo, hi in SIZE_BANDS)
     print(f"{args.scenes} scenes of {width}x{height}, {sum(len(t) for _, t in scenes)} faces")

@@ -67,8 +67,8 @@ def wild_faces(folder: Path, limit: int | None):
 
 def in_big_frame(photo: np.ndarray, width: int = 1280, height: int = 960, share: float = 0.22,
                  anywhere: bool = False) -> np.ndarray:
-    """The photo resized (cv2.INTER_AREA) to `share` of the width of a plain frame, as a face in a wide shot; centred a third
-    of the way down, or with `anywhere` at a place drawn from its pixels (the same place every run)."""
+    """The photo resized (cv2.INTER_AREA) to `share` of the width of a plain frame, as a face in a wide shot;
+    centred a third of the way down, or with `anywhere` at a place drawn from its pixels (the same every run)."""
     scale = share * width / photo.shape[1]
     small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     frame = np.full((height, width, 3), 200, np.uint8)
