@@ -6,6 +6,8 @@
     python bench/pipeline_accuracy.py --ferplus ../shared/data/fer2013new.csv   # faces in a frame by FER+'s majority votes
     python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is grey small-in-frame 64px jpeg-q15 tilt-20 dark
     python bench/pipeline_accuracy.py --model ferplus_a --views 1 --ferplus ../shared/data/fer2013new.csv --temperature 1 0.7 0.6 0.5
+    python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is 32px 24px 16px   # small faces (README: How confident)
+    python bench/pipeline_accuracy.py --wild '' --ferplus ../shared/data/fer2013new.csv --face-px 16   # the same in a frame
 
 Each photo goes through the code `python -m realtime --source photo.jpg` runs (the detector it
 picks for images, the model card's crop, one batched model call); its label is that of the
@@ -37,6 +39,7 @@ import argparse
 import csv
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -50,7 +53,7 @@ from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier, sharpen  # noqa: 
 from realtime.detect import FaceDetector  # noqa: E402
 from realtime.pipeline import Pipeline  # noqa: E402
 from train.data import FER2013_LABELS, DatasetError, load_fer2013, load_ferplus  # noqa: E402
-from train.framing import in_frame  # noqa: E402
+from train.framing import UPSCALE, in_frame  # noqa: E402
 from train.report import bootstrap_intervals, calibration_error, classification_metrics, paired_difference  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -80,6 +83,11 @@ def in_big_frame(photo: np.ndarray, width: int = 1280, height: int = 960, share:
     return frame
 
 
+def narrowed(photo: np.ndarray, width: int) -> np.ndarray:
+    """The photo shrunk to `width` pixels wide (a wild-faces face fills about 90% of it)."""
+    return cv2.resize(photo, (width, max(1, width * photo.shape[0] // photo.shape[1])), interpolation=cv2.INTER_AREA)
+
+
 def tilted(photo: np.ndarray, degrees: float = 20) -> np.ndarray:
     height, width = photo.shape[:2]
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1)
@@ -93,7 +101,7 @@ CONDITIONS = {
     "small-in-frame": in_big_frame,
     "tiny-in-frame": lambda photo: in_big_frame(photo, 1920, 1080, 0.06),
     "in-12mp": lambda photo: in_big_frame(photo, 4000, 3000, 0.14, anywhere=True),  # a face box about 500 px wide
-    "64px": lambda photo: cv2.resize(photo, (64, max(1, 64 * photo.shape[0] // photo.shape[1])), interpolation=cv2.INTER_AREA),
+    **{f"{width}px": partial(narrowed, width=width) for width in (64, 32, 24, 16)},
     "jpeg-q15": lambda photo: cv2.imdecode(cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 15])[1], cv2.IMREAD_COLOR),
     "tilt-20": tilted,
     "dark": lambda photo: (photo * 0.35).astype(np.uint8),
@@ -105,9 +113,11 @@ def spread(items, limit: int | None):
     return items if not limit or limit >= len(items) else [items[i] for i in np.linspace(0, len(items) - 1, limit).astype(int)]
 
 
-def fer2013_in_frame(faces: np.ndarray, targets: np.ndarray):
+def fer2013_in_frame(faces: np.ndarray, targets: np.ndarray, face_px: int | None = None):
+    """Each face in a plain frame twice its size: upscaled 4x, or to `face_px` pixels wide."""
+    upscale = face_px / faces.shape[1] if face_px else UPSCALE
     for i in range(len(faces)):
-        yield f"#{i}", in_frame(faces[i]), int(targets[i].argmax())
+        yield f"#{i}", in_frame(faces[i], upscale), int(targets[i].argmax())
 
 
 def ferplus_majority(targets: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -238,6 +248,8 @@ def main() -> int:
                              "`temperature` is what the program uses; this finds the one to write there)")
     parser.add_argument("--conditions", nargs="+", choices=CONDITIONS, default=["as-is"],
                         help="wild-faces photos also under these conditions, each scored on its own (default: as-is)")
+    parser.add_argument("--face-px", type=number(int, 8, 1000), metavar="PX",
+                        help="FER2013 faces placed in their frame this many pixels wide (default: 4x, 192)")
     parser.add_argument("--limit", type=number(int, 1), help="at most this many photos per set")
     parser.add_argument("--no-fer", action="store_true", help="do not score the fer package")
     args = parser.parse_args()
@@ -287,12 +299,13 @@ def main() -> int:
             faces, targets = load_fer2013(args.fer2013).split(args.split)
         keep = spread(np.arange(len(faces)), args.limit)
         faces, targets = faces[keep], targets[keep]
-        scorers, found = score(fer2013_in_frame(faces, targets), pipelines, detector, fer)
+        scorers, found = score(fer2013_in_frame(faces, targets, args.face_px), pipelines, detector, fer)
         plain = {name: plain_crop_right(p.classifier, faces, targets) for name, p in pipelines.items()}
         gaps = {name: f"{right.mean():.1%}; {points(paired_difference(right, scorers[name].right()))}"
                 for name, right in plain.items()}
         labels = "FER+ majority votes" if args.ferplus else "FER2013 labels"
-        report(f"FER2013 {split_name} faces in a frame, {labels}", scorers, found, gaps,
+        size = f", {args.face_px} px wide" if args.face_px else ""
+        report(f"FER2013 {split_name} faces in a frame{size}, {labels}", scorers, found, gaps,
                temperatures=args.temperature or ())
     print(f"\n{time.perf_counter() - started:.0f} s; crop = side/box side, centre shift below the box centre / box side")
     return 0

@@ -18,7 +18,7 @@ from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier
 from realtime.detect import FaceDetector
 from realtime.faces import Face
 from realtime.pipeline import VIEW_SCALES, Pipeline
-from realtime.scene import background, paste_face
+from realtime.scene import background, face_sprite, paste_face
 from tests.conftest import ROOT, assert_one_line_error, run_module
 
 
@@ -469,6 +469,23 @@ def test_detection_recall_scales_its_faces_with_the_picture_and_refuses_faces_th
     wrong = subprocess.run([sys.executable, "bench/detection_recall.py", "--size", "1280x720", "--face-scale", "2"],
                            cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert wrong.returncode == 2 and "do not fit in 1280x720" in wrong.stderr.splitlines()[-1]
+
+
+def test_small_face_conditions_shrink_the_faces_to_the_size_they_name():
+    bench = load_bench("pipeline_accuracy")
+    photo = face_sprite()[0]  # 292x380
+    detector = FaceDetector("tiled")
+    for width in (64, 32, 24, 16):
+        small = bench.CONDITIONS[f"{width}px"](photo)
+        assert small.shape[:2] == (width * 380 // 292, width)
+    face = cv2.resize(cv2.cvtColor(photo[80:300, 40:260], cv2.COLOR_BGR2GRAY), (48, 48), interpolation=cv2.INTER_AREA)
+    targets = np.eye(7, dtype=np.float32)[[3]]
+    for face_px in (None, 24):  # 4x by default, else shrunk to the width asked, in a frame twice that
+        [(_, frame, label)] = bench.fer2013_in_frame(face[None], targets, face_px)
+        side = 2 * (face_px or 48 * bench.UPSCALE)
+        assert frame.shape == (side, side, 3) and label == 3
+        [found] = detector.detect(frame)
+        assert 0.5 * side / 2 < found.width < 1.2 * side / 2
 
 
 def test_faces_in_a_frame_can_be_scored_by_ferplus_majority_votes(tmp_path):

@@ -27,9 +27,10 @@ from train.data import DatasetError, load_dataset
 UPSCALE = 4
 
 
-def in_frame(face: np.ndarray, upscale: int = UPSCALE) -> np.ndarray:
-    """A small grey face upscaled and centred in a plain frame twice its size (BGR), as a detector would see it."""
-    big = cv2.resize(face, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
+def in_frame(face: np.ndarray, upscale: float = UPSCALE) -> np.ndarray:
+    """A small grey face upscaled (or, below 1, shrunk) and centred in a plain frame twice its size (BGR), as a
+    detector would see it."""
+    big = cv2.resize(face, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC if upscale >= 1 else cv2.INTER_AREA)
     pad = big.shape[0] // 2
     edge = int(np.median(np.concatenate([face[0], face[-1], face[:, 0], face[:, -1]])))
     return cv2.cvtColor(cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=edge), cv2.COLOR_GRAY2BGR)
