@@ -244,13 +244,30 @@ def test_large_pictures_are_also_searched_in_coarser_tiles():
                            side * 192 / max(x1 - x0, y1 - y0) >= 20 for x0, y0, x1, y1 in windows), (side, x, y)
 
 
-def test_tiled_detection_finds_mid_sized_faces_in_a_12_megapixel_picture():
+def test_a_least_face_size_leaves_out_only_the_tilings_for_narrower_faces():
+    every, every_small = search_windows(4000, 3000), search_windows(1280, 720)
+    assert search_windows(4000, 3000, min_face=130) == every  # 130 px is under 40 px in the 640 px tiles
+    windows = search_windows(4000, 3000, min_face=140)
+    assert windows == [w for w in every if max(w[2] - w[0], w[3] - w[1]) >= 640]  # the 320 px tiles left out
+    assert len(windows) < len(every) / 3
+    assert search_windows(1280, 720, min_face=260) == every_small == search_windows(1280, 720)
+    assert search_windows(1280, 720, min_face=270) == []  # the full pass alone sees such faces 40 px wide
+    for side in (140, 200, 280):  # every face of at least min_face px is still held whole, as before
+        for x in range(0, 4000 - side, 97):
+            for y in range(0, 3000 - side, 89):
+                assert any(x0 <= x and y0 <= y and x + side <= x1 and y + side <= y1 and
+                           side * 192 / max(x1 - x0, y1 - y0) >= 20 for x0, y0, x1, y1 in windows), (side, x, y)
+
+
+@pytest.mark.parametrize("min_face", [0, 150])
+def test_tiled_detection_finds_mid_sized_faces_in_a_12_megapixel_picture(min_face):
     """Faces 180-300 px wide in a 4000x3000 picture (a group photo from a phone): too small for the full pass,
-    and cut by the edges of every 320 px tile; the 260 and 300 px ones were missed before."""
+    and cut by the edges of every 320 px tile; the 260 and 300 px ones were missed before. With --min-face
+    150 the search skips the 320 px tiles and still finds them all."""
     frame = background(4000, 3000, seed=5)
     spots = [(700, 700), (2000, 700), (3300, 700), (700, 2200), (2000, 2200), (3300, 2200)]
     truth = [paste_face(frame, width, spot) for width, spot in zip([180, 220, 260, 300, 240, 200], spots)]
-    found = FaceDetector("tiled").detect(frame)
+    found = FaceDetector("tiled", min_face=min_face).detect(frame)
     assert _all_found(found, truth) and len(found) == 6
 
 
