@@ -41,7 +41,7 @@ FULL_RANGE_INPUT = 192  # the full-range model sees the frame scaled to this man
 CLOSE_UP = 0.3  # a face wider than this share of the frame may be a close-up that the full-range model boxes partially
 RELIABLE_FACE_PX = 28  # faces at least this wide at that scale are found and boxed well (bench/detection_recall.py)
 FOUND_FACE_PX = 20  # about half the faces this wide at that scale are found (300-499 px in 4000x3000: 57%)
-SURE_FACE_PX = 40  # faces this wide at that scale are found every time (77 of 77 faces in 4000x3000 scenes)
+SURE_FACE_PX = 40  # faces this wide at that scale are found every time (all 77 of 140+ px in 640 px tiles: README)
 COARSE_SCORE = 0.65  # the least score of a face found in a tile coarser than `tile` px (see FaceDetector._kept)
 # A frame with a longer side is searched scaled down to it: MediaPipe's OpenCV aborts on pictures over 32,767 px,
 # which padding (below) would make of a face-less one.
