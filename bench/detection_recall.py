@@ -54,7 +54,7 @@ def make_scene(width: int, height: int, seed: int, faces: int = 6, face_scale: f
 
 def settle_frames(detector: FaceDetector, frame: np.ndarray) -> int:
     """Frames of a still scene after which `detector` has looked everywhere it will look."""
-    return len(search_windows(frame.shape[1], frame.shape[0], detector.tile)) + 1 if detector.mode == "sweep" else 1
+    return len(search_windows(frame.shape[1], frame.shape[0], detector.tile, detector.min_face)) + 1 if detector.mode == "sweep" else 1
 
 
 def evaluate(detector: FaceDetector, scenes, face_scale: float = 1.0) -> dict:

@@ -174,8 +174,9 @@ class FaceDetector:
             frame = cv2.resize(frame, (max(1, round(width * scale)), max(1, round(height * scale))),
                                interpolation=cv2.INTER_AREA)
             previous = [np.asarray(box) * scale for box in previous]
+        least = self.min_face * scale  # in the searched frame's pixels
         faces = [f if scale == 1 else replace(f, box=f.box / scale, eyes=None if f.eyes is None else f.eyes / scale)
-                 for f in self._find(frame, previous, self.min_face * scale) if f.width >= self.min_face * scale]
+                 for f in self._find(frame, previous, least) if f.width >= least]
         kept = sorted(faces, key=lambda f: -f.score)[: self.max_faces]  # the most certain, when there are too many
         return sorted(kept, key=lambda f: -f.width)  # the largest first: a photo's main face leads its record
 
