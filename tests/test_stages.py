@@ -237,9 +237,15 @@ def test_large_pictures_are_also_searched_in_coarser_tiles():
     assert windows[:len(tile_windows(4000, 3000))] == tile_windows(4000, 3000)
     # A face 80-280 px wide (too small for the full pass over a 4000 px picture, which sees it under 14 px
     # at its 192 px input) lies whole in some window that shows it at least 20 px wide, wherever it is.
-    for side in (80, 150, 280):
-        for x in range(0, 4000 - side, 97):
-            for y in range(0, 3000 - side, 89):
+    _assert_every_face_held_whole(windows, (80, 150, 280))
+
+
+def _assert_every_face_held_whole(windows, sides, width=4000, height=3000):
+    """A square face of each side, wherever it lies in the picture, is whole in some window that shows it at least
+    20 px wide at the full-range model's 192 px input."""
+    for side in sides:
+        for x in range(0, width - side, 97):
+            for y in range(0, height - side, 89):
                 assert any(x0 <= x and y0 <= y and x + side <= x1 and y + side <= y1 and
                            side * 192 / max(x1 - x0, y1 - y0) >= 20 for x0, y0, x1, y1 in windows), (side, x, y)
 
@@ -252,11 +258,7 @@ def test_a_least_face_size_leaves_out_only_the_tilings_for_narrower_faces():
     assert len(windows) < len(every) / 3
     assert search_windows(1280, 720, min_face=260) == every_small == search_windows(1280, 720)
     assert search_windows(1280, 720, min_face=270) == []  # the full pass alone sees such faces 40 px wide
-    for side in (140, 200, 280):  # every face of at least min_face px is still held whole, as before
-        for x in range(0, 4000 - side, 97):
-            for y in range(0, 3000 - side, 89):
-                assert any(x0 <= x and y0 <= y and x + side <= x1 and y + side <= y1 and
-                           side * 192 / max(x1 - x0, y1 - y0) >= 20 for x0, y0, x1, y1 in windows), (side, x, y)
+    _assert_every_face_held_whole(windows, (140, 200, 280))  # every face of at least min_face px, as before
 
 
 @pytest.mark.parametrize("min_face", [0, 150])
