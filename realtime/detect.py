@@ -124,7 +124,7 @@ class Tiles:
     def __init__(self, tile: int):
         self.tile = tile
 
-    def windows(self, width: int, height: int, faces: list[Face], previous, min_face: float = 0) -> tuple[list, list]:
+    def windows(self, width: int, height: int, faces: list[Face], previous, min_face: float) -> tuple[list, list]:
         """(windows for the full-range model, windows for the short-range model); none only for faces under
         `min_face` px."""
         return search_windows(width, height, self.tile, min_face), []
@@ -138,7 +138,7 @@ class Sweep(Tiles):
         super().__init__(tile)
         self._next = 0  # next tile of the rotation
 
-    def windows(self, width: int, height: int, faces: list[Face], previous, min_face: float = 0) -> tuple[list, list]:
+    def windows(self, width: int, height: int, faces: list[Face], previous, min_face: float) -> tuple[list, list]:
         tiles = super().windows(width, height, faces, previous, min_face)[0]
         tiles = [tiles[self._next % len(tiles)]] if len(tiles) > 1 else []
         self._next += 1
@@ -180,7 +180,7 @@ class FaceDetector:
         kept = sorted(faces, key=lambda f: -f.score)[: self.max_faces]  # the most certain, when there are too many
         return sorted(kept, key=lambda f: -f.width)  # the largest first: a photo's main face leads its record
 
-    def _find(self, frame: np.ndarray, previous: list[np.ndarray], min_face: float = 0) -> list[Face]:
+    def _find(self, frame: np.ndarray, previous: list[np.ndarray], min_face: float) -> list[Face]:
         """Every face found in the frame, before the limits on size and number (no window is searched only for
         faces narrower than `min_face` px)."""
         rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
