@@ -100,7 +100,7 @@ def main() -> int:
         frames = list(DemoSource(faces=faces, frames=args.frames))
         # warm both up on the first frames, then time the whole clip
         fer_pipeline_fps(theirs, frames[:3])
-        stats, _ = run(FrameList(frames), Pipeline(detector, ours), Tracker(), [])
+        stats, _ = run(FrameList(frames), Pipeline(detector, ours, by_turns=True), Tracker(), [])
         ours_fps, ours_found = (stats.frames - 1) / stats.wall, stats.faces / (stats.frames - 1)
         theirs_fps, theirs_found = fer_pipeline_fps(theirs, frames)
         print(f"{faces:>5} {ours_fps:9.1f} {ours_found:11.2f} {theirs_fps:8.1f} {theirs_found:11.2f} "

@@ -167,7 +167,7 @@ def main() -> int:
     args = parser.parse_args()
 
     classifier = Classifier(args.model)
-    pipeline = Pipeline(FaceDetector("sweep"), classifier)
+    pipeline = Pipeline(FaceDetector("sweep"), classifier, by_turns=True)
     shots = pick_photos(DATA / "wild-faces", args.per_class, args.seed)
     started = time.perf_counter()
     cache = Path(args.cache) if args.cache else None

@@ -43,7 +43,7 @@ def main() -> int:
     setups = {}
     for threads in args.threads:
         classifier = Classifier(DEFAULT_MODEL, backend="tflite", threads=threads)
-        setups[threads] = (Pipeline(FaceDetector("sweep", 0.5, 8, 0), classifier), Tracker(0.75, hold=5))
+        setups[threads] = (Pipeline(FaceDetector("sweep", 0.5, 8, 0), classifier, by_turns=True), Tracker(0.75, hold=5))
     times = {(threads, load): {"frame": [], "classify": []} for threads in args.threads for load in ("quiet", "loaded")}
     index = 0
 

@@ -60,7 +60,7 @@ def main() -> int:
     args = parser.parse_args()
     video, jsonl = Path(args.out) / "soak.mp4", Path(args.out) / "soak.jsonl"
     source = CountingSource(args.frames)
-    pipeline = Pipeline(FaceDetector("sweep"), Classifier(DEFAULT_MODEL))
+    pipeline = Pipeline(FaceDetector("sweep"), Classifier(DEFAULT_MODEL), by_turns=True)
     started = time.perf_counter()
     sinks = [VideoWriter(video, source.fps, source.size), JsonLinesWriter(jsonl, pipeline.classifier.labels)]
     stats, stopped = run(source, pipeline, Tracker(), sinks, cuts=ShotCuts())

@@ -166,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                    Tracker(0.0 if args.no_smooth else args.smoothing, hold=args.hold,
                            confirm=int(min(args.confirm, frames)), hysteresis=args.hysteresis))
         views = args.views == "6" or (args.views == "auto" and photos)
+        # Video whose tracker averages over frames takes an ensemble's members (and the mirrored crop) by turns.
+        pipeline = Pipeline(detector, classifier, crop, views, by_turns=tracker.smoothing > 0)
         overlay = Overlay(bars=args.bars)
         sinks = open_sinks(args, source, classifier.labels)
         if display:
@@ -173,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         elif not (sinks or args.benchmark):
             print("note: nothing will be shown or written: --no-display without --output, --json, --csv or "
                   "--benchmark", file=sys.stderr)
-        stats, stopped = run(source, Pipeline(detector, classifier, crop, views), tracker, sinks, overlay=overlay,
+        stats, stopped = run(source, pipeline, tracker, sinks, overlay=overlay,
                              cuts=None if photos else ShotCuts(), max_frames=args.max_frames)
     except (ModelError, SourceError, OutputError) as err:  # run() has closed the sinks, open_sinks() its own
         print(f"error: {err}", file=sys.stderr)
@@ -186,8 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop.ignore()  # the loop is over and its files are closed: late signals must not kill the exit
     if args.benchmark:
+        turns = ("" if not pipeline.by_turns else f", its {classifier.member_count} members in turn"
+                 if classifier.member_count > 1 else ", mirrored every other frame")
         print(f"source: {source.description}; detector: {mode}; model: {classifier.path.name} "
-              f"({classifier.backend})", file=report)
+              f"({classifier.backend}{turns})", file=report)
         print(stats.summary(), file=report)
     if args.output:
         print(f"wrote {args.output}", file=sys.stderr)

@@ -17,6 +17,7 @@ import importlib.util
 import os
 import sys
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -219,7 +220,10 @@ class Ensemble:
         self.backend, self.runtime = self.members[0].backend, self.members[0].runtime
         self.input_shape, self.outputs = (card.size, card.size, 1), len(card.labels)
 
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
+    def __call__(self, batch: np.ndarray, member: int | None = None) -> np.ndarray:
+        """The mean of the members' answers; with `member`, that member's alone (`member` modulo their number)."""
+        if member is not None:
+            return self.members[member % len(self.members)]._run(batch)
         return np.mean([member._run(batch) for member in self.members], axis=0)
 
 
@@ -295,15 +299,25 @@ class Classifier:
         if outputs != len(self.labels):
             raise ModelError(f"model {self.path} has {outputs} outputs, but its card lists {len(self.labels)} labels")
 
-    def predict(self, faces: np.ndarray) -> np.ndarray:
-        """Probabilities (N, classes) for uint8 faces (N, size, size), in one model call."""
+    @property
+    def member_count(self) -> int:
+        """How many models answer: an ensemble's members, else 1."""
+        return len(self._run.members) if isinstance(self._run, Ensemble) else 1
+
+    def predict(self, faces: np.ndarray, member: int | None = None) -> np.ndarray:
+        """Probabilities (N, classes) for uint8 faces (N, size, size), in one model call.
+
+        `member`: an ensemble asks only that one of its members (modulo their number; video asks them in turn,
+        and the tracker's average over frames averages them); the ensemble's card still corrects the answer.
+        A single model ignores it."""
         if len(faces) == 0:
             return np.empty((0, len(self.labels)), np.float32)
         batch = np.asarray(faces, np.float32).reshape(len(faces), self.size, self.size, 1)
+        run = self._run if member is None or not isinstance(self._run, Ensemble) else partial(self._run, member=member)
         if not self.flip_average:
-            probabilities = np.asarray(self._run(batch), np.float32)
+            probabilities = np.asarray(run(batch), np.float32)
         else:
-            both = np.asarray(self._run(np.concatenate([batch, batch[:, :, ::-1]])), np.float32)
+            both = np.asarray(run(np.concatenate([batch, batch[:, :, ::-1]])), np.float32)
             probabilities = (both[: len(faces)] + both[len(faces):]) / 2
         if self.class_scale is None:
             return probabilities

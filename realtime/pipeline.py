@@ -24,7 +24,7 @@ from realtime.faces import Face
 @dataclass
 class FrameResult:
     faces: list[Face]
-    crops: np.ndarray  # (faces, size, size) uint8: the main view of each face, as the model saw it
+    crops: np.ndarray  # (faces, size, size) uint8: the main view of each face, as the model saw it (unmirrored)
     probabilities: np.ndarray  # (faces, classes), in the order of the classifier's labels
     times: dict[str, float] = field(default_factory=dict)  # seconds per stage: detect, align, classify
 
@@ -34,13 +34,18 @@ VIEW_SCALES = (1.0, 0.92, 1.09)  # crop sizes of the views, relative to the card
 
 class Pipeline:
     def __init__(self, detector: FaceDetector, classifier: Classifier, crop: Crop | None = None,
-                 views: bool = False):
+                 views: bool = False, by_turns: bool = False):
         """`crop`: where the model's input lies around each detection (default: the model card's);
-        `views`: classify each face from 3 crop sizes x mirrored and average them."""
+        `views`: classify each face from 3 crop sizes x mirrored and average them;
+        `by_turns`: for video, whose tracker averages each face's answers over frames: each frame asks one
+        of an ensemble's members, in turn, and every other round the crop mirrored, so the average over
+        frames takes in all of them at one model's cost a frame (a single model: mirrored every other frame)."""
         self.detector, self.classifier = detector, classifier
         crop = crop or classifier.crop
         self.crops = [replace(crop, scale=crop.scale * k) for k in VIEW_SCALES] if views else [crop]
         self.mirror = views
+        self.by_turns = by_turns
+        self.frames = 0  # frames labelled by turns so far: whose turn it is
 
     def process(self, frame: np.ndarray, previous: list[np.ndarray] = ()) -> FrameResult:
         """Every face of a BGR frame with its class probabilities (one batched model call).
@@ -61,9 +66,19 @@ class Pipeline:
         views = [levels.apply(align_faces(frame, faces, self.classifier.size, crop)) for crop in self.crops]
         if self.mirror:
             views += [view[:, :, ::-1] for view in views]
+        member, mirrored = self._turn()
         t1 = time.perf_counter()
-        probabilities = self.classifier.predict(np.concatenate(views))
+        probabilities = self.classifier.predict(np.concatenate([v[:, :, ::-1] for v in views] if mirrored else views),
+                                                member)
         probabilities = self.classifier.calibrate(
             probabilities.reshape(len(views), len(faces), len(self.classifier.labels)).mean(0))
         t2 = time.perf_counter()
         return FrameResult(faces, views[0], probabilities, {"align": t1 - t0, "classify": t2 - t1})
+
+    def _turn(self) -> tuple[int | None, bool]:
+        """This frame's member of an ensemble (None: all of them) and whether its crops go in mirrored."""
+        if not self.by_turns:
+            return None, False
+        members, turn = self.classifier.member_count, self.frames
+        self.frames += 1
+        return (turn % members if members > 1 else None), turn // members % 2 == 1

@@ -183,7 +183,7 @@ class Labeller:
         from realtime.detect import FaceDetector
         from realtime.pipeline import Pipeline
 
-        return Pipeline(FaceDetector("sweep", 0.5, 8), self.classifier)  # as the program does for video
+        return Pipeline(FaceDetector("sweep", 0.5, 8), self.classifier, by_turns=True)  # as the program does for video
 
     def label_frame(self, data: bytes, stream: str) -> dict:
         """A webcam frame of stream `stream`: labelled as the next frame of a video, smoothed and tracked."""

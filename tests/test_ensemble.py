@@ -120,7 +120,11 @@ def test_the_program_labels_photos_with_the_ensemble_and_video_with_one_model(tm
     assert f"model: {DEFAULT_PHOTO_MODEL.name} (tflite)" in photo.stdout
     video = run_module("realtime", "--source", "demo:1", "--max-frames", "3", "--no-display", "--benchmark")
     assert video.returncode == 0, video.stderr[-2000:]
-    assert f"model: {DEFAULT_MODEL.stem}.tflite (tflite)" in video.stdout
+    assert f"model: {DEFAULT_MODEL.stem}.tflite (tflite, mirrored every other frame)" in video.stdout
+    for options, says in ((["--model", "ferplus_ens"], "model: ferplus_ens.json (tflite, its 3 members in turn)"),
+                          (["--model", "ferplus_ens", "--no-smooth"], "model: ferplus_ens.json (tflite)\n")):
+        video = run_module("realtime", "--source", "demo:1", "--max-frames", "3", "--no-display", "--benchmark", *options)
+        assert video.returncode == 0 and says in video.stdout, video.stdout  # no average over frames: no turns
     chosen = run_module("realtime", "--source", str(tmp_path / "face.jpg"), "--model", "ferplus", "--no-display",
                         "--benchmark")
     assert "model: ferplus.tflite (tflite)" in chosen.stdout  # --model is what it says, for photos too
@@ -134,3 +138,37 @@ def test_the_trainer_says_an_ensemble_has_no_network_to_start_from_or_learn_from
         result = run_module("train", "--data", str(data), option, str(ensemble), "--epochs", "1", "--out",
                             str(tmp_path / "out"))
         assert_one_line_error(result, "is an ensemble of a, b, with no network of its own: name its members")
+
+
+def two_faces() -> tuple[np.ndarray, list]:
+    from realtime.faces import Face
+
+    frame = background(640, 480, seed=4)
+    for x in (160, 470):
+        paste_face(frame, 150, (x, 240))
+    return frame, [Face(np.array([x - 70.0, 170.0, x + 70.0, 310.0]), 1.0, np.array([[x - 30.0, 215.0], [x + 30.0, 215.0]]))
+                   for x in (160, 470)]
+
+
+def test_video_asks_the_members_one_a_frame_in_turn_then_mirrored_and_corrects_each_answer(members):
+    from realtime.detect import FaceDetector
+    from realtime.pipeline import Pipeline
+
+    ensemble = Classifier(write_ensemble(members, ["a", "b"], prior_alpha=0.5, temperature=0.7))
+    single = {m: Classifier(members / f"{m}.keras", prior_alpha=0) for m in ("a", "b")}
+    calls = []
+    for name, member in zip("ab", ensemble._run.members):
+        run = member._run
+        member._run = lambda batch, name=name, run=run: calls.append(name) or run(batch)
+    frame, faces = two_faces()
+    video = Pipeline(FaceDetector("full"), ensemble, by_turns=True)
+    crops = video.label(frame, faces).crops  # turn 0: member a, plain
+    for turn, (name, mirrored) in enumerate([("b", False), ("a", True), ("b", True), ("a", False)], start=1):
+        answer = single[name].predict(crops[:, :, ::-1] if mirrored else crops) * np.array(PRIOR) ** -0.5
+        expected = ensemble.calibrate(answer / answer.sum(1, keepdims=True))
+        assert np.allclose(video.label(frame, faces).probabilities, expected, atol=1e-5), turn
+    assert calls == list("ababa")  # one member a frame, each in its turn
+    calls.clear()
+    everyone = Pipeline(FaceDetector("full"), ensemble).label(frame, faces).probabilities
+    assert sorted(calls) == ["a", "b"]  # without turns, every member answers every frame
+    assert not np.allclose(everyone, video.label(frame, faces).probabilities, atol=1e-3)

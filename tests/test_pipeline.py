@@ -109,6 +109,19 @@ def test_views_are_averaged_in_one_model_call(tiny_model):
     assert result.crops.shape == (2, 48, 48) and set(result.times) == {"align", "classify"}
 
 
+def test_video_by_turns_shows_a_single_model_the_crop_plain_then_mirrored():
+    classifier = Classifier("ferplus_a")
+    frame = background(640, 480)
+    paste_face(frame, 150, (260, 220))
+    faces = FaceDetector("full").detect(frame)
+    video = Pipeline(FaceDetector("full"), classifier, by_turns=True)
+    crops = Pipeline(FaceDetector("full"), classifier).label(frame, faces).crops
+    plain, mirrored = (classifier.calibrate(classifier.predict(c)) for c in (crops, crops[:, :, ::-1]))
+    assert not np.allclose(plain, mirrored, atol=1e-4)
+    for expected in (plain, mirrored, plain, mirrored):
+        assert np.allclose(video.label(frame, faces).probabilities, expected, atol=1e-5)
+
+
 def test_framing_is_measured_on_training_faces_and_written_to_the_card(tiny_model, tmp_path):
     # Training faces: the same face framed loosely (the crop must then be wider than the detector's box).
     frame = background(400, 400, seed=5)
