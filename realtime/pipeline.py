@@ -5,7 +5,9 @@ also mirrored, their probabilities averaged. The views absorb the detector's jit
 puts a face's box (wild-faces: +1.2 points with the FER+ model, +2.0 with the FER2013 one;
 bench/pipeline_accuracy.py, README: Labels on real faces); all views of all faces still go
 through one model call. Photos get them by default; video keeps one view for speed, and smooths
-over frames instead.
+over frames instead, taking its views by turns: the crop plain one frame and mirrored the next, and
+an ensemble's members one a frame, so the tracker's average over frames averages them at one model's
+cost (wild-faces filmed as video: +1.0 points for `ferplus_a`; bench/video_members.py).
 """
 
 from __future__ import annotations
