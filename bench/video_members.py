@@ -1,14 +1,15 @@
 """Labels on video of real faces: one model, or an ensemble's members in turn, frame by frame.
 
     python bench/video_members.py                       # every wild-faces photo a 1.2 s shot (about an hour)
+    python bench/video_members.py --faces ferplus-in-frame --photos 1000   # FER+ votes, faces in a frame
     python bench/video_members.py --photos 200 --cache /tmp/frames.pkl
 
 Video runs one model call per frame to stay real-time, so it cannot average an ensemble's members
 as photos do. But the tracker already averages each face's answers over frames: if each frame asks
 the next member in turn, the shown label averages them all, at one member's cost.
 
-The clip is bench/label_stability.py's: each wild-faces photo (evenly spread over the set) is one
-shot filmed by a hand-held camera. The WHOLE video path (sweep detector, the card's crop, one view)
+The clip is bench/label_stability.py's: each photo (evenly spread over the set) is one shot filmed
+by a hand-held camera. The WHOLE video path (sweep detector, the card's crop, one view)
 runs once per frame, and every member of the ensemble answers every face, plain and mirrored. Then
 the tracker (default settings, shot cuts) replays each way of choosing the frame's answer:
 

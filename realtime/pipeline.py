@@ -26,7 +26,7 @@ from realtime.faces import Face
 @dataclass
 class FrameResult:
     faces: list[Face]
-    crops: np.ndarray  # (faces, size, size) uint8: the main view of each face, as the model saw it (unmirrored)
+    crops: np.ndarray  # (faces, size, size) uint8: the main view of each face, as cut for the model (unmirrored)
     probabilities: np.ndarray  # (faces, classes), in the order of the classifier's labels
     times: dict[str, float] = field(default_factory=dict)  # seconds per stage: detect, align, classify
 
