@@ -7,7 +7,7 @@ bench/pipeline_accuracy.py, README: Labels on real faces); all views of all face
 through one model call. Photos get them by default; video keeps one view for speed, and smooths
 over frames instead, taking its views by turns: the crop plain one frame and mirrored the next, and
 an ensemble's members one a frame, so the tracker's average over frames averages them at one model's
-cost (wild-faces filmed as video: +1.0 points for `ferplus_a`; bench/video_members.py).
+cost (bench/video_members.py; README: Labels on real faces, item 10).
 """
 
 from __future__ import annotations
