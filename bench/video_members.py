@@ -80,10 +80,7 @@ def record(ensemble: Classifier, photos, seconds: float, seed: int):
 
 def corrected(classifier: Classifier, raw: np.ndarray) -> np.ndarray:
     """What `classifier` shows for raw answers: its class-share correction, then its temperature."""
-    if classifier.class_scale is not None:
-        raw = raw * classifier.class_scale
-        raw = raw / raw.sum(-1, keepdims=True)
-    return classifier.calibrate(raw)
+    return classifier.calibrate(classifier.correct(raw))
 
 
 def ways(ensemble: Classifier, singles: dict[str, Classifier]) -> dict:

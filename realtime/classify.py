@@ -319,10 +319,14 @@ class Classifier:
         else:
             both = np.asarray(run(np.concatenate([batch, batch[:, :, ::-1]])), np.float32)
             probabilities = (both[: len(faces)] + both[len(faces):]) / 2
+        return self.correct(probabilities)
+
+    def correct(self, probabilities: np.ndarray) -> np.ndarray:
+        """The model's answers (last axis: classes) with the card's class-share correction."""
         if self.class_scale is None:
             return probabilities
         probabilities = probabilities * self.class_scale
-        return probabilities / probabilities.sum(1, keepdims=True)
+        return probabilities / probabilities.sum(-1, keepdims=True)
 
     def calibrate(self, probabilities: np.ndarray) -> np.ndarray:
         """A face's final answer (after any averaging over views) as the confidence the program shows."""
