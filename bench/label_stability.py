@@ -30,6 +30,7 @@ import math
 import pickle
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -107,11 +108,35 @@ def record(pipeline: Pipeline, shots: list[tuple[Path, int]], seconds: float, se
     return frames
 
 
-def replay(frames, shots, tracker: Tracker, use_cuts: bool, labels: list[str]) -> dict:
-    changes = shown_frames = right = scored = ghosts = 0
+@dataclass
+class Replayed:
+    """What the tracker showed, replayed over recorded frames. Scored from `SETTLE` frames into each shot."""
+
+    right: np.ndarray  # per shot: frames whose main face's shown label is the photo's
+    scored: np.ndarray  # per shot: frames scored
+    flicker: float  # label changes a second of a shown track
+    ghosts: int  # frames x boxes shown besides the main face (every shot has one face)
+    shown: list  # per frame: (shot, shown label of the main face or None)
+    confidence: np.ndarray  # per scored frame with a face: the shown label's probability
+    correct: np.ndarray  # per scored frame with a face: whether that label is the photo's
+
+    @property
+    def accuracy(self) -> float:
+        return float(self.right.sum() / max(1, self.scored.sum()))
+
+    @property
+    def per_shot(self) -> np.ndarray:
+        return self.right / np.maximum(self.scored, 1)
+
+
+def replay(frames, truth: list[int], tracker: Tracker, use_cuts: bool, labels: list[str]) -> Replayed:
+    """Feed recorded frames, (shot, faces, probabilities, cut), to `tracker`; `truth`: each shot's label, an
+    index into FER2013_LABELS; `labels`: the model's classes. The main face is the widest track."""
+    changes = shown_frames = ghosts = 0
+    right, scored = np.zeros(len(truth)), np.zeros(len(truth))
     last_label: dict[int, int] = {}
     since = 0  # frames since the shot began
-    shown_per_frame = []  # (shot, shown label of the main face or None)
+    shown_per_frame, confidence, correct = [], [], []
     for index, (shot, faces, probabilities, cut) in enumerate(frames):
         since = 0 if index == 0 or frames[index - 1][0] != shot else since + 1
         if use_cuts and cut:
@@ -119,17 +144,20 @@ def replay(frames, shots, tracker: Tracker, use_cuts: bool, labels: list[str]) -
         tracks = tracker.update(faces, probabilities)
         main = max(tracks, key=lambda t: t.face.width, default=None)
         shown_per_frame.append((shot, None if main is None else main.label))
-        ghosts += max(0, len(tracks) - 1)  # every shot has one face: any other box is a stray detection
+        ghosts += max(0, len(tracks) - 1)
         for track in tracks:
             if since >= SETTLE:
                 changes += track.id in last_label and last_label[track.id] != track.label
                 shown_frames += 1
             last_label[track.id] = track.label
         if since >= SETTLE:
-            scored += 1
-            right += main is not None and labels[main.label] == FER2013_LABELS[shots[shot][1]]
-    return {"flicker": changes / max(1, shown_frames / FPS), "accuracy": right / max(1, scored), "ghosts": ghosts,
-            "shown": shown_per_frame}
+            scored[shot] += 1
+            if main is not None:
+                correct.append(labels[main.label] == FER2013_LABELS[truth[shot]])
+                confidence.append(main.probabilities[main.label])
+                right[shot] += correct[-1]
+    return Replayed(right, scored, changes * FPS / shown_frames if shown_frames else 0.0, ghosts, shown_per_frame,
+                    np.array(confidence), np.array(correct, bool))
 
 
 def response_frames(frames, shown, labels: list[str], clear: float = 0.2) -> list[float]:
@@ -197,6 +225,7 @@ def main() -> int:
         pan_cuts += sum(pan.is_cut(frame) for frame in panned(cv2.imread(str(path)), 60))
     print(f"fast pans and zooms over 5 photos: {pan_cuts} false cuts in 300 frames")
 
+    truth = [label for _, label in shots]
     settings = [("before: smoothing 0.75, no confirmation, no hysteresis, no cuts", dict(confirm=1, hysteresis=0.0), False)]
     settings += [(f"smoothing 0.75, hysteresis {h:.2f}, confirm 3, cuts", dict(hysteresis=h), True)
                  for h in (0.0, 0.05, 0.08, 0.1, 0.15, 0.2)]
@@ -205,11 +234,11 @@ def main() -> int:
     print(f"\n{'setting':<68} {'changes/s':>9} {'accuracy':>8} {'ghost boxes':>11} {'response p50':>12} {'p95':>5} "
           f"{'<=0.5 s':>7}")
     for name, options, use_cuts in settings:
-        scored = replay(frames, shots, Tracker(**options), use_cuts, classifier.labels)
+        scored = replay(frames, truth, Tracker(**options), use_cuts, classifier.labels)
         # Response as for one person whose expression changes: the tracker follows the face across shots.
-        followed = replay(frames, shots, Tracker(**options), False, classifier.labels)
-        delays = np.minimum(response_frames(frames, followed["shown"], classifier.labels), round(args.seconds * FPS))
-        print(f"{name:<68} {scored['flicker']:9.3f} {scored['accuracy']:8.1%} {scored['ghosts']:11d} "
+        followed = replay(frames, truth, Tracker(**options), False, classifier.labels)
+        delays = np.minimum(response_frames(frames, followed.shown, classifier.labels), round(args.seconds * FPS))
+        print(f"{name:<68} {scored.flicker:9.3f} {scored.accuracy:8.1%} {scored.ghosts:11d} "
               f"{np.percentile(delays, 50) / FPS:11.2f}s {np.percentile(delays, 95) / FPS:4.2f}s "
               f"{np.mean(delays <= SETTLE):7.0%}")
     return 0

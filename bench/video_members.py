@@ -37,7 +37,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.label_stability import FPS, SETTLE, filmed  # noqa: E402
+from bench.label_stability import FPS, SETTLE, filmed, replay  # noqa: E402
 from bench.pipeline_accuracy import DATA, fer2013_in_frame, ferplus_majority, spread, wild_faces  # noqa: E402
 from realtime.__main__ import number  # noqa: E402
 from realtime.align import align_faces  # noqa: E402
@@ -98,33 +98,10 @@ def ways(ensemble: Classifier, singles: dict[str, Classifier]) -> dict:
     return chosen
 
 
-def replay(frames, labels: list[int], answer, classes: list[str]) -> tuple[np.ndarray, float, float]:
-    """Per shot, the share of its frames from 0.5 s in whose shown label is the photo's; label changes a
-    second; calibration error of the confidence shown with those labels."""
-    tracker, last = Tracker(), {}
-    right, scored = np.zeros(len(labels)), np.zeros(len(labels))
-    changes = shown = since = 0
-    confidence, correct = [], []
-    for index, (shot, faces, answers, cut) in enumerate(frames):
-        since = 0 if index == 0 or frames[index - 1][0] != shot else since + 1
-        if cut:
-            tracker.reset()
-        tracks = tracker.update(faces, np.array([answer(a, index) for a in answers]).reshape(len(faces), len(classes)))
-        if since < SETTLE:
-            last = {t.id: t.label for t in tracks}
-            continue
-        main = tracks[0] if tracks else None
-        scored[shot] += 1
-        if main is not None:
-            correct.append(classes[main.label] == FER2013_LABELS[labels[shot]])
-            confidence.append(main.probabilities[main.label])
-            right[shot] += correct[-1]
-        for track in tracks:
-            changes += track.id in last and last[track.id] != track.label
-            shown += 1
-        last = {t.id: t.label for t in tracks}
-    return (right / np.maximum(scored, 1), changes / max(1, shown / FPS),
-            calibration_error(np.array(confidence), np.array(correct)))
+def answered(frames, answer, classes: list[str]) -> list:
+    """The recorded frames with each face's member answers replaced by `answer`'s choice for the frame."""
+    return [(shot, faces, np.array([answer(a, index) for a in answers]).reshape(len(faces), len(classes)), cut)
+            for index, (shot, faces, answers, cut) in enumerate(frames)]
 
 
 def main() -> int:
@@ -161,7 +138,9 @@ def main() -> int:
           f"{'calibration error':>17}")
     first = None
     for name, answer in ways(ensemble, singles).items():
-        right, flicker, error = replay(frames, labels, answer, ensemble.labels)
+        shown = replay(answered(frames, answer, ensemble.labels), labels, Tracker(), True, ensemble.labels)
+        right, flicker = shown.per_shot, shown.flicker
+        error = calibration_error(shown.confidence, shown.correct)
         if first is None:
             first, versus = right, ""
         else:

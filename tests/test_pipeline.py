@@ -332,6 +332,7 @@ def load_bench(name: str):
 
     spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # a dataclass in it looks its module up there
     spec.loader.exec_module(module)
     return module
 
@@ -521,3 +522,22 @@ def test_faces_in_a_frame_can_be_scored_by_ferplus_majority_votes(tmp_path):
     without = subprocess.run([sys.executable, "bench/pipeline_accuracy.py", "--fer2013", "", "--ferplus", "votes.csv"],
                              cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert without.returncode == 2 and "--ferplus scores the FER2013 faces in a frame" in without.stderr.splitlines()[-1]
+
+
+def test_label_stability_replay_scores_shots_flicker_and_stray_boxes():
+    bench = load_bench("label_stability")
+    labels = bench.FER2013_LABELS
+    happy, sad, neutral = (np.eye(len(labels), dtype=np.float32)[labels.index(name)] for name in ("happy", "sad", "neutral"))
+    face, stray = Face(np.array([100.0, 100, 200, 200]), 0.9), Face(np.array([400.0, 50, 430, 80]), 0.9)
+    frames_a_shot = bench.SETTLE + 10
+    frames = [(0, [face], happy[None], False) for _ in range(frames_a_shot)]  # shot 0: a happy photo, answered right
+    frames += [(1, [face, stray], np.stack([neutral, sad]), k == 0) for k in range(frames_a_shot)]  # shot 1: a sad one
+    shown = bench.replay(frames, [labels.index("happy"), labels.index("sad")], bench.Tracker(), True, labels)
+    assert shown.scored.tolist() == [10, 10] and shown.per_shot.tolist() == [1.0, 0.0] and shown.accuracy == 0.5
+    assert shown.flicker == 0.0 and len(shown.shown) == len(frames)
+    assert shown.ghosts > 0  # the stray box beside the face, once confirmed
+    assert len(shown.confidence) == 20 and shown.correct.tolist() == [True] * 10 + [False] * 10
+    # Without smoothing or hysteresis an answer that changes every frame changes the label every frame.
+    flipping = [(0, [face], (happy if k % 2 else sad)[None], False) for k in range(frames_a_shot)]
+    jumpy = bench.replay(flipping, [labels.index("happy")], bench.Tracker(0.0, confirm=1, hysteresis=0.0), True, labels)
+    assert jumpy.flicker == pytest.approx(bench.FPS) and jumpy.accuracy == 0.5
