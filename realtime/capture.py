@@ -21,7 +21,8 @@ from realtime import quiet_stderr, stop
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pnm",
                   ".gif"}
 # How an image file begins, for images whose name does not say so (Yale Faces' `subject01.happy` are GIFs).
-IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
+TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*")
+IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", *TIFF_SIGNATURES)
 # What libjpeg says (through OpenCV) of a JPEG file that ends early or whose data is damaged.
 JPEG_DAMAGE = ("Premature end of JPEG file", "premature end of data segment")
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://")
@@ -206,6 +207,9 @@ def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
     """A BGR image (turned as its EXIF orientation says), or None when the file cannot be read as one. OpenCV
     reads most formats; the first frame of what it cannot (GIF) is decoded with PyAV. A JPEG file that is cut
     short or damaged still gives an image, its missing part grey; with `warn_as`, a warning names it so."""
+    deep = read_deep_image(file) if file_head(file).startswith(TIFF_SIGNATURES) else None
+    if deep is not None:
+        return deep
     with quiet_stderr() as said:  # OpenCV logs its own lines about a damaged file
         image = cv2.imread(str(file), cv2.IMREAD_COLOR)
     damage = next((line for line in said if any(sign in line for sign in JPEG_DAMAGE)), None)
@@ -223,18 +227,40 @@ def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
         return None
 
 
+def read_deep_image(file: Path) -> np.ndarray | None:
+    """A floating-point TIFF (as scientific pictures are, which `cv2.IMREAD_COLOR` refuses or saturates) as 8-bit
+    BGR: values in 0..1 scaled to 0..255, any other range stretched over it; None for any other picture."""
+    with quiet_stderr():
+        image = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
+    if image is None or image.dtype.kind != "f" or image.size == 0:
+        return None
+    image = np.nan_to_num(image.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    low, high = float(image.min()), float(image.max())
+    if low >= 0.0 and high <= 1.0:
+        low, high = 0.0, 1.0
+    image = np.clip((image - low) * (255.0 / max(high - low, 1e-12)), 0, 255).astype(np.uint8)
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    return image[:, :, :3] if image.shape[2] >= 3 else cv2.cvtColor(image[:, :, 0], cv2.COLOR_GRAY2BGR)
+
+
 def is_image_file(path: Path, by_content: bool = False) -> bool:
     """Whether `path` is an image file: by its suffix, else (or, with `by_content`, only) by how it begins."""
     if not by_content and path.suffix.lower() in IMAGE_SUFFIXES:
         return True
+    head = file_head(path)
+    return head.startswith(IMAGE_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+
+def file_head(path: Path) -> bytes:
+    """The first 12 bytes of a file (fewer for a shorter one); none for what is not a readable file."""
     if not path.is_file():  # (a named pipe would block the read below)
-        return False
+        return b""
     try:
         with open(path, "rb") as handle:
-            head = handle.read(12)
+            return handle.read(12)
     except OSError:
-        return False
-    return head.startswith(IMAGE_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+        return b""
 
 
 def folder_images(folder: Path) -> list[Path]:

@@ -326,6 +326,23 @@ def test_a_cut_short_jpeg_is_read_with_a_warning_that_names_it(tmp_path, capsys)
     assert capsys.readouterr().err == ""
 
 
+def test_floating_point_tiffs_are_read_as_8_bit_pictures(tmp_path):
+    """Scientific TIFFs hold float grey levels, which OpenCV's colour reader refuses: read in 0..1, else stretched."""
+    from realtime.capture import read_image
+
+    grey = DemoSource(faces=1).frame(0)[0][:, :, 1]
+    unit, wide = tmp_path / "unit.tif", tmp_path / "wide.tiff"
+    cv2.imwrite(str(unit), grey.astype(np.float32) / 255)
+    cv2.imwrite(str(wide), grey.astype(np.float32) * 4 - 100)
+    assert cv2.imread(str(unit), cv2.IMREAD_COLOR) is None  # what the program read before: the image was skipped
+    image = read_image(unit)
+    assert image.shape == (*grey.shape, 3) and image.dtype == np.uint8
+    assert np.abs(image[:, :, 0].astype(int) - grey).max() <= 1
+    stretched = read_image(wide)[:, :, 0].astype(int)
+    expected = (grey.astype(float) - grey.min()) * 255 / (grey.max() - grey.min())
+    assert stretched.min() == 0 and stretched.max() == 255 and np.abs(stretched - expected).max() <= 1
+
+
 def test_shown_faces_are_listed_largest_first_as_the_face_grows():
     """Video records list faces largest first, as photo records do, even when a later face grows past the first."""
     tracker = Tracker(confirm=1, smoothing=0.0)
