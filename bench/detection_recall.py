@@ -3,10 +3,13 @@
     python bench/detection_recall.py [--scenes 40] [--size 1280x720]
     python bench/detection_recall.py --size 4000x3000 --face-scale 3 --detectors tiled   # a phone photo
     python bench/detection_recall.py --size 4000x3000 --face-scale 3 --detectors tiled --min-face 140   # faster
+    python bench/detection_recall.py --detectors tiled,tiled+upright --turn 90   # a group photo lying on its side
 
 Each scene pastes 6 faces (a real photo, flipped, rolled up to 15 degrees, lighter or
 darker) at widths of 30 to 200 px (times `--face-scale`: the same scene in a larger picture)
-into a generated backdrop, so every true box is known.
+into a generated backdrop, so every true box is known; `--turn` turns each scene (a photo without its
+EXIF orientation). `tiled+upright` is the program's detector for photos: `tiled`, with faces that lie
+sideways or upside down turned upright (their box and eyes found again; README: Face detection).
 A detection counts as a hit when it overlaps a true box by IoU >= 0.4. `sweep` is scored on
 the last of as many frames of each (still) scene as it needs to visit every tile once;
 its time is the mean over all those frames, which is what it costs per video frame.
@@ -24,7 +27,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from realtime.__main__ import number  # noqa: E402
-from realtime.detect import MODES, FaceDetector, overlap, search_windows  # noqa: E402
+import cv2  # noqa: E402
+
+from realtime.detect import MODES, TURNS, FaceDetector, overlap, search_windows, turn_points  # noqa: E402
 from realtime.scene import background, paste_face  # noqa: E402
 
 SIZE_BANDS = [(30, 40), (40, 60), (60, 100), (100, 10_000)]
@@ -55,6 +60,17 @@ def make_scene(width: int, height: int, seed: int, faces: int = 6, face_scale: f
 def settle_frames(detector: FaceDetector, frame: np.ndarray) -> int:
     """Frames of a still scene after which `detector` has looked everywhere it will look."""
     return len(search_windows(frame.shape[1], frame.shape[0], detector.tile, detector.min_face)) + 1 if detector.mode == "sweep" else 1
+
+
+def turned(frame: np.ndarray, boxes: list[np.ndarray], turn: int):
+    """The scene turned `turn` degrees clockwise, with its true boxes."""
+    if not turn:
+        return frame, boxes
+    frame = cv2.rotate(frame, TURNS[turn])
+    height, width = frame.shape[:2]
+    back = (360 - turn) % 360  # the scene's points in the turned frame: the turned frame's, turned back
+    corners = [turn_points(box.reshape(2, 2), back, width, height) for box in boxes]
+    return frame, [np.concatenate([c.min(0), c.max(0)]) for c in corners]
 
 
 def evaluate(detector: FaceDetector, scenes, face_scale: float = 1.0) -> dict:
@@ -95,7 +111,10 @@ def main() -> int:
     parser.add_argument("--size", default="1280x720", help="scene size WIDTHxHEIGHT (default 1280x720)")
     parser.add_argument("--face-scale", type=number(float, 0.1, 20), default=1.0,
                         help="face widths (and the bands reported) times this: 3 = 90 to 600 px (default 1)")
-    parser.add_argument("--detectors", default=",".join(MODES), help=f"comma-separated, from {', '.join(MODES)}")
+    parser.add_argument("--detectors", default=",".join(MODES),
+                        help=f"comma-separated, from {', '.join(MODES)}, tiled+upright (the program's for photos)")
+    parser.add_argument("--turn", type=int, choices=(0, *TURNS), default=0,
+                        help="turn each scene this many degrees clockwise (default 0)")
     parser.add_argument("--min-face", type=number(int, 0), default=0, metavar="PX",
                         help="the program's --min-face: faces narrower are left out (read the bands above it)")
     args = parser.parse_args()
@@ -104,14 +123,20 @@ def main() -> int:
     if width < 400 * k or height < 480 * k:
         parser.error(f"faces up to {200 * k:g} px wide do not fit in {width}x{height}: "
                      "a smaller --face-scale or a larger --size")
-    scenes = [make_scene(width, height, seed, face_scale=k) for seed in range(args.scenes)]
+    detectors = args.detectors.split(",")
+    unknown = [name for name in detectors if name not in (*MODES, "tiled+upright")]
+    if unknown:
+        parser.error(f"unknown detector {unknown[0]} (choose from {', '.join(MODES)}, tiled+upright)")
+    scenes = [turned(*make_scene(width, height, seed, face_scale=k), args.turn) for seed in range(args.scenes)]
     bands = " ".join(f"{f'{lo * k:g}-{hi * k - 1:g}px' if hi < 10_000 else f'{lo * k:g}px+':>9}" for lo, hi in SIZE_BANDS)
-    print(f"{args.scenes} scenes of {width}x{height}, {sum(len(t) for _, t in scenes)} faces")
-    print(f"{'detector':>8} {bands} {f'>={40 * k:g}px':>7} {'precision':>9} {'false/frame':>11} {'detect ms':>9} {'p95 ms':>7}")
-    for mode in args.detectors.split(","):
-        result = evaluate(FaceDetector(mode, max_faces=20, min_face=args.min_face), scenes, k)
+    print(f"{args.scenes} scenes of {width}x{height}, {sum(len(t) for _, t in scenes)} faces"
+          + (f", turned {args.turn} degrees clockwise" if args.turn else ""))
+    print(f"{'detector':>13} {bands} {f'>={40 * k:g}px':>7} {'precision':>9} {'false/frame':>11} {'detect ms':>9} {'p95 ms':>7}")
+    for mode in detectors:
+        detector = FaceDetector(mode.split("+")[0], max_faces=20, min_face=args.min_face, upright="+" in mode)
+        result = evaluate(detector, scenes, k)
         recall = " ".join(f"{result['bands'][b]:9.1%}" for b in SIZE_BANDS)
-        print(f"{mode:>8} {recall} {result['recall_40']:7.1%} {result['precision']:9.1%} "
+        print(f"{mode:>13} {recall} {result['recall_40']:7.1%} {result['precision']:9.1%} "
               f"{result['false_per_frame']:11.2f} {result['ms']:9.1f} {result['p95']:7.1f}")
     return 0
 

@@ -8,6 +8,7 @@
     python bench/pipeline_accuracy.py --model ferplus_a --views 1 --ferplus ../shared/data/fer2013new.csv --temperature 1 0.7 0.6 0.5
     python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is 32px 24px 16px   # small faces (README: How confident)
     python bench/pipeline_accuracy.py --wild '' --ferplus ../shared/data/fer2013new.csv --face-px 16   # the same in a frame
+    python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is turned-90 turned-180 --limit 500 [--no-upright]
 
 Each photo goes through the code `python -m realtime --source photo.jpg` runs (the detector it
 picks for images, the model card's crop, one batched model call); its label is that of the
@@ -50,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from realtime.__main__ import number  # noqa: E402
 from realtime.align import Crop  # noqa: E402
 from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier, sharpen  # noqa: E402
-from realtime.detect import FaceDetector  # noqa: E402
+from realtime.detect import TURNS, FaceDetector  # noqa: E402
 from realtime.pipeline import Pipeline  # noqa: E402
 from train.data import FER2013_LABELS, DatasetError, load_fer2013, load_ferplus  # noqa: E402
 from train.framing import UPSCALE, in_frame  # noqa: E402
@@ -104,6 +105,8 @@ CONDITIONS = {
     **{f"{width}px": partial(narrowed, width=width) for width in (64, 32, 24, 16)},
     "jpeg-q15": lambda photo: cv2.imdecode(cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 15])[1], cv2.IMREAD_COLOR),
     "tilt-20": tilted,
+    # A photo turned without its EXIF orientation (or a scan lying on its side): README, Face detection.
+    **{f"turned-{turn}": partial(cv2.rotate, rotateCode=TURNS[turn]) for turn in (90, 180)},
     "dark": lambda photo: (photo * 0.35).astype(np.uint8),
 }
 
@@ -252,6 +255,8 @@ def main() -> int:
                         help="FER2013 faces placed in their frame this many pixels wide (default: 4x, 192)")
     parser.add_argument("--limit", type=number(int, 1), help="at most this many photos per set")
     parser.add_argument("--no-fer", action="store_true", help="do not score the fer package")
+    parser.add_argument("--no-upright", action="store_true",
+                        help="leave out the detector's turning of sideways and upside-down faces (as before it)")
     args = parser.parse_args()
     if args.ferplus and not args.fer2013:
         parser.error("--ferplus scores the FER2013 faces in a frame: give --fer2013 too")
@@ -267,7 +272,7 @@ def main() -> int:
                 fer = FER(mtcnn=False)
         except ImportError:
             print("note: fer is not installed (pip install --no-deps fer==25.10.3); scoring ours only", file=sys.stderr)
-    detector = FaceDetector(args.detector, max_faces=10_000)
+    detector = FaceDetector(args.detector, max_faces=10_000, upright=not args.no_upright)  # as the program's photo path
     pipelines = {}
     for model in args.model:
         for alpha in args.prior_alpha or [None]:

@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         classifier = classifier or Classifier(DEFAULT_PHOTO_MODEL if photos else DEFAULT_MODEL, backend=args.backend)
         mode = args.detector if args.detector != "auto" else "tiled" if photos else "sweep"
         max_faces = args.max_faces or (10_000 if photos else 8)
-        detector = FaceDetector(mode, args.min_confidence, max_faces, args.min_face)
+        detector = FaceDetector(mode, args.min_confidence, max_faces, args.min_face, upright=photos)
         crop = Crop(args.margin, classifier.crop.shift) if args.margin else None
         # A run shorter than --confirm frames (a 2-frame clip, --max-frames 1) still shows its faces.
         frames = min(getattr(source, "frame_count", None) or math.inf, args.max_frames or math.inf)

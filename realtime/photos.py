@@ -35,7 +35,7 @@ class LabelledFace:
 
 def photo_pipeline(classifier: Classifier, min_confidence: float = 0.5, min_face: int = 0) -> Pipeline:
     """The program's photo path: the tiled detector, no limit on faces, 6 views per face."""
-    return Pipeline(FaceDetector("tiled", min_confidence, 10_000, min_face), classifier, views=True)
+    return Pipeline(FaceDetector("tiled", min_confidence, 10_000, min_face, upright=True), classifier, views=True)
 
 
 class PhotoLabeller:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from realtime.align import Crop, align_face, eye_angle
-from realtime.detect import FaceDetector, search_windows, tile_windows
+from realtime.detect import TURNS, FaceDetector, search_windows, tile_windows, turn_points
 from realtime.draw import caption_places, draw_faces
 from realtime.faces import Face, overlap, suppress
 from realtime.output import Annotated, VideoWriter
@@ -70,6 +70,74 @@ def test_alignment_levels_a_rotated_face(detector, angle):
 
     assert angle_after(face.eyes) == pytest.approx(0, abs=4)
     assert abs(angle_after(None)) > 10  # without the eye keypoints the crop stays tilted
+
+
+@pytest.fixture(scope="module")
+def photo_detector():
+    detector = FaceDetector("tiled", upright=True)  # as the program detects faces in photos
+    yield detector
+    detector.close()
+
+
+def likeness(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a.ravel().astype(float), b.ravel().astype(float))[0, 1])
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_a_face_lying_sideways_or_upside_down_is_cut_upright(photo_detector, turn):
+    """A portrait photo turned without its EXIF orientation (or scanned on its side): the face is found where it
+    lies and cut upright, as from the photo the right way up; the detector alone cuts it as it lies, or misses it."""
+    photo = background(480, 640)
+    paste_face(photo, 260, (240, 330))
+    (upright,) = photo_detector.detect(photo)
+    expected = align_face(photo, upright)
+    turned = cv2.rotate(photo, TURNS[turn])
+    (face,) = photo_detector.detect(turned)
+    assert likeness(align_face(turned, face), expected) > 0.5  # the same face, within a few pixels and degrees
+    mask = np.zeros(photo.shape[:2], np.uint8)
+    mask[int(upright.box[1]):int(upright.box[3]), int(upright.box[0]):int(upright.box[2])] = 1
+    x, y, w, h = cv2.boundingRect(cv2.rotate(mask, TURNS[turn]))
+    assert overlap(face.box, np.array([x, y, x + w, y + h]))[0] > 0.6  # the box is on the face
+    plain = FaceDetector("tiled").detect(turned)
+    assert not plain or likeness(align_face(turned, plain[0]), expected) < 0.3
+
+
+@pytest.mark.parametrize("turn", [90, 270])
+def test_a_group_photo_lying_on_its_side_is_searched_the_right_way_up(photo_detector, turn):
+    frame, truth = DemoSource(faces=4).frame(0)
+    turned = cv2.rotate(frame, TURNS[turn])
+    faces = photo_detector.detect(turned)
+    assert len(faces) == 4
+    for face in faces:  # the subject's right eye first: the crop is turned by the face's own lie
+        assert eye_angle(face.eyes) == pytest.approx(turn if turn <= 180 else turn - 360, abs=25)
+    # Each box, turned back with the photo, lies on one of its faces.
+    height, width = frame.shape[:2]
+    corners = [turn_points(face.box.reshape(2, 2), turn, width, height) for face in faces]
+    boxes = [np.concatenate([c.min(0), c.max(0)]) for c in corners]
+    for box in truth:
+        assert max(overlap(found, box)[0] for found in boxes) > 0.5
+    plain = FaceDetector("tiled").detect(turned)  # the search the right way up is what finds them all
+    assert len(plain) < 4 or any(abs(eye_angle(face.eyes)) < 45 for face in plain)
+
+
+def test_turning_faces_upright_leaves_upright_faces_and_face_less_pictures_alone(photo_detector):
+    frame, _ = DemoSource(faces=4).frame(0)
+    plain = FaceDetector("tiled")
+    assert [f.box.tolist() for f in photo_detector.detect(frame)] == [f.box.tolist() for f in plain.detect(frame)]
+    for turn in (0, *TURNS):  # nothing found either way up in a picture without a face
+        picture = background(640, 480, seed=turn)
+        assert photo_detector.detect(picture if turn == 0 else cv2.rotate(picture, TURNS[turn])) == []
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_points_of_a_turned_picture_are_mapped_back(turn):
+    width, height = 7, 4
+    picture = np.zeros((height, width), np.uint8)
+    for x, y in [(0, 0), (6, 1), (3, 3), (5, 2)]:
+        picture[:] = 0
+        picture[y, x] = 255
+        v, u = np.argwhere(cv2.rotate(picture, TURNS[turn]))[0]
+        assert turn_points(np.array([[u + 0.5, v + 0.5]]), turn, width, height).tolist() == [[x + 0.5, y + 0.5]]
 
 
 def test_suppress_merges_duplicates_and_tile_fragments():
