@@ -15,11 +15,12 @@ Modes:
 - `auto`: `tiled` for images, `sweep` for video and cameras (chosen by the caller).
 
 Turned faces (photos only, `upright=True`): a photo turned sideways or upside down without its EXIF
-orientation, or a scan, holds faces that BlazeFace often finds but not as turned faces: it places the
-eyes as on an upright face, so the crop would be cut sideways. `Upright` asks MediaPipe's face-landmark
-model (also in the wheel) how face-like the crop is at each quarter turn, and a face is turned when a
-turn is clearly the most face-like and BlazeFace, looking again in the turned window, finds it there at
-least as surely; its box and eyes then come from that look.
+orientation, or a scan, holds faces that BlazeFace, trained on upright faces, finds only in part, and
+then with the eyes placed as on an upright face, so the crop would be cut sideways. `Upright` asks
+MediaPipe's face-landmark model (also in the wheel) how face-like each found face is at each quarter
+turn. A face that is most face-like turned is found again in a window turned that way; a photo most
+of whose faces lie one way is searched again turned upright; a picture where nothing was found is
+looked at turned each way, keeping only faces the landmark model finds face-like.
 
 Structure: `BlazeFace` is the base detector (one MediaPipe model on a frame or a window of it);
 `Tiles` and `Sweep` plan the extra windows it looks at; `FaceDetector` runs the passes, merges them.
@@ -283,7 +284,6 @@ class FaceDetector:
             faces = self.near.find(padded, -pad, -pad)
         return faces
 
-
     def _upright(self, frame: np.ndarray, faces: list[Face], min_face: float) -> list[Face]:
         """The faces of a photo turned upright (`Upright`). When most of them lie the same way (the photo itself
         is turned), the whole search runs again on the photo turned upright, where BlazeFace finds the faces it
@@ -296,15 +296,17 @@ class FaceDetector:
             for turn, code in TURNS.items():
                 turned = cv2.rotate(rgb, code)
                 found = [face for face in suppress(self.main.find(turned) + self.near.find(turned))
-                         if self.upright.face_likeness(square_window(turned, face.box, 1.5, LANDMARK_INPUT)) >= FACE_LIKE]
+                         if self.upright.face_likeness(square_window(turned, face.box, 1.5, LANDMARK_INPUT))
+                         >= FACE_LIKE]
                 if found:
                     return [unturned(face, turn, width, height) for face in found]
             return []
         turns = [self.upright.turn(rgb, face) for face in faces]
         photo_turn = max(TURNS, key=turns.count)
-        if 2 * turns.count(photo_turn) > len(faces):  # the photo lies turned: search it again the right way up
+        if 2 * turns.count(photo_turn) > len(faces):  # the photo lies turned: search it again upright
             found = self._find(cv2.rotate(frame, TURNS[photo_turn]), [], min_face)
-            if found:
+            # One face found, found again alone but less surely: more likely a face lying in an upright photo.
+            if len(faces) > 1 or len(found) > 1 or (found and found[0].score >= faces[0].score):
                 return [unturned(face, photo_turn, width, height) for face in found]
         return [self._turned(rgb, face, turn) if turn else face for face, turn in zip(faces, turns)]
 
@@ -326,7 +328,8 @@ class FaceDetector:
     @staticmethod
     def _centred(face: Face, side: int) -> bool:
         """Whether a face found in a window `side` px wide lies at its centre (not a neighbour's face)."""
-        return max(abs((face.box[0] + face.box[2]) / 2 - side / 2), abs((face.box[1] + face.box[3]) / 2 - side / 2)) < side / 4
+        centre = np.array([face.box[0] + face.box[2], face.box[1] + face.box[3]]) / 2
+        return bool(np.abs(centre - side / 2).max() < side / 4)
 
     def _kept(self, face: Face, window: tuple[int, int, int, int]) -> bool:
         """Whether a face found in a window is kept: from a window coarser than the tiles, only one the model saw
