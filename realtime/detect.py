@@ -181,14 +181,14 @@ class Upright:
         self._model.invoke()
         return float(1 / (1 + np.exp(-self._model.get_tensor(self._flag).ravel()[0])))
 
-    def turn(self, rgb: np.ndarray, face: Face) -> int:
-        """Degrees clockwise (0, 90, 180 or 270) to turn the face's crop so that it is most face-like; 0 unless
-        that turn is face-like (FACE_LIKE or more)."""
+    def turn(self, rgb: np.ndarray, face: Face) -> int | None:
+        """Degrees clockwise (0, 90, 180 or 270) to turn the face's crop so that it is most face-like; None when
+        it is face-like (FACE_LIKE or more) no way up: not a face, or too small or blurred to tell."""
         crop = square_window(rgb, face.box, 1.5, LANDMARK_INPUT)
         likeness = {0: self.face_likeness(crop)}
         likeness |= {turn: self.face_likeness(cv2.rotate(crop, code)) for turn, code in TURNS.items()}
         best = max(likeness, key=likeness.get)
-        return best if likeness[best] >= FACE_LIKE else 0
+        return best if likeness[best] >= FACE_LIKE else None
 
 
 class Tiles:
@@ -286,7 +286,7 @@ class FaceDetector:
 
     def _upright(self, frame: np.ndarray, faces: list[Face], min_face: float) -> list[Face]:
         """The faces of a photo turned upright (`Upright`). When most of them lie the same way (the photo itself
-        is turned), the whole search runs again on the photo turned upright, where BlazeFace finds the faces it
+        is turned; boxes that are face-like no way up have no say), the whole search runs again on the photo turned upright, where BlazeFace finds the faces it
         misses lying down. Where none was found, the passes over the whole picture look at it turned each way
         (a close-up lying down), keeping only faces `Upright` finds face-like there: a face-less picture turned
         can show something face-like. Otherwise each turned face is found again on its own (`_turned`)."""
@@ -302,11 +302,13 @@ class FaceDetector:
                     return [unturned(face, turn, width, height) for face in found]
             return []
         turns = [self.upright.turn(rgb, face) for face in faces]
-        photo_turn = max(TURNS, key=turns.count)
-        if 2 * turns.count(photo_turn) > len(faces):  # the photo lies turned: search it again upright
+        faces_like = [turn for turn in turns if turn is not None]  # the boxes that hold a face some way up
+        photo_turn = max(TURNS, key=faces_like.count)
+        if 2 * faces_like.count(photo_turn) > len(faces_like):  # the photo lies turned: search it again upright
             found = self._find(cv2.rotate(frame, TURNS[photo_turn]), [], min_face)
-            # One face found, found again alone but less surely: more likely a face lying in an upright photo.
-            if len(faces) > 1 or len(found) > 1 or (found and found[0].score >= faces[0].score):
+            # One face, found again alone but less surely: more likely a face lying in an upright photo.
+            alone = faces[turns.index(photo_turn)]
+            if len(faces_like) > 1 or len(found) > 1 or (found and found[0].score >= alone.score):
                 return [unturned(face, photo_turn, width, height) for face in found]
         return [self._turned(rgb, face, turn) if turn else face for face, turn in zip(faces, turns)]
 

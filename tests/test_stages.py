@@ -120,6 +120,21 @@ def test_a_group_photo_lying_on_its_side_is_searched_the_right_way_up(photo_dete
     assert len(plain) < 4 or any(abs(eye_angle(face.eyes)) < 45 for face in plain)
 
 
+def test_stray_boxes_that_are_no_face_any_way_up_do_not_outvote_the_faces_of_a_turned_photo(photo_detector):
+    frame, truth = DemoSource(faces=4).frame(0)
+    turned = cv2.rotate(frame, cv2.ROTATE_180)
+    lying = FaceDetector("tiled").detect(turned)  # some of the upside-down faces, found as they lie
+    strays = [Face(np.array([x, y, x + 60.0, y + 60.0]), 0.6) for x, y in [(10, 10), (20, 400), (560, 10), (560, 400)]]
+    assert all(photo_detector.upright.turn(cv2.cvtColor(turned, cv2.COLOR_BGR2RGB), f) is None for f in strays)
+    faces = photo_detector._upright(turned, lying + strays, 0)
+    height, width = frame.shape[:2]
+    boxes = [turn_points(face.box.reshape(2, 2), 180, width, height) for face in faces]
+    boxes = [np.concatenate([c.min(0), c.max(0)]) for c in boxes]
+    for box in truth:  # the photo was searched again the right way up: every face, and no stray box
+        assert max(overlap(found, box)[0] for found in boxes) > 0.5
+    assert len(faces) == 4
+
+
 def test_turning_faces_upright_leaves_upright_faces_and_face_less_pictures_alone(photo_detector):
     frame, _ = DemoSource(faces=4).frame(0)
     plain = FaceDetector("tiled")
