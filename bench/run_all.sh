@@ -16,6 +16,8 @@ done
 echo "== bench/classify_speed.py"; python bench/classify_speed.py
 echo "== bench/detection_recall.py 1280x720"; python bench/detection_recall.py --size 1280x720
 echo "== bench/detection_recall.py 640x480"; python bench/detection_recall.py --size 640x480
+echo "== bench/detection_recall.py, scenes turned 90 and 180 degrees"
+for turn in 90 180; do python bench/detection_recall.py --detectors tiled,tiled+upright --scenes 20 --turn "$turn"; done
 if python -c "import fer" 2>/dev/null; then
   echo "== bench/compare_fer.py"; python bench/compare_fer.py
 else
