@@ -32,7 +32,6 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -44,7 +43,7 @@ from realtime.align import align_faces  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
 from realtime.track import ShotCuts, Tracker  # noqa: E402
-from train.data import FER2013_LABELS, load_ferplus  # noqa: E402
+from train.data import load_ferplus  # noqa: E402
 from train.report import calibration_error, paired_difference  # noqa: E402
 
 
