@@ -181,6 +181,10 @@ class Upright:
         self._model.invoke()
         return float(1 / (1 + np.exp(-self._model.get_tensor(self._flag).ravel()[0])))
 
+    def is_upright(self, rgb: np.ndarray, face: Face) -> bool:
+        """Whether the face's crop is face-like (FACE_LIKE or more) as it lies."""
+        return self.face_likeness(square_window(rgb, face.box, 1.5, LANDMARK_INPUT)) >= FACE_LIKE
+
     def turn(self, rgb: np.ndarray, face: Face) -> int | None:
         """Degrees clockwise (0, 90, 180 or 270) to turn the face's crop so that it is most face-like; None when
         it is face-like (FACE_LIKE or more) no way up: not a face, or too small or blurred to tell."""
@@ -251,18 +255,18 @@ class FaceDetector:
                                interpolation=cv2.INTER_AREA)
             previous = [np.asarray(box) * scale for box in previous]
         least = self.min_face * scale  # in the searched frame's pixels
-        faces = self._find(frame, previous, least)
+        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        faces = self._find(rgb, previous, least)
         if self.upright:
-            faces = self._upright(frame, faces, least)
+            faces = self._upright(rgb, faces, least)
         faces = [f if scale == 1 else replace(f, box=f.box / scale, eyes=None if f.eyes is None else f.eyes / scale)
                  for f in faces if f.width >= least]
         kept = sorted(faces, key=lambda f: -f.score)[: self.max_faces]  # the most certain, when there are too many
         return sorted(kept, key=lambda f: -f.width)  # the largest first: a photo's main face leads its record
 
-    def _find(self, frame: np.ndarray, previous: list[np.ndarray], min_face: float) -> list[Face]:
-        """Every face found in the frame, before the limits on size and number (no window is searched only for
-        faces narrower than `min_face` px)."""
-        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    def _find(self, rgb: np.ndarray, previous: list[np.ndarray], min_face: float) -> list[Face]:
+        """Every face found in the RGB frame, before the limits on size and number (no window is searched only
+        for faces narrower than `min_face` px)."""
         height, width = rgb.shape[:2]
         faces = self.main.find(rgb)
         windows, closer = self.planner.windows(width, height, faces, previous, min_face) if self.planner else ([], [])
@@ -284,20 +288,18 @@ class FaceDetector:
             faces = self.near.find(padded, -pad, -pad)
         return faces
 
-    def _upright(self, frame: np.ndarray, faces: list[Face], min_face: float) -> list[Face]:
-        """The faces of a photo turned upright (`Upright`). When most of them lie the same way (the photo itself
-        is turned; boxes that are face-like no way up have no say), the whole search runs again on the photo turned upright, where BlazeFace finds the faces it
-        misses lying down. Where none was found, the passes over the whole picture look at it turned each way
+    def _upright(self, rgb: np.ndarray, faces: list[Face], min_face: float) -> list[Face]:
+        """The faces of an RGB photo turned upright (`Upright`). When most of them lie the same way (the photo
+        itself is turned; boxes that are face-like no way up have no say), the whole search runs again on the
+        photo turned upright, where BlazeFace finds the faces it misses lying down. Where none was found, the passes over the whole picture look at it turned each way
         (a close-up lying down), keeping only faces `Upright` finds face-like there: a face-less picture turned
         can show something face-like. Otherwise each turned face is found again on its own (`_turned`)."""
-        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-        height, width = frame.shape[:2]
+        height, width = rgb.shape[:2]
         if not faces:
             for turn, code in TURNS.items():
                 turned = cv2.rotate(rgb, code)
                 found = [face for face in suppress(self.main.find(turned) + self.near.find(turned))
-                         if self.upright.face_likeness(square_window(turned, face.box, 1.5, LANDMARK_INPUT))
-                         >= FACE_LIKE]
+                         if self.upright.is_upright(turned, face)]
                 if found:
                     return [unturned(face, turn, width, height) for face in found]
             return []
@@ -305,7 +307,7 @@ class FaceDetector:
         faces_like = [turn for turn in turns if turn is not None]  # the boxes that hold a face some way up
         photo_turn = max(TURNS, key=faces_like.count)
         if 2 * faces_like.count(photo_turn) > len(faces_like):  # the photo lies turned: search it again upright
-            found = self._find(cv2.rotate(frame, TURNS[photo_turn]), [], min_face)
+            found = self._find(cv2.rotate(rgb, TURNS[photo_turn]), [], min_face)
             # One face, found again alone but less surely: more likely a face lying in an upright photo.
             alone = faces[turns.index(photo_turn)]
             if len(faces_like) > 1 or len(found) > 1 or (found and found[0].score >= alone.score):

@@ -126,7 +126,7 @@ def test_stray_boxes_that_are_no_face_any_way_up_do_not_outvote_the_faces_of_a_t
     lying = FaceDetector("tiled").detect(turned)  # some of the upside-down faces, found as they lie
     strays = [Face(np.array([x, y, x + 60.0, y + 60.0]), 0.6) for x, y in [(10, 10), (20, 400), (560, 10), (560, 400)]]
     assert all(photo_detector.upright.turn(cv2.cvtColor(turned, cv2.COLOR_BGR2RGB), f) is None for f in strays)
-    faces = photo_detector._upright(turned, lying + strays, 0)
+    faces = photo_detector._upright(cv2.cvtColor(turned, cv2.COLOR_BGR2RGB), lying + strays, 0)
     height, width = frame.shape[:2]
     boxes = [turn_points(face.box.reshape(2, 2), 180, width, height) for face in faces]
     boxes = [np.concatenate([c.min(0), c.max(0)]) for c in boxes]
