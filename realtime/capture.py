@@ -27,6 +27,9 @@ IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a",
 JPEG_DAMAGE = ("Premature end of JPEG file", "premature end of data segment")
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://")
 STREAM_TIMEOUT_MS = 5000  # give up opening or reading a network stream after this long
+# How far a 1-bit picture is smoothed into grey tones: on 150 wild-faces photos dithered to 1 bit, a face is found in
+# 149 and 68.0% are labelled right (68.7% in grey; 2 found without it; sigma 1 / 1.5 / 3: 65.3 / 66.7 / 67.3%).
+DESCREEN_SIGMA = 2.0
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".webm", ".avi", ".mkv"}  # what a folder's videos are called
 
 
@@ -206,7 +209,13 @@ class ImageSource(Source):
 def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
     """A BGR image (turned as its EXIF orientation says), or None when the file cannot be read as one. OpenCV
     reads most formats; the first frame of what it cannot (GIF) is decoded with PyAV. A JPEG file that is cut
-    short or damaged still gives an image, its missing part grey; with `warn_as`, a warning names it so."""
+    short or damaged still gives an image, its missing part grey; with `warn_as`, a warning names it so. A picture
+    of two colours only (1-bit: dithered or scanned) is read as the grey tones its dots stand for (`descreened`)."""
+    image = _read_image(file, warn_as)
+    return None if image is None else descreened(image)
+
+
+def _read_image(file: Path, warn_as: str | None) -> np.ndarray | None:
     deep = read_deep_image(file) if file_head(file).startswith(TIFF_SIGNATURES) else None
     if deep is not None:
         return deep
@@ -225,6 +234,20 @@ def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
             return next(container.decode(video=0)).to_ndarray(format="bgr24")
     except (av.FFmpegError, StopIteration, OSError, ValueError):
         return None
+
+
+def descreened(image: np.ndarray) -> np.ndarray:
+    """A BGR picture of two colours only (a 1-bit picture: dithered, halftoned or a black-and-white scan) smoothed
+    into the tones its dots stand for (Gaussian, sigma DESCREEN_SIGMA pixels): the detector finds no face in the
+    dots themselves (README: --source). Any other picture is returned as it is."""
+    colours = None
+    for part in (image[::7, ::7], image):  # most pictures show a third colour in the sample already
+        packed = part.astype(np.int32)
+        packed = packed[:, :, 0] | packed[:, :, 1] << 8 | packed[:, :, 2] << 16
+        colours = colours or (int(packed.min()), int(packed.max()))
+        if colours[0] == colours[1] or np.any((packed != colours[0]) & (packed != colours[1])):
+            return image
+    return cv2.GaussianBlur(image, (0, 0), DESCREEN_SIGMA)
 
 
 def read_deep_image(file: Path) -> np.ndarray | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.capture import SourceError, read_image
+from realtime.capture import SourceError, descreened, read_image
 from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier
 from realtime.detect import FaceDetector
 from realtime.pipeline import Pipeline
@@ -83,8 +83,10 @@ class PhotoLabeller:
         if min(frame.shape[:2]) == 0:
             raise ValueError(f"the image is empty: {frame.shape}")
         if frame.ndim == 2 or frame.shape[2] == 1:
-            return cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2BGR)
-        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR) if frame.shape[2] == 4 else np.ascontiguousarray(frame)
+            frame = cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2BGR)
+        elif frame.shape[2] == 4:
+            frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+        return descreened(np.ascontiguousarray(frame))  # as a file is read
 
     def close(self) -> None:
         self.pipeline.detector.close()

@@ -250,6 +250,10 @@ def test_the_python_api_answers_as_the_program_does_for_a_photo(tmp_path):
             found = labeller.label(other)
             assert np.abs(np.array([f.box for f in found]) - [f.box for f in faces]).max() < 8
         assert labeller.label(background(160, 120)) == []
+        grey = cv2.cvtColor(decoded, cv2.COLOR_BGR2GRAY)  # printed in black dots, as a 1-bit scan is: read as tones
+        dots = np.where(grey > np.random.default_rng(0).integers(0, 256, grey.shape), 255, 0).astype(np.uint8)
+        cv2.imwrite(str(tmp_path / "dots.png"), dots)
+        assert len(labeller.label(dots)) == len(labeller.label(tmp_path / "dots.png")) == 2
         with pytest.raises(SourceError, match="no such file"):
             labeller.label(tmp_path / "missing.jpg")
         (tmp_path / "notes.jpg").write_text("not a picture")

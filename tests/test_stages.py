@@ -426,6 +426,29 @@ def test_floating_point_tiffs_are_read_as_8_bit_pictures(tmp_path):
     assert stretched.min() == 0 and stretched.max() == 255 and np.abs(stretched - expected).max() <= 1
 
 
+def test_a_1_bit_picture_is_read_as_the_grey_tones_its_dots_stand_for(tmp_path, photo_detector):
+    """A dithered black-and-white picture (a 1-bit scan or print): no face is found in the dots themselves."""
+    from realtime.capture import descreened, read_image
+
+    frame, (truth,) = DemoSource(faces=1).frame(0)
+    grey = frame[:, :, 1]
+    bayer = np.array([[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]]) * 16 + 8  # ordered dither
+    dots = np.where(grey > np.tile(bayer, (grey.shape[0] // 4, grey.shape[1] // 4)), 255, 0).astype(np.uint8)
+    path = tmp_path / "dots.png"
+    cv2.imwrite(str(path), dots, [cv2.IMWRITE_PNG_BILEVEL, 1])
+    assert photo_detector.detect(cv2.cvtColor(dots, cv2.COLOR_GRAY2BGR)) == []  # as the program read it before
+    image = read_image(path)
+    assert np.abs(image[:, :, 0].astype(int) - grey).mean() < 10  # the tones come back
+    (face,) = photo_detector.detect(image)
+    assert overlap(face.box, truth)[0] > 0.6
+    assert descreened(frame) is frame  # any picture of more than two colours is left as it is
+    two_colours = np.where(dots[:, :, None] > 0, (40, 200, 90), (230, 230, 250)).astype(np.uint8)  # inked in colour
+    assert np.abs(descreened(two_colours).astype(int) - two_colours).mean() > 20
+    with_a_third = two_colours.copy()
+    with_a_third[5, 5] = (1, 2, 3)  # (not on the sample's grid: the whole picture is looked at)
+    assert descreened(with_a_third) is with_a_third
+
+
 def test_shown_faces_are_listed_largest_first_as_the_face_grows():
     """Video records list faces largest first, as photo records do, even when a later face grows past the first."""
     tracker = Tracker(confirm=1, smoothing=0.0)
