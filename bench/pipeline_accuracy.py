@@ -4,7 +4,7 @@
     python bench/pipeline_accuracy.py --model models/fer2013.keras models/ferplus.keras --crop 1.25,0 1.0,0.05
     python bench/pipeline_accuracy.py --split test           # PrivateTest: for the final report only
     python bench/pipeline_accuracy.py --ferplus ../shared/data/fer2013new.csv   # faces in a frame by FER+'s majority votes
-    python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is grey small-in-frame 64px jpeg-q15 tilt-20 dark
+    python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is grey small-in-frame 64px jpeg-q15 tilt-20 dark side-lit
     python bench/pipeline_accuracy.py --model ferplus_a --views 1 --ferplus ../shared/data/fer2013new.csv --temperature 1 0.7 0.6 0.5
     python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is 32px 24px 16px   # small faces (README: How confident)
     python bench/pipeline_accuracy.py --wild '' --ferplus ../shared/data/fer2013new.csv --face-px 16   # the same in a frame
@@ -95,6 +95,12 @@ def tilted(photo: np.ndarray, degrees: float = 20) -> np.ndarray:
     return cv2.warpAffine(photo, matrix, (width, height), borderMode=cv2.BORDER_REFLECT)
 
 
+def side_lit(photo: np.ndarray) -> np.ndarray:
+    """Lit from one side, as in a studio with one lamp: brightness falls from the right edge to 0.2x at the left."""
+    gain = np.linspace(0.2, 1.0, photo.shape[1], dtype=np.float32)[None, :, None]
+    return (photo * gain).astype(np.uint8)
+
+
 # Photo conditions other photo sets have (`--conditions`), applied to each wild-faces photo.
 CONDITIONS = {
     "as-is": lambda photo: photo,
@@ -108,6 +114,7 @@ CONDITIONS = {
     # A photo turned without its EXIF orientation (or a scan lying on its side): README, Face detection.
     **{f"turned-{turn}": partial(cv2.rotate, rotateCode=TURNS[turn]) for turn in (90, 180)},
     "dark": lambda photo: (photo * 0.35).astype(np.uint8),
+    "side-lit": side_lit,
 }
 
 
