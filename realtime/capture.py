@@ -19,10 +19,12 @@ import numpy as np
 from realtime import quiet_stderr, stop
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pnm",
-                  ".gif"}
+                  ".gif", ".heic", ".heif", ".hif", ".avif"}
 # How an image file begins, for images whose name does not say so (Yale Faces' `subject01.happy` are GIFs).
 TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*")
 IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", *TIFF_SIGNATURES)
+# The brands an HEIF picture (a phone's HEIC photo) or an AVIF one names in its `ftyp` box, bytes 8-12.
+HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis")
 # What libjpeg says (through OpenCV) of a JPEG file that ends early or whose data is damaged.
 JPEG_DAMAGE = ("Premature end of JPEG file", "premature end of data segment")
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://")
@@ -208,7 +210,7 @@ class ImageSource(Source):
 
 def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
     """A BGR image (turned as its EXIF orientation says), or None when the file cannot be read as one. OpenCV
-    reads most formats; the first frame of what it cannot (GIF) is decoded with PyAV. A JPEG file that is cut
+    reads most formats; the first frame of what it cannot (GIF, HEIC/HEIF, AVIF) is decoded with PyAV. A JPEG file that is cut
     short or damaged still gives an image, its missing part grey; with `warn_as`, a warning names it so. A picture
     of two colours only (1-bit: dithered or scanned) is read as the grey tones its dots stand for (`descreened`)."""
     image = _read_image(file, warn_as)
@@ -231,9 +233,14 @@ def _read_image(file: Path, warn_as: str | None) -> np.ndarray | None:
 
     try:
         with av.open(str(file)) as container:
-            return next(container.decode(video=0)).to_ndarray(format="bgr24")
+            frame = next(container.decode(video=0))
+            image = frame.to_ndarray(format="bgr24")
     except (av.FFmpegError, StopIteration, OSError, ValueError):
         return None
+    # An HEIC photo keeps the turn to show it by beside its pixels (`irot`), as a phone's video does.
+    turn = round(-getattr(frame, "rotation", 0) / 90) % 4 * 90
+    return cv2.rotate(image, {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180,
+                              270: cv2.ROTATE_90_COUNTERCLOCKWISE}[turn]) if turn else image
 
 
 def descreened(image: np.ndarray) -> np.ndarray:
@@ -272,7 +279,8 @@ def is_image_file(path: Path, by_content: bool = False) -> bool:
     if not by_content and path.suffix.lower() in IMAGE_SUFFIXES:
         return True
     head = file_head(path)
-    return head.startswith(IMAGE_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+    return (head.startswith(IMAGE_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+            or (head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS))
 
 
 def file_head(path: Path) -> bytes:

@@ -34,7 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.capture import VIDEO_SUFFIXES, ImageSource, SourceError, VideoSource
+from realtime.capture import VIDEO_SUFFIXES, ImageSource, SourceError, VideoSource, is_image_file
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 
@@ -135,7 +135,7 @@ class Labeller:
         path = work / "upload" / name  # apart from the annotated file, whatever the upload's name
         path.parent.mkdir()
         path.write_bytes(data)
-        if cv2.haveImageReader(str(path)):
+        if cv2.haveImageReader(str(path)) or is_image_file(path, by_content=True):  # (HEIC, AVIF: OpenCV reads neither)
             check_picture_size(data, name)
             kind, source = "image", self._open(ImageSource, path, f"cannot read image {name} (damaged or cut short?)")
             pipeline, tracker, cuts = self.photos, Tracker.for_photos(), None
@@ -145,7 +145,7 @@ class Labeller:
             self._check_length(source)
             pipeline, tracker, cuts = self._video_pipeline(), Tracker(), ShotCuts()
         else:
-            raise UploadError(415, f"{name} is not a photo or video this page reads (photos: jpg, png, webp; "
+            raise UploadError(415, f"{name} is not a photo or video this page reads (photos: jpg, png, webp, heic, avif; "
                                    f"videos: {', '.join(sorted(s[1:] for s in VIDEO_SUFFIXES))})")
         width, height = source.size
         if width * height > MAX_PIXELS:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -424,6 +426,26 @@ def test_floating_point_tiffs_are_read_as_8_bit_pictures(tmp_path):
     stretched = read_image(wide)[:, :, 0].astype(int)
     expected = (grey.astype(float) - grey.min()) * 255 / (grey.max() - grey.min())
     assert stretched.min() == 0 and stretched.max() == 255 and np.abs(stretched - expected).max() <= 1
+
+
+@pytest.mark.parametrize("name", ["turned.heic", "plain.avif"])
+def test_phone_photos_in_heic_and_avif_are_read_the_right_way_up(tmp_path, name):
+    """HEIC is what iPhones save (OpenCV reads neither format): the first picture is decoded with PyAV and turned
+    as the file says to show it. `turned.heic` holds the picture lying on its side plus the turn (`irot`)."""
+    import shutil
+
+    from realtime.capture import ImageSource, folder_images, read_image
+
+    expected = cv2.resize(DemoSource(faces=1).frame(0)[0], (320, 240), interpolation=cv2.INTER_AREA)
+    fixture = Path(__file__).parent / "data" / name
+    assert cv2.imread(str(fixture)) is None  # (what the program tried before: it then called the photo a video)
+    image = read_image(fixture)
+    assert image.shape == expected.shape and np.abs(image.astype(int) - expected).mean() < 8
+    unnamed = tmp_path / "photos" / "IMG_0001"  # known by its first bytes when the name does not say
+    unnamed.parent.mkdir()
+    shutil.copy(fixture, unnamed)
+    assert folder_images(unnamed.parent) == [unnamed]
+    assert ImageSource(unnamed.parent).size == (320, 240)
 
 
 def test_a_1_bit_picture_is_read_as_the_grey_tones_its_dots_stand_for(tmp_path, photo_detector):

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import zlib
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -340,6 +341,16 @@ def test_a_raw_body_is_read_whatever_its_content_type_says(client, tmp_path):
         assert [r["frame"] for r in response.json] == [0, 1, 2, 3]
     response = client.post("/api/label", data=b"just some notes", content_type="application/octet-stream")
     assert response.status_code == 415, response.json
+
+
+def test_an_iphone_photo_in_heic_is_read_as_a_photo(client):
+    """HEIC (OpenCV reads none): labelled as a photo, turned the right way up, not refused or taken for a video."""
+    heic = Path(__file__).parent / "data" / "turned.heic"
+    for response in (post_file(client, "/api/label", heic, "IMG_0001.HEIC"),
+                     client.post("/api/label", data=heic.read_bytes(), content_type="image/heic")):
+        assert response.status_code == 200, response.json
+        (face,) = response.json["faces"]
+        assert 100 < face["box"][0] < face["box"][2] < 230  # where the face is in the picture shown upright (320x240)
 
 
 def test_every_result_folder_name_mkdtemp_makes_is_served(client, monkeypatch):
