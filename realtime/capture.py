@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from realtime import quiet_stderr, stop
+from realtime.heif import read_heif
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pnm",
                   ".gif", ".heic", ".heif", ".hif", ".avif"}
@@ -210,7 +211,8 @@ class ImageSource(Source):
 
 def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
     """A BGR image (turned as its EXIF orientation says), or None when the file cannot be read as one. OpenCV
-    reads most formats; the first frame of what it cannot (GIF, HEIC/HEIF, AVIF) is decoded with PyAV. A JPEG file that is cut
+    reads most formats; HEIC/HEIF and AVIF are put together from what PyAV decodes (`read_heif`), and the first
+    frame of a GIF is decoded with PyAV. A JPEG file that is cut
     short or damaged still gives an image, its missing part grey; with `warn_as`, a warning names it so. A picture
     of two colours only (1-bit: dithered or scanned) is read as the grey tones its dots stand for (`descreened`)."""
     image = _read_image(file, warn_as)
@@ -218,7 +220,10 @@ def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
 
 
 def _read_image(file: Path, warn_as: str | None) -> np.ndarray | None:
-    deep = read_deep_image(file) if file_head(file).startswith(TIFF_SIGNATURES) else None
+    head = file_head(file)
+    if is_heif(head):
+        return read_heif(file)
+    deep = read_deep_image(file) if head.startswith(TIFF_SIGNATURES) else None
     if deep is not None:
         return deep
     with quiet_stderr() as said:  # OpenCV logs its own lines about a damaged file
@@ -233,14 +238,9 @@ def _read_image(file: Path, warn_as: str | None) -> np.ndarray | None:
 
     try:
         with av.open(str(file)) as container:
-            frame = next(container.decode(video=0))
-            image = frame.to_ndarray(format="bgr24")
+            return next(container.decode(video=0)).to_ndarray(format="bgr24")
     except (av.FFmpegError, StopIteration, OSError, ValueError):
         return None
-    # An HEIC photo keeps the turn to show it by beside its pixels (`irot`), as a phone's video does.
-    turn = round(-getattr(frame, "rotation", 0) / 90) % 4 * 90
-    return cv2.rotate(image, {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180,
-                              270: cv2.ROTATE_90_COUNTERCLOCKWISE}[turn]) if turn else image
 
 
 def descreened(image: np.ndarray) -> np.ndarray:
@@ -279,8 +279,12 @@ def is_image_file(path: Path, by_content: bool = False) -> bool:
     if not by_content and path.suffix.lower() in IMAGE_SUFFIXES:
         return True
     head = file_head(path)
-    return (head.startswith(IMAGE_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
-            or (head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS))
+    return head.startswith(IMAGE_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP") or is_heif(head)
+
+
+def is_heif(head: bytes) -> bool:
+    """Whether a file that begins so is an HEIF (HEIC) or AVIF picture."""
+    return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
 
 
 def file_head(path: Path) -> bytes:

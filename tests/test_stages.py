@@ -430,8 +430,9 @@ def test_floating_point_tiffs_are_read_as_8_bit_pictures(tmp_path):
 
 @pytest.mark.parametrize("name", ["turned.heic", "plain.avif"])
 def test_phone_photos_in_heic_and_avif_are_read_the_right_way_up(tmp_path, name):
-    """HEIC is what iPhones save (OpenCV reads neither format): the first picture is decoded with PyAV and turned
-    as the file says to show it. `turned.heic` holds the picture lying on its side plus the turn (`irot`)."""
+    """HEIC is what iPhones save (OpenCV reads neither format): decoded with PyAV, put together and turned as the
+    file says. `turned.heic` is made as a phone makes one: a grid of tiles (here 3 x 2 of 128 px, cut to the
+    picture's size), lying on its side, plus the turn to show it by (`irot`); `plain.avif` is one AV1 picture."""
     import shutil
 
     from realtime.capture import ImageSource, folder_images, read_image
@@ -446,6 +447,9 @@ def test_phone_photos_in_heic_and_avif_are_read_the_right_way_up(tmp_path, name)
     shutil.copy(fixture, unnamed)
     assert folder_images(unnamed.parent) == [unnamed]
     assert ImageSource(unnamed.parent).size == (320, 240)
+    cut = tmp_path / "cut.heic"  # an interrupted copy
+    cut.write_bytes(fixture.read_bytes()[: fixture.stat().st_size // 2])
+    assert read_image(cut) is None
 
 
 def test_a_1_bit_picture_is_read_as_the_grey_tones_its_dots_stand_for(tmp_path, photo_detector):
