@@ -16,6 +16,8 @@ from realtime.detect import MODES
 from realtime.output import OutputError
 from realtime.track import HYSTERESIS
 
+AUTO_WORKERS = 4  # at most this many photo workers unless --workers asks (each holds about 70 MB of models)
+
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, like every other error of the program
@@ -88,6 +90,9 @@ def parse_args(argv):
                         help="lead another class needs over the shown label to replace it, 0-0.9 "
                              f"(default {HYSTERESIS})")
     parser.add_argument("--bars", action="store_true", help="draw a bar chart of all class probabilities per face")
+    parser.add_argument("--workers", type=number(int, 1, 64),
+                        help="photos labelled side by side, each worker with its own detector and model (for a folder "
+                             f"or several images; default: the CPU cores, at most {AUTO_WORKERS})")
     args = parser.parse_args(argv)
     args.json, args.csv = ("-" if names_stdout(value) else value for value in (args.json, args.csv))
     if args.json == "-" and args.csv == "-":
@@ -168,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         views = args.views == "6" or (args.views == "auto" and photos)
         # Video whose tracker averages over frames takes an ensemble's members (and the mirrored crop) by turns.
         pipeline = Pipeline(detector, classifier, crop, views, by_turns=tracker.smoothing > 0)
+        helpers = [Pipeline(FaceDetector(mode, args.min_confidence, max_faces, args.min_face, upright=True),
+                            Classifier(classifier.path, backend=classifier.backend), crop, views)
+                   for _ in range(photo_workers(args.workers, source) - 1)]
         overlay = Overlay(bars=args.bars)
         sinks = open_sinks(args, source, classifier.labels)
         if display:
@@ -176,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             print("note: nothing will be shown or written: --no-display without --output, --json, --csv or "
                   "--benchmark", file=sys.stderr)
         stats, stopped = run(source, pipeline, tracker, sinks, overlay=overlay,
-                             cuts=None if photos else ShotCuts(), max_frames=args.max_frames)
+                             cuts=None if photos else ShotCuts(), max_frames=args.max_frames, helpers=helpers)
     except (ModelError, SourceError, OutputError) as err:  # run() has closed the sinks, open_sinks() its own
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -190,8 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.benchmark:
         turns = ("" if not pipeline.by_turns else f", its {classifier.member_count} members in turn"
                  if classifier.member_count > 1 else ", mirrored every other frame")
+        workers = f"; {len(helpers) + 1} photos at a time (stage times are each photo's own)" if helpers else ""
         print(f"source: {source.description}; detector: {mode}; model: {classifier.path.name} "
-              f"({classifier.backend}{turns})", file=report)
+              f"({classifier.backend}{turns}){workers}", file=report)
         print(stats.summary(), file=report)
     if args.output:
         print(f"wrote {args.output}", file=sys.stderr)
@@ -203,6 +212,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: the {source.kind} stopped delivering frames; everything up to then was written", file=sys.stderr)
         return 1
     return 130 if stopped == "interrupted" else 0
+
+
+def photo_workers(asked: int | None, source) -> int:
+    """How many photos to label side by side: what --workers asks, else the CPU cores this process may use (at
+    most AUTO_WORKERS); never more than there are photos. Video and cameras: one (each frame follows the last)."""
+    if not isinstance(source, ImageSource):
+        if asked and asked > 1:
+            raise SourceError(f"--workers {asked}: only photos (a folder or several images) are labelled side by "
+                              "side; a video's frames are labelled in order")
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(asked or min(cores, AUTO_WORKERS), len(source.files)))
 
 
 def open_sinks(args, source, labels: list[str]) -> list:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import queue
 import sys
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator
 
 import numpy as np
 
@@ -61,28 +65,33 @@ class Stats:
 
 
 def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, overlay: Overlay | None = None,
-        cuts: ShotCuts | None = None, max_frames: int | None = None) -> tuple[Stats, str]:
+        cuts: ShotCuts | None = None, max_frames: int | None = None, helpers: list[Pipeline] = ()) -> tuple[Stats, str]:
     """Process `source` to its end, `max_frames`, a window's quit or a stop request; sinks are always closed.
 
     Each frame: `pipeline.process` -> `cuts` (a shot cut ends every track) -> `tracker.update` ->
     drawn (as `overlay` says) -> every sink's `write(Annotated)`. Returns the timings and why it
     stopped: "end", "quit" (a window's key or closed window) or "interrupted" (`stop.requested`,
     by Ctrl-C or SIGTERM). At least one frame is written before a stop, so a recording always plays.
+    `helpers`: more pipelines like `pipeline`, for photos only (each labelled on its own): the next photos are
+    labelled side by side on threads, one pipeline each, and come out in order (`labelled_ahead`).
     """
     overlay = overlay or Overlay()
     stats, stopped, finished = Stats(), "end", False
-    frames = iter(source)
+    frames = labelled_ahead(source, [pipeline, *helpers]) if helpers else None
+    plain = None if helpers else iter(source)
     started = time.perf_counter()
     labels = pipeline.classifier.labels
     try:
         while max_frames is None or stats.frames < max_frames:
             t0 = time.perf_counter()
-            frame = next(frames, None)
+            frame, name, result = next(frames, (None, None, None)) if frames else (next(plain, None), None, None)
             if frame is None:
                 stopped = "interrupted" if stop.requested else "end"  # a camera gives up waiting on a stop
                 break
             t1 = time.perf_counter()
-            result = pipeline.process(frame, [track.face.box for track in tracker.tracks])
+            if result is None:
+                name = getattr(source, "name", None)
+                result = pipeline.process(frame, [track.face.box for track in tracker.tracks])
             t4 = time.perf_counter()
             if cuts is not None and cuts.is_cut(frame):
                 tracker.reset()
@@ -90,7 +99,7 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
             draw_faces(frame, tracks, labels, bars=overlay.bars)
             t5 = time.perf_counter()
             seconds = t5 - started if source.live else getattr(source, "time", stats.frames / source.fps)
-            annotated = Annotated(stats.frames, seconds, frame, tracks, getattr(source, "name", None))
+            annotated = Annotated(stats.frames, seconds, frame, tracks, name)
             for sink in sinks:
                 sink.write(annotated)
             t6 = time.perf_counter()
@@ -107,10 +116,43 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
     finally:
         stop.closing()
         try:
+            if frames is not None:
+                frames.close()  # the photos still being labelled are finished, those not begun are dropped
             close_all(sinks, finished)
         finally:
             source.close()
     return stats, stopped
+
+
+def labelled_ahead(source: Source, pipelines: list[Pipeline]) -> Iterator[tuple[np.ndarray, str | None, object]]:
+    """(photo, its name, its FrameResult) for each photo of `source`, in order, labelled side by side: one thread
+    per pipeline (MediaPipe, LiteRT and OpenCV let go of Python's lock while they work), up to twice as many
+    photos read ahead as there are pipelines. For photos only: each is labelled with no regard to the last."""
+    free: queue.SimpleQueue = queue.SimpleQueue()
+    for pipeline in pipelines:
+        free.put(pipeline)
+
+    def label(frame: np.ndarray):
+        pipeline = free.get()
+        try:
+            return pipeline.process(frame)
+        finally:
+            free.put(pipeline)
+
+    pending: deque = deque()
+    with ThreadPoolExecutor(len(pipelines), thread_name_prefix="photo") as pool:
+        try:
+            for frame in source:
+                pending.append((frame, getattr(source, "name", None), pool.submit(label, frame)))
+                if len(pending) > 2 * len(pipelines):
+                    frame, name, result = pending.popleft()
+                    yield frame, name, result.result()
+            while pending:
+                frame, name, result = pending.popleft()
+                yield frame, name, result.result()
+        finally:
+            for *_, result in pending:
+                result.cancel()
 
 
 def close_all(sinks: list, finished: bool = False) -> None:

@@ -217,6 +217,62 @@ def test_several_images_as_a_shell_glob_gives_them(tmp_path, tiny_model):
         assert result.returncode == 2
 
 
+def test_photos_labelled_side_by_side_come_out_as_one_at_a_time(tmp_path, tiny_model):
+    """--workers: each worker its own detector and model; the results are the same, in the same order."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i, faces in enumerate([2, 0, 1, 3, 1, 0, 2]):  # so that a photo's answer given to another would show
+        cv2.imwrite(str(photos / f"{i}.jpg"), DemoSource(faces=faces).frame(i * 7)[0])
+    records = {}
+    for workers in ("1", "3"):
+        jsonl = tmp_path / f"{workers}.jsonl"
+        result = run_module("realtime", "--source", str(photos), "--model", str(tiny_model), "--no-display",
+                            "--json", str(jsonl), "--workers", workers, "--benchmark")
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert ("3 photos at a time" in result.stdout) == (workers == "3")
+        records[workers] = jsonl.read_text()
+    assert records["1"] == records["3"]
+    assert [len(json.loads(line)["faces"]) for line in records["3"].splitlines()] == [2, 0, 1, 3, 1, 0, 2]
+    write_clip(tmp_path / "clip.mp4", faces=1, frames=3)
+    result = run_module("realtime", "--source", str(tmp_path / "clip.mp4"), "--model", str(tiny_model),
+                        "--no-display", "--json", str(tmp_path / "v.jsonl"), "--workers", "2")
+    assert_one_line_error(result, "--workers 2: only photos")
+
+
+def test_labelling_ahead_keeps_the_order_and_stops_when_the_loop_does():
+    """The photos are handed out to free pipelines and may finish out of turn; they come back in turn. When the
+    loop stops early, photos not begun are dropped: at most twice as many as there are pipelines were read ahead."""
+    from realtime.loop import labelled_ahead
+
+    class Source:
+        name = None
+
+        def __iter__(self):
+            for i in range(40):
+                self.name = f"{i}.jpg"
+                yield np.full((2, 2, 3), i, np.uint8)
+
+    class Slow:
+        def __init__(self):
+            self.seen = []
+
+        def process(self, frame):
+            i = int(frame[0, 0, 0])
+            time.sleep(0.02 if i % 3 == 0 else 0.001)  # every third photo is slow
+            self.seen.append(i)
+            return i
+
+    pipelines = [Slow(), Slow()]
+    ahead = labelled_ahead(Source(), pipelines)
+    got = [next(ahead) for _ in range(10)]
+    assert [(name, result) for _, name, result in got] == [(f"{i}.jpg", i) for i in range(10)]
+    assert all(int(frame[0, 0, 0]) == result for frame, _, result in got)
+    assert all(pipeline.seen for pipeline in pipelines)  # both took photos
+    ahead.close()
+    done = sorted(pipelines[0].seen + pipelines[1].seen)
+    assert done == list(range(len(done))) and len(done) <= 10 + 2 * 2 + 1
+
+
 def test_faces_are_listed_largest_first(monkeypatch):
     """A photo's main face leads its record, whatever the detector's scores; too many faces keep the surest."""
     from realtime.detect import FaceDetector
