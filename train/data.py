@@ -183,7 +183,8 @@ def _split_by_usage(faces, targets, usages, labels, description) -> Dataset:
 
 class PhotoFaces:
     """Faces cut out of photos exactly as `python -m realtime --source photo.jpg` cuts them: its photo
-    detector, the largest face, eyes levelled, the model's crop; so a model learns from what it is shown."""
+    detector (faces lying turned are cut upright), the largest face, eyes levelled, the model's crop; so a
+    model learns from what it is shown."""
 
     def __init__(self, crop=None):
         self.crop, self.detector = crop, None
@@ -194,7 +195,7 @@ class PhotoFaces:
         from realtime.detect import FaceDetector
 
         if self.detector is None:
-            self.detector = FaceDetector("tiled", max_faces=10_000)
+            self.detector = FaceDetector("tiled", max_faces=10_000, upright=True)
             if self.crop is None:
                 from realtime.card import read_card
                 from realtime.classify import DEFAULT_MODEL
