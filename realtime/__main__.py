@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         classifier = classifier or Classifier(DEFAULT_PHOTO_MODEL if photos else DEFAULT_MODEL, backend=args.backend)
         mode = args.detector if args.detector != "auto" else "tiled" if photos else "sweep"
         max_faces = args.max_faces or (10_000 if photos else 8)
-        detector = FaceDetector(mode, args.min_confidence, max_faces, args.min_face, upright=photos)
+        detector_options = (mode, args.min_confidence, max_faces, args.min_face)
+        detector = FaceDetector(*detector_options, upright=photos)
         crop = Crop(args.margin, classifier.crop.shift) if args.margin else None
         # A run shorter than --confirm frames (a 2-frame clip, --max-frames 1) still shows its faces.
         frames = min(getattr(source, "frame_count", None) or math.inf, args.max_frames or math.inf)
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         views = args.views == "6" or (args.views == "auto" and photos)
         # Video whose tracker averages over frames takes an ensemble's members (and the mirrored crop) by turns.
         pipeline = Pipeline(detector, classifier, crop, views, by_turns=tracker.smoothing > 0)
-        helpers = [Pipeline(FaceDetector(mode, args.min_confidence, max_faces, args.min_face, upright=True),
+        helpers = [Pipeline(FaceDetector(*detector_options, upright=True),
                             Classifier(classifier.path, backend=classifier.backend), crop, views)
                    for _ in range(photo_workers(args.workers, source) - 1)]
         overlay = Overlay(bars=args.bars)
