@@ -372,6 +372,23 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
     path = Path(spec)
     if not path.exists():
         raise SourceError(f"source not found: {path}")
+    if path.is_file() and file_head(path).startswith((b"GIF87a", b"GIF89a")):
+        animation = animated(path)
+        if animation is not None:
+            return animation
     if path.is_dir() or is_image_file(path):
         return ImageSource(path)
     return VideoSource(path)
+
+
+def animated(path: Path) -> VideoSource | None:
+    """A GIF of more than one frame, read as the short video it is (each frame labelled, tracked and smoothed as
+    video's are); None for a still one, which is a photo (as is every GIF in a folder: its first frame)."""
+    try:
+        video = VideoSource(path)
+    except SourceError:
+        return None
+    if (video.frame_count or 0) > 1:
+        return video
+    video.close()
+    return None

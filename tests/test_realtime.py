@@ -217,6 +217,24 @@ def test_several_images_as_a_shell_glob_gives_them(tmp_path, tiny_model):
         assert result.returncode == 2
 
 
+def test_an_animated_gif_is_labelled_frame_by_frame_as_a_video(tmp_path, tiny_model):
+    """A GIF of several frames given to --source is a short video (a reaction GIF); a still GIF is a photo."""
+    frames = [Image.fromarray(frame[:, :, ::-1]) for frame in DemoSource(faces=2, frames=8)]
+    frames[0].save(tmp_path / "moving.gif", save_all=True, append_images=frames[1:], duration=80, loop=0)
+    frames[0].save(tmp_path / "still.gif")
+    for name, count in (("moving.gif", 8), ("still.gif", 1)):
+        jsonl = tmp_path / f"{name}.jsonl"
+        result = run_module("realtime", "--source", str(tmp_path / name), "--model", str(tiny_model), "--no-display",
+                            "--json", str(jsonl))
+        assert result.returncode == 0, result.stderr[-2000:]
+        records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+        assert [r["frame"] for r in records] == list(range(count))
+        assert len(records[-1]["faces"]) == 2
+    assert records[0]["image"] == "still.gif"  # a photo's record names it
+    moving = [json.loads(line) for line in (tmp_path / "moving.gif.jsonl").read_text().splitlines()]
+    assert "image" not in moving[0] and moving[-1]["time"] == pytest.approx(7 * 0.08, abs=0.02)  # the GIF's own pace
+
+
 def test_photos_labelled_side_by_side_come_out_as_one_at_a_time(tmp_path, tiny_model):
     """--workers: each worker its own detector and model; the results are the same, in the same order."""
     photos = tmp_path / "photos"
