@@ -212,9 +212,9 @@ class ImageSource(Source):
 def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
     """A BGR image (turned as its EXIF orientation says), or None when the file cannot be read as one. OpenCV
     reads most formats; HEIC/HEIF and AVIF are put together from what PyAV decodes (`read_heif`), and the first
-    frame of a GIF is decoded with PyAV. A JPEG file that is cut
-    short or damaged still gives an image, its missing part grey; with `warn_as`, a warning names it so. A picture
-    of two colours only (1-bit: dithered or scanned) is read as the grey tones its dots stand for (`descreened`)."""
+    frame of a GIF is decoded with PyAV. A JPEG file that is cut short or damaged still gives an image, its
+    missing part grey; with `warn_as`, a warning names it so. A picture of two colours only (1-bit: dithered
+    or scanned) is read as the grey tones its dots stand for (`descreened`)."""
     image = _read_image(file, warn_as)
     return None if image is None else descreened(image)
 

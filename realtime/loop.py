@@ -8,7 +8,7 @@ import sys
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -65,7 +65,8 @@ class Stats:
 
 
 def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, overlay: Overlay | None = None,
-        cuts: ShotCuts | None = None, max_frames: int | None = None, helpers: list[Pipeline] = ()) -> tuple[Stats, str]:
+        cuts: ShotCuts | None = None, max_frames: int | None = None,
+        helpers: Sequence[Pipeline] = ()) -> tuple[Stats, str]:
     """Process `source` to its end, `max_frames`, a window's quit or a stop request; sinks are always closed.
 
     Each frame: `pipeline.process` -> `cuts` (a shot cut ends every track) -> `tracker.update` ->
@@ -77,20 +78,19 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
     """
     overlay = overlay or Overlay()
     stats, stopped, finished = Stats(), "end", False
-    frames = labelled_ahead(source, [pipeline, *helpers]) if helpers else None
-    plain = None if helpers else iter(source)
+    frames = (labelled_ahead(source, [pipeline, *helpers]) if helpers else  # (labelled below, one by one)
+              ((frame, getattr(source, "name", None), None) for frame in source))
     started = time.perf_counter()
     labels = pipeline.classifier.labels
     try:
         while max_frames is None or stats.frames < max_frames:
             t0 = time.perf_counter()
-            frame, name, result = next(frames, (None, None, None)) if frames else (next(plain, None), None, None)
+            frame, name, result = next(frames, (None, None, None))
             if frame is None:
                 stopped = "interrupted" if stop.requested else "end"  # a camera gives up waiting on a stop
                 break
             t1 = time.perf_counter()
             if result is None:
-                name = getattr(source, "name", None)
                 result = pipeline.process(frame, [track.face.box for track in tracker.tracks])
             t4 = time.perf_counter()
             if cuts is not None and cuts.is_cut(frame):
@@ -116,8 +116,7 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
     finally:
         stop.closing()
         try:
-            if frames is not None:
-                frames.close()  # the photos still being labelled are finished, those not begun are dropped
+            frames.close()  # photos still being labelled side by side are finished, those not begun are dropped
             close_all(sinks, finished)
         finally:
             source.close()
