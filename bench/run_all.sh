@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark behind the README's numbers, one after another (about 10 minutes on 2 cores).
+# Every benchmark behind the README's numbers, one after another (about 12 minutes on 2 cores).
 # Run from the repository root with the project's environment active; close other busy programs first.
 set -euo pipefail
 python bench/make_clips.py
@@ -18,6 +18,8 @@ echo "== bench/detection_recall.py 1280x720"; python bench/detection_recall.py -
 echo "== bench/detection_recall.py 640x480"; python bench/detection_recall.py --size 640x480
 echo "== bench/detection_recall.py, scenes turned 90 and 180 degrees"
 for turn in 90 180; do python bench/detection_recall.py --detectors tiled,tiled+upright --scenes 20 --turn "$turn"; done
+echo "== bench/folder_speed.py: a folder of photos, one at a time against two side by side"
+python bench/folder_speed.py --photos 400
 if python -c "import fer" 2>/dev/null; then
   echo "== bench/compare_fer.py"; python bench/compare_fer.py
 else
