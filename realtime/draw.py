@@ -28,6 +28,13 @@ def _text(frame, text, origin, scale, colour, thickness=1, background=None):
     cv2.putText(frame, text, (x + 2, y - 2), FONT, scale, colour, thickness, cv2.LINE_AA)
 
 
+def drawing_scale(width: int, height: int) -> float:
+    """How large captions, lines and bars are drawn: 1 for a picture 1280 px wide (a 720p frame), smaller down to
+    0.45 for a small one, and in proportion for a larger one (a 12-megapixel photo: about 3, or 4 upright), so they
+    keep their size relative to the picture where it is shown scaled down to a screen."""
+    return max(0.45, max(width, height * 4 / 3) / 1280)
+
+
 def caption_places(boxes: list[tuple[int, int, int, int]], sizes: list[tuple[int, int]],
                    frame_size: tuple[int, int]) -> list[tuple[int, int]]:
     """Top-left corners for captions of `sizes` (w, h), one per box: above the box where there is room,
@@ -49,8 +56,9 @@ def caption_places(boxes: list[tuple[int, int, int, int]], sizes: list[tuple[int
 def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: bool = False) -> np.ndarray:
     """Draw onto `frame` in place and return it: a box per face, its shown label and probability above it."""
     height, width = frame.shape[:2]
-    scale = max(0.45, min(1.0, width / 1280))
-    text_scale, thickness = scale * 0.8, 1 + (scale > 0.7)
+    scale = drawing_scale(width, height)
+    text_scale, thickness = scale * 0.8, 1 + (scale > 0.7) + int(scale // 1.5)
+    line = max(2, round(2 * scale))
     captions, boxes, sizes = [], [], []
     for track in sorted(tracks, key=lambda t: (t.face.box[1], t.face.box[0])):  # top to bottom
         box = tuple(int(round(v)) for v in track.face.box)
@@ -60,7 +68,7 @@ def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: 
         boxes.append(box)
         sizes.append((w + 4, h + base + base // 2))
     for (track, _, _, colour), box in zip(captions, boxes):
-        cv2.rectangle(frame, box[:2], box[2:], colour, 2, cv2.LINE_AA)
+        cv2.rectangle(frame, box[:2], box[2:], colour, line, cv2.LINE_AA)
         if bars:
             _draw_bars(frame, track.probabilities, labels, (box[2] + 6, box[1]), scale)
     for (_, caption, base, colour), (x, y), (w, h) in zip(captions, caption_places(boxes, sizes, (width, height)), sizes):

@@ -277,6 +277,20 @@ def test_draw_leaves_faceless_frames_untouched_and_marks_faces():
     assert not changed[300:, :].any()  # nothing far from the face
 
 
+def test_captions_and_boxes_keep_their_size_relative_to_a_large_picture():
+    """A 12-megapixel photo's caption is as readable, seen fitted to a screen, as a 720p frame's; not a speck."""
+    def drawn(k: int):
+        frame = np.zeros((960 * k, 1280 * k, 3), np.uint8)
+        face = Face(np.array([400.0, 300, 700, 600]) * k, 0.9)
+        changed = np.any(draw_faces(frame, [Track(1, face, np.array([0.2, 0.8]), None, 1)], ["sad", "happy"]) > 0, 2)
+        caption_rows = np.flatnonzero(changed[:, 420 * k])  # down the caption's middle: caption, then the box edge
+        return caption_rows[0], changed[450 * k, :].sum()  # where the caption starts; the box's line width (2 edges)
+
+    (top, line), (top3, line3) = drawn(1), drawn(3)
+    assert (300 * 3 - top3) > 2.5 * (300 - top)  # the caption's height above the box
+    assert line3 > 1.6 * line  # (6 px against 2, each edge softened by a pixel or two either side)
+
+
 def test_captions_stay_inside_the_frame_and_do_not_overlap():
     boxes = [(600, 5, 640, 45), (0, 0, 30, 30), (100, 200, 160, 260), (110, 210, 170, 270), (105, 205, 165, 265)]
     sizes = [(90, 20)] * len(boxes)
