@@ -216,7 +216,26 @@ def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
     missing part grey; with `warn_as`, a warning names it so. A picture of two colours only (1-bit: dithered
     or scanned) is read as the grey tones its dots stand for (`descreened`)."""
     image = _read_image(file, warn_as)
+    if image is not None and file_head(file)[8:12] == b"WEBP":
+        image = exif_oriented(file, image)
     return None if image is None else descreened(image)
+
+
+def exif_oriented(file: Path, image: np.ndarray) -> np.ndarray:
+    """The picture turned (or mirrored) as its EXIF orientation says: OpenCV does it for JPEG and PNG files, not for
+    WebP ones (a phone photo converted to WebP keeps the tag), which Pillow reads the tag of."""
+    from PIL import Image
+
+    try:
+        with Image.open(file) as picture:
+            orientation = picture.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - a tag Pillow cannot read: the picture as OpenCV read it
+        return image
+    how = {2: lambda i: cv2.flip(i, 1), 3: lambda i: cv2.rotate(i, cv2.ROTATE_180), 4: lambda i: cv2.flip(i, 0),
+           5: cv2.transpose, 6: lambda i: cv2.rotate(i, cv2.ROTATE_90_CLOCKWISE),
+           7: lambda i: cv2.rotate(cv2.transpose(i), cv2.ROTATE_180),
+           8: lambda i: cv2.rotate(i, cv2.ROTATE_90_COUNTERCLOCKWISE)}.get(orientation)
+    return how(image) if how else image
 
 
 def _read_image(file: Path, warn_as: str | None) -> np.ndarray | None:

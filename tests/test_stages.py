@@ -466,6 +466,22 @@ def test_phone_photos_in_heic_and_avif_are_read_the_right_way_up(tmp_path, name)
     assert read_image(cut) is None
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_webp_photo_is_turned_as_its_exif_orientation_says(tmp_path, orientation):
+    """OpenCV turns JPEG and PNG photos by their EXIF orientation, not WebP ones: all eight turns and mirrors."""
+    from PIL import Image, ImageOps
+
+    from realtime.capture import read_image
+
+    pixels = np.random.default_rng(orientation).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    tag = Image.Exif()
+    tag[0x0112] = orientation
+    path = tmp_path / "photo.webp"
+    Image.fromarray(pixels).save(path, exif=tag.tobytes(), lossless=True)
+    shown = np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("RGB"))[:, :, ::-1]  # as a viewer shows it
+    assert np.array_equal(read_image(path), shown)
+
+
 def test_a_1_bit_picture_is_read_as_the_grey_tones_its_dots_stand_for(tmp_path, photo_detector):
     """A dithered black-and-white picture (a 1-bit scan or print): no face is found in the dots themselves."""
     from realtime.capture import descreened, read_image
