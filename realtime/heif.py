@@ -3,7 +3,8 @@
 FFmpeg hands over each coded picture of the file as a stream of its own, numbered by its HEIF item. A phone's
 photo is a grid of 512 px tiles (a 12-megapixel one: 48 of them), so the photo is put together here from the
 file's own description: the primary item (`pitm`), its type (`iinf`), the tiles it is made of in order (`iref`
-`dimg`), the grid's rows, columns and size (its data, `iloc`/`idat`), and the turn to show it by (`irot`).
+`dimg`), the grid's rows, columns and size (its data, `iloc`/`idat`), and the turn and mirroring to show it by
+(`irot`, `imir`, in the order the file lists them).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ class Primary:
     kind: bytes = b""  # b"grid", b"hvc1" (HEVC), b"av01" (AV1), ...
     tiles: list[int] = field(default_factory=list)  # the item numbers of a grid's tiles, row by row
     grid: bytes = b""  # a grid's data: rows, columns and its size
-    quarter_turns: int = 0  # counter-clockwise, to show it by
+    # How to show it, in the order the file lists them: ("irot", quarter turns counter-clockwise) and ("imir", 1:
+    # left and right swapped, 0: top and bottom).
+    transforms: list[tuple[bytes, int]] = field(default_factory=list)
 
 
 def read_heif(file: Path) -> np.ndarray | None:
@@ -52,8 +55,12 @@ def read_heif(file: Path) -> np.ndarray | None:
         image = next(iter(pictures.values()), None)
     if image is None:
         return None
-    code = _COUNTER_CLOCKWISE.get(primary.quarter_turns)
-    return cv2.rotate(image, code) if code is not None else image
+    for kind, value in primary.transforms:
+        if kind == b"irot" and value in _COUNTER_CLOCKWISE:
+            image = cv2.rotate(image, _COUNTER_CLOCKWISE[value])
+        elif kind == b"imir":  # (as libheif and Apple read it: 1 swaps left and right, 0 top and bottom)
+            image = cv2.flip(image, 1 if value == 1 else 0)
+    return image
 
 
 def grid_layout(grid: bytes) -> tuple[int, int, int, int]:
@@ -101,7 +108,7 @@ def describe(data: bytes) -> Primary:
         primary.tiles = _references(data, *children[b"iref"]).get(primary.item, [])
         primary.grid = _item_data(data, children, primary.item)
     if b"iprp" in children:
-        primary.quarter_turns = _quarter_turns(data, *children[b"iprp"], primary.item)
+        primary.transforms = _transforms(data, *children[b"iprp"], primary.item)
     return primary
 
 
@@ -162,14 +169,15 @@ def _item_data(data: bytes, children: dict, item: int) -> bytes:
     raise ValueError(f"item {item} has no data")
 
 
-def _quarter_turns(data: bytes, body: int, end: int, item: int) -> int:
-    """The primary item's `irot`: quarter turns counter-clockwise."""
+def _transforms(data: bytes, body: int, end: int, item: int) -> list[tuple[bytes, int]]:
+    """The primary item's `irot` (quarter turns counter-clockwise) and `imir` (mirror axis), in the file's order."""
     parts = {kind: (at, part_end) for kind, at, part_end in boxes(data, body, end)}
     properties = [(kind, at) for kind, at, _ in boxes(data, *parts[b"ipco"])]
     at, version, flags = parts[b"ipma"][0], data[parts[b"ipma"][0]], data[parts[b"ipma"][0] + 3]
     at += 4
     (entries,) = struct.unpack(">I", data[at:at + 4])
     at += 4
+    found = []
     for _ in range(entries):
         size = 2 if version < 1 else 4
         this = int.from_bytes(data[at:at + size], "big")
@@ -179,6 +187,7 @@ def _quarter_turns(data: bytes, body: int, end: int, item: int) -> int:
             wide = flags & 1
             index = int.from_bytes(data[at:at + (2 if wide else 1)], "big") & (0x7FFF if wide else 0x7F)
             at += 2 if wide else 1
-            if this == item and 0 < index <= len(properties) and properties[index - 1][0] == b"irot":
-                return data[properties[index - 1][1]] & 3
-    return 0
+            if this == item and 0 < index <= len(properties) and properties[index - 1][0] in (b"irot", b"imir"):
+                kind, where = properties[index - 1]
+                found.append((kind, data[where] & (3 if kind == b"irot" else 1)))
+    return found

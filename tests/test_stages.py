@@ -466,6 +466,18 @@ def test_phone_photos_in_heic_and_avif_are_read_the_right_way_up(tmp_path, name)
     assert read_image(cut) is None
 
 
+def test_a_mirrored_heic_photo_is_turned_and_mirrored_in_the_order_the_file_says():
+    """`mirrored.heic` stores a picture plus `irot` then `imir` (EXIF orientation 7, a mirrored selfie turned):
+    shown as libheif and Apple show it, as the transverse of what is stored."""
+    from realtime.capture import read_image
+
+    stored = cv2.resize(DemoSource(faces=1).frame(0)[0], (160, 120), interpolation=cv2.INTER_AREA)
+    expected = cv2.rotate(cv2.transpose(stored), cv2.ROTATE_180)
+    image = read_image(Path(__file__).parent / "data" / "mirrored.heic")
+    assert image.shape == expected.shape and np.abs(image.astype(int) - expected).mean() < 6
+    assert np.abs(image.astype(int) - cv2.rotate(stored, cv2.ROTATE_90_CLOCKWISE)).mean() > 20  # not only turned
+
+
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_a_webp_photo_is_turned_as_its_exif_orientation_says(tmp_path, orientation):
     """OpenCV turns JPEG and PNG photos by their EXIF orientation, not WebP ones: all eight turns and mirrors."""
