@@ -91,23 +91,30 @@ def _draw_bars(frame, probabilities, labels, origin, scale):
         _text(frame, name, (x, top + row - 3), scale * 0.45, (255, 255, 255))
 
 
+def _window_scale(frame: np.ndarray) -> float:
+    """How much larger the window's own text is drawn into a frame larger than 720p (it is shown scaled down)."""
+    return max(1.0, drawing_scale(frame.shape[1], frame.shape[0]))
+
+
 def draw_fps(frame: np.ndarray, fps: float) -> np.ndarray:
-    _text(frame, f"{fps:5.1f} FPS", (8, 24), 0.6, (255, 255, 255), 1, background=(0, 0, 0))
+    k = _window_scale(frame)
+    _text(frame, f"{fps:5.1f} FPS", (8 * k, 24 * k), 0.6 * k, (255, 255, 255), max(1, round(k)), background=(0, 0, 0))
     return frame
 
 
 def draw_help(frame: np.ndarray, lines: list[tuple[str, str]]) -> np.ndarray:
     """A dark panel with one `key  what it does` line per entry, at the top left under the FPS counter."""
-    scale = max(0.45, min(0.7, frame.shape[1] / 1280))
-    row = int(26 * scale + 8)
-    key_width = max(cv2.getTextSize(key, FONT, scale, 1)[0][0] for key, _ in lines) + 16
-    text_width = max(cv2.getTextSize(what, FONT, scale, 1)[0][0] for _, what in lines) + 16
-    panel = frame[34:34 + row * len(lines) + 10, 8:8 + key_width + text_width]
+    k = _window_scale(frame)
+    scale, top, thickness = max(0.45, min(0.7, frame.shape[1] / 1280)) * k, int(34 * k), max(1, round(k))
+    row = int(26 * scale + 8 * k)
+    key_width = max(cv2.getTextSize(key, FONT, scale, thickness)[0][0] for key, _ in lines) + int(16 * k)
+    text_width = max(cv2.getTextSize(what, FONT, scale, thickness)[0][0] for _, what in lines) + int(16 * k)
+    panel = frame[top:top + row * len(lines) + int(10 * k), int(8 * k):int(8 * k) + key_width + text_width]
     panel[:] = (panel * 0.25).astype(np.uint8)
     for i, (key, what) in enumerate(lines):
-        y = 34 + (i + 1) * row
-        _text(frame, key, (14, y), scale, (120, 230, 255), 1)
-        _text(frame, what, (14 + key_width, y), scale, (255, 255, 255), 1)
+        y = top + (i + 1) * row
+        _text(frame, key, (14 * k, y), scale, (120, 230, 255), thickness)
+        _text(frame, what, (14 * k + key_width, y), scale, (255, 255, 255), thickness)
     return frame
 
 

@@ -291,6 +291,19 @@ def test_captions_and_boxes_keep_their_size_relative_to_a_large_picture():
     assert line3 > 1.6 * line  # (6 px against 2, each edge softened by a pixel or two either side)
 
 
+def test_the_window_s_counter_and_key_help_grow_with_a_frame_larger_than_720p():
+    from realtime.draw import draw_fps, draw_help
+    from realtime.window import KEYS
+
+    def extent(width: int, height: int) -> tuple[int, int]:
+        frame = np.full((height, width, 3), 120, np.uint8)
+        marked = np.argwhere(np.any(draw_help(draw_fps(frame, 29.7), KEYS) != 120, axis=2))
+        return marked.max(0)[1], marked.max(0)[0]  # how far right and down the counter and the panel reach
+
+    small, large = extent(1280, 720), extent(3840, 2160)
+    assert all(2.5 < big / little < 3.5 for big, little in zip(large, small))  # 3x the frame: 3x the text
+
+
 def test_captions_stay_inside_the_frame_and_do_not_overlap():
     boxes = [(600, 5, 640, 45), (0, 0, 30, 30), (100, 200, 160, 260), (110, 210, 170, 270), (105, 205, 165, 265)]
     sizes = [(90, 20)] * len(boxes)
