@@ -36,6 +36,11 @@ def quiet_stderr():
         os.close(saved)
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on (a container's or `taskset`'s share, where the system says)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def import_mediapipe():
     """`import mediapipe`, without the TensorFlow (and JAX, which TensorFlow imports) that it loads when installed.
 

@@ -8,7 +8,7 @@ import math
 import os
 import sys
 
-from realtime import stop
+from realtime import stop, usable_cores
 from realtime.align import Crop
 from realtime.capture import ImageSource, SourceError, open_source
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
@@ -223,8 +223,7 @@ def photo_workers(asked: int | None, source) -> int:
             raise SourceError(f"--workers {asked}: only photos (a folder or several images) are labelled side by "
                               "side; a video's frames are labelled in order")
         return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(asked or min(cores, AUTO_WORKERS), len(source.files)))
+    return max(1, min(asked or min(usable_cores(), AUTO_WORKERS), len(source.files)))
 
 
 def open_sinks(args, source, labels: list[str]) -> list:

@@ -193,6 +193,36 @@ def test_photos_in_an_image_folder_are_cropped_as_the_program_crops_them(tmp_pat
     assert len(train_faces) == 3 and small.tolist() in train_faces  # the 48x48 crop as it is
 
 
+def test_an_image_folder_read_on_several_threads_is_the_same_as_read_one_file_at_a_time(tmp_path, monkeypatch):
+    """Photos are searched for faces several at a time; the faces, their order, the photos without a face and the
+    unreadable files come out exactly as one at a time."""
+    import train.data
+    from realtime.scene import background, paste_face
+
+    rng = np.random.default_rng(0)
+    for i in range(9):
+        name = ("happy", "sad")[i % 2]
+        (tmp_path / "train" / name).mkdir(parents=True, exist_ok=True)
+        photo = background(320, 240, seed=i)
+        if i % 4 != 3:  # every fourth has no face
+            paste_face(photo, float(rng.uniform(60, 120)), (float(rng.uniform(100, 220)), 120.0))
+        cv2.imwrite(str(tmp_path / "train" / name / f"{i}.jpg"), photo)
+        cv2.imwrite(str(tmp_path / "train" / name / f"{i}.png"), pattern_face(i % 2, rng))  # a face crop
+    (tmp_path / "train" / "sad" / "3b.jpg").write_bytes(b"not a picture")
+    read = {}
+    for workers in (1, 3):
+        monkeypatch.setattr(train.data, "FOLDER_WORKERS", workers)
+        unreadable: list = []
+        read[workers] = load_dataset(tmp_path, unreadable=unreadable), unreadable
+    (one, one_unreadable), (three, three_unreadable) = read[1], read[3]
+    assert one_unreadable == three_unreadable == [tmp_path / "train" / "sad" / "3b.jpg"]
+    assert one.no_face == three.no_face and len(one.no_face) == 2
+    for split in one.splits:
+        assert all(np.array_equal(a, b) for a, b in zip(one.splits[split], three.splits[split])), split
+    with pytest.raises(DatasetError, match="cannot read image .*3b.jpg"):  # without a list for them: the first one
+        load_dataset(tmp_path)
+
+
 def test_a_folder_of_photos_without_faces_is_a_one_line_error(tmp_path):
     from realtime.scene import background
 
