@@ -4,6 +4,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import threading
 
 # Keep TensorFlow, MediaPipe and OpenCV to errors that matter; set before they are imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -11,29 +12,36 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 
+# File descriptor 2 is one for the whole process: two threads redirecting it at once would leave it on one of their
+# temporary files (stderr lost for good), so one thread at a time does (photos labelled side by side: --workers).
+_STDERR_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def quiet_stderr():
     """Keep native (C++) log lines off the terminal, as while TensorFlow or MediaPipe set themselves up.
-    Yields a list that holds those lines once the block is done, for a caller that wants to read them."""
-    sys.stderr.flush()
-    said: list[str] = []
-    try:
-        caught = tempfile.TemporaryFile()
-    except OSError:  # (no room for one: the lines are only dropped)
-        caught = open(os.devnull, "w+b")
-    saved = os.dup(2)
-    try:
-        with caught:
-            os.dup2(caught.fileno(), 2)
-            try:
-                yield said
-            finally:
-                sys.stderr.flush()
-                os.dup2(saved, 2)
-                caught.seek(0)
-                said += caught.read().decode(errors="replace").splitlines()
-    finally:
-        os.close(saved)
+    Yields a list that holds those lines once the block is done, for a caller that wants to read them.
+    One thread at a time: another waits for the block to end."""
+    with _STDERR_LOCK:
+        sys.stderr.flush()
+        said: list[str] = []
+        try:
+            caught = tempfile.TemporaryFile()
+        except OSError:  # (no room for one: the lines are only dropped)
+            caught = open(os.devnull, "w+b")
+        saved = os.dup(2)
+        try:
+            with caught:
+                os.dup2(caught.fileno(), 2)
+                try:
+                    yield said
+                finally:
+                    sys.stderr.flush()
+                    os.dup2(saved, 2)
+                    caught.seek(0)
+                    said += caught.read().decode(errors="replace").splitlines()
+        finally:
+            os.close(saved)
 
 
 def usable_cores() -> int:

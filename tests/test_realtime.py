@@ -634,3 +634,28 @@ def test_benchmark_without_a_camera_uses_the_generated_clip(tiny_model, monkeypa
     out = capsys.readouterr().out
     assert "source: generated clip, 1 face, 640x480; detector: sweep" in out
     assert "5 frames measured" in out and "end-to-end:" in out
+
+
+def test_quieting_stderr_is_one_thread_at_a_time_so_stderr_survives_side_by_side_work():
+    """Descriptor 2 is the whole process's: a second thread quieting it while the first does would leave it on a
+    temporary file once both are done (the trainer's folder reader lost its own error line that way)."""
+    import threading
+
+    from realtime import quiet_stderr
+
+    before = os.fstat(2)
+    inside, entered = threading.Event(), threading.Event()
+
+    def second():
+        inside.wait()
+        with quiet_stderr():
+            entered.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with quiet_stderr():
+        inside.set()
+        assert not entered.wait(0.3)  # the second waits for the first block to end
+    thread.join(5)
+    assert entered.is_set()
+    assert os.path.samestat(os.fstat(2), before)  # stderr is where it was

@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import threading
+import queue
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,37 +187,38 @@ def _split_by_usage(faces, targets, usages, labels, description) -> Dataset:
 class PhotoFaces:
     """Faces cut out of photos exactly as `python -m realtime --source photo.jpg` cuts them: its photo
     detector (faces lying turned are cut upright), the largest face, eyes levelled, the model's crop; so a
-    model learns from what it is shown."""
+    model learns from what it is shown. The detector is made on the thread that makes this (MediaPipe says its
+    piece on start-up through a redirected stderr, which is one for the whole process); `face` may run on any."""
 
     def __init__(self, crop=None):
-        self.crop, self.detector = crop, None
+        from realtime.align import Crop
+        from realtime.detect import FaceDetector
+
+        if crop is None:
+            from realtime.card import read_card
+            from realtime.classify import DEFAULT_MODEL
+
+            crop = Crop.from_card(read_card(DEFAULT_MODEL))
+        self.crop, self.detector = crop, FaceDetector("tiled", max_faces=10_000, upright=True)
 
     def face(self, photo: np.ndarray) -> np.ndarray | None:
         """The 48x48 grey crop of the photo's largest face (BGR photo), or None when no face is found."""
-        from realtime.align import Crop, align_face
-        from realtime.detect import FaceDetector
+        from realtime.align import align_face
 
-        if self.detector is None:
-            self.detector = FaceDetector("tiled", max_faces=10_000, upright=True)
-            if self.crop is None:
-                from realtime.card import read_card
-                from realtime.classify import DEFAULT_MODEL
-
-                self.crop = Crop.from_card(read_card(DEFAULT_MODEL))
         faces = self.detector.detect(photo)
         return align_face(photo, faces[0], FACE_SIZE, self.crop) if faces else None
 
 
-def _read_face_image(path: Path, photos: PhotoFaces) -> np.ndarray | None:
-    """A 48x48 grey face: small images are face crops already and only resized; in larger ones (photos)
-    the face is found and cropped as the program does (None when there is none)."""
+def _face_or_photo(path: Path) -> np.ndarray:
+    """A small image as the 48x48 grey face crop it is (resized), or a larger one (a photo) as read, in BGR, for
+    its face to be found and cut out as the program does (`PhotoFaces`)."""
     import cv2
 
     image = read_image(path, warn_as=str(path))
     if image is None:
         raise DatasetError(f"cannot read image {path}")
     if max(image.shape[:2]) > FACE_CROP_MAX_SIDE:
-        return photos.face(image)
+        return image
     image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     if image.shape != (FACE_SIZE, FACE_SIZE):
         image = cv2.resize(image, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA)
@@ -224,26 +226,48 @@ def _read_face_image(path: Path, photos: PhotoFaces) -> np.ndarray | None:
 
 
 def _read_face_images(files: list[Path], crop=None):
-    """(face or None, DatasetError or None) for each file, in order (`_read_face_image`), several files at a time:
-    one thread per CPU core (at most FOLDER_WORKERS), each with its own detector. A file that cannot be read stops
-    the files not yet begun once its error is reached, as reading them one by one would."""
-    from concurrent.futures import ThreadPoolExecutor
+    """(48x48 face or None when a photo has none, DatasetError or None) for each file, in order. The files are
+    read one after another here; the photos' faces are searched for several at a time, one thread per CPU core
+    (at most FOLDER_WORKERS), each with its own `PhotoFaces`, made when a photo first needs it."""
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     from realtime import usable_cores
 
-    local = threading.local()
+    workers = max(1, min(usable_cores(), FOLDER_WORKERS, len(files)))
+    free: queue.SimpleQueue = queue.SimpleQueue()
+    made = 0
 
-    def read(file: Path):
-        if not hasattr(local, "photos"):
-            local.photos = PhotoFaces(crop)
+    def cut(photos: PhotoFaces, photo: np.ndarray):
         try:
-            return _read_face_image(file, local.photos), None
-        except DatasetError as error:
-            return None, error
+            return photos.face(photo), None
+        finally:
+            free.put(photos)
 
-    pool = ThreadPoolExecutor(max(1, min(usable_cores(), FOLDER_WORKERS, len(files))), thread_name_prefix="faces")
+    def done(face, error) -> Future:
+        future: Future = Future()
+        future.set_result((face, error))
+        return future
+
+    pending: deque[Future] = deque()
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="faces")
     try:
-        yield from pool.map(read, files)
+        for file in files:
+            try:
+                image = _face_or_photo(file)
+            except DatasetError as error:
+                pending.append(done(None, error))
+                continue
+            if image.ndim == 2:  # a face crop already
+                pending.append(done(image, None))
+            else:
+                if made < workers and free.empty():
+                    free.put(PhotoFaces(crop))
+                    made += 1
+                pending.append(pool.submit(cut, free.get(), image))
+            while len(pending) > 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
     finally:
         pool.shutdown(cancel_futures=True)
 
