@@ -49,6 +49,48 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def side_by_side(jobs, make_tool, workers: int):
+    """For each (tag, work) of `jobs`, in order: (tag, work(tool)), each `work` run on one of `workers` threads with
+    a tool of its own (a pipeline, a detector: not to be shared between threads), or (tag, None) where `work` is
+    None. `make_tool()` is called on this thread, at most `workers` times, as jobs first need tools; up to twice as
+    many jobs as threads are read ahead. When the caller stops early, the jobs not begun are dropped."""
+    import queue
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    free: queue.SimpleQueue = queue.SimpleQueue()
+    made = 0
+
+    def run(work):
+        tool = free.get()
+        try:
+            return work(tool)
+        finally:
+            free.put(tool)
+
+    pending: deque = deque()
+    pool = ThreadPoolExecutor(workers)
+    try:
+        for tag, work in jobs:
+            if work is None:
+                result: Future = Future()
+                result.set_result(None)
+            else:
+                if made < workers:
+                    free.put(make_tool())
+                    made += 1
+                result = pool.submit(run, work)
+            pending.append((tag, result))
+            if len(pending) > 2 * workers:
+                tag, result = pending.popleft()
+                yield tag, result.result()
+        while pending:
+            tag, result = pending.popleft()
+            yield tag, result.result()
+    finally:
+        pool.shutdown(cancel_futures=True)  # (the jobs running finish first)
+
+
 def import_mediapipe():
     """`import mediapipe`, without the TensorFlow (and JAX, which TensorFlow imports) that it loads when installed.
 

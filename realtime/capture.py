@@ -215,8 +215,9 @@ def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
     frame of a GIF is decoded with PyAV. A JPEG file that is cut short or damaged still gives an image, its
     missing part grey; with `warn_as`, a warning names it so. A picture of two colours only (1-bit: dithered
     or scanned) is read as the grey tones its dots stand for (`descreened`)."""
-    image = _read_image(file, warn_as)
-    if image is not None and file_head(file)[8:12] == b"WEBP":
+    head = file_head(file)
+    image = _read_image(file, head, warn_as)
+    if image is not None and is_webp(head):
         image = exif_oriented(file, image)
     return None if image is None else descreened(image)
 
@@ -238,8 +239,7 @@ def exif_oriented(file: Path, image: np.ndarray) -> np.ndarray:
     return how(image) if how else image
 
 
-def _read_image(file: Path, warn_as: str | None) -> np.ndarray | None:
-    head = file_head(file)
+def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | None:
     if is_heif(head):
         return read_heif(file)
     deep = read_deep_image(file) if head.startswith(TIFF_SIGNATURES) else None
@@ -251,7 +251,7 @@ def _read_image(file: Path, warn_as: str | None) -> np.ndarray | None:
     if image is not None and damage and warn_as is not None:
         print(f"warning: {warn_as} is damaged or cut short ({damage.strip().rstrip('.')}); what is missing of it "
               "reads as grey", file=sys.stderr)
-    if image is not None or not is_image_file(file, by_content=True):
+    if image is not None or not is_image_head(head):
         return image
     import av
 
@@ -297,8 +297,17 @@ def is_image_file(path: Path, by_content: bool = False) -> bool:
     """Whether `path` is an image file: by its suffix, else (or, with `by_content`, only) by how it begins."""
     if not by_content and path.suffix.lower() in IMAGE_SUFFIXES:
         return True
-    head = file_head(path)
-    return head.startswith(IMAGE_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP") or is_heif(head)
+    return is_image_head(file_head(path))
+
+
+def is_image_head(head: bytes) -> bool:
+    """Whether a file that begins so (its first 12 bytes) is an image file."""
+    return head.startswith(IMAGE_SIGNATURES) or is_webp(head) or is_heif(head)
+
+
+def is_webp(head: bytes) -> bool:
+    """Whether a file that begins so is a WebP picture."""
+    return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
 
 
 def is_heif(head: bytes) -> bool:

@@ -291,9 +291,10 @@ class FaceDetector:
     def _upright(self, rgb: np.ndarray, faces: list[Face], min_face: float) -> list[Face]:
         """The faces of an RGB photo turned upright (`Upright`). When most of them lie the same way (the photo
         itself is turned; boxes that are face-like no way up have no say), the whole search runs again on the
-        photo turned upright, where BlazeFace finds the faces it misses lying down. Where none was found, the passes over the whole picture look at it turned each way
-        (a close-up lying down), keeping only faces `Upright` finds face-like there: a face-less picture turned
-        can show something face-like. Otherwise each turned face is found again on its own (`_turned`)."""
+        photo turned upright, where BlazeFace finds the faces it misses lying down. Where none was found, the
+        passes over the whole picture look at it turned each way (a close-up lying down), keeping only faces
+        `Upright` finds face-like there: a face-less picture turned can show something face-like. Otherwise
+        each turned face is found again on its own (`_turned`)."""
         height, width = rgb.shape[:2]
         if not faces:
             for turn, code in TURNS.items():

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import queue
 import sys
 import time
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator, Sequence
 
 import numpy as np
 
-from realtime import stop
+from realtime import side_by_side, stop
 from realtime.capture import CameraSource, Source
 from realtime.draw import draw_faces
 from realtime.output import Annotated
@@ -125,33 +122,12 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
 
 def labelled_ahead(source: Source, pipelines: list[Pipeline]) -> Iterator[tuple[np.ndarray, str | None, object]]:
     """(photo, its name, its FrameResult) for each photo of `source`, in order, labelled side by side: one thread
-    per pipeline (MediaPipe, LiteRT and OpenCV let go of Python's lock while they work), up to twice as many
-    photos read ahead as there are pipelines. For photos only: each is labelled with no regard to the last."""
-    free: queue.SimpleQueue = queue.SimpleQueue()
-    for pipeline in pipelines:
-        free.put(pipeline)
-
-    def label(frame: np.ndarray):
-        pipeline = free.get()
-        try:
-            return pipeline.process(frame)
-        finally:
-            free.put(pipeline)
-
-    pending: deque = deque()
-    with ThreadPoolExecutor(len(pipelines), thread_name_prefix="photo") as pool:
-        try:
-            for frame in source:
-                pending.append((frame, getattr(source, "name", None), pool.submit(label, frame)))
-                if len(pending) > 2 * len(pipelines):
-                    frame, name, result = pending.popleft()
-                    yield frame, name, result.result()
-            while pending:
-                frame, name, result = pending.popleft()
-                yield frame, name, result.result()
-        finally:
-            for *_, result in pending:
-                result.cancel()
+    per pipeline (MediaPipe, LiteRT and OpenCV let go of Python's lock while they work; `side_by_side`). For photos
+    only: each is labelled with no regard to the last."""
+    jobs = (((frame, getattr(source, "name", None)), lambda pipeline, frame=frame: pipeline.process(frame))
+            for frame in source)
+    for (frame, name), result in side_by_side(jobs, iter(pipelines).__next__, len(pipelines)):
+        yield frame, name, result
 
 
 def close_all(sinks: list, finished: bool = False) -> None:

@@ -33,9 +33,14 @@ class LabelledFace:
     probabilities: dict[str, float]  # every class of the model, in its card's order
 
 
+def photo_detector(min_confidence: float = 0.5, min_face: int = 0) -> FaceDetector:
+    """The program's detector for photos: tiled, no limit on faces, faces lying turned found upright."""
+    return FaceDetector("tiled", min_confidence, 10_000, min_face, upright=True)
+
+
 def photo_pipeline(classifier: Classifier, min_confidence: float = 0.5, min_face: int = 0) -> Pipeline:
-    """The program's photo path: the tiled detector, no limit on faces, 6 views per face."""
-    return Pipeline(FaceDetector("tiled", min_confidence, 10_000, min_face, upright=True), classifier, views=True)
+    """The program's photo path: its detector for photos (`photo_detector`), 6 views per face."""
+    return Pipeline(photo_detector(min_confidence, min_face), classifier, views=True)
 
 
 class PhotoLabeller:

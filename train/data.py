@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import queue
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -192,14 +190,14 @@ class PhotoFaces:
 
     def __init__(self, crop=None):
         from realtime.align import Crop
-        from realtime.detect import FaceDetector
+        from realtime.photos import photo_detector
 
         if crop is None:
             from realtime.card import read_card
             from realtime.classify import DEFAULT_MODEL
 
             crop = Crop.from_card(read_card(DEFAULT_MODEL))
-        self.crop, self.detector = crop, FaceDetector("tiled", max_faces=10_000, upright=True)
+        self.crop, self.detector = crop, photo_detector()
 
     def face(self, photo: np.ndarray) -> np.ndarray | None:
         """The 48x48 grey crop of the photo's largest face (BGR photo), or None when no face is found."""
@@ -228,48 +226,24 @@ def _face_or_photo(path: Path) -> np.ndarray:
 def _read_face_images(files: list[Path], crop=None):
     """(48x48 face or None when a photo has none, DatasetError or None) for each file, in order. The files are
     read one after another here; the photos' faces are searched for several at a time, one thread per CPU core
-    (at most FOLDER_WORKERS), each with its own `PhotoFaces`, made when a photo first needs it."""
-    from concurrent.futures import Future, ThreadPoolExecutor
+    (at most FOLDER_WORKERS), each with its own `PhotoFaces`, made here when a photo first needs it."""
+    from realtime import side_by_side, usable_cores
 
-    from realtime import usable_cores
-
-    workers = max(1, min(usable_cores(), FOLDER_WORKERS, len(files)))
-    free: queue.SimpleQueue = queue.SimpleQueue()
-    made = 0
-
-    def cut(photos: PhotoFaces, photo: np.ndarray):
-        try:
-            return photos.face(photo), None
-        finally:
-            free.put(photos)
-
-    def done(face, error) -> Future:
-        future: Future = Future()
-        future.set_result((face, error))
-        return future
-
-    pending: deque[Future] = deque()
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="faces")
-    try:
+    def jobs():
         for file in files:
             try:
                 image = _face_or_photo(file)
             except DatasetError as error:
-                pending.append(done(None, error))
+                yield (None, error), None
                 continue
             if image.ndim == 2:  # a face crop already
-                pending.append(done(image, None))
+                yield (image, None), None
             else:
-                if made < workers and free.empty():
-                    free.put(PhotoFaces(crop))
-                    made += 1
-                pending.append(pool.submit(cut, free.get(), image))
-            while len(pending) > 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        pool.shutdown(cancel_futures=True)
+                yield (None, None), lambda photos, photo=image: photos.face(photo)
+
+    workers = max(1, min(usable_cores(), FOLDER_WORKERS, len(files)))
+    for (face, error), found in side_by_side(jobs(), lambda: PhotoFaces(crop), workers):
+        yield (face if found is None else found), error
 
 
 def _read_class_folders(root: Path) -> dict[str, list[Path]]:
