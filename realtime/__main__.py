@@ -44,7 +44,7 @@ def parse_args(argv):
     parser = Parser(prog="python -m realtime", description=__doc__.split(": ", 1)[1])
     parser.add_argument("--source", default=None, nargs="+", metavar="SOURCE",
                         help="camera index, video file, image, several images (photos/*.jpg), folder of images, "
-                             "rtsp:// or http(s):// stream, or "
+                             "rtsp:// or http(s):// stream, http(s):// image, or "
                              "demo[:N] for a generated clip with N faces (default: camera 0; with --benchmark, "
                              "demo:1 when no camera opens)")
     parser.add_argument("--list-cameras", action="store_true", help="list the cameras that open, with their sizes, and exit")

@@ -6,10 +6,15 @@ the newest frame, so a slow consumer never sees a growing backlog. Files are rea
 
 from __future__ import annotations
 
+import http.client
 import os
 import sys
+import tempfile
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -30,6 +35,9 @@ HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"
 JPEG_DAMAGE = ("Premature end of JPEG file", "premature end of data segment")
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://")
 STREAM_TIMEOUT_MS = 5000  # give up opening or reading a network stream after this long
+# An image at an http(s) URL is fetched whole when it is no larger and comes no slower than this; beyond either, the
+# URL is something endless (a camera's stream) and is opened as a stream.
+IMAGE_URL_LIMITS = (256 * 2**20, 30.0)  # bytes, seconds
 # How far a 1-bit picture is smoothed into grey tones: on 150 wild-faces photos dithered to 1 bit, a face is found in
 # 149 and 68.0% are labelled right (68.7% in grey; 2 found without it; sigma 1 / 1.5 / 3: 65.3 / 66.7 / 67.3%).
 DESCREEN_SIGMA = 2.0
@@ -47,12 +55,14 @@ class Source:
     size: tuple[int, int] = (0, 0)  # width, height
     live: bool = False
     description: str = ""
+    fetched: tempfile.TemporaryDirectory | None = None  # where a picture fetched from a URL lies until close()
 
     def __iter__(self) -> Iterator[np.ndarray]:
         raise NotImplementedError
 
     def close(self) -> None:
-        pass
+        if self.fetched is not None:
+            self.fetched.cleanup()
 
 
 class CameraSource(Source):
@@ -160,6 +170,7 @@ class VideoSource(Source):
 
     def close(self) -> None:
         self.capture.release()
+        super().close()
 
 
 class ImageSource(Source):
@@ -373,6 +384,56 @@ def open_stream(url: str, width: int | None = None, height: int | None = None) -
     return CameraSource(url, width, height, capture=capture)
 
 
+def open_url(url: str, width: int | None = None, height: int | None = None) -> Source:
+    """A photo for the http(s) URL of an image, fetched and read as a file of it would be (labelled by the photo
+    path: its model, its views; an animated GIF is a video); a stream for anything else (a camera, a video)."""
+    fetched = fetch_image(url)
+    if fetched is None:
+        return open_stream(url, width, height)
+    file = next(Path(fetched.name).iterdir())
+    try:
+        source = file_head(file).startswith((b"GIF87a", b"GIF89a")) and animated(file) or ImageSource(file)
+    except SourceError:
+        fetched.cleanup()
+        raise SourceError(f"cannot read image {url} (damaged, cut short, or a kind of image this program cannot read)")
+    source.fetched, source.description = fetched, url  # (FFmpeg reads only a GIF's first frame from a URL)
+    return source
+
+
+def fetch_image(url: str) -> tempfile.TemporaryDirectory | None:
+    """A temporary folder holding the image at an http(s) URL (named as the URL's path ends), or None where the URL
+    gives no image: not reachable by Python's HTTP client, not an image, multipart (a camera's MJPEG stream), or
+    beyond IMAGE_URL_LIMITS in size or time."""
+    if not url.lower().startswith(("http://", "https://")):
+        return None
+    most, seconds = IMAGE_URL_LIMITS
+    started = time.monotonic()
+    try:
+        request = urllib.request.Request(url, headers={"User-Agent": "emotion-overlay"})
+        with urllib.request.urlopen(request, timeout=STREAM_TIMEOUT_MS / 1000) as response:
+            kind = response.headers.get_content_type()
+            head = response.read(12)
+            if kind.startswith("multipart/") or not (is_image_head(head) or kind.startswith("image/")):
+                return None
+            data, size = [head], len(head)
+            while chunk := response.read(1 << 20):
+                data.append(chunk)
+                size += len(chunk)
+                if size > most or time.monotonic() - started > seconds:
+                    return None
+    except urllib.error.HTTPError as answer:
+        if answer.code in (404, 410):  # nothing there, for FFmpeg either
+            raise SourceError(f"source not found: {url} (the server answered {answer.code} {answer.reason})") from None
+        return None
+    except (OSError, ValueError, http.client.HTTPException):  # urllib's URLError is an OSError
+        return None
+    name = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name
+    fetched = tempfile.TemporaryDirectory(prefix="emotion-overlay-")
+    plain = name.isprintable() and len(name) < 200 and not name.startswith(".")
+    Path(fetched.name, name if plain else "image").write_bytes(b"".join(data))
+    return fetched
+
+
 def open_source(spec: str | int | list[str], width: int | None = None, height: int | None = None,
                 fps: float | None = None) -> Source:
     """A camera for an integer (or digits), a stream for a URL, `demo[:N]` for a generated clip, else a video,
@@ -396,7 +457,7 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
     if isinstance(spec, int) or str(spec).isdigit():
         return CameraSource(int(spec), width, height, fps)
     if str(spec).lower().startswith(STREAM_SCHEMES):
-        return open_stream(str(spec), width, height)
+        return open_url(str(spec), width, height)
     path = Path(spec)
     if not path.exists():
         raise SourceError(f"source not found: {path}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -233,6 +234,92 @@ def test_an_animated_gif_is_labelled_frame_by_frame_as_a_video(tmp_path, tiny_mo
     assert records[0]["image"] == "still.gif"  # a photo's record names it
     moving = [json.loads(line) for line in (tmp_path / "moving.gif.jsonl").read_text().splitlines()]
     assert "image" not in moving[0] and moving[-1]["time"] == pytest.approx(7 * 0.08, abs=0.02)  # the GIF's own pace
+
+
+@pytest.fixture
+def web_folder(tmp_path):
+    """A folder served over HTTP on this machine (its URL, its path); /camera.mjpg is an endless MJPEG stream."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    folder = tmp_path / "served"
+    folder.mkdir()
+    part = cv2.imencode(".jpg", DemoSource(faces=1).frame(0)[0])[1].tobytes()
+
+    class Handler(SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # no request lines on the test's output
+            pass
+
+        def do_GET(self):
+            if self.path != "/camera.mjpg":
+                return super().do_GET()
+            self.send_response(200)
+            self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the client hangs up
+                for _ in range(100):
+                    self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n\r\n" + part + b"\r\n")
+                    time.sleep(0.1)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+    server.daemon_threads = True
+    server.handle_error = lambda *args: None  # a client that hangs up early (as the program does) is no news
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", folder
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_image_url_is_labelled_as_the_photo_it_is(web_folder, tmp_path, tiny_model):
+    """An http(s) URL of an image is fetched and labelled by the photo path, exactly as the file would be; a video,
+    an animated GIF or a camera's stream at a URL is opened as a stream; a URL with nothing there is a one-line error."""
+    from realtime import capture
+
+    url, folder = web_folder
+    cv2.imwrite(str(folder / "two faces.jpg"), DemoSource(faces=2).frame(5)[0])
+    outputs = {}
+    for name, source in (("url", f"{url}/two%20faces.jpg"), ("file", str(folder / "two faces.jpg"))):
+        outputs[name] = tmp_path / f"{name}.jsonl"
+        result = run_module("realtime", "--source", source, "--model", str(tiny_model), "--no-display",
+                            "--json", str(outputs[name]))
+        assert result.returncode == 0, result.stderr[-2000:]
+    records = [json.loads(line) for line in outputs["url"].read_text().splitlines()]
+    assert records[0]["image"] == "two faces.jpg" and len(records[0]["faces"]) == 2
+    assert outputs["url"].read_text() == outputs["file"].read_text()  # the photo path: its views, its tracker
+
+    photo = capture.open_source(f"{url}/two%20faces.jpg")
+    fetched = photo.fetched.name
+    assert isinstance(photo, capture.ImageSource) and photo.description == f"{url}/two%20faces.jpg"
+    assert os.path.isdir(fetched)
+    photo.close()
+    assert not os.path.exists(fetched)  # the fetched copy is gone once the source is closed
+
+    frames = [Image.fromarray(frame[:, :, ::-1]) for frame in DemoSource(faces=1, frames=5)]
+    frames[0].save(folder / "moving.gif", save_all=True, append_images=frames[1:], duration=80, loop=0)
+    write_clip(folder / "clip.mp4", faces=1, frames=6)
+    for name, count in (("moving.gif", 5), ("clip.mp4", 6)):
+        video = capture.open_source(f"{url}/{name}")
+        assert isinstance(video, capture.VideoSource) and video.frame_count == count
+        assert len(list(video)) == count
+        video.close()
+
+    started = time.perf_counter()
+    assert capture.fetch_image(f"{url}/camera.mjpg") is None  # a camera's endless stream is not waited out
+    assert time.perf_counter() - started < 5
+    (folder / "notes.txt").write_text("not an image")
+    assert capture.fetch_image(f"{url}/notes.txt") is None
+    result = run_module("realtime", "--source", f"{url}/missing.jpg", "--model", str(tiny_model), "--no-display")
+    assert_one_line_error(result, f"source not found: {url}/missing.jpg (the server answered 404")
+
+
+def test_a_url_too_big_for_an_image_is_opened_as_a_stream(web_folder, monkeypatch):
+    from realtime import capture
+
+    url, folder = web_folder
+    cv2.imwrite(str(folder / "big.png"), np.random.default_rng(0).integers(0, 255, (600, 800, 3), dtype=np.uint8))
+    assert capture.fetch_image(f"{url}/big.png") is not None
+    monkeypatch.setattr(capture, "IMAGE_URL_LIMITS", (100_000, 30.0))
+    assert capture.fetch_image(f"{url}/big.png") is None
 
 
 def test_photos_labelled_side_by_side_come_out_as_one_at_a_time(tmp_path, tiny_model):
