@@ -235,7 +235,7 @@ def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
 
 def exif_oriented(file: Path, image: np.ndarray) -> np.ndarray:
     """The picture turned (or mirrored) as its EXIF orientation says: OpenCV does it for JPEG and PNG files, not for
-    WebP ones (a phone photo converted to WebP keeps the tag), which Pillow reads the tag of."""
+    WebP ones (a phone photo converted to WebP keeps the tag) nor the TIFFs it cannot read; Pillow reads the tag."""
     from PIL import Image
 
     try:
@@ -268,9 +268,11 @@ def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | No
 
     try:
         with av.open(str(file)) as container:
-            return next(container.decode(video=0)).to_ndarray(format="bgr24")
+            image = next(container.decode(video=0)).to_ndarray(format="bgr24")
     except (av.FFmpegError, StopIteration, OSError, ValueError):
         return None
+    # OpenCV turns a TIFF by its orientation tag, but fails to read one turned a quarter (5-8); FFmpeg reads it as stored.
+    return exif_oriented(file, image) if head.startswith(TIFF_SIGNATURES) else image
 
 
 def descreened(image: np.ndarray) -> np.ndarray:

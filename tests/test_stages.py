@@ -491,9 +491,11 @@ def test_a_mirrored_heic_photo_is_turned_and_mirrored_in_the_order_the_file_says
     assert np.abs(image.astype(int) - cv2.rotate(stored, cv2.ROTATE_90_CLOCKWISE)).mean() > 20  # not only turned
 
 
+@pytest.mark.parametrize("kind", ["webp", "tif", "lzw.tif"])
 @pytest.mark.parametrize("orientation", range(1, 9))
-def test_a_webp_photo_is_turned_as_its_exif_orientation_says(tmp_path, orientation):
-    """OpenCV turns JPEG and PNG photos by their EXIF orientation, not WebP ones: all eight turns and mirrors."""
+def test_a_webp_or_tiff_photo_is_turned_as_its_orientation_says(tmp_path, orientation, kind):
+    """OpenCV turns JPEG and PNG photos by their EXIF orientation, not WebP ones, and cannot read a TIFF turned a
+    quarter (orientations 5-8): all eight turns and mirrors."""
     from PIL import Image, ImageOps
 
     from realtime.capture import read_image
@@ -501,8 +503,9 @@ def test_a_webp_photo_is_turned_as_its_exif_orientation_says(tmp_path, orientati
     pixels = np.random.default_rng(orientation).integers(0, 256, (40, 60, 3), dtype=np.uint8)
     tag = Image.Exif()
     tag[0x0112] = orientation
-    path = tmp_path / "photo.webp"
-    Image.fromarray(pixels).save(path, exif=tag.tobytes(), lossless=True)
+    path = tmp_path / f"photo.{kind}"
+    how = {"webp": {"lossless": True}, "tif": {}, "lzw.tif": {"compression": "tiff_lzw"}}[kind]
+    Image.fromarray(pixels).save(path, format="WEBP" if kind == "webp" else "TIFF", exif=tag.tobytes(), **how)
     shown = np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("RGB"))[:, :, ::-1]  # as a viewer shows it
     assert np.array_equal(read_image(path), shown)
 
