@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.capture import SourceError, descreened, read_image
+from realtime.capture import SourceError, descreened, fetch_image, read_image
 from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier
 from realtime.detect import FaceDetector
 from realtime.pipeline import Pipeline
@@ -64,7 +64,7 @@ class PhotoLabeller:
         """Every face in `image`, the largest first (an empty list when there is none).
 
         `image`: an image file (what the program reads: JPEG, PNG, WebP, TIFF, GIF, ...; turned as its EXIF
-        orientation says), or an image as OpenCV holds one: uint8, BGR (H, W, 3), BGRA (H, W, 4) or grey (H, W).
+        orientation says), the http(s) URL of one, or an image as OpenCV holds one: uint8, BGR (H, W, 3), BGRA (H, W, 4) or grey (H, W).
         A PIL image goes in as `np.asarray(image.convert("RGB"))[:, :, ::-1]`. An unreadable file raises SourceError.
         """
         frame = self._frame(image)
@@ -76,6 +76,8 @@ class PhotoLabeller:
 
     @staticmethod
     def _frame(image: str | Path | np.ndarray) -> np.ndarray:
+        if isinstance(image, str) and image.lower().startswith(("http://", "https://")):
+            return PhotoLabeller._fetched(image)
         if isinstance(image, (str, Path)):
             frame = read_image(Path(image)) if Path(image).is_file() else None
             if frame is None:
@@ -92,6 +94,18 @@ class PhotoLabeller:
         elif frame.shape[2] == 4:
             frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
         return descreened(np.ascontiguousarray(frame))  # as a file is read
+
+    @staticmethod
+    def _fetched(url: str) -> np.ndarray:
+        """The image at an http(s) URL, read as the program reads one given to --source."""
+        fetched = fetch_image(url)
+        if fetched is None:
+            raise SourceError(f"no image at {url} (unreachable, or not an image)")
+        with fetched:
+            frame = read_image(next(Path(fetched.name).iterdir()))
+        if frame is None:
+            raise SourceError(f"cannot read image {url}")
+        return frame
 
     def close(self) -> None:
         self.pipeline.detector.close()

@@ -286,6 +286,13 @@ def test_an_image_url_is_labelled_as_the_photo_it_is(web_folder, tmp_path, tiny_
     records = [json.loads(line) for line in outputs["url"].read_text().splitlines()]
     assert records[0]["image"] == "two faces.jpg" and len(records[0]["faces"]) == 2
     assert outputs["url"].read_text() == outputs["file"].read_text()  # the photo path: its views, its tracker
+    from realtime.photos import PhotoLabeller
+
+    with PhotoLabeller(tiny_model) as labeller:  # from Python too
+        assert labeller.label(f"{url}/two%20faces.jpg") == labeller.label(str(folder / "two faces.jpg"))
+        assert len(labeller.label(f"{url}/two%20faces.jpg")) == 2
+        with pytest.raises(capture.SourceError, match="source not found: .*404"):
+            labeller.label(f"{url}/missing.jpg")
 
     photo = capture.open_source(f"{url}/two%20faces.jpg")
     fetched = photo.fetched.name
