@@ -9,6 +9,7 @@
     python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is 32px 24px 16px   # small faces (README: How confident)
     python bench/pipeline_accuracy.py --wild '' --ferplus ../shared/data/fer2013new.csv --face-px 16   # the same in a frame
     python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is turned-90 turned-180 --limit 500 [--no-upright]
+    python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is sunglasses mask --limit 500 [--no-cascade]
 
 Each photo goes through the code `python -m realtime --source photo.jpg` runs (the detector it
 picks for images, the model card's crop, one batched model call); its label is that of the
@@ -40,7 +41,7 @@ import argparse
 import csv
 import sys
 import time
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 import cv2
@@ -101,6 +102,32 @@ def side_lit(photo: np.ndarray) -> np.ndarray:
     return (photo * gain).astype(np.uint8)
 
 
+@lru_cache(maxsize=1)
+def eye_finder() -> FaceDetector:
+    return FaceDetector("tiled", max_faces=10_000, upright=True)
+
+
+def covered(photo: np.ndarray, what: str) -> np.ndarray:
+    """The photo's largest face behind opaque round sunglasses (`sunglasses`: discs 0.72 eye distances wide over
+    the eyes, and a bridge) or a face mask (`mask`: nose to chin), placed by the eyes the program finds in the
+    photo as it is; a photo where it finds none is left as it is."""
+    faces = eye_finder().detect(photo)
+    if not faces or faces[0].eyes is None:
+        return photo
+    eyes = faces[0].eyes
+    (lx, ly), (rx, ry) = eyes
+    gap, (cx, cy) = float(np.hypot(rx - lx, ry - ly)), eyes.mean(0)
+    out = photo.copy()
+    if what == "sunglasses":
+        for x, y in eyes.astype(int):
+            cv2.circle(out, (int(x), int(y)), int(0.36 * gap), (20, 20, 20), -1)
+        cv2.line(out, tuple(eyes[0].astype(int)), tuple(eyes[1].astype(int)), (20, 20, 20), max(1, int(0.06 * gap)))
+    else:
+        corners = [(-1.15, 0.6), (1.15, 0.6), (1.0, 1.6), (0.0, 2.1), (-1.0, 1.6)]  # in eye distances from between the eyes
+        cv2.fillPoly(out, [np.array([[cx + a * gap, cy + b * gap] for a, b in corners], np.int32)], (230, 200, 160))
+    return out
+
+
 # Photo conditions other photo sets have (`--conditions`), applied to each wild-faces photo.
 CONDITIONS = {
     "as-is": lambda photo: photo,
@@ -115,6 +142,8 @@ CONDITIONS = {
     **{f"turned-{turn}": partial(cv2.rotate, rotateCode=TURNS[turn]) for turn in (90, 180)},
     "dark": lambda photo: (photo * 0.35).astype(np.uint8),
     "side-lit": side_lit,
+    "sunglasses": partial(covered, what="sunglasses"),
+    "mask": partial(covered, what="mask"),
 }
 
 
@@ -264,6 +293,8 @@ def main() -> int:
     parser.add_argument("--no-fer", action="store_true", help="do not score the fer package")
     parser.add_argument("--no-upright", action="store_true",
                         help="leave out the detector's turning of sideways and upside-down faces (as before it)")
+    parser.add_argument("--no-cascade", action="store_true",
+                        help="leave out the photo detector's last resort, the Haar cascade (as before it)")
     args = parser.parse_args()
     if args.ferplus and not args.fer2013:
         parser.error("--ferplus scores the FER2013 faces in a frame: give --fer2013 too")
@@ -280,6 +311,8 @@ def main() -> int:
         except ImportError:
             print("note: fer is not installed (pip install --no-deps fer==25.10.3); scoring ours only", file=sys.stderr)
     detector = FaceDetector(args.detector, max_faces=10_000, upright=not args.no_upright)  # as the program's photo path
+    if args.no_cascade and detector.cascade:
+        detector.cascade.find = lambda rgb: []
     pipelines = {}
     for model in args.model:
         for alpha in args.prior_alpha or [None]:

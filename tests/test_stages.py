@@ -146,6 +146,31 @@ def test_turning_faces_upright_leaves_upright_faces_and_face_less_pictures_alone
         assert photo_detector.detect(picture if turn == 0 else cv2.rotate(picture, TURNS[turn])) == []
 
 
+def test_a_face_blazeface_cannot_see_is_found_by_the_cascade_where_blazeface_would_box_it(photo_detector, monkeypatch):
+    """Behind dark sunglasses BlazeFace finds no face (README: Face detection). The photo detector's last resort,
+    OpenCV's Haar cascade checked by the landmark model, boxes it where BlazeFace boxes the bare face, so that the
+    card's crop fits, with the eyes where they are; it finds nothing in a picture without a face."""
+    import matplotlib
+
+    photo = cv2.imread(str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"))
+    (bare,) = photo_detector.detect(photo)
+    shaded = photo.copy()
+    for x, y in bare.eyes.astype(int):  # opaque lenses
+        cv2.circle(shaded, (x, y), int(0.36 * np.linalg.norm(bare.eyes[1] - bare.eyes[0])), (20, 20, 20), -1)
+    (plain,) = photo_detector.cascade.find(cv2.cvtColor(photo, cv2.COLOR_BGR2RGB))
+    assert overlap(plain.box, bare.box)[0] > 0.85  # its box moved and sized to BlazeFace's
+    (face,) = photo_detector.cascade.find(cv2.cvtColor(shaded, cv2.COLOR_BGR2RGB))
+    assert overlap(face.box, bare.box)[0] > 0.6  # (the lenses make the cascade's box about a fifth larger)
+    assert np.abs(face.eyes - bare.eyes).max() < 0.1 * bare.width
+    for model in (photo_detector.main, photo_detector.near):  # as when BlazeFace sees no face in it
+        monkeypatch.setattr(model, "find", lambda *args: [])
+    (fallen_back,) = photo_detector.detect(shaded)
+    assert fallen_back.box.tolist() == face.box.tolist()
+    for seed in range(4):
+        assert photo_detector.detect(background(640, 480, seed=seed)) == []
+    assert FaceDetector("sweep").cascade is None  # video: each frame follows the last, no last resort per frame
+
+
 @pytest.mark.parametrize("turn", [90, 180, 270])
 def test_points_of_a_turned_picture_are_mapped_back(turn):
     width, height = 7, 4
