@@ -394,7 +394,8 @@ def open_url(url: str, width: int | None = None, height: int | None = None) -> S
         return open_stream(url, width, height)
     file = next(Path(fetched.name).iterdir())
     try:
-        source = file_head(file).startswith((b"GIF87a", b"GIF89a")) and animated(file) or ImageSource(file)
+        animation = animated(file) if file_head(file).startswith((b"GIF87a", b"GIF89a")) else None
+        source = animation or ImageSource(file)
     except SourceError:
         fetched.cleanup()
         raise SourceError(f"cannot read image {url} (damaged, cut short, or a kind of image this program cannot read)")

@@ -185,7 +185,6 @@ class Upright:
             self._model.allocate_tensors()
         self._input = self._model.get_input_details()[0]["index"]
         self._flag = next(o["index"] for o in self._model.get_output_details() if o["shape"][-1] == 1)
-
         self._points = next(o["index"] for o in self._model.get_output_details() if o["shape"][-1] == 1404)
 
     def face_likeness(self, rgb: np.ndarray) -> float:
