@@ -233,8 +233,10 @@ class Cascade:
             return []
         scale = min(1.0, HAAR_SIDE / max(rgb.shape[:2]))
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        if scale < 1:
-            grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if scale < 1:  # (a sliver of a picture keeps at least one pixel across)
+            height, width = grey.shape
+            grey = cv2.resize(grey, (max(1, round(width * scale)), max(1, round(height * scale))),
+                              interpolation=cv2.INTER_AREA)
         pad = max(grey.shape) * 3 // 10  # a face cut by the picture's edge, as close-ups are
         grey = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         size, shift = HAAR_TO_BLAZEFACE

@@ -168,6 +168,8 @@ def test_a_face_blazeface_cannot_see_is_found_by_the_cascade_where_blazeface_wou
     assert fallen_back.box.tolist() == face.box.tolist()
     for seed in range(4):
         assert photo_detector.detect(background(640, 480, seed=seed)) == []
+    for height, width in ((1, 5000), (5000, 1), (2, 20000)):  # slivers, scaled down for the cascade
+        assert photo_detector.detect(np.full((height, width, 3), 128, np.uint8)) == []
     assert FaceDetector("sweep").cascade is None  # video: each frame follows the last, no last resort per frame
 
 
