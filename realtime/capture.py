@@ -28,12 +28,14 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".t
                   ".gif", ".heic", ".heif", ".hif", ".avif"}
 # How an image file begins, for images whose name does not say so (Yale Faces' `subject01.happy` are GIFs).
 TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*")
-IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", *TIFF_SIGNATURES)
+GIF_SIGNATURES = (b"GIF87a", b"GIF89a")
+IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", *GIF_SIGNATURES, *TIFF_SIGNATURES)
 # The brands an HEIF picture (a phone's HEIC photo) or an AVIF one names in its `ftyp` box, bytes 8-12.
 HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis")
 # What libjpeg says (through OpenCV) of a JPEG file that ends early or whose data is damaged.
 JPEG_DAMAGE = ("Premature end of JPEG file", "premature end of data segment")
-STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://")
+WEB_SCHEMES = ("http://", "https://")  # where an image may be fetched from (`fetch_image`)
+STREAM_SCHEMES = ("rtsp://", "rtsps://", *WEB_SCHEMES)
 STREAM_TIMEOUT_MS = 5000  # give up opening or reading a network stream after this long
 # An image at an http(s) URL is fetched whole when it is no larger and comes no slower than this; beyond either, the
 # URL is something endless (a camera's stream) and is opened as a stream.
@@ -394,8 +396,7 @@ def open_url(url: str, width: int | None = None, height: int | None = None) -> S
         return open_stream(url, width, height)
     file = next(Path(fetched.name).iterdir())
     try:
-        animation = animated(file) if file_head(file).startswith((b"GIF87a", b"GIF89a")) else None
-        source = animation or ImageSource(file)
+        source = animated(file) or ImageSource(file)
     except SourceError:
         fetched.cleanup()
         raise SourceError(f"cannot read image {url} (damaged, cut short, or a kind of image this program cannot read)")
@@ -407,7 +408,7 @@ def fetch_image(url: str) -> tempfile.TemporaryDirectory | None:
     """A temporary folder holding the image at an http(s) URL (named as the URL's path ends), or None where the URL
     gives no image: not reachable by Python's HTTP client, not an image, multipart (a camera's MJPEG stream), or
     beyond IMAGE_URL_LIMITS in size or time."""
-    if not url.lower().startswith(("http://", "https://")):
+    if not url.lower().startswith(WEB_SCHEMES):
         return None
     most, seconds = IMAGE_URL_LIMITS
     started = time.monotonic()
@@ -464,10 +465,9 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
     path = Path(spec)
     if not path.exists():
         raise SourceError(f"source not found: {path}")
-    if path.is_file() and file_head(path).startswith((b"GIF87a", b"GIF89a")):
-        animation = animated(path)
-        if animation is not None:
-            return animation
+    animation = animated(path)
+    if animation is not None:
+        return animation
     if path.is_dir() or is_image_file(path):
         return ImageSource(path)
     return VideoSource(path)
@@ -475,7 +475,10 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
 
 def animated(path: Path) -> VideoSource | None:
     """A GIF of more than one frame, read as the short video it is (each frame labelled, tracked and smoothed as
-    video's are); None for a still one, which is a photo (as is every GIF in a folder: its first frame)."""
+    video's are); None for a still one, which is a photo (as is every GIF in a folder: its first frame), and for
+    anything that is not a GIF file."""
+    if not file_head(path).startswith(GIF_SIGNATURES):
+        return None
     try:
         video = VideoSource(path)
     except SourceError:

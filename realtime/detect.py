@@ -74,6 +74,14 @@ HAAR_SIDE = 1024  # the picture is searched scaled down to this longer side (fac
 HAAR_TO_BLAZEFACE = (0.88, 0.104)
 
 
+def shrunk(image: np.ndarray, scale: float) -> np.ndarray:
+    """The picture scaled down by `scale` (at most 1; area-averaged); a sliver of one keeps at least a pixel across."""
+    if scale >= 1:
+        return image
+    height, width = image.shape[:2]
+    return cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+
+
 def tile_windows(width: int, height: int, tile: int = 320, overlap_fraction: float = 0.25) -> list[tuple[int, int, int, int]]:
     """Windows (x0, y0, x1, y1) of about `tile` pixels that cover the frame, neighbours overlapping."""
     def spans(length: int) -> list[tuple[int, int]]:
@@ -232,11 +240,7 @@ class Cascade:
         if self._cascade is None or self._cascade.empty():  # an OpenCV built without its data: no last resort
             return []
         scale = min(1.0, HAAR_SIDE / max(rgb.shape[:2]))
-        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        if scale < 1:  # (a sliver of a picture keeps at least one pixel across)
-            height, width = grey.shape
-            grey = cv2.resize(grey, (max(1, round(width * scale)), max(1, round(height * scale))),
-                              interpolation=cv2.INTER_AREA)
+        grey = shrunk(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), scale)
         pad = max(grey.shape) * 3 // 10  # a face cut by the picture's edge, as close-ups are
         grey = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         size, shift = HAAR_TO_BLAZEFACE
@@ -307,8 +311,7 @@ class FaceDetector:
         height, width = frame.shape[:2]
         scale = min(1.0, LARGEST_SIDE / max(height, width))
         if scale < 1:
-            frame = cv2.resize(frame, (max(1, round(width * scale)), max(1, round(height * scale))),
-                               interpolation=cv2.INTER_AREA)
+            frame = shrunk(frame, scale)
             previous = [np.asarray(box) * scale for box in previous]
         least = self.min_face * scale  # in the searched frame's pixels
         rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.capture import SourceError, descreened, fetch_image, read_image
+from realtime.capture import WEB_SCHEMES, SourceError, descreened, fetch_image, read_image
 from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier
 from realtime.detect import FaceDetector
 from realtime.pipeline import Pipeline
@@ -76,7 +76,7 @@ class PhotoLabeller:
 
     @staticmethod
     def _frame(image: str | Path | np.ndarray) -> np.ndarray:
-        if isinstance(image, str) and image.lower().startswith(("http://", "https://")):
+        if isinstance(image, str) and image.lower().startswith(WEB_SCHEMES):
             return PhotoLabeller._fetched(image)
         if isinstance(image, (str, Path)):
             frame = read_image(Path(image)) if Path(image).is_file() else None
