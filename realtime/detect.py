@@ -22,7 +22,8 @@ turn. A face that is most face-like turned is found again in a window turned tha
 of whose faces lie one way is searched again turned upright; a picture where nothing was found is
 looked at turned each way, keeping only faces the landmark model finds face-like. A photo where BlazeFace still
 finds no face is searched by OpenCV's Haar cascade (`Cascade`), which finds faces behind dark sunglasses, again
-keeping only what the landmark model finds face-like.
+keeping only what the landmark model finds face-like. So is a video frame (`sweep`) where BlazeFace finds no face:
+around the faces of the last frame, and now and then all of it (`FaceDetector._unseen`).
 
 Structure: `BlazeFace` is the base detector (one MediaPipe model on a frame or a window of it);
 `Tiles` and `Sweep` plan the extra windows it looks at; `FaceDetector` runs the passes, merges them.
@@ -72,6 +73,13 @@ HAAR_SIDE = 1024  # the picture is searched scaled down to this longer side (fac
 # Where BlazeFace's box lies on a cascade's: its side 0.88x, its centre 0.104 sides lower (the median over 2,351
 # FER2013 Training faces in a frame that both found; IQR 0.11 in size, 0.06 in shift), so the card's crop fits it.
 HAAR_TO_BLAZEFACE = (0.88, 0.104)
+# Video (`sweep`): in a frame where BlazeFace finds no face, the cascade looks around each face of the last frame,
+# in a window twice its size searched at HAAR_WINDOW_SIDE px (the face about 80 px there), and once in
+# HAAR_EVERY such frames over the whole frame at HAAR_VIDEO_SIDE px (faces from about 50 px in 640x480).
+HAAR_WINDOW_SIDE = 160
+HAAR_NEAR_SIZES = (0.7, 1.4)  # there, only faces 0.7x to 1.4x the last frame's size are looked for
+HAAR_VIDEO_SIDE = 320
+HAAR_EVERY = 5
 
 
 def shrunk(image: np.ndarray, scale: float) -> np.ndarray:
@@ -236,18 +244,30 @@ class Cascade:
         file = Path(getattr(getattr(cv2, "data", None), "haarcascades", ""), HAAR_CASCADE)
         self._cascade = cv2.CascadeClassifier(str(file)) if file.is_file() else None
 
-    def find(self, rgb: np.ndarray) -> list[Face]:
+    def find(self, rgb: np.ndarray, side: int = HAAR_SIDE, last: np.ndarray | None = None) -> list[Face]:
+        """Faces in the RGB frame, searched scaled down to `side` px at most; boxes and eyes in the frame's pixels.
+        `last`: a face's box in the last frame of a video: only a window twice its size around it is searched, for
+        a face about its size (HAAR_NEAR_SIZES), which is several times cheaper."""
         if self._cascade is None or self._cascade.empty():  # an OpenCV built without its data: no last resort
             return []
-        scale = min(1.0, HAAR_SIDE / max(rgb.shape[:2]))
-        grey = shrunk(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), scale)
+        height, width = rgb.shape[:2]
+        x0, y0, x1, y1 = (0, 0, width, height) if last is None else around(last, width, height, 2.0)
+        part = rgb[y0:y1, x0:x1]
+        scale = min(1.0, side / max(part.shape[:2]))
+        sizes = {"minSize": (24, 24)}
+        if last is not None:  # the cascade's box of a face BlazeFace boxes `last`'s size, then the margin
+            expected = max(last[2] - last[0], last[3] - last[1]) * scale / HAAR_TO_BLAZEFACE[0]
+            low, high = (max(24, round(expected * k)) for k in HAAR_NEAR_SIZES)
+            sizes = {"minSize": (low, low), "maxSize": (high, high)}
+        grey = shrunk(cv2.cvtColor(part, cv2.COLOR_RGB2GRAY), scale)
         pad = max(grey.shape) * 3 // 10  # a face cut by the picture's edge, as close-ups are
         grey = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         size, shift = HAAR_TO_BLAZEFACE
         faces = []
-        for x, y, w, h in self._cascade.detectMultiScale(grey, 1.1, 4, minSize=(24, 24)):
-            side, cx, cy = size * w / scale, (x - pad + w / 2) / scale, (y - pad + h / 2 + shift * w) / scale
-            box = np.array([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2])
+        for x, y, w, h in self._cascade.detectMultiScale(grey, 1.1, 4, **sizes):
+            length = size * w / scale
+            cx, cy = x0 + (x - pad + w / 2) / scale, y0 + (y - pad + h / 2 + shift * w) / scale
+            box = np.array([cx - length / 2, cy - length / 2, cx + length / 2, cy + length / 2])
             likeness, eyes = self.upright.eyes(rgb, box)
             if likeness >= FACE_LIKE:
                 faces.append(Face(box=box, score=likeness, eyes=eyes))
@@ -289,11 +309,13 @@ class Sweep(Tiles):
 class FaceDetector:
     def __init__(self, mode: str = "full", min_confidence: float = 0.5, max_faces: int = 8,
                  min_face: int = 0, tile: int = 320, upright: bool = False):
-        """`upright`: turn faces that lie sideways or upside down (for photos; about 5 ms a face)."""
+        """`upright`: turn faces that lie sideways or upside down (for photos; about 5 ms a face). Photos and
+        `sweep` (video) fall back on the Haar cascade where BlazeFace finds no face (`Cascade`, `_unseen`)."""
         if mode not in MODES:
             raise ValueError(f"unknown detector '{mode}' (choose from {', '.join(MODES)})")
         self.upright = Upright() if upright else None
-        self.cascade = Cascade(self.upright) if upright else None
+        self.cascade = Cascade(self.upright or Upright()) if upright or mode == "sweep" else None
+        self._faceless = 0  # video: frames in a row in which BlazeFace found no face
         # The short-range model: for close-ups, and for closer looks (in such a window the face
         # fills about a third of it, and the model is about 3x cheaper than the full-range one).
         self.near = BlazeFace(0, min_confidence)
@@ -318,6 +340,8 @@ class FaceDetector:
         faces = self._find(rgb, previous, least)
         if self.upright:
             faces = self._upright(rgb, faces, least) or self.cascade.find(rgb)
+        elif self.cascade:
+            faces = faces or self._unseen(rgb, previous)
         faces = [f if scale == 1 else replace(f, box=f.box / scale, eyes=None if f.eyes is None else f.eyes / scale)
                  for f in faces if f.width >= least]
         kept = sorted(faces, key=lambda f: -f.score)[: self.max_faces]  # the most certain, when there are too many
@@ -345,6 +369,17 @@ class FaceDetector:
             pad = max(height, width) // 2
             padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
             faces = self.near.find(padded, -pad, -pad)
+        return faces
+
+    def _unseen(self, rgb: np.ndarray, previous: list[np.ndarray]) -> list[Face]:
+        """Video: faces BlazeFace cannot see (behind dark sunglasses) in a frame where it found none. The cascade
+        looks around each face of the last frame (so a face it found is followed from frame to frame), and, when
+        that finds none, over the whole frame once in HAAR_EVERY such frames (a face BlazeFace cannot see is
+        then shown after the tracker's confirmation, a few frames later)."""
+        faces = suppress([face for box in previous for face in self.cascade.find(rgb, HAAR_WINDOW_SIDE, box)])
+        if not faces and self._faceless % HAAR_EVERY == 0:
+            faces = self.cascade.find(rgb, HAAR_VIDEO_SIDE)
+        self._faceless = 0 if faces else self._faceless + 1
         return faces
 
     def _upright(self, rgb: np.ndarray, faces: list[Face], min_face: float) -> list[Face]:

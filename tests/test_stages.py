@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from realtime.align import Crop, align_face, eye_angle
-from realtime.detect import TURNS, FaceDetector, search_windows, tile_windows, turn_points
+from realtime.detect import HAAR_EVERY, TURNS, FaceDetector, search_windows, tile_windows, turn_points
 from realtime.draw import caption_places, draw_faces
 from realtime.faces import Face, overlap, suppress
 from realtime.output import Annotated, VideoWriter
@@ -146,31 +146,71 @@ def test_turning_faces_upright_leaves_upright_faces_and_face_less_pictures_alone
         assert photo_detector.detect(picture if turn == 0 else cv2.rotate(picture, TURNS[turn])) == []
 
 
-def test_a_face_blazeface_cannot_see_is_found_by_the_cascade_where_blazeface_would_box_it(photo_detector, monkeypatch):
-    """Behind dark sunglasses BlazeFace finds no face (README: Face detection). The photo detector's last resort,
-    OpenCV's Haar cascade checked by the landmark model, boxes it where BlazeFace boxes the bare face, so that the
-    card's crop fits, with the eyes where they are; it finds nothing in a picture without a face."""
+def behind_sunglasses(photo_detector) -> tuple[np.ndarray, np.ndarray, Face]:
+    """A real photo (Grace Hopper's, in matplotlib's wheel), the same with opaque lenses painted over the eyes, and
+    the face the photo detector finds in the bare photo."""
     import matplotlib
 
     photo = cv2.imread(str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"))
     (bare,) = photo_detector.detect(photo)
     shaded = photo.copy()
-    for x, y in bare.eyes.astype(int):  # opaque lenses
+    for x, y in bare.eyes.astype(int):
         cv2.circle(shaded, (x, y), int(0.36 * np.linalg.norm(bare.eyes[1] - bare.eyes[0])), (20, 20, 20), -1)
+    return photo, shaded, bare
+
+
+def blinded(detector: FaceDetector, monkeypatch) -> FaceDetector:
+    """The detector with BlazeFace seeing no face, as behind dark sunglasses."""
+    for model in (detector.main, detector.near):
+        monkeypatch.setattr(model, "find", lambda *args: [])
+    return detector
+
+
+def test_a_face_blazeface_cannot_see_is_found_by_the_cascade_where_blazeface_would_box_it(photo_detector, monkeypatch):
+    """Behind dark sunglasses BlazeFace finds no face (README: Face detection). The photo detector's last resort,
+    OpenCV's Haar cascade checked by the landmark model, boxes it where BlazeFace boxes the bare face, so that the
+    card's crop fits, with the eyes where they are; it finds nothing in a picture without a face."""
+    photo, shaded, bare = behind_sunglasses(photo_detector)
     (plain,) = photo_detector.cascade.find(cv2.cvtColor(photo, cv2.COLOR_BGR2RGB))
     assert overlap(plain.box, bare.box)[0] > 0.85  # its box moved and sized to BlazeFace's
     (face,) = photo_detector.cascade.find(cv2.cvtColor(shaded, cv2.COLOR_BGR2RGB))
     assert overlap(face.box, bare.box)[0] > 0.6  # (the lenses make the cascade's box about a fifth larger)
     assert np.abs(face.eyes - bare.eyes).max() < 0.1 * bare.width
-    for model in (photo_detector.main, photo_detector.near):  # as when BlazeFace sees no face in it
-        monkeypatch.setattr(model, "find", lambda *args: [])
-    (fallen_back,) = photo_detector.detect(shaded)
+    (fallen_back,) = blinded(photo_detector, monkeypatch).detect(shaded)
     assert fallen_back.box.tolist() == face.box.tolist()
     for seed in range(4):
         assert photo_detector.detect(background(640, 480, seed=seed)) == []
     for height, width in ((1, 5000), (5000, 1), (2, 20000)):  # slivers, scaled down for the cascade
         assert photo_detector.detect(np.full((height, width, 3), 128, np.uint8)) == []
-    assert FaceDetector("sweep").cascade is None  # video: each frame follows the last, no last resort per frame
+
+
+def test_video_falls_back_on_the_cascade_and_follows_the_face_it_finds(photo_detector, monkeypatch):
+    """Video (`sweep`): in frames where BlazeFace finds no face, the cascade searches the whole frame once in
+    HAAR_EVERY of them (it is too slow for every frame), and around each face of the last frame every frame, so
+    that a face it found is followed and confirmed by the tracker. It is not searched where BlazeFace finds a face."""
+    _, shaded, bare = behind_sunglasses(photo_detector)
+    video = blinded(FaceDetector("sweep"), monkeypatch)
+    searches = []
+    find = video.cascade.find
+    monkeypatch.setattr(video.cascade, "find", lambda rgb, side, last=None: searches.append(last) or find(rgb, side, last))
+    empty = background(*shaded.shape[1::-1], seed=1)
+    assert [video.detect(empty) for _ in range(2 * HAAR_EVERY)] == [[]] * (2 * HAAR_EVERY)
+    assert searches == [None, None]  # the whole frame, once in HAAR_EVERY face-less frames
+    searches.clear()
+    (found,) = video.detect(shaded)  # the next face-less frame, 2 * HAAR_EVERY, is searched whole
+    assert overlap(found.box, bare.box)[0] > 0.6 and np.abs(found.eyes - bare.eyes).max() < 0.1 * bare.width
+    tracker = Tracker()
+    shown = tracker.update([found], np.ones((1, 7)) / 7)
+    for _ in range(4):
+        faces = video.detect(shaded, [track.face.box for track in tracker.tracks])
+        shown = tracker.update(faces, np.ones((len(faces), 7)) / 7)
+    assert len(shown) == 1 and overlap(shown[0].face.box, found.box)[0] > 0.9  # followed and confirmed
+    assert [last is None for last in searches] == [True] + [False] * 4  # then around the last face only
+    seeing = FaceDetector("sweep")
+    monkeypatch.setattr(seeing.cascade, "find", lambda *args: pytest.fail("the cascade searched a frame with faces"))
+    assert len(seeing.detect(DemoSource(faces=2).frame(0)[0])) == 2
+    for mode in ("full", "short", "tiled"):  # chosen by hand for video: no last resort
+        assert FaceDetector(mode).cascade is None
 
 
 @pytest.mark.parametrize("turn", [90, 180, 270])
