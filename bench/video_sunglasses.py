@@ -1,6 +1,6 @@
 """Video of faces behind dark sunglasses: does the video path box and label them, at what cost?
 
-    python bench/video_sunglasses.py                   # 200 wild-faces photos, 1.5 s each, about 30 minutes
+    python bench/video_sunglasses.py                   # 200 wild-faces photos, 1.5 s each, about 25 minutes
     python bench/video_sunglasses.py --photos 50 --seconds 1
 
 BlazeFace leans on the eyes and finds no face behind opaque lenses; the video detector (`sweep`) then falls back
@@ -8,12 +8,13 @@ on OpenCV's Haar cascade (README: Face detection). Each wild-faces photo (evenly
 with opaque round sunglasses, as `bench/pipeline_accuracy.py --conditions sunglasses` paints them, and filmed as
 one shot by bench/label_stability.py's hand-held camera. The WHOLE video path (sweep detector, the program's
 model for video, one view by turns, the tracker with its default settings and shot cuts) runs on every frame,
-with the cascade and without it (as before), the two alternating shot by shot, and so on the photos as they are,
-and on face-less pictures (bench/clips' backgrounds, filmed the same way) for false boxes and the cost.
+with the cascade and without it (as before), the two alternating shot by shot; and so on the photos as they are,
+and on face-less pictures for false boxes and the cost: the photos with their faces painted over (`painted-out`),
+and bench/clips' generated backgrounds (`generated`), filmed the same way.
 
-Scored: frames with a face boxed (in face-less pictures: false boxes); from 0.5 s into each shot, frames whose shown label is the photo's (no box
-counts as wrong; paired shot by shot against no cascade), boxes shown besides the one face, and the detect stage's
-time a frame (mean and p95).
+Scored: frames with a face boxed (in face-less pictures: false boxes); from 0.5 s into each shot, frames whose
+shown label is the photo's (no box counts as wrong; paired shot by shot against no cascade); boxes shown besides
+the main face; and the detect stage's time a frame (mean and p95).
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.label_stability import FPS, filmed, replay  # noqa: E402
-from bench.pipeline_accuracy import DATA, covered, wild_faces  # noqa: E402
+from bench.pipeline_accuracy import DATA, covered, eye_finder, wild_faces  # noqa: E402
 from realtime.__main__ import number  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
@@ -38,12 +40,29 @@ from realtime.track import ShotCuts, Tracker  # noqa: E402
 from train.report import paired_difference  # noqa: E402
 
 WAYS = ("cascade", "no cascade")
+WITH_FACES = ("sunglasses", "as-is")
+FACE_LESS = ("painted-out", "generated")  # the photos with their faces painted out; bench/clips' backgrounds
+
+
+def painted_out(photo: np.ndarray) -> np.ndarray:
+    """The photo with every face the program finds in it (its box 1.6x) painted over with the photo blurred: a real
+    picture, hair and shoulders and all, without a face."""
+    out, blurred = photo.copy(), cv2.GaussianBlur(photo, (0, 0), 25)
+    height, width = photo.shape[:2]
+    for face in eye_finder().detect(photo):
+        cx, cy, half = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2, 0.8 * face.width
+        x0, y0, x1, y1 = (int(np.clip(v, 0, limit)) for v, limit in
+                          ((cx - half, width), (cy - half, height), (cx + half, width), (cy + half, height)))
+        out[y0:y1, x0:x1] = blurred[y0:y1, x0:x1]
+    return out
 
 
 def shots(condition: str, photos: int) -> list[tuple[np.ndarray, int | None]]:
     """(picture, label index or None for no face) per shot."""
-    if condition == "face-less":
+    if condition == "generated":
         return [(background(640, 480, seed=seed), None) for seed in range(photos)]
+    if condition == "painted-out":
+        return [(painted_out(photo), None) for _, photo, _ in wild_faces(DATA / "wild-faces", photos)]
     change = (lambda photo: covered(photo, "sunglasses")) if condition == "sunglasses" else (lambda photo: photo)
     return [(change(photo), label) for _, photo, label in wild_faces(DATA / "wild-faces", photos)]
 
@@ -69,8 +88,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=number(int, 1), default=200, help="shots per condition")
     parser.add_argument("--seconds", type=number(float, 0.6), default=1.5, help="length of each shot")
-    parser.add_argument("--conditions", nargs="+", choices=("sunglasses", "as-is", "face-less"),
-                        default=["sunglasses", "as-is", "face-less"])
+    parser.add_argument("--conditions", nargs="+", choices=(*WITH_FACES, *FACE_LESS),
+                        default=["sunglasses", "as-is", "painted-out"])
     parser.add_argument("--seed", type=number(int, 0, 2**32 - 1), default=0)
     args = parser.parse_args()
 
@@ -90,7 +109,7 @@ def main() -> int:
             scored = replayed[way]
             boxed = np.mean([label is not None for _, label in scored.shown])
             right = paired = "-"
-            if condition != "face-less":
+            if condition in WITH_FACES:
                 right = f"{scored.accuracy:.1%}"
                 if way != WAYS[-1]:
                     mid, low, high = paired_difference(replayed[WAYS[-1]].per_shot, scored.per_shot)
