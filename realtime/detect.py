@@ -253,6 +253,8 @@ class Cascade:
         height, width = rgb.shape[:2]
         x0, y0, x1, y1 = (0, 0, width, height) if last is None else around(last, width, height, 2.0)
         part = rgb[y0:y1, x0:x1]
+        if part.size == 0:  # the last frame's box lay outside this frame
+            return []
         scale = min(1.0, side / max(part.shape[:2]))
         sizes = {"minSize": (24, 24)}
         if last is not None:  # the cascade's box of a face BlazeFace boxes `last`'s size, then the margin
@@ -315,7 +317,7 @@ class FaceDetector:
             raise ValueError(f"unknown detector '{mode}' (choose from {', '.join(MODES)})")
         self.upright = Upright() if upright else None
         self.cascade = Cascade(self.upright or Upright()) if upright or mode == "sweep" else None
-        self._faceless = 0  # video: frames in a row in which BlazeFace found no face
+        self._faceless = 0  # video: face-less frames since the cascade last found a face (`_unseen`)
         # The short-range model: for close-ups, and for closer looks (in such a window the face
         # fills about a third of it, and the model is about 3x cheaper than the full-range one).
         self.near = BlazeFace(0, min_confidence)
