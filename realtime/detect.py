@@ -74,8 +74,8 @@ HAAR_SIDE = 1024  # the picture is searched scaled down to this longer side (fac
 # FER2013 Training faces in a frame that both found; IQR 0.11 in size, 0.06 in shift), so the card's crop fits it.
 HAAR_TO_BLAZEFACE = (0.88, 0.104)
 # Video (`sweep`): in a frame where BlazeFace finds no face, the cascade looks around each face of the last frame,
-# in a window twice its size searched at HAAR_WINDOW_SIDE px (the face about 80 px there), and once in
-# HAAR_EVERY such frames over the whole frame at HAAR_VIDEO_SIDE px (faces from about 50 px in 640x480).
+# in a window twice its size searched at HAAR_WINDOW_SIDE px (the face about 80 px there), and, when the last frame
+# had none, once in HAAR_EVERY such frames over the whole frame at HAAR_VIDEO_SIDE px (faces from 50 px in 640x480).
 HAAR_WINDOW_SIDE = 160
 HAAR_NEAR_SIZES = (0.7, 1.4)  # there, only faces 0.7x to 1.4x the last frame's size are looked for
 HAAR_VIDEO_SIDE = 320
@@ -376,10 +376,11 @@ class FaceDetector:
     def _unseen(self, rgb: np.ndarray, previous: list[np.ndarray]) -> list[Face]:
         """Video: faces BlazeFace cannot see (behind dark sunglasses) in a frame where it found none. The cascade
         looks around each face of the last frame (so a face it found is followed from frame to frame), and, when
-        that finds none, over the whole frame once in HAAR_EVERY such frames (a face BlazeFace cannot see is
-        then shown after the tracker's confirmation, a few frames later)."""
+        the last frame had none, over the whole frame once in HAAR_EVERY such frames (a face BlazeFace cannot see
+        is then shown after the tracker's confirmation, a few frames later). Not while a face of the last frame is
+        still held: the whole search could find a part of that face (a nose and mouth) as a second, smaller one."""
         faces = suppress([face for box in previous for face in self.cascade.find(rgb, HAAR_WINDOW_SIDE, box)])
-        if not faces and self._faceless % HAAR_EVERY == 0:
+        if not faces and not len(previous) and self._faceless % HAAR_EVERY == 0:
             faces = self.cascade.find(rgb, HAAR_VIDEO_SIDE)
         self._faceless = 0 if faces else self._faceless + 1
         return faces
