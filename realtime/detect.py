@@ -74,8 +74,8 @@ HAAR_SIDE = 1024  # the picture is searched scaled down to this longer side (fac
 # FER2013 Training faces in a frame that both found; IQR 0.11 in size, 0.06 in shift), so the card's crop fits it.
 HAAR_TO_BLAZEFACE = (0.88, 0.104)
 # Video (`sweep`): in a frame where BlazeFace finds no face, the cascade looks around each face of the last frame,
-# in a window twice its size searched at HAAR_WINDOW_SIDE px (the face about 80 px there), and, when the last frame
-# had none, once in HAAR_EVERY such frames over the whole frame at HAAR_VIDEO_SIDE px (faces from 50 px in 640x480).
+# in a window twice its size searched at HAAR_WINDOW_SIDE px (the face about 80 px there), and, when that finds
+# none, once in HAAR_EVERY such frames over the whole frame at HAAR_VIDEO_SIDE px (faces from 50 px in 640x480).
 HAAR_WINDOW_SIDE = 160
 HAAR_NEAR_SIZES = (0.7, 1.4)  # there, only faces 0.7x to 1.4x the last frame's size are looked for
 HAAR_VIDEO_SIDE = 320
@@ -113,6 +113,13 @@ def search_windows(width: int, height: int, tile: int = 320, min_face: float = 0
     coarser = sizes[1:] + [max(width, height)]
     return [window for size, next_size in zip(sizes, coarser) if min_face * FULL_RANGE_INPUT / next_size < SURE_FACE_PX
             for window in tile_windows(width, height, size)]
+
+
+def part_of(face: Face, box: np.ndarray) -> bool:
+    """Whether a face lies inside `box` (its centre does) and is under HAAR_NEAR_SIZES[0] times its size."""
+    cx, cy = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2
+    inside = box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+    return bool(inside and face.width < HAAR_NEAR_SIZES[0] * (box[2] - box[0]))
 
 
 def around(box: np.ndarray, width: int, height: int, scale: float = 3.0) -> tuple[int, int, int, int]:
@@ -376,12 +383,13 @@ class FaceDetector:
     def _unseen(self, rgb: np.ndarray, previous: list[np.ndarray]) -> list[Face]:
         """Video: faces BlazeFace cannot see (behind dark sunglasses) in a frame where it found none. The cascade
         looks around each face of the last frame (so a face it found is followed from frame to frame), and, when
-        the last frame had none, over the whole frame once in HAAR_EVERY such frames (a face BlazeFace cannot see
-        is then shown after the tracker's confirmation, a few frames later). Not while a face of the last frame is
-        still held: the whole search could find a part of that face (a nose and mouth) as a second, smaller one."""
+        that finds none, over the whole frame once in HAAR_EVERY such frames (a face BlazeFace cannot see is then
+        shown after the tracker's confirmation, a few frames later). What the whole search finds inside a face of the
+        last frame, much smaller than it, is a part of that face (a nose and mouth), not a face, and is dropped."""
         faces = suppress([face for box in previous for face in self.cascade.find(rgb, HAAR_WINDOW_SIDE, box)])
-        if not faces and not len(previous) and self._faceless % HAAR_EVERY == 0:
-            faces = self.cascade.find(rgb, HAAR_VIDEO_SIDE)
+        if not faces and self._faceless % HAAR_EVERY == 0:
+            faces = [face for face in self.cascade.find(rgb, HAAR_VIDEO_SIDE)
+                     if not any(part_of(face, box) for box in previous)]
         self._faceless = 0 if faces else self._faceless + 1
         return faces
 
