@@ -69,17 +69,21 @@ def shots(condition: str, photos: int) -> list[tuple[np.ndarray, int | None]]:
 
 def record(pipelines: dict[str, Pipeline], pictures, seconds: float, seed: int) -> dict[str, tuple[list, list]]:
     """Per way: the frames (shot, faces, probabilities, cut) and detect times (ms). The ways take turns shot by
-    shot, each on the same filmed frames, with its own detector state, previous boxes and shot cuts."""
-    recorded = {way: ([], [], [], ShotCuts()) for way in pipelines}  # frames, times, previous boxes, cuts
+    shot, each on the same filmed frames, with its own detector state, tracker and shot cuts. As in the program,
+    the detector is given the boxes of every track, those held after a miss too."""
+    recorded = {way: ([], [], Tracker(), ShotCuts()) for way in pipelines}
     rng = np.random.default_rng(seed)
     for shot, (picture, _) in enumerate(pictures):
         frames = list(filmed(picture, round(seconds * FPS), rng))
         for way, pipeline in pipelines.items():
-            kept, times, previous, cuts = recorded[way]
+            kept, times, tracker, cuts = recorded[way]
             for frame in frames:
-                result = pipeline.process(frame, previous)
-                previous[:] = [f.box for f in result.faces]
-                kept.append((shot, result.faces, result.probabilities, cuts.is_cut(frame)))
+                result = pipeline.process(frame, [track.face.box for track in tracker.tracks])
+                cut = cuts.is_cut(frame)
+                if cut:
+                    tracker.reset()
+                tracker.update(result.faces, result.probabilities)
+                kept.append((shot, result.faces, result.probabilities, cut))
                 times.append(result.times["detect"] * 1000)
     return {way: (kept, times) for way, (kept, times, _, _) in recorded.items()}
 
