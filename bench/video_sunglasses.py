@@ -30,10 +30,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.label_stability import FPS, filmed, replay  # noqa: E402
-from bench.pipeline_accuracy import DATA, covered, eye_finder, wild_faces  # noqa: E402
+from bench.pipeline_accuracy import CONDITIONS, DATA, eye_finder, wild_faces  # noqa: E402
 from realtime.__main__ import number  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
-from realtime.detect import FaceDetector  # noqa: E402
+from realtime.detect import FaceDetector, around  # noqa: E402
 from realtime.pipeline import Pipeline  # noqa: E402
 from realtime.scene import background  # noqa: E402
 from realtime.track import ShotCuts, Tracker  # noqa: E402
@@ -50,9 +50,7 @@ def painted_out(photo: np.ndarray) -> np.ndarray:
     out, blurred = photo.copy(), cv2.GaussianBlur(photo, (0, 0), 25)
     height, width = photo.shape[:2]
     for face in eye_finder().detect(photo):
-        cx, cy, half = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2, 0.8 * face.width
-        x0, y0, x1, y1 = (int(np.clip(v, 0, limit)) for v, limit in
-                          ((cx - half, width), (cy - half, height), (cx + half, width), (cy + half, height)))
+        x0, y0, x1, y1 = around(face.box, width, height, 1.6)
         out[y0:y1, x0:x1] = blurred[y0:y1, x0:x1]
     return out
 
@@ -63,8 +61,7 @@ def shots(condition: str, photos: int) -> list[tuple[np.ndarray, int | None]]:
         return [(background(640, 480, seed=seed), None) for seed in range(photos)]
     if condition == "painted-out":
         return [(painted_out(photo), None) for _, photo, _ in wild_faces(DATA / "wild-faces", photos)]
-    change = (lambda photo: covered(photo, "sunglasses")) if condition == "sunglasses" else (lambda photo: photo)
-    return [(change(photo), label) for _, photo, label in wild_faces(DATA / "wild-faces", photos)]
+    return [(CONDITIONS[condition](photo), label) for _, photo, label in wild_faces(DATA / "wild-faces", photos)]
 
 
 def record(pipelines: dict[str, Pipeline], pictures, seconds: float, seed: int) -> dict[str, tuple[list, list]]:
