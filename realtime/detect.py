@@ -23,7 +23,9 @@ of whose faces lie one way is searched again turned upright; a picture where not
 looked at turned each way, keeping only faces the landmark model finds face-like. A photo where BlazeFace still
 finds no face is searched by OpenCV's Haar cascade (`Cascade`), which finds faces behind dark sunglasses, again
 keeping only what the landmark model finds face-like. So is a video frame (`sweep`) where BlazeFace finds no face:
-around the faces of the last frame, and now and then all of it (`FaceDetector._unseen`).
+around the faces of the last frame, and now and then all of it (`FaceDetector._unseen`). On video, a box found
+inside a face of the last frame and much smaller than it (BlazeFace now and then boxes only a nose and mouth) is
+a part of that face, not a second face, and is dropped (`part_of`).
 
 Structure: `BlazeFace` is the base detector (one MediaPipe model on a frame or a window of it);
 `Tiles` and `Sweep` plan the extra windows it looks at; `FaceDetector` runs the passes, merges them.
@@ -53,6 +55,7 @@ MODES = ("short", "full", "tiled", "sweep")
 FULL_RANGE_INPUT = 192  # the full-range model sees the frame scaled to this many pixels
 CLOSE_UP = 0.3  # a face wider than this share of the frame may be a close-up that the full-range model boxes partially
 RELIABLE_FACE_PX = 28  # faces at least this wide at that scale are found and boxed well (bench/detection_recall.py)
+PART_SIZE = 0.7  # video: a face found inside a face of the last frame, narrower than this share of it, is a part of it
 FOUND_FACE_PX = 20  # about half the faces this wide at that scale are found (300-499 px in 4000x3000: 57%)
 SURE_FACE_PX = 40  # faces this wide at that scale are found every time (all 77 of 140+ px in 640 px tiles: README)
 COARSE_SCORE = 0.65  # the least score of a face found in a tile coarser than `tile` px (see FaceDetector._kept)
@@ -115,11 +118,17 @@ def search_windows(width: int, height: int, tile: int = 320, min_face: float = 0
             for window in tile_windows(width, height, size)]
 
 
+def boxed_well(box: np.ndarray, width: int, height: int) -> bool:
+    """Whether a face this large in a frame this large is found and boxed well by the full pass (RELIABLE_FACE_PX);
+    it finds smaller faces unreliably and boxes them loosely."""
+    return box[2] - box[0] >= RELIABLE_FACE_PX * max(width, height) / FULL_RANGE_INPUT
+
+
 def part_of(face: Face, box: np.ndarray) -> bool:
-    """Whether a face lies inside `box` (its centre does) and is under HAAR_NEAR_SIZES[0] times its size."""
+    """Whether a face lies inside `box` (its centre does) and is under PART_SIZE times its size."""
     cx, cy = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2
     inside = box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
-    return bool(inside and face.width < HAAR_NEAR_SIZES[0] * (box[2] - box[0]))
+    return bool(inside and face.width < PART_SIZE * (box[2] - box[0]))
 
 
 def around(box: np.ndarray, width: int, height: int, scale: float = 3.0) -> tuple[int, int, int, int]:
@@ -308,10 +317,8 @@ class Sweep(Tiles):
         tiles = super().windows(width, height, faces, previous, min_face)[0]
         tiles = [tiles[self._next % len(tiles)]] if len(tiles) > 1 else []
         self._next += 1
-        # The full pass finds small faces unreliably and boxes them loosely.
-        small = RELIABLE_FACE_PX * max(width, height) / FULL_RANGE_INPUT
         closer = [around(box, width, height) for box in previous
-                  if box[2] - box[0] < small or not any(overlap(box, f.box)[0] > 0.3 for f in faces)]
+                  if not boxed_well(box, width, height) or not any(overlap(box, f.box)[0] > 0.3 for f in faces)]
         return tiles, closer
 
 
@@ -347,6 +354,11 @@ class FaceDetector:
         least = self.min_face * scale  # in the searched frame's pixels
         rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
         faces = self._find(rgb, previous, least)
+        # Video: a face found inside a face of the last frame, much smaller than it, is a part of that face (BlazeFace
+        # now and then boxes a nose and mouth, or one eye and cheek); where only such parts are found, the cascade
+        # looks for the whole face. Not inside a small face's box, which may be loose (`boxed_well`).
+        held = [box for box in previous if boxed_well(box, *rgb.shape[1::-1])]
+        faces = [face for face in faces if not any(part_of(face, box) for box in held)]
         if self.upright:
             faces = self._upright(rgb, faces, least) or self.cascade.find(rgb)
         elif self.cascade:

@@ -219,6 +219,25 @@ def test_video_falls_back_on_the_cascade_and_follows_the_face_it_finds(photo_det
         assert FaceDetector(mode).cascade is None
 
 
+def test_video_drops_a_part_of_a_held_face_and_looks_for_the_whole_face(photo_detector, monkeypatch):
+    """On video BlazeFace now and then boxes only a part of a face (a nose and mouth): found inside a face of the
+    last frame, much smaller than it, that box is dropped, so no second box shows beside the held face, and the
+    cascade looks for the whole face around the held box. With no face held, a small box is a small face: kept."""
+    photo, _, bare = behind_sunglasses(photo_detector)
+    centre = (bare.box[:2] + bare.box[2:]) / 2 + [0, bare.width / 5]
+    part = Face(np.concatenate([centre - bare.width / 5, centre + bare.width / 5]), 0.6)  # the mouth and chin
+    for mode in ("sweep", "full"):
+        video = FaceDetector(mode)
+        monkeypatch.setattr(video, "_find", lambda rgb, previous, min_face: [part])
+        assert video.detect(photo) == [part]
+        found = video.detect(photo, [bare.box])
+        if mode == "sweep":  # the whole face, from the cascade
+            assert len(found) == 1 and overlap(found[0].box, bare.box)[0] > 0.8
+        else:  # no cascade: nothing, and the tracker holds the face for a few frames
+            assert found == []
+        video.close()
+
+
 @pytest.mark.parametrize("turn", [90, 180, 270])
 def test_points_of_a_turned_picture_are_mapped_back(turn):
     width, height = 7, 4
