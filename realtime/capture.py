@@ -255,7 +255,7 @@ def exif_oriented(file: Path, image: np.ndarray) -> np.ndarray:
 def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | None:
     if is_heif(head):
         return read_heif(file)
-    deep = read_deep_image(file) if head.startswith(TIFF_SIGNATURES) else None
+    deep = read_deep_image(file) if head.startswith(TIFF_SIGNATURES) and not whole_number_tiff(file) else None
     if deep is not None:
         return deep
     with quiet_stderr() as said:  # OpenCV logs its own lines about a damaged file
@@ -289,6 +289,19 @@ def descreened(image: np.ndarray) -> np.ndarray:
         if colours[0] == colours[1] or np.any((packed != colours[0]) & (packed != colours[1])):
             return image
     return cv2.GaussianBlur(image, (0, 0), DESCREEN_SIGMA)
+
+
+def whole_number_tiff(file: Path) -> bool:
+    """Whether a TIFF's header says it holds whole numbers (its SampleFormat tag, read without decoding the picture),
+    as photos and scans do: OpenCV's colour reader reads those, and `read_deep_image` would decode it once more."""
+    from PIL import Image
+
+    try:
+        with Image.open(file) as picture:
+            sample_format = picture.tag_v2.get(339, 1)  # 1 unsigned, 2 signed integers, 3 floating point
+    except Exception:  # noqa: BLE001 - a TIFF Pillow cannot read: let OpenCV decide
+        return False
+    return all(kind in (1, 2) for kind in np.atleast_1d(sample_format))
 
 
 def read_deep_image(file: Path) -> np.ndarray | None:

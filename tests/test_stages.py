@@ -547,6 +547,25 @@ def test_floating_point_tiffs_are_read_as_8_bit_pictures(tmp_path):
     assert stretched.min() == 0 and stretched.max() == 255 and np.abs(stretched - expected).max() <= 1
 
 
+def test_a_tiff_of_whole_numbers_is_decoded_once(tmp_path, monkeypatch):
+    """Photos and scans saved as TIFF (8 or 16 bits) are read by OpenCV's colour reader alone: their header says
+    they hold no floating-point samples, so they are not decoded a second time for that (80 ms for 12 megapixels)."""
+    from realtime.capture import read_image
+
+    frame = DemoSource(faces=1).frame(0)[0]
+    decoded = []
+    imread = cv2.imread
+    monkeypatch.setattr(cv2, "imread", lambda *args: decoded.append(args) or imread(*args))
+    for name, pixels in (("photo.tif", frame), ("deep.tiff", frame.astype(np.uint16) * 257)):
+        cv2.imwrite(str(tmp_path / name), pixels)
+        decoded.clear()
+        assert np.array_equal(read_image(tmp_path / name), frame) and len(decoded) == 1
+    cv2.imwrite(str(tmp_path / "float.tif"), frame[:, :, 1].astype(np.float32) / 255)  # read as before, once too
+    decoded.clear()
+    assert np.abs(read_image(tmp_path / "float.tif")[:, :, 0].astype(int) - frame[:, :, 1]).max() <= 1
+    assert len(decoded) == 1
+
+
 @pytest.mark.parametrize("name", ["turned.heic", "plain.avif"])
 def test_phone_photos_in_heic_and_avif_are_read_the_right_way_up(tmp_path, name):
     """HEIC is what iPhones save (OpenCV reads neither format): decoded with PyAV, put together and turned as the
