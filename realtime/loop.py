@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import time
 from typing import Iterator, Sequence
@@ -21,9 +22,35 @@ STAGES = ("capture", "detect", "align", "classify", "draw", "write")
 
 
 def display_available() -> bool:
+    """Whether a window can be shown. On Linux, OpenCV's window (Qt with its X11 plugin only, in the opencv-python
+    wheel; on Wayland through XWayland) needs an X server that answers at DISPLAY: where none does (an SSH session's
+    forwarding gone, a stale DISPLAY), Qt aborts the whole process."""
     if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        return x_server_answers(os.environ.get("DISPLAY", ""))
     return True
+
+
+def x_server_answers(display: str) -> bool:
+    """Whether a connection to the X server named by `display` (`:0`, `:1.0`, `unix:0`, `localhost:10.0`) opens: its
+    socket in /tmp/.X11-unix (or Linux's abstract one of that name), or TCP port 6000 + display number."""
+    host, _, number = display.rpartition(":")
+    number = number.split(".")[0]
+    if not number.isdigit():
+        return False
+    if host in ("", "unix"):
+        path = f"/tmp/.X11-unix/X{number}"
+        addresses = [(socket.AF_UNIX, "\0" + path), (socket.AF_UNIX, path)]
+    else:
+        addresses = [(socket.AF_INET6 if ":" in host else socket.AF_INET, (host, 6000 + int(number)))]
+    for family, address in addresses:
+        try:
+            with socket.socket(family) as connection:
+                connection.settimeout(2)
+                connection.connect(address)
+                return True
+        except OSError:
+            continue
+    return False
 
 
 class Stats:

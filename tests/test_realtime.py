@@ -422,6 +422,41 @@ def test_bad_inputs_give_one_line_errors(tmp_path, tiny_model, args, message):
     assert all(line.startswith(("error:", "note:")) for line in result.stderr.splitlines()), result.stderr
 
 
+def free_x_display() -> int:
+    """A display number at which no X server answers, neither by socket file, abstract socket nor TCP."""
+    from realtime.loop import x_server_answers
+
+    return next(n for n in range(900, 1000) if not x_server_answers(f":{n}") and not x_server_answers(f"localhost:{n}"))
+
+
+def test_a_display_is_one_whose_x_server_answers():
+    """OpenCV's window on Linux is Qt with its X11 plugin only: at a DISPLAY where no X server answers (an SSH
+    session's forwarding gone), Qt aborts the process. So a display counts only where its server's socket opens."""
+    from realtime.loop import x_server_answers
+
+    number = free_x_display()
+    assert not x_server_answers(f":{number}") and not x_server_answers(f"unix:{number}.0")
+    assert not x_server_answers("") and not x_server_answers("nonsense")
+    with socket.socket(socket.AF_UNIX) as server:  # Linux's abstract socket of that name, as X servers open too
+        server.bind(f"\0/tmp/.X11-unix/X{number}")
+        server.listen()
+        assert x_server_answers(f":{number}") and x_server_answers(f":{number}.0") and x_server_answers(f"unix:{number}")
+    with socket.socket() as server:  # X over TCP, as SSH's X11 forwarding offers it (localhost:10.0 is port 6010)
+        server.bind(("127.0.0.1", 6000 + number))
+        server.listen()
+        assert x_server_answers(f"127.0.0.1:{number}.0") and not x_server_answers(f":{number}")
+
+
+def test_a_display_that_does_not_answer_gives_a_one_line_error(tiny_model):
+    """Before, Qt's "could not connect to display" lines and an abort (exit 134) instead of the program's error."""
+    env = {**os.environ, "DISPLAY": f":{free_x_display()}"}
+    env.pop("WAYLAND_DISPLAY", None)
+    result = subprocess.run([sys.executable, "-m", "realtime", "--source", "demo:1", "--model", str(tiny_model),
+                             "--max-frames", "2"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert_one_line_error(result, "no display found")
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+
+
 def test_unreadable_video(tmp_path, tiny_model):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
