@@ -25,7 +25,7 @@ finds no face is searched by OpenCV's Haar cascade (`Cascade`), which finds face
 keeping only what the landmark model finds face-like. So is a video frame (`sweep`) where BlazeFace finds no face:
 around the faces of the last frame, and now and then all of it (`FaceDetector._unseen`). On video, a box found
 inside a face of the last frame and much smaller than it (BlazeFace now and then boxes only a nose and mouth) is
-a part of that face, not a second face, and is dropped (`part_of`).
+a part of that face, not a second face, and is dropped (`wholes`).
 
 Structure: `BlazeFace` is the base detector (one MediaPipe model on a frame or a window of it);
 `Tiles` and `Sweep` plan the extra windows it looks at; `FaceDetector` runs the passes, merges them.
@@ -124,11 +124,15 @@ def boxed_well(box: np.ndarray, width: int, height: int) -> bool:
     return box[2] - box[0] >= RELIABLE_FACE_PX * max(width, height) / FULL_RANGE_INPUT
 
 
-def part_of(face: Face, box: np.ndarray) -> bool:
-    """Whether a face lies inside `box` (its centre does) and is under PART_SIZE times its size."""
-    cx, cy = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2
-    inside = box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
-    return bool(inside and face.width < PART_SIZE * (box[2] - box[0]))
+def wholes(faces: list[Face], boxes) -> list[Face]:
+    """The faces that are not a part of a face boxed in `boxes`: a part lies inside the box (its centre does) and is
+    under PART_SIZE times its size."""
+    def part_of(face: Face, box: np.ndarray) -> bool:
+        cx, cy = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2
+        inside = box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+        return bool(inside and face.width < PART_SIZE * (box[2] - box[0]))
+
+    return [face for face in faces if not any(part_of(face, box) for box in boxes)]
 
 
 def around(box: np.ndarray, width: int, height: int, scale: float = 3.0) -> tuple[int, int, int, int]:
@@ -358,7 +362,7 @@ class FaceDetector:
         # now and then boxes a nose and mouth, or one eye and cheek); where only such parts are found, the cascade
         # looks for the whole face. Not inside a small face's box, which may be loose (`boxed_well`).
         held = [box for box in previous if boxed_well(box, *rgb.shape[1::-1])]
-        faces = [face for face in faces if not any(part_of(face, box) for box in held)]
+        faces = wholes(faces, held)
         if self.upright:
             faces = self._upright(rgb, faces, least) or self.cascade.find(rgb)
         elif self.cascade:
@@ -400,8 +404,7 @@ class FaceDetector:
         last frame, much smaller than it, is a part of that face (a nose and mouth), not a face, and is dropped."""
         faces = suppress([face for box in previous for face in self.cascade.find(rgb, HAAR_WINDOW_SIDE, box)])
         if not faces and self._faceless % HAAR_EVERY == 0:
-            faces = [face for face in self.cascade.find(rgb, HAAR_VIDEO_SIDE)
-                     if not any(part_of(face, box) for box in previous)]
+            faces = wholes(self.cascade.find(rgb, HAAR_VIDEO_SIDE), previous)
         self._faceless = 0 if faces else self._faceless + 1
         return faces
 
