@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         return list_cameras_command()
     stop.install()  # Ctrl-C and SIGTERM only ask the loop to stop between frames; a second one hurries it
     from realtime.detect import FaceDetector
-    from realtime.loop import camera_failed, close_all, display_available, run
+    from realtime.loop import camera_failed, close_all, display_problem, run
     from realtime.pipeline import Pipeline
     from realtime.track import ShotCuts, Tracker
     from realtime.window import Overlay, Window
@@ -142,12 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     # With results on standard output, everything else the program says goes to standard error.
     report = sys.stderr if "-" in (args.json, args.csv) else sys.stdout
     display = not args.no_display
-    if display and not display_available():
+    problem = display and display_problem()
+    if problem:
         if not (args.output or args.json or args.csv or args.benchmark):
-            print("error: no display found; use --no-display with --output, --json, --csv or --benchmark",
+            print(f"error: no display ({problem}); use --no-display with --output, --json, --csv or --benchmark",
                   file=sys.stderr)
             return 2
-        print("note: no display found, running headless", file=sys.stderr)
+        print(f"note: no display ({problem}), running headless", file=sys.stderr)
         display = False
     sinks = []
     try:

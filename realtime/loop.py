@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
-import socket
 import sys
+import tempfile
+import threading
 import time
 from typing import Iterator, Sequence
 
@@ -21,36 +23,57 @@ from realtime.window import Overlay
 STAGES = ("capture", "detect", "align", "classify", "draw", "write")
 
 
-def display_available() -> bool:
-    """Whether a window can be shown. On Linux, OpenCV's window (Qt with its X11 plugin only, in the opencv-python
-    wheel; on Wayland through XWayland) needs an X server that answers at DISPLAY: where none does (an SSH session's
-    forwarding gone, a stale DISPLAY), Qt aborts the whole process."""
-    if sys.platform.startswith("linux"):
-        return x_server_answers(os.environ.get("DISPLAY", ""))
-    return True
+def display_problem() -> str | None:
+    """Why no window can be shown, or None when one can. On Linux, OpenCV's window (Qt with its X11 plugin only, in
+    the opencv-python wheel; on Wayland through XWayland) needs the X server at DISPLAY to take a connection from
+    this user: where none answers (an SSH session's forwarding gone, a stale DISPLAY) or it refuses (a container or
+    `sudo` without the user's X authority), Qt aborts the whole process."""
+    if not sys.platform.startswith("linux"):
+        return None
+    display = os.environ.get("DISPLAY", "")
+    return x_connection_problem(display) if display else "DISPLAY is not set"
 
 
-def x_server_answers(display: str) -> bool:
-    """Whether a connection to the X server named by `display` (`:0`, `:1.0`, `unix:0`, `localhost:10.0`) opens: its
-    socket in /tmp/.X11-unix (or Linux's abstract one of that name), or TCP port 6000 + display number."""
-    host, _, number = display.rpartition(":")
-    number = number.split(".")[0]
-    if not number.isdigit():
-        return False
-    if host in ("", "unix"):
-        path = f"/tmp/.X11-unix/X{number}"
-        addresses = [(socket.AF_UNIX, "\0" + path), (socket.AF_UNIX, path)]
-    else:
-        addresses = [(socket.AF_INET6 if ":" in host else socket.AF_INET, (host, 6000 + int(number)))]
-    for family, address in addresses:
+def x_connection_problem(display: str, wait: float = 5.0) -> str | None:
+    """Why libxcb, as Qt's X11 plugin calls it, cannot connect to the X server named by `display` (`:0`, `:1.0`,
+    `localhost:10.0`), or None when it can. libxcb writes a server's reason for refusing to standard error; it is
+    caught and said here instead."""
+    try:
+        xcb = ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        return "libxcb.so.1, which OpenCV's window needs, is not installed"
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    error = []
+
+    def connect() -> None:
+        connection = xcb.xcb_connect(display.encode(), None)
+        error.append(xcb.xcb_connection_has_error(connection))
+        xcb.xcb_disconnect(connection)
+
+    with tempfile.TemporaryFile() as said:
+        sys.stderr.flush()
+        stderr = os.dup(2)
+        os.dup2(said.fileno(), 2)
         try:
-            with socket.socket(family) as connection:
-                connection.settimeout(2)
-                connection.connect(address)
-                return True
-        except OSError:
-            continue
-    return False
+            attempt = threading.Thread(target=connect, daemon=True)  # a socket that takes but never answers
+            attempt.start()
+            attempt.join(wait)
+        finally:
+            os.dup2(stderr, 2)
+            os.close(stderr)
+        said.seek(0)
+        reason = " ".join(said.read().decode(errors="replace").split())
+    if not error:
+        return f"the X server at DISPLAY={display} does not reply"
+    if error[0] == 0:
+        return None
+    if reason:
+        return f"the X server at DISPLAY={display} refused the connection: {reason}"
+    if error[0] == 5:  # XCB_CONN_CLOSED_PARSE_ERR
+        return f"DISPLAY={display} is not a display name"
+    return f"no X server answers at DISPLAY={display}"
 
 
 class Stats:

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -407,7 +408,7 @@ def test_faces_are_listed_largest_first(monkeypatch):
     (["--source", "demo:1", "--model", "models"], "model models is a folder"),
     (["--source", "demo:1", "--output", "no/such/folder/out.mp4"], "folder no/such/folder does not exist"),
     (["--source", "demo:1", "--output", "out.gif"], "cannot write out.gif: use one of .mp4"),
-    (["--source", "demo:1"], "no display found"),
+    (["--source", "demo:1"], "no display (DISPLAY is not set); use --no-display"),
     (["--source", "demo:1", "--margin", "5"], "argument --margin: must be more than 0.5 and at most 3, not 5"),
 ])
 def test_bad_inputs_give_one_line_errors(tmp_path, tiny_model, args, message):
@@ -424,37 +425,102 @@ def test_bad_inputs_give_one_line_errors(tmp_path, tiny_model, args, message):
 
 def free_x_display() -> int:
     """A display number at which no X server answers, neither by socket file, abstract socket nor TCP."""
-    from realtime.loop import x_server_answers
+    from realtime.loop import x_connection_problem
 
-    return next(n for n in range(900, 1000) if not x_server_answers(f":{n}") and not x_server_answers(f"localhost:{n}"))
+    return next(n for n in range(900, 1000)
+                if all("no X server answers" in x_connection_problem(f"{host}:{n}") for host in ("", "localhost")))
 
 
-def test_a_display_is_one_whose_x_server_answers():
-    """OpenCV's window on Linux is Qt with its X11 plugin only: at a DISPLAY where no X server answers (an SSH
-    session's forwarding gone), Qt aborts the process. So a display counts only where its server's socket opens."""
-    from realtime.loop import x_server_answers
+def x_setup_reply(accept: bool) -> bytes:
+    """An X server's answer to a client's connection setup (X11 protocol, "Connection Setup"): refused with the
+    reason an X server gives a client without its authority, or accepted with one 640x480 screen."""
+    if not accept:
+        reason = b"Authorization required, but no authorization protocol specified\n"
+        padded = reason + b"\0" * (-len(reason) % 4)
+        return struct.pack("<BBHHH", 0, len(reason), 11, 0, len(padded) // 4) + padded
+    vendor = b"fake"
+    screen = struct.pack("<IIIIIHHHHHHIBBBB", 0x25, 0x20, 0xFFFFFF, 0, 0, 640, 480, 170, 127, 1, 1, 0x21, 0, 0, 24, 0)
+    body = struct.pack("<IIIIHHBBBBBBBB4x", 1, 0x400000, 0x1FFFFF, 256, len(vendor), 65535, 1, 0, 0, 0, 32, 32, 8, 255)
+    body += vendor + b"\0" * (-len(vendor) % 4) + screen
+    return struct.pack("<BBHHH", 1, 0, 11, 0, len(body) // 4) + body
 
-    number = free_x_display()
-    assert not x_server_answers(f":{number}") and not x_server_answers(f"unix:{number}.0")
-    assert not x_server_answers("") and not x_server_answers("nonsense")
-    with socket.socket(socket.AF_UNIX) as server:  # Linux's abstract socket of that name, as X servers open too
+
+@contextlib.contextmanager
+def fake_x_server(number: int, reply: bytes | None, tcp: bool = False):
+    """An X server at display `number` (Linux's abstract socket, as X servers open, or TCP 6000 + number, as SSH's
+    X11 forwarding offers) that gives every client `reply` to its setup request; None: it reads and never answers."""
+    server = socket.create_server(("127.0.0.1", 6000 + number)) if tcp else socket.socket(socket.AF_UNIX)
+    if not tcp:
         server.bind(f"\0/tmp/.X11-unix/X{number}")
         server.listen()
-        assert x_server_answers(f":{number}") and x_server_answers(f":{number}.0") and x_server_answers(f"unix:{number}")
-    with socket.socket() as server:  # X over TCP, as SSH's X11 forwarding offers it (localhost:10.0 is port 6010)
-        server.bind(("127.0.0.1", 6000 + number))
-        server.listen()
-        assert x_server_answers(f"127.0.0.1:{number}.0") and not x_server_answers(f":{number}")
+    clients = []
+
+    def serve() -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            clients.append(client)
+            head = client.recv(12)  # byte order, protocol version, lengths of the authority's name and data
+            if len(head) == 12 and reply is not None:
+                name, data = struct.unpack(("<" if head[:1] == b"l" else ">") + "HH", head[6:10])
+                left = -(-name // 4) * 4 + -(-data // 4) * 4
+                while left > 0 and (chunk := client.recv(left)):
+                    left -= len(chunk)
+                client.sendall(reply)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown(socket.SHUT_RDWR)  # wakes the thread's accept(), which holds the address until it returns
+        server.close()
+        thread.join()
+        for client in clients:
+            client.close()
 
 
-def test_a_display_that_does_not_answer_gives_a_one_line_error(tiny_model):
+def test_a_display_is_one_whose_x_server_takes_the_connection(monkeypatch):
+    """OpenCV's window on Linux is Qt with its X11 plugin only: where the X server at DISPLAY does not answer (an SSH
+    session's forwarding gone) or refuses this user (a container or sudo without the user's X authority), Qt aborts
+    the process. So a display counts only where libxcb, as Qt calls it, connects; and the reason is said."""
+    from realtime.loop import x_connection_problem
+
+    monkeypatch.setenv("XAUTHORITY", "/nonexistent")  # no cookie of this machine's sent to the fake servers
+    number = free_x_display()
+    assert x_connection_problem(f":{number}") == f"no X server answers at DISPLAY=:{number}"
+    assert x_connection_problem("nonsense") == "DISPLAY=nonsense is not a display name"
+    with fake_x_server(number, x_setup_reply(accept=True)):
+        assert x_connection_problem(f":{number}") is None and x_connection_problem(f"unix:{number}.0") is None
+    with fake_x_server(number, x_setup_reply(accept=False)):
+        assert x_connection_problem(f":{number}") == (f"the X server at DISPLAY=:{number} refused the connection: "
+                                                      "Authorization required, but no authorization protocol specified")
+    with fake_x_server(number, x_setup_reply(accept=True), tcp=True):
+        assert x_connection_problem(f"127.0.0.1:{number}.0") is None
+        assert x_connection_problem(f":{number}") is None  # libxcb tries localhost's TCP port after the sockets
+        assert x_connection_problem(f"unix:{number}") == f"no X server answers at DISPLAY=unix:{number}"
+    with fake_x_server(number, None):
+        assert x_connection_problem(f":{number}", wait=0.5) == f"the X server at DISPLAY=:{number} does not reply"
+
+
+@pytest.mark.parametrize("server", ["gone", "refusing"])
+def test_a_display_that_cannot_be_used_gives_a_one_line_error(tiny_model, server):
     """Before, Qt's "could not connect to display" lines and an abort (exit 134) instead of the program's error."""
-    env = {**os.environ, "DISPLAY": f":{free_x_display()}"}
+    number = free_x_display()
+    env = {**os.environ, "DISPLAY": f":{number}", "XAUTHORITY": "/nonexistent"}
     env.pop("WAYLAND_DISPLAY", None)
-    result = subprocess.run([sys.executable, "-m", "realtime", "--source", "demo:1", "--model", str(tiny_model),
-                             "--max-frames", "2"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert_one_line_error(result, "no display found")
+    command = [sys.executable, "-m", "realtime", "--source", "demo:1", "--model", str(tiny_model), "--max-frames", "2"]
+    with fake_x_server(number, x_setup_reply(accept=False)) if server == "refusing" else contextlib.nullcontext():
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        headless = subprocess.run([*command, "--json", "-"], cwd=ROOT, env=env, capture_output=True, text=True,
+                                  timeout=300)
+    reason = "refused the connection: Authorization required" if server == "refusing" else "no X server answers"
+    assert_one_line_error(result, reason)
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert headless.returncode == 0 and len(headless.stdout.splitlines()) == 2, headless.stderr
+    assert headless.stderr.startswith(f"note: no display (") and reason in headless.stderr, headless.stderr
 
 
 def test_unreadable_video(tmp_path, tiny_model):
