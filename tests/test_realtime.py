@@ -520,7 +520,7 @@ def test_a_display_that_cannot_be_used_gives_a_one_line_error(tiny_model, server
     assert_one_line_error(result, reason)
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
     assert headless.returncode == 0 and len(headless.stdout.splitlines()) == 2, headless.stderr
-    assert headless.stderr.startswith(f"note: no display (") and reason in headless.stderr, headless.stderr
+    assert headless.stderr.startswith("note: no display (") and reason in headless.stderr, headless.stderr
 
 
 def test_unreadable_video(tmp_path, tiny_model):
