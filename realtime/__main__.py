@@ -57,7 +57,8 @@ def parse_args(argv):
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="auto: Keras on a GPU, TFLite/XNNPACK on a CPU (default)")
     parser.add_argument("--output", help="write the annotated video here (.mp4, .m4v, .mov, .mkv, .avi), or the annotated "
-                             "image (.jpg, .png, .bmp; the last frame of a video or folder)")
+                             "image (.jpg, .png, .bmp; the last frame of a video or folder), or, for photos, a "
+                             "folder (an existing one, or a name ending in /) to save each annotated photo into")
     parser.add_argument("--json", metavar="FILE", help="write per-frame results as JSON lines here (- for standard output)")
     parser.add_argument("--csv", metavar="FILE",
                         help="write one CSV row per face per frame here (- for standard output)")
@@ -111,6 +112,11 @@ def names_stdout(path: str | None) -> bool:
         return bool(path) and os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
     except (OSError, ValueError):  # no such file yet, or no standard output
         return False
+
+
+def names_folder(path: str) -> bool:
+    """Whether --output names a folder: one that exists, or a name ending in a slash."""
+    return path.endswith(("/", os.sep)) or os.path.isdir(path)
 
 
 def check_output_paths(parser: Parser, args) -> None:
@@ -204,8 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"source: {source.description}; detector: {mode}; model: {classifier.path.name} "
               f"({classifier.backend}{turns}){workers}", file=report)
         print(stats.summary(), file=report)
+    written = next((sink.photos for sink in sinks if hasattr(sink, "photos")), None)
     if args.output:
-        print(f"wrote {args.output}", file=sys.stderr)
+        print(f"wrote {args.output}" + ("" if written is None else f" ({written} photo{'s' * (written != 1)})"),
+              file=sys.stderr)
     if getattr(source, "skipped", None):
         print(f"error: {len(source.skipped)} of {len(source.files)} images could not be read and were skipped "
               f"(first: {source.skipped[0]}); the others were labelled", file=sys.stderr)
@@ -230,11 +238,16 @@ def photo_workers(asked: int | None, source) -> int:
 def open_sinks(args, source, labels: list[str]) -> list:
     """The file and standard-output sinks the options ask for (the window is added by the caller)."""
     from realtime.loop import close_all
-    from realtime.output import CsvWriter, JsonLinesWriter, VideoWriter
+    from realtime.output import CsvWriter, JsonLinesWriter, PhotoFolderWriter, VideoWriter
 
     sinks = []
     try:
-        if args.output:
+        if args.output and names_folder(args.output):
+            if not isinstance(source, ImageSource):
+                raise OutputError(f"--output {args.output}: a folder takes the annotated photos of photos; for "
+                                  "video or a camera name a file (.mp4, .mkv, .avi, ...)")
+            sinks.append(PhotoFolderWriter(args.output, source.files))
+        elif args.output:
             sinks.append(VideoWriter(args.output, source.fps, source.size, audio=getattr(source, "path", None)))
         if args.json:
             sinks.append(JsonLinesWriter(args.json, labels))

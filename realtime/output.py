@@ -101,6 +101,55 @@ class VideoWriter:
             raise OutputError(f"cannot write {self.path}")
 
 
+class PhotoFolderWriter:
+    """Saves each annotated photo into a folder under its name in the results: its path inside a source folder, or
+    the path as given (its file name alone where that path is absolute or climbs out with `..`). A picture OpenCV
+    cannot write in its own format (HEIC, AVIF, GIF, PGM, a name without a picture's suffix) is saved as JPEG,
+    `.jpg` added to its name. Each file is written whole under a temporary name and then renamed, so a run that is
+    killed leaves no half-written picture."""
+
+    KEPT = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+    def __init__(self, folder: str | Path, sources: list[tuple[Path, str]]):
+        """`sources`: the photos to come, as (file, name in the results) pairs; none of them may be overwritten."""
+        self.folder, self.photos = Path(folder), 0
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise OutputError(f"cannot write into folder {self.folder}: {err.strerror}") from None
+        check_writable(self.folder / ".emotion-overlay-check")
+        originals = {os.path.realpath(file) for file, _ in sources}
+        for file, name in sources:
+            if os.path.realpath(self.target(name)) in originals:
+                raise OutputError(f"--output {self.folder}: the annotated photo would overwrite the photo {file}; "
+                                  "name another folder")
+
+    def target(self, name: str) -> Path:
+        relative = Path(name)
+        if relative.is_absolute() or ".." in relative.parts:
+            relative = Path(relative.name)
+        return self.folder / (relative if relative.suffix.lower() in self.KEPT else f"{relative}.jpg")
+
+    def write(self, annotated: Annotated) -> None:
+        path = self.target(annotated.image)
+        written, encoded = cv2.imencode(path.suffix, annotated.frame)
+        if not written:
+            raise OutputError(f"cannot encode {path}")
+        temporary = path.with_name(f".{path.name}.part")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(encoded.tobytes())
+            os.replace(temporary, path)
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            raise OutputError(f"cannot write {path}: {err.strerror}") from None
+        self.photos += 1
+
+    def close(self) -> None:
+        pass
+
+
 def check_writable(path: Path) -> None:
     """Raise OutputError unless `path` can be written; leaves no file behind that was not there."""
     existed = path.exists()

@@ -353,3 +353,57 @@ def test_a_picture_one_pixel_high_is_refused_for_h264_with_the_reason(tmp_path):
     writer.write(Annotated(0, 0.0, np.full((1, 640, 3), 128, np.uint8), []))
     writer.close()
     assert cv2.VideoCapture(str(tmp_path / "thin.avi")).read()[0]
+
+
+def test_a_folder_as_output_takes_each_annotated_photo_under_its_own_name(tmp_path, tiny_model):
+    """`--output labelled/` for photos: each photo annotated, at its path inside the source folder; a picture OpenCV
+    cannot write in its own format gets `.jpg` added. Before, a folder was refused (a video or one image only)."""
+    from PIL import Image
+
+    from realtime.scene import background, paste_face
+
+    photos = tmp_path / "photos"
+    (photos / "sub").mkdir(parents=True)
+    for number, name in enumerate(["a.jpg", "sub/b.png", "sub/c.gif"]):
+        picture = background(320 + 40 * number, 240, seed=number)
+        paste_face(picture, 120, (160, 120))
+        if name.endswith(".gif"):
+            Image.fromarray(picture[:, :, ::-1]).save(photos / name)
+        else:
+            cv2.imwrite(str(photos / name), picture)
+    labelled = tmp_path / "labelled"
+    result = run_module("realtime", "--source", str(photos), "--no-display", "--model", str(tiny_model),
+                        "--output", f"{labelled}/", "--json", str(tmp_path / "faces.jsonl"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"wrote {labelled}/ (3 photos)" in result.stderr
+    written = sorted(path.relative_to(labelled).as_posix() for path in labelled.rglob("*"))
+    assert written == ["a.jpg", "sub", "sub/b.png", "sub/c.gif.jpg"]  # nothing half-written left beside them
+    records = [json.loads(line) for line in (tmp_path / "faces.jsonl").read_text().splitlines()]
+    for record, name in zip(records, ["a.jpg", "sub/b.png", "sub/c.gif.jpg"]):
+        original = np.asarray(Image.open(photos / record["image"]).convert("RGB"))[:, :, ::-1]
+        annotated = cv2.imread(str(labelled / name))
+        assert annotated.shape == original.shape and len(record["faces"]) == 1
+        changed = np.abs(annotated.astype(int) - original).max(axis=2) > 20  # the box and caption drawn in
+        x0, y0, x1, y1 = (round(value) for value in record["faces"][0]["box"])
+        assert changed[y0 + 20:y1 - 2, x0 - 3:x0 + 3].any(axis=1).mean() > 0.9  # down the box's left side
+        assert changed[y0 + 20:y1 - 2, x1 - 3:x1 + 3].any(axis=1).mean() > 0.9  # and its right side
+        assert changed.mean() < 0.2
+    again = run_module("realtime", "--source", str(photos / "a.jpg"), "--no-display", "--model", str(tiny_model),
+                       "--output", str(labelled))  # an existing folder, without the slash: one photo
+    assert again.returncode == 0 and f"wrote {labelled} (1 photo)" in again.stderr, again.stderr[-2000:]
+
+
+@pytest.mark.parametrize("source, message", [
+    ("photos", "the annotated photo would overwrite the photo"),
+    ("demo:1", "a folder takes the annotated photos of photos; for video or a camera name a file"),
+])
+def test_a_folder_as_output_is_refused_where_it_would_overwrite_the_photos_or_for_video(tmp_path, tiny_model,
+                                                                                     source, message):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "a.png"), np.full((60, 80, 3), 90, np.uint8))
+    before = (photos / "a.png").read_bytes()
+    result = run_module("realtime", "--source", str(tmp_path / source) if source == "photos" else source,
+                        "--no-display", "--model", str(tiny_model), "--max-frames", "2", "--output", str(photos))
+    assert_one_line_error(result, message)
+    assert result.returncode == 2 and (photos / "a.png").read_bytes() == before and len(list(photos.iterdir())) == 1
