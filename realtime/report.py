@@ -6,7 +6,9 @@
 
 Reads the JSON lines that `--json` writes (any schema version). The timeline has one row per
 face (track id; the 20 seen longest), coloured by the label shown in each frame; the shares are
-each label's part of all face-frames of the run.
+each label's part of all face-frames of the run. The results of photos (each record a photo of its
+own) have no timeline: one bar per folder of photos instead, split by the label of each photo's main
+face (its largest), and the photos where no face was found.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import json
 import math
 import sys
 from collections import Counter
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from realtime.draw import colour_of
 
-MOST_TRACKS = 20
+MOST_TRACKS = 20  # rows of a timeline, and folders of photos
+NO_FACE = "no face"
 PICTURE_SUFFIXES = (".png", ".jpg", ".svg", ".pdf")
 
 
@@ -82,6 +85,22 @@ def shares(records: list[dict]) -> dict[str, float]:
     return {label: count / total for label, count in counts.most_common()} if total else {}
 
 
+def of_photos(records: list[dict]) -> bool:
+    """Whether the results are of photos, each record a photo of its own (not the frames of a video or GIF)."""
+    names = [record.get("image") for record in records]
+    return all(names) and len(set(names)) == len(names)
+
+
+def photo_folders(records: list[dict]) -> dict[str, Counter]:
+    """Per folder of the photos (as their names in the results have it; `.` for those at the top), how many
+    photos' main faces (the first listed, the largest) got each label, and how many had no face found."""
+    folders: dict[str, Counter] = {}
+    for record in records:
+        folder = str(PurePosixPath(record["image"]).parent)
+        folders.setdefault(folder, Counter())[record["faces"][0]["label"] if record["faces"] else NO_FACE] += 1
+    return folders
+
+
 def label_spans(timeline: list[tuple[float, str]], step: float) -> dict[str, list[tuple[float, float]]]:
     """(start, width) spans per label: a face's frames in a row with the same label make one span (one bar to
     draw, where a long video has many thousand frames)."""
@@ -107,34 +126,63 @@ def draw_report(records: list[dict], out: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    tracks = timelines(records)
-    shown = sorted(sorted(tracks, key=lambda t: -len(tracks[t]))[:MOST_TRACKS])
-    step = min((b["time"] - a["time"] for a, b in zip(records, records[1:]) if b["time"] > a["time"]), default=1.0)
-    figure, (timeline, bars) = plt.subplots(1, 2, figsize=(13, 1.6 + 0.35 * max(3, len(shown))),
-                                            gridspec_kw={"width_ratios": [3, 1]})
-    for row, track in enumerate(shown):
-        for label, spans in label_spans(tracks[track], step).items():
-            timeline.broken_barh(spans, (row - 0.4, 0.8), color=colour(label))
-    timeline.set_yticks(range(len(shown)), [f"face {t}" for t in shown])
-    timeline.set_ylim(-0.6, max(len(shown), 1) - 0.4)
-    timeline.invert_yaxis()
-    timeline.set_xlabel("seconds" if any(r["time"] for r in records) else "frame")
-    timeline.set_title(f"label shown per face over time ({len(tracks)} faces"
-                       + (f", the {MOST_TRACKS} seen longest)" if len(tracks) > MOST_TRACKS else ")"))
     parts = shares(records)
+    if of_photos(records):
+        folders = photo_folders(records)
+        rows = sorted(sorted(folders, key=lambda f: -sum(folders[f].values()))[:MOST_TRACKS])
+    else:
+        tracks = timelines(records)
+        rows = sorted(sorted(tracks, key=lambda t: -len(tracks[t]))[:MOST_TRACKS])
+    figure, (left, bars) = plt.subplots(1, 2, figsize=(13, 1.6 + 0.35 * max(3, len(rows))),
+                                        gridspec_kw={"width_ratios": [3, 1]})
+    if of_photos(records):
+        draw_folders(left, {folder: folders[folder] for folder in rows}, [*parts, NO_FACE])
+        left.set_title(f"main face's label per photo, by folder ({len(folders)} folder{'s' * (len(folders) > 1)}"
+                       + (f", the {MOST_TRACKS} with most photos)" if len(folders) > MOST_TRACKS else ")"))
+    else:
+        step = min((b["time"] - a["time"] for a, b in zip(records, records[1:]) if b["time"] > a["time"]),
+                   default=1.0)
+        for row, track in enumerate(rows):
+            for label, spans in label_spans(tracks[track], step).items():
+                left.broken_barh(spans, (row - 0.4, 0.8), color=colour(label))
+        left.set_yticks(range(len(rows)), [f"face {t}" for t in rows])
+        left.set_xlabel("seconds" if any(r["time"] for r in records) else "frame")
+        left.set_title(f"label shown per face over time ({len(tracks)} faces"
+                       + (f", the {MOST_TRACKS} seen longest)" if len(tracks) > MOST_TRACKS else ")"))
+    left.set_ylim(-0.6, max(len(rows), 1) - 0.4)
+    left.invert_yaxis()
     bars.barh(list(parts), [100 * v for v in parts.values()], color=[colour(label) for label in parts])
     bars.invert_yaxis()
-    bars.set_xlabel("% of face-frames")
+    bars.set_xlabel("% of faces" if of_photos(records) else "% of face-frames")
     bars.set_title("emotion shares")
     for y, value in enumerate(parts.values()):
         bars.text(100 * value, y, f" {100 * value:.0f}%", va="center")
     bars.set_xlim(0, 115)
     if not parts:
-        timeline.text(0.5, 0.5, "no faces in these results", transform=timeline.transAxes, ha="center")
+        left.text(0.5, 0.5, "no faces in these results", transform=left.transAxes, ha="center")
     figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(out, dpi=110)
     plt.close(figure)
+
+
+def draw_folders(axes, folders: dict[str, Counter], order: list[str]) -> None:
+    """One bar per folder, split into its photos' labels (in `order`) as shares of its photos, each part drawn in
+    its label's colour (no face: hatched), and the folder's count of photos at the end."""
+    for row, (folder, counts) in enumerate(folders.items()):
+        total, start = sum(counts.values()), 0.0
+        for label in order:
+            width = 100 * counts[label] / total
+            if width:
+                axes.barh(row, width, left=start, color=(0.9, 0.9, 0.9) if label == NO_FACE else colour(label),
+                          hatch="//" if label == NO_FACE else None, edgecolor="white")
+                if width >= 6:
+                    axes.text(start + width / 2, row, f"{width:.0f}", ha="center", va="center", fontsize=8)
+            start += width
+        axes.text(101, row, f"{total} photo{'s' * (total > 1)}", va="center", fontsize=8)
+    axes.set_yticks(range(len(folders)), [folder if folder != "." else "(top)" for folder in folders])
+    axes.set_xlim(0, 112)
+    axes.set_xlabel("% of the folder's photos, by the label of each photo's main face (hatched: no face found)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,7 +198,10 @@ def main(argv: list[str] | None = None) -> int:
         if out.suffix.lower() not in PICTURE_SUFFIXES or out.is_dir():
             raise ReportError(f"cannot write {out}: name a picture file ({', '.join(PICTURE_SUFFIXES)})")
         seconds = records[-1]["time"] - records[0]["time"]
-        draw_report(records, out, f"{args.results.name}: {len(records)} frames, {seconds:.1f} s")
+        unseen = sum(not record["faces"] for record in records)
+        draw_report(records, out, f"{args.results.name}: " + (
+            f"{len(records)} photo{'s' * (len(records) > 1)}, no face found in {unseen}" if of_photos(records)
+            else f"{len(records)} frames, {seconds:.1f} s"))
     except ReportError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -334,6 +334,31 @@ def test_pictures_of_several_sizes_keep_their_shape(tmp_path):
     assert np.abs(last[60:140].astype(int) - 220).max() < 20  # the picture itself, the full width
 
 
+def test_report_of_photos_draws_each_folder_s_labels_instead_of_a_timeline(tmp_path, tiny_model):
+    """A folder of photos used to be drawn as a video: one "face 1" row across hundreds of unrelated photos."""
+    from realtime.report import NO_FACE, of_photos, photo_folders, read_results
+    from realtime.scene import background, paste_face
+
+    for folder, faces in (("happy", 2), ("sad", 1)):
+        (tmp_path / "photos" / folder).mkdir(parents=True)
+        for number in range(faces):
+            picture = background(320, 240, seed=number)
+            paste_face(picture, 110, (160, 120))
+            cv2.imwrite(str(tmp_path / "photos" / folder / f"{number}.jpg"), picture)
+    cv2.imwrite(str(tmp_path / "photos" / "sad" / "empty.jpg"), background(320, 240, seed=7))
+    results = tmp_path / "photos.jsonl"
+    assert run_module("realtime", "--source", str(tmp_path / "photos"), "--no-display", "--model", str(tiny_model),
+                      "--json", str(results)).returncode == 0
+    records = read_results(results)
+    folders = photo_folders(records)
+    assert of_photos(records) and sorted(folders) == ["happy", "sad"]
+    assert sum(folders["happy"].values()) == 2 and folders["sad"][NO_FACE] == 1 and sum(folders["sad"].values()) == 2
+    made = run_module("realtime.report", str(results))
+    assert made.returncode == 0 and cv2.imread(str(tmp_path / "photos.png")) is not None, made.stderr
+    frames = [{"image": "party.gif", "faces": []}, {"image": "party.gif", "faces": []}]  # an animated GIF's frames
+    assert not of_photos(frames) and not of_photos([{"faces": []}, {"faces": []}])  # and a video's
+
+
 def test_report_draws_a_face_s_frames_in_a_row_with_one_label_as_one_bar():
     from realtime.report import label_spans
 
