@@ -58,7 +58,8 @@ class VideoWriter:
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in FOURCC and suffix not in H264 and suffix not in IMAGE_SUFFIXES:
-            raise OutputError(f"cannot write {self.path}: use one of {', '.join([*H264, *FOURCC, *IMAGE_SUFFIXES])}")
+            raise OutputError(f"cannot write {self.path}: use one of {', '.join([*H264, *FOURCC, *IMAGE_SUFFIXES])}"
+                              + ("; for photos, a folder: end its name with /" if not suffix else ""))
         if not self.path.parent.is_dir():
             raise OutputError(f"cannot write {self.path}: folder {self.path.parent} does not exist")
         check_writable(self.path)  # now, not when the first frame (or, for an image, the last) is written
@@ -103,10 +104,11 @@ class VideoWriter:
 
 class PhotoFolderWriter:
     """Saves each annotated photo into a folder under its name in the results: its path inside a source folder, or
-    the path as given (its file name alone where that path is absolute or climbs out with `..`). A picture OpenCV
-    cannot write in its own format (HEIC, AVIF, GIF, PGM, a name without a picture's suffix) is saved as JPEG,
-    `.jpg` added to its name. Each file is written whole under a temporary name and then renamed, so a run that is
-    killed leaves no half-written picture."""
+    the path as given; where one is given by an absolute path or a path climbing out with `..`, each keeps its path
+    below the folder they all share (`~/a/x.jpg ~/b/x.jpg` -> `a/x.jpg`, `b/x.jpg`). A picture OpenCV cannot write in its own
+    format (HEIC, AVIF, GIF, PGM, a name without a picture's suffix) is saved as JPEG, `.jpg` added to its name.
+    Each file is written whole under a temporary name and then renamed, so a run that is killed leaves no
+    half-written picture."""
 
     KEPT = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -118,20 +120,19 @@ class PhotoFolderWriter:
         except OSError as err:
             raise OutputError(f"cannot write into folder {self.folder}: {err.strerror}") from None
         check_writable(self.folder / ".emotion-overlay-check")
-        originals = {os.path.realpath(file) for file, _ in sources}
+        inside = all(not Path(name).is_absolute() and ".." not in Path(name).parts for _, name in sources)
+        shared = "" if inside else os.path.commonpath([os.path.dirname(os.path.abspath(file)) for file, _ in sources])
+        originals, self.targets = {os.path.realpath(file) for file, _ in sources}, {}
         for file, name in sources:
-            if os.path.realpath(self.target(name)) in originals:
+            relative = Path(name if inside else os.path.relpath(os.path.abspath(file), shared))
+            target = self.folder / (relative if relative.suffix.lower() in self.KEPT else f"{relative}.jpg")
+            if os.path.realpath(target) in originals:
                 raise OutputError(f"--output {self.folder}: the annotated photo would overwrite the photo {file}; "
                                   "name another folder")
-
-    def target(self, name: str) -> Path:
-        relative = Path(name)
-        if relative.is_absolute() or ".." in relative.parts:
-            relative = Path(relative.name)
-        return self.folder / (relative if relative.suffix.lower() in self.KEPT else f"{relative}.jpg")
+            self.targets[name] = target
 
     def write(self, annotated: Annotated) -> None:
-        path = self.target(annotated.image)
+        path = self.targets[annotated.image]
         written, encoded = cv2.imencode(path.suffix, annotated.frame)
         if not written:
             raise OutputError(f"cannot encode {path}")

@@ -416,6 +416,12 @@ def test_a_folder_as_output_takes_each_annotated_photo_under_its_own_name(tmp_pa
     again = run_module("realtime", "--source", str(photos / "a.jpg"), "--no-display", "--model", str(tiny_model),
                        "--output", str(labelled))  # an existing folder, without the slash: one photo
     assert again.returncode == 0 and f"wrote {labelled} (1 photo)" in again.stderr, again.stderr[-2000:]
+    (photos / "sub" / "a.jpg").write_bytes((photos / "a.jpg").read_bytes())  # the same name in another folder
+    both = run_module("realtime", "--source", str(photos / "a.jpg"), str(photos / "sub" / "a.jpg"), "--no-display",
+                      "--model", str(tiny_model), "--output", f"{tmp_path / 'both'}/")  # absolute paths, as a glob's
+    assert both.returncode == 0, both.stderr[-2000:]
+    assert sorted(path.relative_to(tmp_path / "both").as_posix() for path in (tmp_path / "both").rglob("*.jpg")) == \
+        ["a.jpg", "sub/a.jpg"]  # each below the folder the two share, not one over the other
 
 
 @pytest.mark.parametrize("source, message", [
