@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import sys
 import tempfile
 import threading
 import time
 from typing import Iterator, Sequence
 
+import cv2
 import numpy as np
 
 from realtime import side_by_side, stop
@@ -24,14 +26,29 @@ STAGES = ("capture", "detect", "align", "classify", "draw", "write")
 
 
 def display_problem() -> str | None:
-    """Why no window can be shown, or None when one can. On Linux, OpenCV's window (Qt with its X11 plugin only, in
+    """Why no window can be shown, or None when one can. An OpenCV built without windows (opencv-python-headless,
+    which other packages bring and which then takes the place of the one mediapipe installs) cannot show one
+    anywhere: its cv2.namedWindow raises "The function is not implemented". On Linux, OpenCV's window (Qt with its X11 plugin only, in
     the opencv-python wheel; on Wayland through XWayland) needs the X server at DISPLAY to take a connection from
     this user: where none answers (an SSH session's forwarding gone, a stale DISPLAY) or it refuses (a container or
     `sudo` without the user's X authority), Qt aborts the whole process."""
+    gui = opencv_gui()
+    if gui == "NONE":
+        return ("this OpenCV was built without windows, as opencv-python-headless is: installed over "
+                "opencv-contrib-python? See Troubleshooting in the README")
     if not sys.platform.startswith("linux"):
         return None
     display = os.environ.get("DISPLAY", "")
+    if not gui.startswith("QT"):  # an OpenCV of one's own build with GTK, which Wayland serves too
+        return None if display or os.environ.get("WAYLAND_DISPLAY") else "neither DISPLAY nor WAYLAND_DISPLAY is set"
     return x_connection_problem(display) if display else "DISPLAY is not set"
+
+
+def opencv_gui() -> str:
+    """The window toolkit OpenCV was built with, as its build information says: QT5 (the opencv-python wheels on
+    Linux), GTK3, COCOA, WIN32UI, ..., or NONE (opencv-python-headless and other builds for servers)."""
+    found = re.search(r"^\s*GUI:\s*(\S+)", cv2.getBuildInformation(), re.MULTILINE)
+    return found.group(1).upper() if found else "UNKNOWN"
 
 
 def x_connection_problem(display: str, wait: float = 5.0) -> str | None:

@@ -523,6 +523,40 @@ def test_a_display_that_cannot_be_used_gives_a_one_line_error(tiny_model, server
     assert headless.stderr.startswith("note: no display (") and reason in headless.stderr, headless.stderr
 
 
+def test_an_opencv_built_without_windows_is_no_display(tiny_model, monkeypatch, capsys):
+    """opencv-python-headless, which other packages bring, takes the place of mediapipe's OpenCV: its namedWindow
+    raises "The function is not implemented", which came out as a traceback. Now one line says why, or the run goes
+    on headless; an OpenCV built with GTK needs DISPLAY or WAYLAND_DISPLAY, not an X server that Qt can reach."""
+    import cv2
+
+    from realtime import __main__ as cli
+    from realtime import loop
+
+    def build(gui: str) -> str:
+        return f"General configuration for OpenCV:\n  GUI:                           {gui}\n    VTK support:      NO\n"
+
+    def not_implemented(*args):
+        raise cv2.error("The function is not implemented. Rebuild the library with Windows, GTK+ 2.x or Cocoa support")
+
+    monkeypatch.setattr(cv2, "namedWindow", not_implemented)
+    monkeypatch.setattr(cv2, "getBuildInformation", lambda: build("NONE"))
+    assert loop.opencv_gui() == "NONE" and "built without windows" in loop.display_problem()
+    assert cli.main(["--source", "demo:1", "--model", str(tiny_model), "--max-frames", "2"]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith("error: no display (this OpenCV was built without windows") and len(said.splitlines()) == 1
+    assert cli.main(["--source", "demo:1", "--model", str(tiny_model), "--max-frames", "2", "--json", "-"]) == 0
+    out, said = capsys.readouterr()
+    assert len(out.splitlines()) == 2 and said.startswith("note: no display (this OpenCV was built without windows")
+    monkeypatch.setattr(cv2, "getBuildInformation", lambda: build("GTK3"))
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert loop.opencv_gui() == "GTK3" and loop.display_problem() is None
+    monkeypatch.delenv("WAYLAND_DISPLAY")
+    assert loop.display_problem() == "neither DISPLAY nor WAYLAND_DISPLAY is set"
+    monkeypatch.setattr(cv2, "getBuildInformation", lambda: build("QT5"))
+    assert loop.display_problem() == "DISPLAY is not set"
+
+
 def test_unreadable_video(tmp_path, tiny_model):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
