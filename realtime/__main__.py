@@ -186,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
                    for _ in range(photo_workers(args.workers, source) - 1)]
         overlay = Overlay(bars=args.bars)
         sinks = open_sinks(args, source, classifier.labels)
+        on_screen = sys.stdout.isatty() and "-" in (args.json, args.csv)  # results shown where the bar would be
+        progress = None if display or args.benchmark or on_screen else progress_bar(source, args.max_frames,
+                                                                                    sys.stderr)
+        if progress:
+            sinks.append(progress)
         if display:
             sinks.append(Window(source.size, overlay, photos=photos))
         elif not (sinks or args.benchmark):
@@ -233,6 +238,19 @@ def photo_workers(asked: int | None, source) -> int:
                               "side; a video's frames are labelled in order")
         return 1
     return max(1, min(asked or min(usable_cores(), AUTO_WORKERS), len(source.files)))
+
+
+def progress_bar(source, max_frames: int | None, terminal):
+    """A Progress sink for a run of more than one photo or frame whose length is known (photos, a video file), where
+    `terminal` (standard error) is one; else None."""
+    from realtime.output import Progress
+
+    photos = isinstance(source, ImageSource)
+    total = min(len(source.files) if photos else getattr(source, "frame_count", None) or math.inf,
+                max_frames or math.inf)
+    if source.live or not 1 < total < math.inf or not terminal.isatty():
+        return None
+    return Progress(int(total), "photos" if photos else "frames")
 
 
 def open_sinks(args, source, labels: list[str]) -> list:

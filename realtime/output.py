@@ -151,6 +151,22 @@ class PhotoFolderWriter:
         pass
 
 
+class Progress:
+    """A progress bar on standard error (tqdm): photos or frames done of all, their rate and the time left; it is
+    gone when the run ends. For a run of known length that no window shows, where a terminal waits on it."""
+
+    def __init__(self, total: int, unit: str):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit=f" {unit}", file=sys.stderr, leave=False, dynamic_ncols=True)
+
+    def write(self, annotated: Annotated) -> None:
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def check_writable(path: Path) -> None:
     """Raise OutputError unless `path` can be written; leaves no file behind that was not there."""
     existed = path.exists()

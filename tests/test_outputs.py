@@ -438,3 +438,48 @@ def test_a_folder_as_output_is_refused_where_it_would_overwrite_the_photos_or_fo
                         "--no-display", "--model", str(tiny_model), "--max-frames", "2", "--output", str(photos))
     assert_one_line_error(result, message)
     assert result.returncode == 2 and (photos / "a.png").read_bytes() == before and len(list(photos.iterdir())) == 1
+
+
+def run_on_terminal(*args: str) -> tuple[int, str]:
+    """The program run with standard output and error on a pseudo-terminal of 100x30, as in a terminal window:
+    its exit code and everything it showed."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    screen, program_side = pty.openpty()
+    fcntl.ioctl(program_side, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    program = subprocess.Popen([sys.executable, "-m", "realtime", *args], cwd=ROOT, stdin=subprocess.DEVNULL,
+                               stdout=program_side, stderr=program_side)
+    os.close(program_side)
+    shown = []
+    while True:
+        try:
+            chunk = os.read(screen, 65536)
+        except OSError:  # the program has closed its side
+            break
+        if not chunk:
+            break
+        shown.append(chunk)
+    os.close(screen)
+    return program.wait(timeout=300), b"".join(shown).decode(errors="replace")
+
+
+def test_a_headless_run_of_known_length_shows_its_progress_on_a_terminal(tmp_path, tiny_model):
+    """Labelling a folder of photos or a video file without a window was silent until its end."""
+    from realtime.scene import background
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for number in range(3):
+        cv2.imwrite(str(photos / f"{number}.png"), background(160, 120, seed=number))
+    common = ["--no-display", "--model", str(tiny_model)]
+    code, shown = run_on_terminal("--source", str(photos), *common, "--json", str(tmp_path / "faces.jsonl"))
+    assert code == 0 and "/3 [" in shown and "photos/s]" in shown, shown
+    code, shown = run_on_terminal("--source", "demo:1", "--max-frames", "5", *common, "--output", str(tmp_path / "a.mp4"))
+    assert code == 0 and "/5 [" in shown and "frames/s]" in shown, shown
+    code, shown = run_on_terminal("--source", str(photos), *common, "--json", "-")  # results on this terminal
+    assert code == 0 and "photos/s" not in shown and len(shown.splitlines()) == 3, shown
+    piped = run_module("realtime", "--source", str(photos), *common, "--json", str(tmp_path / "faces.jsonl"))
+    assert piped.returncode == 0 and "photos/s" not in piped.stderr  # not a terminal: nothing drawn
