@@ -153,17 +153,29 @@ class PhotoFolderWriter:
 
 class Progress:
     """A progress bar on standard error (tqdm): photos or frames done of all, their rate and the time left; it is
-    gone when the run ends. For a run of known length that no window shows, where a terminal waits on it."""
+    gone when the run ends. For a run of known length that no window shows, where a terminal waits on it. While it
+    is up, what the program says on standard error (a photo skipped) goes above it, on lines of its own."""
 
     def __init__(self, total: int, unit: str):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, unit=f" {unit}", file=sys.stderr, leave=False, dynamic_ncols=True)
+        self.stderr = sys.stderr
+        self.bar = tqdm(total=total, unit=f" {unit}", file=self.stderr, leave=False, dynamic_ncols=True)
+        sys.stderr = self
 
-    def write(self, annotated: Annotated) -> None:
-        self.bar.update(1)
+    def write(self, item: Annotated | str) -> None:
+        """A frame done (as a sink), or text for standard error (as sys.stderr), written above the bar."""
+        if isinstance(item, str):
+            with self.bar.external_write_mode(file=self.stderr):
+                self.stderr.write(item)
+        else:
+            self.bar.update(1)
+
+    def flush(self) -> None:
+        self.stderr.flush()
 
     def close(self) -> None:
+        sys.stderr = self.stderr
         self.bar.close()
 
 

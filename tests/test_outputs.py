@@ -477,6 +477,11 @@ def test_a_headless_run_of_known_length_shows_its_progress_on_a_terminal(tmp_pat
     common = ["--no-display", "--model", str(tiny_model)]
     code, shown = run_on_terminal("--source", str(photos), *common, "--json", str(tmp_path / "faces.jsonl"))
     assert code == 0 and "/3 [" in shown and "photos/s]" in shown, shown
+    (photos / "1b.jpg").write_bytes(b"not a picture")  # what the program says goes above the bar, not after it
+    code, shown = run_on_terminal("--source", str(photos), *common, "--json", str(tmp_path / "faces.jsonl"))
+    assert code == 1 and "/4 [" in shown, shown
+    assert "warning: skipped 1b.jpg" in [line[:23] for line in shown.replace("\r", "\n").splitlines()], shown
+    (photos / "1b.jpg").unlink()
     code, shown = run_on_terminal("--source", "demo:1", "--max-frames", "5", *common, "--output", str(tmp_path / "a.mp4"))
     assert code == 0 and "/5 [" in shown and "frames/s]" in shown, shown
     code, shown = run_on_terminal("--source", str(photos), *common, "--json", "-")  # results on this terminal
