@@ -140,10 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         return list_cameras_command()
     stop.install()  # Ctrl-C and SIGTERM only ask the loop to stop between frames; a second one hurries it
     from realtime.detect import FaceDetector
-    from realtime.loop import camera_failed, close_all, display_problem, run
+    from realtime.loop import camera_failed, close_all, run
     from realtime.pipeline import Pipeline
     from realtime.track import ShotCuts, Tracker
-    from realtime.window import Overlay, Window
+    from realtime.window import Overlay, Window, display_problem
 
     # With results on standard output, everything else the program says goes to standard error.
     report = sys.stderr if "-" in (args.json, args.csv) else sys.stdout

@@ -1,4 +1,4 @@
-"""The window: a sink that shows each annotated frame, with an FPS counter, and takes keys.
+"""The window: a sink that shows each annotated frame, with an FPS counter, and takes keys; and whether one can open.
 
 It opens at the frame's own size, shrunk to fit the screen when the frame is larger. Keys:
 space pauses and resumes, `b` toggles the probability bars, `s` saves a snapshot PNG, `f`
@@ -8,7 +8,12 @@ Photos (`photos=True`) get no FPS counter, and the last one stays up until the u
 
 from __future__ import annotations
 
+import ctypes
+import os
+import re
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +48,74 @@ def screen_size() -> tuple[int, int]:
         return size
     except Exception:  # no tkinter, or no display it can open
         return 1920, 1080
+
+
+def display_problem() -> str | None:
+    """Why no window can be shown, or None when one can. An OpenCV built without windows (opencv-python-headless,
+    which other packages bring and which then takes the place of the one mediapipe installs) cannot show one
+    anywhere: its cv2.namedWindow raises "The function is not implemented". On Linux, OpenCV's window (Qt with its X11 plugin only, in
+    the opencv-python wheel; on Wayland through XWayland) needs the X server at DISPLAY to take a connection from
+    this user: where none answers (an SSH session's forwarding gone, a stale DISPLAY) or it refuses (a container or
+    `sudo` without the user's X authority), Qt aborts the whole process."""
+    gui = opencv_gui()
+    if gui == "NONE":
+        return ("this OpenCV was built without windows, as opencv-python-headless is: installed over "
+                "opencv-contrib-python? See Troubleshooting in the README")
+    if not sys.platform.startswith("linux"):
+        return None
+    display = os.environ.get("DISPLAY", "")
+    if not gui.startswith("QT"):  # an OpenCV of one's own build with GTK, which Wayland serves too
+        return None if display or os.environ.get("WAYLAND_DISPLAY") else "neither DISPLAY nor WAYLAND_DISPLAY is set"
+    return x_connection_problem(display) if display else "DISPLAY is not set"
+
+
+def opencv_gui() -> str:
+    """The window toolkit OpenCV was built with, as its build information says: QT5 (the opencv-python wheels on
+    Linux), GTK3, COCOA, WIN32UI, ..., or NONE (opencv-python-headless and other builds for servers)."""
+    found = re.search(r"^\s*GUI:\s*(\S+)", cv2.getBuildInformation(), re.MULTILINE)
+    return found.group(1).upper() if found else "UNKNOWN"
+
+
+def x_connection_problem(display: str, wait: float = 5.0) -> str | None:
+    """Why libxcb, as Qt's X11 plugin calls it, cannot connect to the X server named by `display` (`:0`, `:1.0`,
+    `localhost:10.0`), or None when it can. libxcb writes a server's reason for refusing to standard error; it is
+    caught and said here instead."""
+    try:
+        xcb = ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        return "libxcb.so.1, which OpenCV's window needs, is not installed"
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    error = []
+
+    def connect() -> None:
+        connection = xcb.xcb_connect(display.encode(), None)
+        error.append(xcb.xcb_connection_has_error(connection))
+        xcb.xcb_disconnect(connection)
+
+    with tempfile.TemporaryFile() as said:
+        sys.stderr.flush()
+        stderr = os.dup(2)
+        os.dup2(said.fileno(), 2)
+        try:
+            attempt = threading.Thread(target=connect, daemon=True)  # a socket that takes but never answers
+            attempt.start()
+            attempt.join(wait)
+        finally:
+            os.dup2(stderr, 2)
+            os.close(stderr)
+        said.seek(0)
+        reason = " ".join(said.read().decode(errors="replace").split())
+    if not error:
+        return f"the X server at DISPLAY={display} does not reply"
+    if error[0] == 0:
+        return None
+    if reason:
+        return f"the X server at DISPLAY={display} refused the connection: {reason}"
+    if error[0] == 5:  # XCB_CONN_CLOSED_PARSE_ERR
+        return f"DISPLAY={display} is not a display name"
+    return f"no X server answers at DISPLAY={display}"
 
 
 class Window:

@@ -425,7 +425,7 @@ def test_bad_inputs_give_one_line_errors(tmp_path, tiny_model, args, message):
 
 def free_x_display() -> int:
     """A display number at which no X server answers, neither by socket file, abstract socket nor TCP."""
-    from realtime.loop import x_connection_problem
+    from realtime.window import x_connection_problem
 
     return next(n for n in range(900, 1000)
                 if all("no X server answers" in x_connection_problem(f"{host}:{n}") for host in ("", "localhost")))
@@ -486,7 +486,7 @@ def test_a_display_is_one_whose_x_server_takes_the_connection(monkeypatch):
     """OpenCV's window on Linux is Qt with its X11 plugin only: where the X server at DISPLAY does not answer (an SSH
     session's forwarding gone) or refuses this user (a container or sudo without the user's X authority), Qt aborts
     the process. So a display counts only where libxcb, as Qt calls it, connects; and the reason is said."""
-    from realtime.loop import x_connection_problem
+    from realtime.window import x_connection_problem
 
     monkeypatch.setenv("XAUTHORITY", "/nonexistent")  # no cookie of this machine's sent to the fake servers
     number = free_x_display()
@@ -530,7 +530,7 @@ def test_an_opencv_built_without_windows_is_no_display(tiny_model, monkeypatch, 
     import cv2
 
     from realtime import __main__ as cli
-    from realtime import loop
+    from realtime import window
 
     def build(gui: str) -> str:
         return f"General configuration for OpenCV:\n  GUI:                           {gui}\n    VTK support:      NO\n"
@@ -540,7 +540,7 @@ def test_an_opencv_built_without_windows_is_no_display(tiny_model, monkeypatch, 
 
     monkeypatch.setattr(cv2, "namedWindow", not_implemented)
     monkeypatch.setattr(cv2, "getBuildInformation", lambda: build("NONE"))
-    assert loop.opencv_gui() == "NONE" and "built without windows" in loop.display_problem()
+    assert window.opencv_gui() == "NONE" and "built without windows" in window.display_problem()
     assert cli.main(["--source", "demo:1", "--model", str(tiny_model), "--max-frames", "2"]) == 2
     said = capsys.readouterr().err
     assert said.startswith("error: no display (this OpenCV was built without windows") and len(said.splitlines()) == 1
@@ -550,11 +550,11 @@ def test_an_opencv_built_without_windows_is_no_display(tiny_model, monkeypatch, 
     monkeypatch.setattr(cv2, "getBuildInformation", lambda: build("GTK3"))
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
-    assert loop.opencv_gui() == "GTK3" and loop.display_problem() is None
+    assert window.opencv_gui() == "GTK3" and window.display_problem() is None
     monkeypatch.delenv("WAYLAND_DISPLAY")
-    assert loop.display_problem() == "neither DISPLAY nor WAYLAND_DISPLAY is set"
+    assert window.display_problem() == "neither DISPLAY nor WAYLAND_DISPLAY is set"
     monkeypatch.setattr(cv2, "getBuildInformation", lambda: build("QT5"))
-    assert loop.display_problem() == "DISPLAY is not set"
+    assert window.display_problem() == "DISPLAY is not set"
 
 
 def test_unreadable_video(tmp_path, tiny_model):
