@@ -448,7 +448,10 @@ def run_on_terminal(*args: str) -> tuple[int, str]:
     import struct
     import termios
 
-    screen, program_side = pty.openpty()
+    try:
+        screen, program_side = pty.openpty()
+    except OSError:  # a container without /dev/pts
+        pytest.skip("no pseudo-terminals here")
     fcntl.ioctl(program_side, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     program = subprocess.Popen([sys.executable, "-m", "realtime", *args], cwd=ROOT, stdin=subprocess.DEVNULL,
                                stdout=program_side, stderr=program_side)
