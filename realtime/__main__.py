@@ -51,6 +51,9 @@ def parse_args(argv):
     parser.add_argument("--width", type=number(int, 16, 7680), help="ask the camera for frames this wide")
     parser.add_argument("--height", type=number(int, 16, 4320), help="ask the camera for frames this high")
     parser.add_argument("--fps", type=number(float, 1, 240), help="ask the camera for this frame rate")
+    parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
+                        help="show a camera as a mirror shows you, flipped left to right (default; the recording and "
+                             "results too); --no-mirror: as the camera sees. Files and streams are never flipped")
     parser.add_argument("--model", help="model file with its .json card beside it, or the name of a shipped one: "
                              "ferplus_ens (the default for images: three FER+ models averaged), ferplus_a (the default "
                              "for video and cameras), ferplus, ferplus_bal, fer2013")
@@ -161,11 +164,12 @@ def main(argv: list[str] | None = None) -> int:
         classifier = Classifier(args.model, backend=args.backend) if args.model else None  # its errors first
         if args.source is None and args.benchmark:
             try:
-                source = open_source(0, args.width, args.height, args.fps)
+                source = open_source(0, args.width, args.height, args.fps, args.mirror)
             except SourceError:
                 source = open_source("demo:1")
         else:
-            source = open_source(args.source if args.source is not None else 0, args.width, args.height, args.fps)
+            source = open_source(args.source if args.source is not None else 0, args.width, args.height, args.fps,
+                                 args.mirror)
         photos = isinstance(source, ImageSource)
         classifier = classifier or Classifier(DEFAULT_PHOTO_MODEL if photos else DEFAULT_MODEL, backend=args.backend)
         mode = args.detector if args.detector != "auto" else "tiled" if photos else "sweep"

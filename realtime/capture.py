@@ -73,10 +73,12 @@ class CameraSource(Source):
     live = True
 
     def __init__(self, device: int | str, width: int | None = None, height: int | None = None,
-                 fps: float | None = None, capture=None):
+                 fps: float | None = None, capture=None, mirror: bool = False):
         """`device`: a camera index or a stream URL; `width`, `height`, `fps`: what to ask a camera for (it
-        may pick the nearest mode it has); `capture`: the stream, already opened by open_stream()."""
+        may pick the nearest mode it has); `capture`: the stream, already opened by open_stream(); `mirror`: give
+        each frame flipped left to right, as a mirror shows the one who looks at the camera."""
         self.kind = "stream" if isinstance(device, str) else "camera"
+        self.mirror = mirror
         with quiet_stderr():  # OpenCV logs its own line about a device that fails ("Camera index out of range")
             self.capture = capture if capture is not None else cv2.VideoCapture(device)
             if width:
@@ -91,7 +93,7 @@ class CameraSource(Source):
             if self.kind == "stream":
                 raise SourceError(f"cannot open stream {device} (unreachable, or not a video OpenCV can decode)")
             raise SourceError(f"cannot open camera {device} (is it connected and not used by another program?)")
-        self.description = f"{self.kind} {device}"
+        self.description = f"{self.kind} {device}" + (", mirrored" if mirror else "")
         self.size = (frame.shape[1], frame.shape[0])
         reported = self.capture.get(cv2.CAP_PROP_FPS)
         self.fps = reported if 1 <= reported <= 240 else 30.0
@@ -124,7 +126,7 @@ class CameraSource(Source):
                         self.failed = True
                     return
                 seen, frame = self._serial, self._frame
-            yield frame
+            yield cv2.flip(frame, 1) if self.mirror else frame
 
     def close(self) -> None:
         self._running = False
@@ -452,9 +454,10 @@ def fetch_image(url: str) -> tempfile.TemporaryDirectory | None:
 
 
 def open_source(spec: str | int | list[str], width: int | None = None, height: int | None = None,
-                fps: float | None = None) -> Source:
+                fps: float | None = None, mirror: bool = False) -> Source:
     """A camera for an integer (or digits), a stream for a URL, `demo[:N]` for a generated clip, else a video,
-    image or folder; several images for a list of them (what a shell makes of `photos/*.jpg`)."""
+    image or folder; several images for a list of them (what a shell makes of `photos/*.jpg`). `mirror`: a
+    camera's frames flipped left to right (nothing else is mirrored)."""
     if isinstance(spec, list) and len(spec) > 1:
         files = [Path(item) for item in spec]
         for file in files:
@@ -472,7 +475,7 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
             raise SourceError(f"bad demo source '{spec}': use demo or demo:N with N from 0 to 9")
         return DemoSource(faces=int(count))
     if isinstance(spec, int) or str(spec).isdigit():
-        return CameraSource(int(spec), width, height, fps)
+        return CameraSource(int(spec), width, height, fps, mirror=mirror)
     if str(spec).lower().startswith(STREAM_SCHEMES):
         return open_url(str(spec), width, height)
     path = Path(spec)

@@ -36,6 +36,7 @@ PAGE = """<!doctype html>
   #result img, #result video { width: 100%; max-height: 45vh; object-fit: contain; background: #f4f4f4; }  /* small photos enlarged */
   .face canvas { float: right; width: 56px; height: 56px; border-radius: 4px; margin-left: 6px; }
   .live { position: relative; } .live canvas { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }
+  #camera { transform: scaleX(-1); }  /* shown as a mirror shows you, as the program shows a camera */
   .faces { display: flex; flex-wrap: wrap; gap: 10px; margin-top: 10px; }
   .face { border: 1px solid #ddd; border-radius: 6px; padding: 6px 8px; width: 230px; }
   .face b { display: block; margin-bottom: 4px; }
@@ -191,7 +192,8 @@ function drawBoxes(record, width, height) {
   context.font = `${Math.max(12, Math.round(width / 40))}px system-ui, sans-serif`;
   context.lineWidth = Math.max(2, width / 320);
   for (const face of record.faces) {
-    const [x0, y0, x1, y1] = face.box;
+    const [left, y0, right, y1] = face.box;  // in the frame as the camera sent it; the picture is shown mirrored
+    const x0 = width - right, x1 = width - left;
     const colour = COLOURS[face.label] || "#999";
     context.strokeStyle = colour;
     context.strokeRect(x0, y0, x1 - x0, y1 - y0);

@@ -811,6 +811,31 @@ def test_dying_camera_still_leaves_a_playable_recording(tmp_path, tiny_model, mo
     assert frames >= 1 and size == (640, 480)
 
 
+@pytest.mark.parametrize("option", [[], ["--no-mirror"]])
+def test_a_camera_is_shown_as_a_mirror_shows_you_unless_no_mirror(tmp_path, tiny_model, monkeypatch, capsys, option):
+    """Before, the camera's own view: a user who raised a hand saw the other hand go up, unlike every webcam app."""
+    from realtime import __main__ as cli
+    from realtime import capture
+
+    class LeftLitCamera(FakeCamera):
+        def read(self):
+            ok, frame = super().read()
+            if ok:
+                frame[:, :320] = 200  # the camera sees light on its left
+            return ok, frame
+
+    monkeypatch.setattr(capture.cv2, "VideoCapture", lambda index: LeftLitCamera(frames=None, delay=0.005))
+    last = tmp_path / "last.png"
+    code = cli.main(["--source", "0", "--model", str(tiny_model), "--no-display", "--output", str(last),
+                     "--max-frames", "3", "--benchmark", *option])
+    assert code == 0, capsys.readouterr().err
+    monkeypatch.undo()
+    picture = cv2.imread(str(last))
+    left, right = picture[:, :300].mean(), picture[:, 340:].mean()
+    assert (left < 50 < 150 < right) if not option else (right < 50 < 150 < left)
+    assert ("camera 0, mirrored" in capsys.readouterr().out) == (not option)
+
+
 class SignallingCamera(FakeCamera):
     """Sends this process `signum` after `frames` frames; with `stall`, it stops delivering (without dying)
     after those frames, and the signal comes 0.5 s into the stall, while the loop waits for a frame."""
