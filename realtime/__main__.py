@@ -190,16 +190,14 @@ def main(argv: list[str] | None = None) -> int:
                    for _ in range(photo_workers(args.workers, source) - 1)]
         overlay = Overlay(bars=args.bars)
         sinks = open_sinks(args, source, classifier.labels)
-        on_screen = sys.stdout.isatty() and "-" in (args.json, args.csv)  # results shown where the bar would be
-        progress = None if display or args.benchmark or on_screen else progress_bar(source, args.max_frames,
-                                                                                    sys.stderr)
-        if progress:
-            sinks.append(progress)
         if display:
             sinks.append(Window(source.size, overlay, photos=photos))
         elif not (sinks or args.benchmark):
             print("note: nothing will be shown or written: --no-display without --output, --json, --csv or "
                   "--benchmark", file=sys.stderr)
+        on_screen = sys.stdout.isatty() and "-" in (args.json, args.csv)  # results shown where the bar would be
+        bar = None if display or args.benchmark or on_screen else progress_bar(source, args.max_frames, sys.stderr)
+        sinks += [bar] if bar else []
         stats, stopped = run(source, pipeline, tracker, sinks, overlay=overlay,
                              cuts=None if photos else ShotCuts(), max_frames=args.max_frames, helpers=helpers)
     except (ModelError, SourceError, OutputError) as err:  # run() has closed the sinks, open_sinks() its own

@@ -487,6 +487,8 @@ def test_a_headless_run_of_known_length_shows_its_progress_on_a_terminal(tmp_pat
     (photos / "1b.jpg").unlink()
     code, shown = run_on_terminal("--source", "demo:1", "--max-frames", "5", *common, "--output", str(tmp_path / "a.mp4"))
     assert code == 0 and "/5 [" in shown and "frames/s]" in shown, shown
+    code, shown = run_on_terminal("--source", str(photos), *common)  # the bar is no output to speak of
+    assert code == 0 and "note: nothing will be shown or written" in shown, shown
     code, shown = run_on_terminal("--source", str(photos), *common, "--json", "-")  # results on this terminal
     assert code == 0 and "photos/s" not in shown and len(shown.splitlines()) == 3, shown
     piped = run_module("realtime", "--source", str(photos), *common, "--json", str(tmp_path / "faces.jsonl"))
