@@ -105,9 +105,9 @@ class VideoWriter:
 class PhotoFolderWriter:
     """Saves each annotated photo into a folder under its name in the results: its path inside a source folder, or
     the path as given; where one is given by an absolute path or a path climbing out with `..`, each keeps its path
-    below the folder they all share (`~/a/x.jpg ~/b/x.jpg` -> `a/x.jpg`, `b/x.jpg`). A picture OpenCV cannot write in its own
-    format (HEIC, AVIF, GIF, PGM, a name without a picture's suffix) is saved as JPEG, `.jpg` added to its name.
-    Each file is written whole under a temporary name and then renamed, so a run that is killed leaves no
+    below the folder they all share (`~/a/x.jpg ~/b/x.jpg` -> `a/x.jpg`, `b/x.jpg`). A picture OpenCV cannot write
+    in its own format (HEIC, AVIF, GIF, PGM, a name without a picture's suffix) is saved as JPEG, `.jpg` added to its
+    name. Each file is written whole under a temporary name and then renamed, so a run that is killed leaves no
     half-written picture."""
 
     KEPT = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -173,6 +173,9 @@ class Progress:
 
     def flush(self) -> None:
         self.stderr.flush()
+
+    def __getattr__(self, name: str):  # the rest of a stream (fileno, isatty, encoding) is standard error's
+        return getattr(self.stderr, name)
 
     def close(self) -> None:
         sys.stderr = self.stderr
