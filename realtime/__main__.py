@@ -13,7 +13,7 @@ from realtime.align import Crop
 from realtime.capture import ImageSource, SourceError, open_source
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.detect import MODES
-from realtime.output import OutputError
+from realtime.output import OutputError, PhotoFolderWriter, Tally
 from realtime.track import HYSTERESIS
 
 AUTO_WORKERS = 4  # at most this many photo workers unless --workers asks (each holds about 70 MB of models)
@@ -195,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         elif not (sinks or args.benchmark):
             print("note: nothing will be shown or written: --no-display without --output, --json, --csv or "
                   "--benchmark", file=sys.stderr)
+        tally = Tally(classifier.labels) if photos and len(source.files) > 1 else None
+        sinks += [tally] if tally else []
         on_screen = sys.stdout.isatty() and "-" in (args.json, args.csv)  # results shown where the bar would be
         bar = None if display or args.benchmark or on_screen else progress_bar(source, args.max_frames, sys.stderr)
         sinks += [bar] if bar else []
@@ -217,7 +219,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"source: {source.description}; detector: {mode}; model: {classifier.path.name} "
               f"({classifier.backend}{turns}){workers}", file=report)
         print(stats.summary(), file=report)
-    written = next((sink.photos for sink in sinks if hasattr(sink, "photos")), None)
+    if tally:
+        print(tally.summary(), file=sys.stderr)
+    written = next((sink.photos for sink in sinks if isinstance(sink, PhotoFolderWriter)), None)
     if args.output:
         print(f"wrote {args.output}" + ("" if written is None else f" ({written} photo{'s' * (written != 1)})"),
               file=sys.stderr)
@@ -258,7 +262,7 @@ def progress_bar(source, max_frames: int | None, terminal):
 def open_sinks(args, source, labels: list[str]) -> list:
     """The file and standard-output sinks the options ask for (the window is added by the caller)."""
     from realtime.loop import close_all
-    from realtime.output import CsvWriter, JsonLinesWriter, PhotoFolderWriter, VideoWriter
+    from realtime.output import CsvWriter, JsonLinesWriter, VideoWriter
 
     sinks = []
     try:

@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -149,6 +150,26 @@ class PhotoFolderWriter:
 
     def close(self) -> None:
         pass
+
+
+class Tally:
+    """A photo run's answers counted for its closing line: photos, faces by label, photos where no face was found."""
+
+    def __init__(self, labels: list[str]):
+        self.labels, self.photos, self.unseen, self.faces = labels, 0, 0, Counter()
+
+    def write(self, annotated: Annotated) -> None:
+        self.photos += 1
+        self.unseen += not annotated.tracks
+        self.faces.update(self.labels[track.label] for track in annotated.tracks)
+
+    def close(self) -> None:
+        pass
+
+    def summary(self) -> str:
+        labels = ", ".join(f"{label} {count}" for label, count in self.faces.most_common())
+        return (f"labelled {self.photos} photo{'s' * (self.photos != 1)}: {sum(self.faces.values())} faces"
+                + (f" ({labels})" if labels else "") + f"; no face found in {self.unseen}")
 
 
 class Progress:

@@ -347,8 +347,10 @@ def test_report_of_photos_draws_each_folder_s_labels_instead_of_a_timeline(tmp_p
             cv2.imwrite(str(tmp_path / "photos" / folder / f"{number}.jpg"), picture)
     cv2.imwrite(str(tmp_path / "photos" / "sad" / "empty.jpg"), background(320, 240, seed=7))
     results = tmp_path / "photos.jsonl"
-    assert run_module("realtime", "--source", str(tmp_path / "photos"), "--no-display", "--model", str(tiny_model),
-                      "--json", str(results)).returncode == 0
+    run = run_module("realtime", "--source", str(tmp_path / "photos"), "--no-display", "--model", str(tiny_model),
+                     "--json", str(results))
+    assert run.returncode == 0 and "labelled 4 photos: 3 faces (" in run.stderr, run.stderr  # the closing line
+    assert run.stderr.rstrip().endswith("; no face found in 1"), run.stderr
     records = read_results(results)
     folders = photo_folders(records)
     assert of_photos(records) and sorted(folders) == ["happy", "sad"]
