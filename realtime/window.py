@@ -12,7 +12,6 @@ import ctypes
 import os
 import re
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime import stop
+from realtime import quiet_stderr, stop
 from realtime.draw import draw_fps, draw_help, fitted, letterboxed
 from realtime.output import Annotated
 
@@ -53,10 +52,10 @@ def screen_size() -> tuple[int, int]:
 def display_problem() -> str | None:
     """Why no window can be shown, or None when one can. An OpenCV built without windows (opencv-python-headless,
     which other packages bring and which then takes the place of the one mediapipe installs) cannot show one
-    anywhere: its cv2.namedWindow raises "The function is not implemented". On Linux, OpenCV's window (Qt with its X11 plugin only, in
-    the opencv-python wheel; on Wayland through XWayland) needs the X server at DISPLAY to take a connection from
-    this user: where none answers (an SSH session's forwarding gone, a stale DISPLAY) or it refuses (a container or
-    `sudo` without the user's X authority), Qt aborts the whole process."""
+    anywhere: its cv2.namedWindow raises "The function is not implemented". On Linux, OpenCV's window (Qt with its
+    X11 plugin only, in the opencv-python wheel; on Wayland through XWayland) needs the X server at DISPLAY to take a
+    connection from this user: where none answers (an SSH session's forwarding gone, a stale DISPLAY) or it refuses
+    (a container or `sudo` without the user's X authority), Qt aborts the whole process."""
     gui = opencv_gui()
     if gui == "NONE":
         return ("this OpenCV was built without windows, as opencv-python-headless is: installed over "
@@ -94,19 +93,11 @@ def x_connection_problem(display: str, wait: float = 5.0) -> str | None:
         error.append(xcb.xcb_connection_has_error(connection))
         xcb.xcb_disconnect(connection)
 
-    with tempfile.TemporaryFile() as said:
-        sys.stderr.flush()
-        stderr = os.dup(2)
-        os.dup2(said.fileno(), 2)
-        try:
-            attempt = threading.Thread(target=connect, daemon=True)  # a socket that takes but never answers
-            attempt.start()
-            attempt.join(wait)
-        finally:
-            os.dup2(stderr, 2)
-            os.close(stderr)
-        said.seek(0)
-        reason = " ".join(said.read().decode(errors="replace").split())
+    with quiet_stderr() as said:
+        attempt = threading.Thread(target=connect, daemon=True)  # on its own: a socket may take and never answer
+        attempt.start()
+        attempt.join(wait)
+    reason = " ".join(" ".join(said).split())
     if not error:
         return f"the X server at DISPLAY={display} does not reply"
     if error[0] == 0:
