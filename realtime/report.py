@@ -126,8 +126,8 @@ def draw_report(records: list[dict], out: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    parts = shares(records)
-    if of_photos(records):
+    parts, photos = shares(records), of_photos(records)
+    if photos:
         folders = photo_folders(records)
         rows = sorted(sorted(folders, key=lambda f: -sum(folders[f].values()))[:MOST_TRACKS])
     else:
@@ -135,7 +135,7 @@ def draw_report(records: list[dict], out: Path, title: str) -> None:
         rows = sorted(sorted(tracks, key=lambda t: -len(tracks[t]))[:MOST_TRACKS])
     figure, (left, bars) = plt.subplots(1, 2, figsize=(13, 1.6 + 0.35 * max(3, len(rows))),
                                         gridspec_kw={"width_ratios": [3, 1]})
-    if of_photos(records):
+    if photos:
         draw_folders(left, {folder: folders[folder] for folder in rows}, [*parts, NO_FACE])
         left.set_title(f"main face's label per photo, by folder ({len(folders)} folder{'s' * (len(folders) > 1)}"
                        + (f", the {MOST_TRACKS} with most photos)" if len(folders) > MOST_TRACKS else ")"))
@@ -153,7 +153,7 @@ def draw_report(records: list[dict], out: Path, title: str) -> None:
     left.invert_yaxis()
     bars.barh(list(parts), [100 * v for v in parts.values()], color=[colour(label) for label in parts])
     bars.invert_yaxis()
-    bars.set_xlabel("% of faces" if of_photos(records) else "% of face-frames")
+    bars.set_xlabel("% of faces" if photos else "% of face-frames")
     bars.set_title("emotion shares")
     for y, value in enumerate(parts.values()):
         bars.text(100 * value, y, f" {100 * value:.0f}%", va="center")
