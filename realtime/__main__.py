@@ -191,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         overlay = Overlay(bars=args.bars)
         sinks = open_sinks(args, source, classifier.labels)
         if display:
-            sinks.append(Window(source.size, overlay, photos=photos))
+            sinks.append(Window(source.size, overlay, photos=len(source.files) if photos else 0,
+                                step=not args.benchmark))  # a benchmark does not wait on each photo
         elif not (sinks or args.benchmark):
             print("note: nothing will be shown or written: --no-display without --output, --json, --csv or "
                   "--benchmark", file=sys.stderr)

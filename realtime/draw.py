@@ -96,9 +96,10 @@ def _window_scale(frame: np.ndarray) -> float:
     return max(1.0, drawing_scale(frame.shape[1], frame.shape[0]))
 
 
-def draw_fps(frame: np.ndarray, fps: float) -> np.ndarray:
+def draw_corner(frame: np.ndarray, text: str) -> np.ndarray:
+    """The window's FPS counter, or a photo's number, at the top left."""
     k = _window_scale(frame)
-    _text(frame, f"{fps:5.1f} FPS", (8 * k, 24 * k), 0.6 * k, (255, 255, 255), max(1, round(k)), background=(0, 0, 0))
+    _text(frame, text, (8 * k, 24 * k), 0.6 * k, (255, 255, 255), max(1, round(k)), background=(0, 0, 0))
     return frame
 
 

@@ -3,7 +3,9 @@
 It opens at the frame's own size, shrunk to fit the screen when the frame is larger. Keys:
 space pauses and resumes, `b` toggles the probability bars, `s` saves a snapshot PNG, `f`
 toggles full screen, `h` shows or hides the key help, `q` or Esc quits (so does closing the window).
-Photos (`photos=True`) get no FPS counter, and the last one stays up until the user closes it.
+Photos get no FPS counter; the window takes each photo's shape. With `step`, each photo stays up
+until space or → asks for the next (`a`: the rest without stopping), ← goes back through those shown
+before; the last one stays up until the user closes it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,12 +24,20 @@ import cv2
 import numpy as np
 
 from realtime import quiet_stderr, stop
-from realtime.draw import draw_fps, draw_help, fitted, letterboxed
+from realtime.draw import draw_corner, draw_help, fitted, letterboxed
 from realtime.output import Annotated
 
 TITLE = "emotion-overlay (h: help, q: quit)"
-KEYS = [("space", "pause / resume"), ("b", "probability bars"), ("s", "save a snapshot (PNG)"),
-        ("f", "full screen"), ("h", "this help"), ("q / Esc", "quit")]
+COMMON_KEYS = [("b", "probability bars"), ("s", "save a snapshot (PNG)"), ("f", "full screen"), ("h", "this help"),
+               ("q / Esc", "quit")]
+KEYS = [("space", "pause / resume"), *COMMON_KEYS]
+PHOTO_KEYS = [("space / ->", "next photo"), ("<- / p", "photo before"), ("a", "the rest without stopping"),
+              *COMMON_KEYS]
+# The keys that step through photos, as cv2.waitKeyEx gives them: space, n, Enter, then → and Page Down from
+# X11 (Qt, GTK), Windows and macOS; p, Backspace, then ← and Page Up likewise.
+NEXT = {ord(" "), ord("n"), 13, 0xFF53, 0xFF56, 0x270000, 0x220000, 0xF703, 0xF72D}
+BACK = {ord("p"), 8, 0xFF51, 0xFF55, 0x250000, 0x210000, 0xF702, 0xF72C}
+KEPT_BYTES = 256 * 2**20  # photos kept to go back to (seven 12-megapixel photos, 700 of 350x350)
 
 
 @dataclass
@@ -110,51 +121,86 @@ def x_connection_problem(display: str, wait: float = 5.0) -> str | None:
 
 
 class Window:
-    def __init__(self, size: tuple[int, int], overlay: Overlay, snapshots: Path = Path("."), photos: bool = False):
+    def __init__(self, size: tuple[int, int], overlay: Overlay, snapshots: Path = Path("."), photos: int = 0,
+                 step: bool = False):
+        """`photos`: how many photos the run labels (0 for video or a camera); `step`: each stays up until a key."""
         cv2.namedWindow(TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)  # no toolbar
-        self.screen = screen_size()
+        self.screen, self.size = screen_size(), size
         cv2.resizeWindow(TITLE, *fitted(size, self.screen))
-        self.overlay, self.snapshots, self.photos = overlay, snapshots, photos
+        self.overlay, self.snapshots, self.photos, self.step = overlay, snapshots, photos, step
         self.quit = self.paused = self.help = self.fullscreen = False
-        self._fps, self._last, self._frame = 0.0, None, None
+        self._fps, self._last, self._frame, self._number, self._count = 0.0, None, None, 0, 0
+        self._seen: deque[tuple[np.ndarray, int]] = deque()  # photos shown and their numbers, to go back to
 
     def write(self, annotated: Annotated) -> None:
         now = time.perf_counter()
         if self._last is not None:
             rate = 1.0 / max(now - self._last, 1e-6)
             self._fps = 0.9 * self._fps + 0.1 * rate if self._fps else rate
-        self._last, self._frame = now, annotated.frame
-        self._show(annotated.frame)
-        self._keys(cv2.waitKey(1), annotated.frame)
+        self._last, self._count = now, self._count + 1
+        if self.photos:
+            self._seen.append((annotated.frame, self._count))
+            while sum(frame.nbytes for frame, _ in self._seen) > KEPT_BYTES and len(self._seen) > 1:
+                self._seen.popleft()
+        self._show(annotated.frame, self._count)
+        if self.step and self._count < self.photos:
+            self._browse(last=False)
+            return
+        self._keys(typed(cv2.waitKeyEx(1)))
         if self.paused:
             while self.paused and not (self.quit or stop.requested):
-                self._keys(cv2.waitKey(50), annotated.frame)
+                self._keys(typed(cv2.waitKeyEx(50)))
             self._last = time.perf_counter()  # a pause is not a slow frame
 
     def hold(self) -> None:
-        """Photos: keep the last one shown until q, Esc, the window closed, or Ctrl-C / SIGTERM."""
-        if not self.photos or self._frame is None:
-            return
-        while not (self.quit or stop.requested):
-            key = cv2.waitKey(50)
-            if key & 0xFF != ord(" "):  # nothing is left to pause
-                self._keys(key, self._frame)
+        """Photos: keep the last one shown (← and → go through those before) until q, Esc, the window closed, or
+        Ctrl-C / SIGTERM."""
+        if self.photos and self._seen:
+            self._browse(last=True)
 
-    def _show(self, frame: np.ndarray) -> None:
-        shown = frame.copy() if self.photos else draw_fps(frame.copy(), self._fps)
+    def _browse(self, last: bool) -> None:
+        """Photos: wait on the newest photo until a key asks for the next one (never, for the `last`); ← and →
+        show those before and come back; `a` stops waiting for the rest of the run."""
+        at = len(self._seen) - 1
+        while not (self.quit or stop.requested):
+            key = typed(cv2.waitKeyEx(50))
+            if key in NEXT or key in BACK:
+                at += 1 if key in NEXT else -1
+                if 0 <= at < len(self._seen):
+                    self._show(*self._seen[at])
+                elif at >= len(self._seen) and not last:
+                    return
+                at = min(max(at, 0), len(self._seen) - 1)
+            elif key == ord("a") and not last:
+                self.step = False
+                return
+            else:
+                self._keys(key)
+
+    def _show(self, frame: np.ndarray, number: int = 0) -> None:
+        """`frame` in the window, with the FPS counter (video) or the photo's number (several photos), the pause or
+        key help over it; the window takes the shape of each picture (a photo of another shape is not stretched)."""
+        self._frame, self._number = frame, number
+        if not self.fullscreen and frame.shape[1::-1] != tuple(self.size):
+            self.size = frame.shape[1::-1]
+            cv2.resizeWindow(TITLE, *fitted(self.size, self.screen))
+        shown = frame.copy()
+        if not self.photos:
+            draw_corner(shown, f"{self._fps:5.1f} FPS")
+        elif self.photos > 1:
+            draw_corner(shown, f"{number} / {self.photos}")
         if self.paused:
             draw_help(shown, [("paused", "space resumes")])
         elif self.help:
-            draw_help(shown, KEYS)
+            draw_help(shown, PHOTO_KEYS if self.photos > 1 else KEYS if not self.photos else COMMON_KEYS)
         if self.fullscreen:  # OpenCV's Qt window goes full screen but leaves the picture at its size
             shown = letterboxed(shown, self.screen)
         cv2.imshow(TITLE, shown)
 
-    def _keys(self, key: int, frame: np.ndarray) -> None:
-        key &= 0xFF
+    def _keys(self, key: int) -> None:
         if key in (ord("q"), 27) or cv2.getWindowProperty(TITLE, cv2.WND_PROP_VISIBLE) < 1:
             self.quit = True
-        elif key == ord(" "):
+        elif key == ord(" ") and not self.photos:
             self.paused = not self.paused
         elif key == ord("b"):
             self.overlay.bars = not self.overlay.bars
@@ -162,22 +208,31 @@ class Window:
             self.help = not self.help
         elif key == ord("f"):
             self.fullscreen = not self.fullscreen
+            if self.fullscreen:  # the window covers the screen even where no window manager makes it full screen
+                cv2.resizeWindow(TITLE, *self.screen)
             cv2.setWindowProperty(TITLE, cv2.WND_PROP_FULLSCREEN,
                                   cv2.WINDOW_FULLSCREEN if self.fullscreen else cv2.WINDOW_NORMAL)
+            if not self.fullscreen:
+                cv2.resizeWindow(TITLE, *fitted(self.size, self.screen))
         elif key == ord("s"):
             path = self.snapshots / time.strftime("emotion-overlay-%Y%m%d-%H%M%S.png")
             for n in range(2, 100):
                 if not path.exists():
                     break
                 path = path.with_stem(f"{path.stem.split('~')[0]}~{n}")
-            if cv2.imwrite(str(path), frame):
+            if cv2.imwrite(str(path), self._frame):
                 print(f"saved {path}", file=sys.stderr)
             else:
                 print(f"error: cannot write {path}", file=sys.stderr)
         else:
             return
         if key in (ord(" "), ord("h"), ord("f")):
-            self._show(frame)
+            self._show(self._frame, self._number)
 
     def close(self) -> None:
         cv2.destroyAllWindows()
+
+
+def typed(key: int) -> int:
+    """A key from cv2.waitKeyEx, letters in lower case (Caps Lock on still quits with Q)."""
+    return ord(chr(key).lower()) if 0 < key < 128 else key

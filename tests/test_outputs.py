@@ -176,14 +176,21 @@ class FakeScreen:
     """Stands in for OpenCV's window functions: keys to press, and what was asked of the window."""
 
     def __init__(self, monkeypatch, keys):
-        self.keys, self.shown, self.calls = list(keys), [], []
+        self.keys, self.shown, self.calls, self.idle = list(keys), [], [], 0
         monkeypatch.setattr(window, "screen_size", lambda: (1280, 800))
         monkeypatch.setattr(window.cv2, "namedWindow", lambda *a: None)
         monkeypatch.setattr(window.cv2, "resizeWindow", lambda name, w, h: self.calls.append(("size", w, h)))
         monkeypatch.setattr(window.cv2, "imshow", lambda name, image: self.shown.append(image))
-        monkeypatch.setattr(window.cv2, "waitKey", lambda delay: ord(self.keys.pop(0)) if self.keys else -1)
+        monkeypatch.setattr(window.cv2, "waitKeyEx", lambda delay: self.key())
         monkeypatch.setattr(window.cv2, "getWindowProperty", lambda *a: 1.0)
         monkeypatch.setattr(window.cv2, "setWindowProperty", lambda name, prop, value: self.calls.append(("full", value)))
+
+    def key(self) -> int:
+        """The next key pressed (a letter, or a key code as cv2.waitKeyEx gives it), -1 when none is left."""
+        key = self.keys.pop(0) if self.keys else -1
+        self.idle = self.idle + 1 if key == -1 else 0
+        assert self.idle < 1000, "the window waits for a key that no user of this test presses"
+        return ord(key) if isinstance(key, str) else key
 
 
 def test_window_opens_at_the_frame_size_fitted_to_the_screen_and_takes_keys(tmp_path, monkeypatch):
@@ -236,6 +243,54 @@ def test_a_photo_is_shown_without_an_fps_counter_and_stays_up_until_q(monkeypatc
     video.write(Annotated(0, 0.0, np.zeros((480, 640, 3), np.uint8), []))
     assert screen.shown[-1][:30, :120].max() > 0  # a video's window counts frames per second
     video.hold()  # a video's window does not wait at the end
+
+
+RIGHT, LEFT = 0xFF53, 0xFF51  # the arrow keys as cv2.waitKeyEx gives them on Linux (X11)
+
+
+def test_photos_stay_up_until_the_next_is_asked_for_and_the_arrows_go_back_and_forth(monkeypatch):
+    screen = FakeScreen(monkeypatch, [])
+    shown = window.Window((64, 48), window.Overlay(), photos=3, step=True)
+    photos = [np.full((48, 64, 3), 40 * (n + 1), np.uint8) for n in range(3)]
+
+    def write(n, keys):
+        screen.keys, start = list(keys), len(screen.shown)
+        shown.write(Annotated(n, float(n), photos[n], []))
+        assert screen.keys == []  # every key was taken, and the window waited for the last of them
+        return [int(image[30, 32, 0]) for image in screen.shown[start:]]  # which photo each picture shown was
+
+    assert write(0, ["x", RIGHT]) == [40]  # waits on the first photo until → (x does nothing)
+    assert write(1, [LEFT, LEFT, "b", RIGHT, " "]) == [80, 40, 80]  # ← shows the one before (once: no more kept)
+    assert write(2, []) == [120]  # the last photo does not wait here...
+    screen.keys = [LEFT, RIGHT, RIGHT, "Q"]
+    shown.hold()  # ...but at the end: the arrows still go through the photos; → on the last does nothing, Q quits
+    assert shown.quit and [int(image[30, 32, 0]) for image in screen.shown[-3:]] == [120, 80, 120]
+    numbered = screen.shown[-1][:30, :60]
+    assert numbered.min() < 120 < numbered.max()  # "3 / 3" in the corner, on what is shown only
+    assert (photos[2] == 120).all()
+
+
+def test_a_goes_through_the_rest_of_the_photos_without_stopping(monkeypatch):
+    screen = FakeScreen(monkeypatch, ["a"])
+    shown = window.Window((64, 48), window.Overlay(), photos=4, step=True)
+    for n in range(4):
+        shown.write(Annotated(n, float(n), np.zeros((48, 64, 3), np.uint8), []))  # waited on the first until a
+    assert len(screen.shown) == 4 and not shown.quit and not shown.step
+
+
+def test_the_window_takes_the_shape_of_each_photo_and_of_the_screen_in_full_screen(monkeypatch):
+    screen = FakeScreen(monkeypatch, [])
+    shown = window.Window((640, 480), window.Overlay(), photos=2)
+    shown.write(Annotated(0, 0.0, np.zeros((480, 640, 3), np.uint8), []))
+    shown.write(Annotated(1, 1.0, np.zeros((2000, 1000, 3), np.uint8), []))  # a portrait photo after a landscape one
+    assert screen.calls == [("size", 640, 480), ("size", 360, 720)]  # fitted to 90% of 1280x800, not stretched
+    screen.keys = ["f", "f"]
+    shown.write(Annotated(2, 2.0, np.zeros((2000, 1000, 3), np.uint8), []))
+    shown.write(Annotated(3, 3.0, np.zeros((2000, 1000, 3), np.uint8), []))
+    # sized to the screen before asking for full screen (where no window manager does it, the window still
+    # covers the screen, and the picture letterboxed to the screen is not squeezed into the photo's window)
+    assert screen.calls[2:] == [("size", 1280, 800), ("full", cv2.WINDOW_FULLSCREEN), ("full", cv2.WINDOW_NORMAL),
+                                ("size", 360, 720)]
 
 
 class PhotoSource(loop.Source):

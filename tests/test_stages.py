@@ -384,12 +384,12 @@ def test_captions_and_boxes_keep_their_size_relative_to_a_large_picture():
 
 
 def test_the_window_s_counter_and_key_help_grow_with_a_frame_larger_than_720p():
-    from realtime.draw import draw_fps, draw_help
+    from realtime.draw import draw_corner, draw_help
     from realtime.window import KEYS
 
     def extent(width: int, height: int) -> tuple[int, int]:
         frame = np.full((height, width, 3), 120, np.uint8)
-        marked = np.argwhere(np.any(draw_help(draw_fps(frame, 29.7), KEYS) != 120, axis=2))
+        marked = np.argwhere(np.any(draw_help(draw_corner(frame, " 29.7 FPS"), KEYS) != 120, axis=2))
         return marked.max(0)[1], marked.max(0)[0]  # how far right and down the counter and the panel reach
 
     small, large = extent(1280, 720), extent(3840, 2160)

@@ -1,0 +1,171 @@
+"""The program's window on a real X server (Xvfb, no window manager), driven with xdotool as a user would, and
+looked at through screenshots (xwd). Skipped where those programs are missing (Debian: xvfb xdotool x11-apps;
+`.ci/run` installs them where it may)."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+XVFB, XDOTOOL, XWD = shutil.which("Xvfb"), shutil.which("xdotool"), shutil.which("xwd")
+pytestmark = pytest.mark.skipif(not (XVFB and XDOTOOL and XWD),
+                                reason="needs Xvfb, xdotool and xwd (Debian: xvfb xdotool x11-apps)")
+SCREEN = (1280, 800)
+
+
+@pytest.fixture
+def display():
+    """A new X server of its own (the first free display number), 1280x800, for one test."""
+    read, write = os.pipe()
+    server = subprocess.Popen([XVFB, "-displayfd", str(write), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
+                               "-nolisten", "tcp"], pass_fds=[write], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    os.close(write)
+    number = b""
+    while not number.endswith(b"\n"):
+        assert select.select([read], [], [], 30)[0], "Xvfb did not start"
+        chunk = os.read(read, 16)
+        assert chunk, "Xvfb did not start"
+        number += chunk
+    os.close(read)
+    yield f":{int(number)}"
+    server.terminate()
+    server.wait(10)
+
+
+def screenshot(display: str) -> np.ndarray:
+    """The whole screen, BGR, from xwd's dump (a 100-byte header of 32-bit fields, the name, the colours)."""
+    dump = subprocess.run([XWD, "-root", "-silent", "-display", display], capture_output=True, check=True).stdout
+    fields = struct.unpack(">25I", dump[:100])
+    header, width, height, byte_order, step, per_line, colours = (fields[0], fields[4], fields[5], fields[7],
+                                                                 fields[11] // 8, fields[12], fields[19])
+    start = header + 12 * colours
+    assert len(dump) - start == per_line * height and step in (3, 4), str(fields)
+    pixels = np.frombuffer(dump, np.uint8, per_line * height, start).reshape(height, per_line)
+    pixels = pixels[:, :width * step].reshape(height, width, step)  # (xwd of a 24-bit visual: 3 bytes a pixel)
+    return pixels[..., :3] if byte_order == 0 else pixels[..., :-4:-1]  # B G R (X), or (X) R G B
+
+
+def xdotool(display: str, *args: str) -> str:
+    return subprocess.run([XDOTOOL, *args], env={**os.environ, "DISPLAY": display}, capture_output=True,
+                          text=True, timeout=30).stdout
+
+
+def program(display: str, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "DISPLAY": display, "PYTHONUNBUFFERED": "1"}
+    env.pop("WAYLAND_DISPLAY", None)
+    return subprocess.Popen([sys.executable, "-m", "realtime", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def window_of(display: str, process: subprocess.Popen) -> str:
+    """The program's window, once it is on the screen."""
+    deadline = time.monotonic() + 120  # the models load first
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        found = xdotool(display, "search", "--onlyvisible", "--name", "emotion-overlay").split()
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError("no window came up")
+
+
+def shown(display: str, window: str) -> np.ndarray:
+    """What the window shows: its part of the screen."""
+    where = dict(line.split("=") for line in xdotool(display, "getwindowgeometry", "--shell", window).split())
+    x, y, width, height = (int(where[key]) for key in ("X", "Y", "WIDTH", "HEIGHT"))
+    return screenshot(display)[y:y + height, x:x + width]
+
+
+def wait_for(what, check, timeout: float = 30):
+    """Poll `what()` until `check` holds for it (a window repaints when the X server gets to it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = what()
+        if check(seen) or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.2)
+
+
+def same_picture(seen: np.ndarray, picture: np.ndarray) -> bool:
+    """The window shows `picture` at its size; its top-left corner, where the photo's number goes, left out."""
+    if seen.shape != picture.shape:
+        return False
+    difference = np.abs(seen.astype(int) - picture)
+    difference[:40, :100] = 0
+    return difference.mean() < 2
+
+
+def photos(folder: Path) -> list[Path]:
+    """Two photos of one face, a landscape and a portrait one (PNG, so that --output keeps them exact)."""
+    import matplotlib
+
+    face = cv2.imread(f"{matplotlib.get_data_path()}/sample_data/grace_hopper.jpg")  # 512x600, portrait
+    folder.mkdir()
+    wide = cv2.copyMakeBorder(face[:400], 0, 0, 100, 100, cv2.BORDER_REPLICATE)  # 712x400
+    cv2.imwrite(str(folder / "a.png"), wide)
+    cv2.imwrite(str(folder / "b.png"), face)
+    return [folder / "a.png", folder / "b.png"]
+
+
+def test_photos_are_stepped_through_with_the_arrow_keys_each_in_its_own_shape(display, tmp_path, tiny_model):
+    photos(tmp_path / "in")
+    out = tmp_path / "out"
+    process = program(display, "--source", str(tmp_path / "in"), "--model", str(tiny_model), "--output", f"{out}/",
+                      "--json", str(tmp_path / "results.json"))
+    try:
+        window = window_of(display, process)
+        first = cv2.imread(str(wait_for(lambda: out / "a.png", Path.exists)))  # the photo with its boxes drawn
+        assert same_picture(wait_for(lambda: shown(display, window), lambda seen: same_picture(seen, first)), first)
+        time.sleep(1)
+        assert not (out / "b.png").exists() and process.poll() is None  # the run waits on the first photo
+        xdotool(display, "key", "--window", window, "Right")
+        second = cv2.imread(str(wait_for(lambda: out / "b.png", Path.exists)))
+        seen = wait_for(lambda: shown(display, window), lambda seen: same_picture(seen, second))
+        assert same_picture(seen, second)  # the window took the portrait photo's shape: it is not squeezed
+        xdotool(display, "key", "--window", window, "Left")
+        assert same_picture(wait_for(lambda: shown(display, window), lambda seen: same_picture(seen, first)), first)
+        xdotool(display, "key", "--window", window, "q")
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert [json.loads(line)["image"] for line in (tmp_path / "results.json").read_text().splitlines()] == [
+        "a.png", "b.png"]
+
+
+def test_full_screen_covers_the_screen_without_a_window_manager_and_keeps_the_picture_s_shape(display, tmp_path,
+                                                                                             tiny_model):
+    photo = photos(tmp_path / "in")[0]
+    process = program(display, "--source", str(photo), "--model", str(tiny_model), "--output",
+                      str(tmp_path / "out.png"))
+    try:
+        window = window_of(display, process)
+        wait_for(lambda: (tmp_path / "out.png").exists(), bool)
+        xdotool(display, "key", "--window", window, "f")
+        full = wait_for(lambda: shown(display, window), lambda seen: seen.shape[:2] == SCREEN[::-1])
+        assert full.shape[:2] == SCREEN[::-1]  # no window manager to ask: the window made itself the screen's size
+        picture = cv2.resize(cv2.imread(str(tmp_path / "out.png")), (1280, 719), interpolation=cv2.INTER_LINEAR)
+        assert np.abs(full[40:759].astype(int) - picture).mean() < 8  # 712x400 scaled to 1280x719, bars above
+        assert full[:39].max() < 10 and full[761:].max() < 10  # and below: black, not the photo stretched
+        xdotool(display, "key", "--window", window, "f")
+        assert wait_for(lambda: shown(display, window), lambda seen: seen.shape[:2] == (400, 712)).shape[:2] == (
+            400, 712)
+        xdotool(display, "key", "--window", window, "Escape")
+        process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0
