@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         sinks = open_sinks(args, source, classifier.labels)
         if display:
             sinks.append(Window(source.size, overlay, photos=len(source.files) if photos else 0,
-                                step=not args.benchmark))  # a benchmark does not wait on each photo
+                                step=not args.benchmark,  # a benchmark waits neither on each photo...
+                                pace=not (args.benchmark or source.live or photos)))  # ...nor for a video's time
         elif not (sinks or args.benchmark):
             print("note: nothing will be shown or written: --no-display without --output, --json, --csv or "
                   "--benchmark", file=sys.stderr)

@@ -122,17 +122,21 @@ def x_connection_problem(display: str, wait: float = 5.0) -> str | None:
 
 class Window:
     def __init__(self, size: tuple[int, int], overlay: Overlay, snapshots: Path = Path("."), photos: int = 0,
-                 step: bool = False):
-        """`photos`: how many photos the run labels (0 for video or a camera); `step`: each stays up until a key."""
+                 step: bool = False, pace: bool = False):
+        """`photos`: how many photos the run labels (0 for video or a camera); `step`: each stays up until a key;
+        `pace`: a video file is shown at its own speed, by its frames' times, not as fast as it is labelled."""
         cv2.namedWindow(TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)  # no toolbar
         self.screen, self.size = screen_size(), size
         cv2.resizeWindow(TITLE, *fitted(size, self.screen))
         self.overlay, self.snapshots, self.photos, self.step = overlay, snapshots, photos, step
         self.quit = self.paused = self.help = self.fullscreen = False
         self._fps, self._last, self._frame, self._number, self._count = 0.0, None, None, 0, 0
+        self.pace, self._clock = pace, None  # with `pace`: when the video's time 0 is (or would have been) shown
         self._seen: deque[tuple[np.ndarray, int]] = deque()  # photos shown and their numbers, to go back to
 
     def write(self, annotated: Annotated) -> None:
+        if self.pace:
+            self._wait_for(annotated.time)
         now = time.perf_counter()
         if self._last is not None:
             rate = 1.0 / max(now - self._last, 1e-6)
@@ -151,6 +155,16 @@ class Window:
             while self.paused and not (self.quit or stop.requested):
                 self._keys(typed(cv2.waitKeyEx(50)))
             self._last = time.perf_counter()  # a pause is not a slow frame
+
+    def _wait_for(self, seconds: float) -> None:
+        """Wait (taking keys) until the frame at `seconds` into the video is due. The clock starts again at the
+        first frame, after a pause, and where labelling has fallen behind the video by more than a quarter second
+        (a slow machine plays as fast as it labels, and never rushes to catch up)."""
+        if self._clock is None or time.perf_counter() - (self._clock + seconds) > 0.25:
+            self._clock = time.perf_counter() - seconds
+        while (left := self._clock + seconds - time.perf_counter()) > 0.002 and not (
+                self.paused or self.quit or stop.requested):
+            self._keys(typed(cv2.waitKeyEx(max(1, round(left * 1000)))))
 
     def hold(self) -> None:
         """Photos: keep the last one shown (← and → go through those before) until q, Esc, the window closed, or

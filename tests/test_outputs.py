@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from types import SimpleNamespace
 
 import av
@@ -268,6 +269,30 @@ def test_photos_stay_up_until_the_next_is_asked_for_and_the_arrows_go_back_and_f
     numbered = screen.shown[-1][:30, :60]
     assert numbered.min() < 120 < numbered.max()  # "3 / 3" in the corner, on what is shown only
     assert (photos[2] == 120).all()
+
+
+def test_a_video_file_is_shown_at_its_own_speed_and_a_late_frame_does_not_make_the_rest_rush(monkeypatch):
+    screen, clock = FakeScreen(monkeypatch, []), [100.0]
+
+    def wait(delay_ms):  # waiting for a key lets the (fake) time go by
+        clock[0] += delay_ms / 1000
+        return screen.key()
+
+    monkeypatch.setattr(window, "time", SimpleNamespace(perf_counter=lambda: clock[0], strftime=time.strftime))
+    monkeypatch.setattr(window.cv2, "waitKeyEx", wait)
+    monkeypatch.setattr(window.cv2, "imshow", lambda name, image: screen.shown.append(clock[0]))
+    shown = window.Window((64, 48), window.Overlay(), pace=True)
+    frame = np.zeros((48, 64, 3), np.uint8)
+    for n, labelling in enumerate([0, 0.01, 0.01, 1.0, 0.01, 0.01]):  # the 4th frame took a second to label
+        clock[0] += labelling
+        shown.write(Annotated(n, n / 10, frame, []))
+    gaps = np.diff(screen.shown)
+    assert np.allclose(gaps, [0.1, 0.1, 1.001, 0.1, 0.1], atol=0.003), gaps  # 10 frames a second, as in the file
+    unpaced = window.Window((64, 48), window.Overlay())
+    start = clock[0]
+    for n in range(3):
+        unpaced.write(Annotated(n, n / 10, frame, []))
+    assert clock[0] - start < 0.01  # without pace (a camera, a benchmark): as fast as the frames come
 
 
 def test_a_goes_through_the_rest_of_the_photos_without_stopping(monkeypatch):
