@@ -190,10 +190,11 @@ def main(argv: list[str] | None = None) -> int:
                    for _ in range(photo_workers(args.workers, source) - 1)]
         overlay = Overlay(bars=args.bars)
         sinks = open_sinks(args, source, classifier.labels)
-        if display:
-            sinks.append(Window(source.size, overlay, photos=len(source.files) if photos else 0,
-                                step=not args.benchmark,  # a benchmark waits neither on each photo...
-                                pace=not (args.benchmark or source.live or photos)))  # ...nor for a video's time
+        if display:  # only a run that just shows waits on each photo or on a video's time; a run writing files
+            # (its window a preview of the job) and a benchmark go at full speed
+            watched = not (args.benchmark or sinks)
+            sinks.append(Window(source.size, overlay, photos=len(source.files) if photos else 0, step=watched,
+                                pace=watched and not (source.live or photos)))
         elif not (sinks or args.benchmark):
             print("note: nothing will be shown or written: --no-display without --output, --json, --csv or "
                   "--benchmark", file=sys.stderr)
