@@ -168,7 +168,8 @@ class Tally:
 
     def summary(self) -> str:
         labels = ", ".join(f"{label} {count}" for label, count in self.faces.most_common())
-        return (f"labelled {self.photos} photo{'s' * (self.photos != 1)}: {sum(self.faces.values())} faces"
+        faces = sum(self.faces.values())
+        return (f"labelled {self.photos} photo{'s' * (self.photos != 1)}: {faces} face{'s' * (faces != 1)}"
                 + (f" ({labels})" if labels else "") + f"; no face found in {self.unseen}")
 
 

@@ -576,3 +576,12 @@ def test_a_headless_run_of_known_length_shows_its_progress_on_a_terminal(tmp_pat
     assert shown.splitlines()[-1] == "labelled 3 photos: 0 faces; no face found in 3", shown
     piped = run_module("realtime", "--source", str(photos), *common, "--json", str(tmp_path / "faces.jsonl"))
     assert piped.returncode == 0 and "photos/s" not in piped.stderr  # not a terminal: nothing drawn
+
+
+def test_the_closing_line_of_a_photo_run_counts_in_words_that_agree():
+    tally = output.Tally(LABELS)
+    face = SimpleNamespace(label=LABELS.index("happy"))
+    tally.write(Annotated(0, 0.0, np.zeros((4, 4, 3), np.uint8), [face]))
+    assert tally.summary() == "labelled 1 photo: 1 face (happy 1); no face found in 0"
+    tally.write(Annotated(1, 1.0, np.zeros((4, 4, 3), np.uint8), [face, face]))
+    assert tally.summary() == "labelled 2 photos: 3 faces (happy 3); no face found in 0"
