@@ -259,6 +259,20 @@ class Chromium:
         os.close(self._answers)
 
 
+def write_y4m(path: Path, size: tuple[int, int] = (640, 480)) -> np.ndarray:
+    """A second of video (YUV4MPEG2, 4:2:0, as Chromium's stand-in camera plays it) of one face on the left of
+    the picture; returns the face's box (x0, y0, x1, y1)."""
+    from realtime.scene import background, paste_face
+
+    frame = background(*size)
+    box = paste_face(frame, 170, (170, 240))
+    with open(path, "wb") as video:
+        video.write(f"YUV4MPEG2 W{size[0]} H{size[1]} F30:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(30):
+            video.write(b"FRAME\n" + cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
+    return box
+
+
 def start_server(model, log) -> tuple[subprocess.Popen, str]:
     """`python -m realtime.web --port 0` in a subprocess; returns it and the URL it serves on."""
     server = subprocess.Popen([sys.executable, "-m", "realtime.web", "--port", "0", "--model", str(model)], cwd=ROOT,
@@ -279,9 +293,12 @@ def test_upload_through_the_page_in_headless_chromium(tmp_path, tiny_model):
     with open(tmp_path / "server.log", "w") as log:
         server, url = start_server(tiny_model, log)
     try:
-        # Chromium's stand-in camera (a moving test pattern, no face), allowed without asking
+        # Chromium's stand-in camera, allowed without asking, filmed from a file: a face on the picture's left
+        camera = tmp_path / "camera.y4m"
+        face = write_y4m(camera)
         browser = Chromium(tmp_path / "profile", flags=["--use-fake-device-for-media-stream",
-                                                        "--use-fake-ui-for-media-stream"])
+                                                        "--use-fake-ui-for-media-stream",
+                                                        f"--use-file-for-fake-video-capture={camera}"])
         try:
             browser.open(url)
             browser.choose_file("#file", photo)
@@ -297,8 +314,17 @@ def test_upload_through_the_page_in_headless_chromium(tmp_path, tiny_model):
             assert cv2.imread(str(tmp_path / "page.png")).shape[:2] == (1000, 1280)
 
             browser.evaluate("document.getElementById('start').click()")  # the webcam: frames go to the API
-            browser.wait("/^0 faces; [0-9.]+ frames.s labelled/.test(document.getElementById('liveStatus').textContent)")
+            browser.wait("/^1 face; [0-9.]+ frames.s labelled/.test(document.getElementById('liveStatus').textContent)")
             assert browser.evaluate("document.getElementById('overlay').width") == 640
+            # the picture is shown mirrored, and so is the box: drawn around the face on the RIGHT of what is shown
+            assert browser.evaluate("getComputedStyle(document.getElementById('camera')).transform") == (
+                "matrix(-1, 0, 0, 1, 0, 0)")
+            drawn = browser.evaluate("""(() => { const c = document.getElementById('overlay');
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, xs = [];
+                for (let i = 3; i < d.length; i += 4) if (d[i] > 0) xs.push(((i - 3) / 4) % c.width);
+                return [Math.min(...xs), Math.max(...xs)]; })()""")
+            mirrored = (640 - face[2], 640 - face[0])
+            assert abs(drawn[0] - mirrored[0]) < 40 and abs(drawn[1] - mirrored[1]) < 60, (drawn, mirrored)
             browser.evaluate("document.getElementById('stop').click()")
             assert browser.evaluate("document.getElementById('liveStatus').textContent") == "Stopped."
         finally:
