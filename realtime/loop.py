@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import time
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from realtime.capture import CameraSource, Source
 from realtime.draw import draw_faces
 from realtime.output import Annotated
 from realtime.pipeline import Pipeline
-from realtime.track import ShotCuts, Tracker
+from realtime.track import ShotCuts, Track, Tracker
 from realtime.window import Overlay
 
 STAGES = ("capture", "detect", "align", "classify", "draw", "write")
@@ -85,10 +86,11 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
             if cuts is not None and cuts.is_cut(frame):
                 tracker.reset()
             tracks = tracker.update(result.faces, result.probabilities)
+            redraw = redrawing(frame, tracks, labels) if overlay.redrawable else None
             draw_faces(frame, tracks, labels, bars=overlay.bars)
             t5 = time.perf_counter()
             seconds = t5 - started if source.live else getattr(source, "time", stats.frames / source.fps)
-            annotated = Annotated(stats.frames, seconds, frame, tracks, name)
+            annotated = Annotated(stats.frames, seconds, frame, tracks, name, redraw)
             for sink in sinks:
                 sink.write(annotated)
             t6 = time.perf_counter()
@@ -110,6 +112,13 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
         finally:
             source.close()
     return stats, stopped
+
+
+def redrawing(frame: np.ndarray, tracks: list[Track], labels: list[str]) -> Callable[[bool], np.ndarray]:
+    """How to draw `frame`'s faces again, with or without probability bars (a photo in a window, on `b`): from a
+    copy of the picture and of its tracks as they are now (the tracker may change them for the next photo)."""
+    picture, kept = frame.copy(), copy.deepcopy(tracks)
+    return lambda bars: draw_faces(picture.copy(), kept, labels, bars=bars)
 
 
 def labelled_ahead(source: Source, pipelines: list[Pipeline]) -> Iterator[tuple[np.ndarray, str | None, object]]:

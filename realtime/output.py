@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -43,6 +44,7 @@ class Annotated:
     frame: np.ndarray  # BGR, with the boxes and labels drawn
     tracks: list[Track]  # the faces shown
     image: str | None = None  # the image's file name, for images and folders of images
+    redraw: Callable[[bool], np.ndarray] | None = None  # the picture drawn again, with or without probability bars
 
 
 class OutputError(RuntimeError):

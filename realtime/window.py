@@ -44,6 +44,7 @@ KEPT_BYTES = 256 * 2**20  # photos kept to go back to (seven 12-megapixel photos
 class Overlay:
     """What the drawing stage adds, as the user toggles it."""
     bars: bool = False
+    redrawable: bool = False  # each frame comes with a way to draw it again (photos in a window: `b` on one shown)
 
 
 def screen_size() -> tuple[int, int]:
@@ -132,7 +133,9 @@ class Window:
         self.quit = self.paused = self.help = self.fullscreen = False
         self._fps, self._last, self._frame, self._number, self._count = 0.0, None, None, 0, 0
         self.pace, self._clock = pace, None  # with `pace`: when the video's time 0 is (or would have been) shown
-        self._seen: deque[tuple[np.ndarray, int]] = deque()  # photos shown and their numbers, to go back to
+        self._seen: deque[list] = deque()  # photos shown, to go back to: [frame, number, redraw, drawn with bars]
+        self._at = 0  # which of them is shown
+        overlay.redrawable = bool(photos)
 
     def write(self, annotated: Annotated) -> None:
         if self.pace:
@@ -143,9 +146,11 @@ class Window:
             self._fps = 0.9 * self._fps + 0.1 * rate if self._fps else rate
         self._last, self._count = now, self._count + 1
         if self.photos:
-            self._seen.append((annotated.frame, self._count))
-            while sum(frame.nbytes for frame, _ in self._seen) > KEPT_BYTES and len(self._seen) > 1:
+            self._seen.append([annotated.frame, self._count, annotated.redraw, self.overlay.bars])
+            while sum(frame.nbytes * (1 + bool(redraw)) for frame, _, redraw, _ in self._seen) > KEPT_BYTES and (
+                    len(self._seen) > 1):
                 self._seen.popleft()
+            self._at = len(self._seen) - 1
         self._show(annotated.frame, self._count)
         if self.step and self._count < self.photos:
             self._browse(last=False)
@@ -175,21 +180,27 @@ class Window:
     def _browse(self, last: bool) -> None:
         """Photos: wait on the newest photo until a key asks for the next one (never, for the `last`); ← and →
         show those before and come back; `a` stops waiting for the rest of the run."""
-        at = len(self._seen) - 1
         while not (self.quit or stop.requested):
             key = typed(cv2.waitKeyEx(50))
             if key in NEXT or key in BACK:
-                at += 1 if key in NEXT else -1
+                at = self._at + (1 if key in NEXT else -1)
                 if 0 <= at < len(self._seen):
-                    self._show(*self._seen[at])
+                    self._show_seen(at)
                 elif at >= len(self._seen) and not last:
                     return
-                at = min(max(at, 0), len(self._seen) - 1)
             elif key == ord("a") and not last:
                 self.step = False
                 return
             else:
                 self._keys(key)
+
+    def _show_seen(self, at: int) -> None:
+        """The photo kept at `at`, drawn again first if the probability bars were toggled since it was drawn."""
+        self._at, seen = at, self._seen[at]
+        _, number, redraw, bars = seen
+        if bars != self.overlay.bars and redraw:
+            seen[0], seen[3] = redraw(self.overlay.bars), self.overlay.bars
+        self._show(seen[0], number)
 
     def _show(self, frame: np.ndarray, number: int = 0) -> None:
         """`frame` in the window, with the FPS counter (video) or the photo's number (several photos), the pause or
@@ -216,8 +227,10 @@ class Window:
             self.quit = True
         elif key == ord(" ") and not self.photos:
             self.paused = not self.paused
-        elif key == ord("b"):
+        elif key == ord("b"):  # on the photo shown at once; on video from the next frame
             self.overlay.bars = not self.overlay.bars
+            if self._seen:
+                self._show_seen(self._at)
         elif key == ord("h"):
             self.help = not self.help
         elif key == ord("f"):

@@ -261,7 +261,7 @@ def test_photos_stay_up_until_the_next_is_asked_for_and_the_arrows_go_back_and_f
         return [int(image[30, 32, 0]) for image in screen.shown[start:]]  # which photo each picture shown was
 
     assert write(0, ["x", RIGHT]) == [40]  # waits on the first photo until → (x does nothing)
-    assert write(1, [LEFT, LEFT, "b", RIGHT, " "]) == [80, 40, 80]  # ← shows the one before (once: no more kept)
+    assert write(1, [LEFT, LEFT, "x", RIGHT, " "]) == [80, 40, 80]  # ← shows the one before (once: no more kept)
     assert write(2, []) == [120]  # the last photo does not wait here...
     screen.keys = [LEFT, RIGHT, RIGHT, "Q"]
     shown.hold()  # ...but at the end: the arrows still go through the photos; → on the last does nothing, Q quits
@@ -293,6 +293,27 @@ def test_a_video_file_is_shown_at_its_own_speed_and_a_late_frame_does_not_make_t
     for n in range(3):
         unpaced.write(Annotated(n, n / 10, frame, []))
     assert clock[0] - start < 0.01  # without pace (a camera, a benchmark): as fast as the frames come
+
+
+def test_b_draws_the_probability_bars_on_the_photo_shown_and_on_those_gone_back_to(monkeypatch):
+    screen = FakeScreen(monkeypatch, [RIGHT])
+    overlay = window.Overlay()
+    shown = window.Window((64, 48), overlay, photos=2, step=True)
+    assert overlay.redrawable  # the loop is to hand each photo over with a way to draw it again
+
+    def photo(n, bars):  # a photo as drawn: its number in one pixel, and whether the bars are on in another
+        frame = np.zeros((48, 64, 3), np.uint8)
+        frame[30, 32, 0], frame[47, 63, 0] = 40 * (n + 1), 200 * bars
+        return frame
+
+    for n in range(2):
+        shown.write(Annotated(n, float(n), photo(n, overlay.bars), [], redraw=lambda bars, n=n: photo(n, bars)))
+    seen = lambda: [(int(image[30, 32, 0]), int(image[47, 63, 0])) for image in screen.shown]  # noqa: E731
+    assert seen() == [(40, 0), (80, 0)] and not overlay.bars
+    screen.keys = ["b", LEFT, "b", RIGHT, "q"]
+    shown.hold()
+    assert seen()[2:] == [(80, 200), (40, 200), (40, 0), (80, 0)]  # b at once on the photo shown, and then on
+    # the one gone back to, drawn again as the bars now are; b again takes them off both
 
 
 def test_a_goes_through_the_rest_of_the_photos_without_stopping(monkeypatch):

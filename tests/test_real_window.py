@@ -139,6 +139,13 @@ def test_photos_are_stepped_through_with_the_arrow_keys_each_in_its_own_shape(di
         assert showing(second)  # the window took the portrait photo's shape: it is not squeezed
         xdotool(display, "key", "--window", window, "Left")
         assert showing(first)
+        plain = shown(display, window)
+        xdotool(display, "key", "--window", window, "b")  # probability bars, drawn on the photo shown at once
+        barred = wait_for(lambda: shown(display, window), lambda seen: not same_picture(seen, plain, 0.5))
+        assert barred.shape == plain.shape and not same_picture(barred, plain, 0.5)
+        xdotool(display, "key", "--window", window, "b")
+        assert same_picture(wait_for(lambda: shown(display, window), lambda seen: same_picture(seen, plain, 0.5)),
+                            plain, 0.5)
         xdotool(display, "key", "--window", window, "q")
         stdout, stderr = process.communicate(timeout=60)
     finally:
