@@ -62,7 +62,7 @@ PAGE = """<!doctype html>
 </section>
 <section>
   <h2>Webcam</h2>
-  <div class="note">Labels your webcam's picture a few times a second, like the desktop program does
+  <div class="note">Labels your webcam's picture up to 15 times a second, like the desktop program does
   (the browser asks for permission first; the frames go to this machine's server only).</div>
   <p><button id="start">Start camera</button><button id="stop" disabled>Stop</button></p>
   <div id="liveStatus" class="status"></div>
@@ -179,7 +179,7 @@ drop.addEventListener("drop", (event) => {
   if (event.dataTransfer.files.length) upload(event.dataTransfer.files[0]);
 });
 
-// Webcam: a few frames a second go to the server (one at a time), the boxes come back and are drawn
+// Webcam: up to 15 frames a second go to the server (one at a time), the boxes come back and are drawn
 // over the live picture. The frames of one stream are labelled as a video: tracked and smoothed.
 let camera = null, streamId = null;
 
@@ -231,7 +231,7 @@ async function follow(id) {
       say(status, `Error: ${error.message}`, true);
       await sleep(1000);
     }
-    await sleep(Math.max(0, 250 - (performance.now() - started)));  // at most 4 frames a second
+    await sleep(Math.max(0, 66 - (performance.now() - started)));  // at most 15 frames a second
   }
 }
 

@@ -274,8 +274,10 @@ def write_y4m(path: Path, size: tuple[int, int] = (640, 480)) -> np.ndarray:
 
 
 def start_server(model, log) -> tuple[subprocess.Popen, str]:
-    """`python -m realtime.web --port 0` in a subprocess; returns it and the URL it serves on."""
-    server = subprocess.Popen([sys.executable, "-m", "realtime.web", "--port", "0", "--model", str(model)], cwd=ROOT,
+    """`python -m realtime.web --port 0` (with `model`, or the program's own) in a subprocess; returns it and the
+    URL it serves on."""
+    server = subprocess.Popen([sys.executable, "-m", "realtime.web", "--port", "0",
+                               *(["--model", str(model)] if model else [])], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=log, text=True)
     if select.select([server.stdout], [], [], 180)[0]:
         line = server.stdout.readline()
