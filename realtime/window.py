@@ -19,6 +19,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -38,6 +39,20 @@ PHOTO_KEYS = [("space / ->", "next photo"), ("<- / p", "photo before"), ("a", "t
 NEXT = {ord(" "), ord("n"), 13, 0xFF53, 0xFF56, 0x270000, 0x220000, 0xF703, 0xF72D}
 BACK = {ord("p"), 8, 0xFF51, 0xFF55, 0x250000, 0x210000, 0xF702, 0xF72C}
 KEPT_BYTES = 256 * 2**20  # photos kept to go back to (seven 12-megapixel photos, 700 of 350x350)
+
+
+@dataclass
+class KeptPhoto:
+    """A photo the window has shown, kept to go back to."""
+    frame: np.ndarray  # as drawn
+    number: int  # its place in the run, from 1
+    name: str | None  # its file name (Annotated.image)
+    redraw: Callable[[bool], np.ndarray] | None  # how to draw it again (Annotated.redraw)
+    bars: bool  # whether `frame` has the probability bars drawn
+
+    @property
+    def nbytes(self) -> int:
+        return self.frame.nbytes * (2 if self.redraw else 1)  # a redraw keeps the picture as it was too
 
 
 @dataclass
@@ -131,9 +146,9 @@ class Window:
         cv2.resizeWindow(TITLE, *fitted(size, self.screen))
         self.overlay, self.snapshots, self.photos, self.step = overlay, snapshots, photos, step
         self.quit = self.paused = self.help = self.fullscreen = False
-        self._fps, self._last, self._frame, self._number, self._count = 0.0, None, None, 0, 0
+        self._fps, self._last, self._frame, self._count = 0.0, None, None, 0
         self.pace, self._clock = pace, None  # with `pace`: when the video's time 0 is (or would have been) shown
-        self._seen: deque[list] = deque()  # photos shown, to go back to: [frame, number, redraw, drawn with bars]
+        self._seen: deque[KeptPhoto] = deque()  # photos shown, to go back to
         self._at = 0  # which of them is shown
         overlay.redrawable = bool(photos)
 
@@ -146,12 +161,13 @@ class Window:
             self._fps = 0.9 * self._fps + 0.1 * rate if self._fps else rate
         self._last, self._count = now, self._count + 1
         if self.photos:
-            self._seen.append([annotated.frame, self._count, annotated.redraw, self.overlay.bars])
-            while sum(frame.nbytes * (1 + bool(redraw)) for frame, _, redraw, _ in self._seen) > KEPT_BYTES and (
-                    len(self._seen) > 1):
+            self._seen.append(KeptPhoto(annotated.frame, self._count, annotated.image, annotated.redraw,
+                                        self.overlay.bars))
+            while sum(photo.nbytes for photo in self._seen) > KEPT_BYTES and len(self._seen) > 1:
                 self._seen.popleft()
-            self._at = len(self._seen) - 1
-        self._show(annotated.frame, self._count)
+            self._show_seen(len(self._seen) - 1)
+        else:
+            self._show(annotated.frame)
         if self.step and self._count < self.photos:
             self._browse(last=False)
             return
@@ -195,17 +211,19 @@ class Window:
                 self._keys(key)
 
     def _show_seen(self, at: int) -> None:
-        """The photo kept at `at`, drawn again first if the probability bars were toggled since it was drawn."""
-        self._at, seen = at, self._seen[at]
-        _, number, redraw, bars = seen
-        if bars != self.overlay.bars and redraw:
-            seen[0], seen[3] = redraw(self.overlay.bars), self.overlay.bars
-        self._show(seen[0], number)
+        """The photo kept at `at`, drawn again first if the probability bars were toggled since it was drawn; its
+        file name in the window's title."""
+        self._at, photo = at, self._seen[at]
+        if photo.bars != self.overlay.bars and photo.redraw:
+            photo.frame, photo.bars = photo.redraw(self.overlay.bars), self.overlay.bars
+        if photo.name:
+            cv2.setWindowTitle(TITLE, f"{photo.name} - {TITLE}")
+        self._show(photo.frame, photo.number)
 
     def _show(self, frame: np.ndarray, number: int = 0) -> None:
         """`frame` in the window, with the FPS counter (video) or the photo's number (several photos), the pause or
         key help over it; the window takes the shape of each picture (a photo of another shape is not stretched)."""
-        self._frame, self._number = frame, number
+        self._frame = frame
         if not self.fullscreen and frame.shape[1::-1] != tuple(self.size):
             self.size = frame.shape[1::-1]
             cv2.resizeWindow(TITLE, *fitted(self.size, self.screen))
@@ -229,8 +247,6 @@ class Window:
             self.paused = not self.paused
         elif key == ord("b"):  # on the photo shown at once; on video from the next frame
             self.overlay.bars = not self.overlay.bars
-            if self._seen:
-                self._show_seen(self._at)
         elif key == ord("h"):
             self.help = not self.help
         elif key == ord("f"):
@@ -253,8 +269,11 @@ class Window:
                 print(f"error: cannot write {path}", file=sys.stderr)
         else:
             return
-        if key in (ord(" "), ord("h"), ord("f")):
-            self._show(self._frame, self._number)
+        if key in (ord(" "), ord("b"), ord("h"), ord("f")):  # shown again, as it now is
+            if self._seen:
+                self._show_seen(self._at)
+            else:
+                self._show(self._frame)
 
     def close(self) -> None:
         cv2.destroyAllWindows()

@@ -177,7 +177,7 @@ class FakeScreen:
     """Stands in for OpenCV's window functions: keys to press, and what was asked of the window."""
 
     def __init__(self, monkeypatch, keys):
-        self.keys, self.shown, self.calls, self.idle = list(keys), [], [], 0
+        self.keys, self.shown, self.calls, self.titles, self.idle = list(keys), [], [], [], 0
         monkeypatch.setattr(window, "screen_size", lambda: (1280, 800))
         monkeypatch.setattr(window.cv2, "namedWindow", lambda *a: None)
         monkeypatch.setattr(window.cv2, "resizeWindow", lambda name, w, h: self.calls.append(("size", w, h)))
@@ -185,6 +185,7 @@ class FakeScreen:
         monkeypatch.setattr(window.cv2, "waitKeyEx", lambda delay: self.key())
         monkeypatch.setattr(window.cv2, "getWindowProperty", lambda *a: 1.0)
         monkeypatch.setattr(window.cv2, "setWindowProperty", lambda name, prop, value: self.calls.append(("full", value)))
+        monkeypatch.setattr(window.cv2, "setWindowTitle", lambda name, title: self.titles.append(title))
 
     def key(self) -> int:
         """The next key pressed (a letter, or a key code as cv2.waitKeyEx gives it), -1 when none is left."""
@@ -256,7 +257,7 @@ def test_photos_stay_up_until_the_next_is_asked_for_and_the_arrows_go_back_and_f
 
     def write(n, keys):
         screen.keys, start = list(keys), len(screen.shown)
-        shown.write(Annotated(n, float(n), photos[n], []))
+        shown.write(Annotated(n, float(n), photos[n], [], f"photo {n}.jpg"))
         assert screen.keys == []  # every key was taken, and the window waited for the last of them
         return [int(image[30, 32, 0]) for image in screen.shown[start:]]  # which photo each picture shown was
 
@@ -266,6 +267,7 @@ def test_photos_stay_up_until_the_next_is_asked_for_and_the_arrows_go_back_and_f
     screen.keys = [LEFT, RIGHT, RIGHT, "Q"]
     shown.hold()  # ...but at the end: the arrows still go through the photos; → on the last does nothing, Q quits
     assert shown.quit and [int(image[30, 32, 0]) for image in screen.shown[-3:]] == [120, 80, 120]
+    assert screen.titles[-3:] == [f"photo {n}.jpg - {window.TITLE}" for n in (2, 1, 2)]  # its name on the title
     numbered = screen.shown[-1][:30, :60]
     assert numbered.min() < 120 < numbered.max()  # "3 / 3" in the corner, on what is shown only
     assert (photos[2] == 120).all()

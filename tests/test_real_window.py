@@ -135,8 +135,10 @@ def test_photos_are_stepped_through_with_the_arrow_keys_each_in_its_own_shape(di
         assert showing(first)
         time.sleep(1)
         assert showing(first) and process.poll() is None  # the run waits on the first photo
+        assert xdotool(display, "getwindowname", window).startswith("a.png - emotion-overlay")  # as a viewer
         xdotool(display, "key", "--window", window, "Right")
         assert showing(second)  # the window took the portrait photo's shape: it is not squeezed
+        assert xdotool(display, "getwindowname", window).startswith("b.png - emotion-overlay")
         xdotool(display, "key", "--window", window, "Left")
         assert showing(first)
         plain = shown(display, window)
