@@ -11,6 +11,7 @@ before; the last one stays up until the user closes it.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import re
 import sys
@@ -62,8 +63,23 @@ class Overlay:
     redrawable: bool = False  # each frame comes with a way to draw it again (photos in a window: `b` on one shown)
 
 
-def screen_size() -> tuple[int, int]:
-    """The screen's width and height in pixels (1920x1080 when it cannot be asked)."""
+def screen_size(near: tuple[int, int] | None = None) -> tuple[int, int]:
+    """The width and height of the monitor around the point `near` (the window's middle), else of the primary one:
+    on a desktop of several monitors, one monitor, not the whole desktop (a picture letterboxed to two monitors'
+    width showed at half its size in full screen on one). From the X server's RandR where there is one, else
+    tkinter's screen (Windows, macOS: the main monitor), else 1920x1080."""
+    found = monitors(os.environ.get("DISPLAY", "")) if sys.platform.startswith("linux") else []
+    if found:
+        around = [m for m in found if near and m.x <= near[0] < m.x + m.width and m.y <= near[1] < m.y + m.height]
+        chosen = (min(around, key=lambda m: m.width * m.height) if around else
+                  next((m for m in found if m.primary), found[0]))
+        return chosen.width, chosen.height
+    return whole_screen()
+
+
+@functools.lru_cache(maxsize=1)
+def whole_screen() -> tuple[int, int]:
+    """tkinter's screen size, asked once (a Tk window made beside OpenCV's, while that one changes, may upset it)."""
     try:
         import tkinter
 
@@ -74,6 +90,75 @@ def screen_size() -> tuple[int, int]:
         return size
     except Exception:  # no tkinter, or no display it can open
         return 1920, 1080
+
+
+class Monitor(ctypes.Structure):
+    """xcb_randr_monitor_info_t: one monitor of the X server's screen (its outputs follow it)."""
+    _fields_ = [("name", ctypes.c_uint32), ("primary", ctypes.c_uint8), ("automatic", ctypes.c_uint8),
+                ("outputs", ctypes.c_uint16), ("x", ctypes.c_int16), ("y", ctypes.c_int16),
+                ("width", ctypes.c_uint16), ("height", ctypes.c_uint16), ("mm_width", ctypes.c_uint32),
+                ("mm_height", ctypes.c_uint32)]
+
+
+class XcbIterator(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("rem", ctypes.c_int), ("index", ctypes.c_int)]
+
+
+def monitors(display: str) -> list[Monitor]:
+    """The monitors of the X server at `display` as RandR 1.5 lists them (libxcb-randr, as Qt's X11 plugin asks);
+    [] where that cannot be asked: no display, no libxcb-randr, a server without RandR 1.5. Called once the
+    display is known to answer (display_problem)."""
+    try:
+        xcb, randr, libc = ctypes.CDLL("libxcb.so.1"), ctypes.CDLL("libxcb-randr.so.0"), ctypes.CDLL(None)
+    except OSError:
+        return []
+    if not display:
+        return []
+    pointer, number = ctypes.c_void_p, ctypes.c_uint
+    xcb.xcb_connect.restype, xcb.xcb_connect.argtypes = pointer, [ctypes.c_char_p, pointer]
+    xcb.xcb_connection_has_error.argtypes = xcb.xcb_disconnect.argtypes = [pointer]
+    xcb.xcb_get_extension_data.restype, xcb.xcb_get_extension_data.argtypes = ctypes.POINTER(ctypes.c_uint8), [
+        pointer, pointer]
+    xcb.xcb_get_setup.restype, xcb.xcb_get_setup.argtypes = pointer, [pointer]
+    xcb.xcb_setup_roots_iterator.restype, xcb.xcb_setup_roots_iterator.argtypes = XcbIterator, [pointer]
+    randr.xcb_randr_query_version.restype, randr.xcb_randr_query_version.argtypes = number, [pointer, number, number]
+    randr.xcb_randr_query_version_reply.restype = ctypes.POINTER(ctypes.c_uint32)
+    randr.xcb_randr_query_version_reply.argtypes = [pointer, number, pointer]
+    randr.xcb_randr_get_monitors.restype = number
+    randr.xcb_randr_get_monitors.argtypes = [pointer, ctypes.c_uint32, ctypes.c_uint8]
+    randr.xcb_randr_get_monitors_reply.restype, randr.xcb_randr_get_monitors_reply.argtypes = pointer, [
+        pointer, number, pointer]
+    randr.xcb_randr_get_monitors_monitors_iterator.restype = XcbIterator
+    randr.xcb_randr_get_monitors_monitors_iterator.argtypes = [pointer]
+    randr.xcb_randr_monitor_info_next.argtypes = [ctypes.POINTER(XcbIterator)]
+    libc.free.argtypes = [pointer]
+    connection = xcb.xcb_connect(display.encode(), None)
+    try:
+        if xcb.xcb_connection_has_error(connection):
+            return []
+        extension = xcb.xcb_get_extension_data(connection, ctypes.addressof(ctypes.c_char.in_dll(randr, "xcb_randr_id")))
+        if not extension or not extension[8]:  # xcb_query_extension_reply_t.present
+            return []
+        version = randr.xcb_randr_query_version_reply(connection, randr.xcb_randr_query_version(connection, 1, 5), None)
+        if not version:
+            return []
+        major, minor = version[2], version[3]
+        libc.free(version)
+        if (major, minor) < (1, 5):
+            return []
+        root = ctypes.cast(xcb.xcb_setup_roots_iterator(xcb.xcb_get_setup(connection)).data,
+                           ctypes.POINTER(ctypes.c_uint32))[0]  # xcb_screen_t.root
+        reply = randr.xcb_randr_get_monitors_reply(connection, randr.xcb_randr_get_monitors(connection, root, 1), None)
+        if not reply:
+            return []
+        found, each = [], randr.xcb_randr_get_monitors_monitors_iterator(reply)
+        while each.rem > 0:
+            found.append(Monitor.from_buffer_copy(ctypes.string_at(each.data, ctypes.sizeof(Monitor))))
+            randr.xcb_randr_monitor_info_next(ctypes.byref(each))
+        libc.free(reply)
+        return found
+    finally:
+        xcb.xcb_disconnect(connection)
 
 
 def display_problem() -> str | None:
@@ -251,7 +336,9 @@ class Window:
             self.help = not self.help
         elif key == ord("f"):
             self.fullscreen = not self.fullscreen
-            if self.fullscreen:  # the window covers the screen even where no window manager makes it full screen
+            if self.fullscreen:  # the monitor the window is on; the window covers it even where no window manager
+                x, y, width, height = cv2.getWindowImageRect(TITLE)  # makes it full screen
+                self.screen = screen_size((x + width // 2, y + height // 2))
                 cv2.resizeWindow(TITLE, *self.screen)
             cv2.setWindowProperty(TITLE, cv2.WND_PROP_FULLSCREEN,
                                   cv2.WINDOW_FULLSCREEN if self.fullscreen else cv2.WINDOW_NORMAL)

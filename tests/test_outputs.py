@@ -178,7 +178,8 @@ class FakeScreen:
 
     def __init__(self, monkeypatch, keys):
         self.keys, self.shown, self.calls, self.titles, self.idle = list(keys), [], [], [], 0
-        monkeypatch.setattr(window, "screen_size", lambda: (1280, 800))
+        monkeypatch.setattr(window, "screen_size", lambda near=None: (1280, 800))
+        monkeypatch.setattr(window.cv2, "getWindowImageRect", lambda name: (100, 100, 640, 480))
         monkeypatch.setattr(window.cv2, "namedWindow", lambda *a: None)
         monkeypatch.setattr(window.cv2, "resizeWindow", lambda name, w, h: self.calls.append(("size", w, h)))
         monkeypatch.setattr(window.cv2, "imshow", lambda name, image: self.shown.append(image))

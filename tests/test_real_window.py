@@ -1,6 +1,6 @@
 """The program's window on a real X server (Xvfb, no window manager), driven with xdotool as a user would, and
-looked at through screenshots (xwd). Skipped where those programs are missing (Debian: xvfb xdotool x11-apps;
-`.ci/run` installs them where it may)."""
+looked at through screenshots (xwd); two monitors made with xrandr. Skipped where those programs are missing
+(Debian: xvfb xdotool x11-apps x11-xserver-utils; `.ci/run` installs them where it may)."""
 
 from __future__ import annotations
 
@@ -20,18 +20,22 @@ import pytest
 
 from conftest import ROOT
 
-XVFB, XDOTOOL, XWD = shutil.which("Xvfb"), shutil.which("xdotool"), shutil.which("xwd")
+XVFB, XDOTOOL, XWD, XRANDR = (shutil.which(name) for name in ("Xvfb", "xdotool", "xwd", "xrandr"))
 pytestmark = pytest.mark.skipif(not (XVFB and XDOTOOL and XWD),
                                 reason="needs Xvfb, xdotool and xwd (Debian: xvfb xdotool x11-apps)")
 SCREEN = (1280, 800)
 
 
 @pytest.fixture
-def display():
-    """A new X server of its own (the first free display number), 1280x800, for one test."""
+def display(request):
+    """A new X server of its own (the first free display number) for one test: a 1280x800 monitor, or (with
+    `request.param` 2) two of them side by side on one 2560x800 screen, as RandR 1.5 tells programs."""
+    monitors = getattr(request, "param", 1)
+    if monitors > 1 and not XRANDR:
+        pytest.skip("needs xrandr (Debian: x11-xserver-utils) to make monitors")
     read, write = os.pipe()
-    server = subprocess.Popen([XVFB, "-displayfd", str(write), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
-                               "-nolisten", "tcp"], pass_fds=[write], stdout=subprocess.DEVNULL,
+    server = subprocess.Popen([XVFB, "-displayfd", str(write), "-screen", "0", f"{SCREEN[0] * monitors}x{SCREEN[1]}x24",
+                               "-nolisten", "tcp", "-noreset"], pass_fds=[write], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     os.close(write)
     number = b""
@@ -41,7 +45,11 @@ def display():
         assert chunk, "Xvfb did not start"
         number += chunk
     os.close(read)
-    yield f":{int(number)}"
+    name = f":{int(number)}"  # (-noreset: the monitors xrandr makes would go with the server's reset at its exit)
+    for k in range(monitors if monitors > 1 else 0):
+        subprocess.run([XRANDR, "--display", name, "--setmonitor", f"monitor{k}",
+                        f"{SCREEN[0]}/338x{SCREEN[1]}/211+{k * SCREEN[0]}+0", "none"], check=True, timeout=30)
+    yield name
     server.terminate()
     server.wait(10)
 
@@ -179,8 +187,9 @@ def test_a_run_writing_files_shows_its_photos_without_waiting_and_keeps_the_last
     assert process.returncode == 0, stderr
 
 
-def test_full_screen_covers_the_screen_without_a_window_manager_and_keeps_the_picture_s_shape(display, tmp_path,
-                                                                                             tiny_model):
+@pytest.mark.parametrize("display", [1, 2], indirect=True, ids=["one monitor", "two monitors"])
+def test_full_screen_covers_the_monitor_without_a_window_manager_and_keeps_the_picture_s_shape(display, tmp_path,
+                                                                                              tiny_model):
     photo = photos(tmp_path / "in")[0]
     process = program(display, "--source", str(photo), "--model", str(tiny_model), "--output",
                       str(tmp_path / "out.png"))
@@ -189,7 +198,8 @@ def test_full_screen_covers_the_screen_without_a_window_manager_and_keeps_the_pi
         wait_for(lambda: (tmp_path / "out.png").exists(), bool)
         xdotool(display, "key", "--window", window, "f")
         full = wait_for(lambda: shown(display, window), lambda seen: seen.shape[:2] == SCREEN[::-1])
-        assert full.shape[:2] == SCREEN[::-1]  # no window manager to ask: the window made itself the screen's size
+        assert full.shape[:2] == SCREEN[::-1]  # no window manager to ask: the window made itself the size of its
+        # monitor (of one monitor where there are two: before, of both, and the picture showed at half its size)
         picture = cv2.resize(cv2.imread(str(tmp_path / "out.png")), (1280, 719), interpolation=cv2.INTER_LINEAR)
         assert np.abs(full[40:759].astype(int) - picture).mean() < 8  # 712x400 scaled to 1280x719, bars above
         assert full[:39].max() < 10 and full[761:].max() < 10  # and below: black, not the photo stretched
