@@ -609,3 +609,15 @@ def test_the_closing_line_of_a_photo_run_counts_in_words_that_agree():
     assert tally.summary() == "labelled 1 photo: 1 face (happy 1); no face found in 0"
     tally.write(Annotated(1, 1.0, np.zeros((4, 4, 3), np.uint8), [face, face]))
     assert tally.summary() == "labelled 2 photos: 3 faces (happy 3); no face found in 0"
+
+
+def test_the_screen_is_the_monitor_around_the_window_else_the_primary_one(monkeypatch):
+    side_by_side = [window.Monitor(x=0, y=0, width=1920, height=1080), window.Monitor(x=1920, y=0, width=2560,
+                                                                                      height=1440, primary=1)]
+    monkeypatch.setattr(window.sys, "platform", "linux")
+    monkeypatch.setattr(window, "monitors", lambda display: side_by_side)
+    assert window.screen_size((100, 500)) == (1920, 1080)  # the window's middle is on the left monitor
+    assert window.screen_size((2000, 100)) == (2560, 1440)
+    assert window.screen_size() == window.screen_size((-50, 5000)) == (2560, 1440)  # the primary one
+    monkeypatch.setattr(window, "monitors", lambda display: [])  # no RandR to ask: tkinter's screen, or 1920x1080
+    assert window.screen_size() == window.whole_screen()
