@@ -8,7 +8,9 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import av
@@ -317,6 +319,15 @@ def test_b_draws_the_probability_bars_on_the_photo_shown_and_on_those_gone_back_
     shown.hold()
     assert seen()[2:] == [(80, 200), (40, 200), (40, 0), (80, 0)]  # b at once on the photo shown, and then on
     # the one gone back to, drawn again as the bars now are; b again takes them off both
+
+
+def test_b_draws_the_probability_bars_on_a_paused_video_frame_at_once(monkeypatch):
+    screen = FakeScreen(monkeypatch, [" ", "b", "s", " "])
+    shown = window.Window((640, 480), window.Overlay(), snapshots=Path(tempfile.mkdtemp()))
+    frame = np.zeros((480, 640, 3), np.uint8)
+    shown.write(Annotated(0, 0.0, frame, [], redraw=lambda bars: np.full((480, 640, 3), 200 * bars, np.uint8)))
+    assert [int(image[470, 630, 0]) for image in screen.shown] == [0, 0, 200, 200]  # paused, then b: the bars
+    assert cv2.imread(str(next(shown.snapshots.glob("*.png"))))[470, 630, 0] == 200  # and in the snapshot
 
 
 def test_a_goes_through_the_rest_of_the_photos_without_stopping(monkeypatch):
