@@ -112,8 +112,9 @@ function faceCard(face, image) {
   return card;
 }
 
-function showFaces(element, faces, image = null) {
-  element.replaceChildren(...faces.map((face) => faceCard(face, image)));
+function showFaces(element, faces, image = null) {  // in the order of their ids: a card keeps its place as a
+  // video plays, where the faces (largest first) change places as their sizes do
+  element.replaceChildren(...[...faces].sort((a, b) => a.id - b.id).map((face) => faceCard(face, image)));
 }
 
 async function post(url, body, headers = {}) {

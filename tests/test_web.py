@@ -312,6 +312,12 @@ def test_upload_through_the_page_in_headless_chromium(tmp_path, tiny_model):
             cards = browser.evaluate("[...document.querySelectorAll('#faces .face b')].map(b => b.textContent)")
             assert [card.split(":")[0] for card in cards] == ["Face 1", "Face 2"]
             assert browser.evaluate("document.querySelectorAll('#faces .face tr').length") == 2 * len(LABELS)
+            smaller_first = [{"id": 2, "label": "sad", "probability": 0.5, "probabilities": {"sad": 0.5}},
+                             {"id": 1, "label": "happy", "probability": 0.7, "probabilities": {"happy": 0.7}}]
+            browser.evaluate(f"showFaces(document.getElementById('liveFaces'), {json.dumps(smaller_first)})")
+            assert browser.evaluate("[...document.querySelectorAll('#liveFaces .face b')].map(b => b.textContent)") == [
+                "Face 1: happy 70%", "Face 2: sad 50%"]  # cards by id: they keep their places as a video plays
+            browser.evaluate("showFaces(document.getElementById('liveFaces'), [])")
             browser.screenshot(tmp_path / "page.png")  # keep with --basetemp to look at it
             assert cv2.imread(str(tmp_path / "page.png")).shape[:2] == (1000, 1280)
 
