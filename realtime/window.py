@@ -247,6 +247,10 @@ class Window:
             self._fps = 0.9 * self._fps + 0.1 * rate if self._fps else rate
         self._last, self._count = now, self._count + 1
         if self.photos:
+            if self.step and self._seen:  # the photo shown stays up until a key asks for this one (labelled
+                self._browse(last=False)  # meanwhile); the last one is held by hold(), however many were skipped
+                if self.quit or stop.requested:
+                    return
             self._seen.append(KeptPhoto(annotated.frame, self._count, annotated.image, annotated.redraw,
                                         self.overlay.bars))
             while sum(photo.nbytes for photo in self._seen) > KEPT_BYTES and len(self._seen) > 1:
@@ -255,9 +259,6 @@ class Window:
         else:
             self._redraw = annotated.redraw
             self._show(annotated.frame)
-        if self.step and self._count < self.photos:
-            self._browse(last=False)
-            return
         self._keys(typed(cv2.waitKeyEx(1)))
         if self.paused:
             while self.paused and not (self.quit or stop.requested):

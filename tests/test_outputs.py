@@ -264,11 +264,11 @@ def test_photos_stay_up_until_the_next_is_asked_for_and_the_arrows_go_back_and_f
         assert screen.keys == []  # every key was taken, and the window waited for the last of them
         return [int(image[30, 32, 0]) for image in screen.shown[start:]]  # which photo each picture shown was
 
-    assert write(0, ["x", RIGHT]) == [40]  # waits on the first photo until → (x does nothing)
-    assert write(1, [LEFT, LEFT, "x", RIGHT, " "]) == [80, 40, 80]  # ← shows the one before (once: no more kept)
-    assert write(2, []) == [120]  # the last photo does not wait here...
+    assert write(0, []) == [40]  # the first photo is shown at once...
+    assert write(1, ["x", RIGHT]) == [80]  # ...and the second, labelled meanwhile, when → is pressed (x: nothing)
+    assert write(2, [LEFT, LEFT, "x", RIGHT, " "]) == [40, 80, 120]  # ← shows the one before (no more kept)
     screen.keys = [LEFT, RIGHT, RIGHT, "Q"]
-    shown.hold()  # ...but at the end: the arrows still go through the photos; → on the last does nothing, Q quits
+    shown.hold()  # the last one is held: the arrows still go through the photos; → on it does nothing, Q quits
     assert shown.quit and [int(image[30, 32, 0]) for image in screen.shown[-3:]] == [120, 80, 120]
     assert screen.titles[-3:] == [f"photo {n}.jpg - {window.TITLE}" for n in (2, 1, 2)]  # its name on the title
     numbered = screen.shown[-1][:30, :60]
@@ -301,7 +301,7 @@ def test_a_video_file_is_shown_at_its_own_speed_and_a_late_frame_does_not_make_t
 
 
 def test_b_draws_the_probability_bars_on_the_photo_shown_and_on_those_gone_back_to(monkeypatch):
-    screen = FakeScreen(monkeypatch, [RIGHT])
+    screen = FakeScreen(monkeypatch, [])
     overlay = window.Overlay()
     shown = window.Window((64, 48), overlay, photos=2, step=True)
     assert overlay.redrawable  # the loop is to hand each photo over with a way to draw it again
@@ -312,6 +312,7 @@ def test_b_draws_the_probability_bars_on_the_photo_shown_and_on_those_gone_back_
         return frame
 
     for n in range(2):
+        screen.keys = [RIGHT] if n else []  # (the second photo comes up when → is pressed on the first)
         shown.write(Annotated(n, float(n), photo(n, overlay.bars), [], redraw=lambda bars, n=n: photo(n, bars)))
     seen = lambda: [(int(image[30, 32, 0]), int(image[47, 63, 0])) for image in screen.shown]  # noqa: E731
     assert seen() == [(40, 0), (80, 0)] and not overlay.bars
@@ -330,10 +331,23 @@ def test_b_draws_the_probability_bars_on_a_paused_video_frame_at_once(monkeypatc
     assert cv2.imread(str(next(shown.snapshots.glob("*.png"))))[470, 630, 0] == 200  # and in the snapshot
 
 
+def test_the_last_photo_read_is_held_even_when_one_after_it_could_not_be_read(monkeypatch):
+    screen = FakeScreen(monkeypatch, [])
+    shown = window.Window((64, 48), window.Overlay(), photos=3, step=True)  # 3 files, the third unreadable
+    shown.write(Annotated(0, 0.0, np.zeros((48, 64, 3), np.uint8), []))
+    screen.keys = [RIGHT]
+    shown.write(Annotated(1, 1.0, np.zeros((48, 64, 3), np.uint8), []))  # shown when → is pressed, and no
+    assert screen.keys == [] and len(screen.shown) == 2  # further key is needed before the run can end
+    screen.keys = ["q"]
+    shown.hold()
+    assert shown.quit
+
+
 def test_a_goes_through_the_rest_of_the_photos_without_stopping(monkeypatch):
-    screen = FakeScreen(monkeypatch, ["a"])
+    screen = FakeScreen(monkeypatch, [])
     shown = window.Window((64, 48), window.Overlay(), photos=4, step=True)
     for n in range(4):
+        screen.keys = ["a"] if n == 1 else []
         shown.write(Annotated(n, float(n), np.zeros((48, 64, 3), np.uint8), []))  # waited on the first until a
     assert len(screen.shown) == 4 and not shown.quit and not shown.step
 
