@@ -148,6 +148,7 @@ async function upload(file) {
     image.src = answer.media;
     $("result").append(image);
     say(status, `${file.name}: ${faces.length} face${faces.length === 1 ? "" : "s"} found, labelled in ${answer.seconds.toFixed(2)} s.`);
+    downloads(file.name, answer.media, [answer.records]);
   } else {
     const records = answer.records;
     const video = document.createElement("video");
@@ -167,7 +168,23 @@ async function upload(file) {
     video.addEventListener("seeked", show);
     show();
     say(status, `${file.name}: ${records.length} frames labelled in ${answer.seconds.toFixed(1)} s. The faces below follow the video.`);
+    downloads(file.name, answer.media, records);
   }
+}
+
+function downloads(name, media, records) {  // the annotated file, and the results as `--json` writes them
+  const stem = name.replace(/\\.[^.]*$/, ""), links = document.createElement("p");
+  links.className = "downloads";
+  const annotated = document.createElement("a"), results = document.createElement("a");
+  annotated.href = media;
+  annotated.download = `${stem}-labelled${media.slice(media.lastIndexOf("."))}`;
+  annotated.textContent = "Download the annotated file";
+  const lines = records.map((record) => JSON.stringify(record)).join("\\n") + "\\n";
+  results.href = URL.createObjectURL(new Blob([lines], { type: "application/x-ndjson" }));
+  results.download = `${stem}.jsonl`;
+  results.textContent = "the results (JSON lines)";
+  links.append(annotated, " · ", results);
+  $("result").append(links);
 }
 
 $("file").addEventListener("change", () => { if ($("file").files.length) upload($("file").files[0]); });

@@ -312,6 +312,11 @@ def test_upload_through_the_page_in_headless_chromium(tmp_path, tiny_model):
             cards = browser.evaluate("[...document.querySelectorAll('#faces .face b')].map(b => b.textContent)")
             assert [card.split(":")[0] for card in cards] == ["Face 1", "Face 2"]
             assert browser.evaluate("document.querySelectorAll('#faces .face tr').length") == 2 * len(LABELS)
+            links = browser.evaluate("[...document.querySelectorAll('#result .downloads a')].map(a => a.download)")
+            assert links == ["two faces-labelled.jpg", "two faces.jsonl"], links  # (the page shows a JPEG)
+            results = browser.evaluate("fetch(document.querySelectorAll('#result .downloads a')[1].href)"
+                                       ".then(r => r.text())")
+            assert [len(json.loads(line)["faces"]) for line in results.splitlines()] == [2]  # as --json writes it
             smaller_first = [{"id": 2, "label": "sad", "probability": 0.5, "probabilities": {"sad": 0.5}},
                              {"id": 1, "label": "happy", "probability": 0.7, "probabilities": {"happy": 0.7}}]
             browser.evaluate(f"showFaces(document.getElementById('liveFaces'), {json.dumps(smaller_first)})")
