@@ -4,7 +4,6 @@ looked at through screenshots (xwd); two monitors made with xrandr. Skipped wher
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import shutil
