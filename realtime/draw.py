@@ -54,7 +54,8 @@ def caption_places(boxes: list[tuple[int, int, int, int]], sizes: list[tuple[int
 
 
 def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: bool = False) -> np.ndarray:
-    """Draw onto `frame` in place and return it: a box per face, its shown label and probability above it."""
+    """Draw onto `frame` in place and return it: a box per face, its shown label and probability above it; with
+    several faces, each caption starts with the face's id (`#2 happy 87%`), as the results and the report name it."""
     height, width = frame.shape[:2]
     scale = drawing_scale(width, height)
     text_scale, thickness = scale * 0.8, 1 + (scale > 0.7) + int(scale // 1.5)
@@ -62,7 +63,7 @@ def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: 
     captions, boxes, sizes = [], [], []
     for track in sorted(tracks, key=lambda t: (t.face.box[1], t.face.box[0])):  # top to bottom
         box = tuple(int(round(v)) for v in track.face.box)
-        caption = f"{labels[track.label]} {track.probabilities[track.label]:.0%}"
+        caption = caption_text(track, labels, several=len(tracks) > 1)
         (w, h), base = cv2.getTextSize(caption, FONT, text_scale, thickness)
         captions.append((track, caption, base, colour_of(labels[track.label])))
         boxes.append(box)
@@ -74,6 +75,12 @@ def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: 
     for (_, caption, base, colour), (x, y), (w, h) in zip(captions, caption_places(boxes, sizes, (width, height)), sizes):
         _text(frame, caption, (x, y + h - base // 2), text_scale, (0, 0, 0), thickness, background=colour)
     return frame
+
+
+def caption_text(track: Track, labels: list[str], several: bool) -> str:
+    """`happy 87%`; with `several` faces in the picture `#2 happy 87%`, the id the results and the report give it."""
+    caption = f"{labels[track.label]} {track.probabilities[track.label]:.0%}"
+    return f"#{track.id} {caption}" if several else caption
 
 
 def _draw_bars(frame, probabilities, labels, origin, scale):

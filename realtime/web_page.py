@@ -215,7 +215,7 @@ function drawBoxes(record, width, height) {
     const colour = COLOURS[face.label] || "#999";
     context.strokeStyle = colour;
     context.strokeRect(x0, y0, x1 - x0, y1 - y0);
-    const caption = `${face.label} ${percent(face.probability)}`;
+    const caption = `${record.faces.length > 1 ? `#${face.id} ` : ""}${face.label} ${percent(face.probability)}`;
     const size = context.measureText(caption);
     const lineHeight = parseInt(context.font, 10) + 6;
     const top = y0 >= lineHeight ? y0 - lineHeight : y1;

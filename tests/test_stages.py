@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -653,3 +654,12 @@ def test_shown_faces_are_listed_largest_first_as_the_face_grows():
     for side in (75, 100, 140):  # the first face walks up to the camera
         shown = tracker.update([Face(np.array([0.0, 0, side, side]), 0.9), large], p)
     assert [t.id for t in shown] == [1, 2]
+
+
+def test_with_several_faces_each_caption_names_its_face_as_the_results_do():
+    from realtime.draw import caption_text
+
+    track = SimpleNamespace(id=2, label=3, probabilities=np.array([0.01, 0.02, 0.0, 0.87, 0.1]))
+    labels = ["angry", "disgust", "fear", "happy", "sad"]
+    assert caption_text(track, labels, several=False) == "happy 87%"  # one face: nothing to tell apart
+    assert caption_text(track, labels, several=True) == "#2 happy 87%"
