@@ -43,11 +43,11 @@ KEPT_BYTES = 256 * 2**20  # photos kept to go back to (seven 12-megapixel photos
 
 
 @dataclass
-class KeptPhoto:
-    """A photo the window has shown, kept to go back to."""
+class Picture:
+    """A picture the window shows: a video's frame, or a photo (kept to go back to)."""
     frame: np.ndarray  # as drawn
     number: int  # its place in the run, from 1
-    name: str | None  # its file name (Annotated.image)
+    name: str | None  # a photo's file name (Annotated.image)
     redraw: Callable[[bool], np.ndarray] | None  # how to draw it again (Annotated.redraw)
     bars: bool  # whether `frame` has the probability bars drawn
 
@@ -92,6 +92,14 @@ def whole_screen() -> tuple[int, int]:
         return 1920, 1080
 
 
+def libxcb() -> ctypes.CDLL:
+    """The system's libxcb (which Qt's X11 plugin loads), its connection calls typed; OSError where it is missing."""
+    xcb = ctypes.CDLL("libxcb.so.1")
+    xcb.xcb_connect.restype, xcb.xcb_connect.argtypes = ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    return xcb
+
+
 class Monitor(ctypes.Structure):
     """xcb_randr_monitor_info_t: one monitor of the X server's screen (its outputs follow it)."""
     _fields_ = [("name", ctypes.c_uint32), ("primary", ctypes.c_uint8), ("automatic", ctypes.c_uint8),
@@ -108,15 +116,13 @@ def monitors(display: str) -> list[Monitor]:
     """The monitors of the X server at `display` as RandR 1.5 lists them (libxcb-randr, as Qt's X11 plugin asks);
     [] where that cannot be asked: no display, no libxcb-randr, a server without RandR 1.5. Called once the
     display is known to answer (display_problem)."""
-    try:
-        xcb, randr, libc = ctypes.CDLL("libxcb.so.1"), ctypes.CDLL("libxcb-randr.so.0"), ctypes.CDLL(None)
-    except OSError:
-        return []
     if not display:
         return []
+    try:
+        xcb, randr, libc = libxcb(), ctypes.CDLL("libxcb-randr.so.0"), ctypes.CDLL(None)
+    except OSError:
+        return []
     pointer, number = ctypes.c_void_p, ctypes.c_uint
-    xcb.xcb_connect.restype, xcb.xcb_connect.argtypes = pointer, [ctypes.c_char_p, pointer]
-    xcb.xcb_connection_has_error.argtypes = xcb.xcb_disconnect.argtypes = [pointer]
     xcb.xcb_get_extension_data.restype, xcb.xcb_get_extension_data.argtypes = ctypes.POINTER(ctypes.c_uint8), [
         pointer, pointer]
     xcb.xcb_get_setup.restype, xcb.xcb_get_setup.argtypes = pointer, [pointer]
@@ -192,12 +198,9 @@ def x_connection_problem(display: str, wait: float = 5.0) -> str | None:
     `localhost:10.0`), or None when it can. libxcb writes a server's reason for refusing to standard error; it is
     caught and said here instead."""
     try:
-        xcb = ctypes.CDLL("libxcb.so.1")
+        xcb = libxcb()
     except OSError:
         return "libxcb.so.1, which OpenCV's window needs, is not installed"
-    xcb.xcb_connect.restype = ctypes.c_void_p
-    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
-    xcb.xcb_connection_has_error.argtypes = xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
     error = []
 
     def connect() -> None:
@@ -231,12 +234,12 @@ class Window:
         cv2.resizeWindow(TITLE, *fitted(size, self.screen))
         self.overlay, self.snapshots, self.photos, self.step = overlay, snapshots, photos, step
         self.quit = self.paused = self.help = self.fullscreen = False
-        self._fps, self._last, self._frame, self._count = 0.0, None, None, 0
+        self._fps, self._last, self._count = 0.0, None, 0
+        self._shown: Picture | None = None  # what the window shows
         self.pace, self._clock = pace, None  # with `pace`: when the video's time 0 is (or would have been) shown
-        self._seen: deque[KeptPhoto] = deque()  # photos shown, to go back to
+        self._seen: deque[Picture] = deque()  # photos shown, to go back to
         self._at = 0  # which of them is shown
         overlay.redrawable = True  # (0.1 ms a 640x480 frame, 0.25 ms a 1080p one: for windows only)
-        self._redraw: Callable[[bool], np.ndarray] | None = None  # a video's frame shown, drawn again (`b` paused)
 
     def write(self, annotated: Annotated) -> None:
         if self.pace:
@@ -246,19 +249,18 @@ class Window:
             rate = 1.0 / max(now - self._last, 1e-6)
             self._fps = 0.9 * self._fps + 0.1 * rate if self._fps else rate
         self._last, self._count = now, self._count + 1
+        picture = Picture(annotated.frame, self._count, annotated.image, annotated.redraw, self.overlay.bars)
         if self.photos:
             if self.step and self._seen:  # the photo shown stays up until a key asks for this one (labelled
                 self._browse(last=False)  # meanwhile); the last one is held by hold(), however many were skipped
                 if self.quit or stop.requested:
                     return
-            self._seen.append(KeptPhoto(annotated.frame, self._count, annotated.image, annotated.redraw,
-                                        self.overlay.bars))
+            self._seen.append(picture)
             while sum(photo.nbytes for photo in self._seen) > KEPT_BYTES and len(self._seen) > 1:
                 self._seen.popleft()
             self._show_seen(len(self._seen) - 1)
         else:
-            self._redraw = annotated.redraw
-            self._show(annotated.frame)
+            self._show_picture(picture)
         self._keys(typed(cv2.waitKeyEx(1)))
         if self.paused:
             while self.paused and not (self.quit or stop.requested):
@@ -299,19 +301,23 @@ class Window:
                 self._keys(key)
 
     def _show_seen(self, at: int) -> None:
-        """The photo kept at `at`, drawn again first if the probability bars were toggled since it was drawn; its
-        file name in the window's title."""
-        self._at, photo = at, self._seen[at]
-        if photo.bars != self.overlay.bars and photo.redraw:
-            photo.frame, photo.bars = photo.redraw(self.overlay.bars), self.overlay.bars
-        if photo.name:
-            cv2.setWindowTitle(TITLE, f"{photo.name} - {TITLE}")
-        self._show(photo.frame, photo.number)
+        """The photo kept at `at`."""
+        self._at = at
+        self._show_picture(self._seen[at])
+
+    def _show_picture(self, picture: Picture) -> None:
+        """`picture`, drawn again first if the probability bars were toggled since it was drawn; a photo's file name
+        in the window's title."""
+        if picture.bars != self.overlay.bars and picture.redraw:
+            picture.frame, picture.bars = picture.redraw(self.overlay.bars), self.overlay.bars
+        if picture.name:
+            cv2.setWindowTitle(TITLE, f"{picture.name} - {TITLE}")
+        self._shown = picture
+        self._show(picture.frame, picture.number)
 
     def _show(self, frame: np.ndarray, number: int = 0) -> None:
         """`frame` in the window, with the FPS counter (video) or the photo's number (several photos), the pause or
         key help over it; the window takes the shape of each picture (a photo of another shape is not stretched)."""
-        self._frame = frame
         if not self.fullscreen and frame.shape[1::-1] != tuple(self.size):
             self.size = frame.shape[1::-1]
             cv2.resizeWindow(TITLE, *fitted(self.size, self.screen))
@@ -353,19 +359,14 @@ class Window:
                 if not path.exists():
                     break
                 path = path.with_stem(f"{path.stem.split('~')[0]}~{n}")
-            if cv2.imwrite(str(path), self._frame):
+            if cv2.imwrite(str(path), self._shown.frame):
                 print(f"saved {path}", file=sys.stderr)
             else:
                 print(f"error: cannot write {path}", file=sys.stderr)
         else:
             return
-        if key in (ord(" "), ord("b"), ord("h"), ord("f")):  # shown again, as it now is
-            if self._seen:
-                self._show_seen(self._at)
-            else:
-                if key == ord("b") and self._redraw:  # at once, even paused
-                    self._frame = self._redraw(self.overlay.bars)
-                self._show(self._frame)
+        if key in (ord(" "), ord("b"), ord("h"), ord("f")):  # shown again as it now is (`b` at once, even paused)
+            self._show_picture(self._shown)
 
     def close(self) -> None:
         cv2.destroyAllWindows()
