@@ -193,8 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         if display:  # only a run that just shows waits on each photo or on a video's time; a run writing files
             # (its window a preview of the job) and a benchmark go at full speed
             watched = not (args.benchmark or sinks)
-            sinks.append(Window(source.size, overlay, photos=len(source.files) if photos else 0, step=watched,
-                                pace=watched and not (source.live or photos)))
+            sinks.append(Window(source.size, overlay, photos=[name for _, name in source.files] if photos else (),
+                                step=watched, pace=watched and not (source.live or photos)))
         elif not (sinks or args.benchmark):
             print("note: nothing will be shown or written: --no-display without --output, --json, --csv or "
                   "--benchmark", file=sys.stderr)

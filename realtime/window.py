@@ -20,7 +20,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -225,14 +225,16 @@ def x_connection_problem(display: str, wait: float = 5.0) -> str | None:
 
 
 class Window:
-    def __init__(self, size: tuple[int, int], overlay: Overlay, snapshots: Path = Path("."), photos: int = 0,
-                 step: bool = False, pace: bool = False):
-        """`photos`: how many photos the run labels (0 for video or a camera); `step`: each stays up until a key;
+    def __init__(self, size: tuple[int, int], overlay: Overlay, snapshots: Path = Path("."),
+                 photos: Sequence[str] = (), step: bool = False, pace: bool = False):
+        """`photos`: the names of the photos the run labels, in order (none for video or a camera): a photo is
+        numbered by its place among them, so a file that cannot be read leaves a gap; `step`: each stays up until a key;
         `pace`: a video file is shown at its own speed, by its frames' times, not as fast as it is labelled."""
         cv2.namedWindow(TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)  # no toolbar
         self.screen, self.size = screen_size(), size
         cv2.resizeWindow(TITLE, *fitted(size, self.screen))
-        self.overlay, self.snapshots, self.photos, self.step = overlay, snapshots, photos, step
+        self.overlay, self.snapshots, self.photos, self.step = overlay, snapshots, len(photos), step
+        self._places = {name: place for place, name in enumerate(photos, 1)}
         self.quit = self.paused = self.help = self.fullscreen = False
         self._fps, self._last, self._count = 0.0, None, 0
         self._shown: Picture | None = None  # what the window shows
@@ -249,7 +251,8 @@ class Window:
             rate = 1.0 / max(now - self._last, 1e-6)
             self._fps = 0.9 * self._fps + 0.1 * rate if self._fps else rate
         self._last, self._count = now, self._count + 1
-        picture = Picture(annotated.frame, self._count, annotated.image, annotated.redraw, self.overlay.bars)
+        number = self._places.get(annotated.image, self._count)
+        picture = Picture(annotated.frame, number, annotated.image, annotated.redraw, self.overlay.bars)
         if self.photos:
             if self.step and self._seen:  # the photo shown stays up until a key asks for this one (labelled
                 self._browse(last=False)  # meanwhile); the last one is held by hold(), however many were skipped

@@ -236,7 +236,7 @@ def test_window_pauses_until_space_and_quits_on_q(monkeypatch):
 
 def test_a_photo_is_shown_without_an_fps_counter_and_stays_up_until_q(monkeypatch):
     screen = FakeScreen(monkeypatch, ["x", " ", "h", "q"])
-    shown = window.Window((640, 480), window.Overlay(), photos=True)
+    shown = window.Window((640, 480), window.Overlay(), photos=["photo.jpg"])
     frame = np.full((480, 640, 3), 90, np.uint8)
     shown.write(Annotated(0, 0.0, frame, []))
     assert np.array_equal(screen.shown[0], frame)  # no FPS counter on a photo
@@ -255,7 +255,7 @@ RIGHT, LEFT = 0xFF53, 0xFF51  # the arrow keys as cv2.waitKeyEx gives them on Li
 
 def test_photos_stay_up_until_the_next_is_asked_for_and_the_arrows_go_back_and_forth(monkeypatch):
     screen = FakeScreen(monkeypatch, [])
-    shown = window.Window((64, 48), window.Overlay(), photos=3, step=True)
+    shown = window.Window((64, 48), window.Overlay(), photos=[f"photo {n}.jpg" for n in range(3)], step=True)
     photos = [np.full((48, 64, 3), 40 * (n + 1), np.uint8) for n in range(3)]
 
     def write(n, keys):
@@ -303,7 +303,7 @@ def test_a_video_file_is_shown_at_its_own_speed_and_a_late_frame_does_not_make_t
 def test_b_draws_the_probability_bars_on_the_photo_shown_and_on_those_gone_back_to(monkeypatch):
     screen = FakeScreen(monkeypatch, [])
     overlay = window.Overlay()
-    shown = window.Window((64, 48), overlay, photos=2, step=True)
+    shown = window.Window((64, 48), overlay, photos=["0.jpg", "1.jpg"], step=True)
     assert overlay.redrawable  # the loop is to hand each photo over with a way to draw it again
 
     def photo(n, bars):  # a photo as drawn: its number in one pixel, and whether the bars are on in another
@@ -333,19 +333,20 @@ def test_b_draws_the_probability_bars_on_a_paused_video_frame_at_once(monkeypatc
 
 def test_the_last_photo_read_is_held_even_when_one_after_it_could_not_be_read(monkeypatch):
     screen = FakeScreen(monkeypatch, [])
-    shown = window.Window((64, 48), window.Overlay(), photos=3, step=True)  # 3 files, the third unreadable
-    shown.write(Annotated(0, 0.0, np.zeros((48, 64, 3), np.uint8), []))
+    shown = window.Window((64, 48), window.Overlay(), photos=["a.jpg", "b.jpg", "c.jpg", "d.jpg"], step=True)
+    shown.write(Annotated(0, 0.0, np.zeros((48, 64, 3), np.uint8), [], "a.jpg"))  # b.jpg and d.jpg unreadable
     screen.keys = [RIGHT]
-    shown.write(Annotated(1, 1.0, np.zeros((48, 64, 3), np.uint8), []))  # shown when → is pressed, and no
-    assert screen.keys == [] and len(screen.shown) == 2  # further key is needed before the run can end
+    shown.write(Annotated(1, 1.0, np.zeros((48, 64, 3), np.uint8), [], "c.jpg"))  # shown when → is pressed, and
+    assert screen.keys == [] and len(screen.shown) == 2  # no further key is needed before the run can end
     screen.keys = ["q"]
     shown.hold()
     assert shown.quit
+    assert [picture.number for picture in shown._seen] == [1, 3]  # each numbered by its place among the files
 
 
 def test_a_goes_through_the_rest_of_the_photos_without_stopping(monkeypatch):
     screen = FakeScreen(monkeypatch, [])
-    shown = window.Window((64, 48), window.Overlay(), photos=4, step=True)
+    shown = window.Window((64, 48), window.Overlay(), photos=list("abcd"), step=True)
     for n in range(4):
         screen.keys = ["a"] if n == 1 else []
         shown.write(Annotated(n, float(n), np.zeros((48, 64, 3), np.uint8), []))  # waited on the first until a
@@ -354,7 +355,7 @@ def test_a_goes_through_the_rest_of_the_photos_without_stopping(monkeypatch):
 
 def test_the_window_takes_the_shape_of_each_photo_and_of_the_screen_in_full_screen(monkeypatch):
     screen = FakeScreen(monkeypatch, [])
-    shown = window.Window((640, 480), window.Overlay(), photos=2)
+    shown = window.Window((640, 480), window.Overlay(), photos=["0.jpg", "1.jpg"])
     shown.write(Annotated(0, 0.0, np.zeros((480, 640, 3), np.uint8), []))
     shown.write(Annotated(1, 1.0, np.zeros((2000, 1000, 3), np.uint8), []))  # a portrait photo after a landscape one
     assert screen.calls == [("size", 640, 480), ("size", 360, 720)]  # fitted to 90% of 1280x800, not stretched
@@ -396,12 +397,12 @@ class FileSink:
 
 def test_the_last_photo_stays_up_after_the_files_are_complete_but_not_after_a_failure(monkeypatch):
     screen = FakeScreen(monkeypatch, ["x", "x", "q"])
-    shown, written = window.Window((64, 48), window.Overlay(), photos=True), FileSink(screen)
+    shown, written = window.Window((64, 48), window.Overlay(), photos=["photo.jpg"]), FileSink(screen)
     stats, stopped = loop.run(PhotoSource(2), NoFaces(), Tracker.for_photos(), [written, shown])
     assert (stats.frames, stopped) == (2, "end") and shown.quit
     assert written.keys_left_at_close == ["q"]  # the file was complete before the window waited for q
     screen.keys = ["x", "q"]
-    shown = window.Window((64, 48), window.Overlay(), photos=True)
+    shown = window.Window((64, 48), window.Overlay(), photos=["photo.jpg"])
     with pytest.raises(OutputError):
         loop.run(PhotoSource(2), NoFaces(), Tracker.for_photos(), [shown, FileSink(screen, fail=True)])
     assert screen.keys == ["q"] and not shown.quit  # an error is not kept waiting behind a photo
