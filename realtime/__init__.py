@@ -12,6 +12,25 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 
+def _fill_closed_standard_streams() -> None:
+    """A program started with its standard output or error closed (`>&-`, some service managers) gets them on the
+    null device: otherwise Python leaves `sys.stdout` None (a traceback at its first use), and the first file the
+    program opens takes the closed descriptor's number, so what native code logs, or `quiet_stderr` redirects,
+    would land in or clobber that file (a results file)."""
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, "r" if fd == 0 else "w", closefd=False))
+
+
+_fill_closed_standard_streams()
+
 # File descriptor 2 is one for the whole process: two threads redirecting it at once would leave it on one of their
 # temporary files (stderr lost for good), so one thread at a time does (photos labelled side by side: --workers).
 _STDERR_LOCK = threading.RLock()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -15,6 +16,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import Iterator
 
@@ -29,7 +31,9 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".t
 # How an image file begins, for images whose name does not say so (Yale Faces' `subject01.happy` are GIFs).
 TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*")
 GIF_SIGNATURES = (b"GIF87a", b"GIF89a")
-IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", *GIF_SIGNATURES, *TIFF_SIGNATURES)
+PNM_SIGNATURES = tuple(f"P{kind}{space}".encode() for kind in range(1, 7) for space in " \t\r\n")  # PBM, PGM, PPM
+IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", *GIF_SIGNATURES, *TIFF_SIGNATURES, *PNM_SIGNATURES)
+OPENCV_MAX_PIXELS = 1 << 30  # the most pixels cv2.imread reads (CV_IO_MAX_IMAGE_PIXELS); it refuses larger pictures
 # The brands an HEIF picture (a phone's HEIC photo) or an AVIF one names in its `ftyp` box, bytes 8-12.
 HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis")
 # What libjpeg says (through OpenCV) of a JPEG file that ends early or whose data is damaged.
@@ -208,7 +212,7 @@ class ImageSource(Source):
         self.skipped: list[str] = []  # filled, with a warning each, as the images are read in turn
         first = next((image for image in (read_image(file) for file, _ in self.files) if image is not None), None)
         if first is None:
-            raise SourceError(f"cannot read image {self.files[0][0]}" if len(self.files) == 1 else
+            raise SourceError(cannot_read(self.files[0][0]) if len(self.files) == 1 else
                               f"none of the {len(self.files)} images in {self.description} can be read")
         self.size = (first.shape[1], first.shape[0])
         self.fps = 30.0 if len(self.files) == 1 and not folder else 1.0
@@ -217,7 +221,7 @@ class ImageSource(Source):
         for file, name in self.files:
             frame = read_image(file, warn_as=name)
             if frame is None:  # (one image alone was read at the start already)
-                print(f"warning: skipped {name}: cannot read it as an image", file=sys.stderr)
+                print(f"warning: skipped {name}: {too_large(file) or 'cannot read it as an image'}", file=sys.stderr)
                 self.skipped.append(name)
                 continue
             self.name = name  # of the image being yielded
@@ -235,6 +239,29 @@ def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
     if image is not None and is_webp(head):
         image = exif_oriented(file, image)
     return None if image is None else descreened(image)
+
+
+def too_large(file: Path) -> str:
+    """Why `read_image` gave no picture when the picture is larger than OpenCV reads, for a message; else ""."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings(), Image.open(file) as picture:
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            pixels = picture.width * picture.height
+    except Image.DecompressionBombError as error:  # (Pillow's own limit, a sixth of OpenCV's; it says the size)
+        pixels = int(next(iter(re.findall(r"\((\d+) pixels\)", str(error))), 0))
+    except Exception:  # noqa: BLE001 - what Pillow cannot open either
+        pixels = 0
+    if pixels <= OPENCV_MAX_PIXELS:
+        return ""
+    return f"{pixels / 1e6:,.0f} megapixels, more than the {OPENCV_MAX_PIXELS / 1e6:,.0f} this program can read"
+
+
+def cannot_read(file: Path, shown: str | None = None) -> str:
+    """The message for an image file `read_image` gave no picture for (named `shown`, if given)."""
+    why = too_large(file)
+    return f"cannot read image {shown or file}" + (f" ({why})" if why else "")
 
 
 def exif_oriented(file: Path, image: np.ndarray) -> np.ndarray:
@@ -261,7 +288,10 @@ def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | No
     if deep is not None:
         return deep
     with quiet_stderr() as said:  # OpenCV logs its own lines about a damaged file
-        image = cv2.imread(str(file), cv2.IMREAD_COLOR)
+        try:
+            image = cv2.imread(str(file), cv2.IMREAD_COLOR)
+        except cv2.error:  # a picture of more pixels than OpenCV reads (`unreadable` says so)
+            return None
     damage = next((line for line in said if any(sign in line for sign in JPEG_DAMAGE)), None)
     if image is not None and damage and warn_as is not None:
         print(f"warning: {warn_as} is damaged or cut short ({damage.strip().rstrip('.')}); what is missing of it "
@@ -413,8 +443,9 @@ def open_url(url: str, width: int | None = None, height: int | None = None) -> S
     try:
         source = animated(file) or ImageSource(file)
     except SourceError:
+        why = too_large(file) or "damaged, cut short, or a kind of image this program cannot read"
         fetched.cleanup()
-        raise SourceError(f"cannot read image {url} (damaged, cut short, or a kind of image this program cannot read)")
+        raise SourceError(f"cannot read image {url} ({why})") from None
     source.fetched, source.description = fetched, url  # (FFmpeg reads only a GIF's first frame from a URL)
     return source
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.capture import WEB_SCHEMES, SourceError, descreened, fetch_image, read_image
+from realtime.capture import WEB_SCHEMES, SourceError, cannot_read, descreened, fetch_image, read_image
 from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier
 from realtime.detect import FaceDetector
 from realtime.pipeline import Pipeline
@@ -81,7 +81,7 @@ class PhotoLabeller:
         if isinstance(image, (str, Path)):
             frame = read_image(Path(image)) if Path(image).is_file() else None
             if frame is None:
-                raise SourceError(f"cannot read image {image}" if Path(image).exists() else f"no such file: {image}")
+                raise SourceError(cannot_read(Path(image), str(image)) if Path(image).exists() else f"no such file: {image}")
             return frame
         frame = np.asarray(image)
         if frame.dtype != np.uint8 or frame.ndim not in (2, 3) or (frame.ndim == 3 and frame.shape[2] not in (1, 3, 4)):
@@ -102,9 +102,10 @@ class PhotoLabeller:
         if fetched is None:
             raise SourceError(f"no image at {url} (unreachable, or not an image)")
         with fetched:
-            frame = read_image(next(Path(fetched.name).iterdir()))
-        if frame is None:
-            raise SourceError(f"cannot read image {url}")
+            file = next(Path(fetched.name).iterdir())
+            frame = read_image(file)
+            if frame is None:
+                raise SourceError(cannot_read(file, url))
         return frame
 
     def close(self) -> None:

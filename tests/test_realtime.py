@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from fractions import Fraction
 
 import cv2
@@ -179,18 +180,26 @@ def test_folder_with_subfolders_and_an_unreadable_image(tmp_path, tiny_model):
     for i, name in enumerate(["happy/5.gif", "sad/subject01.sad"]):  # GIFs, the second named as Yale Faces names them
         Image.fromarray(frames.frame(50 + i * 10)[0][..., ::-1]).save(photos / name, format="GIF")
     (photos / "sad" / "notes").write_text("GIF is what this file is not")
+    # A BMP and a PGM whose names do not say so (Yale Faces' originals are named `subject02.normal` and so on)
+    cv2.imwrite(str(photos / "happy" / "wink.bmp"), frames.frame(70)[0])
+    (photos / "happy" / "wink.bmp").rename(photos / "happy" / "subject03.wink")
+    cv2.imwrite(str(photos / "sad" / "normal.pgm"), cv2.cvtColor(frames.frame(80)[0], cv2.COLOR_BGR2GRAY))
+    (photos / "sad" / "normal.pgm").rename(photos / "sad" / "subject02.normal")
+    (photos / "sad" / "huge.png").write_bytes(png_header(70000, 70000))  # more pixels than OpenCV reads
     (photos / ".thumbs").mkdir()
     cv2.imwrite(str(photos / ".thumbs" / "1.jpg"), frames.frame(0)[0])  # hidden: left out
     jsonl = tmp_path / "out.jsonl"
     result = run_module("realtime", "--source", str(photos), "--model", str(tiny_model), "--no-display",
                         "--json", str(jsonl))
     records = [json.loads(line) for line in jsonl.read_text().splitlines()]
-    assert [r["image"] for r in records] == ["happy/1.jpg", "happy/2.JPEG", "happy/5.gif", "sad/3.png",
-                                             "sad/deeper/4.pgm", "sad/subject01.sad", "top.tif"]
+    assert [r["image"] for r in records] == ["happy/1.jpg", "happy/2.JPEG", "happy/5.gif", "happy/subject03.wink",
+                                             "sad/3.png", "sad/deeper/4.pgm", "sad/subject01.sad",
+                                             "sad/subject02.normal", "top.tif"]
     assert all(len(r["faces"]) == 1 for r in records)
     assert result.returncode == 1
-    assert "warning: skipped sad/broken.jpg" in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith("error: 1 of 8 images could not be read")
+    assert "warning: skipped sad/broken.jpg: cannot read it as an image" in result.stderr
+    assert "warning: skipped sad/huge.png: 4,900 megapixels, more than the 1,074 this program can read" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: 2 of 11 images could not be read")
     assert "Traceback" not in result.stderr
     for name in ("a.jpg", "b.png"):
         (tmp_path / "damaged" / name).parent.mkdir(exist_ok=True)
@@ -198,6 +207,24 @@ def test_folder_with_subfolders_and_an_unreadable_image(tmp_path, tiny_model):
     result = run_module("realtime", "--source", str(tmp_path / "damaged"), "--model", str(tiny_model), "--no-display",
                         "--json", str(jsonl))
     assert_one_line_error(result, "none of the 2 images")
+    result = run_module("realtime", "--source", str(photos / "sad" / "huge.png"), "--model", str(tiny_model),
+                        "--no-display", "--json", str(jsonl))
+    assert_one_line_error(result, "cannot read image")
+    assert "(4,900 megapixels, more than the 1,074 this program can read)" in result.stderr
+    from realtime.capture import SourceError
+    from realtime.photos import PhotoLabeller
+
+    with pytest.raises(SourceError, match="4,900 megapixels"):
+        PhotoLabeller(model=tiny_model).label(photos / "sad" / "huge.png")
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG file whose header says `width` x `height` pixels, with no picture data behind it."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
 
 
 def test_several_images_as_a_shell_glob_gives_them(tmp_path, tiny_model):
@@ -928,3 +955,15 @@ def test_quieting_stderr_is_one_thread_at_a_time_so_stderr_survives_side_by_side
     thread.join(5)
     assert entered.is_set()
     assert os.path.samestat(os.fstat(2), before)  # stderr is where it was
+
+
+@pytest.mark.parametrize("closed", [(1,), (2,), (0, 1, 2)])
+def test_a_run_with_standard_output_or_error_closed_still_writes_its_results(tmp_path, tiny_model, closed):
+    """`>&-`, `2>&-`: Python leaves sys.stdout / sys.stderr None, and the results file would take the closed number."""
+    photo, jsonl = tmp_path / "face.jpg", tmp_path / "out.jsonl"
+    cv2.imwrite(str(photo), DemoSource(faces=1).frame(0)[0])
+    result = run_module("realtime", "--source", str(photo), "--model", str(tiny_model), "--no-display", "--json",
+                        str(jsonl), preexec_fn=lambda: [os.close(fd) for fd in closed])
+    assert result.returncode == 0
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert len(records) == 1 and len(records[0]["faces"]) == 1

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.capture import IMAGE_SUFFIXES, folder_images, read_image
+from realtime.capture import IMAGE_SUFFIXES, cannot_read, folder_images, read_image
 
 FER2013_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 # FER+ vote columns, in file order, mapped onto our label names.
@@ -214,7 +214,7 @@ def _face_or_photo(path: Path) -> np.ndarray:
 
     image = read_image(path, warn_as=str(path))
     if image is None:
-        raise DatasetError(f"cannot read image {path}")
+        raise DatasetError(cannot_read(path))
     if max(image.shape[:2]) > FACE_CROP_MAX_SIDE:
         return image
     image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
