@@ -7,10 +7,11 @@ import contextlib
 import math
 import os
 import sys
+from pathlib import Path
 
 from realtime import stop, usable_cores
 from realtime.align import Crop
-from realtime.capture import ImageSource, SourceError, open_source
+from realtime.capture import ImageSource, SourceError, is_image_file, open_source
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.detect import MODES
 from realtime.output import OutputError, PhotoFolderWriter, Tally
@@ -123,18 +124,32 @@ def names_folder(path: str) -> bool:
 
 
 def check_output_paths(parser: Parser, args) -> None:
-    """Refuse an output file that is a source file or another output: it would be overwritten."""
+    """Refuse an output file that is a source file (given, or a photo in a source folder) or another output: it would
+    be overwritten. Devices (`/dev/null`) are no files to overwrite."""
     outputs = [(option, value) for option, value in (("--output", args.output), ("--json", args.json),
                                                      ("--csv", args.csv)) if value and value != "-"]
-    real = {option: os.path.realpath(value) for option, value in outputs}
+    outputs = [(option, value) for option, value in outputs if not os.path.exists(value) or os.path.isfile(value)]
     sources = [item for item in args.source or [] if os.path.isfile(item)]
-    for number, (option, _) in enumerate(outputs):
-        for other, _ in outputs[:number]:
-            if real[option] == real[other]:
+    folders = [os.path.realpath(item) for item in args.source or [] if os.path.isdir(item)]
+    for number, (option, value) in enumerate(outputs):
+        for other, other_value in outputs[:number]:
+            if same_file(value, other_value):
                 parser.error(f"{other} and {option} name the same file")
         for source in sources:
-            if real[option] == os.path.realpath(source):
+            if same_file(value, source):
                 parser.error(f"{option} names the source file {source}: it would be overwritten")
+        real = os.path.realpath(value)
+        if os.path.isfile(value) and is_image_file(Path(value)) and any(
+                os.path.commonpath([real, folder]) == folder for folder in folders):
+            parser.error(f"{option} names {value}, a photo in the source folder: it would be overwritten")
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file: by its identity where both exist (a hard link too), else by their real paths."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def main(argv: list[str] | None = None) -> int:

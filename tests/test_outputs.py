@@ -75,6 +75,19 @@ def test_an_output_that_is_the_source_or_another_output_is_refused(tmp_path):
         assert result.returncode == 2
     assert clip.read_bytes() == b"not really a video, but it must not be touched"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
+    os.link(clip, tmp_path / "hard.mp4")  # a hard link is the same file by another name
+    result = run_module("realtime", "--source", str(tmp_path / "hard.mp4"), "--no-display", "--csv", str(clip))
+    assert_one_line_error(result, "--csv names the source file")
+    photos = tmp_path / "photos"
+    (photos / "sub").mkdir(parents=True)
+    for name in ("a.jpg", "sub/b.png"):
+        (photos / name).write_bytes(b"a photo, not to be touched")
+    for option, name in (("--json", "a.jpg"), ("--output", "sub/b.png"), ("--csv", "sub/b.png")):
+        result = run_module("realtime", "--source", str(photos), "--no-display", option, str(photos / name))
+        assert_one_line_error(result, f"{option} names {photos / name}, a photo in the source folder")
+    assert all((photos / name).read_bytes() == b"a photo, not to be touched" for name in ("a.jpg", "sub/b.png"))
+    result = run_module("realtime", "--source", str(clip), "--no-display", "--json", "/dev/null", "--csv", "/dev/null")
+    assert_one_line_error(result, "cannot read video")  # a device is no file to overwrite: the outputs pass
 
 
 def test_when_the_reader_of_standard_output_goes_the_run_ends_quietly(tmp_path, tiny_model):
