@@ -36,10 +36,12 @@ class Track:
 
 class Tracker:
     def __init__(self, smoothing: float = 0.75, hold: int = 5, min_iou: float = 0.3, confirm: int = 3,
-                 hysteresis: float = HYSTERESIS):
+                 hysteresis: float = HYSTERESIS, frames: float | None = None):
         """`smoothing`: weight of the history in the average (0 = none); `hold`: frames a lost face stays;
-        `confirm`: frames in a row a new face must be found before it is shown (1 = at once);
+        `confirm`: frames in a row a new face must be found before it is shown (1 = at once), at most the
+        `frames` of a clip of known length (a 2-frame clip still shows its faces);
         `hysteresis`: lead (in probability) another class needs to replace the shown label (0 = none)."""
+        confirm = int(min(confirm, frames or confirm))
         if not 0.0 <= smoothing < 1.0:
             raise ValueError("smoothing must be in [0, 1)")
         if confirm < 1 or hold < 0 or not 0.0 <= hysteresis < 1.0:

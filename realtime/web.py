@@ -143,7 +143,7 @@ class Labeller:
             kind, source = "video", self._open(VideoSource, path, f"cannot read video {name} (damaged, or a codec "
                                                                   "this program cannot decode)")
             self._check_length(source)
-            pipeline, tracker, cuts = self._video_pipeline(), Tracker(), ShotCuts()
+            pipeline, tracker, cuts = self._video_pipeline(), Tracker(frames=source.frame_count), ShotCuts()
         else:
             raise UploadError(415, f"{name} is not a photo or video this page reads (photos: jpg, png, webp, heic, avif; "
                                    f"videos: {', '.join(sorted(s[1:] for s in VIDEO_SUFFIXES))})")

@@ -94,6 +94,15 @@ def test_video_gives_the_programs_json_and_an_h264_mp4(client, tmp_path, tiny_mo
     assert post_file(client, "/api/label", clip).json == answer["records"]
 
 
+@pytest.mark.parametrize("frames", [1, 2])
+def test_a_clip_shorter_than_the_confirmation_shows_its_faces_as_the_program_does(client, tmp_path, tiny_model, frames):
+    clip = tmp_path / "short.mp4"
+    write_clip(clip, faces=1, frames=frames)
+    records = post_file(client, "/api/label", clip).json
+    assert records == program_json(clip, tiny_model)
+    assert len(records[-1]["faces"]) == 1  # found in every frame: shown by the last (was: none, 3 frames needed)
+
+
 def test_webcam_frames_are_tracked_as_a_video(client):
     source = DemoSource(faces=1)
     records = []
