@@ -4,7 +4,7 @@
 Videos are written so that a hard kill (SIGKILL, a crash, a power cut) loses at most about the
 last second: `.mp4`, `.m4v` and `.mov` are H.264 in fragmented MP4 (PyAV; a fragment per second,
 each playable on its own, and browsers play H.264), `.mkv` is H.264 in Matroska, which players
-read up to where it stops, `.avi` is MJPG through OpenCV. JSON lines reach the disk at least
+read up to where it stops, `.avi` is MJPEG (PyAV too). JSON lines reach the disk at least
 once a second, CSV rows too. `-` as the JSON or CSV path writes to standard output.
 """
 
@@ -29,9 +29,9 @@ import numpy as np
 from realtime.draw import letterboxed
 from realtime.track import Track
 
-FOURCC = {".avi": "MJPG"}  # written by OpenCV
 FRAGMENTED = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "flush_packets": "1"}
 H264 = {".mp4": FRAGMENTED, ".m4v": FRAGMENTED, ".mov": FRAGMENTED, ".mkv": {"flush_packets": "1"}}  # PyAV, with these muxer options
+MJPEG = {".avi": {"flush_packets": "1"}}  # PyAV's (FFmpeg's) MJPEG encoder at quality 2 of 31; any picture size
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 SCHEMA = 2  # version of the JSON lines and CSV columns: 2 added raw probabilities, `image` and `schema`
 
@@ -60,8 +60,8 @@ class VideoWriter:
         """`audio`: a video file whose sound is carried over (into .mp4, .m4v, .mov and .mkv)."""
         self.path = Path(path)
         suffix = self.path.suffix.lower()
-        if suffix not in FOURCC and suffix not in H264 and suffix not in IMAGE_SUFFIXES:
-            raise OutputError(f"cannot write {self.path}: use one of {', '.join([*H264, *FOURCC, *IMAGE_SUFFIXES])}"
+        if suffix not in MJPEG and suffix not in H264 and suffix not in IMAGE_SUFFIXES:
+            raise OutputError(f"cannot write {self.path}: use one of {', '.join([*H264, *MJPEG, *IMAGE_SUFFIXES])}"
                               + ("; for photos, a folder: end its name with /" if not suffix else ""))
         if not self.path.parent.is_dir():
             raise OutputError(f"cannot write {self.path}: folder {self.path.parent} does not exist")
@@ -71,15 +71,14 @@ class VideoWriter:
         if suffix in H264 and min(size) < 2:
             raise OutputError(f"cannot write {self.path}: H.264 needs a picture of 2x2 pixels at least, not "
                               f"{size[0]}x{size[1]}; write .avi or an image (.png)")
-        fourcc = FOURCC.get(suffix)
-        if suffix in H264:
-            if h264_available():
-                self._writer = H264Writer(self.path, fps, size, H264[suffix], audio)
-            else:
-                fourcc = "mp4v" if suffix != ".mkv" else "MJPG"
-                print(f"note: H.264 is not available (PyAV with x264 not installed): writing {fourcc}, which some "
-                      "players and browsers do not play, without sound", file=sys.stderr)
-        if fourcc:
+        if suffix in MJPEG:
+            self._writer = EncodedWriter(self.path, fps, size, MJPEG[suffix], codec="mjpeg")
+        elif suffix in H264 and h264_available():
+            self._writer = EncodedWriter(self.path, fps, size, H264[suffix], codec="libx264", audio=audio)
+        elif suffix in H264:
+            fourcc = "mp4v" if suffix != ".mkv" else "MJPG"
+            print(f"note: H.264 is not available (PyAV with x264 not installed): writing {fourcc}, which some "
+                  "players and browsers do not play, without sound", file=sys.stderr)
             self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
             if not self._writer.isOpened():
                 raise OutputError(f"cannot write {self.path} (codec {fourcc} unavailable or path not writable)")
@@ -228,23 +227,36 @@ def h264_available() -> bool:
         return False
 
 
-class H264Writer:
-    """H.264 through PyAV (which bundles FFmpeg and x264): a keyframe, and so an MP4 fragment, every second;
-    with the sound of `audio` (a video file) interleaved as the frames are written."""
+class EncodedWriter:
+    """A video file through PyAV (which bundles FFmpeg and x264): H.264 (`libx264`) with a keyframe, and so an MP4
+    fragment, every second, and the sound of `audio` (a video file) interleaved as the frames are written; or MJPEG
+    (`mjpeg`), every frame a JPEG of quality 2 (of 31). A full disk is an OutputError, up to the file's last byte."""
 
-    def __init__(self, path: Path, fps: float, size: tuple[int, int], muxer_options: dict, audio: Path | None = None):
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], muxer_options: dict, codec: str,
+                 audio: Path | None = None):
         import av
 
+        try:  # written through a file of ours: FFmpeg's muxers do not pass on every failed write (a full disk)
+            self._file = WatchedFile(path, "wb")
+        except OSError as err:
+            raise OutputError(f"cannot write {path}: {err.strerror}") from None
         try:
-            self._container = av.open(str(path), "w", options=muxer_options)
+            self._container = av.open(self._file, "w", options=muxer_options)
         except (OSError, av.FFmpegError) as err:
+            self._file.close()
             raise OutputError(f"cannot write {path}: {getattr(err, 'strerror', None) or err}") from None
         self.fps = Fraction(fps).limit_denominator(1001)
-        self._stream = self._container.add_stream("libx264", rate=self.fps)
-        self._stream.width, self._stream.height = size[0] - size[0] % 2, size[1] - size[1] % 2  # yuv420p: even sides
-        self._stream.pix_fmt = "yuv420p"
-        self._stream.options = {"preset": "veryfast", "crf": "23", "g": str(max(1, round(fps)))}
-        self._av, self._frames = av, 0
+        self._stream = self._container.add_stream(codec, rate=self.fps)
+        if codec == "mjpeg":
+            self._stream.width, self._stream.height = size
+            self._stream.pix_fmt = "yuvj420p"
+            self._stream.codec_context.flags |= av.codec.context.Flags.qscale
+            self._stream.codec_context.global_quality = 2 * 118  # quality 2 (FF_QP2LAMBDA: 118)
+        else:
+            self._stream.width, self._stream.height = size[0] - size[0] % 2, size[1] - size[1] % 2  # yuv420p: even sides
+            self._stream.pix_fmt = "yuv420p"
+            self._stream.options = {"preset": "veryfast", "crf": "23", "g": str(max(1, round(fps)))}
+        self._av, self._frames, self._failed = av, 0, False
         self._sound = Sound.of(audio, self._container) if audio else None
 
     def write(self, frame: np.ndarray) -> None:
@@ -258,21 +270,50 @@ class H264Writer:
                 self._sound.copy_until(self._frames / self.fps)  # the sound up to the end of this frame
 
     def release(self) -> None:
+        if self._failed:  # the disk filled (or the folder went): that was said; what could be written is there
+            with contextlib.suppress(OSError, self._av.FFmpegError):
+                self._container.close()
+            self._file.close()
+            return
         with self._write_errors():
             try:
                 self._container.mux(self._stream.encode())  # what the encoder still holds
                 if self._sound:  # a run stopped early has the sound up to its last frame, no further
                     self._sound.close()
             finally:
-                self._container.close()
+                try:
+                    self._container.close()
+                finally:
+                    self._file.close()
 
     @contextlib.contextmanager
     def _write_errors(self):
         """A full disk or a vanished folder, as an OutputError."""
         try:
             yield
+            if self._file.error:  # a write FFmpeg let pass (Matroska's closing ones)
+                raise self._file.error
         except (OSError, self._av.FFmpegError) as err:
-            raise OutputError(f"cannot write {self._container.name}: {getattr(err, 'strerror', None) or err}") from None
+            self._failed = True
+            err = self._file.error or err  # (FFmpeg's own word for it: "Error in PyAV callback")
+            raise OutputError(f"cannot write {self._file.name}: {getattr(err, 'strerror', None) or err}") from None
+
+
+class WatchedFile(io.FileIO):
+    """An unbuffered file that writes all it is given (the system may take part of it: the rest is written after,
+    or fails) and remembers the first write that failed: FFmpeg's muxers do not report every one."""
+
+    error: OSError | None = None
+
+    def write(self, data) -> int:
+        view, done = memoryview(data).cast("B"), 0
+        try:
+            while done < len(view):
+                done += super().write(view[done:])
+        except OSError as err:
+            self.error = self.error or err
+            raise
+        return done
 
 
 class Sound:

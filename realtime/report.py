@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections import Counter
 from pathlib import Path, PurePosixPath
@@ -162,8 +163,13 @@ def draw_report(records: list[dict], out: Path, title: str) -> None:
         left.text(0.5, 0.5, "no faces in these results", transform=left.transAxes, ha="center")
     figure.suptitle(title)
     figure.tight_layout()
-    figure.savefig(out, dpi=110)
-    plt.close(figure)
+    partial = out.with_name(f".{out.name}.part")  # written whole, then renamed: a full disk leaves no broken picture
+    try:
+        figure.savefig(partial, dpi=110, format=out.suffix[1:].lower())
+        os.replace(partial, out)
+    finally:
+        plt.close(figure)
+        partial.unlink(missing_ok=True)
 
 
 def draw_folders(axes, folders: dict[str, Counter], order: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -24,6 +25,7 @@ from realtime.output import Annotated, OutputError, VideoWriter
 from realtime.pipeline import FrameResult
 from realtime.track import Track, Tracker
 from tests.conftest import LABELS, ROOT, assert_one_line_error, run_module
+from tests.test_realtime import write_clip
 
 
 def test_json_on_stdout_and_csv_rows_agree(tmp_path, tiny_model):
@@ -117,6 +119,35 @@ def test_a_full_disk_or_a_folder_that_cannot_be_written_is_a_one_line_error(tmp_
         result = run_module("realtime", "--source", "demo:1", "--max-frames", "2", "--no-display", "--model",
                             str(tiny_model), "--output", f"/proc/{name}")
         assert_one_line_error(result, f"cannot write /proc/{name}")
+
+
+def decodable_frames(video) -> int:
+    """Frames of a video that decode, up to where it is cut off."""
+    count = 0
+    with contextlib.suppress(av.FFmpegError), av.open(str(video)) as container:
+        for _ in container.decode(video=0):
+            count += 1
+    return count
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the file size limit is set in the child (POSIX)")
+@pytest.mark.parametrize("suffix", [".avi", ".mkv", ".mp4"])
+def test_a_video_cut_short_by_a_full_disk_is_an_error_even_at_its_last_bytes(tmp_path, tiny_model, suffix):
+    """A file size limit (RLIMIT_FSIZE) fails writes as a full disk does, the system taking part of the last one:
+    FFmpeg let such a write pass at the end of an MP4 or Matroska file, and OpenCV's AVI writer any of them."""
+    import resource
+
+    clip, video = tmp_path / "clip.mp4", tmp_path / f"out{suffix}"
+    write_clip(clip, faces=1, frames=24)
+    options = ("--source", str(clip), "--model", str(tiny_model), "--no-display", "--output", str(video))
+    assert run_module("realtime", *options).returncode == 0
+    whole = video.stat().st_size
+    for limit in (whole - 20, whole // 2):  # its last bytes, its second half
+        result = run_module("realtime", *options,
+                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+        assert_one_line_error(result, f"cannot write {video}: File too large")
+        assert result.returncode == 2 and video.stat().st_size == limit
+        assert decodable_frames(video) >= 1  # what was written before plays
 
 
 def test_a_held_face_has_no_raw_probabilities_in_csv(tmp_path):
@@ -458,6 +489,14 @@ def test_report_draws_timelines_and_shares(tmp_path, tiny_model):
     for out in ("run.xyz", "folder"):
         assert_one_line_error(run_module("realtime.report", str(results), "--out", str(tmp_path / out)),
                               "name a picture file")
+    if hasattr(os, "fork"):  # a full disk (here a file size limit) leaves no broken picture, not even an empty one
+        import resource
+
+        for limit in ((tmp_path / "run.png").stat().st_size - 100, 5000):  # its last bytes fail, or its first
+            full = run_module("realtime.report", str(results), "--out", str(tmp_path / "full.png"),
+                              preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+            assert_one_line_error(full, f"cannot write {tmp_path / 'full.png'}: File too large")
+            assert not list(tmp_path.glob("*full.png*"))
 
 
 def test_pictures_of_several_sizes_keep_their_shape(tmp_path):
