@@ -722,7 +722,7 @@ def record_and_interrupt(tmp_path, model, signals: list[int]) -> str:
     return stderr
 
 
-@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv", ".avi"])
 def test_a_hard_kill_loses_at_most_about_a_second(tmp_path, tiny_model, suffix):
     output, jsonl = tmp_path / f"out{suffix}", tmp_path / "out.jsonl"
     process = subprocess.Popen([sys.executable, "-m", "realtime", "--source", "demo:1", "--model", str(tiny_model),
