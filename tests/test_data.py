@@ -41,7 +41,7 @@ def test_fer_pixels_round_trip_exactly(tmp_path):
     ("emotion,pixels,Usage\n9," + " ".join(["1"] * 2304) + ",Training\n", ":2: emotion '9' is not a label"),
     ("emotion,pixels,Usage\n0," + " ".join(["1"] * 2304) + ",Somewhere\n", ":2: unknown Usage 'Somewhere'"),
     ("emotion,pixels,Usage\n0," + " ".join(["300"] * 2304) + ",Training\n", ":2: pixel values must be 0-255"),
-    ("emotion,pixels,Usage\n0," + " ".join(["x"] * 2304) + ",Training\n", "non-numeric pixel value"),
+    ("emotion,pixels,Usage\n0," + " ".join(["1"] * 2303) + " 7.5,Training\n", ":2: non-numeric pixel value '7.5'"),
     ("emotion,pixels,Usage\n", "no rows"),
 ])
 def test_bad_fer_csv(tmp_path, content, message):
@@ -50,6 +50,14 @@ def test_bad_fer_csv(tmp_path, content, message):
     with pytest.raises(DatasetError, match=message.replace("(", r"\(")) as err:
         load_dataset(path)
     assert "\n" not in str(err.value)
+
+
+def test_a_csv_saved_by_excel_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "fer.csv"
+    write_fer_csv(path, {"Training": 3, "PublicTest": 1, "PrivateTest": 1})
+    plain = load_dataset(path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # Excel's "CSV UTF-8"
+    assert all(np.array_equal(load_dataset(path).splits[s][0], plain.splits[s][0]) for s in ("train", "val", "test"))
 
 
 def test_bad_row_reports_its_line_in_a_larger_file(tmp_path):
@@ -129,6 +137,7 @@ def test_image_folder_with_test_split_and_aliases(tmp_path):
     rng = np.random.default_rng(0)
     _image_folder(tmp_path, "train", {"angry": 10, "Happiness": 10, "sad": 10}, rng)
     _image_folder(tmp_path, "test", {"angry": 2, "sad": 3}, rng)
+    (tmp_path / "train" / ".ipynb_checkpoints").mkdir()  # hidden folders (Jupyter's) are no class folders
     data = load_dataset(tmp_path)
     assert data.labels == ["angry", "happy", "sad"]
     faces, targets = data.split("test")

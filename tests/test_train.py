@@ -129,7 +129,15 @@ def test_a_dataset_of_one_class_and_options_out_of_range_are_refused(tmp_path):
                           "one class only (happy)")
     (tmp_path / "one" / "train" / "fear").mkdir()  # an empty class folder is no second class
     assert_one_line_error(run_module("train", "--data", str(tmp_path / "one"), "--out", str(tmp_path / "m")),
-                          "no training faces of fear")
+                          "no training faces of fear (an empty class folder")
+    assert not (tmp_path / "m" / "checkpoints").exists()  # a run that failed on its data leaves no checkpoints/
+    (tmp_path / "one" / "train" / "fear").rmdir()
+    cv2.imwrite(str(tmp_path / "one" / "train" / "fear.png"), np.full((48, 48), 99, np.uint8))
+    (tmp_path / "one" / "train" / "fear").mkdir()
+    (tmp_path / "one" / "train" / "fear.png").rename(tmp_path / "one" / "train" / "fear" / "0.png")
+    assert_one_line_error(run_module("train", "--data", str(tmp_path / "one"), "--out", str(tmp_path / "m"),
+                                     "--limit", "2"), "--limit 2 drew none of them: raise it")
+    (tmp_path / "one" / "train" / "fear" / "0.png").unlink()
     (tmp_path / "one" / "train" / "fear").rmdir()
     (tmp_path / "notes.txt").write_text("not a folder")
     for option, value in (("--teacher-weight", "5"), ("--patience", "-1"), ("--width", "1"), ("--seed", "-1"), ("--seed", str(2**32)),

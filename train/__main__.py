@@ -211,8 +211,9 @@ def load_data(args) -> Dataset:
     absent = {split: [name for name, share in zip(dataset.labels, dataset.split(split)[1].sum(0)) if share == 0]
               for split in ("train", "val", "test")}
     if absent["train"]:
-        raise DatasetError(f"{args.data}: no training faces of {', '.join(absent['train'])} (an empty class folder, "
-                           "or no face found in its photos)")
+        why = (f"--limit {args.limit} drew none of them: raise it" if args.limit else
+               "an empty class folder, or no face found in its photos")
+        raise DatasetError(f"{args.data}: no training faces of {', '.join(absent['train'])} ({why})")
     for split in ("val", "test"):
         if absent[split]:
             print(f"note: the {split} split has no faces of {', '.join(absent[split])}: its accuracy says nothing "
@@ -355,7 +356,8 @@ def make_optimizer(keras, name: str, schedule, weight_decay: float):
 
 
 def output_place(args) -> tuple[Path, str]:
-    """The output folder (made now) and the model's name; refuses to replace a model without --overwrite."""
+    """The output folder (made now) and the model's name; refuses to replace a model without --overwrite. Its
+    checkpoints/ folder is made once the data has been read: a run that fails before leaves none."""
     name = args.name or ("ferplus" if args.ferplus else "fer2013" if Path(args.data).is_file()
                          else Path(args.data).resolve().name)
     if Path(name).name != name or name in (".", ".."):
@@ -364,7 +366,6 @@ def output_place(args) -> tuple[Path, str]:
     if (out / f"{name}.keras").exists() and not args.overwrite:
         raise DatasetError(f"{out / (name + '.keras')} exists: choose another --name or --out, or pass --overwrite")
     make_folder(out)
-    make_folder(out / "checkpoints")
     return out, name
 
 
@@ -382,6 +383,7 @@ def train(args) -> int:
     if args.tensorboard:
         make_folder(Path(args.tensorboard))
     dataset = load_data(args)
+    make_folder(out / "checkpoints")
     (x_train, y_train), x_val = dataset.split("train"), dataset.split("val")[0]
     print(f"{dataset.description}: {len(x_train)} train / {len(x_val)} val / {len(dataset.splits['test'][0])} test faces, "
           f"classes {', '.join(dataset.labels)}")

@@ -79,7 +79,7 @@ def _open_text(path: Path):
     magic = raw.read(2)
     raw.seek(0)
     stream = gzip.open(raw) if magic == b"\x1f\x8b" else raw
-    return io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")  # (Excel's "CSV UTF-8" begins with a BOM)
 
 
 def _read_fer_rows(path: Path):
@@ -100,7 +100,11 @@ def _read_fer_rows(path: Path):
                     raise DatasetError(f"{path}:{line}: unknown Usage '{usage}' (expected {', '.join(FER_SPLITS)})")
                 if not emotion.isdigit() or int(emotion) >= len(FER2013_LABELS):
                     raise DatasetError(f"{path}:{line}: emotion '{emotion}' is not a label 0-{len(FER2013_LABELS) - 1}")
-                values = np.array(pixels.split(), dtype=np.int32) if pixels.strip() else np.empty(0, np.int32)
+                try:
+                    values = np.array(pixels.split(), dtype=np.int32) if pixels.strip() else np.empty(0, np.int32)
+                except ValueError:
+                    bad = next((value for value in pixels.split() if not _is_whole_number(value)), "?")
+                    raise DatasetError(f"{path}:{line}: non-numeric pixel value '{bad[:20]}'") from None
                 if values.size != FACE_SIZE * FACE_SIZE:
                     raise DatasetError(f"{path}:{line}: expected {FACE_SIZE * FACE_SIZE} pixels, found {values.size}")
                 if values.min() < 0 or values.max() > 255:
@@ -108,10 +112,14 @@ def _read_fer_rows(path: Path):
                 yield line, int(emotion), values.astype(np.uint8).reshape(FACE_SIZE, FACE_SIZE), usage
     except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as err:
         raise DatasetError(f"{path}: cannot read ({err})") from None
-    except ValueError as err:  # non-numeric pixel values
-        if isinstance(err, DatasetError):
-            raise
-        raise DatasetError(f"{path}: non-numeric pixel value ({err})") from None
+
+
+def _is_whole_number(text: str) -> bool:
+    try:
+        int(text)
+        return True
+    except ValueError:
+        return False
 
 
 def load_fer2013(path: str | Path) -> Dataset:
@@ -248,7 +256,7 @@ def _read_face_images(files: list[Path], crop=None):
 
 def _read_class_folders(root: Path) -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = {}
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):  # .ipynb_checkpoints
         name = CLASS_ALIASES.get(folder.name.lower())
         if name is None:
             raise DatasetError(f"{folder}: unknown class folder '{folder.name}' (known: {', '.join(sorted(set(CLASS_ALIASES.values())))})")
