@@ -124,10 +124,11 @@ class PhotoFolderWriter:
         check_writable(self.folder / ".emotion-overlay-check")
         inside = all(not Path(name).is_absolute() and ".." not in Path(name).parts for _, name in sources)
         shared = "" if inside else os.path.commonpath([os.path.dirname(os.path.abspath(file)) for file, _ in sources])
-        originals, self.targets = {os.path.realpath(file) for file, _ in sources}, {}
+        originals, self.targets, taken = {os.path.realpath(file) for file, _ in sources}, {}, set()
         for file, name in sources:
             relative = Path(name if inside else os.path.relpath(os.path.abspath(file), shared))
             target = self.folder / (relative if relative.suffix.lower() in self.KEPT else f"{relative}.jpg")
+            target = unused(target, taken)  # `x.pgm`, saved as `x.pgm.jpg`, beside a photo `x.pgm.jpg`
             if os.path.realpath(target) in originals:
                 raise OutputError(f"--output {self.folder}: the annotated photo would overwrite the photo {file}; "
                                   "name another folder")
@@ -151,6 +152,16 @@ class PhotoFolderWriter:
 
     def close(self) -> None:
         pass
+
+
+def unused(path: Path, taken: set[Path]) -> Path:
+    """`path`, or where another file has it already, `name (2).jpg`, `name (3).jpg`...; then taken too."""
+    free, copy = path, 1
+    while free in taken:
+        copy += 1
+        free = path.with_name(f"{path.stem} ({copy}){path.suffix}")
+    taken.add(free)
+    return free
 
 
 class Tally:

@@ -606,6 +606,13 @@ def test_a_folder_as_output_takes_each_annotated_photo_under_its_own_name(tmp_pa
     assert both.returncode == 0, both.stderr[-2000:]
     assert sorted(path.relative_to(tmp_path / "both").as_posix() for path in (tmp_path / "both").rglob("*.jpg")) == \
         ["a.jpg", "sub/a.jpg"]  # each below the folder the two share, not one over the other
+    Image.open(photos / "sub" / "a.jpg").save(photos / "sub" / "z.gif")  # saved as z.gif.jpg...
+    (photos / "sub" / "z.gif.jpg").write_bytes((photos / "a.jpg").read_bytes())  # ...beside a photo of that name
+    named = run_module("realtime", "--source", str(photos / "sub"), "--no-display", "--model", str(tiny_model),
+                       "--output", f"{tmp_path / 'named'}/")
+    assert named.returncode == 0 and "(5 photos)" in named.stderr, named.stderr[-2000:]
+    assert sorted(path.name for path in (tmp_path / "named").iterdir()) == [
+        "a.jpg", "b.png", "c.gif.jpg", "z.gif (2).jpg", "z.gif.jpg"]  # none written over another
 
 
 @pytest.mark.parametrize("source, message", [
