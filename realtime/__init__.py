@@ -5,11 +5,18 @@ import os
 import sys
 import tempfile
 import threading
+import warnings
 
 # Keep TensorFlow, MediaPipe and OpenCV to errors that matter; set before they are imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # FFmpeg inside OpenCV: quiet ("[gif @ 0x...] invalid block
+# label" about a damaged file; the program says what it could not read in its own words)
+# Pillow, asked for a photo's orientation tag or size, warns of damaged EXIF data and of pictures larger than it
+# decodes unasked: the program reads them with OpenCV and says itself what it cannot read.
+warnings.filterwarnings("ignore", message="(?s).*Corrupt EXIF data", module="PIL")
+warnings.filterwarnings("ignore", message="(?s).*decompression bomb", module="PIL")
 
 
 def _fill_closed_standard_streams() -> None:

@@ -16,7 +16,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import warnings
 from pathlib import Path
 from typing import Iterator
 
@@ -246,8 +245,7 @@ def too_large(file: Path) -> str:
     from PIL import Image
 
     try:
-        with warnings.catch_warnings(), Image.open(file) as picture:
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(file) as picture:
             pixels = picture.width * picture.height
     except Image.DecompressionBombError as error:  # (Pillow's own limit, a sixth of OpenCV's; it says the size)
         pixels = int(next(iter(re.findall(r"\((\d+) pixels\)", str(error))), 0))
@@ -301,7 +299,7 @@ def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | No
     import av
 
     try:
-        with av.open(str(file)) as container:
+        with quiet_stderr(), av.open(str(file)) as container:  # FFmpeg's own lines about a damaged file
             image = next(container.decode(video=0)).to_ndarray(format="bgr24")
     except (av.FFmpegError, StopIteration, OSError, ValueError):
         return None

@@ -967,3 +967,14 @@ def test_a_run_with_standard_output_or_error_closed_still_writes_its_results(tmp
     assert result.returncode == 0
     records = [json.loads(line) for line in jsonl.read_text().splitlines()]
     assert len(records) == 1 and len(records[0]["faces"]) == 1
+
+
+def test_a_damaged_tiff_says_nothing_but_the_programs_own_words(tmp_path, tiny_model):
+    """Pillow's warnings ("Corrupt EXIF data", asked for the orientation tag) about a damaged file stay off the
+    terminal: the program says itself what it could not read."""
+    cv2.imwrite(str(tmp_path / "whole.tif"), DemoSource(faces=1).frame(0)[0])
+    (tmp_path / "cut.tif").write_bytes((tmp_path / "whole.tif").read_bytes()[:200])
+    result = run_module("realtime", "--source", str(tmp_path / "cut.tif"), "--model", str(tiny_model), "--no-display",
+                        "--json", str(tmp_path / "out.jsonl"))
+    assert "Warning" not in result.stderr, result.stderr
+    assert_one_line_error(result, "cannot read image")
