@@ -153,7 +153,7 @@ class VideoSource(Source):
         self.path = Path(path) if capture is None else None  # a local file, whose sound a recording can carry
         self.size = (self._first.shape[1], self._first.shape[0])
         reported = self.capture.get(cv2.CAP_PROP_FPS)
-        self.fps = reported if 1 <= reported <= 240 else 30.0
+        self.fps = reported if 0.1 <= reported <= 240 else 30.0  # (a slide show: a frame every few seconds)
         self.frame_count = max(0, int(self.capture.get(cv2.CAP_PROP_FRAME_COUNT))) or None  # None: not known
         self._start = self._stamp()
         self.time = 0.0  # seconds from the first frame to the one last yielded, by the file's timestamps

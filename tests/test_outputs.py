@@ -23,6 +23,7 @@ from realtime import draw, loop, output, window
 from realtime.faces import Face
 from realtime.output import Annotated, OutputError, VideoWriter
 from realtime.pipeline import FrameResult
+from realtime.scene import DemoSource
 from realtime.track import Track, Tracker
 from tests.conftest import LABELS, ROOT, assert_one_line_error, run_module
 from tests.test_realtime import write_clip
@@ -706,3 +707,19 @@ def test_the_screen_is_the_monitor_around_the_window_else_the_primary_one(monkey
     assert window.screen_size() == window.screen_size((-50, 5000)) == (2560, 1440)  # the primary one
     monkeypatch.setattr(window, "monitors", lambda display: [])  # no RandR to ask: tkinter's screen, or 1920x1080
     assert window.screen_size() == window.whole_screen()
+
+
+def test_a_slide_show_video_is_recorded_at_its_own_slow_rate(tmp_path, tiny_model):
+    """A video of one frame every 2 s: each frame lasts its 2 s, the last one too (was: recorded at 30 fps, the
+    last frame a thirtieth of a second, the recording 6.03 s long instead of 8)."""
+    clip, video = tmp_path / "slides.mp4", tmp_path / "out.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 0.5, (640, 480))
+    for i in range(4):
+        writer.write(DemoSource(faces=1).frame(i * 10)[0])
+    writer.release()
+    result = run_module("realtime", "--source", str(clip), "--model", str(tiny_model), "--no-display",
+                        "--output", str(video))
+    assert result.returncode == 0, result.stderr[-2000:]
+    with av.open(str(video)) as container:
+        assert container.duration / 1e6 == pytest.approx(8.0, abs=0.05)
+        assert sum(1 for _ in container.decode(video=0)) == 4
