@@ -288,7 +288,7 @@ def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | No
     with quiet_stderr() as said:  # OpenCV logs its own lines about a damaged file
         try:
             image = cv2.imread(str(file), cv2.IMREAD_COLOR)
-        except cv2.error:  # a picture of more pixels than OpenCV reads (`unreadable` says so)
+        except cv2.error:  # a picture of more pixels than OpenCV reads (`too_large` says so)
             return None
     damage = next((line for line in said if any(sign in line for sign in JPEG_DAMAGE)), None)
     if image is not None and damage and warn_as is not None:

@@ -285,6 +285,8 @@ class EncodedWriter:
             with contextlib.suppress(OSError, self._av.FFmpegError):
                 self._container.close()
             self._file.close()
+            if self._sound:
+                self._sound.discard()
             return
         with self._write_errors():
             try:
@@ -391,6 +393,10 @@ class Sound:
     def close(self) -> None:
         if not self._copy:
             self._container.mux(self._out.encode())
+        self._input.close()
+
+    def discard(self) -> None:
+        """Close the source file, writing nothing more (the output could not be written)."""
         self._input.close()
 
 
