@@ -71,7 +71,7 @@ def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: 
     for (track, _, _, colour), box in zip(captions, boxes):
         cv2.rectangle(frame, box[:2], box[2:], colour, line, cv2.LINE_AA)
         if bars:
-            _draw_bars(frame, track.probabilities, labels, (box[2] + 6, box[1]), scale)
+            _draw_bars(frame, track.probabilities, labels, box, scale)
     for (_, caption, base, colour), (x, y), (w, h) in zip(captions, caption_places(boxes, sizes, (width, height)), sizes):
         _text(frame, caption, (x, y + h - base // 2), text_scale, (0, 0, 0), thickness, background=colour)
     return frame
@@ -83,12 +83,16 @@ def caption_text(track: Track, labels: list[str], several: bool) -> str:
     return f"#{track.id} {caption}" if several else caption
 
 
-def _draw_bars(frame, probabilities, labels, origin, scale):
+def _draw_bars(frame, probabilities, labels, box, scale):
+    """A bar per class beside the face's `box`: on its right, else on its left, else inside the frame's edge; as
+    large as the captions, or smaller where the picture is too low for the chart (a panorama)."""
+    height, width = frame.shape[:2]
+    scale = min(scale, max(0.3, (height / len(labels) - 4) / 16))
     row, bar_width = int(16 * scale + 4), int(80 * scale + 20)
     label_width = int(62 * scale + 8)
-    x, y = origin
-    if x + label_width + bar_width > frame.shape[1]:  # no room on the right: draw inside the frame's edge
-        x = frame.shape[1] - label_width - bar_width - 2
+    chart = label_width + bar_width
+    x = box[2] + 6 if box[2] + 6 + chart <= width else box[0] - 6 - chart if box[0] - 6 - chart >= 0 else width - chart - 2
+    y = max(0, min(box[1], height - len(labels) * row))
     for i, (name, p) in enumerate(zip(labels, probabilities)):
         top = y + i * row
         colour = colour_of(name)

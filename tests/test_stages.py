@@ -370,6 +370,21 @@ def test_draw_leaves_faceless_frames_untouched_and_marks_faces():
     assert not changed[300:, :].any()  # nothing far from the face
 
 
+def test_bars_fit_a_panorama_beside_a_face_at_its_right_edge():
+    """A 4000x360 banner with a face at its right end: the 8 bars fit in its height, beside the face on its left
+    (were: as large as the banner's wide captions, run off its bottom, drawn over the face)."""
+    frame = np.zeros((360, 4000, 3), np.uint8)
+    face = Face(np.array([3700.0, 40, 4000, 340]), 0.9)
+    labels = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "contempt"]
+    track = Track(1, face, np.full(8, 1 / 8, np.float32), None, 3)
+    plain = np.any(draw_faces(frame.copy(), [track], labels) > 0, 2)
+    drawn = draw_faces(frame.copy(), [track], labels, bars=True)
+    columns = np.flatnonzero((np.any(drawn > 0, 2) & ~plain).any(0))
+    assert columns.max() < 3700 - 3  # left of the face's box
+    fill = np.all(drawn[:, columns.min() + 1] == 30, axis=1)  # the chart's dark rows, down its left edge
+    assert np.count_nonzero(np.diff(fill.astype(int)) == 1) + fill[0] == 8  # all 8 rows, none cut off
+
+
 def test_captions_and_boxes_keep_their_size_relative_to_a_large_picture():
     """A 12-megapixel photo's caption is as readable, seen fitted to a screen, as a 720p frame's; not a speck."""
     def drawn(k: int):
