@@ -464,9 +464,11 @@ def fetch_image(url: str) -> tempfile.TemporaryDirectory | None:
             if kind.startswith("multipart/") or not (is_image_head(head) or kind.startswith("image/")):
                 return None
             data, size = [head], len(head)
-            while chunk := response.read(1 << 20):
+            while chunk := response.read1(1 << 16):  # what has come, not a whole megabyte: a slow server is timed
                 data.append(chunk)
                 size += len(chunk)
+                if stop.requested:  # Ctrl-C while fetching: the program stops as between frames
+                    raise KeyboardInterrupt
                 if size > most or time.monotonic() - started > seconds:
                     return None
     except urllib.error.HTTPError as answer:
@@ -477,7 +479,7 @@ def fetch_image(url: str) -> tempfile.TemporaryDirectory | None:
         return None
     name = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name
     fetched = tempfile.TemporaryDirectory(prefix="emotion-overlay-")
-    plain = name.isprintable() and len(name) < 200 and not name.startswith(".")
+    plain = name and name.isprintable() and len(name) < 200 and not name.startswith(".")  # ("": a URL ending in /)
     Path(fetched.name, name if plain else "image").write_bytes(b"".join(data))
     return fetched
 

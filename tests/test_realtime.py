@@ -280,6 +280,10 @@ def web_folder(tmp_path):
             pass
 
         def do_GET(self):
+            if self.path == "/" or self.path.startswith("/?"):  # a camera's snapshot URL
+                return self.answer(part)
+            if self.path == "/drip.jpg":  # a slow server: a byte every 0.2 s
+                return self.answer(part, pause=0.2)
             if self.path != "/camera.mjpg":
                 return super().do_GET()
             self.send_response(200)
@@ -289,6 +293,17 @@ def web_folder(tmp_path):
                 for _ in range(100):
                     self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n\r\n" + part + b"\r\n")
                     time.sleep(0.1)
+
+        def answer(self, body: bytes, pause: float = 0.0):
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the client hangs up
+                for start in range(0, len(body), 1 if pause else len(body)):
+                    self.wfile.write(body[start:start + (1 if pause else len(body))])
+                    self.wfile.flush()
+                    time.sleep(pause)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
     server.daemon_threads = True
@@ -356,6 +371,32 @@ def test_a_url_too_big_for_an_image_is_opened_as_a_stream(web_folder, monkeypatc
     assert capture.fetch_image(f"{url}/big.png") is not None
     monkeypatch.setattr(capture, "IMAGE_URL_LIMITS", (100_000, 30.0))
     assert capture.fetch_image(f"{url}/big.png") is None
+
+
+def test_a_snapshot_url_ending_in_a_slash_and_a_slow_server(web_folder, monkeypatch, tiny_model):
+    """A camera's snapshot URL (`/?action=snapshot`, `/`) is an image with no file name (was: a traceback writing it
+    onto the temporary folder); an image that comes a byte at a time is timed (was: waited for whole, hours), and
+    Ctrl-C stops the wait."""
+    from realtime import capture, stop
+    from realtime.photos import PhotoLabeller
+
+    url, _ = web_folder
+    for snapshot in (f"{url}/?action=snapshot", f"{url}/", url):
+        source = capture.open_source(snapshot)
+        assert isinstance(source, capture.ImageSource) and source.files[0][1] == "image"
+        source.close()
+    with PhotoLabeller(tiny_model) as labeller:
+        assert len(labeller.label(f"{url}/?action=snapshot")) == 1
+    monkeypatch.setattr(capture, "IMAGE_URL_LIMITS", (256 * 2**20, 1.0))
+    started = time.perf_counter()
+    assert capture.fetch_image(f"{url}/drip.jpg") is None  # then opened as a stream, as an endless one is
+    assert time.perf_counter() - started < 3
+    monkeypatch.setattr(stop, "requested", True)
+    monkeypatch.setattr(capture, "IMAGE_URL_LIMITS", (256 * 2**20, 30.0))
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        capture.fetch_image(f"{url}/drip.jpg")
+    assert time.perf_counter() - started < 3
 
 
 def test_photos_labelled_side_by_side_come_out_as_one_at_a_time(tmp_path, tiny_model):
