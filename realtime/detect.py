@@ -355,6 +355,9 @@ class FaceDetector:
         if scale < 1:
             frame = shrunk(frame, scale)
             previous = [np.asarray(box) * scale for box in previous]
+        # Boxes the frame no longer holds (a stream whose frames got smaller: a phone turned) are no place to look.
+        previous = [box for box in previous if min(box[2], frame.shape[1]) - max(box[0], 0) >= 2
+                    and min(box[3], frame.shape[0]) - max(box[1], 0) >= 2]
         least = self.min_face * scale  # in the searched frame's pixels
         rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
         faces = self._find(rgb, previous, least)

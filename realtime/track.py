@@ -101,7 +101,8 @@ class Tracker:
 class ShotCuts:
     """Tells a cut from motion by comparing each frame with the one before, at a small size: at a cut
     the picture's layout (grey levels at 16x12, correlated) or its colours (hue x saturation histogram)
-    change far more than when people or the camera move or the light flickers (bench/label_stability.py)."""
+    change far more than when people or the camera move or the light flickers (bench/label_stability.py); and
+    so does the picture's size, when it changes."""
 
     def __init__(self, min_correlation: float = 0.6, max_colour_change: float = 0.4):
         self.min_correlation, self.max_colour_change = min_correlation, max_colour_change
@@ -115,9 +116,11 @@ class ShotCuts:
         grey = (grey - grey.mean()) / (grey.std() + 1e-3)
         colours = cv2.calcHist([cv2.cvtColor(small, cv2.COLOR_BGR2HSV)], [0, 1], None, [16, 8], [0, 180, 0, 256])
         cv2.normalize(colours, colours, 1.0, 0.0, cv2.NORM_L1)
-        last, self._last = self._last, (grey, colours, flat)
+        last, self._last = self._last, (grey, colours, flat, frame.shape)
         if last is None:
             return False
+        if last[3] != frame.shape:  # another picture size: another camera mode, or a phone turned
+            return True
         correlation = 1.0 if flat or last[2] else float(np.mean(last[0] * grey))
         return (correlation < self.min_correlation
                 or cv2.compareHist(last[1], colours, cv2.HISTCMP_BHATTACHARYYA) > self.max_colour_change)

@@ -17,6 +17,7 @@ Bad uploads get 400, 413 or 415 with {"error": "..."}.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import mimetypes
@@ -90,12 +91,19 @@ class Records:
         pass
 
 
+def end_stream(stream: Stream) -> None:
+    with contextlib.suppress(Exception):  # (a detector whose graph failed fails to close too)
+        stream.pipeline.detector.close()
+
+
 @dataclass
 class Stream:
-    """One webcam stream: its own detector (MediaPipe keeps state between a video's frames) and tracker."""
+    """One webcam stream: its own detector (MediaPipe keeps state between a video's frames), tracker and shot-cut
+    watch (a label never carries over onto the next person), as a video file's run has."""
 
     pipeline: object
     tracker: object
+    cuts: object
     started: float
     frames: int = 0
 
@@ -187,7 +195,7 @@ class Labeller:
 
     def label_frame(self, data: bytes, stream: str) -> dict:
         """A webcam frame of stream `stream`: labelled as the next frame of a video, smoothed and tracked."""
-        from realtime.track import Tracker
+        from realtime.track import ShotCuts, Tracker
 
         check_picture_size(data, "the webcam frame")
         frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)  # nothing is drawn: the page does
@@ -198,10 +206,16 @@ class Labeller:
             current = self.streams.pop(stream, None)
             if current is None:
                 if len(self.streams) >= MAX_STREAMS:  # the one whose last frame is oldest gives way
-                    self.streams.pop(next(iter(self.streams))).pipeline.detector.close()
-                current = Stream(self._video_pipeline(), Tracker(), started=arrived)
+                    end_stream(self.streams.pop(next(iter(self.streams))))
+                current = Stream(self._video_pipeline(), Tracker(), ShotCuts(), started=arrived)
+            if current.cuts.is_cut(frame):  # another person, or the picture's size changed (a phone turned)
+                current.tracker.reset()
+            try:
+                result = current.pipeline.process(frame, [track.face.box for track in current.tracker.tracks])
+            except Exception:
+                end_stream(current)  # whatever went wrong, the stream's next frame starts afresh
+                raise
             self.streams[stream] = current
-            result = current.pipeline.process(frame, [track.face.box for track in current.tracker.tracks])
             tracks = current.tracker.update(result.faces, result.probabilities)
             current.frames += 1
             return frame_record(Annotated(current.frames - 1, arrived - current.started, frame, tracks),

@@ -117,6 +117,26 @@ def test_webcam_frames_are_tracked_as_a_video(client):
     assert records[3]["faces"][0]["id"] == 1 and records[3]["faces"][0]["label"] in LABELS
 
 
+def test_a_webcam_stream_whose_frames_change_size_or_scene_starts_its_faces_afresh(client):
+    """A phone turned mid-stream (853x640 frames, then 640x360): every frame answered, the face found again under a
+    new id (was: HTTP 500 from then on, the last frame's boxes outside the new frame); and at a cut to another
+    picture the label does not carry over (the stream had no shot-cut watch)."""
+    from realtime.scene import background, paste_face
+
+    def post(frame):
+        response = client.post("/api/label", data=cv2.imencode(".jpg", frame)[1].tobytes(), content_type="image/jpeg",
+                               query_string={"stream": "phone"})
+        assert response.status_code == 200, response.json
+        return [face["id"] for face in response.json["faces"]]
+
+    upright, turned = background(640, 853, seed=1), background(640, 360, seed=2)
+    paste_face(upright, 200, (320, 700))  # low in the upright picture: outside the turned one
+    paste_face(turned, 200, (320, 180))
+    assert [post(upright) for _ in range(4)] == [[], [], [1], [1]]
+    assert [post(turned) for _ in range(4)] == [[], [], [2], [2]]
+    assert [post(upright) for _ in range(4)] == [[], [], [3], [3]]  # back again: the same size, another scene
+
+
 def test_webcam_streams_side_by_side_keep_their_own_frames_and_faces(tiny_model, tmp_path):
     from realtime.classify import Classifier
     from realtime.web import MAX_STREAMS, create_app
