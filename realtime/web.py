@@ -292,6 +292,20 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
         # As named: secure_filename() would strip the "_" that ends some folder names mkdtemp() makes (404).
         return send_from_directory(folder, f"{token}/{name}", max_age=0)  # (it refuses paths out of `folder`)
 
+    @app.before_request
+    def whole_streamed_body():
+        """A body sent without its length (`Transfer-Encoding: chunked`) is read here, up to the limit: Werkzeug
+        would cut it at the limit unsaid (a video cut short), and the rest of the app reads it as any other."""
+        environ = request.environ
+        if request.content_length is not None or not environ.get("wsgi.input_terminated"):
+            return
+        body = environ["wsgi.input"].read(max_bytes + 1)
+        if len(body) > max_bytes:
+            raise UploadError(413, f"the upload is larger than {max_bytes / 1e6:g} MB")
+        environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+        for streamed in ("wsgi.input_terminated", "HTTP_TRANSFER_ENCODING"):  # (a chunked body has no length)
+            environ.pop(streamed, None)
+
     @app.errorhandler(UploadError)
     def bad_upload(err):
         return jsonify(error=str(err)), err.status
