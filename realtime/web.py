@@ -35,6 +35,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from realtime import stop
 from realtime.capture import VIDEO_SUFFIXES, ImageSource, SourceError, VideoSource, is_image_file
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.output import Annotated, OutputError, VideoWriter, frame_record
@@ -347,6 +348,18 @@ def stop_serving(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # While the server starts, Ctrl-C or SIGTERM only sets a flag, checked once the models are loaded: raised in the
+    # midst of loading, a KeyboardInterrupt can be lost in a library's clean-up, and the server would start anyway.
+    # A second one hurries it. While it serves, either ends it at once (exit 0).
+    stop.install()
+    try:
+        return serve(args)
+    except KeyboardInterrupt:  # a second Ctrl-C or SIGTERM while starting: what it made is gone already
+        print("stopped", file=sys.stderr)
+        return 0
+
+
+def serve(args) -> int:
     try:
         from werkzeug.serving import make_server
     except ImportError:
@@ -360,28 +373,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
         return 2
     folder = Path(tempfile.mkdtemp(prefix="emotion-overlay-web-"))
-    try:
-        if args.model:
-            app = create_app(Classifier(args.model, backend=args.backend), folder)
-        else:
-            app = create_app(Classifier(DEFAULT_MODEL, backend=args.backend), folder,
-                             photo_classifier=Classifier(DEFAULT_PHOTO_MODEL, backend=args.backend))
-    except ModelError as err:
-        listening.close()
-        shutil.rmtree(folder, ignore_errors=True)
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    server = make_server(args.host, listening.getsockname()[1], app, threaded=True, fd=listening.fileno())
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request (the webcam sends several a second)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"note: listening on {args.host}: other machines can reach the page", file=sys.stderr)
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"serving on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)", flush=True)
-    signal.signal(signal.SIGTERM, stop_serving)  # like Ctrl-C, which serve_forever takes as the end (exit 0)
-    try:
-        server.serve_forever()
-    finally:  # the annotated files go with the server
-        server.server_close()
+    try:  # the annotated files go with the server, however it ends
+        try:
+            if args.model:
+                app = create_app(Classifier(args.model, backend=args.backend), folder)
+            else:
+                app = create_app(Classifier(DEFAULT_MODEL, backend=args.backend), folder,
+                                 photo_classifier=Classifier(DEFAULT_PHOTO_MODEL, backend=args.backend))
+        except ModelError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, stop_serving)
+        if stop.requested:  # stopped while starting
+            print("stopped", file=sys.stderr)
+            return 0
+        server = make_server(args.host, listening.getsockname()[1], app, threaded=True, fd=listening.fileno())
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request (the webcam sends several a second)
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"note: listening on {args.host}: other machines can reach the page", file=sys.stderr)
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        print(f"serving on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)", flush=True)
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
+    finally:
         listening.close()
         shutil.rmtree(folder, ignore_errors=True)
     return 0

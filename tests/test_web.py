@@ -10,6 +10,7 @@ import os
 import re
 import select
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -199,6 +200,28 @@ def test_bad_options_give_one_line_errors(tiny_model):
         port = taken.getsockname()[1]
         result = run_module("realtime.web", "--port", str(port))
     assert result.returncode == 2 and result.stderr == f"error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_server_stopped_while_it_starts_ends_cleanly_and_leaves_no_folder(tiny_model, tmp_path, signum):
+    """Ctrl-C or SIGTERM while the model loads: exit 0, no traceback, its temporary folder gone (were: a
+    KeyboardInterrupt traceback or death by the signal, the folder left behind)."""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env.pop("DISPLAY", None)
+    server = subprocess.Popen([sys.executable, "-m", "realtime.web", "--port", "0", "--model", str(tiny_model)],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob("emotion-overlay-web-*")) and time.monotonic() < deadline:
+            time.sleep(0.01)  # its folder is made just before the model is loaded
+        server.send_signal(signum)
+        _, stderr = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:  # (it did not stop: the test fails, without waiting on it for ever)
+            server.kill()
+            server.communicate()
+    assert server.returncode == 0 and "Traceback" not in stderr, stderr
+    assert not list(tmp_path.glob("emotion-overlay-web-*"))
 
 
 class Chromium:
