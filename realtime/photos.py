@@ -12,6 +12,7 @@ path, so the answers are the program's `--json` answers (README: From Python).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def photo_pipeline(classifier: Classifier, min_confidence: float = 0.5, min_face
 
 
 class PhotoLabeller:
-    """The model and the detector, loaded once; then any number of photos, one at a time, from one thread."""
+    """The model and the detector, loaded once; then any number of photos. Threads may share one: it labels one
+    photo at a time (a labeller per thread labels side by side)."""
 
     def __init__(self, model: str | Path = DEFAULT_PHOTO_MODEL, backend: str = "auto", min_confidence: float = 0.5,
                  min_face: int = 0):
@@ -59,6 +61,7 @@ class PhotoLabeller:
         self.classifier = Classifier(model, backend=backend)
         self.labels = self.classifier.labels
         self.pipeline = photo_pipeline(self.classifier, min_confidence, min_face)
+        self._lock, self._closed = threading.Lock(), False  # (MediaPipe's graph breaks when two threads run it)
 
     def label(self, image: str | Path | np.ndarray) -> list[LabelledFace]:
         """Every face in `image`, the largest first (an empty list when there is none).
@@ -68,7 +71,10 @@ class PhotoLabeller:
         A PIL image goes in as `np.asarray(image.convert("RGB"))[:, :, ::-1]`. An unreadable file raises SourceError.
         """
         frame = self._frame(image)
-        result = self.pipeline.process(frame)
+        with self._lock:
+            if self._closed:
+                raise ValueError("this PhotoLabeller is closed: make a new one")
+            result = self.pipeline.process(frame)
         return [LabelledFace(tuple(round(float(v), 1) for v in face.box), round(face.score, 3),
                              self.labels[int(np.argmax(p))], float(p.max()),
                              {name: float(value) for name, value in zip(self.labels, p)})
@@ -109,7 +115,11 @@ class PhotoLabeller:
         return frame
 
     def close(self) -> None:
-        self.pipeline.detector.close()
+        """Free the detector; closing again does nothing."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self.pipeline.detector.close()
 
     def __enter__(self) -> PhotoLabeller:
         return self

@@ -261,6 +261,15 @@ def test_the_python_api_answers_as_the_program_does_for_a_photo(tmp_path):
             labeller.label(tmp_path / "notes.jpg")
         with pytest.raises(ValueError, match="uint8"):
             labeller.label(decoded.astype(np.float32))
+        from concurrent.futures import ThreadPoolExecutor
+
+        photos = [decoded, background(160, 120), decoded[:, ::-1].copy(), decoded] * 2
+        alone = [labeller.label(image) for image in photos]
+        with ThreadPoolExecutor(4) as pool:  # one labeller shared by threads: one photo at a time, the same answers
+            assert list(pool.map(labeller.label, photos)) == alone  # (MediaPipe's graph broke for good, before)
+        labeller.close()  # closed inside the block, and again by leaving it: no error (was: ValueError)
+        with pytest.raises(ValueError, match="closed"):
+            labeller.label(decoded)
 
 
 @pytest.mark.parametrize("change, problem", [
