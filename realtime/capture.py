@@ -148,6 +148,10 @@ class VideoSource(Source):
             ok, self._first = self.capture.read() if self.capture.isOpened() else (False, None)
         if not ok or self._first is None:
             self.capture.release()
+            if str(path).lower().startswith(WEB_SCHEMES):  # opened, then unreadable: its index lay at its end
+                raise SourceError(f"cannot read video {path}: an MP4 whose index is at its end needs a server that "
+                                  "sends parts of files (HTTP Range requests; Python's http.server does not), or "
+                                  "the index moved to its start: ffmpeg -i IN.mp4 -c copy -movflags +faststart OUT.mp4")
             raise SourceError(f"cannot read video {path} (missing, empty or not a video OpenCV can decode)")
         self.description = str(path)
         self.path = Path(path) if capture is None else None  # a local file, whose sound a recording can carry

@@ -354,6 +354,19 @@ def test_an_image_url_is_labelled_as_the_photo_it_is(web_folder, tmp_path, tiny_
         assert len(list(video)) == count
         video.close()
 
+    import av
+
+    grain = np.random.default_rng(0).integers(-20, 20, (480, 640, 3))  # (800 KB: more than FFmpeg keeps to seek in)
+    with av.open(str(folder / "index_at_end.mp4"), "w") as container:  # as most encoders write an MP4
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        for frame in DemoSource(faces=1, frames=30):
+            grainy = np.clip(frame + grain, 0, 255).astype(np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(grainy, format="bgr24")))
+        container.mux(stream.encode())
+    with pytest.raises(capture.SourceError, match="index is at its end needs a server that sends parts of files"):
+        capture.open_source(f"{url}/index_at_end.mp4")  # (the test's server, as Python's http.server, sends no parts)
+
     started = time.perf_counter()
     assert capture.fetch_image(f"{url}/camera.mjpg") is None  # a camera's endless stream is not waited out
     assert time.perf_counter() - started < 5
