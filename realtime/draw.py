@@ -68,10 +68,13 @@ def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: 
         captions.append((track, caption, base, colour_of(labels[track.label])))
         boxes.append(box)
         sizes.append((w + 4, h + base + base // 2))
-    for (track, _, _, colour), box in zip(captions, boxes):
+    for (_, _, _, colour), box in zip(captions, boxes):
         cv2.rectangle(frame, box[:2], box[2:], colour, line, cv2.LINE_AA)
-        if bars:
-            _draw_bars(frame, track.probabilities, labels, box, scale)
+    if bars:
+        bar_scale = min(scale, max(0.3, (height / len(labels) - 4) / 16))  # smaller where the picture is too low
+        chart = bar_chart_size(bar_scale, len(labels))
+        for (track, _, _, _), corner in zip(captions, bar_places(boxes, chart, (width, height))):
+            _draw_bars(frame, track.probabilities, labels, corner, bar_scale)
     for (_, caption, base, colour), (x, y), (w, h) in zip(captions, caption_places(boxes, sizes, (width, height)), sizes):
         _text(frame, caption, (x, y + h - base // 2), text_scale, (0, 0, 0), thickness, background=colour)
     return frame
@@ -83,16 +86,37 @@ def caption_text(track: Track, labels: list[str], several: bool) -> str:
     return f"#{track.id} {caption}" if several else caption
 
 
-def _draw_bars(frame, probabilities, labels, box, scale):
-    """A bar per class beside the face's `box`: on its right, else on its left, else inside the frame's edge; as
-    large as the captions, or smaller where the picture is too low for the chart (a panorama)."""
-    height, width = frame.shape[:2]
-    scale = min(scale, max(0.3, (height / len(labels) - 4) / 16))
+def bar_chart_size(scale: float, classes: int) -> tuple[int, int]:
+    """(width, height) of a face's bar chart drawn at `scale`."""
+    return int(62 * scale + 8) + int(80 * scale + 20), classes * int(16 * scale + 4)
+
+
+def bar_places(boxes: list[tuple[int, int, int, int]], chart: tuple[int, int],
+               frame_size: tuple[int, int]) -> list[tuple[int, int]]:
+    """Top-left corners for each face's bar chart of size `chart` (w, h), level with the top of its box: on the box's
+    right, else on its left, else inside the frame's right edge; of those inside the frame, the one covering least of
+    the faces and of the charts placed before (two faces side by side: not each chart over the other)."""
+    width, height = frame_size
+    w, h = chart
+    placed: list[tuple[int, int, int, int]] = []
+    for box in boxes:
+        y = max(0, min(box[1], height - h))
+        inside = [x for x in (box[2] + 6, box[0] - 6 - w, width - w - 2) if 0 <= x <= width - w] or [max(0, width - w)]
+        x = min(inside, key=lambda x: sum(covered((x, y, x + w, y + h), other) for other in [*boxes, *placed]))
+        placed.append((x, y, x + w, y + h))
+    return [rect[:2] for rect in placed]
+
+
+def covered(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
+    """The area two rectangles (x0, y0, x1, y1) share."""
+    return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _draw_bars(frame, probabilities, labels, corner, scale):
+    """A bar per class, from `corner` down (`bar_places`)."""
     row, bar_width = int(16 * scale + 4), int(80 * scale + 20)
     label_width = int(62 * scale + 8)
-    chart = label_width + bar_width
-    x = box[2] + 6 if box[2] + 6 + chart <= width else box[0] - 6 - chart if box[0] - 6 - chart >= 0 else width - chart - 2
-    y = max(0, min(box[1], height - len(labels) * row))
+    x, y = corner
     for i, (name, p) in enumerate(zip(labels, probabilities)):
         top = y + i * row
         colour = colour_of(name)
