@@ -36,6 +36,15 @@ def test_training_writes_every_output(trained):
         assert (models / name).stat().st_size > 0, name
     assert (models / "checkpoints" / "fer2013.best.keras").exists()
     card = json.loads((models / "fer2013.json").read_text())
+    from realtime.classify import Classifier
+
+    # The best checkpoint has its card from the start: a run stopped by Ctrl-C leaves a model the program and the
+    # tools take (was: the checkpoint alone, refused by all of them for want of a card)
+    checkpoint = Classifier(models / "checkpoints" / "fer2013.best.keras", backend="keras")
+    assert checkpoint.labels == LABELS
+    checkpoint_card = json.loads((models / "checkpoints" / "fer2013.best.json").read_text())
+    shared = ("labels", "input", "levels", "class_prior", "prior_alpha", "dataset")  # (no crop: no face found in these)
+    assert {key: checkpoint_card[key] for key in shared} == {key: card[key] for key in shared}
     assert card["labels"] == LABELS
     assert card["input"]["size"] == 48
     assert card["parameters"] > 1000

@@ -384,24 +384,66 @@ def train(args) -> int:
         make_folder(Path(args.tensorboard))
     dataset = load_data(args)
     make_folder(out / "checkpoints")
-    (x_train, y_train), x_val = dataset.split("train"), dataset.split("val")[0]
+    x_train, x_val = dataset.split("train")[0], dataset.split("val")[0]
     print(f"{dataset.description}: {len(x_train)} train / {len(x_val)} val / {len(dataset.splits['test'][0])} test faces, "
           f"classes {', '.join(dataset.labels)}")
     warning = cross_split_warning({name: faces for name, (faces, _) in dataset.splits.items()})
     if warning:
         print(warning, file=sys.stderr)
-    fitted = fit(args, dataset, out, name, verbose=1 if sys.stdout.isatty() else 2)
+    # What the card says of the data, written first beside the best checkpoint too: interrupted, that is a model
+    # the program and the tools take (--model, --init, train.evaluate, train.export).
+    described = data_card(args, dataset, name)
+    checkpoint = out / "checkpoints" / f"{name}.best.keras"
+    checkpoint.with_suffix(".json").write_text(json.dumps({**described, "files": {"keras": checkpoint.name}}, indent=2)
+                                               + "\n")
+    try:
+        fitted = fit(args, dataset, out, name, verbose=1 if sys.stdout.isatty() else 2)
+    except KeyboardInterrupt:
+        if checkpoint.exists():
+            print(f"the best epoch so far, with its card: {checkpoint} (its TFLite copy and report: python -m "
+                  f"train.export --model {checkpoint} --data {args.data})", file=sys.stderr)
+        else:
+            checkpoint.with_suffix(".json").unlink(missing_ok=True)
+            print("no epoch was finished: no model kept", file=sys.stderr)
+        raise
     model = fitted.model
 
     import keras
 
     from realtime.classify import file_sha256
     from train.export import finish, save_float16
-    from train.framing import crop_for, levels_for
 
     model_path = out / f"{name}.keras"
     save_float16(model, model_path)  # whatever the training precision, the file holds float16 weights
+    card = {
+        **described,
+        "files": {"keras": model_path.name},
+        "parameters": int(model.count_params()),
+        **({"initialised_from": Path(args.init).name} if args.init else {}),
+        "size_bytes": {"keras": model_path.stat().st_size},
+        "sha256": {"keras": file_sha256(model_path)},  # the program checks the file against it before loading
+        "training": {"epochs_run": len(fitted.history["val_accuracy"]), "best_epoch": fitted.best_epoch,
+                     "minutes": round(fitted.minutes, 1), "precision": fitted.policy,
+                     "keras": f"{keras.__version__} ({keras.config.backend()} backend)",
+                     "class_weights": dict(zip(dataset.labels, map(float, np.round(fitted.class_weights, 3)))),
+                     "arguments": {k: v for k, v in vars(args).items() if k not in ("data", "ferplus", "out")}},
+    }
+    model_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    if keras.config.backend() != "tensorflow":
+        print(f"wrote {model_path}; the TFLite copy and the report need the tensorflow backend:\n"
+              f"  python -m train.export --model {model_path} --data {args.data}"
+              + (f" --ferplus {args.ferplus}" if args.ferplus else ""))
+        return 0
+    finish(model_path, dataset)
+    return 0
 
+
+def data_card(args, dataset: Dataset, name: str) -> dict:
+    """The model card's entries that come from the data and the options, not from training: labels, input, the
+    class shares, and the crop and grey levels of the training faces (which the program reproduces)."""
+    from train.framing import crop_for, levels_for
+
+    (x_train, y_train), x_val = dataset.split("train"), dataset.split("val")[0]
     shares = y_train.sum(0) / y_train.sum()
     card = {
         "name": name,
@@ -415,40 +457,23 @@ def train(args) -> int:
         "class_prior": [max(1e-4, round(float(p), 4)) for p in shares],
         "prior_alpha": args.prior_alpha,
         "temperature": args.temperature,
-        "files": {"keras": model_path.name},
         "dataset": {"description": dataset.description,
                     "labels": ("FER+ vote fractions" if args.ferplus else "hard labels")
                     + (f", mixed {args.teacher_weight:g} with the probabilities of {len(args.teacher)} teacher model(s)" if args.teacher else ""),
                     "train": int(len(x_train)), "val": int(len(x_val)), "test": int(len(dataset.splits["test"][0])),
                     "splits": "train = Training, val = PublicTest (model selection), test = PrivateTest (reported once)"
                     if Path(args.data).is_file() else "train/, val/ (or held out of train), test/ (or held out of train)"},
-        "parameters": int(model.count_params()),
-        **({"initialised_from": Path(args.init).name} if args.init else {}),
-        "size_bytes": {"keras": model_path.stat().st_size},
-        "sha256": {"keras": file_sha256(model_path)},  # the program checks the file against it before loading
-        "training": {"epochs_run": len(fitted.history["val_accuracy"]), "best_epoch": fitted.best_epoch,
-                     "minutes": round(fitted.minutes, 1), "precision": fitted.policy,
-                     "keras": f"{keras.__version__} ({keras.config.backend()} backend)",
-                     "class_weights": dict(zip(dataset.labels, map(float, np.round(fitted.class_weights, 3)))),
-                     "arguments": {k: v for k, v in vars(args).items() if k not in ("data", "ferplus", "out")}},
     }
     try:
         crop = crop_for(x_train, 500)  # the framing of the training faces, which the program's crop reproduces
     except ImportError:  # a training machine without MediaPipe (a GPU machine with JAX alone, say)
         crop = None
         print("note: MediaPipe is not installed here, so the card has no crop yet: measure it where it is, with "
-              f"python -m train.framing --model {model_path} --data {args.data}", file=sys.stderr)
+              f"python -m train.framing --model {Path(args.out) / (name + '.keras')} --data {args.data}", file=sys.stderr)
     if crop:
         card["crop"] = crop
     card["levels"] = levels_for(x_train)  # their brightness and contrast, into which the program brings its crops
-    model_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
-    if keras.config.backend() != "tensorflow":
-        print(f"wrote {model_path}; the TFLite copy and the report need the tensorflow backend:\n"
-              f"  python -m train.export --model {model_path} --data {args.data}"
-              + (f" --ferplus {args.ferplus}" if args.ferplus else ""))
-        return 0
-    finish(model_path, dataset)
-    return 0
+    return card
 
 
 def run_command(work, args, interrupted: str) -> int:
@@ -466,7 +491,7 @@ def run_command(work, args, interrupted: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_command(train, parse_args(argv), "interrupted; the best checkpoint so far is in the checkpoints/ folder")
+    return run_command(train, parse_args(argv), "interrupted")
 
 
 if __name__ == "__main__":
