@@ -98,6 +98,11 @@ def test_the_trainer_makes_an_ensemble_card_and_scores_it(members, tmp_path):
     assert not (members / "ab8.json").exists()
     result = run_module("train.ensemble", "--members", str(members / "a.keras"), "--name", "solo", "--data", str(data))
     assert_one_line_error(result, "at least two members")
+    (members / "other.json").write_text('{"a": "card of another model"}')  # a model's card is kept (was overwritten)
+    result = run_module("train.ensemble", "--members", str(members / "a.keras"), str(members / "b.keras"),
+                        "--name", "other", "--data", str(data))
+    assert_one_line_error(result, "other.json exists: choose another --name, or pass --overwrite")
+    assert (members / "other.json").read_text() == '{"a": "card of another model"}'
 
 
 def test_photos_get_the_shipped_ensemble_and_video_one_of_its_members():

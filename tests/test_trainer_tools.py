@@ -233,6 +233,12 @@ def test_search_bad_input(tmp_path):
     assert_one_line_error(run_module("train.search", "--data", "x.csv", "--trials", "0"), "argument --trials: must be at least 1")
     assert_one_line_error(run_module("train.search", "--data", str(tmp_path / "missing.csv"), "--trials", "1",
                                      "--out", str(tmp_path / "s")), "dataset not found")
+    write_fer_csv(tmp_path / "fer.csv", {"Training": 14, "PublicTest": 7, "PrivateTest": 7})
+    (tmp_path / "afile").write_text("")
+    assert_one_line_error(run_module("train.search", "--data", str(tmp_path / "fer.csv"), "--trials", "1", "--out",
+                                     str(tmp_path / "afile")), "cannot write into")  # (was a traceback)
+    assert_one_line_error(run_module("train.framing", "--model", "x.keras", "--data", str(tmp_path / "fer.csv"),
+                                     "--faces", "-5"), "argument --faces: must be at least 20")  # (-5 measured all but 5)
 
 
 def test_optuna_is_in_the_train_extra():

@@ -13,12 +13,11 @@ matrix. Each face costs one model call per member.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-from realtime.__main__ import number
+from realtime.__main__ import Parser, number
 from realtime.classify import Classifier, ModelError, shipped_model
 from realtime.card import ModelCard
 from train.data import DatasetError, load_dataset
@@ -27,8 +26,10 @@ from train.data import DatasetError, load_dataset
 INHERITED = ("labels", "input", "preprocessing", "output", "crop", "levels", "class_prior", "prior_alpha", "dataset")
 
 
-def make_card(members: list[Path], name: str, prior_alpha: float | None, temperature: float = 1.0) -> Path:
-    """Write NAME.json beside the members; returns its path."""
+def make_card(members: list[Path], name: str, prior_alpha: float | None, temperature: float = 1.0,
+              overwrite: bool = False) -> Path:
+    """Write NAME.json beside the members; returns its path. A card already there (another model's, a shipped
+    one's) is kept unless `overwrite`."""
     folder = members[0].parent
     if any(member.parent != folder for member in members):
         raise ModelError("the members of an ensemble must be in one folder (its card names them by name)")
@@ -47,6 +48,8 @@ def make_card(members: list[Path], name: str, prior_alpha: float | None, tempera
     path = folder / f"{name}.json"
     if path.resolve() in {member.with_suffix(".json").resolve() for member in members}:
         raise ModelError(f"the ensemble's name {name} is one of its members'")
+    if path.exists() and not overwrite:
+        raise ModelError(f"{path} exists: choose another --name, or pass --overwrite")
     path.write_text(json.dumps(card, indent=2) + "\n")
     return path
 
@@ -54,11 +57,12 @@ def make_card(members: list[Path], name: str, prior_alpha: float | None, tempera
 def main(argv: list[str] | None = None) -> int:
     from train.export import measure
 
-    parser = argparse.ArgumentParser(prog="python -m train.ensemble", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m train.ensemble", description=__doc__.splitlines()[0])
     parser.add_argument("--members", nargs="+", required=True, help="the models to average (names or .keras files)")
     parser.add_argument("--name", required=True, help="the ensemble's name (its card: NAME.json beside the members)")
     parser.add_argument("--data", required=True, help="the dataset the members were trained on, to score the ensemble")
     parser.add_argument("--ferplus", help="FER+ votes, if they were trained on them")
+    parser.add_argument("--overwrite", action="store_true", help="replace a card of that name already there")
     parser.add_argument("--prior-alpha", type=number(float, 0, 1),
                         help="class-share correction, 0-1 (default: the first member's)")
     parser.add_argument("--temperature", type=number(float, 0.05, 20), default=1.0,
@@ -70,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     path = None
     try:
         members = [shipped_model(member).with_suffix(".keras") for member in args.members]
-        path = make_card(members, args.name, args.prior_alpha, args.temperature)
+        path = make_card(members, args.name, args.prior_alpha, args.temperature, args.overwrite)
         classifier = Classifier(path, backend="tflite")  # loads and checks each member as it would load alone
         dataset = load_dataset(args.data, ferplus=args.ferplus)
         card = dict(classifier.card.data)

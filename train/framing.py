@@ -13,7 +13,6 @@ cover) and the faces' roll. The result goes into the card's `crop` entry, which 
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from realtime.__main__ import Parser, number
 from train.data import DatasetError, load_dataset
 
 UPSCALE = 4
@@ -100,10 +100,11 @@ def summary(values: np.ndarray) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m train.framing", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m train.framing", description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="the model (.keras) whose card gets the crop")
     parser.add_argument("--data", required=True, help="the model's training data (fer2013.csv[.gz] or an image folder)")
-    parser.add_argument("--faces", type=int, default=3000, help="training faces to measure (default 3000)")
+    parser.add_argument("--faces", type=number(int, 20), default=3000,
+                        help="training faces to measure, at least 20 (default 3000)")
     parser.add_argument("--dry-run", action="store_true", help="print the measurement, leave the card as it is")
     args = parser.parse_args(argv)
     from realtime.align import Crop

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from realtime.__main__ import Parser, number
-from train.__main__ import TrainingError, check_args, fit, load_data, run_command
+from train.__main__ import TrainingError, check_args, fit, load_data, make_folder, run_command
 from train.__main__ import parse_args as trainer_args
 from train.data import DatasetError
 
@@ -80,7 +80,7 @@ def search(args) -> int:
     check_args(first)
     dataset = load_data(first)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     rows: list[dict] = []
 
     def objective(trial) -> float:
@@ -103,7 +103,7 @@ def search(args) -> int:
         print(f"trial {trial.number}: {outcome} {shlex.join(argv[len(common(args)):])}", flush=True)
         return accuracy
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # (a trial stopped by Ctrl-C: its whole stack, as a warning)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=args.seed))
     study.optimize(objective, n_trials=args.trials)
     if all(row["best_epoch"] == "diverged" for row in rows):
