@@ -329,10 +329,9 @@ class Window:
             draw_corner(shown, f"{self._fps:5.1f} FPS")
         elif self.photos > 1:
             draw_corner(shown, f"{number} / {self.photos}")
-        if self.paused:
-            draw_help(shown, [("paused", "space resumes")])
-        elif self.help:
-            draw_help(shown, PHOTO_KEYS if self.photos > 1 else KEYS if not self.photos else COMMON_KEYS)
+        keys = PHOTO_KEYS if self.photos > 1 else KEYS if not self.photos else COMMON_KEYS
+        if self.paused or self.help:  # paused, the help under the pause's line (h showed nothing while paused)
+            draw_help(shown, [("paused", "space resumes")] * self.paused + keys * self.help)
         if self.fullscreen:  # OpenCV's Qt window goes full screen but leaves the picture at its size
             shown = letterboxed(shown, self.screen)
         cv2.imshow(TITLE, shown)

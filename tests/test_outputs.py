@@ -376,6 +376,16 @@ def test_b_draws_the_probability_bars_on_a_paused_video_frame_at_once(monkeypatc
     assert cv2.imread(str(next(shown.snapshots.glob("*.png"))))[470, 630, 0] == 200  # and in the snapshot
 
 
+def test_h_shows_the_keys_on_a_paused_video_frame_at_once(monkeypatch):
+    screen = FakeScreen(monkeypatch, [" ", "h", " "])
+    shown = window.Window((640, 480), window.Overlay())
+    shown.write(Annotated(0, 0.0, np.zeros((480, 640, 3), np.uint8), []))
+    played, paused, helped, resumed = screen.shown
+    lit = [int((image > 0).any(2).sum()) for image in screen.shown]
+    assert lit[2] > 2 * lit[1] > 0  # paused: its line; then h: the keys below it, at once (was: nothing until resumed)
+    assert lit[3] > lit[1]  # resumed with the help still on
+
+
 def test_the_last_photo_read_is_held_even_when_one_after_it_could_not_be_read(monkeypatch):
     screen = FakeScreen(monkeypatch, [])
     shown = window.Window((64, 48), window.Overlay(), photos=["a.jpg", "b.jpg", "c.jpg", "d.jpg"], step=True)
