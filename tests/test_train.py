@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -36,8 +37,6 @@ def test_training_writes_every_output(trained):
         assert (models / name).stat().st_size > 0, name
     assert (models / "checkpoints" / "fer2013.best.keras").exists()
     card = json.loads((models / "fer2013.json").read_text())
-    from realtime.classify import Classifier
-
     # The best checkpoint has its card from the start: a run stopped by Ctrl-C leaves a model the program and the
     # tools take (was: the checkpoint alone, refused by all of them for want of a card)
     checkpoint = Classifier(models / "checkpoints" / "fer2013.best.keras", backend="keras")
@@ -366,3 +365,26 @@ def test_a_paired_difference_is_narrower_than_either_accuracy():
     difference, low, high = paired_difference(before, after)
     assert difference == pytest.approx(0.02) and 0 < low < 0.02 < high < 0.04
     assert paired_difference(before, before) == (0.0, 0.0, 0.0) == paired_difference([], [])
+
+
+def test_ctrl_c_during_training_stops_it_and_leaves_the_best_epoch_as_a_model(tmp_path, fer_csv):
+    """The first Ctrl-C only sets a flag, checked after each batch: raised at any moment, it could land in a
+    library's clean-up (JAX's garbage-collector callback) and be lost, and training then ran all its epochs."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    run = subprocess.Popen([sys.executable, "-m", "train", "--data", str(fer_csv), "--out", str(tmp_path / "m"),
+                            "--epochs", "200", "--width", "4", "--precision", "float32"],
+                           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in run.stdout:
+            if line.startswith("Epoch 2/"):  # the first epoch done, its checkpoint written
+                run.send_signal(signal.SIGINT)
+                break
+        said = run.stdout.read()
+        run.wait(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 130 and "Traceback" not in said, said
+    checkpoint = tmp_path / "m" / "checkpoints" / "fer2013.best.keras"
+    assert f"the best epoch so far, with its card: {checkpoint}" in said
+    assert Classifier(checkpoint, backend="keras").labels == LABELS

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from realtime import stop
 from realtime.__main__ import Parser, number
 from realtime.classify import SHIPPED_MODELS
 from train.data import FACE_SIZE, Dataset, DatasetError, load_dataset
@@ -235,8 +237,18 @@ def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitte
 
     With --freeze-epochs N, the first N epochs train only the head; the body is then unfrozen and
     the optimizer recompiled, its learning-rate schedule carrying on where it was. Either way the
-    weights of the best validation epoch (after unfreezing) are kept.
+    weights of the best validation epoch (after unfreezing) are kept. Meanwhile Ctrl-C or SIGTERM
+    stops it after the batch in hand (`stop_on_request`), a second one at once.
     """
+    stop.install()
+    try:
+        return _fit(args, dataset, out, name, verbose)
+    finally:  # Ctrl-C and SIGTERM as Python has them
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _fit(args, dataset: Dataset, out: Path, name: str, verbose: int) -> Fitted:
     from realtime import quiet_stderr
 
     with quiet_stderr():
@@ -274,6 +286,7 @@ def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitte
     logger = keras.callbacks.CSVLogger(out / f"{name}_history.csv")
     diverged: list[int] = []  # epochs (1-based) whose loss was NaN or infinite
     callbacks = [
+        stop_on_request(keras),
         stop_on_nan(keras, trainer, diverged),  # first: the callbacks after it see such an epoch's accuracy as NaN
         keras.callbacks.ModelCheckpoint(out / "checkpoints" / f"{name}.best.keras", monitor="val_accuracy", mode="max",
                                         save_best_only=True),
@@ -319,6 +332,18 @@ def fit(args, dataset: Dataset, out: Path, name: str, verbose: int = 2) -> Fitte
               "epoch before it is kept", file=sys.stderr)
     best_epoch = first + int(np.nanargmax(phase.history["val_accuracy"])) + 1
     return Fitted(model, history, best_epoch, (time.time() - started) / 60, policy, weights)
+
+
+def stop_on_request(keras):
+    """A callback that turns Ctrl-C or SIGTERM (which `fit` routes to `stop.requested`) into a
+    KeyboardInterrupt after the batch in hand: raised at any moment, it could land in a library's clean-up (JAX's
+    garbage-collector callback) and be lost, and training then ran to its end."""
+
+    def check(batch, logs):
+        if stop.requested:
+            raise KeyboardInterrupt
+
+    return keras.callbacks.LambdaCallback(on_train_batch_end=check, on_test_batch_end=check)
 
 
 def stop_on_nan(keras, trainer, diverged: list[int]):
