@@ -192,6 +192,11 @@ def test_export_rewrites_tflite_and_metrics(trained, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "fer2013.tflite").read_bytes() != before
     Classifier(tmp_path / "fer2013.keras", backend="tflite")  # the program takes it
+    (tmp_path / "fer2013_history.csv").unlink()  # a model trained elsewhere: no curves picture, rather than an empty one
+    (tmp_path / "fer2013_curves.png").unlink()
+    result = run_module("train.export", "--model", str(tmp_path / "fer2013.keras"), "--data", str(data))
+    assert result.returncode == 0 and "Warning" not in result.stderr, result.stderr[-2000:]
+    assert not (tmp_path / "fer2013_curves.png").exists()
     for name in ("happy", "sad"):  # another dataset's classes: refused before anything is written
         (tmp_path / "two" / "train" / name).mkdir(parents=True)
         cv2.imwrite(str(tmp_path / "two" / "train" / name / "1.png"), np.full((48, 48), 90, np.uint8))

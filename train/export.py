@@ -88,8 +88,9 @@ def finish(model_path: Path, dataset: Dataset) -> None:
     card["metrics"]["keras_test_accuracy"] = round(
         evaluate(Classifier(model_path, backend="keras"), dataset, "test")["accuracy"], 4)
     card_path.write_text(json.dumps(card, indent=2) + "\n")
-    plot_curves(read_history(Path(f"{model_path.with_suffix('')}_history.csv")),
-                Path(f"{model_path.with_suffix('')}_curves.png"))
+    history = read_history(Path(f"{model_path.with_suffix('')}_history.csv"))
+    if history:  # (none for a model trained elsewhere, or a checkpoint: no empty picture)
+        plot_curves(history, Path(f"{model_path.with_suffix('')}_curves.png"))
     print(f"float32 Keras model: test accuracy {card['metrics']['keras_test_accuracy']:.4f}")
     print(f"wrote {model_path} ({card['parameters']:,} parameters, {tflite_bytes / 1e6:.1f} MB tflite) "
           f"and its card, report and plots")

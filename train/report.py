@@ -147,8 +147,8 @@ def plot_curves(history: dict[str, list[float]], path: Path) -> None:
     for ax, key in zip(axes, ("loss", "accuracy")):
         for prefix, style in (("", "-"), ("val_", "--")):
             if prefix + key in history:
-                ax.plot(range(1, len(history[prefix + key]) + 1), history[prefix + key], style,
-                        label=("validation " if prefix else "train ") + key)
+                ax.plot(range(1, len(history[prefix + key]) + 1), history[prefix + key], style, marker=".",
+                        label=("validation " if prefix else "train ") + key)  # (a point per epoch: one epoch shows)
         ax.set_xlabel("epoch")
         ax.set_title(key)
         ax.grid(alpha=0.3)
