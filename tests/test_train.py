@@ -147,6 +147,7 @@ def test_a_dataset_of_one_class_and_options_out_of_range_are_refused(tmp_path):
                                      "--limit", "2"), "--limit 2 drew none of them: raise it")
     (tmp_path / "one" / "train" / "fear" / "0.png").unlink()
     (tmp_path / "one" / "train" / "fear").rmdir()
+    assert_one_line_error(run_module("train", "--data", str(tmp_path / "one"), "--name", " "), "--name is empty")
     (tmp_path / "notes.txt").write_text("not a folder")
     for option, value in (("--teacher-weight", "5"), ("--patience", "-1"), ("--width", "1"), ("--seed", "-1"), ("--seed", str(2**32)),
                           ("--tensorboard", str(tmp_path / "notes.txt"))):
@@ -178,7 +179,7 @@ def test_export_rewrites_tflite_and_metrics(trained, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     exported = json.loads((tmp_path / "fer2013.json").read_text())
     assert exported["metrics"]["keras_test_accuracy"] == card["metrics"]["keras_test_accuracy"]
-    assert "int8" in exported["storage"]["tflite"]
+    assert "int8" in exported["storage"]["tflite"] and "calibrated on 420 training faces" in exported["storage"]["tflite"]
     assert exported["sha256"]["tflite"] == file_sha256(tmp_path / "fer2013.tflite")  # the new copy's
     for name in ("fer2013.tflite", "fer2013_report.txt", "fer2013_confusion.png", "fer2013_curves.png"):
         assert (tmp_path / name).stat().st_size > 0, name

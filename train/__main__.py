@@ -383,6 +383,8 @@ def make_optimizer(keras, name: str, schedule, weight_decay: float):
 def output_place(args) -> tuple[Path, str]:
     """The output folder (made now) and the model's name; refuses to replace a model without --overwrite. Its
     checkpoints/ folder is made once the data has been read: a run that fails before leaves none."""
+    if args.name is not None and not args.name.strip():
+        raise DatasetError("--name is empty: give the model a name, or leave --name out for the default")
     name = args.name or ("ferplus" if args.ferplus else "fer2013" if Path(args.data).is_file()
                          else Path(args.data).resolve().name)
     if Path(name).name != name or name in (".", ".."):

@@ -75,12 +75,13 @@ def finish(model_path: Path, dataset: Dataset) -> None:
     if dataset.labels != card["labels"]:
         raise ModelError(f"{model_path.name} has the classes {', '.join(card['labels'])}; the dataset has "
                          f"{', '.join(dataset.labels)}")
-    tflite_bytes = write_tflite(model_path, dataset.split("train")[0])
+    calibration = dataset.split("train")[0]
+    tflite_bytes = write_tflite(model_path, calibration)
     card["files"]["tflite"] = model_path.with_suffix(".tflite").name
     card["size_bytes"]["tflite"] = tflite_bytes
     card["sha256"] = {kind: file_sha256(model_path.parent / name) for kind, name in card["files"].items()}
     card["storage"] = {"keras": "float16 weights, run in float32",
-                       "tflite": f"int8 weights and activations (ranges calibrated on {CALIBRATION_FACES} training faces), "
+                       "tflite": f"int8 weights and activations (ranges calibrated on {min(len(calibration), CALIBRATION_FACES)} training faces), "
                                  "float32 input and output"}
     card_path.write_text(json.dumps(card, indent=2) + "\n")  # the card vouches for the new file before it is loaded
     classifier = Classifier(model_path, backend="tflite")  # what the program runs on a CPU
