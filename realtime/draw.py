@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from realtime.faces import intersection
 from realtime.track import Track
 
 # BGR colour per expression; anything else is grey.
@@ -46,7 +47,7 @@ def caption_places(boxes: list[tuple[int, int, int, int]], sizes: list[tuple[int
         x = min(max(0, x0), max(0, width - w))
         candidates = [y0 - h, y1, *range(y0, height - h, max(1, h // 2))]
         y = next((c for c in candidates if 0 <= c <= height - h and
-                  not any(x < px1 and px0 < x + w and c < py1 and py0 < c + h for px0, py0, px1, py1 in placed)),
+                  not any(intersection((x, c, x + w, c + h), other) > 0 for other in placed)),
                  min(max(0, y0 - h), max(0, height - h)))
         placed.append((x, y, x + w, y + h))
         corners.append((x, y))
@@ -102,14 +103,9 @@ def bar_places(boxes: list[tuple[int, int, int, int]], chart: tuple[int, int],
     for box in boxes:
         y = max(0, min(box[1], height - h))
         inside = [x for x in (box[2] + 6, box[0] - 6 - w, width - w - 2) if 0 <= x <= width - w] or [max(0, width - w)]
-        x = min(inside, key=lambda x: sum(covered((x, y, x + w, y + h), other) for other in [*boxes, *placed]))
+        x = min(inside, key=lambda x: sum(intersection((x, y, x + w, y + h), other) for other in [*boxes, *placed]))
         placed.append((x, y, x + w, y + h))
     return [rect[:2] for rect in placed]
-
-
-def covered(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
-    """The area two rectangles (x0, y0, x1, y1) share."""
-    return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
 def _draw_bars(frame, probabilities, labels, corner, scale):

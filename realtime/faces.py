@@ -18,13 +18,16 @@ class Face:
         return float(self.box[2] - self.box[0])
 
 
+def intersection(a, b) -> float:
+    """The area two x0,y0,x1,y1 boxes share."""
+    return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
 def overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """(intersection over union, intersection over the smaller box) of two x0,y0,x1,y1 boxes."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
+    inter = intersection(a, b)
+    if inter <= 0:
         return 0.0, 0.0
-    inter = w * h
     area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
     return inter / (area_a + area_b - inter), inter / max(1e-9, min(area_a, area_b))
 

@@ -388,13 +388,14 @@ def test_bars_fit_a_panorama_beside_a_face_at_its_right_edge():
 def test_the_bars_of_two_faces_side_by_side_do_not_cover_each_other():
     """demo:2 with b: the right face has no room on its right, and its chart went left, over the left face's chart
     (each unreadable, in the window, snapshots and recordings). Now: the place covering least of faces and charts."""
-    from realtime.draw import bar_chart_size, bar_places, covered
+    from realtime.draw import bar_chart_size, bar_places
+    from realtime.faces import intersection
 
     boxes, chart = [(100, 150, 240, 320), (410, 150, 550, 320)], bar_chart_size(0.5, 8)
     corners = bar_places(boxes, chart, (640, 480))
     rects = [(x, y, x + chart[0], y + chart[1]) for x, y in corners]
-    assert covered(*rects) == 0 and all(0 <= x0 and x1 <= 640 and 0 <= y0 and y1 <= 480 for x0, y0, x1, y1 in rects)
-    assert rects[0][0] == 246 and covered(rects[0], boxes[1]) == 0  # the first on its face's right, clear of the other
+    assert intersection(*rects) == 0 and all(0 <= x0 and x1 <= 640 and 0 <= y0 and y1 <= 480 for x0, y0, x1, y1 in rects)
+    assert rects[0][0] == 246 and intersection(rects[0], boxes[1]) == 0  # the first on its face's right, clear of the other
     assert bar_places([(300, 100, 400, 200)], chart, (640, 480)) == [(406, 100)]  # room on the right: there
 
 
