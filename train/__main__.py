@@ -283,7 +283,7 @@ def _fit(args, dataset: Dataset, out: Path, name: str, verbose: int) -> Fitted:
     warmup = min(2 * steps, args.epochs * steps // 4)
     schedule = keras.optimizers.schedules.CosineDecay(args.lr / 10, decay_steps=args.epochs * steps - warmup,
                                                       alpha=0.01, warmup_target=args.lr, warmup_steps=warmup)
-    logger = keras.callbacks.CSVLogger(out / f"{name}_history.csv")
+    logger = history_logger(keras, out / f"{name}_history.csv")
     diverged: list[int] = []  # epochs (1-based) whose loss was NaN or infinite
     callbacks = [
         stop_on_request(keras),
@@ -332,6 +332,17 @@ def _fit(args, dataset: Dataset, out: Path, name: str, verbose: int) -> Fitted:
               "epoch before it is kept", file=sys.stderr)
     best_epoch = first + int(np.nanargmax(phase.history["val_accuracy"])) + 1
     return Fitted(model, history, best_epoch, (time.time() - started) / 60, policy, weights)
+
+
+def history_logger(keras, path: Path):
+    """Keras's CSVLogger, counting epochs from 1 as the console, the card's best_epoch and the curves do
+    (Keras counts from 0)."""
+
+    class HistoryLogger(keras.callbacks.CSVLogger):
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch + 1, logs)
+
+    return HistoryLogger(path)
 
 
 def stop_on_request(keras):
