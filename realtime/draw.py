@@ -127,11 +127,46 @@ def _window_scale(frame: np.ndarray) -> float:
     return max(1.0, drawing_scale(frame.shape[1], frame.shape[0]))
 
 
-def draw_corner(frame: np.ndarray, text: str) -> np.ndarray:
-    """The window's FPS counter, or a photo's number, at the top left."""
+CORNERS = ("top left", "top right", "bottom left", "bottom right")
+
+
+def face_areas(tracks: list[Track], frame_size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+    """Where draw_faces may have drawn each face: its box, with room for its caption above or below it (as wide as
+    the widest caption, `#99 surprise 100%`, where the box is narrower)."""
+    width, height = frame_size
+    scale = drawing_scale(width, height)
+    text_scale, thickness = scale * 0.8, 1 + (scale > 0.7) + int(scale // 1.5)
+    (w, h), base = cv2.getTextSize("#99 surprise 100%", FONT, text_scale, thickness)
+    h += base + base // 2
+    areas = []
+    for track in tracks:
+        x0, y0, x1, y1 = (int(round(v)) for v in track.face.box)
+        areas.append((x0, y0 - h, max(x1, x0 + w + 4), y1 + h))
+    return areas
+
+
+def draw_corner(frame: np.ndarray, text: str, avoid: list[tuple[int, int, int, int]] = (),
+                corner: str = CORNERS[0]) -> str:
+    """The window's FPS counter, or a photo's number, in `corner` of the frame unless it would cover some of the
+    `avoid` areas (the faces and their captions), else in the corner that covers least of them, the first of
+    CORNERS among equals. Returns the corner used."""
     k = _window_scale(frame)
-    _text(frame, text, (8 * k, 24 * k), 0.6 * k, (255, 255, 255), max(1, round(k)), background=(0, 0, 0))
-    return frame
+    scale, thickness = 0.6 * k, max(1, round(k))
+    (w, h), base = cv2.getTextSize(text, FONT, scale, thickness)
+    height, width = frame.shape[:2]
+
+    def origin(place: str) -> tuple[int, int]:  # as _text takes it: the text's bottom left
+        return (int(8 * k) if place.endswith("left") else width - int(8 * k) - w - 4,
+                int(24 * k) if place.startswith("top") else height - int(8 * k) - base // 2)
+
+    def covered(place: str) -> float:
+        x, y = origin(place)
+        return sum(intersection((x, y - h - base, x + w + 4, y + base // 2), area) for area in avoid)
+
+    if covered(corner) > 0:
+        corner = min(CORNERS, key=covered)
+    _text(frame, text, origin(corner), scale, (255, 255, 255), thickness, background=(0, 0, 0))
+    return corner
 
 
 def draw_help(frame: np.ndarray, lines: list[tuple[str, str]]) -> np.ndarray:

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from realtime import quiet_stderr, stop
-from realtime.draw import draw_corner, draw_help, fitted, letterboxed
+from realtime.draw import CORNERS, draw_corner, draw_help, face_areas, fitted, letterboxed
 from realtime.output import Annotated
 
 TITLE = "emotion-overlay (h: help, q: quit)"
@@ -50,6 +50,7 @@ class Picture:
     name: str | None  # a photo's file name (Annotated.image)
     redraw: Callable[[bool], np.ndarray] | None  # how to draw it again (Annotated.redraw)
     bars: bool  # whether `frame` has the probability bars drawn
+    faces: list[tuple[int, int, int, int]]  # where its faces and their captions are (draw.face_areas)
 
     @property
     def nbytes(self) -> int:
@@ -238,6 +239,7 @@ class Window:
         self.quit = self.paused = self.help = self.fullscreen = False
         self._fps, self._last, self._count = 0.0, None, 0
         self._shown: Picture | None = None  # what the window shows
+        self._corner = CORNERS[0]  # where the FPS counter or the photo's number is: it moves off a face's caption
         self.pace, self._clock = pace, None  # with `pace`: when the video's time 0 is (or would have been) shown
         self._seen: deque[Picture] = deque()  # photos shown, to go back to
         self._at = 0  # which of them is shown
@@ -252,7 +254,8 @@ class Window:
             self._fps = 0.9 * self._fps + 0.1 * rate if self._fps else rate
         self._last, self._count = now, self._count + 1
         number = self._places.get(annotated.image, self._count)
-        picture = Picture(annotated.frame, number, annotated.image, annotated.redraw, self.overlay.bars)
+        picture = Picture(annotated.frame, number, annotated.image, annotated.redraw, self.overlay.bars,
+                          face_areas(annotated.tracks, annotated.frame.shape[1::-1]))
         if self.photos:
             if self.step and self._seen:  # the photo shown stays up until a key asks for this one (labelled
                 self._browse(last=False)  # meanwhile); the last one is held by hold(), however many were skipped
@@ -316,19 +319,20 @@ class Window:
         if picture.name:
             cv2.setWindowTitle(TITLE, f"{picture.name} - {TITLE}")
         self._shown = picture
-        self._show(picture.frame, picture.number)
+        self._show(picture.frame, picture.number, picture.faces)
 
-    def _show(self, frame: np.ndarray, number: int = 0) -> None:
-        """`frame` in the window, with the FPS counter (video) or the photo's number (several photos), the pause or
-        key help over it; the window takes the shape of each picture (a photo of another shape is not stretched)."""
+    def _show(self, frame: np.ndarray, number: int = 0, faces: list[tuple[int, int, int, int]] = ()) -> None:
+        """`frame` in the window, with the FPS counter (video) or the photo's number (several photos) in a corner
+        clear of the `faces` (it stays put until a face comes under it), the pause or key help over it; the window
+        takes the shape of each picture (a photo of another shape is not stretched)."""
         if not self.fullscreen and frame.shape[1::-1] != tuple(self.size):
             self.size = frame.shape[1::-1]
             cv2.resizeWindow(TITLE, *fitted(self.size, self.screen))
         shown = frame.copy()
         if not self.photos:
-            draw_corner(shown, f"{self._fps:5.1f} FPS")
+            self._corner = draw_corner(shown, f"{self._fps:5.1f} FPS", faces, self._corner)
         elif self.photos > 1:
-            draw_corner(shown, f"{number} / {self.photos}")
+            self._corner = draw_corner(shown, f"{number} / {self.photos}", faces, self._corner)
         keys = PHOTO_KEYS if self.photos > 1 else KEYS if not self.photos else COMMON_KEYS
         if self.paused or self.help:  # paused, the help under the pause's line (h showed nothing while paused)
             draw_help(shown, [("paused", "space resumes")] * self.paused + keys * self.help)

@@ -295,6 +295,35 @@ def test_a_photo_is_shown_without_an_fps_counter_and_stays_up_until_q(monkeypatc
     video.hold()  # a video's window does not wait at the end
 
 
+def test_the_counter_moves_off_a_face_and_its_caption_and_stays_where_it_went(monkeypatch):
+    """The FPS counter (and a photo's number) sat at the top left over any face there and its caption."""
+    screen = FakeScreen(monkeypatch, [])
+    shown = window.Window((640, 480), window.Overlay())
+    labels = ["sad", "happy"]
+
+    def frame_with(box):
+        frame = np.full((480, 640, 3), 90, np.uint8)
+        tracks = [Track(1, Face(np.array(box, float), 0.9), np.array([0.2, 0.8]), None, 1)] if box else []
+        draw.draw_faces(frame, tracks, labels)
+        return frame, tracks
+
+    def counter_at(frame_and_tracks) -> tuple[int, int, int, int]:
+        frame, tracks = frame_and_tracks
+        shown.write(Annotated(0, 0.0, frame, tracks))
+        rows, columns = np.nonzero(np.any(screen.shown[-1] != frame, axis=2))  # what the window drew over it
+        return rows.min(), columns.min(), rows.max(), columns.max()
+
+    top, left, bottom, right = counter_at(frame_with(None))
+    assert top < 40 and left < 20 and right < 200  # top left
+    face_box = (4, 10, 140, 150)  # caption inside the frame's top edge, where the counter was
+    top, left, bottom, right = counter_at(frame_with(face_box))
+    assert left > 400 and top < 40  # top right: clear of the face and its caption
+    top, left, bottom, right = counter_at(frame_with(None))
+    assert left > 400  # and it stays there (no hopping back and forth as a face comes and goes)
+    x0, y0, x1, y1 = draw.face_areas(frame_with(face_box)[1], (640, 480))[0]
+    assert x0 == 4 and y0 <= 10 - 12 and y1 >= 150 + 12 and x1 == 140  # the box, a caption's room above and below
+
+
 RIGHT, LEFT = 0xFF53, 0xFF51  # the arrow keys as cv2.waitKeyEx gives them on Linux (X11)
 
 

@@ -419,7 +419,8 @@ def test_the_window_s_counter_and_key_help_grow_with_a_frame_larger_than_720p():
 
     def extent(width: int, height: int) -> tuple[int, int]:
         frame = np.full((height, width, 3), 120, np.uint8)
-        marked = np.argwhere(np.any(draw_help(draw_corner(frame, " 29.7 FPS"), KEYS) != 120, axis=2))
+        draw_corner(frame, " 29.7 FPS")
+        marked = np.argwhere(np.any(draw_help(frame, KEYS) != 120, axis=2))
         return marked.max(0)[1], marked.max(0)[0]  # how far right and down the counter and the panel reach
 
     small, large = extent(1280, 720), extent(3840, 2160)
