@@ -31,7 +31,8 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".t
 TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*")
 GIF_SIGNATURES = (b"GIF87a", b"GIF89a")
 PNM_SIGNATURES = tuple(f"P{kind}{space}".encode() for kind in range(1, 7) for space in " \t\r\n")  # PBM, PGM, PPM
-IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", *GIF_SIGNATURES, *TIFF_SIGNATURES, *PNM_SIGNATURES)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+IMAGE_SIGNATURES = (b"\xff\xd8\xff", PNG_SIGNATURE, b"BM", *GIF_SIGNATURES, *TIFF_SIGNATURES, *PNM_SIGNATURES)
 OPENCV_MAX_PIXELS = 1 << 30  # the most pixels cv2.imread reads (CV_IO_MAX_IMAGE_PIXELS); it refuses larger pictures
 # The brands an HEIF picture (a phone's HEIC photo) or an AVIF one names in its `ftyp` box, bytes 8-12.
 HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis")
@@ -524,11 +525,45 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
     return VideoSource(path)
 
 
-def animated(path: Path) -> VideoSource | None:
-    """A GIF of more than one frame, read as the short video it is (each frame labelled, tracked and smoothed as
-    video's are); None for a still one, which is a photo (as is every GIF in a folder: its first frame), and for
-    anything that is not a GIF file."""
-    if not file_head(path).startswith(GIF_SIGNATURES):
+class AnimationSource(Source):
+    """An animated WebP or PNG (APNG), read with Pillow (FFmpeg here gives only its first frame): its frames at
+    their own times, as a short video."""
+
+    def __init__(self, path: Path, picture):
+        """`picture`: `path` opened by Pillow, of more than one frame; this source closes it."""
+        self.picture, self.description, self.path = picture, str(path), None  # (`path`: no sound to carry)
+        self.size, self.frame_count = picture.size, picture.n_frames
+        self.fps = min(240.0, max(0.1, 1000 / self._duration()))
+        self.time = 0.0  # seconds from the first frame to the one last yielded
+
+    def _duration(self) -> float:
+        """The frame in hand's duration in ms; 100 where the file gives none or 0, as browsers play such frames."""
+        return self.picture.info.get("duration") or 100
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        start = 0.0
+        for index in range(self.frame_count):
+            try:
+                self.picture.seek(index)
+                frame = np.asarray(self.picture.convert("RGB"))[:, :, ::-1].copy()
+            except (OSError, EOFError, ValueError):  # a file cut short: the frames before it
+                return
+            self.time, start = start, start + self._duration() / 1000
+            yield frame
+
+    def close(self) -> None:
+        self.picture.close()
+        super().close()
+
+
+def animated(path: Path) -> Source | None:
+    """A GIF, WebP or PNG of more than one frame, read as the short video it is (each frame labelled, tracked and
+    smoothed as video's are); None for a still one, which is a photo (as is every such file in a folder: its first
+    frame), and for anything else."""
+    head = file_head(path)
+    if is_webp(head) or head.startswith(PNG_SIGNATURE):
+        return animated_picture(path)
+    if not head.startswith(GIF_SIGNATURES):
         return None
     try:
         video = VideoSource(path)
@@ -537,4 +572,18 @@ def animated(path: Path) -> VideoSource | None:
     if (video.frame_count or 0) > 1:
         return video
     video.close()
+    return None
+
+
+def animated_picture(path: Path) -> AnimationSource | None:
+    """An animated WebP or PNG as an AnimationSource; None for a still one, or one Pillow cannot open."""
+    from PIL import Image
+
+    try:
+        picture = Image.open(path)
+    except Exception:  # noqa: BLE001 - not for Pillow (too large, damaged): read as a photo is, or said why not
+        return None
+    if getattr(picture, "n_frames", 1) > 1:
+        return AnimationSource(path, picture)
+    picture.close()
     return None

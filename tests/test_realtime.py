@@ -247,12 +247,15 @@ def test_several_images_as_a_shell_glob_gives_them(tmp_path, tiny_model):
         assert result.returncode == 2
 
 
-def test_an_animated_gif_is_labelled_frame_by_frame_as_a_video(tmp_path, tiny_model):
-    """A GIF of several frames given to --source is a short video (a reaction GIF); a still GIF is a photo."""
+@pytest.mark.parametrize("kind", ["gif", "webp", "png"])
+def test_an_animated_picture_is_labelled_frame_by_frame_as_a_video(tmp_path, tiny_model, kind):
+    """A GIF, WebP or PNG (APNG) of several frames given to --source is a short video (a reaction GIF, a sticker);
+    a still one is a photo. (An animated WebP or APNG was labelled as its first frame: FFmpeg reads no more of it.)"""
     frames = [Image.fromarray(frame[:, :, ::-1]) for frame in DemoSource(faces=2, frames=8)]
-    frames[0].save(tmp_path / "moving.gif", save_all=True, append_images=frames[1:], duration=80, loop=0)
-    frames[0].save(tmp_path / "still.gif")
-    for name, count in (("moving.gif", 8), ("still.gif", 1)):
+    durations = [80, 80, 80, 80, 160, 160, 160, 160]  # the last frame starts at 0.8 s
+    frames[0].save(tmp_path / f"moving.{kind}", save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    frames[0].save(tmp_path / f"still.{kind}")
+    for name, count in ((f"moving.{kind}", 8), (f"still.{kind}", 1)):
         jsonl = tmp_path / f"{name}.jsonl"
         result = run_module("realtime", "--source", str(tmp_path / name), "--model", str(tiny_model), "--no-display",
                             "--json", str(jsonl))
@@ -260,9 +263,9 @@ def test_an_animated_gif_is_labelled_frame_by_frame_as_a_video(tmp_path, tiny_mo
         records = [json.loads(line) for line in jsonl.read_text().splitlines()]
         assert [r["frame"] for r in records] == list(range(count))
         assert len(records[-1]["faces"]) == 2
-    assert records[0]["image"] == "still.gif"  # a photo's record names it
-    moving = [json.loads(line) for line in (tmp_path / "moving.gif.jsonl").read_text().splitlines()]
-    assert "image" not in moving[0] and moving[-1]["time"] == pytest.approx(7 * 0.08, abs=0.02)  # the GIF's own pace
+    assert records[0]["image"] == f"still.{kind}"  # a photo's record names it
+    moving = [json.loads(line) for line in (tmp_path / f"moving.{kind}.jsonl").read_text().splitlines()]
+    assert "image" not in moving[0] and moving[-1]["time"] == pytest.approx(0.8, abs=0.02)  # the file's own pace
 
 
 @pytest.fixture
