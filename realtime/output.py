@@ -29,7 +29,7 @@ import numpy as np
 from realtime.draw import letterboxed
 from realtime.track import Track
 
-FRAGMENTED = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "flush_packets": "1"}
+FRAGMENTED = {"movflags": "frag_keyframe+delay_moov+default_base_moof", "flush_packets": "1"}
 H264 = {".mp4": FRAGMENTED, ".m4v": FRAGMENTED, ".mov": FRAGMENTED, ".mkv": {"flush_packets": "1"}}  # PyAV, with these muxer options
 MJPEG = {".avi": {"flush_packets": "1"}}  # PyAV's (FFmpeg's) MJPEG encoder at quality 2 of 31; any picture size
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
@@ -52,9 +52,10 @@ class OutputError(RuntimeError):
 
 
 class VideoWriter:
-    """Writes frames at the source's rate and size, each at its time: a frame is repeated until the next
-    one's time, so that the video keeps the source's timing where frames come unevenly (a camera while
-    processing is slower than it, a variable-frame-rate file)."""
+    """Writes frames at the source's size, each at its time, so that the video keeps the source's timing where
+    frames come unevenly (a camera while processing is slower than it, a variable-frame-rate file): H.264 with each
+    frame's own timestamp; MJPEG (.avi, a constant rate) and OpenCV's writer at the source's rate, a frame repeated
+    until the next one's time, or left out where the one before it already fills its frame period."""
 
     def __init__(self, path: str | Path, fps: float, size: tuple[int, int], audio: Path | None = None):
         """`audio`: a video file whose sound is carried over (into .mp4, .m4v, .mov and .mkv)."""
@@ -92,10 +93,14 @@ class VideoWriter:
             return
         if frame.shape[1::-1] != self.size:  # from a folder of pictures of several sizes: fitted in, bars around
             frame = letterboxed(frame, self.size)
-        copies = max(1, int(annotated.time * self.fps + 1e-6) + 1 - self.frames)
-        for _ in range(copies):
+        if isinstance(self._writer, EncodedWriter) and self._writer.timed:
+            self._writer.write(frame, annotated.time)
+            self.frames += 1
+            return
+        copies = int(annotated.time * self.fps + 1e-6) + 1 - self.frames
+        for _ in range(max(copies, 0 if self.frames else 1)):
             self._writer.write(frame)
-        self.frames += copies
+        self.frames += max(copies, 0 if self.frames else 1)
 
     def close(self) -> None:
         if self._writer is not None:
@@ -240,8 +245,11 @@ def h264_available() -> bool:
 
 class EncodedWriter:
     """A video file through PyAV (which bundles FFmpeg and x264): H.264 (`libx264`) with a keyframe, and so an MP4
-    fragment, every second, and the sound of `audio` (a video file) interleaved as the frames are written; or MJPEG
-    (`mjpeg`), every frame a JPEG of quality 2 (of 31). A full disk is an OutputError, up to the file's last byte."""
+    fragment, every second, each frame at its own time from the first one's (`timed`), and the sound of `audio` (a
+    video file) interleaved as the frames are written; or MJPEG (`mjpeg`), every frame a JPEG of quality 2 (of 31),
+    at `fps`. A full disk is an OutputError, up to the file's last byte."""
+
+    TIME_BASE = Fraction(1, 90000)  # of H.264 frames' timestamps (MPEG's clock)
 
     def __init__(self, path: Path, fps: float, size: tuple[int, int], muxer_options: dict, codec: str,
                  audio: Path | None = None):
@@ -267,18 +275,33 @@ class EncodedWriter:
             self._stream.width, self._stream.height = size[0] - size[0] % 2, size[1] - size[1] % 2  # yuv420p: even sides
             self._stream.pix_fmt = "yuv420p"
             self._stream.options = {"preset": "veryfast", "crf": "23", "g": str(max(1, round(fps)))}
+        self.timed = codec != "mjpeg"
+        if self.timed:
+            self._stream.codec_context.time_base = self.TIME_BASE
         self._av, self._frames, self._failed = av, 0, False
+        self._first: float | None = None  # the first frame's time
+        self._pts = -1  # the last frame's timestamp
         self._sound = Sound.of(audio, self._container) if audio else None
 
-    def write(self, frame: np.ndarray) -> None:
+    def write(self, frame: np.ndarray, seconds: float | None = None) -> None:
+        """`seconds`: the frame's time, where `timed` (from 0 at the first frame written); else it is the next
+        frame at `fps`."""
         if frame.shape[1] != self._stream.width or frame.shape[0] != self._stream.height:
             frame = frame[: self._stream.height, : self._stream.width]
         image = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
+        if self.timed:  # (x264 given no timestamps starts its own at its B-frame delay: the picture was 2 frames late)
+            self._first = seconds if self._first is None else self._first
+            self._pts = max(self._pts + 1, round((seconds - self._first) / self.TIME_BASE))
+            image.pts, image.time_base = self._pts, self.TIME_BASE
         with self._write_errors():
             self._container.mux(self._stream.encode(image))
             self._frames += 1
-            if self._sound:
-                self._sound.copy_until(self._frames / self.fps)  # the sound up to the end of this frame
+            if self._sound:  # the sound up to the end of this frame
+                self._sound.copy_until(self._end())
+
+    def _end(self) -> float:
+        """Where the last frame written ends, in seconds from the first one."""
+        return self._pts * self.TIME_BASE + 1 / self.fps if self.timed else self._frames / self.fps
 
     def release(self) -> None:
         if self._failed:  # the disk filled (or the folder went): that was said; what could be written is there
@@ -292,6 +315,7 @@ class EncodedWriter:
             try:
                 self._container.mux(self._stream.encode())  # what the encoder still holds
                 if self._sound:  # a run stopped early has the sound up to its last frame, no further
+                    self._sound.copy_until(self._end())
                     self._sound.close()
             finally:
                 try:

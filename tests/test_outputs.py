@@ -206,6 +206,9 @@ def test_recordings_carry_the_sound_of_a_video_file(tmp_path, tiny_model, codec,
     assert sound_of(whole)[0] == "aac"  # copied, or (PCM does not go into MP4) re-encoded
     assert sound_of(whole)[1] == pytest.approx(3.0, abs=0.1)
     assert sound_of(part)[1] == pytest.approx(1.0, abs=0.1)  # stopped after 1 s: the sound stops with the video
+    with av.open(str(whole)) as recording:  # in step: the first frame is shown as the sound starts (x264's B-frame
+        starts = [next(recording.decode(stream)).time for stream in recording.streams]  # delay put it 2 frames late)
+    assert starts == [0.0, 0.0]
 
 
 def test_without_h264_mp4_falls_back_to_mp4v(tmp_path, monkeypatch, capsys):
