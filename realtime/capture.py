@@ -6,6 +6,7 @@ the newest frame, so a slow consumer never sees a growing backlog. Files are rea
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -142,8 +143,8 @@ class CameraSource(Source):
 class VideoSource(Source):
     def __init__(self, path: Path | str, capture=None):
         """`path`: a file, or the URL of a video file that open_stream() has opened as `capture`."""
-        with quiet_stderr():  # FFmpeg's own lines ("moov atom not found") about a file it cannot read
-            self.capture = capture if capture is not None else cv2.VideoCapture(str(path))
+        with quiet_stderr(), opencv_name(path) as name:  # FFmpeg's own lines ("moov atom not found") about a file
+            self.capture = capture if capture is not None else cv2.VideoCapture(name)  # it cannot read
             # A phone stores a portrait video as landscape frames plus a rotation to show them by; turn them.
             self.capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
             ok, self._first = self.capture.read() if self.capture.isOpened() else (False, None)
@@ -284,6 +285,29 @@ def exif_oriented(file: Path, image: np.ndarray) -> np.ndarray:
     return how(image) if how else image
 
 
+@contextlib.contextmanager
+def opencv_name(file: Path) -> Iterator[str]:
+    """A name OpenCV can open `file` by: its own, or, where that is not valid UTF-8 (a file named in Latin-1, from an
+    old zip or a Windows share), which crashes OpenCV (a segmentation fault), the file's /proc/self/fd link while it is
+    held open here."""
+    try:
+        str(file).encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        yield str(file)
+        return
+    try:
+        held = os.open(file, os.O_RDONLY)
+    except OSError:
+        yield "/nonexistent"  # (what cannot be opened reads as nothing, as a missing file does)
+        return
+    try:
+        yield f"/proc/self/fd/{held}"
+    finally:
+        os.close(held)
+
+
 def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | None:
     if is_heif(head):
         return read_heif(file)
@@ -292,7 +316,8 @@ def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | No
         return deep
     with quiet_stderr() as said:  # OpenCV logs its own lines about a damaged file
         try:
-            image = cv2.imread(str(file), cv2.IMREAD_COLOR)
+            with opencv_name(file) as name:
+                image = cv2.imread(name, cv2.IMREAD_COLOR)
         except cv2.error:  # a picture of more pixels than OpenCV reads (`too_large` says so)
             return None
     damage = next((line for line in said if any(sign in line for sign in JPEG_DAMAGE)), None)
@@ -342,8 +367,8 @@ def whole_number_tiff(file: Path) -> bool:
 def read_deep_image(file: Path) -> np.ndarray | None:
     """A floating-point TIFF (as scientific pictures are, which `cv2.IMREAD_COLOR` refuses or saturates) as 8-bit
     BGR: values in 0..1 scaled to 0..255, any other range stretched over it; None for any other picture."""
-    with quiet_stderr():
-        image = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
+    with quiet_stderr(), opencv_name(file) as name:
+        image = cv2.imread(name, cv2.IMREAD_UNCHANGED)
     if image is None or image.dtype.kind != "f" or image.size == 0:
         return None
     image = np.nan_to_num(image.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)

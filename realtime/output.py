@@ -105,8 +105,25 @@ class VideoWriter:
     def close(self) -> None:
         if self._writer is not None:
             self._writer.release()
-        elif self._last is not None and not cv2.imwrite(str(self.path), self._last):
-            raise OutputError(f"cannot write {self.path}")
+        elif self._last is not None:
+            write_picture(self.path, self._last)
+
+
+def write_picture(path: Path, frame: np.ndarray) -> None:
+    """`frame` saved in the format of `path`'s suffix, written whole under a temporary name and then renamed (a killed
+    run or a full disk leaves no half-written picture; OpenCV's imwrite crashes on a name that is not UTF-8)."""
+    written, encoded = cv2.imencode(path.suffix, frame)
+    if not written:
+        raise OutputError(f"cannot encode {path}")
+    temporary = path.with_name(f".{path.name}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(encoded.tobytes())
+        os.replace(temporary, path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise OutputError(f"cannot write {path}: {err.strerror}") from None
 
 
 class PhotoFolderWriter:
@@ -140,19 +157,7 @@ class PhotoFolderWriter:
             self.targets[name] = target
 
     def write(self, annotated: Annotated) -> None:
-        path = self.targets[annotated.image]
-        written, encoded = cv2.imencode(path.suffix, annotated.frame)
-        if not written:
-            raise OutputError(f"cannot encode {path}")
-        temporary = path.with_name(f".{path.name}.part")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_bytes(encoded.tobytes())
-            os.replace(temporary, path)
-        except OSError as err:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
-            raise OutputError(f"cannot write {path}: {err.strerror}") from None
+        write_picture(self.targets[annotated.image], annotated.frame)
         self.photos += 1
 
     def close(self) -> None:
@@ -438,10 +443,16 @@ def face_record(track: Track, labels: list[str]) -> dict:
     }
 
 
+def readable_name(name: str) -> str:
+    """A file name as the results and the window give it: bytes of it that are not UTF-8 (a name in Latin-1, which
+    Python holds as lone surrogates, and which neither a UTF-8 file nor OpenCV takes) written as `\\xe9`."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 def frame_record(annotated: Annotated, labels: list[str]) -> dict:
     record = {"schema": SCHEMA, "frame": annotated.index, "time": round(annotated.time, 3)}
     if annotated.image is not None:
-        record["image"] = annotated.image
+        record["image"] = readable_name(annotated.image)
     record["faces"] = [face_record(track, labels) for track in annotated.tracks]
     return record
 
@@ -519,7 +530,7 @@ class CsvWriter(_TextSink):
         for track in annotated.tracks:
             face = face_record(track, self.labels)
             raw = face["raw"] or {}
-            rows.append([SCHEMA, annotated.index, round(annotated.time, 3), annotated.image or "", face["id"],
+            rows.append([SCHEMA, annotated.index, round(annotated.time, 3), readable_name(annotated.image or ""), face["id"],
                          *face["box"], face["score"], face["label"], face["probability"], int(face["held"]),
                          *face["probabilities"].values(), *(raw.get(name, "") for name in self.labels)])
         self._write_rows(rows)

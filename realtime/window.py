@@ -27,7 +27,7 @@ import numpy as np
 
 from realtime import quiet_stderr, stop
 from realtime.draw import CORNERS, draw_corner, draw_help, face_areas, fitted, letterboxed
-from realtime.output import Annotated
+from realtime.output import Annotated, readable_name
 
 TITLE = "emotion-overlay (h: help, q: quit)"
 COMMON_KEYS = [("b", "probability bars"), ("s", "save a snapshot (PNG)"), ("f", "full screen"), ("h", "this help"),
@@ -317,7 +317,7 @@ class Window:
         if picture.bars != self.overlay.bars and picture.redraw:
             picture.frame, picture.bars = picture.redraw(self.overlay.bars), self.overlay.bars
         if picture.name:
-            cv2.setWindowTitle(TITLE, f"{picture.name} - {TITLE}")
+            cv2.setWindowTitle(TITLE, f"{readable_name(picture.name)} - {TITLE}")
         self._shown = picture
         self._show(picture.frame, picture.number, picture.faces)
 

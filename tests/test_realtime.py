@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import ctypes
 import json
 import os
@@ -246,6 +247,38 @@ def test_several_images_as_a_shell_glob_gives_them(tmp_path, tiny_model):
                             "--json", str(jsonl))
         assert_one_line_error(result, problem)
         assert result.returncode == 2
+
+
+def test_file_names_that_are_not_utf8_are_read_and_written(tmp_path, tiny_model):
+    """A name in Latin-1 (from an old zip or a Windows share) crashed OpenCV: a segmentation fault, no results."""
+    latin1 = os.fsdecode(b"caf\xe9")  # (Python holds the byte that is not UTF-8 as a lone surrogate)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    frame = next(iter(DemoSource(faces=1, frames=1)))
+    try:
+        cv2.imwrite(str(photos / "plain.jpg"), frame)
+        (photos / f"{latin1}.jpg").write_bytes((photos / "plain.jpg").read_bytes())
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system takes only UTF-8 names")
+    write_clip(tmp_path / "clip.mp4", faces=1, frames=6)
+    (tmp_path / "clip.mp4").rename(tmp_path / f"{latin1}.mp4")
+    runs = [(photos, ["--output", str(tmp_path / "labelled") + "/", "--csv", str(tmp_path / "out.csv")]),
+            (photos / f"{latin1}.jpg", ["--output", str(tmp_path / f"{latin1}.png")]),
+            (tmp_path / f"{latin1}.mp4", ["--output", str(tmp_path / f"{latin1} out.mp4")])]
+    for source, outputs in runs:
+        jsonl = tmp_path / "out.jsonl"
+        result = run_module("realtime", "--source", str(source), "--model", str(tiny_model), "--no-display",
+                            "--json", str(jsonl), *outputs)
+        assert result.returncode == 0, (source, result.returncode, result.stderr[-2000:])
+        records = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+        assert records and all(record["faces"] for record in records[-1:])
+    photo_records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(photo_records) == 6  # the video's frames
+    with open(tmp_path / "out.csv", newline="", encoding="utf-8") as handle:
+        assert sorted(row["image"] for row in csv.DictReader(handle)) == ["caf\\xe9.jpg", "plain.jpg"]  # the byte as \xe9
+    assert sorted(os.listdir(tmp_path / "labelled")) == sorted([f"{latin1}.jpg", "plain.jpg"])  # the names kept
+    assert cv2.imdecode(np.fromfile(tmp_path / f"{latin1}.png", np.uint8), cv2.IMREAD_COLOR).shape == frame.shape
+    assert (tmp_path / f"{latin1} out.mp4").stat().st_size > 0
 
 
 @pytest.mark.parametrize("kind", ["gif", "webp", "png"])
