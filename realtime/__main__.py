@@ -243,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.output:
         print(f"wrote {args.output}" + ("" if written is None else f" ({written} photo{'s' * (written != 1)})"),
               file=sys.stderr)
+    if getattr(source, "damaged", 0):
+        many = source.damaged > 1
+        print(f"warning: {source.description} is damaged: {source.damaged} frame{'s' * many} could not be decoded and "
+              f"{'were' if many else 'was'} left out; the frames after {'them' if many else 'it'} were labelled",
+              file=sys.stderr)
     if getattr(source, "skipped", None):
         print(f"error: {len(source.skipped)} of {len(source.files)} images could not be read and were skipped "
               f"(first: {source.skipped[0]}); the others were labelled", file=sys.stderr)

@@ -34,6 +34,7 @@ GIF_SIGNATURES = (b"GIF87a", b"GIF89a")
 PNM_SIGNATURES = tuple(f"P{kind}{space}".encode() for kind in range(1, 7) for space in " \t\r\n")  # PBM, PGM, PPM
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IMAGE_SIGNATURES = (b"\xff\xd8\xff", PNG_SIGNATURE, b"BM", *GIF_SIGNATURES, *TIFF_SIGNATURES, *PNM_SIGNATURES)
+DAMAGED_READS = 30  # failed reads in a row after which a video file is taken to have ended (it may be damaged there)
 OPENCV_MAX_PIXELS = 1 << 30  # the most pixels cv2.imread reads (CV_IO_MAX_IMAGE_PIXELS); it refuses larger pictures
 # The brands an HEIF picture (a phone's HEIC photo) or an AVIF one names in its `ftyp` box, bytes 8-12.
 HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis")
@@ -163,6 +164,7 @@ class VideoSource(Source):
         self.frame_count = max(0, int(self.capture.get(cv2.CAP_PROP_FRAME_COUNT))) or None  # None: not known
         self._start = self._stamp()
         self.time = 0.0  # seconds from the first frame to the one last yielded, by the file's timestamps
+        self.damaged = 0  # frames of a file that could not be decoded, and were left out
 
     def _stamp(self) -> float:
         return self.capture.get(cv2.CAP_PROP_POS_MSEC) / 1000
@@ -173,8 +175,14 @@ class VideoSource(Source):
             yield first
         while True:
             ok, frame = self.capture.read()
+            failed = 0  # a damaged stretch of a file: OpenCV fails a read or two there, then goes on
+            while not ok and self.path is not None and failed < DAMAGED_READS:
+                failed += 1
+                ok, frame = self.capture.read()
             if not ok:
                 return
+            if failed:
+                self.damaged += failed
             # A variable-frame-rate file (phones record them) has frames at uneven times; a timestamp that
             # does not move on (none in the file, or a repeated one) counts one frame period.
             stamp = self._stamp() - self._start

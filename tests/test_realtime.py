@@ -249,6 +249,32 @@ def test_several_images_as_a_shell_glob_gives_them(tmp_path, tiny_model):
         assert result.returncode == 2
 
 
+def test_a_video_damaged_in_the_middle_is_labelled_past_the_damage(tmp_path, tiny_model):
+    """OpenCV fails a read where a file is damaged, then decodes the frames after it: they were dropped unsaid."""
+    import av
+
+    clip = tmp_path / "damaged.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=30, options={"bframes": "0", "g": "30"})
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        for frame in DemoSource(faces=1, frames=90):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
+        container.mux(stream.encode())
+    with av.open(str(clip)) as container:  # where frame 45 lies in the file
+        packet = [packet for packet in container.demux(video=0) if packet.size][45]
+        start, size = packet.pos, packet.size
+    data = bytearray(clip.read_bytes())
+    data[start:start + size] = np.random.default_rng(1).integers(0, 256, size, dtype=np.uint8).tobytes()
+    clip.write_bytes(bytes(data))
+    jsonl = tmp_path / "out.jsonl"
+    result = run_module("realtime", "--source", str(clip), "--model", str(tiny_model), "--no-display",
+                        "--json", str(jsonl))
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert 80 <= len(records) < 90 and records[-1]["time"] == pytest.approx(89 / 30, abs=0.01)  # on to the end
+    assert f"warning: {clip} is damaged: {90 - len(records)} frame" in result.stderr
+
+
 def test_file_names_that_are_not_utf8_are_read_and_written(tmp_path, tiny_model):
     """A name in Latin-1 (from an old zip or a Windows share) crashed OpenCV: a segmentation fault, no results."""
     latin1 = os.fsdecode(b"caf\xe9")  # (Python holds the byte that is not UTF-8 as a lone surrogate)
