@@ -363,7 +363,11 @@ class Sound:
     as it is where the container takes its codec, else re-encoded as AAC. The sound is shifted with the
     video, so that both start at the file's first frame."""
 
-    MP4_CODECS = {"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"}
+    # The codecs each container is given as they are (FFmpeg's muxers accept more than they write or players play:
+    # Opus or FLAC into .mov fail as the file starts, "Invalid argument"; PCM in MP4 plays almost nowhere).
+    # Matroska: any it takes.
+    COPIED = {"mp4": {"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"}, "mov": {"aac", "mp3", "alac", "ac3", "eac3"},
+              "ipod": {"aac", "alac"}}  # (ipod: .m4v)
 
     @classmethod
     def of(cls, source: Path, container) -> Sound | None:
@@ -383,10 +387,14 @@ class Sound:
         self._input = opened
         audio, video = opened.streams.audio, opened.streams.video
         self._in = audio[0]
-        copy = container.format.name == "matroska" or self._in.codec_context.name in self.MP4_CODECS
+        codec = self._in.codec_context.codec.canonical_name  # (`mp3`, where the decoder is `mp3float`)
+        copy = codec in self.COPIED.get(container.format.name, container.supported_codecs)
         if copy:
-            self._out = container.add_stream_from_template(self._in)
-        else:
+            try:
+                self._out = container.add_stream_from_template(self._in)
+            except ValueError:  # ("'ipod' format does not support 'mp2' codec": re-encoded)
+                copy = False
+        if not copy:
             self._out = container.add_stream("aac", rate=self._in.codec_context.sample_rate)
         self._copy, self._container = copy, container
         start = video[0].start_time * video[0].time_base if video and video[0].start_time is not None else 0
