@@ -194,6 +194,78 @@ class VideoSource(Source):
         super().close()
 
 
+class DecodedVideoSource(Source):
+    """A video file that OpenCV's FFmpeg cannot decode (AV1, as many phone and web videos are: it has no decoder for
+    it), decoded by PyAV's FFmpeg instead; read as a VideoSource is: turned upright, at its frames' own times, a
+    damaged stretch left out."""
+
+    TURNS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, -90: cv2.ROTATE_90_CLOCKWISE, 270: cv2.ROTATE_90_CLOCKWISE,
+             -270: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, -180: cv2.ROTATE_180}  # display matrix: turn
+
+    def __init__(self, path: Path):
+        import av
+
+        self._av = av
+        try:
+            with quiet_stderr():
+                self.container = av.open(str(path))
+                stream = self.container.streams.video[0]
+                self._frames = self._decoded(stream)
+                first = next(self._frames)
+        except (av.FFmpegError, IndexError, StopIteration, OSError, ValueError, UnicodeEncodeError):
+            with contextlib.suppress(Exception):
+                self.container.close()
+            raise SourceError(f"cannot read video {path} (missing, empty or not a video this program can decode)") \
+                from None
+        self.description, self.path = str(path), Path(path)
+        self._first, self._start = first, first.time or 0.0
+        self.size = self._upright(first).shape[1::-1]
+        rate = float(stream.average_rate or stream.guessed_rate or 0)
+        self.fps = rate if 0.1 <= rate <= 240 else 30.0
+        self.frame_count = stream.frames or None
+        self.time, self.damaged = 0.0, 0
+
+    def _decoded(self, stream) -> Iterator:
+        """The stream's frames; a packet that cannot be decoded is counted in `damaged` and left out."""
+        for packet in self.container.demux(stream):
+            try:
+                with quiet_stderr():
+                    frames = packet.decode()
+            except self._av.FFmpegError:
+                self.damaged = getattr(self, "damaged", 0) + 1
+                continue
+            yield from frames
+
+    def _upright(self, frame) -> np.ndarray:
+        image = frame.to_ndarray(format="bgr24")
+        turn = self.TURNS.get(round(getattr(frame, "rotation", 0) or 0))
+        return image if turn is None else cv2.rotate(image, turn)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        if self._first is not None:
+            first, self._first = self._first, None
+            yield self._upright(first)
+        for frame in self._frames:
+            stamp = (frame.time if frame.time is not None else self.time + 1 / self.fps) - self._start
+            self.time = stamp if stamp > self.time else self.time + 1 / self.fps
+            yield self._upright(frame)
+
+    def close(self) -> None:
+        self.container.close()
+        super().close()
+
+
+def open_video(path: Path) -> Source:
+    """A video file, read by OpenCV, or by PyAV where OpenCV cannot decode it (AV1)."""
+    try:
+        return VideoSource(path)
+    except SourceError as error:
+        try:
+            return DecodedVideoSource(path)
+        except SourceError:
+            raise error from None
+
+
 class ImageSource(Source):
     """One image, every image of a folder and its subfolders in path order, or the images of a list (a
     shell glob), each read when its turn comes. `name` is the image last yielded: its path inside the
@@ -555,7 +627,7 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
         return animation
     if path.is_dir() or is_image_file(path):
         return ImageSource(path)
-    return VideoSource(path)
+    return open_video(path)
 
 
 class AnimationSource(Source):

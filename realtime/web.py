@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from realtime import stop
-from realtime.capture import VIDEO_SUFFIXES, ImageSource, SourceError, VideoSource, is_image_file
+from realtime.capture import VIDEO_SUFFIXES, ImageSource, Source, SourceError, is_image_file, open_video
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 
@@ -149,7 +149,7 @@ class Labeller:
             kind, source = "image", self._open(ImageSource, path, f"cannot read image {name} (damaged or cut short?)")
             pipeline, tracker, cuts = self.photos, Tracker.for_photos(), None
         elif path.suffix.lower() in VIDEO_SUFFIXES or mimetype.startswith("video/") or is_video_content(data):
-            kind, source = "video", self._open(VideoSource, path, f"cannot read video {name} (damaged, or a codec "
+            kind, source = "video", self._open(open_video, path, f"cannot read video {name} (damaged, or a codec "
                                                                   "this program cannot decode)")
             self._check_length(source)
             pipeline, tracker, cuts = self._video_pipeline(), Tracker(frames=source.frame_count), ShotCuts()
@@ -181,8 +181,8 @@ class Labeller:
         except SourceError:
             raise UploadError(400, message) from None
 
-    def _check_length(self, source: VideoSource) -> None:
-        frames = source.capture.get(cv2.CAP_PROP_FRAME_COUNT)  # 0 or less when the file does not say
+    def _check_length(self, source: Source) -> None:
+        frames = source.frame_count or 0  # (None when the file does not say)
         if frames > self.max_frames or frames / source.fps > self.max_seconds:
             source.close()
             raise UploadError(413, f"the video is {frames / source.fps:.0f} s long ({frames:.0f} frames): at most "

@@ -249,6 +249,36 @@ def test_several_images_as_a_shell_glob_gives_them(tmp_path, tiny_model):
         assert result.returncode == 2
 
 
+def write_av1_clip(path, faces: int, frames: int) -> None:
+    """A generated clip in AV1 (SVT-AV1 through PyAV), which OpenCV's FFmpeg cannot decode."""
+    import av
+
+    if "libsvtav1" not in av.codecs_available:
+        pytest.skip("this PyAV has no AV1 encoder")
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libsvtav1", rate=24, options={"preset": "12"})
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        for frame in DemoSource(faces=faces, frames=frames):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
+        container.mux(stream.encode())
+
+
+@pytest.mark.parametrize("suffix", [".webm", ".mp4"])
+def test_an_av1_video_is_decoded_by_pyav(tmp_path, tiny_model, suffix):
+    """Many phone and web videos are AV1, which OpenCV's FFmpeg cannot decode: they were refused."""
+    clip = tmp_path / f"clip{suffix}"
+    write_av1_clip(clip, faces=2, frames=10)
+    assert not cv2.VideoCapture(str(clip)).read()[0]  # (OpenCV reads none of it)
+    jsonl = tmp_path / "out.jsonl"
+    result = run_module("realtime", "--source", str(clip), "--model", str(tiny_model), "--no-display",
+                        "--json", str(jsonl), "--output", str(tmp_path / "out.mp4"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert [r["time"] for r in records] == pytest.approx([i / 24 for i in range(10)], abs=1e-3)
+    assert all(len(r["faces"]) == 2 for r in records[2:])
+    assert read_video(tmp_path / "out.mp4")[:2] == (10, (640, 480))
+
+
 def test_a_video_damaged_in_the_middle_is_labelled_past_the_damage(tmp_path, tiny_model):
     """OpenCV fails a read where a file is damaged, then decodes the frames after it: they were dropped unsaid."""
     import av

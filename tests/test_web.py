@@ -27,7 +27,7 @@ pytest.importorskip("flask")
 
 from realtime.scene import DemoSource  # noqa: E402
 from tests.conftest import LABELS, ROOT, run_module  # noqa: E402
-from tests.test_realtime import write_clip  # noqa: E402
+from tests.test_realtime import write_av1_clip, write_clip  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +93,13 @@ def test_video_gives_the_programs_json_and_an_h264_mp4(client, tmp_path, tiny_mo
         assert stream.codec_context.name == "h264" and (stream.width, stream.height) == (640, 480)
         assert sum(1 for _ in container.decode(stream)) == 12
     assert post_file(client, "/api/label", clip).json == answer["records"]
+
+
+def test_an_av1_video_is_labelled_as_the_program_labels_it(client, tmp_path, tiny_model):
+    clip = tmp_path / "clip.webm"
+    write_av1_clip(clip, faces=1, frames=6)
+    answer = post_file(client, "/api/label", clip).json  # (it was "cannot read video clip.webm", 400)
+    assert isinstance(answer, list) and answer == program_json(clip, tiny_model) and answer[-1]["faces"]
 
 
 @pytest.mark.parametrize("frames", [1, 2])
