@@ -109,13 +109,22 @@ class ModelCard:
             return "has a SHA-256 entry that is not a SHA-256"
         return None
 
+    def describes(self, kind: str) -> bool:
+        """Whether the card covers a model file of `kind` (`keras`, `tflite`): it lists its checksum, or, written
+        before checksums were recorded, lists none."""
+        return not self.data.get("sha256") or kind in self.data["sha256"]
+
     def check_file(self, path: Path, content: bytes | None = None) -> None:
         """The model file must be the one this card describes (size and SHA-256, keyed by the file's type).
         `content`: the file's bytes when the caller has read them already (they are what gets checked).
 
-        Cards written before checksums were recorded have none: their files are not checked.
+        Cards written before checksums were recorded have none: their files are not checked. A file of a type a card
+        with checksums does not list is not its file (a TFLite copy left from an earlier training, say).
         """
         kind = path.suffix.lstrip(".")
+        if not self.describes(kind):
+            raise ModelError(f"model file {path} is not described by its card {self.path} (it "
+                             f"lists {', '.join(sorted(self.data['sha256']))} only): left from an earlier model?")
         expected = (self.data.get("sha256") or {}).get(kind)
         if not expected:
             return

@@ -268,7 +268,7 @@ class Classifier:
         if backend == "auto":
             # TensorFlow is imported only where a GPU may be there; on a CPU the TFLite path never imports it.
             has_gpu = _may_have_gpu() and bool(_quiet_tensorflow("a GPU").config.list_physical_devices("GPU"))
-            backend = "tflite" if tflite_path.exists() and not has_gpu else "keras"
+            backend = "tflite" if tflite_path.exists() and self.card.describes("tflite") and not has_gpu else "keras"
         self.backend = backend
         self.path = tflite_path if backend == "tflite" else path
         if not self.path.exists():

@@ -144,6 +144,18 @@ def test_image_folder_with_test_split_and_aliases(tmp_path):
     assert faces.shape == (5, 48, 48)  # 96x96 files resized to the model's size
     assert sorted(targets.argmax(1).tolist()) == [0, 0, 2, 2, 2]
     assert len(data.split("train")[0]) + len(data.split("val")[0]) == 30  # val held out of train
+    assert data.cut_with is None  # face crops only: no crop of the trainer's
+
+
+def test_a_small_folder_without_val_or_test_still_holds_a_face_of_each_class_out(tmp_path):
+    """10% of 5 faces rounded to none: a folder of 5 photos a class stopped with "split 'val' is empty or missing"."""
+    rng = np.random.default_rng(0)
+    _image_folder(tmp_path, "train", {"angry": 5, "happy": 5, "sad": 2}, rng)
+    (tmp_path / "train" / "__MACOSX" / "sad").mkdir(parents=True)  # what a zip made on a Mac holds: no class folder
+    data = load_dataset(tmp_path)
+    assert data.labels == ["angry", "happy", "sad"]
+    held = {split: data.split(split)[1].sum(0).tolist() for split in ("train", "val", "test")}
+    assert held == {"train": [3, 3, 1], "val": [1, 1, 1], "test": [1, 1, 0]}  # (a class of 2: one kept to train on)
 
 
 def test_image_folder_bad_inputs(tmp_path):
@@ -190,6 +202,7 @@ def test_photos_in_an_image_folder_are_cropped_as_the_program_crops_them(tmp_pat
 
     data = load_dataset(tmp_path, crop=crop)
     assert data.no_face == [tmp_path / "train" / "sad" / "empty_room.png"]
+    assert data.cut_with == crop  # what the card gets: the faces were cut with it, whatever they measure
     faces, targets = data.split("test")
     pipeline = photo_pipeline(Classifier())
     pipeline.crops, pipeline.mirror = [crop], False  # the one view a training face is

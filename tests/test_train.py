@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.classify import Classifier, file_sha256
-from tests.conftest import LABELS, ROOT, assert_one_line_error, run_module, write_fer_csv
-from train.data import load_dataset
+from realtime.classify import Classifier, ModelError, file_sha256
+from tests.conftest import LABELS, ROOT, assert_one_line_error, pattern_face, run_module, write_fer_csv
+from train.data import load_dataset, model_dataset
 
 OUTPUTS = ["fer2013.keras", "fer2013.tflite", "fer2013.json", "fer2013_report.txt", "fer2013_confusion.png",
            "fer2013_curves.png", "fer2013_history.csv"]
@@ -89,6 +89,59 @@ def test_evaluate_command_agrees_with_the_card(trained):
     assert "(70 faces)" in val.stdout
 
 
+def test_evaluate_and_export_hold_out_the_faces_the_trainer_held_out(tmp_path):
+    """A folder without val/ or test/ has them held out of train/ by --seed: train.evaluate and train.export held out
+    others (seed 0), and scored a model trained with --seed 3 on faces it had trained on."""
+    import cv2
+
+    rng = np.random.default_rng(0)
+    for label, name in enumerate(["angry", "happy"]):
+        (tmp_path / "faces" / "train" / name).mkdir(parents=True)
+        for i in range(40):
+            cv2.imwrite(str(tmp_path / "faces" / "train" / name / f"{i}.png"), pattern_face(label, rng))
+    result = run_module("train", "--data", str(tmp_path / "faces"), "--out", str(tmp_path / "out"), "--epochs", "1",
+                        "--width", "4", "--seed", "3", "--precision", "float32")
+    assert result.returncode == 0, result.stderr[-2000:]
+    card = json.loads((tmp_path / "out" / "faces.json").read_text())
+    held = load_dataset(tmp_path / "faces", seed=3).split("test")[0]  # as the trainer held them out
+    assert np.array_equal(model_dataset(card, tmp_path / "faces").split("test")[0], held)  # as the tools do
+    assert not np.array_equal(load_dataset(tmp_path / "faces", seed=0).split("test")[0], held)  # (as they did)
+    evaluated = run_module("train.evaluate", "--model", str(tmp_path / "out" / "faces.keras"),
+                           "--data", str(tmp_path / "faces"), "--backend", "keras")
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    assert f"({len(held)} faces)" in evaluated.stdout
+    accuracy = float(evaluated.stdout.split("accuracy")[-1].split()[0])
+    assert accuracy == pytest.approx(card["metrics"]["keras_test_accuracy"], abs=1e-3)  # the same faces scored
+    exported = run_module("train.export", "--model", str(tmp_path / "out" / "faces.keras"), "--data", str(tmp_path / "faces"))
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    assert json.loads((tmp_path / "out" / "faces.json").read_text())["metrics"] == card["metrics"]
+
+
+def test_what_a_dataset_says_of_its_photos_outlives_limit_and_goes_into_the_card():
+    """--limit dropped the photos without a face (no note, and "raise --limit" for a class whose photos had none);
+    the card measured the crop again on faces the trainer had cut out of photos itself, and moved it."""
+    from pathlib import Path
+
+    from realtime.align import Crop
+    from train.__main__ import cut_crop, subsample
+    from train.data import Dataset
+
+    faces, targets = np.zeros((10, 48, 48), np.uint8), np.eye(2, dtype=np.float32)[np.arange(10) % 2]
+    dataset = Dataset(["angry", "happy"], {"train": (faces, targets)}, "photos", no_face=[Path("dark.jpg")],
+                      cut_with=Crop(1.2, -0.1))
+    limited = subsample(dataset, 3, seed=0)
+    assert len(limited.splits["train"][0]) == 3 and limited.no_face == [Path("dark.jpg")]
+    assert cut_crop(limited) == {"scale": 1.2, "shift": -0.1, "measured": "the crop the trainer cut the faces out "
+                                 "of the training photos with"}
+    assert cut_crop(Dataset(["angry"], {"train": (faces, targets)})) is None  # face crops: measured on them
+
+
+def test_a_fine_tuned_model_keeps_its_width(fer_csv, tiny_model, tmp_path):
+    result = run_module("train", "--data", str(fer_csv), "--out", str(tmp_path), "--init", str(tiny_model),
+                        "--width", "8")
+    assert_one_line_error(result, "--width goes without --init: a fine-tuned model keeps the width it has")
+
+
 def test_evaluate_rejects_classes_the_model_lacks(trained, tmp_path):
     _, models, _ = trained
     folder = tmp_path / "images" / "train" / "contempt"
@@ -160,6 +213,21 @@ def test_a_dataset_of_one_class_and_options_out_of_range_are_refused(tmp_path):
     if os.path.isdir("/proc"):  # takes no new folders, not even from root
         assert_one_line_error(run_module("train", "--data", str(tmp_path / "one"), "--out", "/proc/models"),
                               "cannot write into /proc/models")
+
+
+def test_a_tflite_copy_its_card_does_not_list_is_never_run(trained, tmp_path):
+    """A model trained again with --overwrite under JAX or PyTorch has a card listing its .keras only, and the earlier
+    model's .tflite beside it: the program ran that one, unsaid, and train.evaluate scored it."""
+    _, models, _ = trained
+    for name in ("fer2013.keras", "fer2013.json", "fer2013.tflite"):
+        (tmp_path / name).write_bytes((models / name).read_bytes())
+    card = json.loads((tmp_path / "fer2013.json").read_text())
+    for entry in ("files", "size_bytes", "sha256"):
+        del card[entry]["tflite"]
+    (tmp_path / "fer2013.json").write_text(json.dumps(card))
+    assert Classifier(tmp_path / "fer2013.keras").backend == "keras"  # auto: the model the card describes
+    with pytest.raises(ModelError, match="is not described by its card"):
+        Classifier(tmp_path / "fer2013.keras", backend="tflite")
 
 
 def test_saved_model_stores_float16_and_loads_as_float32(trained):

@@ -12,7 +12,7 @@ import math
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -55,8 +55,9 @@ def parse_args(argv):
                         help="confidence temperature written into the card: the program shows each answer raised to "
                              "1/T, renormalised (default 1: as the model answers; choose it with "
                              "bench/pipeline_accuracy.py --temperature; README: How confident)")
-    parser.add_argument("--width", type=number(int, 2), default=56,  # TFLite's XNNPACK cannot run a width of 1
-                        help="filters of the first conv block, doubling per block (default: 56, the shipped model)")
+    parser.add_argument("--width", type=number(int, 2), default=None,  # TFLite's XNNPACK cannot run a width of 1
+                        help="filters of the first conv block, doubling per block (default: 56, the shipped model; "
+                             "with --init, the model's own)")
     parser.add_argument("--label-smoothing", type=number(float, 0, 0.99), default=0.1)
     parser.add_argument("--mixup", type=number(float, 0), default=0.0, metavar="ALPHA",
                         help="blend each training face with another, targets alike, in a Beta(ALPHA, ALPHA) proportion "
@@ -182,7 +183,7 @@ def subsample(dataset: Dataset, limit: int | None, seed: int) -> Dataset:
     for name, (faces, targets) in dataset.splits.items():
         keep = np.sort(rng.permutation(len(faces))[:limit])
         splits[name] = (faces[keep], targets[keep])
-    return Dataset(dataset.labels, splits, dataset.description + f", at most {limit} per split")
+    return replace(dataset, splits=splits, description=dataset.description + f", at most {limit} per split")
 
 
 @dataclass
@@ -203,7 +204,8 @@ def load_data(args) -> Dataset:
         from realtime.card import read_card
 
         crop = Crop.from_card(read_card(args.init))
-    dataset = subsample(load_dataset(args.data, ferplus=args.ferplus, seed=args.seed, crop=crop), args.limit, args.seed)
+    whole = load_dataset(args.data, ferplus=args.ferplus, seed=args.seed, crop=crop)
+    dataset = subsample(whole, args.limit, args.seed)
     if dataset.no_face:
         print(f"note: no face found in {len(dataset.no_face)} photos, left out: "
               + ", ".join(map(str, dataset.no_face[:3])) + (", ..." if len(dataset.no_face) > 3 else ""), file=sys.stderr)
@@ -213,7 +215,8 @@ def load_data(args) -> Dataset:
     absent = {split: [name for name, share in zip(dataset.labels, dataset.split(split)[1].sum(0)) if share == 0]
               for split in ("train", "val", "test")}
     if absent["train"]:
-        why = (f"--limit {args.limit} drew none of them: raise it" if args.limit else
+        drawn = args.limit and all(whole.split("train")[1][:, dataset.labels.index(name)].any() for name in absent["train"])
+        why = (f"--limit {args.limit} drew none of them: raise it" if drawn else
                "an empty class folder, or no face found in its photos")
         raise DatasetError(f"{args.data}: no training faces of {', '.join(absent['train'])} ({why})")
     for split in ("val", "test"):
@@ -224,6 +227,10 @@ def load_data(args) -> Dataset:
 
 
 def check_args(args) -> None:
+    if args.init and args.width is not None:
+        raise DatasetError("--width goes without --init: a fine-tuned model keeps the width it has")
+    if not args.init:
+        args.width = args.width or 56
     if args.freeze_epochs and not args.init:
         raise DatasetError("--freeze-epochs goes with --init: it freezes the body of a trained model")
     if args.freeze_epochs > args.epochs:
@@ -276,7 +283,7 @@ def _fit(args, dataset: Dataset, out: Path, name: str, verbose: int) -> Fitted:
         except (ModelError, ValueError) as err:
             raise DatasetError(f"cannot start from {args.init}: {str(err).splitlines()[0]}") from None
     else:
-        model = build_model(len(dataset.labels), size=FACE_SIZE, width=args.width)
+        model = build_model(len(dataset.labels), size=FACE_SIZE, width=args.width or 56)
     # Augmentation runs inside the training model (on the GPU where there is one); it is off at inference.
     trainer = keras.Sequential([keras.Input((FACE_SIZE, FACE_SIZE, 1)), make_augmenter(keras, args.seed), model])
     steps = max(1, int(np.ceil(len(x_train) / args.batch_size)))
@@ -415,6 +422,9 @@ def make_folder(folder: Path) -> None:
         raise DatasetError(f"cannot write into {folder}: {err.strerror}") from None
 
 
+STALE_OUTPUTS = ("_report.txt", "_confusion.png", "_curves.png")  # what train.export writes beside the TFLite copy
+
+
 def train(args) -> int:
     check_args(args)
     out, name = output_place(args)
@@ -468,6 +478,8 @@ def train(args) -> int:
     }
     model_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     if keras.config.backend() != "tensorflow":
+        for stale in (model_path.with_suffix(".tflite"), *(out / f"{name}{end}" for end in STALE_OUTPUTS)):
+            stale.unlink(missing_ok=True)  # an earlier model's (--overwrite): the program would run its TFLite copy
         print(f"wrote {model_path}; the TFLite copy and the report need the tensorflow backend:\n"
               f"  python -m train.export --model {model_path} --data {args.data}"
               + (f" --ferplus {args.ferplus}" if args.ferplus else ""))
@@ -502,8 +514,8 @@ def data_card(args, dataset: Dataset, name: str) -> dict:
                     "splits": "train = Training, val = PublicTest (model selection), test = PrivateTest (reported once)"
                     if Path(args.data).is_file() else "train/, val/ (or held out of train), test/ (or held out of train)"},
     }
-    try:
-        crop = crop_for(x_train, 500)  # the framing of the training faces, which the program's crop reproduces
+    try:  # the framing of the training faces, which the program's crop reproduces: that which cut them out of photos,
+        crop = cut_crop(dataset) or crop_for(x_train, 500)  # else as measured on them
     except ImportError:  # a training machine without MediaPipe (a GPU machine with JAX alone, say)
         crop = None
         print("note: MediaPipe is not installed here, so the card has no crop yet: measure it where it is, with "
@@ -512,6 +524,16 @@ def data_card(args, dataset: Dataset, name: str) -> dict:
         card["crop"] = crop
     card["levels"] = levels_for(x_train)  # their brightness and contrast, into which the program brings its crops
     return card
+
+
+def cut_crop(dataset: Dataset) -> dict | None:
+    """The card's `crop` entry for faces the trainer cut out of photos itself (None for face crops): the crop they
+    were cut with (measuring it again on the faces moved it, by 10 grey levels a pixel on real photos)."""
+    if dataset.cut_with is None:
+        return None
+    crop = dataset.cut_with
+    return {"scale": round(crop.scale, 3), "shift": round(crop.shift, 3),
+            "measured": "the crop the trainer cut the faces out of the training photos with"}
 
 
 def run_command(work, args, interrupted: str) -> int:

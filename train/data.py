@@ -47,11 +47,23 @@ class Dataset:
     splits: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     description: str = ""
     no_face: list[Path] = field(default_factory=list)  # photos left out: the program's detector finds no face in them
+    cut_with: object = None  # the Crop the faces of photos were cut out with (None: no photos, face crops only)
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         if name not in self.splits or len(self.splits[name][0]) == 0:
             raise DatasetError(f"{self.description}: split '{name}' is empty or missing")
         return self.splits[name]
+
+
+def model_dataset(card: dict, path: str | Path, ferplus: str | Path | None = None) -> Dataset:
+    """The dataset a model was trained on, as its training saw it (for the tools that score or export it): the faces
+    held out of an image folder's train/ for val and test by the --seed it was trained with (from its card; before,
+    the tools held out others, seed 0, and scored faces the model had trained on), and the faces of photos cut out
+    with its crop."""
+    from realtime.align import Crop
+
+    seed = int(((card.get("training") or {}).get("arguments") or {}).get("seed") or 0)
+    return load_dataset(path, ferplus=ferplus, seed=seed, crop=Crop.from_card(card))
 
 
 def load_dataset(path: str | Path, ferplus: str | Path | None = None, seed: int = 0,
@@ -190,6 +202,15 @@ def _split_by_usage(faces, targets, usages, labels, description) -> Dataset:
     return Dataset(labels=list(labels), splits=splits, description=description)
 
 
+def default_crop():
+    """The crop faces are cut out of photos with when no model to fine-tune names one: the shipped default model's."""
+    from realtime.align import Crop
+    from realtime.card import read_card
+    from realtime.classify import DEFAULT_MODEL
+
+    return Crop.from_card(read_card(DEFAULT_MODEL))
+
+
 class PhotoFaces:
     """Faces cut out of photos exactly as `python -m realtime --source photo.jpg` cuts them: its photo
     detector (faces lying turned are cut upright), the largest face, eyes levelled, the model's crop; so a
@@ -197,15 +218,9 @@ class PhotoFaces:
     piece on start-up through a redirected stderr, which is one for the whole process); `face` may run on any."""
 
     def __init__(self, crop=None):
-        from realtime.align import Crop
         from realtime.photos import photo_detector
 
-        if crop is None:
-            from realtime.card import read_card
-            from realtime.classify import DEFAULT_MODEL
-
-            crop = Crop.from_card(read_card(DEFAULT_MODEL))
-        self.crop, self.detector = crop, photo_detector()
+        self.crop, self.detector = crop or default_crop(), photo_detector()
 
     def face(self, photo: np.ndarray) -> np.ndarray | None:
         """The 48x48 grey crop of the photo's largest face (BGR photo), or None when no face is found."""
@@ -232,7 +247,8 @@ def _face_or_photo(path: Path) -> np.ndarray:
 
 
 def _read_face_images(files: list[Path], crop=None):
-    """(48x48 face or None when a photo has none, DatasetError or None) for each file, in order. The files are
+    """(48x48 face or None when a photo has none, DatasetError or None, whether it is a photo's) for each file, in
+    order. The files are
     read one after another here; the photos' faces are searched for several at a time, one thread per CPU core
     (at most FOLDER_WORKERS), each with its own `PhotoFaces`, made here when a photo first needs it."""
     from realtime import side_by_side, usable_cores
@@ -251,12 +267,13 @@ def _read_face_images(files: list[Path], crop=None):
 
     workers = max(1, min(usable_cores(), FOLDER_WORKERS, len(files)))
     for (face, error), found in side_by_side(jobs(), lambda: PhotoFaces(crop), workers):
-        yield (face if found is None else found), error
+        yield (face if found is None else found), error, found is not None
 
 
 def _read_class_folders(root: Path) -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = {}
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):  # .ipynb_checkpoints
+    for folder in sorted(p for p in root.iterdir()  # not .ipynb_checkpoints, nor macOS's __MACOSX (a zip's)
+                         if p.is_dir() and not p.name.startswith(".") and p.name != "__MACOSX"):
         name = CLASS_ALIASES.get(folder.name.lower())
         if name is None:
             raise DatasetError(f"{folder}: unknown class folder '{folder.name}' (known: {', '.join(sorted(set(CLASS_ALIASES.values())))})")
@@ -284,6 +301,7 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
         raise DatasetError(f"{train_dir}: no class folders")
     eye = np.eye(len(labels), dtype=np.float32)
     no_face: list[Path] = []
+    cut: list[Path] = []  # photos whose faces were cut out
 
     def load(files_by_class: dict[str, list[Path]], where: Path):
         faces, targets = [], []
@@ -291,7 +309,7 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
             if name not in labels:
                 raise DatasetError(f"{where}: class folder '{name}' does not exist in train/")
         named = [(name, file) for name, files in files_by_class.items() for file in files]
-        for (name, file), (face, error) in zip(named, _read_face_images([file for _, file in named], crop)):
+        for (name, file), (face, error, photo) in zip(named, _read_face_images([file for _, file in named], crop)):
             if error is not None:
                 if unreadable is None:
                     raise error
@@ -300,6 +318,8 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
             if face is None:
                 no_face.append(file)
                 continue
+            if photo:
+                cut.append(file)
             faces.append(face)
             targets.append(eye[labels.index(name)])
         if not faces:
@@ -319,7 +339,8 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
     for split in ("val", "test"):
         if split not in splits:
             splits["train"], splits[split] = _stratified_holdout(*splits["train"], holdout, rng)
-    return Dataset(labels=labels, splits=splits, description=f"image folder ({root.name})", no_face=no_face)
+    return Dataset(labels=labels, splits=splits, description=f"image folder ({root.name})", no_face=no_face,
+                   cut_with=(crop or default_crop()) if cut else None)
 
 
 def _stratified_holdout(faces, targets, fraction, rng):
@@ -327,7 +348,7 @@ def _stratified_holdout(faces, targets, fraction, rng):
     held = np.zeros(len(classes), bool)
     for c in np.unique(classes):
         idx = np.flatnonzero(classes == c)
-        count = int(round(len(idx) * fraction))
-        if count and len(idx) > 1:
+        count = max(1, int(round(len(idx) * fraction)))  # a small class gives one face (round() gave none up to 5)
+        if len(idx) > 1:
             held[rng.choice(idx, size=min(count, len(idx) - 1), replace=False)] = True
     return (faces[~held], targets[~held]), (faces[held], targets[held])

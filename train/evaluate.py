@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 from realtime.classify import BACKENDS, Classifier, ModelError
-from train.data import SPLITS, Dataset, DatasetError, load_dataset
+from train.data import SPLITS, Dataset, DatasetError, model_dataset
 from train.report import bootstrap_intervals, classification_metrics, format_report
 
 
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         classifier = Classifier(args.model, backend=args.backend)
-        dataset = load_dataset(args.data, ferplus=args.ferplus, crop=classifier.crop)
+        dataset = model_dataset(classifier.card.data, args.data, ferplus=args.ferplus)
         metrics = evaluate(classifier, dataset, args.split)
     except (ModelError, DatasetError) as err:
         print(f"error: {err}", file=sys.stderr)

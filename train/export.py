@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from realtime import quiet_stderr
-from realtime.classify import Classifier, ModelError, _quiet_tensorflow, file_sha256, load_keras_model, with_dtype
-from train.data import Dataset, DatasetError, load_dataset
+from realtime.classify import (Classifier, ModelError, _quiet_tensorflow, file_sha256, load_keras_model, read_card,
+                               with_dtype)
+from train.data import Dataset, DatasetError, model_dataset
 
 
 CALIBRATION_FACES = 1000
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not model_path.with_suffix(".json").exists():
             raise ModelError(f"model card not found: {model_path.with_suffix('.json')}")
-        finish(model_path, load_dataset(args.data, ferplus=args.ferplus))
+        finish(model_path, model_dataset(read_card(model_path), args.data, ferplus=args.ferplus))
     except (ModelError, DatasetError, ValueError, KeyError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
