@@ -88,8 +88,8 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
                 stopped = "interrupted" if stop.requested else "end"  # a camera gives up waiting on a stop
                 break
             t1 = time.perf_counter()
-            if result is None:
-                result = pipeline.process(frame, [track.face.box for track in tracker.tracks])
+            if result is None:  # (a photo is searched with no regard to the last: its faces are not the last's)
+                result = pipeline.process(frame, [] if tracker.photos else [track.face.box for track in tracker.tracks])
             t4 = time.perf_counter()
             if cuts is not None and cuts.is_cut(frame):
                 tracker.reset()

@@ -50,14 +50,20 @@ class Tracker:
         self.confirm, self.hysteresis = confirm, hysteresis
         self.tracks: list[Track] = []
         self._next_id = 1
+        self.photos = False  # each frame a photo of its own (for_photos)
 
     @classmethod
     def for_photos(cls) -> Tracker:
-        """Photos are independent of each other: nothing is smoothed, held or confirmed from one to the next."""
-        return cls(0.0, hold=0, confirm=1, hysteresis=0.0)
+        """Photos are independent of each other: nothing is smoothed, held or confirmed from one to the next, and
+        each photo's faces are numbered from 1 (a face no longer takes the id of one where the last photo had one)."""
+        tracker = cls(0.0, hold=0, confirm=1, hysteresis=0.0)
+        tracker.photos = True
+        return tracker
 
     def update(self, faces: list[Face], probabilities: np.ndarray) -> list[Track]:
         """Feed one frame's faces and their probabilities; returns the confirmed tracks, to show, largest first."""
+        if self.photos:
+            self.tracks, self._next_id = [], 1
         pairs = sorted(((overlap(t.face.box, f.box)[0], ti, fi) for ti, t in enumerate(self.tracks)
                         for fi, f in enumerate(faces)), reverse=True)
         matched_tracks, matched_faces = set(), set()

@@ -511,6 +511,12 @@ def test_photos_labelled_side_by_side_come_out_as_one_at_a_time(tmp_path, tiny_m
     photos.mkdir()
     for i, faces in enumerate([2, 0, 1, 3, 1, 0, 2]):  # so that a photo's answer given to another would show
         cv2.imwrite(str(photos / f"{i}.jpg"), DemoSource(faces=faces).frame(i * 7)[0])
+    from realtime.scene import background, paste_face
+
+    for i, width in ((7, 300), (8, 90)):  # a small face where the photo before had a large one: one at a time it
+        photo = background(640, 480, seed=i)  # was taken for a part of that face, and dropped
+        paste_face(photo, width, (320, 240))
+        cv2.imwrite(str(photos / f"{i}.jpg"), photo)
     records = {}
     for workers in ("1", "3"):
         jsonl = tmp_path / f"{workers}.jsonl"
@@ -524,7 +530,9 @@ def test_photos_labelled_side_by_side_come_out_as_one_at_a_time(tmp_path, tiny_m
                         else ["stage", "wait", "detect", "align", "classify", "draw", "write"])
         records[workers] = jsonl.read_text()
     assert records["1"] == records["3"]
-    assert [len(json.loads(line)["faces"]) for line in records["3"].splitlines()] == [2, 0, 1, 3, 1, 0, 2]
+    found = [[face["id"] for face in json.loads(line)["faces"]] for line in records["3"].splitlines()]
+    assert [len(ids) for ids in found] == [2, 0, 1, 3, 1, 0, 2, 1, 1]
+    assert all(sorted(ids) == list(range(1, len(ids) + 1)) for ids in found)  # each photo's faces numbered from 1
     write_clip(tmp_path / "clip.mp4", faces=1, frames=3)
     result = run_module("realtime", "--source", str(tmp_path / "clip.mp4"), "--model", str(tiny_model),
                         "--no-display", "--json", str(tmp_path / "v.jsonl"), "--workers", "2")
