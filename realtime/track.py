@@ -36,18 +36,20 @@ class Track:
 
 class Tracker:
     def __init__(self, smoothing: float = 0.75, hold: int = 5, min_iou: float = 0.3, confirm: int = 3,
-                 hysteresis: float = HYSTERESIS, frames: float | None = None):
+                 hysteresis: float = HYSTERESIS, frames: float | None = None, max_faces: int | None = None):
         """`smoothing`: weight of the history in the average (0 = none); `hold`: frames a lost face stays;
         `confirm`: frames in a row a new face must be found before it is shown (1 = at once), at most the
         `frames` of a clip of known length (a 2-frame clip still shows its faces);
-        `hysteresis`: lead (in probability) another class needs to replace the shown label (0 = none)."""
+        `hysteresis`: lead (in probability) another class needs to replace the shown label (0 = none);
+        `max_faces`: the most faces shown in a frame (those found in it first, then the largest held ones; the
+        detector gives at most as many, but the faces held on top of them went past it)."""
         confirm = int(min(confirm, frames or confirm))
         if not 0.0 <= smoothing < 1.0:
             raise ValueError("smoothing must be in [0, 1)")
         if confirm < 1 or hold < 0 or not 0.0 <= hysteresis < 1.0:
             raise ValueError("confirm must be at least 1, hold at least 0 and hysteresis in [0, 1)")
         self.smoothing, self.hold, self.min_iou = smoothing, hold, min_iou
-        self.confirm, self.hysteresis = confirm, hysteresis
+        self.confirm, self.hysteresis, self.max_faces = confirm, hysteresis, max_faces
         self.tracks: list[Track] = []
         self._next_id = 1
         self.photos = False  # each frame a photo of its own (for_photos)
@@ -86,7 +88,10 @@ class Tracker:
                 self.tracks.append(Track(self._next_id, face, raw.copy(), raw, int(np.argmax(raw)),
                                          confirmed=self.confirm <= 1))
                 self._next_id += 1
-        return sorted((t for t in self.tracks if t.confirmed), key=lambda t: -t.face.width)  # largest first
+        shown = [t for t in self.tracks if t.confirmed]
+        if self.max_faces is not None and len(shown) > self.max_faces:  # (those not shown are kept, to come back)
+            shown = sorted(shown, key=lambda t: (t.missed > 0, -t.face.width))[: self.max_faces]
+        return sorted(shown, key=lambda t: -t.face.width)  # largest first
 
     def _follow(self, track: Track, face: Face, raw: np.ndarray) -> None:
         track.face, track.raw, track.missed = face, raw, 0

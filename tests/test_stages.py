@@ -359,6 +359,18 @@ def test_tracks_survive_brief_misses_then_expire():
     assert sorted(t.id for t in back) == [2, 3]  # the lost face returns as a new track
 
 
+def test_held_faces_never_take_the_shown_faces_past_max_faces():
+    """The detector gives at most --max-faces faces, but faces held on top of them went past it: 4 shown of 2."""
+    probabilities = np.array([[0.3, 0.7]] * 2)
+    tracker = Tracker(hold=5, confirm=1, max_faces=2)
+    tracker.update([_face(100), _face(400)], probabilities)
+    shown = tracker.update([_face(700), _face(1000)], probabilities)  # two others found; the first two held
+    assert sorted(t.id for t in shown) == [3, 4] and all(t.missed == 0 for t in shown)  # those found come first
+    back = tracker.update([_face(100)], probabilities[:1])
+    assert len(back) == 2 and 1 in [t.id for t in back]  # the face found again keeps its id, and is shown
+    assert len(Tracker(hold=5, confirm=1).update([_face(x) for x in range(0, 1500, 150)], np.full((10, 2), 0.5))) == 10
+
+
 def test_draw_leaves_faceless_frames_untouched_and_marks_faces():
     frame = background(640, 480)
     assert np.array_equal(draw_faces(frame.copy(), [], ["a", "b"]), frame)
