@@ -44,8 +44,8 @@ class Stats:
         measured = self.frames - 1
         if measured < 1:
             return "benchmark: too few frames to measure (need at least 2)"
-        lines = [f"benchmark: {measured} frames measured (first frame excluded as warm-up), "
-                 f"{self.faces} faces ({self.faces / measured:.2f} per frame)",
+        lines = [f"benchmark: {measured} frame{'s' * (measured != 1)} measured (first frame excluded as warm-up), "
+                 f"{self.faces} face{'s' * (self.faces != 1)} ({self.faces / measured:.2f} per frame)",
                  f"{'stage':>10} {'mean ms':>8} {'p50 ms':>7} {'p95 ms':>7}"]
         total = np.zeros(measured)
         for stage in STAGES:

@@ -21,10 +21,12 @@ import sys
 from collections import Counter
 from pathlib import Path, PurePosixPath
 
-from realtime.draw import colour_of
+from realtime.draw import COLOURS, colour_of
 
 MOST_TRACKS = 20  # rows of a timeline, and folders of photos
 NO_FACE = "no face"
+OTHER_COLOURS = [(0.12, 0.47, 0.71), (1.0, 0.5, 0.05), (0.17, 0.63, 0.17), (0.84, 0.15, 0.16), (0.58, 0.4, 0.74),
+                 (0.55, 0.34, 0.29), (0.89, 0.47, 0.76), (0.74, 0.74, 0.13), (0.09, 0.75, 0.81)]  # matplotlib's tab10
 PICTURE_SUFFIXES = (".png", ".jpg", ".svg", ".pdf")
 
 
@@ -57,25 +59,28 @@ def read_results(path: Path) -> list[dict]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-            faces = record["faces"]
-            record["time"], record["frame"] = float(record["time"]), int(record["frame"])
-            if not all(isinstance(face["id"], int) and isinstance(face["label"], str) for face in faces):
+            given = json.loads(line)
+            # what the report draws, no more (with every face's probabilities, 100,000 frames of 20 faces took 4 GB)
+            record = {"time": float(given["time"]), "frame": int(given["frame"]), "image": given.get("image"),
+                      "faces": [{"id": face["id"], "label": face["label"]} for face in given["faces"]]}
+            if not all(isinstance(face["id"], int) and isinstance(face["label"], str) for face in record["faces"]):
                 raise TypeError("id or label")
-        except (ValueError, KeyError, TypeError):
-            raise ReportError(f"{path} line {number} is not a frame of `python -m realtime --json` results") from None
+        except (ValueError, KeyError, TypeError, AttributeError):
+            csv = line.startswith("schema,frame,time")
+            raise ReportError(f"{path} line {number} is not a frame of `python -m realtime --json` results"
+                              + (" (it is --csv results: give the --json ones)" if csv else "")) from None
         records.append(record)
     if not records:
         raise ReportError(f"{path} has no results")
     return records
 
 
-def timelines(records: list[dict]) -> dict[int, list[tuple[float, str]]]:
-    """Per track id: (time, shown label) of every frame it was shown in."""
-    tracks: dict[int, list[tuple[float, str]]] = {}
-    for record in records:
+def timelines(records: list[dict]) -> dict[int, list[tuple[int, str]]]:
+    """Per track id: (record's place in the results, shown label) of every frame it was shown in."""
+    tracks: dict[int, list[tuple[int, str]]] = {}
+    for place, record in enumerate(records):
         for face in record["faces"]:
-            tracks.setdefault(face["id"], []).append((record["time"], face["label"]))
+            tracks.setdefault(face["id"], []).append((place, face["label"]))
     return tracks
 
 
@@ -102,23 +107,40 @@ def photo_folders(records: list[dict]) -> dict[str, Counter]:
     return folders
 
 
-def label_spans(timeline: list[tuple[float, str]], step: float) -> dict[str, list[tuple[float, float]]]:
+def label_spans(timeline: list[tuple[int, str]], times: list[float]) -> dict[str, list[tuple[float, float]]]:
     """(start, width) spans per label: a face's frames in a row with the same label make one span (one bar to
-    draw, where a long video has many thousand frames)."""
+    draw, where a long video has many thousand frames), from its first frame's time to the time of the frame after
+    its last (`times`: each record's; the last frame lasts a typical frame's time). Frames in a row are those next
+    to each other in the results, however uneven their times: split wherever two frames lay further apart than the
+    shortest gap, a face seen in every frame of a variable-frame-rate video, a camera or a stream was drawn as
+    thin slivers."""
+    gaps = sorted(b - a for a, b in zip(times, times[1:]) if b > a)
+    last = gaps[len(gaps) // 2] if gaps else 1 / 30
+
+    def end(place: int) -> float:
+        return times[place + 1] if place + 1 < len(times) else times[place] + last
+
     spans: dict[str, list[tuple[float, float]]] = {}
-    start = end = current = None
-    for time, label in [*timeline, (math.inf, None)]:
-        if label != current or current is None or time - end > 1.5 * step:
+    start = previous = current = None
+    for place, label in [*timeline, (math.inf, None)]:
+        if label != current or current is None or place != previous + 1:
             if current is not None:
-                spans.setdefault(current, []).append((start, end - start + step))
-            start, current = time, label
-        end = time
+                spans.setdefault(current, []).append((times[start], end(previous) - times[start]))
+            start, current = place, label
+        previous = place
     return spans
 
 
-def colour(label: str) -> tuple[float, float, float]:
-    b, g, r = colour_of(label)
-    return r / 255, g / 255, b / 255
+def label_colours(labels) -> dict[str, tuple[float, float, float]]:
+    """Matplotlib colours: an expression's, as the overlay draws it; other labels (a model trained on classes of
+    one's own) each one of OTHER_COLOURS, in name order (they were all the same grey)."""
+    known = {label: tuple(v / 255 for v in reversed(colour_of(label))) for label in labels if label in COLOURS}
+    others = sorted(label for label in labels if label not in COLOURS)
+    return known | {label: OTHER_COLOURS[n % len(OTHER_COLOURS)] for n, label in enumerate(others)}
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
 
 
 def draw_report(records: list[dict], out: Path, title: str) -> None:
@@ -128,6 +150,7 @@ def draw_report(records: list[dict], out: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     parts, photos = shares(records), of_photos(records)
+    colours = label_colours(parts)
     if photos:
         folders = photo_folders(records)
         rows = sorted(sorted(folders, key=lambda f: -sum(folders[f].values()))[:MOST_TRACKS])
@@ -137,30 +160,32 @@ def draw_report(records: list[dict], out: Path, title: str) -> None:
     figure, (left, bars) = plt.subplots(1, 2, figsize=(13, 1.6 + 0.35 * max(3, len(rows))),
                                         gridspec_kw={"width_ratios": [3, 1]})
     if photos:
-        draw_folders(left, {folder: folders[folder] for folder in rows}, [*parts, NO_FACE])
+        draw_folders(left, {folder: folders[folder] for folder in rows}, [*parts, NO_FACE], colours)
         left.set_title(f"main face's label per photo, by folder ({len(folders)} folder{'s' * (len(folders) > 1)}"
                        + (f", the {MOST_TRACKS} with most photos)" if len(folders) > MOST_TRACKS else ")"))
     else:
-        step = min((b["time"] - a["time"] for a, b in zip(records, records[1:]) if b["time"] > a["time"]),
-                   default=1.0)
+        timed = any(r["time"] != records[0]["time"] for r in records)  # (else by the frames' places)
+        times = [r["time"] - records[0]["time"] if timed else place for place, r in enumerate(records)]
         for row, track in enumerate(rows):
-            for label, spans in label_spans(tracks[track], step).items():
-                left.broken_barh(spans, (row - 0.4, 0.8), color=colour(label))
+            for label, spans in label_spans(tracks[track], times).items():
+                left.broken_barh(spans, (row - 0.4, 0.8), color=colours[label])
         left.set_yticks(range(len(rows)), [f"face {t}" for t in rows])
-        left.set_xlabel("seconds" if any(r["time"] for r in records) else "frame")
-        left.set_title(f"label shown per face over time ({len(tracks)} faces"
+        left.set_xlabel("seconds" if timed else "frame")
+        left.set_title(f"label shown per face over time ({plural(len(tracks), 'face')}"
                        + (f", the {MOST_TRACKS} seen longest)" if len(tracks) > MOST_TRACKS else ")"))
     left.set_ylim(-0.6, max(len(rows), 1) - 0.4)
     left.invert_yaxis()
-    bars.barh(list(parts), [100 * v for v in parts.values()], color=[colour(label) for label in parts])
+    bars.barh(list(parts), [100 * v for v in parts.values()], color=[colours[label] for label in parts])
     bars.invert_yaxis()
     bars.set_xlabel("% of faces" if photos else "% of face-frames")
     bars.set_title("emotion shares")
     for y, value in enumerate(parts.values()):
         bars.text(100 * value, y, f" {100 * value:.0f}%", va="center")
     bars.set_xlim(0, 115)
-    if not parts:
-        left.text(0.5, 0.5, "no faces in these results", transform=left.transAxes, ha="center")
+    if not parts:  # (photos: their bars say so, hatched)
+        bars.set_yticks([])
+        if not photos:
+            left.text(0.5, 0.5, "no faces in these results", transform=left.transAxes, ha="center")
     figure.suptitle(title)
     figure.tight_layout()
     partial = out.with_name(f".{out.name}.part")  # written whole, then renamed: a full disk leaves no broken picture
@@ -172,7 +197,7 @@ def draw_report(records: list[dict], out: Path, title: str) -> None:
         partial.unlink(missing_ok=True)
 
 
-def draw_folders(axes, folders: dict[str, Counter], order: list[str]) -> None:
+def draw_folders(axes, folders: dict[str, Counter], order: list[str], colours: dict) -> None:
     """One bar per folder, split into its photos' labels (in `order`) as shares of its photos, each part drawn in
     its label's colour (no face: hatched), and the folder's count of photos at the end."""
     for row, (folder, counts) in enumerate(folders.items()):
@@ -180,7 +205,7 @@ def draw_folders(axes, folders: dict[str, Counter], order: list[str]) -> None:
         for label in order:
             width = 100 * counts[label] / total
             if width:
-                axes.barh(row, width, left=start, color=(0.9, 0.9, 0.9) if label == NO_FACE else colour(label),
+                axes.barh(row, width, left=start, color=(0.9, 0.9, 0.9) if label == NO_FACE else colours[label],
                           hatch="//" if label == NO_FACE else None, edgecolor="white")
                 if width >= 6:
                     axes.text(start + width / 2, row, f"{width:.0f}", ha="center", va="center", fontsize=8)
@@ -206,8 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         seconds = records[-1]["time"] - records[0]["time"]
         unseen = sum(not record["faces"] for record in records)
         draw_report(records, out, f"{args.results.name}: " + (
-            f"{len(records)} photo{'s' * (len(records) > 1)}, no face found in {unseen}" if of_photos(records)
-            else f"{len(records)} frames, {seconds:.1f} s"))
+            f"{plural(len(records), 'photo')}, no face found in {unseen}" if of_photos(records)
+            else f"{plural(len(records), 'frame')}, {seconds:.1f} s"))
     except ReportError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

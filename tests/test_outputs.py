@@ -590,15 +590,29 @@ def test_report_of_photos_draws_each_folder_s_labels_instead_of_a_timeline(tmp_p
 
 
 def test_report_draws_a_face_s_frames_in_a_row_with_one_label_as_one_bar():
-    from realtime.report import label_spans
+    from realtime.report import label_colours, label_spans
 
-    frames = [(0.0, "happy"), (0.1, "happy"), (0.2, "happy"), (0.3, "sad"), (0.4, "happy"),
-              (2.0, "happy"), (2.1, "happy")]  # gone for 1.5 s, then back
-    spans = label_spans(frames, 0.1)
+    times = [0.0, 0.1, 0.2, 0.3, 0.4, 1.0, 2.0, 2.1]
+    frames = [(0, "happy"), (1, "happy"), (2, "happy"), (3, "sad"), (4, "happy"),
+              (6, "happy"), (7, "happy")]  # gone from frame 5 (1.0 s), then back
+    spans = label_spans(frames, times)
     assert spans.keys() == {"happy", "sad"}
-    assert np.allclose(spans["happy"], [(0.0, 0.3), (0.4, 0.1), (2.0, 0.2)])
+    assert np.allclose(spans["happy"], [(0.0, 0.3), (0.4, 0.6), (2.0, 0.2)])  # each frame lasts until the next
     assert np.allclose(spans["sad"], [(0.3, 0.1)])
-    assert label_spans([], 0.1) == {}
+    assert label_spans([], times) == {}
+    # A face in every frame of a variable-frame-rate video (30 fps, then 15) or of a camera is one bar: it was split
+    # wherever two frames lay further apart than the shortest gap, and drawn as slivers.
+    uneven = [i / 30 for i in range(30)] + [1 + i / 15 for i in range(15)] + [2.05, 2.3, 2.31, 2.9]
+    assert label_spans([(i, "sad") for i in range(len(uneven))], uneven) == {"sad": [(0.0, pytest.approx(2.9 + 1 / 30))]}
+    colours = label_colours(["calm", "happy", "bored", "excited"])  # a model of one's own classes: each its colour
+    assert len(set(colours.values())) == 4 and colours["happy"] == tuple(v / 255 for v in (240, 200, 40))
+
+
+def test_report_says_csv_results_are_not_json_lines(tmp_path, tiny_model):
+    results = tmp_path / "run.csv"
+    assert run_module("realtime", "--source", "demo:1", "--max-frames", "3", "--no-display", "--model",
+                      str(tiny_model), "--csv", str(results)).returncode == 0
+    assert_one_line_error(run_module("realtime.report", str(results)), "(it is --csv results: give the --json ones)")
 
 
 def test_a_picture_one_pixel_high_is_refused_for_h264_with_the_reason(tmp_path):
