@@ -12,6 +12,7 @@ path, so the answers are the program's `--json` answers (README: From Python).
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,8 +68,8 @@ class PhotoLabeller:
         """Every face in `image`, the largest first (an empty list when there is none).
 
         `image`: an image file (what the program reads: JPEG, PNG, WebP, TIFF, GIF, ...; turned as its EXIF
-        orientation says), the http(s) URL of one, or an image as OpenCV holds one: uint8, BGR (H, W, 3), BGRA (H, W, 4) or grey (H, W).
-        A PIL image goes in as `np.asarray(image.convert("RGB"))[:, :, ::-1]`. An unreadable file raises SourceError.
+        orientation says), the http(s) URL of one, an image as OpenCV holds one: uint8, BGR (H, W, 3), BGRA (H, W, 4) or
+        grey (H, W), or a PIL image (any mode: converted to RGB, then BGR). An unreadable file raises SourceError.
         """
         frame = self._frame(image)
         with self._lock:
@@ -81,7 +82,13 @@ class PhotoLabeller:
                 for face, p in zip(result.faces, result.probabilities)]
 
     @staticmethod
-    def _frame(image: str | Path | np.ndarray) -> np.ndarray:
+    def _frame(image: str | Path | bytes | np.ndarray) -> np.ndarray:
+        if isinstance(image, bytes):  # a path as the OS gives it
+            image = os.fsdecode(image)
+        if isinstance(image, str) and not image:
+            raise ValueError("the image's path is empty")
+        if hasattr(image, "convert") and hasattr(image, "mode"):  # a PIL image: np.asarray read a palette picture's
+            image = np.asarray(image.convert("RGB"))[:, :, ::-1]  # indices as grey, and RGB as BGR
         if isinstance(image, str) and image.lower().startswith(WEB_SCHEMES):
             return PhotoLabeller._fetched(image)
         if isinstance(image, (str, Path)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -246,6 +247,14 @@ def test_the_python_api_answers_as_the_program_does_for_a_photo(tmp_path):
             assert list(face.probabilities) == labeller.labels and face.probability == max(face.probabilities.values())
         decoded = cv2.imread(str(photo))
         assert labeller.label(decoded) == faces  # an image in memory, as OpenCV holds it
+        from PIL import Image
+
+        rgb = Image.fromarray(decoded[:, :, ::-1])  # a PIL image, as it is, in RGB and as a palette picture: its
+        assert labeller.label(rgb) == faces  # channels were taken for BGR, and a palette's indices for grey levels
+        assert [f.label for f in labeller.label(rgb.convert("P", palette=Image.ADAPTIVE))] == [f.label for f in faces]
+        assert labeller.label(os.fsencode(photo)) == faces  # a path as the OS gives it, in bytes
+        with pytest.raises(ValueError, match="path is empty"):
+            labeller.label("")
         for other in (cv2.cvtColor(decoded, cv2.COLOR_BGR2GRAY), cv2.cvtColor(decoded, cv2.COLOR_BGR2BGRA)):
             found = labeller.label(other)
             assert np.abs(np.array([f.box for f in found]) - [f.box for f in faces]).max() < 8
