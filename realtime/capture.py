@@ -205,7 +205,7 @@ class DecodedVideoSource(Source):
     def __init__(self, path: Path):
         import av
 
-        self._av = av
+        self._av, self.damaged = av, 0  # (counted from the first packet on)
         try:
             with quiet_stderr():
                 self.container = av.open(str(path))
@@ -222,17 +222,28 @@ class DecodedVideoSource(Source):
         self.size = self._upright(first).shape[1::-1]
         rate = float(stream.average_rate or stream.guessed_rate or 0)
         self.fps = rate if 0.1 <= rate <= 240 else 30.0
-        self.frame_count = stream.frames or None
-        self.time, self.damaged = 0.0, 0
+        seconds = float(stream.duration * stream.time_base) if stream.duration else (self.container.duration or 0) / 1e6
+        # (WebM gives no count: estimated from its length, as OpenCV does, for the web page's length limit)
+        self.frame_count = stream.frames or (round(seconds * self.fps) if seconds > 0 else None)
+        self.time = 0.0
 
     def _decoded(self, stream) -> Iterator:
-        """The stream's frames; a packet that cannot be decoded is counted in `damaged` and left out."""
-        for packet in self.container.demux(stream):
+        """The stream's frames; a packet that cannot be decoded is counted in `damaged` and left out; a file that
+        cannot be read on ends there, as OpenCV's reading does."""
+        packets = self.container.demux(stream)
+        while True:
+            try:
+                with quiet_stderr():
+                    packet = next(packets, None)
+            except (self._av.FFmpegError, OSError):
+                return
+            if packet is None:
+                return
             try:
                 with quiet_stderr():
                     frames = packet.decode()
             except self._av.FFmpegError:
-                self.damaged = getattr(self, "damaged", 0) + 1
+                self.damaged += 1
                 continue
             yield from frames
 
@@ -638,11 +649,19 @@ class AnimationSource(Source):
         """`picture`: `path` opened by Pillow, of more than one frame; this source closes it."""
         self.picture, self.description, self.path = picture, str(path), None  # (`path`: no sound to carry)
         self.size, self.frame_count = picture.size, picture.n_frames
-        self.fps = min(240.0, max(0.1, 1000 / self._duration()))
+        durations = []  # (read frame by frame: Pillow gives a WebP frame's duration once it is loaded)
+        for index in range(self.frame_count):
+            try:
+                picture.seek(index)
+                picture.load()
+            except (OSError, EOFError, ValueError):  # a file cut short: the frames before it
+                break
+            durations.append(self._duration())
+        self.fps = min(240.0, max(0.1, 1000 * len(durations) / max(sum(durations), 1)))  # on average
         self.time = 0.0  # seconds from the first frame to the one last yielded
 
     def _duration(self) -> float:
-        """The frame in hand's duration in ms; 100 where the file gives none or 0, as browsers play such frames."""
+        """The loaded frame's duration in ms; 100 where the file gives none or 0, as browsers play such frames."""
         return self.picture.info.get("duration") or 100
 
     def __iter__(self) -> Iterator[np.ndarray]:

@@ -132,14 +132,14 @@ CORNERS = ("top left", "top right", "bottom left", "bottom right")
 
 def face_areas(tracks: list[Track], frame_size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
     """Where draw_faces may have drawn each face: its box, with room for its caption above or below it (as wide as
-    the widest caption, `#99 surprise 100%`, where the box is narrower)."""
+    the widest caption it could have, `#ID surprise 100%`, where the box is narrower). (Not the probability bars.)"""
     width, height = frame_size
     scale = drawing_scale(width, height)
     text_scale, thickness = scale * 0.8, 1 + (scale > 0.7) + int(scale // 1.5)
-    (w, h), base = cv2.getTextSize("#99 surprise 100%", FONT, text_scale, thickness)
-    h += base + base // 2
     areas = []
     for track in tracks:
+        (w, h), base = cv2.getTextSize(f"#{track.id} surprise 100%", FONT, text_scale, thickness)
+        h += base + base // 2
         x0, y0, x1, y1 = (int(round(v)) for v in track.face.box)
         areas.append((x0, y0 - h, max(x1, x0 + w + 4), y1 + h))
     return areas

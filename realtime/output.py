@@ -85,7 +85,8 @@ class VideoWriter:
                 raise OutputError(f"cannot write {self.path} (codec {fourcc} unavailable or path not writable)")
 
     def write(self, annotated: Annotated) -> None:
-        """Write the frame, as many times as it takes to reach the next frame period after its time."""
+        """Write the frame at its time: H.264 with that timestamp; at a constant rate (.avi, OpenCV's writer) as many
+        times as it takes to reach the next frame period after its time, or not at all where that period is filled."""
         frame = annotated.frame
         if self._writer is None:  # an image file: keep the newest frame, at its own size, saved on close
             self._last = frame.copy()

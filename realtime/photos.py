@@ -45,6 +45,10 @@ def photo_pipeline(classifier: Classifier, min_confidence: float = 0.5, min_face
     return Pipeline(photo_detector(min_confidence, min_face), classifier, views=True)
 
 
+# PIL modes of 8-bit bands, which convert("RGB") turns into the picture as shown
+EIGHT_BIT_MODES = {"1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"}
+
+
 class PhotoLabeller:
     """The model and the detector, loaded once; then any number of photos. Threads may share one: it labels one
     photo at a time (a labeller per thread labels side by side)."""
@@ -85,10 +89,13 @@ class PhotoLabeller:
     def _frame(image: str | Path | bytes | np.ndarray) -> np.ndarray:
         if isinstance(image, bytes):  # a path as the OS gives it
             image = os.fsdecode(image)
-        if isinstance(image, str) and not image:
-            raise ValueError("the image's path is empty")
+        if isinstance(image, (str, Path)) and not str(image).strip(". "):  # (Path("") is ".")
+            raise ValueError(f"the image's path is empty or a folder: {str(image)!r}")
         if hasattr(image, "convert") and hasattr(image, "mode"):  # a PIL image: np.asarray read a palette picture's
-            image = np.asarray(image.convert("RGB"))[:, :, ::-1]  # indices as grey, and RGB as BGR
+            if image.mode in EIGHT_BIT_MODES:  # indices as grey, and RGB as BGR (16-bit and float ones, which
+                image = np.asarray(image.convert("RGB"))[:, :, ::-1]  # convert() clips, stay refused below)
+            else:
+                image = np.asarray(image)
         if isinstance(image, str) and image.lower().startswith(WEB_SCHEMES):
             return PhotoLabeller._fetched(image)
         if isinstance(image, (str, Path)):

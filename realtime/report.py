@@ -107,15 +107,16 @@ def photo_folders(records: list[dict]) -> dict[str, Counter]:
     return folders
 
 
-def label_spans(timeline: list[tuple[int, str]], times: list[float]) -> dict[str, list[tuple[float, float]]]:
+def label_spans(timeline: list[tuple[int, str]], times: list[float],
+                last: float | None = None) -> dict[str, list[tuple[float, float]]]:
     """(start, width) spans per label: a face's frames in a row with the same label make one span (one bar to
     draw, where a long video has many thousand frames), from its first frame's time to the time of the frame after
-    its last (`times`: each record's; the last frame lasts a typical frame's time). Frames in a row are those next
+    its last (`times`: each record's; the last frame lasts `last`, else a typical frame's time). Frames in a row are those next
     to each other in the results, however uneven their times: split wherever two frames lay further apart than the
     shortest gap, a face seen in every frame of a variable-frame-rate video, a camera or a stream was drawn as
     thin slivers."""
     gaps = sorted(b - a for a, b in zip(times, times[1:]) if b > a)
-    last = gaps[len(gaps) // 2] if gaps else 1 / 30
+    last = last or (gaps[len(gaps) // 2] if gaps else 1 / 30)
 
     def end(place: int) -> float:
         return times[place + 1] if place + 1 < len(times) else times[place] + last
@@ -167,7 +168,7 @@ def draw_report(records: list[dict], out: Path, title: str) -> None:
         timed = any(r["time"] != records[0]["time"] for r in records)  # (else by the frames' places)
         times = [r["time"] - records[0]["time"] if timed else place for place, r in enumerate(records)]
         for row, track in enumerate(rows):
-            for label, spans in label_spans(tracks[track], times).items():
+            for label, spans in label_spans(tracks[track], times, None if timed else 1).items():  # (by frame: 1 each)
                 left.broken_barh(spans, (row - 0.4, 0.8), color=colours[label])
         left.set_yticks(range(len(rows)), [f"face {t}" for t in rows])
         left.set_xlabel("seconds" if timed else "frame")

@@ -43,6 +43,7 @@ from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 MAX_BYTES = 100_000_000  # largest upload
 MAX_SECONDS, MAX_FRAMES = 60, 1800  # longest video
 MAX_PIXELS = 40_000_000  # largest photo or video frame
+VIDEO_FACES = 8  # most faces a video frame shows, as the program's --max-faces for video
 KEPT_RESULTS = 20  # annotated files kept for the page; older ones are deleted
 MAX_STREAMS = 4  # webcam streams labelled side by side (tabs, people); a new one beyond them ends the idlest
 
@@ -152,7 +153,8 @@ class Labeller:
             kind, source = "video", self._open(open_video, path, f"cannot read video {name} (damaged, or a codec "
                                                                   "this program cannot decode)")
             self._check_length(source)
-            pipeline, tracker, cuts = self._video_pipeline(), Tracker(frames=source.frame_count), ShotCuts()
+            pipeline, cuts = self._video_pipeline(), ShotCuts()
+            tracker = Tracker(frames=source.frame_count, max_faces=VIDEO_FACES)
         else:
             raise UploadError(415, f"{name} is not a photo or video this page reads (photos: jpg, png, webp, heic, avif; "
                                    f"videos: {', '.join(sorted(s[1:] for s in VIDEO_SUFFIXES))})")
@@ -192,7 +194,7 @@ class Labeller:
         from realtime.detect import FaceDetector
         from realtime.pipeline import Pipeline
 
-        return Pipeline(FaceDetector("sweep", 0.5, 8), self.classifier, by_turns=True)  # as the program does for video
+        return Pipeline(FaceDetector("sweep", 0.5, VIDEO_FACES), self.classifier, by_turns=True)  # as the program does
 
     def label_frame(self, data: bytes, stream: str) -> dict:
         """A webcam frame of stream `stream`: labelled as the next frame of a video, smoothed and tracked."""
@@ -208,7 +210,7 @@ class Labeller:
             if current is None:
                 if len(self.streams) >= MAX_STREAMS:  # the one whose last frame is oldest gives way
                     end_stream(self.streams.pop(next(iter(self.streams))))
-                current = Stream(self._video_pipeline(), Tracker(), ShotCuts(), started=arrived)
+                current = Stream(self._video_pipeline(), Tracker(max_faces=VIDEO_FACES), ShotCuts(), started=arrived)
             if current.cuts.is_cut(frame):  # another person, or the picture's size changed (a phone turned)
                 current.tracker.reset()
             try:

@@ -600,6 +600,7 @@ def test_report_draws_a_face_s_frames_in_a_row_with_one_label_as_one_bar():
     assert np.allclose(spans["happy"], [(0.0, 0.3), (0.4, 0.6), (2.0, 0.2)])  # each frame lasts until the next
     assert np.allclose(spans["sad"], [(0.3, 0.1)])
     assert label_spans([], times) == {}
+    assert label_spans([(0, "sad")], [0], last=1) == {"sad": [(0, 1)]}  # one frame, drawn by frame: a frame wide
     # A face in every frame of a variable-frame-rate video (30 fps, then 15) or of a camera is one bar: it was split
     # wherever two frames lay further apart than the shortest gap, and drawn as slivers.
     uneven = [i / 30 for i in range(30)] + [1 + i / 15 for i in range(15)] + [2.05, 2.3, 2.31, 2.9]

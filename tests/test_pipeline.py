@@ -255,6 +255,8 @@ def test_the_python_api_answers_as_the_program_does_for_a_photo(tmp_path):
         assert labeller.label(os.fsencode(photo)) == faces  # a path as the OS gives it, in bytes
         with pytest.raises(ValueError, match="path is empty"):
             labeller.label("")
+        with pytest.raises(ValueError, match="uint8"):  # 16 bits a band: convert("RGB") clips it, so it is refused
+            labeller.label(Image.fromarray(np.full((64, 64), 40000, np.uint16)))
         for other in (cv2.cvtColor(decoded, cv2.COLOR_BGR2GRAY), cv2.cvtColor(decoded, cv2.COLOR_BGR2BGRA)):
             found = labeller.label(other)
             assert np.abs(np.array([f.box for f in found]) - [f.box for f in faces]).max() < 8

@@ -269,6 +269,11 @@ def test_an_av1_video_is_decoded_by_pyav(tmp_path, tiny_model, suffix):
     clip = tmp_path / f"clip{suffix}"
     write_av1_clip(clip, faces=2, frames=10)
     assert not cv2.VideoCapture(str(clip)).read()[0]  # (OpenCV reads none of it)
+    from realtime.capture import open_video
+
+    video = open_video(clip)
+    assert video.frame_count == 10 and video.size == (640, 480)  # (WebM gives no count: estimated from its length)
+    video.close()
     jsonl = tmp_path / "out.jsonl"
     result = run_module("realtime", "--source", str(clip), "--model", str(tiny_model), "--no-display",
                         "--json", str(jsonl), "--output", str(tmp_path / "out.mp4"))
@@ -356,6 +361,10 @@ def test_an_animated_picture_is_labelled_frame_by_frame_as_a_video(tmp_path, tin
     assert records[0]["image"] == f"still.{kind}"  # a photo's record names it
     moving = [json.loads(line) for line in (tmp_path / f"moving.{kind}.jsonl").read_text().splitlines()]
     assert "image" not in moving[0] and moving[-1]["time"] == pytest.approx(0.8, abs=0.02)  # the file's own pace
+    if kind != "gif":  # its rate, for a recording at a constant one (.avi): the mean of its frames' durations (it
+        from realtime.capture import animated  # was the first one's, or for WebP always 100 ms)
+
+        assert animated(tmp_path / f"moving.{kind}").fps == pytest.approx(1000 / 120)
 
 
 @pytest.fixture

@@ -47,7 +47,8 @@ class Dataset:
     splits: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     description: str = ""
     no_face: list[Path] = field(default_factory=list)  # photos left out: the program's detector finds no face in them
-    cut_with: object = None  # the Crop the faces of photos were cut out with (None: no photos, face crops only)
+    cut_with: object = None  # the Crop the faces of photos were cut out with, where they are half or more of the faces
+    # (None: mostly face crops, whose framing is theirs, to be measured)
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         if name not in self.splits or len(self.splits[name][0]) == 0:
@@ -339,8 +340,9 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
     for split in ("val", "test"):
         if split not in splits:
             splits["train"], splits[split] = _stratified_holdout(*splits["train"], holdout, rng)
+    faces = sum(len(split[0]) for split in splits.values())
     return Dataset(labels=labels, splits=splits, description=f"image folder ({root.name})", no_face=no_face,
-                   cut_with=(crop or default_crop()) if cut else None)
+                   cut_with=(crop or default_crop()) if 2 * len(cut) >= faces else None)
 
 
 def _stratified_holdout(faces, targets, fraction, rng):
