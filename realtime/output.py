@@ -29,6 +29,8 @@ import numpy as np
 from realtime.draw import letterboxed
 from realtime.track import Track
 
+# delay_moov: the header is written with the first fragment, once the start of every stream is known, so that an edit
+# list takes up x264's B-frame delay (with empty_moov the picture came 2 frames after the sound)
 FRAGMENTED = {"movflags": "frag_keyframe+delay_moov+default_base_moof", "flush_packets": "1"}
 H264 = {".mp4": FRAGMENTED, ".m4v": FRAGMENTED, ".mov": FRAGMENTED, ".mkv": {"flush_packets": "1"}}  # PyAV, with these muxer options
 MJPEG = {".avi": {"flush_packets": "1"}}  # PyAV's (FFmpeg's) MJPEG encoder at quality 2 of 31; any picture size
@@ -295,7 +297,7 @@ class EncodedWriter:
         if frame.shape[1] != self._stream.width or frame.shape[0] != self._stream.height:
             frame = frame[: self._stream.height, : self._stream.width]
         image = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
-        if self.timed:  # (x264 given no timestamps starts its own at its B-frame delay: the picture was 2 frames late)
+        if self.timed:  # its own time (frames put on a grid at the average rate fell behind a variable-rate source)
             self._first = seconds if self._first is None else self._first
             self._pts = max(self._pts + 1, round((seconds - self._first) / self.TIME_BASE))
             image.pts, image.time_base = self._pts, self.TIME_BASE
