@@ -62,7 +62,7 @@ def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: 
     text_scale, thickness = scale * 0.8, 1 + (scale > 0.7) + int(scale // 1.5)
     line = max(2, round(2 * scale))
     captions, boxes, sizes = [], [], []
-    for track in sorted(tracks, key=lambda t: (t.face.box[1], t.face.box[0])):  # top to bottom
+    for track in top_to_bottom(tracks):
         box = tuple(int(round(v)) for v in track.face.box)
         caption = caption_text(track, labels, several=len(tracks) > 1)
         (w, h), base = cv2.getTextSize(caption, FONT, text_scale, thickness)
@@ -72,13 +72,26 @@ def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: 
     for (_, _, _, colour), box in zip(captions, boxes):
         cv2.rectangle(frame, box[:2], box[2:], colour, line, cv2.LINE_AA)
     if bars:
-        bar_scale = min(scale, max(0.3, (height / len(labels) - 4) / 16))  # smaller where the picture is too low
-        chart = bar_chart_size(bar_scale, len(labels))
-        for (track, _, _, _), corner in zip(captions, bar_places(boxes, chart, (width, height))):
+        corners, _, bar_scale = chart_layout(boxes, len(labels), (width, height))
+        for (track, _, _, _), corner in zip(captions, corners):
             _draw_bars(frame, track.probabilities, labels, corner, bar_scale)
     for (_, caption, base, colour), (x, y), (w, h) in zip(captions, caption_places(boxes, sizes, (width, height)), sizes):
         _text(frame, caption, (x, y + h - base // 2), text_scale, (0, 0, 0), thickness, background=colour)
     return frame
+
+
+def top_to_bottom(tracks: list[Track]) -> list[Track]:
+    """The order faces are drawn in, which places their captions and charts."""
+    return sorted(tracks, key=lambda t: (t.face.box[1], t.face.box[0]))
+
+
+def chart_layout(boxes: list[tuple[int, int, int, int]], classes: int,
+                 frame_size: tuple[int, int]) -> tuple[list[tuple[int, int]], tuple[int, int], float]:
+    """(each face's bar chart's top-left corner, the charts' size, their drawing scale) in a picture of `frame_size`."""
+    width, height = frame_size
+    bar_scale = min(drawing_scale(width, height), max(0.3, (height / classes - 4) / 16))  # smaller in a low picture
+    chart = bar_chart_size(bar_scale, classes)
+    return bar_places(boxes, chart, frame_size), chart, bar_scale
 
 
 def caption_text(track: Track, labels: list[str], several: bool) -> str:
@@ -130,9 +143,9 @@ def _window_scale(frame: np.ndarray) -> float:
 CORNERS = ("top left", "top right", "bottom left", "bottom right")
 
 
-def face_areas(tracks: list[Track], frame_size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+def face_areas(tracks: list[Track], frame_size: tuple[int, int], bars: bool = False) -> list[tuple[int, int, int, int]]:
     """Where draw_faces may have drawn each face: its box, with room for its caption above or below it (as wide as
-    the widest caption it could have, `#ID surprise 100%`, where the box is narrower). (Not the probability bars.)"""
+    the widest caption it could have, `#ID surprise 100%`, where the box is narrower); with `bars`, its bar chart."""
     width, height = frame_size
     scale = drawing_scale(width, height)
     text_scale, thickness = scale * 0.8, 1 + (scale > 0.7) + int(scale // 1.5)
@@ -141,7 +154,12 @@ def face_areas(tracks: list[Track], frame_size: tuple[int, int]) -> list[tuple[i
         (w, h), base = cv2.getTextSize(f"#{track.id} surprise 100%", FONT, text_scale, thickness)
         h += base + base // 2
         x0, y0, x1, y1 = (int(round(v)) for v in track.face.box)
-        areas.append((x0, y0 - h, max(x1, x0 + w + 4), y1 + h))
+        x = min(max(0, x0), max(0, width - w - 4))  # as caption_places keeps a caption inside the picture
+        areas.append((min(x0, x), y0 - h, max(x1, x + w + 4), y1 + h))
+    if bars and tracks:
+        boxes = [tuple(int(round(v)) for v in track.face.box) for track in top_to_bottom(tracks)]
+        corners, (w, h), _ = chart_layout(boxes, len(tracks[0].probabilities), frame_size)
+        areas += [(x, y, x + w, y + h) for x, y in corners]
     return areas
 
 

@@ -330,6 +330,20 @@ def test_the_counter_moves_off_a_face_and_its_caption_and_stays_where_it_went(mo
     assert x0 == 4 and y0 <= 10 - 12 and y1 >= 150 + 12 and x1 == 140  # the box, a caption's room above and below
 
 
+@pytest.mark.parametrize("bars", [False, True])
+def test_face_areas_hold_all_that_is_drawn_of_the_faces(bars):
+    """The window keeps its counter off what face_areas says the faces take: their boxes, captions and charts."""
+    labels = ["angry", "happy", "sad", "surprise"]
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    tracks = [Track(n, Face(np.array(box, float), 0.9), np.array([0.1, 0.6, 0.2, 0.1]), None, 1)
+              for n, box in enumerate([(4, 10, 140, 150), (300, 200, 380, 290), (560, 380, 700, 520)], start=120)]
+    drawn = np.any(draw.draw_faces(frame.copy(), tracks, labels, bars=bars) != frame, axis=2)
+    covered = np.zeros_like(drawn)
+    for x0, y0, x1, y1 in draw.face_areas(tracks, (640, 480), bars=bars):
+        covered[max(0, y0 - 2):max(0, y1 + 3), max(0, x0 - 2):max(0, x1 + 3)] = True  # (lines are drawn astride)
+    assert drawn.any() and not (drawn & ~covered).any()
+
+
 RIGHT, LEFT = 0xFF53, 0xFF51  # the arrow keys as cv2.waitKeyEx gives them on Linux (X11)
 
 
