@@ -250,17 +250,24 @@ def test_several_images_as_a_shell_glob_gives_them(tmp_path, tiny_model):
 
 
 def write_av1_clip(path, faces: int, frames: int) -> None:
-    """A generated clip in AV1 (SVT-AV1 through PyAV), which OpenCV's FFmpeg cannot decode."""
+    """A generated clip in AV1 (SVT-AV1 through PyAV), which OpenCV's FFmpeg cannot decode. Written by another
+    process: run as root, SVT-AV1 turns the process that encodes into a real-time one (SCHED_FIFO 99), and the
+    Chromium this suite starts later, inheriting that, spun in the kernel and starved the machine."""
     import av
 
     if "libsvtav1" not in av.codecs_available:
         pytest.skip("this PyAV has no AV1 encoder")
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libsvtav1", rate=24, options={"preset": "12"})
-        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
-        for frame in DemoSource(faces=faces, frames=frames):
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
-        container.mux(stream.encode())
+    script = f"""
+import av
+from realtime.scene import DemoSource
+with av.open({str(path)!r}, "w") as container:
+    stream = container.add_stream("libsvtav1", rate=24, options={{"preset": "12"}})
+    stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+    for frame in DemoSource(faces={faces}, frames={frames}):
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
+    container.mux(stream.encode())
+"""
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True, timeout=120)
 
 
 @pytest.mark.parametrize("suffix", [".webm", ".mp4"])
