@@ -72,6 +72,12 @@ class Source:
         if self.fetched is not None:
             self.fetched.cleanup()
 
+    def _move_time(self, stamp: float | None) -> None:
+        """`time` to the next frame's `stamp` (seconds from the first frame). A variable-frame-rate file (phones record
+        them) has frames at uneven times; a stamp that does not move on (none in the file, or a repeated one) counts
+        one frame period."""
+        self.time = stamp if stamp is not None and stamp > self.time else self.time + 1 / self.fps
+
 
 class CameraSource(Source):
     """A camera (by index) or a network stream (by URL): live, read on its own thread."""
@@ -183,10 +189,7 @@ class VideoSource(Source):
                 return
             if failed:
                 self.damaged += failed
-            # A variable-frame-rate file (phones record them) has frames at uneven times; a timestamp that
-            # does not move on (none in the file, or a repeated one) counts one frame period.
-            stamp = self._stamp() - self._start
-            self.time = stamp if stamp > self.time else self.time + 1 / self.fps
+            self._move_time(self._stamp() - self._start)
             yield frame
 
     def close(self) -> None:
@@ -257,8 +260,7 @@ class DecodedVideoSource(Source):
             first, self._first = self._first, None
             yield self._upright(first)
         for frame in self._frames:
-            stamp = (frame.time if frame.time is not None else self.time + 1 / self.fps) - self._start
-            self.time = stamp if stamp > self.time else self.time + 1 / self.fps
+            self._move_time(None if frame.time is None else frame.time - self._start)
             yield self._upright(frame)
 
     def close(self) -> None:
@@ -649,30 +651,25 @@ class AnimationSource(Source):
         """`picture`: `path` opened by Pillow, of more than one frame; this source closes it."""
         self.picture, self.description, self.path = picture, str(path), None  # (`path`: no sound to carry)
         self.size, self.frame_count = picture.size, picture.n_frames
-        durations = []  # (read frame by frame: Pillow gives a WebP frame's duration once it is loaded)
+        # Each frame's duration in ms (read frame by frame: Pillow gives a WebP frame's once it is loaded); 100 where
+        # the file gives none or 0, as browsers play such frames. A file cut short: the frames before the cut.
+        self.durations: list[float] = []
         for index in range(self.frame_count):
             try:
                 picture.seek(index)
                 picture.load()
-            except (OSError, EOFError, ValueError):  # a file cut short: the frames before it
+            except (OSError, EOFError, ValueError):
                 break
-            durations.append(self._duration())
-        self.fps = min(240.0, max(0.1, 1000 * len(durations) / max(sum(durations), 1)))  # on average
+            self.durations.append(picture.info.get("duration") or 100)
+        self.fps = min(240.0, max(0.1, 1000 * len(self.durations) / max(sum(self.durations), 1)))  # on average
         self.time = 0.0  # seconds from the first frame to the one last yielded
-
-    def _duration(self) -> float:
-        """The loaded frame's duration in ms; 100 where the file gives none or 0, as browsers play such frames."""
-        return self.picture.info.get("duration") or 100
 
     def __iter__(self) -> Iterator[np.ndarray]:
         start = 0.0
-        for index in range(self.frame_count):
-            try:
-                self.picture.seek(index)
-                frame = np.asarray(self.picture.convert("RGB"))[:, :, ::-1].copy()
-            except (OSError, EOFError, ValueError):  # a file cut short: the frames before it
-                return
-            self.time, start = start, start + self._duration() / 1000
+        for index, duration in enumerate(self.durations):
+            self.picture.seek(index)  # (loaded once already: it reads again)
+            frame = np.asarray(self.picture.convert("RGB"))[:, :, ::-1].copy()
+            self.time, start = start, start + duration / 1000
             yield frame
 
     def close(self) -> None:

@@ -28,6 +28,7 @@ import numpy as np
 from realtime import quiet_stderr, stop
 from realtime.draw import CORNERS, draw_corner, draw_help, face_areas, fitted, letterboxed
 from realtime.output import Annotated, readable_name
+from realtime.track import Track
 
 TITLE = "emotion-overlay (h: help, q: quit)"
 COMMON_KEYS = [("b", "probability bars"), ("s", "save a snapshot (PNG)"), ("f", "full screen"), ("h", "this help"),
@@ -50,7 +51,12 @@ class Picture:
     name: str | None  # a photo's file name (Annotated.image)
     redraw: Callable[[bool], np.ndarray] | None  # how to draw it again (Annotated.redraw)
     bars: bool  # whether `frame` has the probability bars drawn
-    faces: dict[bool, list[tuple[int, int, int, int]]]  # where its faces, captions (and charts: True) are (face_areas)
+    tracks: list[Track]  # its faces, as drawn
+
+    @property
+    def areas(self) -> list[tuple[int, int, int, int]]:
+        """Where its faces, their captions and (with `bars`) their charts are drawn."""
+        return face_areas(self.tracks, self.frame.shape[1::-1], self.bars)
 
     @property
     def nbytes(self) -> int:
@@ -254,9 +260,8 @@ class Window:
             self._fps = 0.9 * self._fps + 0.1 * rate if self._fps else rate
         self._last, self._count = now, self._count + 1
         number = self._places.get(annotated.image, self._count)
-        size = annotated.frame.shape[1::-1]
         picture = Picture(annotated.frame, number, annotated.image, annotated.redraw, self.overlay.bars,
-                          {bars: face_areas(annotated.tracks, size, bars) for bars in (False, True)})
+                          annotated.tracks)
         if self.photos:
             if self.step and self._seen:  # the photo shown stays up until a key asks for this one (labelled
                 self._browse(last=False)  # meanwhile); the last one is held by hold(), however many were skipped
@@ -320,7 +325,7 @@ class Window:
         if picture.name:
             cv2.setWindowTitle(TITLE, f"{readable_name(picture.name)} - {TITLE}")
         self._shown = picture
-        self._show(picture.frame, picture.number, picture.faces[picture.bars])
+        self._show(picture.frame, picture.number, picture.areas)
 
     def _show(self, frame: np.ndarray, number: int = 0, faces: list[tuple[int, int, int, int]] = ()) -> None:
         """`frame` in the window, with the FPS counter (video) or the photo's number (several photos) in a corner
