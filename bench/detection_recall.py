@@ -9,7 +9,7 @@ Each scene pastes 6 faces (a real photo, flipped, rolled up to 15 degrees, light
 darker) at widths of 30 to 200 px (times `--face-scale`: the same scene in a larger picture)
 into a generated backdrop, so every true box is known; `--turn` turns each scene (a photo without its
 EXIF orientation). `tiled+upright` is the program's detector for photos: `tiled`, with faces that lie
-sideways or upside down turned upright (their box and eyes found again; README: Face detection).
+sideways or upside down turned upright (their box and eyes found again; docs/face-detection.md).
 A detection counts as a hit when it overlaps a true box by IoU >= 0.4. `sweep` is scored on
 the last of as many frames of each (still) scene as it needs to visit every tile once;
 its time is the mean over all those frames, which is what it costs per video frame.

@@ -7,7 +7,7 @@ the repository takes about 49 of them, and FER2013 is 94 MB as a gzipped CSV (61
 The faces' grey levels, labels and splits are stored as numpy arrays (each face's grey levels as differences
 from its left neighbour, which compress better) and lzma-compressed; `unpack` rebuilds the CSV row for row,
 in the original order (FER+ votes are matched to it by row), and checks it against the checksum `pack` took.
-Needs numpy alone, as on the GPU machine. See README: Training on the GPU machine.
+Needs numpy alone, as on the GPU machine. See docs/training.md: Training on the GPU machine.
 """
 
 from __future__ import annotations

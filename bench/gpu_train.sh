@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Training runs on the GPU machine lent through the device tool, side by side on its one GPU, under
 # KERAS_BACKEND=jax (it has JAX but neither TensorFlow nor Keras; Keras comes as wheels in .whl/).
-# README: Training on the GPU machine. Run there from the repository root, once every part of
+# docs/training.md: Training on the GPU machine. Run there from the repository root, once every part of
 # bench/gpu_data.py's pack is in .gpu/:
 #
 #   MINUTES=8 bash bench/gpu_train.sh     # or RUNS='ferplus_a|--ferplus .gpu/data/fer2013new.csv;fer2013_a|' ...

@@ -6,7 +6,7 @@
     python bench/pipeline_accuracy.py --ferplus ../shared/data/fer2013new.csv   # faces in a frame by FER+'s majority votes
     python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is grey small-in-frame 64px jpeg-q15 tilt-20 dark side-lit
     python bench/pipeline_accuracy.py --model ferplus_a --views 1 --ferplus ../shared/data/fer2013new.csv --temperature 1 0.7 0.6 0.5
-    python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is 32px 24px 16px   # small faces (README: How confident)
+    python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is 32px 24px 16px   # small faces (docs/accuracy.md: How confident)
     python bench/pipeline_accuracy.py --wild '' --ferplus ../shared/data/fer2013new.csv --face-px 16   # the same in a frame
     python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is turned-90 turned-180 --limit 500 [--no-upright]
     python bench/pipeline_accuracy.py --fer2013 '' --conditions as-is sunglasses mask --limit 500 [--no-cascade]
@@ -138,7 +138,7 @@ CONDITIONS = {
     **{f"{width}px": partial(narrowed, width=width) for width in (64, 32, 24, 16)},
     "jpeg-q15": lambda photo: cv2.imdecode(cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 15])[1], cv2.IMREAD_COLOR),
     "tilt-20": tilted,
-    # A photo turned without its EXIF orientation (or a scan lying on its side): README, Face detection.
+    # A photo turned without its EXIF orientation (or a scan lying on its side): docs/face-detection.md.
     **{f"turned-{turn}": partial(cv2.rotate, rotateCode=TURNS[turn]) for turn in (90, 180)},
     "dark": lambda photo: (photo * 0.35).astype(np.uint8),
     "side-lit": side_lit,

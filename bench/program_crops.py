@@ -8,7 +8,7 @@ the `tiled` detector, eye-levelled, cut with the model card's crop and brought i
 exactly what the program does to a face in a photo. A face the detector misses is kept as it is.
 PublicTest and PrivateTest rows are copied unchanged, so validation and test scores stay comparable.
 Rows keep their order, so FER+ votes (fer2013new.csv) still match them. About 30 ms a face on the
-2-core CPU (16 minutes for FER2013's 28,709 Training faces). See README, The FER+ model.
+2-core CPU (16 minutes for FER2013's 28,709 Training faces). See docs/models.md, The FER+ model.
 """
 
 from __future__ import annotations

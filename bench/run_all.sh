@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark behind the README's numbers, one after another (about 12 minutes on 2 cores).
+# Every benchmark behind the figures in docs/, one after another (about 12 minutes on 2 cores).
 # Run from the repository root with the project's environment active; close other busy programs first.
 set -euo pipefail
 python bench/make_clips.py

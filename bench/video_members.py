@@ -21,7 +21,7 @@ the tracker (default settings, shot cuts) replays each way of choosing the frame
 
 Scored per shot: the share of frames, from 0.5 s in, whose shown label is the photo's; accuracy is
 the mean over shots, compared shot by shot (paired bootstrap) with the first way (the program's model
-for video alone); label changes a second; calibration error of the confidence shown (README: How confident).
+for video alone); label changes a second; calibration error of the confidence shown (docs/accuracy.md: How confident).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
     python bench/video_sunglasses.py --photos 50 --seconds 1
 
 BlazeFace leans on the eyes and finds no face behind opaque lenses; the video detector (`sweep`) then falls back
-on OpenCV's Haar cascade (README: Face detection). Each wild-faces photo (evenly spread over the set) is painted
+on OpenCV's Haar cascade (docs/face-detection.md). Each wild-faces photo (evenly spread over the set) is painted
 with opaque round sunglasses, as `bench/pipeline_accuracy.py --conditions sunglasses` paints them, and filmed as
 one shot by bench/label_stability.py's hand-held camera. The WHOLE video path (sweep detector, the program's
 model for video, one view by turns, the tracker with its default settings and shot cuts) runs on every frame,

@@ -433,7 +433,7 @@ def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | No
 def descreened(image: np.ndarray) -> np.ndarray:
     """A BGR picture of two colours only (a 1-bit picture: dithered, halftoned or a black-and-white scan) smoothed
     into the tones its dots stand for (Gaussian, sigma DESCREEN_SIGMA pixels): the detector finds no face in the
-    dots themselves (README: --source). Any other picture is returned as it is."""
+    dots themselves (docs/usage.md: What --source reads). Any other picture is returned as it is."""
     colours = None
     for part in (image[::7, ::7], image):  # most pictures show a third colour in the sample already
         packed = part.astype(np.int32)

@@ -52,7 +52,7 @@ class ModelCard:
 
     def temperature(self) -> float:
         """The answers are sharpened to the power 1/temperature (below 1: more confident) so that a label shown
-        at X% is right about X% of the time (README: How confident); 1 = as the model answers."""
+        at X% is right about X% of the time (docs/accuracy.md: How confident); 1 = as the model answers."""
         return float(self.data.get("temperature", 1.0))
 
     @classmethod

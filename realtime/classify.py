@@ -5,7 +5,7 @@ says the labels in output order and the input size; faces go in as uint8 graysca
 squares of that size. On a GPU the Keras model runs through TensorFlow (in float32; the
 file stores float16 weights); on a CPU the int8 TFLite copy runs through XNNPACK, which is
 several times faster for small batches. The TFLite copy runs in LiteRT (ai-edge-litert), which
-needs no TensorFlow: the program starts in about a second instead of several (README: Start-up);
+needs no TensorFlow: the program starts in about a second instead of several (docs/benchmarks.md: Start-up);
 TensorFlow's own tf.lite is the fallback where LiteRT is not installed. Where the card records
 each file's SHA-256, the file is checked against it before it is loaded: a damaged TFLite file
 can crash the interpreter.
@@ -30,7 +30,7 @@ from realtime.card import ModelCard, ModelError, file_sha256, read_card  # noqa:
 _CHECKOUT_MODELS = Path(__file__).resolve().parent.parent / "models"
 SHIPPED_MODELS = next((folder for folder in (_CHECKOUT_MODELS, Path(__file__).resolve().parent / "models")
                        if (folder / "ferplus.json").is_file()), _CHECKOUT_MODELS)
-# A FER+ model: right on real faces far more often than the FER2013 one (README: Labels on real faces).
+# A FER+ model: right on real faces far more often than the FER2013 one (docs/accuracy.md).
 # Photos get the mean of three FER+ models, right more often still; video and cameras get one of them alone,
 # ferplus_a, the best of the three through the program, which leaves the frame time for 30 FPS with 4 faces
 # on a 2-core CPU.
@@ -251,12 +251,12 @@ class Classifier:
         # Average each face's probabilities with its mirror image's, in the same model call.
         self.flip_average = self.card.flip_average
         # The training set's class shares bias the answers toward its common classes (FER+: neutral and
-        # happy); the card says how far to undo that (README: Labels on real faces).
+        # happy); the card says how far to undo that (docs/accuracy.md).
         self.class_scale = self.card.class_scale(prior_alpha)
         # How sure a model's answers look need not match how often they are right: the FER+ models, trained on
         # soft crowd votes, spread their answers like the votes and undersell them; the FER2013 one oversells.
         # The card's temperature turns a final answer into a confidence to read as "right this often"
-        # (README: How confident).
+        # (docs/accuracy.md: How confident).
         self.temperature = self.card.temperature()
         if self.card.members:
             self._run = Ensemble(self.card, backend, threads, runtime)

@@ -57,7 +57,7 @@ CLOSE_UP = 0.3  # a face wider than this share of the frame may be a close-up th
 RELIABLE_FACE_PX = 28  # faces at least this wide at that scale are found and boxed well (bench/detection_recall.py)
 PART_SIZE = 0.7  # video: a face found inside a face of the last frame, narrower than this share of it, is a part of it
 FOUND_FACE_PX = 20  # about half the faces this wide at that scale are found (300-499 px in 4000x3000: 57%)
-SURE_FACE_PX = 40  # faces this wide at that scale are found every time (all 77 of 140+ px in 640 px tiles: README)
+SURE_FACE_PX = 40  # faces this wide at that scale are found every time (all 77 of 140+ px in 640 px tiles: docs/face-detection.md)
 COARSE_SCORE = 0.65  # the least score of a face found in a tile coarser than `tile` px (see FaceDetector._kept)
 # A frame with a longer side is searched scaled down to it: MediaPipe's OpenCV aborts on pictures over 32,767 px,
 # which padding (below) would make of a face-less one.
@@ -70,7 +70,7 @@ FACE_LIKE = 0.5  # the least face flag (0-1) of the landmark model for a face tu
 # Its points at the corners of each eye (face mesh numbering): the subject's right eye, then the left.
 EYE_CORNERS = ((33, 133), (362, 263))
 # The last resort for photos where BlazeFace finds no face at all: OpenCV's frontal-face Haar cascade (in its
-# wheel). BlazeFace leans on the eyes, and finds no face behind dark sunglasses (README: Face detection).
+# wheel). BlazeFace leans on the eyes, and finds no face behind dark sunglasses (docs/face-detection.md).
 HAAR_CASCADE = "haarcascade_frontalface_default.xml"
 HAAR_SIDE = 1024  # the picture is searched scaled down to this longer side (faces from 24 px there)
 # Where BlazeFace's box lies on a cascade's: its side 0.88x, its centre 0.104 sides lower (the median over 2,351

@@ -3,11 +3,11 @@
 Each face can be classified from several views: the model card's crop at three sizes, each
 also mirrored, their probabilities averaged. The views absorb the detector's jitter in where it
 puts a face's box (wild-faces: +1.2 points with the FER+ model, +2.0 with the FER2013 one;
-bench/pipeline_accuracy.py, README: Labels on real faces); all views of all faces still go
+bench/pipeline_accuracy.py, docs/accuracy.md); all views of all faces still go
 through one model call. Photos get them by default; video keeps one view for speed, and smooths
 over frames instead, taking its views by turns: the crop plain one frame and mirrored the next, and
 an ensemble's members one a frame, so the tracker's average over frames averages them at one model's
-cost (bench/video_members.py; README: Labels on real faces, item 10).
+cost (bench/video_members.py; docs/accuracy.md, item 10).
 """
 
 from __future__ import annotations

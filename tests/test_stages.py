@@ -168,7 +168,7 @@ def blinded(detector: FaceDetector, monkeypatch) -> FaceDetector:
 
 
 def test_a_face_blazeface_cannot_see_is_found_by_the_cascade_where_blazeface_would_box_it(photo_detector, monkeypatch):
-    """Behind dark sunglasses BlazeFace finds no face (README: Face detection). The photo detector's last resort,
+    """Behind dark sunglasses BlazeFace finds no face (docs/face-detection.md). The photo detector's last resort,
     OpenCV's Haar cascade checked by the landmark model, boxes it where BlazeFace boxes the bare face, so that the
     card's crop fits, with the eyes where they are; it finds nothing in a picture without a face."""
     photo, shaded, bare = behind_sunglasses(photo_detector)

@@ -54,7 +54,7 @@ def parse_args(argv):
     parser.add_argument("--temperature", type=number(float, 0.05, 20), default=1.0,
                         help="confidence temperature written into the card: the program shows each answer raised to "
                              "1/T, renormalised (default 1: as the model answers; choose it with "
-                             "bench/pipeline_accuracy.py --temperature; README: How confident)")
+                             "bench/pipeline_accuracy.py --temperature; docs/accuracy.md: How confident)")
     parser.add_argument("--width", type=number(int, 2), default=None,  # TFLite's XNNPACK cannot run a width of 1
                         help="filters of the first conv block, doubling per block (default: 56, the shipped model; "
                              "with --init, the model's own)")

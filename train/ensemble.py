@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prior-alpha", type=number(float, 0, 1),
                         help="class-share correction, 0-1 (default: the first member's)")
     parser.add_argument("--temperature", type=number(float, 0.05, 20), default=1.0,
-                        help="confidence temperature for the card (default 1; README: How confident)")
+                        help="confidence temperature for the card (default 1; docs/accuracy.md: How confident)")
     args = parser.parse_args(argv)
     if not args.name.replace("_", "").replace("-", "").isalnum():
         print(f"error: --name {args.name!r}: use letters, digits, - and _", file=sys.stderr)
