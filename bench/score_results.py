@@ -5,13 +5,19 @@
 
     python bench/score_results.py results.jsonl --labels labels.csv         # or labels in a CSV: path,label
     python bench/score_results.py new.jsonl --against old.jsonl             # two runs on the same photos, compared
+    python bench/score_results.py results.jsonl --numbers affectnet          # classes given by number (0/, 1/, ...)
 
 This is the path users (and anyone judging the labels) take: the command line as it is, then the
 results file. A photo's true class is its top folder inside the source folder (`happy/001.jpg`,
-also `happiness/`, `Sad/`, ...), or with `--labels` its row in a CSV file of `path,label` rows (a
+also `happiness/`, `Sad/`, ...), or the first folder below it that names a class (`test/happy/001.jpg`),
+or with `--labels` its row in a CSV file of `path,label` rows (a
 header row allowed; paths as the results name the photos, that is relative to the source folder, or
 relative to a folder above or below it: `images/x.jpg` in the file matches `x.jpg` in the results, when only one does);
 its answer is the label of its first face, which is its largest.
+The labels file may also be separated by semicolons, tabs or spaces (RAF-DB's `test_0001.jpg 5`;
+RAF-DB's aligned `test_0001_aligned.jpg` matches its `test_0001.jpg`). Classes given by number (AffectNet's
+folders `0/` to `7/`, RAF-DB's 1-7, CK+'s emotion numbers) are scored with `--numbers`, which says whose
+numbering they follow (`NUMBERINGS`) or names the classes in number order from 0.
 A photo where no face was found counts as wrong. Scored over the 7 FER2013 classes: photos in a
 `contempt/` folder are left out, and a `contempt` answer counts as wrong (`--with-contempt` scores
 8 classes). Images the program could not read are not in the results: it names them on standard error.
@@ -27,6 +33,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 from typing import NamedTuple
@@ -41,6 +48,13 @@ from train.report import (bootstrap_intervals, calibration_error, classification
                           paired_difference, reliability_bins)
 
 OTHER = "other"  # the answer column for no face found, or an answer outside the scored classes
+# Datasets' class numbers: the class of each number from 0 (None: a number the dataset does not use).
+NUMBERINGS = {
+    "fer2013": ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"],
+    "affectnet": ["neutral", "happy", "sad", "surprise", "fear", "disgust", "angry", "contempt"],
+    "rafdb": [None, "surprise", "fear", "disgust", "happy", "sad", "angry", "neutral"],
+    "ckplus": ["neutral", "angry", "contempt", "disgust", "fear", "happy", "sad", "surprise"],
+}
 
 
 class Answer(NamedTuple):
@@ -80,14 +94,40 @@ def read_answers(path: Path) -> list[Answer]:
     return answers
 
 
-def read_labels(path: Path) -> dict[str, str]:
-    """{photo path: label} from a CSV file of `path,label` rows; a first row that names no known class is a header."""
+def class_number(label: str) -> int | None:
+    """The class number a label is (`5`, CK+'s `3.0000000e+00`), or None."""
     try:
-        with open(path, newline="") as handle:
-            rows = [row for row in csv.reader(handle) if row]
+        value = float(label)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() and value >= 0 else None
+
+
+def true_class(given: str | None, numbers: list[str | None] | None = None) -> str | None:
+    """The class a class folder's name or a label stands for (by `numbers`, a numbering, for a class number)."""
+    if given is None:
+        return None
+    if numbers is not None and (index := class_number(given)) is not None:
+        return numbers[index] if index < len(numbers) else None
+    return CLASS_ALIASES.get(given.strip().lower())
+
+
+def read_labels(path: Path) -> dict[str, str]:
+    """{photo path: label} from a file of `path,label` rows (or separated by semicolons, tabs or spaces, as RAF-DB's
+    `test_0001.jpg 5`); a first row that names no known class and no class number is a header."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # (Excel's CSV begins with a byte-order mark)
+            text = handle.read()
+        lines = [line for line in text.splitlines() if line.strip()]
+        first = lines[0] if lines else ""
+        delimiter = next((d for d in ",;\t" if d in first), None)
+        if delimiter is None:  # `name label`: the label is the last word, a name may hold spaces
+            rows = [line.strip().rsplit(None, 1) for line in lines]
+        else:
+            rows = [row for row in csv.reader(lines, delimiter=delimiter) if row]
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise ScoreError(f"cannot read labels file {path}: {getattr(error, 'strerror', None) or error}") from None
-    if rows and len(rows[0]) == 2 and rows[0][1].strip().lower() not in CLASS_ALIASES:
+    if rows and len(rows[0]) == 2 and true_class(rows[0][1]) is None and class_number(rows[0][1]) is None:
         rows = rows[1:]  # header
     for number, row in enumerate(rows, 1):
         if len(row) != 2:
@@ -109,63 +149,74 @@ def matched_labels(images: list[str], labels: dict[str, str]) -> tuple[dict[str,
     matched, by_ending = {}, 0
     for image in images:
         image = Path(image).as_posix()
-        if image in labels:
-            matched[image] = labels[image]
-            continue
-        parts = image.split("/")
-        candidates = endings.get(image, []) + [tail for i in range(1, len(parts))
-                                               if (tail := "/".join(parts[i:])) in labels]
-        if len(candidates) == 1:
-            matched[image], by_ending = labels[candidates[0]], by_ending + 1
+        for name in (image, re.sub(r"_aligned(\.[^./]+)$", r"\1", image)):  # RAF-DB: x_aligned.jpg is its x.jpg
+            if name in labels:
+                matched[image] = labels[name]
+                break
+            parts = name.split("/")
+            candidates = endings.get(name, []) + [tail for i in range(1, len(parts))
+                                                  if (tail := "/".join(parts[i:])) in labels]
+            if len(candidates) == 1:
+                matched[image], by_ending = labels[candidates[0]], by_ending + 1
+                break
     return matched, by_ending
 
 
-def judge(answers: list[Answer], classes: list[str],
-          labels: dict[str, str] | None = None) -> tuple[list[tuple[str, int, int]], int, list[str]]:
+def class_folder(image: str, numbers: list[str | None] | None = None) -> str:
+    """The class folder a photo lies in, as the results name it: its top folder, or the first folder below it that
+    names a class where the top one does not (`test/happy/1.png` of a FER2013 layout with train/ and test/, the photos
+    of a shell glob named as given: `photos/happy/1.jpg`, `/data/set/happy/1.jpg`); "" for a photo in no folder."""
+    folders = image.split("/")[:-1]
+    return next((name for name in folders if true_class(name, numbers)), folders[0] if folders else "")
+
+
+def judge(answers: list[Answer], classes: list[str], labels: dict[str, str] | None = None,
+          numbers: list[str | None] | None = None) -> tuple[list[tuple[str, int, int]], int, list[str]]:
     """(photo, true class, answer) per scored photo, as indices into `classes` (an answer of len(classes): no face,
     or a class not scored); photos without a face; what was not scored: folders, or with `labels` ({photo: label},
     instead of the folders) the labels not scored and photos without one."""
     judged, no_face, unscored = [], 0, set()
     for image, label, _ in answers:
         if labels is None:
-            folder = image.split("/")[0] if "/" in image else ""
+            folder = class_folder(image, numbers)
             given, not_scored = folder, folder or "(top folder)"
         else:
             given = labels.get(Path(image).as_posix())
             not_scored = "(not in the labels file)" if given is None else given
-        true_class = CLASS_ALIASES.get((given or "").lower())
-        if true_class not in classes:
+        truth = true_class(given, numbers)
+        if truth not in classes:
             unscored.add(not_scored)
             continue
-        judged.append((image, classes.index(true_class), classes.index(label) if label in classes else len(classes)))
+        judged.append((image, classes.index(truth), classes.index(label) if label in classes else len(classes)))
         no_face += label is None
     return judged, no_face, sorted(unscored)
 
 
-def score(answers: list[Answer], classes: list[str],
-          labels: dict[str, str] | None = None) -> tuple[dict, int, list[str]]:
+def score(answers: list[Answer], classes: list[str], labels: dict[str, str] | None = None,
+          numbers: list[str | None] | None = None) -> tuple[dict, int, list[str]]:
     """Metrics over `classes` (+ the "other" column), photos without a face, what was not scored (see `judge`)."""
-    judged, no_face, unscored = judge(answers, classes, labels)
+    judged, no_face, unscored = judge(answers, classes, labels, numbers)
     truth, predicted = (np.array([row[i] for row in judged], int) for i in (1, 2))
     return classification_metrics(truth, predicted, [*classes, OTHER]), no_face, unscored
 
 
-def right_answers(answers: list[Answer], classes: list[str],
-                  labels: dict[str, str] | None) -> dict[str, bool]:
+def right_answers(answers: list[Answer], classes: list[str], labels: dict[str, str] | None,
+                  numbers: list[str | None] | None = None) -> dict[str, bool]:
     """{photo: whether its answer is right} for the scored photos of one results file."""
     right = {}
-    for image, truth, answer in judge(answers, classes, labels)[0]:
+    for image, truth, answer in judge(answers, classes, labels, numbers)[0]:
         right.setdefault(image, truth == answer)
     return right
 
 
 def compare(answers: list[Answer], labels: dict[str, str] | None, against: Path,
-            table: dict[str, str] | None, classes: list[str]) -> str:
+            table: dict[str, str] | None, classes: list[str], numbers: list[str | None] | None = None) -> str:
     """Accuracy of these answers against those of the results file `against` on the photos both scored, with
     a paired 95% interval; `table`: the labels file's rows, matched to `against`'s photos as to these."""
     other = read_answers(against)
     other_labels = matched_labels([a.image for a in other], table)[0] if table is not None else None
-    ours, theirs = right_answers(answers, classes, labels), right_answers(other, classes, other_labels)
+    ours = right_answers(answers, classes, labels, numbers)
+    theirs = right_answers(other, classes, other_labels, numbers)
     both = [image for image in ours if image in theirs]
     if not both:
         raise ScoreError(f"these results and {against} have no scored photo in common")
@@ -176,10 +227,11 @@ def compare(answers: list[Answer], labels: dict[str, str] | None, against: Path,
             f"right only here {int((now & ~before).sum())}, only there {int((before & ~now).sum())}")
 
 
-def reliability(answers: list[Answer], classes: list[str], labels: dict[str, str] | None) -> str:
+def reliability(answers: list[Answer], classes: list[str], labels: dict[str, str] | None,
+                numbers: list[str | None] | None = None) -> str:
     """How often the answers shown at each confidence are right (photos with a face), and the calibration error."""
     shown = {a.image: a.probability for a in reversed(answers)}  # a photo's first record, as in `judge`
-    scored = [(shown[image], truth == answer) for image, truth, answer in judge(answers, classes, labels)[0]
+    scored = [(shown[image], truth == answer) for image, truth, answer in judge(answers, classes, labels, numbers)[0]
               if shown[image] is not None]
     if not scored:
         return "calibration: no photo with a face and its probability"
@@ -201,7 +253,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--against", type=Path, metavar="RESULTS",
                         help="another results file of the same photos (another model, option or version): the "
                              "difference in accuracy on the photos both scored, with its 95%% interval")
+    parser.add_argument("--numbers", metavar="NUMBERING",
+                        help="classes given by number (folders 0/, 1/, ... or labels 0, 1, ...): whose numbering, "
+                             f"{', '.join(NUMBERINGS)}, or the class names in number order from 0, comma-separated "
+                             "(fer2013: angry,disgust,fear,happy,sad,surprise,neutral)")
     args = parser.parse_args(argv)
+    numbers = None
+    if args.numbers is not None:
+        numbers = NUMBERINGS.get(args.numbers.lower()) or [true_class(name) for name in args.numbers.split(",")]
+        if args.numbers.lower() not in NUMBERINGS and (len(numbers) < 2 or None in numbers):
+            print(f"error: --numbers {args.numbers}: neither {', '.join(NUMBERINGS)} nor class names in number "
+                  "order, comma-separated", file=sys.stderr)
+            return 2
     for path in (args.results, args.labels, args.against):
         if path is not None and not path.is_file():
             print(f"error: {'a folder, not a file' if path.is_dir() else 'file not found'}: {path}", file=sys.stderr)
@@ -211,8 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         answers = read_answers(args.results)
         table = read_labels(args.labels) if args.labels else None
         labels, by_ending = matched_labels([a.image for a in answers], table) if table is not None else (None, 0)
-        metrics, no_face, unscored = score(answers, classes, labels)
-        comparison = compare(answers, labels, args.against, table, classes) if args.against else None
+        metrics, no_face, unscored = score(answers, classes, labels, numbers)
+        comparison = compare(answers, labels, args.against, table, classes, numbers) if args.against else None
     except ScoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -222,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
               "relative to another folder than the labels file does)", file=sys.stderr)
     if unscored:
         print(f"note: not scored, not a {where} or a class left out: {', '.join(unscored)}", file=sys.stderr)
+        if numbers is None and any(class_number(name) is not None for name in unscored):
+            print(f"note: classes given by number are scored with --numbers, which says whose numbering they "
+                  f"follow: {', '.join(NUMBERINGS)}, or the class names in number order from 0", file=sys.stderr)
     if not metrics["samples"]:
         print(f"error: no photo in {args.results} has a {where} ({', '.join(classes)})", file=sys.stderr)
         return 2
@@ -232,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"mean recall {balanced:.4f}  95% interval {intervals['mean_recall'][0]:.4f}-{intervals['mean_recall'][1]:.4f}"
           f"  (over the {len(present)} classes present)\nno face found: {no_face}")
     print("(95% intervals: bootstrap over the photos, how far the figure could move on another set drawn alike)")
-    print("\n" + reliability(answers, classes, labels))
+    print("\n" + reliability(answers, classes, labels, numbers))
     print("\nconfusion (rows: true class, columns: answer)")
     names = [*classes, OTHER]
     print(f"{'':>10} " + " ".join(f"{n[:7]:>7}" for n in names))

@@ -401,9 +401,35 @@ def opencv_name(file: Path) -> Iterator[str]:
         os.close(held)
 
 
+def pnm_white(file: Path, head: bytes) -> int | None:
+    """The value that is white in a binary PGM or PPM picture (its header's maxval: 255, 65535, or any other from 1
+    to 65535, as a 10- or 12-bit camera's 1023 or 4095); None for any other file or a header that cannot be read."""
+    if not head.startswith(PNM_SIGNATURES) or head[1:2] not in (b"5", b"6"):
+        return None
+    try:
+        with open(file, "rb") as handle:
+            text = handle.read(4096)
+    except OSError:
+        return None
+    fields = re.sub(rb"#[^\r\n]*", b" ", text[2:]).split()  # (a comment runs to the end of its line)
+    try:
+        white = int(fields[2])
+    except (IndexError, ValueError):
+        return None
+    return white if 0 < white < 65536 else None
+
+
 def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | None:
     if is_heif(head):
         return read_heif(file)
+    white = pnm_white(file, head)
+    if white not in (None, 255, 65535):  # OpenCV takes the values of a binary PGM/PPM as they are, whatever its white:
+        with quiet_stderr(), opencv_name(file) as name:  # 0-4095 read as 0-15 (near black), 0-100 as 0-100 of 255
+            image = cv2.imread(name, cv2.IMREAD_UNCHANGED)
+        if image is None:
+            return None
+        image = np.clip(np.rint(image.astype(np.float32) * (255.0 / white)), 0, 255).astype(np.uint8)
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
     deep = read_deep_image(file) if head.startswith(TIFF_SIGNATURES) and not whole_number_tiff(file) else None
     if deep is not None:
         return deep

@@ -375,6 +375,17 @@ def test_results_of_a_class_folder_tree_are_scored_by_folder():
     assert metrics["samples"] == 6 and metrics["accuracy"] == pytest.approx(3 / 6) and "contempt" not in unscored
 
 
+def test_a_class_folder_below_a_split_folder_or_a_globs_path_is_scored():
+    """FER2013 as image files lies in train/ and test/, each with class folders; a shell glob's photos are named
+    as given. Before, only the top folder was looked at: `error: no photo ... has a class folder`."""
+    scorer = load_bench("score_results")
+    answers = [scorer.Answer(image, label, None) for image, label in [
+        ("test/happy/1.png", "happy"), ("test/sad/2.png", "happy"), ("/data/fer/angry/3.png", "angry"),
+        ("photos/Surprise/x/4.jpg", "surprise"), ("happy/sad/5.jpg", "happy"), ("misc/6.jpg", "sad")]]
+    metrics, _, unscored = scorer.score(answers, scorer.FER2013_LABELS)
+    assert metrics["samples"] == 5 and metrics["accuracy"] == pytest.approx(4 / 5) and unscored == ["misc"]
+
+
 def test_results_are_scored_by_a_labels_csv(tmp_path):
     scorer = load_bench("score_results")
     labels_file = tmp_path / "labels.csv"
@@ -394,6 +405,64 @@ def test_results_are_scored_by_a_labels_csv(tmp_path):
     labels_file.write_text("path,label\nimages/1.jpg,happy,extra\n")
     with pytest.raises(scorer.ScoreError, match="row 1 is not `path,label`"):
         scorer.read_labels(labels_file)
+
+
+def test_kdefs_afraid_is_scored_as_fear(tmp_path):
+    """KDEF names its expressions afraid, angry, disgusted, happy, neutral, sad, surprised: its fear photos were
+    left out of the score ('not scored: afraid'), from class folders and from a labels file alike."""
+    scorer = load_bench("score_results")
+    answers = [scorer.Answer("afraid/AF01AFS.JPG", "fear", None), scorer.Answer("scared/2.jpg", "sad", None)]
+    metrics, _, unscored = scorer.score(answers, scorer.FER2013_LABELS)
+    assert metrics["samples"] == 2 and metrics["accuracy"] == pytest.approx(1 / 2) and unscored == []
+    labels_file = tmp_path / "kdef.csv"
+    labels_file.write_text("AF01AFS.JPG,afraid\nAF01HAS.JPG,happy\n")  # no header: its first row is a label
+    labels = scorer.read_labels(labels_file)
+    assert labels == {"AF01AFS.JPG": "afraid", "AF01HAS.JPG": "happy"}
+    metrics, _, unscored = scorer.score([scorer.Answer("AF01AFS.JPG", "fear", None)], scorer.FER2013_LABELS, labels)
+    assert metrics["samples"] == 1 and metrics["accuracy"] == 1 and unscored == []
+
+
+def test_classes_given_by_number_and_labels_files_separated_otherwise_are_scored(tmp_path, capsys):
+    """AffectNet's class folders are 0/ to 7/; RAF-DB's labels file has `test_0001.jpg 5` lines (1-7, its own order)
+    for the photos `test_0001_aligned.jpg`; CK+'s emotion files hold `3.0000000e+00`; Excel in many countries writes
+    `;`. Before, the folders were `not scored` and the labels files refused (`row 1 is not path,label`)."""
+    scorer = load_bench("score_results")
+
+    def results(name, answers):
+        path = tmp_path / name
+        path.write_text("".join(json.dumps({"frame": i, "image": image, "faces": [{"label": label}]}) + "\n"
+                                for i, (image, label) in enumerate(answers)))
+        return str(path)
+
+    affectnet = results("affectnet.jsonl", [("0/a.png", "neutral"), ("1/b.png", "happy"), ("6/c.png", "happy"),
+                                            ("val/3/d.png", "surprise")])
+    assert scorer.main([affectnet]) == 2
+    assert "--numbers" in capsys.readouterr().err  # the note says how
+    assert scorer.main([affectnet, "--numbers", "affectnet"]) == 0
+    assert "accuracy  0.7500  (4 photos)" in capsys.readouterr().out  # 6 is anger there, not fer2013's neutral
+    assert scorer.main([affectnet, "--numbers", "neutral,happy,sad,surprise,fear,disgust,anger"]) == 0
+    assert "accuracy  0.7500  (4 photos)" in capsys.readouterr().out
+    assert scorer.main([affectnet, "--numbers", "nonsense"]) == 2 and "--numbers" in capsys.readouterr().err
+
+    rafdb = results("rafdb.jsonl", [("test_0001_aligned.jpg", "sad"), ("test_0002_aligned.jpg", "happy"),
+                                    ("test_0003_aligned.jpg", "surprise")])
+    (tmp_path / "list_patition_label.txt").write_text("test_0001.jpg 5\ntest_0002.jpg 4\ntest_0003.jpg 2\n")
+    assert scorer.main([rafdb, "--labels", str(tmp_path / "list_patition_label.txt"), "--numbers", "rafdb"]) == 0
+    assert "accuracy  0.6667  (3 photos)" in capsys.readouterr().out
+
+    ckplus = results("ckplus.jsonl", [("S005/001/S005_001_00000011.png", "disgust"),
+                                      ("S010/002/S010_002_00000014.png", "happy")])
+    (tmp_path / "ck.tsv").write_text("\ufeffS005/001/S005_001_00000011.png\t3.0000000e+00\n"  # Excel's BOM
+                                     "S010/002/S010_002_00000014.png\t6.0000000e+00\n")
+    labels = scorer.read_labels(tmp_path / "ck.tsv")  # no header: its first row is a label
+    assert labels["S005/001/S005_001_00000011.png"] == "3.0000000e+00"
+    assert scorer.main([ckplus, "--labels", str(tmp_path / "ck.tsv"), "--numbers", "ckplus"]) == 0
+    assert "accuracy  0.5000  (2 photos)" in capsys.readouterr().out  # 3 disgust (right), 6 sadness
+
+    (tmp_path / "semicolons.csv").write_text("file;emotion\nS005/001/S005_001_00000011.png;disgust\n"
+                                             "S010/002/S010_002_00000014.png;happy\n")
+    assert scorer.main([ckplus, "--labels", str(tmp_path / "semicolons.csv")]) == 0
+    assert "accuracy  1.0000  (2 photos)" in capsys.readouterr().out
 
 
 def test_two_results_files_are_compared_on_the_photos_both_scored(tmp_path, capsys):

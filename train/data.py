@@ -29,11 +29,11 @@ FACE_SIZE = 48
 # Images larger than this (either side) are photos: the face is found and cropped as the program does.
 FACE_CROP_MAX_SIDE = 100
 FOLDER_WORKERS = 4  # an image folder is read on at most this many threads (each with its own face detector)
-# Folder names people use for the same expression (Kaggle, AffectNet, RAF-DB style layouts).
+# Folder names people use for the same expression (Kaggle, AffectNet, RAF-DB style layouts; KDEF's `afraid`).
 CLASS_ALIASES = {
     "angry": "angry", "anger": "angry", "disgust": "disgust", "disgusted": "disgust", "fear": "fear",
-    "fearful": "fear", "happy": "happy", "happiness": "happy", "sad": "sad", "sadness": "sad",
-    "surprise": "surprise", "surprised": "surprise", "neutral": "neutral", "contempt": "contempt",
+    "fearful": "fear", "afraid": "fear", "scared": "fear", "happy": "happy", "happiness": "happy", "sad": "sad",
+    "sadness": "sad", "surprise": "surprise", "surprised": "surprise", "neutral": "neutral", "contempt": "contempt",
 }
 
 
