@@ -10,6 +10,10 @@ import sys
 from pathlib import Path
 
 from realtime import stop, usable_cores
+
+if __name__ == "__main__":  # before the imports below (OpenCV, NumPy: a quarter of a second), so that a Ctrl-C or
+    stop.install()  # SIGTERM while they load asks to stop as a later one does (it was a KeyboardInterrupt traceback)
+
 from realtime.align import Crop
 from realtime.capture import ImageSource, SourceError, is_image_file, open_source
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
@@ -156,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.list_cameras:
         return list_cameras_command()
-    stop.install()  # Ctrl-C and SIGTERM only ask the loop to stop between frames; a second one hurries it
+    # Ctrl-C and SIGTERM only ask the loop to stop between frames; a second one hurries it. (One while the modules
+    # loaded, as `python -m realtime`, stands.)
+    stop.install(keep=__name__ == "__main__")
     from realtime.detect import FaceDetector
     from realtime.loop import camera_failed, close_all, run
     from realtime.pipeline import Pipeline
@@ -243,7 +249,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.output:
         print(f"wrote {args.output}" + ("" if written is None else f" ({written} photo{'s' * (written != 1)})"),
               file=sys.stderr)
-    if getattr(source, "damaged", 0):
+    cut_short = getattr(source, "cut_short", None) if stopped == "end" else None
+    if cut_short and source.path is None:  # a video over the network: its connection was lost
+        print(f"error: the video {source.description} ended after {cut_short}: the connection was lost or the server "
+              "stopped sending it; everything up to then was written", file=sys.stderr)
+        return 1
+    if cut_short:  # (said instead of damage, as it ends where the file does)
+        print(f"warning: {source.description} ends after {cut_short}: the file is cut short (an interrupted copy or "
+              "download?); all it holds was labelled", file=sys.stderr)
+    elif getattr(source, "damaged", 0):
         many = source.damaged > 1
         print(f"warning: {source.description} is damaged: {source.damaged} frame{'s' * many} could not be decoded and "
               f"{'were' if many else 'was'} left out; the frames after {'them' if many else 'it'} were labelled",
@@ -310,7 +324,11 @@ def open_sinks(args, source, labels: list[str]) -> list:
 def list_cameras_command() -> int:
     from realtime.capture import list_cameras
 
-    cameras = list_cameras()
+    try:
+        cameras = list_cameras()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     for index, width, height, fps in cameras:
         print(f"camera {index}: {width}x{height}" + (f" at {fps:g} FPS" if fps > 0 else ""))
     if not cameras:

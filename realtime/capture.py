@@ -6,8 +6,10 @@ the newest frame, so a slow consumer never sees a growing backlog. Files are rea
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
+import math
 import os
 import re
 import sys
@@ -50,10 +52,33 @@ IMAGE_URL_LIMITS = (256 * 2**20, 30.0)  # bytes, seconds
 # 149 and 68.0% are labelled right (68.7% in grey; 2 found without it; sigma 1 / 1.5 / 3: 65.3 / 66.7 / 67.3%).
 DESCREEN_SIGMA = 2.0
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".webm", ".avi", ".mkv"}  # what a folder's videos are called
+# How the path of a URL of a video or a stream ends: such a URL is opened by FFmpeg at once, without asking its server
+# first whether it is an image (a server for one client, as `ffmpeg ... -listen 1 http://...` is, answers only the first
+# connection: the question took it, and FFmpeg found nothing)
+STREAM_URL_SUFFIXES = {*VIDEO_SUFFIXES, ".ts", ".m2ts", ".mts", ".m3u8", ".m3u", ".mpd", ".flv", ".mjpg", ".mjpeg",
+                       ".mpg", ".mpeg", ".sdp", ".h264", ".264", ".h265", ".265", ".ogv", ".wmv", ".asf"}
+
+
+CAMERA_INDEX_MAX = 2**31 - 1  # the largest camera index OpenCV takes (a C int)
 
 
 class SourceError(RuntimeError):
     """A source that cannot be opened or read; the message is meant for the user."""
+
+
+class RefusedURL(SourceError):
+    """An http(s) server's refusal of a URL (401, 403, 500, ...), as `said` ("the server answered 401 Unauthorized;
+    ..."). FFmpeg may still be let in (it answers Digest authentication, which Python's client here does not), so for
+    a stream it is said only where FFmpeg cannot open the URL either."""
+
+    def __init__(self, url: str, code: int, reason: str):
+        self.code = code
+        self.said = f"the server answered {code} {reason}".rstrip()
+        if code == 401:
+            given = "@" in urllib.parse.urlsplit(url).netloc
+            self.said += ("; the user name or password in the URL was refused" if given else
+                          "; give the user name and password in the URL: http://USER:PASSWORD@host/...")
+        super().__init__(f"no image at {url} ({self.said})")
 
 
 class Source:
@@ -77,6 +102,17 @@ class Source:
         them) has frames at uneven times; a stamp that does not move on (none in the file, or a repeated one) counts
         one frame period."""
         self.time = stamp if stamp is not None and stamp > self.time else self.time + 1 / self.fps
+
+    def _ended_early(self) -> str | None:
+        """At the end of a video file's frames: how far it came ("3.8 s of its 10.0 s") where that is well short of
+        the length its header gives (more than 5% and a second short: the count is the header's, or its length times
+        the frame rate, so a variable frame rate is no shortfall), as a file cut short or a lost download leaves it;
+        else None."""
+        count = getattr(self, "frame_count", None)
+        if not count:
+            return None
+        length, reached = count / self.fps, self.time + 1 / self.fps
+        return None if reached >= 0.95 * length - 1.0 else f"{reached:.1f} s of its {length:.1f} s"
 
 
 class CameraSource(Source):
@@ -116,8 +152,11 @@ class CameraSource(Source):
         self._thread.start()
 
     def _read_forever(self) -> None:
+        clock = StreamClock() if self.kind == "stream" else None
         while self._running:
             ok, frame = self.capture.read()
+            if ok and clock is not None:  # a stream's frames no sooner than their time
+                clock.wait_for(self.capture.get(cv2.CAP_PROP_POS_MSEC) / 1000, lambda: self._running)
             with self._ready:
                 if not ok:
                     self.failed, self._running = True, False
@@ -147,6 +186,35 @@ class CameraSource(Source):
             self.capture.release()
 
 
+class StreamClock:
+    """Hands a network stream's frames on at the pace of their timestamps. FFmpeg gives a stream's frames as fast as
+    they come, and many come in bursts: an HLS stream a segment (a second or more) at a time, three at its start, a
+    file served over HTTP as MPEG-TS all at once; of each burst only the newest frame was labelled (82 frames in 35 s
+    of a 30 fps live HLS stream; one of a 3-s .ts file, then 'the stream stopped'). Frames without timestamps (an
+    MJPEG camera's) and frames late for their time are handed on at once, so a stream is never held back behind the
+    time it comes in; a jump in the timestamps (backwards, or more than MAX_AHEAD ahead) starts the count again."""
+
+    MAX_AHEAD = 4.0  # seconds a frame may be ahead of the clock and still be waited for (under the 5-s stall limit)
+
+    def __init__(self):
+        self.origin: tuple[float, float] | None = None  # (clock, stamp) the count runs from
+        self.last = -math.inf
+
+    def wait_for(self, stamp: float, running) -> None:
+        """Wait until the frame of `stamp` (seconds) is due, while `running()`."""
+        if not (0 <= stamp < 1e7):  # no timestamps (OpenCV gives a huge negative number)
+            return
+        now = time.monotonic()
+        due = None if self.origin is None else self.origin[0] + stamp - self.origin[1]
+        if due is None or stamp < self.last or due - now > self.MAX_AHEAD:
+            self.origin, due = (now, stamp), now
+        elif due < now - 1.0:  # behind by more than a second (a stall, a slow sender): counted from now on
+            self.origin = (now, stamp)
+        self.last = stamp
+        while running() and (left := due - time.monotonic()) > 0:
+            time.sleep(min(left, 0.05))
+
+
 class VideoSource(Source):
     def __init__(self, path: Path | str, capture=None):
         """`path`: a file, or the URL of a video file that open_stream() has opened as `capture`."""
@@ -171,6 +239,9 @@ class VideoSource(Source):
         self._start = self._stamp()
         self.time = 0.0  # seconds from the first frame to the one last yielded, by the file's timestamps
         self.damaged = 0  # frames of a file that could not be decoded, and were left out
+        # Where the video ended well before the length its header gives (a file cut short, a download whose
+        # connection was lost): how far it came, for a message ("3.8 s of its 10.0 s"); else None.
+        self.cut_short: str | None = None
 
     def _stamp(self) -> float:
         return self.capture.get(cv2.CAP_PROP_POS_MSEC) / 1000
@@ -186,6 +257,7 @@ class VideoSource(Source):
                 failed += 1
                 ok, frame = self.capture.read()
             if not ok:
+                self.cut_short = self._ended_early()
                 return
             if failed:
                 self.damaged += failed
@@ -229,6 +301,7 @@ class DecodedVideoSource(Source):
         # (WebM gives no count: estimated from its length, as OpenCV does, for the web page's length limit)
         self.frame_count = stream.frames or (round(seconds * self.fps) if seconds > 0 else None)
         self.time = 0.0
+        self.cut_short: str | None = None  # as VideoSource's
 
     def _decoded(self, stream) -> Iterator:
         """The stream's frames; a packet that cannot be decoded is counted in `damaged` and left out; a file that
@@ -262,6 +335,7 @@ class DecodedVideoSource(Source):
         for frame in self._frames:
             self._move_time(None if frame.time is None else frame.time - self._start)
             yield self._upright(frame)
+        self.cut_short = self._ended_early()
 
     def close(self) -> None:
         self.container.close()
@@ -560,6 +634,8 @@ def list_cameras(indices: range = range(10)) -> list[tuple[int, int, int, float]
     """(index, width, height, fps) of every camera that opens and delivers a frame."""
     found = []
     for index in indices:
+        if stop.requested:  # Ctrl-C (asked for while the program's modules loaded: `python -m realtime`)
+            raise KeyboardInterrupt
         with quiet_stderr():
             capture = cv2.VideoCapture(index)
             ok, frame = capture.read() if capture.isOpened() else (False, None)
@@ -582,10 +658,42 @@ def open_stream(url: str, width: int | None = None, height: int | None = None) -
 
 def open_url(url: str, width: int | None = None, height: int | None = None) -> Source:
     """A photo for the http(s) URL of an image, fetched and read as a file of it would be (labelled by the photo
-    path: its model, its views; an animated GIF is a video); a stream for anything else (a camera, a video)."""
-    fetched = fetch_image(url)
-    if fetched is None:
+    path: its model, its views; an animated GIF is a video); a stream for anything else (a camera, a video). A URL
+    named as a video or a stream (`live.ts`, `index.m3u8`) is opened as a stream at once (STREAM_URL_SUFFIXES)."""
+    refused = None
+    if not named_as_stream(url):
+        try:
+            fetched = fetch_image(url)
+        except RefusedURL as answer:  # (FFmpeg may be let in all the same)
+            fetched, refused = None, answer
+        if fetched is not None:
+            return fetched_image(url, fetched)
+        if stop.requested:  # Ctrl-C while the server was asked: not another 5 s for FFmpeg to ask it again
+            raise KeyboardInterrupt
+    try:
         return open_stream(url, width, height)
+    except SourceError:
+        if refused is None and named_as_stream(url):  # what the server says of it (404 raises its own error here)
+            try:
+                fetched = fetch_image(url)
+            except RefusedURL as answer:
+                refused = answer
+            else:
+                if fetched is not None:  # an image after all, under a video's name
+                    return fetched_image(url, fetched)
+        if refused is None:
+            raise
+        raise SourceError(f"cannot open stream {url} ({refused.said})") from None
+
+
+def named_as_stream(url: str) -> bool:
+    """Whether an http(s) URL's path ends as a video's or a stream's name does (`.ts`, `.m3u8`, `.mp4`, ...)."""
+    return url.lower().startswith(WEB_SCHEMES) and \
+        Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).suffix.lower() in STREAM_URL_SUFFIXES
+
+
+def fetched_image(url: str, fetched: tempfile.TemporaryDirectory) -> Source:
+    """The source for an image `fetch_image` fetched from `url` into `fetched` (removed when the source is closed)."""
     file = next(Path(fetched.name).iterdir())
     try:
         source = animated(file) or ImageSource(file)
@@ -597,17 +705,32 @@ def open_url(url: str, width: int | None = None, height: int | None = None) -> S
     return source
 
 
+def web_request(url: str) -> urllib.request.Request:
+    """A request for an http(s) URL; a user name and password in it (`http://user:password@camera/snapshot.jpg`, as
+    cameras are given) are sent as Basic authentication, as FFmpeg sends them (Python's client refuses such a URL)."""
+    parts = urllib.parse.urlsplit(url)
+    user, at, host = parts.netloc.rpartition("@")
+    request = urllib.request.Request(urllib.parse.urlunsplit(parts._replace(netloc=host)) if at else url,
+                                     headers={"User-Agent": "emotion-overlay"})
+    if at:
+        name, _, password = user.partition(":")
+        credentials = f"{urllib.parse.unquote(name)}:{urllib.parse.unquote(password)}".encode()
+        # (unredirected: not sent on to another server that a redirect names)
+        request.add_unredirected_header("Authorization", "Basic " + base64.b64encode(credentials).decode())
+    return request
+
+
 def fetch_image(url: str) -> tempfile.TemporaryDirectory | None:
     """A temporary folder holding the image at an http(s) URL (named as the URL's path ends), or None where the URL
     gives no image: not reachable by Python's HTTP client, not an image, multipart (a camera's MJPEG stream), or
-    beyond IMAGE_URL_LIMITS in size or time."""
+    beyond IMAGE_URL_LIMITS in size or time. A server's 404 or 410 is a SourceError; its other refusals (401, 403,
+    500, ...) a RefusedURL."""
     if not url.lower().startswith(WEB_SCHEMES):
         return None
     most, seconds = IMAGE_URL_LIMITS
     started = time.monotonic()
     try:
-        request = urllib.request.Request(url, headers={"User-Agent": "emotion-overlay"})
-        with urllib.request.urlopen(request, timeout=STREAM_TIMEOUT_MS / 1000) as response:
+        with urllib.request.urlopen(web_request(url), timeout=STREAM_TIMEOUT_MS / 1000) as response:
             kind = response.headers.get_content_type()
             head = response.read(12)
             if kind.startswith("multipart/") or not (is_image_head(head) or kind.startswith("image/")):
@@ -623,7 +746,7 @@ def fetch_image(url: str) -> tempfile.TemporaryDirectory | None:
     except urllib.error.HTTPError as answer:
         if answer.code in (404, 410):  # nothing there, for FFmpeg either
             raise SourceError(f"source not found: {url} (the server answered {answer.code} {answer.reason})") from None
-        return None
+        raise RefusedURL(url, answer.code, answer.reason) from None
     except (OSError, ValueError, http.client.HTTPException):  # urllib's URLError is an OSError
         return None
     name = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name
@@ -654,10 +777,23 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
         if not count.isdigit() or not 0 <= int(count) <= 9:
             raise SourceError(f"bad demo source '{spec}': use demo or demo:N with N from 0 to 9")
         return DemoSource(faces=int(count))
-    if isinstance(spec, int) or str(spec).isdigit():
-        return CameraSource(int(spec), width, height, fps, mirror=mirror)
+    if isinstance(spec, int) or (str(spec).isascii() and str(spec).isdigit()):  # ('²' is a digit, but no number)
+        try:
+            if int(spec) > CAMERA_INDEX_MAX:  # (OpenCV took one past a C int for a file name: a traceback)
+                raise SourceError(f"cannot open camera {spec} (no camera has an index that large)")
+            return CameraSource(int(spec), width, height, fps, mirror=mirror)
+        except SourceError:
+            if isinstance(spec, int) or not Path(spec).exists():
+                raise
+        # No camera has that index, but a file or folder has that name (`2024`: a year's photos): it is read. (It was
+        # 'cannot open camera 2024'; `2024/` or `./2024` were needed.)
     if str(spec).lower().startswith(STREAM_SCHEMES):
-        return open_url(str(spec), width, height)
+        try:
+            return open_url(str(spec), width, height)
+        except SourceError:
+            if stop.requested:  # Ctrl-C while the server kept the program waiting (up to 5 s at each step): that is
+                raise KeyboardInterrupt from None  # what ended it, not the server ('cannot open stream', exit 2)
+            raise
     path = Path(spec)
     if not path.exists():
         raise SourceError(f"source not found: {path}")

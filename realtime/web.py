@@ -385,8 +385,9 @@ def serve(args) -> int:
         except ModelError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, stop_serving)
+        for signum in stop.SIGNALS:  # (SIGHUP: the terminal closed; not where ignored, as under nohup)
+            if not stop.held_off(signum):
+                signal.signal(signum, stop_serving)
         if stop.requested:  # stopped while starting
             print("stopped", file=sys.stderr)
             return 0

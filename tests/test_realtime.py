@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import ctypes
+import itertools
 import json
 import os
 import signal
@@ -521,6 +522,162 @@ def test_a_snapshot_url_ending_in_a_slash_and_a_slow_server(web_folder, monkeypa
     assert time.perf_counter() - started < 3
 
 
+def one_client_server(body: bytes, kind: str):
+    """An HTTP server that answers its first connection only and then stops listening, as `ffmpeg ... -listen 1
+    http://...` does; returns its port and the list of connections it took."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    taken = []
+
+    def serve():
+        connection, _ = listener.accept()
+        taken.append(connection)
+        listener.close()  # no one else
+        with connection, contextlib.suppress(OSError):
+            connection.recv(4096)
+            connection.sendall(f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nConnection: close\r\n\r\n".encode())
+            for start in range(0, len(body), 1 << 16):
+                connection.sendall(body[start:start + (1 << 16)])
+                time.sleep(0.01)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1], taken
+
+
+def test_a_stream_from_a_server_for_one_client_is_read(tmp_path):
+    """`ffmpeg -re -i clip.mp4 -c copy -f mpegts -listen 1 http://127.0.0.1:8090/live.ts` serves one connection. The
+    question whether the URL was an image took it, and the stream then could not be opened ('unreachable')."""
+    import av
+
+    from realtime import capture
+
+    clip = tmp_path / "live.ts"
+    with av.open(str(clip), "w", format="mpegts") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        for frame in DemoSource(faces=1, frames=24):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
+        container.mux(stream.encode())
+    port, taken = one_client_server(clip.read_bytes(), "video/mp2t")
+    source = capture.open_source(f"http://127.0.0.1:{port}/live.ts")
+    try:
+        frames = list(itertools.islice(source, 3))
+    finally:
+        source.close()
+    assert frames and frames[0].shape == (480, 640, 3) and len(taken) == 1
+
+
+def test_a_video_cut_short_or_whose_download_breaks_off_is_said_to_be(tmp_path, tiny_model):
+    """A video file that ends well before the length its header gives (an interrupted copy), or one over HTTP whose
+    connection is lost partway, ended the run as if it were whole: exit 0, nothing said (over HTTP) or '1 frame
+    could not be decoded ... the frames after it were labelled' (a file)."""
+    import av
+
+    whole = tmp_path / "whole.mp4"
+    with av.open(str(whole), "w", options={"movflags": "+faststart"}) as container:  # (its index first, as on the web)
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        grain = np.random.default_rng(0).integers(-30, 30, (240, 320, 3))  # (so that each frame takes its bytes)
+        for frame in DemoSource(faces=1, frames=144):
+            frame = np.clip(cv2.resize(frame, (320, 240)) + grain, 0, 255).astype(np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
+        container.mux(stream.encode())
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    common = ["--model", str(tiny_model), "--no-display", "--json", str(tmp_path / "out.jsonl")]
+    result = run_module("realtime", "--source", str(whole), *common)
+    assert result.returncode == 0 and "warning" not in result.stderr, result.stderr[-2000:]
+    result = run_module("realtime", "--source", str(cut), *common)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"warning: {cut} ends after " in result.stderr and "s of its 6.0 s: the file is cut short" in result.stderr
+    assert "damaged" not in result.stderr
+    port, _ = one_client_server(data[: len(data) // 2], "video/mp4")
+    url = f"http://127.0.0.1:{port}/clip.mp4"
+    result = run_module("realtime", "--source", url, *common)
+    assert_one_line_error(result, f"the video {url} ended after ")
+    assert result.returncode == 1 and "the connection was lost" in result.stderr
+    assert 0 < (tmp_path / "out.jsonl").read_text().count("\n") < 144
+
+
+@pytest.mark.parametrize("scheme", ["http", "rtsp"])
+def test_ctrl_c_while_a_server_keeps_the_program_waiting_is_an_interruption(monkeypatch, scheme):
+    """Ctrl-C while a server that never answers was asked (5 s for the image question, 5 s more for FFmpeg) ended in
+    'error: cannot open stream ...' (exit 2), as if the server had been the trouble."""
+    from realtime import capture, stop
+
+    monkeypatch.setattr(capture, "STREAM_TIMEOUT_MS", 500)
+    with socket.socket() as silent:  # takes connections (the system does), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"{scheme}://127.0.0.1:{silent.getsockname()[1]}/camera"
+        with pytest.raises(capture.SourceError, match="cannot open stream"):
+            capture.open_source(url)
+        monkeypatch.setattr(stop, "requested", True)  # (as the first Ctrl-C leaves it)
+        with pytest.raises(KeyboardInterrupt):
+            capture.open_source(url)
+
+
+@pytest.fixture
+def guarded_server(tmp_path):
+    """A server whose /private/ needs the user `me` with the password `p@ss word` (Basic), and /broken/ answers 500."""
+    import base64
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    folder = tmp_path / "guarded"
+    (folder / "private").mkdir(parents=True)
+    cv2.imwrite(str(folder / "private" / "face.jpg"), DemoSource(faces=1).frame(0)[0])
+    expected = "Basic " + base64.b64encode(b"me:p@ss word").decode()
+
+    class Handler(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            if self.path.startswith("/broken/"):
+                return self.send_error(500)
+            if self.path.startswith("/private/") and self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="camera"')
+                self.send_header("Content-Length", "0")
+                return self.end_headers()
+            return super().do_GET()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+    server.daemon_threads = True
+    server.handle_error = lambda *args: None
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_image_url_with_a_password_and_a_server_that_refuses(guarded_server, tiny_model):
+    """A camera's snapshot URL with its user and password (`http://user:password@camera/snapshot.jpg`) is the photo it
+    is (was: Python's client refused such a URL, and it was read as a one-frame stream, by the video model); a 401,
+    403 or 500 is said as such (was: 'unreachable, or not a video OpenCV can decode')."""
+    from realtime import capture
+    from realtime.photos import PhotoLabeller
+
+    port = guarded_server
+    photo = capture.open_source(f"http://me:p%40ss%20word@127.0.0.1:{port}/private/face.jpg")
+    assert isinstance(photo, capture.ImageSource) and photo.files[0][1] == "face.jpg"
+    photo.close()
+    with PhotoLabeller(tiny_model) as labeller:
+        assert len(labeller.label(f"http://me:p%40ss%20word@127.0.0.1:{port}/private/face.jpg")) == 1
+        with pytest.raises(capture.SourceError, match="401 Unauthorized"):
+            labeller.label(f"http://127.0.0.1:{port}/private/face.jpg")
+    for url, said in ((f"http://127.0.0.1:{port}/private/face.jpg", "401 Unauthorized; give the user name and password"),
+                      (f"http://me:wrong@127.0.0.1:{port}/private/face.jpg", "401 Unauthorized; the user name or "
+                                                                             "password in the URL was refused"),
+                      (f"http://127.0.0.1:{port}/private/live.ts", "401 Unauthorized"),
+                      (f"http://127.0.0.1:{port}/broken/face.jpg", "500 Internal Server Error")):
+        result = run_module("realtime", "--source", url, "--model", str(tiny_model), "--no-display")
+        assert_one_line_error(result, f"cannot open stream {url} (the server answered {said}")
+
+
 def test_photos_labelled_side_by_side_come_out_as_one_at_a_time(tmp_path, tiny_model):
     """--workers: each worker its own detector and model; the results are the same, in the same order."""
     photos = tmp_path / "photos"
@@ -806,6 +963,26 @@ def test_numeric_options_are_range_checked(option, value, message, capsys):
     assert cli.parse_args([option, edge.get(option, "1")])  # the limits themselves are allowed
 
 
+def test_a_folder_named_by_digits_and_camera_indices_no_camera_has(tmp_path, monkeypatch):
+    """`--source 2024`, a folder of a year's photos, was 'cannot open camera 2024'; an index past a C int was a
+    traceback from OpenCV, and '²' (a digit to str.isdigit) one from int()."""
+    from realtime import capture
+
+    monkeypatch.setattr(capture.cv2, "VideoCapture", lambda *args: FakeCamera(frames=0))  # no camera answers
+    (tmp_path / "2024").mkdir()
+    cv2.imwrite(str(tmp_path / "2024" / "party.jpg"), DemoSource(faces=1).frame(0)[0])
+    monkeypatch.chdir(tmp_path)
+    source = capture.open_source("2024")
+    assert isinstance(source, capture.ImageSource) and source.files[0][1] == "party.jpg"
+    source.close()
+    with pytest.raises(capture.SourceError, match="cannot open camera 7 "):
+        capture.open_source("7")
+    with pytest.raises(capture.SourceError, match="cannot open camera 99999999999 .no camera has an index that large"):
+        capture.open_source("99999999999")
+    with pytest.raises(capture.SourceError, match="source not found: ²"):
+        capture.open_source("²")
+
+
 def test_unreachable_stream_gives_a_one_line_error(tiny_model):
     with socket.socket() as probe:  # a port that nothing listens on
         probe.bind(("127.0.0.1", 0))
@@ -949,10 +1126,82 @@ def test_damaged_model_file_gives_a_clean_error(tmp_path, tiny_model, backend, d
         assert ("SHA-256 differs" if damage == "flipped" else "bytes, the card says") in result.stderr
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_interrupted_recording_is_playable(tmp_path, tiny_model, signum):
     stderr = record_and_interrupt(tmp_path, tiny_model, [signum])
     assert f"wrote {tmp_path / 'out.mp4'}" in stderr  # the first signal only asks the loop to stop
+
+
+def test_a_closed_terminal_ends_the_run_as_sigterm_does(tmp_path, tiny_model):
+    """Closing the terminal the program runs in (its pseudo-terminal hung up: SIGHUP, then every write to it fails)
+    used to kill the program at once: the recording's last second lost, the image output never written. Now the
+    files are closed as after SIGTERM (exit 130). Under `nohup` (SIGHUP ignored) the run goes on."""
+    import fcntl
+    import pty
+    import termios
+
+    results = []
+    for output in (tmp_path / "out.mp4", tmp_path / "last.png"):
+        jsonl = output.with_suffix(".jsonl")
+        master, terminal = pty.openpty()
+
+        def own_terminal(terminal=terminal):
+            os.setsid()
+            fcntl.ioctl(terminal, termios.TIOCSCTTY, 0)
+
+        process = subprocess.Popen([sys.executable, "-m", "realtime", "--source", "demo:1", "--model", str(tiny_model),
+                                    "--no-display", "--output", str(output), "--json", str(jsonl)], cwd=ROOT,
+                                   stdin=terminal, stdout=terminal, stderr=terminal, preexec_fn=own_terminal)
+        os.close(terminal)
+        deadline = time.time() + 120
+        while time.time() < deadline and (jsonl.read_text().count("\n") if jsonl.exists() else 0) < 5:
+            with contextlib.suppress(OSError):  # (what it says there, the progress bar, read so that it never waits)
+                os.read(master, 1 << 16) if select_readable(master) else None
+            time.sleep(0.1)
+        os.close(master)  # the terminal closed
+        results.append(process.wait(timeout=60))
+        assert results[-1] == 130, results
+        frames = jsonl.read_text().count("\n")
+        if output.suffix == ".mp4":
+            assert read_video(output)[0] == frames  # every frame labelled is in the recording
+        else:
+            assert cv2.imread(str(output)).shape == (480, 640, 3)
+
+    jsonl = tmp_path / "nohup.jsonl"
+    process = subprocess.Popen([sys.executable, "-m", "realtime", "--source", "demo:1", "--model", str(tiny_model),
+                                "--no-display", "--json", str(jsonl)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    deadline = time.time() + 120
+    while time.time() < deadline and (jsonl.read_text().count("\n") if jsonl.exists() else 0) < 5:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGHUP)  # nohup's: ignored
+    time.sleep(1.0)
+    assert process.poll() is None
+    process.terminate()
+    assert process.wait(timeout=60) == 130
+
+
+def select_readable(fd: int) -> bool:
+    import select
+
+    return bool(select.select([fd], [], [], 0)[0])
+
+
+def test_ctrl_c_while_the_modules_load_stops_as_a_later_one_does(tmp_path, tiny_model):
+    """A Ctrl-C in the first quarter second, while OpenCV and NumPy were imported, was a KeyboardInterrupt traceback
+    out of NumPy's import machinery."""
+    jsonl = tmp_path / "out.jsonl"
+    process = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "realtime", "--source", "demo:1", "--model",
+                                str(tiny_model), "--no-display", "--json", str(jsonl)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stderr:  # (-X importtime: a line as each module is imported)
+        if line.split("|")[-1].strip() == "numpy":  # imported for the program's own modules
+            process.send_signal(signal.SIGINT)
+            break
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 130, stderr[-2000:]
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert jsonl.read_text().count("\n") >= 1  # as always, at least one frame
 
 
 def test_second_signal_while_stopping_still_closes_the_recording(tmp_path, tiny_model):
@@ -964,7 +1213,7 @@ def restore_signal_handlers(monkeypatch):
     """cli.main() installs the stop handlers; keep them, and a stop request, out of the other tests."""
     from realtime import stop
 
-    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     monkeypatch.setattr(stop, "requested", False)
     monkeypatch.setattr(stop, "_closing", False)
     yield
@@ -1090,6 +1339,39 @@ def test_camera_hands_over_the_newest_frame(monkeypatch):
     camera.close()
     assert all(b > a for a, b in zip(seen, seen[1:]))  # never an old frame again
     assert seen[-1] - seen[0] > 10  # frames the consumer was too slow for were skipped, not queued
+
+
+class BurstingStream(FakeCamera):
+    """A network stream whose frames (30 a second by their timestamps) come a second's worth at once, as an HLS
+    stream's segments do; or, with `stamps=False`, without timestamps, as an MJPEG camera's."""
+
+    def __init__(self, frames: int, stamps: bool = True):
+        super().__init__(frames)
+        self.stamps = stamps
+
+    def get(self, prop):
+        if prop == cv2.CAP_PROP_POS_MSEC:
+            return (self.count - 1) * 1000 / 30 if self.stamps else -3.7e20
+        return super().get(prop)
+
+
+@pytest.mark.parametrize("stamps", [True, False], ids=["timestamps", "none"])
+def test_a_stream_that_comes_in_bursts_is_handed_on_at_its_pace(stamps):
+    """Of each burst of a stream (an HLS segment, a .ts file served over HTTP) only the newest frame was labelled:
+    82 frames in 35 s of a 30 fps live HLS stream. A stream without timestamps is handed on as it comes."""
+    from realtime import capture
+
+    stream = capture.CameraSource("http://127.0.0.1/live.m3u8", capture=BurstingStream(frames=45, stamps=stamps))
+    seen, started = [], time.monotonic()
+    for frame in stream:
+        seen.append(int(frame[0, 0, 0]))
+        time.sleep(0.005)  # a consumer that keeps up with 30 frames a second
+    stream.close()
+    assert all(b > a for a, b in zip(seen, seen[1:]))
+    if stamps:
+        assert len(seen) >= 40 and 1.2 < time.monotonic() - started < 4.0  # (45 frames: 1.5 s)
+    else:
+        assert time.monotonic() - started < 1.0
 
 
 def test_benchmark_without_a_camera_uses_the_generated_clip(tiny_model, monkeypatch, capsys):
