@@ -35,6 +35,9 @@ def main() -> int:
     args = parser.parse_args()
 
     photos = spread(sorted((DATA / "wild-faces" / "images").glob("*.jpg")), args.photos)
+    if not photos:
+        print(f"error: no wild-faces photos in {DATA / 'wild-faces' / 'images'}", file=sys.stderr)
+        return 2
     seconds: dict[int, list[float]] = {workers: [] for workers in args.workers}
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch, "photos")

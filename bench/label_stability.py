@@ -1,7 +1,7 @@
 """Steady labels: how often a face's shown label changes, how fast a real change shows, shot cuts.
 
     python bench/label_stability.py                 # 42 shots of 2.5 s from wild-faces photos, 30 FPS
-    python bench/label_stability.py --shots 70 --seconds 3
+    python bench/label_stability.py --per-class 10 --seconds 3   # 70 shots of 3 s
 
 No labelled real video is available offline, so the clip is made from real photos
 (../shared/data/wild-faces, 6 per class, seed 0): each photo is one "shot" of `--seconds`, filmed

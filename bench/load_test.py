@@ -4,7 +4,7 @@
 
 Runs detect -> align -> classify -> track -> draw (the loop without capture and write) over a
 generated 640x480 clip with 4 faces, the default detector (`sweep`) and the int8 TFLite model,
-in alternating blocks: quiet, then with one `python -c "while True: pass"` competing for the CPU.
+in alternating blocks: quiet, then with one busy Python process (`BUSY`) competing for the CPU.
 Each --threads value (TFLite threads) gets its own pipeline, interleaved block by block, so all
 see the same background. Prints p50/p95/p99 frame times per condition and the ratio of the p95s
 (target: loaded p95 at most 2x quiet p95), for the whole frame and for the classify stage.
@@ -13,6 +13,7 @@ see the same background. Prints p50/p95/p99 frame times per condition and the ra
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -29,6 +30,17 @@ from realtime.draw import draw_faces  # noqa: E402
 from realtime.pipeline import Pipeline  # noqa: E402
 from realtime.scene import DemoSource  # noqa: E402
 from realtime.track import Tracker  # noqa: E402
+
+
+# The competing busy process: pure Python spinning, which ends when this script does (SIGTERM, SIGKILL, a crash),
+# checking about every 10 ms whether its parent is still the one that started it.
+BUSY = """
+import os, sys
+parent = int(sys.argv[1])
+while os.getppid() == parent:
+    for _ in range(100_000):
+        pass
+"""
 
 
 def main() -> int:
@@ -64,9 +76,9 @@ def main() -> int:
         frames(threads, "quiet", 15, record=False)
     for block in range(args.blocks):
         for load in ("quiet", "loaded"):
-            busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if load == "loaded" else None
-            time.sleep(0.3)
+            busy = subprocess.Popen([sys.executable, "-c", BUSY, str(os.getpid())]) if load == "loaded" else None
             try:
+                time.sleep(0.3)
                 for threads in args.threads:
                     frames(threads, load, args.frames)
             finally:

@@ -20,11 +20,20 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.pipeline_accuracy import DATA, spread  # noqa: E402
+from bench.pipeline_accuracy import DATA, photo_detector, spread  # noqa: E402
 from realtime.__main__ import number  # noqa: E402
 from realtime.classify import DEFAULT_PHOTO_MODEL  # noqa: E402
-from realtime.detect import FaceDetector  # noqa: E402
 from realtime.photos import PhotoLabeller  # noqa: E402
+
+
+def compared(models: list[str] | None) -> dict[str, PhotoLabeller]:
+    """The settings side by side: `models`, or the program's for photos with and without its turned-face step (only
+    that step: the Haar cascade stays the last resort in both)."""
+    if models:
+        return {Path(model).stem: PhotoLabeller(model) for model in models}
+    without = PhotoLabeller(DEFAULT_PHOTO_MODEL)
+    without.pipeline.detector = photo_detector("tiled", upright=False)
+    return {"turned faces looked for": PhotoLabeller(DEFAULT_PHOTO_MODEL), "not looked for": without}
 
 
 def main() -> int:
@@ -37,12 +46,10 @@ def main() -> int:
 
     folder = DATA / "wild-faces" / "images"
     photos = [cv2.imread(str(path)) for path in spread(sorted(folder.glob("*.jpg")), args.photos)]
-    if args.models:
-        settings = {Path(model).stem: PhotoLabeller(model) for model in args.models}
-    else:
-        without = PhotoLabeller(DEFAULT_PHOTO_MODEL)
-        without.pipeline.detector = FaceDetector("tiled", 0.5, 10_000)  # the photo path's, without `upright`
-        settings = {"turned faces looked for": PhotoLabeller(DEFAULT_PHOTO_MODEL), "not looked for": without}
+    if not photos:
+        print(f"error: no wild-faces photos in {folder}", file=sys.stderr)
+        return 2
+    settings = compared(args.models)
     times: dict[str, list[float]] = {name: [] for name in settings}
     for round_ in range(args.rounds):
         for photo in photos:

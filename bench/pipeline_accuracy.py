@@ -102,6 +102,19 @@ def side_lit(photo: np.ndarray) -> np.ndarray:
     return (photo * gain).astype(np.uint8)
 
 
+def photo_detector(mode: str = "tiled", upright: bool = True, cascade: bool = True) -> FaceDetector:
+    """The program's detector for photos (`tiled`, no limit on faces, faces lying turned found upright, the Haar
+    cascade the last resort where no face is found), or `mode` instead of `tiled`; `upright` False leaves out only the
+    turning and `cascade` False only the cascade. (FaceDetector keeps a photo's cascade only with `upright`: made
+    without it, it would have lost its cascade too.)"""
+    detector = FaceDetector(mode, max_faces=10_000, upright=upright or mode != "sweep")
+    if not upright and detector.upright:
+        detector._upright = lambda rgb, faces, least: faces  # the faces as found; none found: the cascade's
+    if not cascade and detector.cascade:
+        detector.cascade.find = lambda *args: []  # (video's `sweep` calls it with a window side and a box)
+    return detector
+
+
 @lru_cache(maxsize=1)
 def eye_finder() -> FaceDetector:
     return FaceDetector("tiled", max_faces=10_000, upright=True)
@@ -292,7 +305,8 @@ def main() -> int:
     parser.add_argument("--limit", type=number(int, 1), help="at most this many photos per set")
     parser.add_argument("--no-fer", action="store_true", help="do not score the fer package")
     parser.add_argument("--no-upright", action="store_true",
-                        help="leave out the detector's turning of sideways and upside-down faces (as before it)")
+                        help="leave out the detector's turning of sideways and upside-down faces (as before it; "
+                             "the cascade stays, --no-cascade leaves it out)")
     parser.add_argument("--no-cascade", action="store_true",
                         help="leave out the photo detector's last resort, the Haar cascade (as before it)")
     args = parser.parse_args()
@@ -310,9 +324,7 @@ def main() -> int:
                 fer = FER(mtcnn=False)
         except ImportError:
             print("note: fer is not installed (pip install --no-deps fer==25.10.3); scoring ours only", file=sys.stderr)
-    detector = FaceDetector(args.detector, max_faces=10_000, upright=not args.no_upright)  # as the program's photo path
-    if args.no_cascade and detector.cascade:
-        detector.cascade.find = lambda rgb: []
+    detector = photo_detector(args.detector, upright=not args.no_upright, cascade=not args.no_cascade)
     pipelines = {}
     for model in args.model:
         for alpha in args.prior_alpha or [None]:

@@ -4,8 +4,9 @@
     python bench/soak.py --frames 2000
 
 It runs `realtime.loop.run` (what `python -m realtime --output soak.mp4 --json soak.jsonl` runs),
-samples the process's resident memory every 500 frames, and at the end checks that every frame is
-in the video and in the JSON lines.
+samples the process's resident memory every 500 frames (a tenth of a shorter run) and after the last, and at the end checks that
+every frame is in the video and in the JSON lines. The two files go to a temporary folder, removed at the
+end, unless `--out` names a folder to keep them in.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import cv2
@@ -55,15 +57,24 @@ class CountingSource(DemoSource):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=number(int, 1), default=10_000)
-    parser.add_argument("--out", default=tempfile.mkdtemp(prefix="soak-"), help="folder for soak.mp4 and soak.jsonl")
+    parser.add_argument("--out", help="folder to keep soak.mp4 and soak.jsonl in (default: a temporary one, removed "
+                        "at the end)")
     args = parser.parse_args()
-    video, jsonl = Path(args.out) / "soak.mp4", Path(args.out) / "soak.jsonl"
-    source = CountingSource(args.frames)
+    with nullcontext(args.out) if args.out else tempfile.TemporaryDirectory(prefix="soak-") as out:
+        return soak(args.frames, Path(out))
+
+
+def soak(frames: int, out: Path) -> int:
+    """The soak run of `frames` frames, its video and JSON lines written into `out`; 0 when it passed."""
+    out.mkdir(parents=True, exist_ok=True)
+    video, jsonl = out / "soak.mp4", out / "soak.jsonl"
+    source = CountingSource(frames, every=max(1, min(500, frames // 10)))  # a short run sampled more often
     pipeline = Pipeline(FaceDetector("sweep"), Classifier(DEFAULT_MODEL), by_turns=True)
     started = time.perf_counter()
     sinks = [VideoWriter(video, source.fps, source.size), JsonLinesWriter(jsonl, pipeline.classifier.labels)]
     stats, stopped = run(source, pipeline, Tracker(), sinks, cuts=ShotCuts())
     seconds = time.perf_counter() - started
+    source.samples.append((stats.frames, rss_mb()))  # after the last frame
     capture = cv2.VideoCapture(str(video))
     in_video = 0
     while capture.grab():
@@ -74,10 +85,11 @@ def main() -> int:
     print(f"{stats.frames} frames in {seconds:.0f} s ({stats.frames / seconds:.1f} FPS), stopped: {stopped}")
     print(f"in the video: {in_video}; JSON lines: {in_json} (numbered in order: {numbered})")
     print("resident memory, MB: " + ", ".join(f"{i}: {mb:.0f}" for i, mb in source.samples))
-    first = next(mb for i, mb in source.samples if i >= min(1000, args.frames // 5))
+    # From the first sample after the warm-up (frame 1,000, or a fifth of a shorter run) to the one after the last frame.
+    warm, first = next((i, mb) for i, mb in source.samples if i >= min(1000, frames // 5))
     growth = source.samples[-1][1] - first
-    print(f"growth after warm-up (frame {min(1000, args.frames // 5)} to the end): {growth:+.0f} MB")
-    ok = in_video == in_json == stats.frames == args.frames and numbered and growth < 50
+    print(f"growth after warm-up (frame {warm} to the end, frame {stats.frames}): {growth:+.0f} MB")
+    ok = in_video == in_json == stats.frames == frames and numbered and growth < 50
     print("OK" if ok else "FAILED")
     return 0 if ok else 1
 

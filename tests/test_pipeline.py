@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -566,6 +567,153 @@ def test_bench_scripts_refuse_numbers_out_of_range_before_any_work(script, optio
                             text=True, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"error: argument {option}: must be" in result.stderr.splitlines()[-1]
+
+
+def documented_bench_commands() -> list[tuple[str, str, list[str]]]:
+    """(where, script, arguments) of every `python bench/SCRIPT.py ...` in the bench scripts' own docstrings, the README
+    and docs/ (optional parts in brackets taken as given; lines continued or with placeholders left out)."""
+    import ast
+    import re
+    import shlex
+
+    texts = {path.name: ast.get_docstring(ast.parse(path.read_text())) or "" for path in (ROOT / "bench").glob("*.py")}
+    texts.update({path.name: path.read_text() for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]})
+    commands = []
+    for where, text in texts.items():
+        for found in re.finditer(r"\bpython3? bench/(\w+)\.py([^`\n]*)", text):  # in code blocks and `spans`
+            rest = found.group(2).split(" #")[0].split("&&")[0].split(")")[0].strip()
+            if rest.endswith("\\") or "..." in rest or re.search(r"\b[A-Z]{2,}\b", rest):
+                continue
+            commands.append((where, found.group(1), shlex.split(rest.replace("[", "").replace("]", ""))))
+    return commands
+
+
+def test_every_documented_bench_command_line_is_accepted_by_its_script(monkeypatch):
+    """A command shown in a bench script's docstring or in the docs runs as shown: its options exist (the
+    arguments are only parsed here, nothing is run)."""
+    import argparse
+
+    class Parsed(Exception):
+        pass
+
+    parse_args = argparse.ArgumentParser.parse_args
+
+    def parse_only(self, args=None, namespace=None):
+        raise Parsed(parse_args(self, args, namespace))
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_only)
+    commands = documented_bench_commands()
+    assert len(commands) > 40 and {"label_stability", "pipeline_accuracy", "soak"} <= {c[1] for c in commands}
+    refused = []
+    for where, script, arguments in commands:
+        module = load_bench(script)
+        monkeypatch.setattr(sys, "argv", [f"bench/{script}.py", *arguments])
+        with pytest.raises((Parsed, SystemExit)) as stopped:
+            module.main()
+        if stopped.type is SystemExit:
+            refused.append(f"{where}: python bench/{script}.py {' '.join(arguments)}")
+    assert refused == []
+
+
+def test_soak_runs_short_and_leaves_no_files_behind_unless_asked(tmp_path):
+    """bench/soak.py with few frames (fewer than its 500-frame memory samples) checks its frames and memory, and
+    writes its video and JSON lines into a temporary folder that it removes (asking for --help made one before,
+    and every run left its files); `--out` keeps them."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    helped = subprocess.run([sys.executable, "bench/soak.py", "--help"], cwd=ROOT, env=env, capture_output=True)
+    assert helped.returncode == 0 and list(scratch.iterdir()) == []
+    result = subprocess.run([sys.executable, "bench/soak.py", "--frames", "12"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "in the video: 12; JSON lines: 12" in result.stdout and result.stdout.splitlines()[-1] == "OK"
+    assert "growth after warm-up (frame 2 to the end, frame 12)" in result.stdout  # sampled at frame 2, not only at 0
+    assert list(scratch.iterdir()) == []
+    kept = subprocess.run([sys.executable, "bench/soak.py", "--frames", "3", "--out", str(tmp_path / "kept")], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert kept.returncode == 0 and sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["soak.jsonl", "soak.mp4"]
+    assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the busy process through /proc")
+def test_load_test_leaves_no_busy_process_behind_when_it_is_stopped():
+    """bench/load_test.py starts a busy process for its loaded blocks; stopped by SIGTERM (as `timeout` stops it) or
+    killed, it used to leave that process spinning at 100% of a core for ever."""
+    import signal
+    import time
+
+    def state(pid: int) -> str | None:
+        """The process's state letter (Z: ended, not yet reaped) and its parent, or None where it is gone."""
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, IndexError):
+            return None
+
+    def running(pid: int) -> bool:
+        return state(pid) is not None and state(pid)[0] != "Z"
+
+    bench = subprocess.Popen([sys.executable, "bench/load_test.py", "--threads", "1", "--blocks", "100", "--frames",
+                              "1000", "--faces", "1"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    busy: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while not busy and time.monotonic() < deadline and bench.poll() is None:
+            time.sleep(0.1)
+            busy = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and running(int(p.name))
+                    and int((state(int(p.name)) or [0, 0])[1]) == bench.pid]
+        assert busy, "no busy process started"
+        bench.send_signal(signal.SIGTERM)
+        bench.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while any(map(running, busy)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(map(running, busy)), "the busy process outlived the benchmark"
+    finally:
+        bench.kill()
+        for pid in busy:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def test_bench_photo_detector_leaves_out_the_turning_or_the_cascade_each_on_its_own(monkeypatch):
+    """bench/pipeline_accuracy.py --no-upright (and photo_speed's "not looked for") leave out the turning of faces
+    lying sideways only: the Haar cascade stays the photo detector's last resort (FaceDetector made without `upright`
+    had none, so --no-upright scored as --no-cascade did). --no-cascade with a video detector does not crash."""
+    from realtime.scene import DemoSource
+
+    accuracy, speed = load_bench("pipeline_accuracy"), load_bench("photo_speed")
+    frame = DemoSource(faces=1).frame(0)[0]
+    (face,) = FaceDetector("tiled").detect(frame)
+    for upright in (True, False):
+        detector = accuracy.photo_detector("tiled", upright=upright)
+        assert detector.cascade is not None
+        if not upright:  # the faces found are kept as they are: none is looked at for how it lies
+            monkeypatch.setattr(detector.upright, "turn", lambda *args: pytest.fail("a face was turned"))
+        assert [f.box.tolist() for f in detector.detect(frame)] == [face.box.tolist()]
+        for model in (detector.main, detector.near):
+            for method in ("find", "find_in"):
+                monkeypatch.setattr(model, method, lambda *args, **kwargs: [])
+        monkeypatch.setattr(detector.cascade, "find", lambda *args: [face])
+        assert detector.detect(frame) == [face]  # where BlazeFace sees none, the cascade's face
+    assert accuracy.photo_detector("tiled", cascade=False).detect(np.zeros((480, 640, 3), np.uint8)) == []
+    video = accuracy.photo_detector("sweep", upright=False, cascade=False)
+    assert video.upright is None and [video.detect(np.zeros((480, 640, 3), np.uint8)) for _ in range(3)] == [[]] * 3
+    without = speed.compared(None)["not looked for"].pipeline.detector
+    assert without.cascade is not None and without.detect(frame)[0].box.tolist() == face.box.tolist()
+
+
+@pytest.mark.parametrize("script", ["photo_speed", "folder_speed"])
+def test_speed_benchmarks_say_when_the_photos_are_missing(script, tmp_path, monkeypatch, capsys):
+    """Without ../shared/data/wild-faces they stopped with a traceback (numpy's IndexError on no times at all, or
+    the program's exit 2 on an empty folder as a CalledProcessError)."""
+    bench = load_bench(script)
+    monkeypatch.setattr(bench, "DATA", tmp_path)
+    monkeypatch.setattr(sys, "argv", [f"bench/{script}.py", "--photos", "2", "--rounds", "1"])
+    assert bench.main() == 2
+    assert capsys.readouterr().err.strip() == f"error: no wild-faces photos in {tmp_path / 'wild-faces' / 'images'}"
 
 
 def test_detection_recall_scales_its_faces_with_the_picture_and_refuses_faces_that_do_not_fit():
