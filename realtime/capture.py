@@ -66,6 +66,13 @@ class SourceError(RuntimeError):
     """A source that cannot be opened or read; the message is meant for the user."""
 
 
+def shown(url) -> str:
+    """A URL as messages and the window show it: a password in it (`rtsp://admin:secret@camera/...`, as cameras are
+    given) as `***`, so that it does not end up in logs and screenshots; anything else as it is."""
+    url = str(url)
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*):[^/]*@", r"\1:***@", url)  # (up to the last @ before the path)
+
+
 class RefusedURL(SourceError):
     """An http(s) server's refusal of a URL (401, 403, 500, ...), as `said` ("the server answered 401 Unauthorized;
     ..."). FFmpeg may still be let in (it answers Digest authentication, which Python's client here does not), so for
@@ -78,7 +85,7 @@ class RefusedURL(SourceError):
             given = "@" in urllib.parse.urlsplit(url).netloc
             self.said += ("; the user name or password in the URL was refused" if given else
                           "; give the user name and password in the URL: http://USER:PASSWORD@host/...")
-        super().__init__(f"no image at {url} ({self.said})")
+        super().__init__(f"no image at {shown(url)} ({self.said})")
 
 
 class Source:
@@ -139,9 +146,9 @@ class CameraSource(Source):
         if not ok or frame is None:
             self.capture.release()
             if self.kind == "stream":
-                raise SourceError(f"cannot open stream {device} (unreachable, or not a video OpenCV can decode)")
+                raise SourceError(f"cannot open stream {shown(device)} (unreachable, or not a video OpenCV can decode)")
             raise SourceError(f"cannot open camera {device} (is it connected and not used by another program?)")
-        self.description = f"{self.kind} {device}" + (", mirrored" if mirror else "")
+        self.description = f"{self.kind} {shown(device)}" + (", mirrored" if mirror else "")
         self.size = (frame.shape[1], frame.shape[0])
         reported = self.capture.get(cv2.CAP_PROP_FPS)
         self.fps = reported if 1 <= reported <= 240 else 30.0
@@ -226,11 +233,11 @@ class VideoSource(Source):
         if not ok or self._first is None:
             self.capture.release()
             if str(path).lower().startswith(WEB_SCHEMES):  # opened, then unreadable: its index lay at its end
-                raise SourceError(f"cannot read video {path}: an MP4 whose index is at its end needs a server that "
+                raise SourceError(f"cannot read video {shown(path)}: an MP4 whose index is at its end needs a server that "
                                   "sends parts of files (HTTP Range requests; Python's http.server does not), or "
                                   "the index moved to its start: ffmpeg -i IN.mp4 -c copy -movflags +faststart OUT.mp4")
-            raise SourceError(f"cannot read video {path} (missing, empty or not a video OpenCV can decode)")
-        self.description = str(path)
+            raise SourceError(f"cannot read video {shown(path)} (missing, empty or not a video OpenCV can decode)")
+        self.description = shown(path)
         self.path = Path(path) if capture is None else None  # a local file, whose sound a recording can carry
         self.size = (self._first.shape[1], self._first.shape[0])
         reported = self.capture.get(cv2.CAP_PROP_FPS)
@@ -290,7 +297,7 @@ class DecodedVideoSource(Source):
         except (av.FFmpegError, IndexError, StopIteration, OSError, ValueError, UnicodeEncodeError):
             with contextlib.suppress(Exception):
                 self.container.close()
-            raise SourceError(f"cannot read video {path} (missing, empty or not a video this program can decode)") \
+            raise SourceError(f"cannot read video {shown(path)} (missing, empty or not a video this program can decode)") \
                 from None
         self.description, self.path = str(path), Path(path)
         self._first, self._start = first, first.time or 0.0
@@ -683,7 +690,7 @@ def open_url(url: str, width: int | None = None, height: int | None = None) -> S
                     return fetched_image(url, fetched)
         if refused is None:
             raise
-        raise SourceError(f"cannot open stream {url} ({refused.said})") from None
+        raise SourceError(f"cannot open stream {shown(url)} ({refused.said})") from None
 
 
 def named_as_stream(url: str) -> bool:
@@ -700,8 +707,8 @@ def fetched_image(url: str, fetched: tempfile.TemporaryDirectory) -> Source:
     except SourceError:
         why = too_large(file) or "damaged, cut short, or a kind of image this program cannot read"
         fetched.cleanup()
-        raise SourceError(f"cannot read image {url} ({why})") from None
-    source.fetched, source.description = fetched, url  # (FFmpeg reads only a GIF's first frame from a URL)
+        raise SourceError(f"cannot read image {shown(url)} ({why})") from None
+    source.fetched, source.description = fetched, shown(url)  # (FFmpeg reads only a GIF's first frame from a URL)
     return source
 
 
@@ -745,7 +752,7 @@ def fetch_image(url: str) -> tempfile.TemporaryDirectory | None:
                     return None
     except urllib.error.HTTPError as answer:
         if answer.code in (404, 410):  # nothing there, for FFmpeg either
-            raise SourceError(f"source not found: {url} (the server answered {answer.code} {answer.reason})") from None
+            raise SourceError(f"source not found: {shown(url)} (the server answered {answer.code} {answer.reason})") from None
         raise RefusedURL(url, answer.code, answer.reason) from None
     except (OSError, ValueError, http.client.HTTPException):  # urllib's URLError is an OSError
         return None

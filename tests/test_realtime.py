@@ -657,7 +657,8 @@ def guarded_server(tmp_path):
 def test_an_image_url_with_a_password_and_a_server_that_refuses(guarded_server, tiny_model):
     """A camera's snapshot URL with its user and password (`http://user:password@camera/snapshot.jpg`) is the photo it
     is (was: Python's client refused such a URL, and it was read as a one-frame stream, by the video model); a 401,
-    403 or 500 is said as such (was: 'unreachable, or not a video OpenCV can decode')."""
+    403 or 500 is said as such (was: 'unreachable, or not a video OpenCV can decode'); the password is shown as ***
+    (it was repeated in every message)."""
     from realtime import capture
     from realtime.photos import PhotoLabeller
 
@@ -675,7 +676,15 @@ def test_an_image_url_with_a_password_and_a_server_that_refuses(guarded_server, 
                       (f"http://127.0.0.1:{port}/private/live.ts", "401 Unauthorized"),
                       (f"http://127.0.0.1:{port}/broken/face.jpg", "500 Internal Server Error")):
         result = run_module("realtime", "--source", url, "--model", str(tiny_model), "--no-display")
-        assert_one_line_error(result, f"cannot open stream {url} (the server answered {said}")
+        assert_one_line_error(result, f"cannot open stream {url.replace(':wrong@', ':***@')} (the server answered {said}")
+    # A password is never shown (messages end up in logs and screenshots): a camera's stream that cannot be reached
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    free = closed.getsockname()[1]
+    closed.close()
+    for url in (f"rtsp://admin:s3cr@t@127.0.0.1:{free}/live", f"http://me:s3cr@t@127.0.0.1:{port}/private/face.jpg"):
+        result = run_module("realtime", "--source", url, "--model", str(tiny_model), "--no-display")
+        assert result.returncode == 2 and "s3cr" not in result.stderr and ":***@127.0.0.1" in result.stderr
 
 
 def test_photos_labelled_side_by_side_come_out_as_one_at_a_time(tmp_path, tiny_model):
