@@ -110,16 +110,32 @@ class Source:
         one frame period."""
         self.time = stamp if stamp is not None and stamp > self.time else self.time + 1 / self.fps
 
-    def _ended_early(self) -> str | None:
+    def _ended_early(self, length: float | None) -> str | None:
         """At the end of a video file's frames: how far it came ("3.8 s of its 10.0 s") where that is well short of
-        the length its header gives (more than 5% and a second short: the count is the header's, or its length times
-        the frame rate, so a variable frame rate is no shortfall), as a file cut short or a lost download leaves it;
-        else None."""
-        count = getattr(self, "frame_count", None)
-        if not count:
-            return None
-        length, reached = count / self.fps, self.time + 1 / self.fps
-        return None if reached >= 0.95 * length - 1.0 else f"{reached:.1f} s of its {length:.1f} s"
+        `length`, the length its video stream gives itself (more than 5% and a second short), as a file cut short or a
+        lost download leaves it; else None."""
+        reached = self.time + 1 / self.fps
+        return None if not length or reached >= 0.95 * length - 1.0 else f"{reached:.1f} s of its {length:.1f} s"
+
+
+def video_stream_length(stream) -> float | None:
+    """The length in seconds a PyAV video stream gives itself (MP4's track duration, or its frame count at its rate);
+    None where only the container says (Matroska, WebM: the container's length may be its sound's)."""
+    if stream.duration:
+        return float(stream.duration * stream.time_base)
+    rate = float(stream.average_rate or stream.guessed_rate or 0)
+    return stream.frames / rate if stream.frames and rate > 0 else None
+
+
+def video_file_length(name: str, unreadable: float | None = None) -> float | None:
+    """`video_stream_length` of a video file or URL's first video stream; `unreadable` where it cannot be read."""
+    import av
+
+    try:
+        with quiet_stderr(), av.open(name, timeout=STREAM_TIMEOUT_MS / 1000) as container:
+            return video_stream_length(container.streams.video[0])
+    except Exception:  # noqa: BLE001 - FFmpeg's errors, a lost connection, a name it cannot take
+        return unreadable
 
 
 class CameraSource(Source):
@@ -132,7 +148,7 @@ class CameraSource(Source):
         """`device`: a camera index or a stream URL; `width`, `height`, `fps`: what to ask a camera for (it
         may pick the nearest mode it has); `capture`: the stream, already opened by open_stream(); `mirror`: give
         each frame flipped left to right, as a mirror shows the one who looks at the camera."""
-        self.kind = "stream" if isinstance(device, str) else "camera"
+        self.kind, self.device = "stream" if isinstance(device, str) else "camera", str(device)
         self.mirror = mirror
         with quiet_stderr():  # OpenCV logs its own line about a device that fails ("Camera index out of range")
             self.capture = capture if capture is not None else cv2.VideoCapture(device)
@@ -159,7 +175,8 @@ class CameraSource(Source):
         self._thread.start()
 
     def _read_forever(self) -> None:
-        clock = StreamClock() if self.kind == "stream" else None
+        # (RTSP and the like are real-time protocols: their frames come at their pace already)
+        clock = StreamClock() if self.kind == "stream" and self.device.lower().startswith(WEB_SCHEMES) else None
         while self._running:
             ok, frame = self.capture.read()
             if ok and clock is not None:  # a stream's frames no sooner than their time
@@ -197,11 +214,15 @@ class StreamClock:
     """Hands a network stream's frames on at the pace of their timestamps. FFmpeg gives a stream's frames as fast as
     they come, and many come in bursts: an HLS stream a segment (a second or more) at a time, three at its start, a
     file served over HTTP as MPEG-TS all at once; of each burst only the newest frame was labelled (82 frames in 35 s
-    of a 30 fps live HLS stream; one of a 3-s .ts file, then 'the stream stopped'). Frames without timestamps (an
-    MJPEG camera's) and frames late for their time are handed on at once, so a stream is never held back behind the
-    time it comes in; a jump in the timestamps (backwards, or more than MAX_AHEAD ahead) starts the count again."""
+    of a 30 fps live HLS stream; one of a 3-s .ts file, then 'the stream stopped'). The clock runs CATCH_UP times
+    as fast as the timestamps, so that a backlog (frames a server keeps to start a client with, or those that pile
+    up in a stall of the network) drains within seconds instead of delaying the rest of the run. Frames without
+    timestamps (an MJPEG camera's) and frames late for their time are handed on at once, and a late frame starts
+    the count again, so a stream is never held back behind the time it comes in; so does a jump in the timestamps
+    (backwards, or more than MAX_AHEAD ahead)."""
 
     MAX_AHEAD = 4.0  # seconds a frame may be ahead of the clock and still be waited for (under the 5-s stall limit)
+    CATCH_UP = 1.5  # a backlog of 3 s drains in 6 s; an HLS segment's frames go on at 45 a second for 30 fps
 
     def __init__(self):
         self.origin: tuple[float, float] | None = None  # (clock, stamp) the count runs from
@@ -212,11 +233,9 @@ class StreamClock:
         if not (0 <= stamp < 1e7):  # no timestamps (OpenCV gives a huge negative number)
             return
         now = time.monotonic()
-        due = None if self.origin is None else self.origin[0] + stamp - self.origin[1]
-        if due is None or stamp < self.last or due - now > self.MAX_AHEAD:
-            self.origin, due = (now, stamp), now
-        elif due < now - 1.0:  # behind by more than a second (a stall, a slow sender): counted from now on
-            self.origin = (now, stamp)
+        due = None if self.origin is None else self.origin[0] + (stamp - self.origin[1]) / self.CATCH_UP
+        if due is None or stamp < self.last or due - now > self.MAX_AHEAD or due < now:
+            self.origin, due = (now, stamp), now  # (late: counted from now on)
         self.last = stamp
         while running() and (left := due - time.monotonic()) > 0:
             time.sleep(min(left, 0.05))
@@ -233,8 +252,8 @@ class VideoSource(Source):
         if not ok or self._first is None:
             self.capture.release()
             if str(path).lower().startswith(WEB_SCHEMES):  # opened, then unreadable: its index lay at its end
-                raise SourceError(f"cannot read video {shown(path)}: an MP4 whose index is at its end needs a server that "
-                                  "sends parts of files (HTTP Range requests; Python's http.server does not), or "
+                raise SourceError(f"cannot read video {shown(path)}: an MP4 whose index is at its end needs a server "
+                                  "that sends parts of files (HTTP Range requests; Python's http.server does not), or "
                                   "the index moved to its start: ffmpeg -i IN.mp4 -c copy -movflags +faststart OUT.mp4")
             raise SourceError(f"cannot read video {shown(path)} (missing, empty or not a video OpenCV can decode)")
         self.description = shown(path)
@@ -242,6 +261,7 @@ class VideoSource(Source):
         self.size = (self._first.shape[1], self._first.shape[0])
         reported = self.capture.get(cv2.CAP_PROP_FPS)
         self.fps = reported if 0.1 <= reported <= 240 else 30.0  # (a slide show: a frame every few seconds)
+        self._rate, self._name = reported, str(path)  # (the rate as the file says, over 240 too)
         self.frame_count = max(0, int(self.capture.get(cv2.CAP_PROP_FRAME_COUNT))) or None  # None: not known
         self._start = self._stamp()
         self.time = 0.0  # seconds from the first frame to the one last yielded, by the file's timestamps
@@ -252,6 +272,14 @@ class VideoSource(Source):
 
     def _stamp(self) -> float:
         return self.capture.get(cv2.CAP_PROP_POS_MSEC) / 1000
+
+    def _video_length(self) -> float | None:
+        """The length of the video stream, where the frames read fall well short of what OpenCV's count suggests (its
+        count is the container's length times the rate where the stream gives none: a WebM whose sound runs longer);
+        PyAV then asks the stream itself. None where no shortfall is suspected or the stream gives no length; OpenCV's
+        count stands where the file cannot be read again (a server for one connection, one that went away)."""
+        rough = self.frame_count / self._rate if self.frame_count and self._rate > 0 else None
+        return video_file_length(self._name, unreadable=rough) if self._ended_early(rough) else None
 
     def __iter__(self) -> Iterator[np.ndarray]:
         if self._first is not None:
@@ -264,7 +292,7 @@ class VideoSource(Source):
                 failed += 1
                 ok, frame = self.capture.read()
             if not ok:
-                self.cut_short = self._ended_early()
+                self.cut_short = self._ended_early(self._video_length())
                 return
             if failed:
                 self.damaged += failed
@@ -297,8 +325,8 @@ class DecodedVideoSource(Source):
         except (av.FFmpegError, IndexError, StopIteration, OSError, ValueError, UnicodeEncodeError):
             with contextlib.suppress(Exception):
                 self.container.close()
-            raise SourceError(f"cannot read video {shown(path)} (missing, empty or not a video this program can decode)") \
-                from None
+            raise SourceError(f"cannot read video {shown(path)} (missing, empty or not a video this program can "
+                              "decode)") from None
         self.description, self.path = str(path), Path(path)
         self._first, self._start = first, first.time or 0.0
         self.size = self._upright(first).shape[1::-1]
@@ -307,6 +335,7 @@ class DecodedVideoSource(Source):
         seconds = float(stream.duration * stream.time_base) if stream.duration else (self.container.duration or 0) / 1e6
         # (WebM gives no count: estimated from its length, as OpenCV does, for the web page's length limit)
         self.frame_count = stream.frames or (round(seconds * self.fps) if seconds > 0 else None)
+        self.length = video_stream_length(stream)  # (for `cut_short`)
         self.time = 0.0
         self.cut_short: str | None = None  # as VideoSource's
 
@@ -342,7 +371,7 @@ class DecodedVideoSource(Source):
         for frame in self._frames:
             self._move_time(None if frame.time is None else frame.time - self._start)
             yield self._upright(frame)
-        self.cut_short = self._ended_early()
+        self.cut_short = self._ended_early(self.length)
 
     def close(self) -> None:
         self.container.close()
@@ -436,10 +465,10 @@ def too_large(file: Path) -> str:
     return f"{pixels / 1e6:,.0f} megapixels, more than the {OPENCV_MAX_PIXELS / 1e6:,.0f} this program can read"
 
 
-def cannot_read(file: Path, shown: str | None = None) -> str:
-    """The message for an image file `read_image` gave no picture for (named `shown`, if given)."""
+def cannot_read(file: Path, name: str | None = None) -> str:
+    """The message for an image file `read_image` gave no picture for (called `name`, if given)."""
     why = too_large(file)
-    return f"cannot read image {shown or file}" + (f" ({why})" if why else "")
+    return f"cannot read image {name or file}" + (f" ({why})" if why else "")
 
 
 def exif_oriented(file: Path, image: np.ndarray) -> np.ndarray:
@@ -505,8 +534,11 @@ def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | No
         return read_heif(file)
     white = pnm_white(file, head)
     if white not in (None, 255, 65535):  # OpenCV takes the values of a binary PGM/PPM as they are, whatever its white:
-        with quiet_stderr(), opencv_name(file) as name:  # 0-4095 read as 0-15 (near black), 0-100 as 0-100 of 255
-            image = cv2.imread(name, cv2.IMREAD_UNCHANGED)
+        try:
+            with quiet_stderr(), opencv_name(file) as name:  # 0-4095 read as 0-15 (near black), 0-100 as 0-100 of 255
+                image = cv2.imread(name, cv2.IMREAD_UNCHANGED)
+        except cv2.error:  # more pixels than OpenCV reads: the caller says so (too_large)
+            return None
         if image is None:
             return None
         image = np.clip(np.rint(image.astype(np.float32) * (255.0 / white)), 0, 255).astype(np.uint8)

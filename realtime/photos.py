@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.capture import WEB_SCHEMES, SourceError, cannot_read, descreened, fetch_image, read_image
+from realtime.capture import WEB_SCHEMES, SourceError, cannot_read, descreened, fetch_image, read_image, shown
 from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier
 from realtime.detect import FaceDetector
 from realtime.pipeline import Pipeline
@@ -120,12 +120,12 @@ class PhotoLabeller:
         """The image at an http(s) URL, read as the program reads one given to --source."""
         fetched = fetch_image(url)
         if fetched is None:
-            raise SourceError(f"no image at {url} (unreachable, or not an image)")
+            raise SourceError(f"no image at {shown(url)} (unreachable, or not an image)")
         with fetched:
             file = next(Path(fetched.name).iterdir())
             frame = read_image(file)
             if frame is None:
-                raise SourceError(cannot_read(file, url))
+                raise SourceError(cannot_read(file, shown(url)))
         return frame
 
     def close(self) -> None:

@@ -608,6 +608,9 @@ def test_a_binary_pgm_or_ppm_is_read_by_the_white_its_header_names(tmp_path, whi
         expected = frame if kind == 6 else cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
         assert image.shape == expected.shape and image.dtype == np.uint8
         assert np.abs(image.astype(int) - expected).max() <= 2
+    if white == 4095:  # a header naming more pixels than OpenCV reads: no picture (the caller says why), no traceback
+        (tmp_path / "huge.pgm").write_bytes(b"P5\n40000 30000\n4095\n" + bytes(64))
+        assert read_image(tmp_path / "huge.pgm") is None
 
 
 def test_a_tiff_of_whole_numbers_is_decoded_once(tmp_path, monkeypatch):
