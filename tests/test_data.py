@@ -43,6 +43,12 @@ def test_fer_pixels_round_trip_exactly(tmp_path):
     ("emotion,pixels,Usage\n0," + " ".join(["300"] * 2304) + ",Training\n", ":2: pixel values must be 0-255"),
     ("emotion,pixels,Usage\n0," + " ".join(["1"] * 2303) + " 7.5,Training\n", ":2: non-numeric pixel value '7.5'"),
     ("emotion,pixels,Usage\n", "no rows"),
+    # These raised a traceback: a number past int64, a digit int() does not take, a quote left open (the csv module
+    # reads on to the field size limit), a deflate stream that zlib refuses.
+    ("emotion,pixels,Usage\n0," + " ".join(["1"] * 2303) + " 99999999999999999999,Training\n", ":2: pixel values must be 0-255"),
+    ("emotion,pixels,Usage\n\u00b2," + " ".join(["1"] * 2304) + ",Training\n", ":2: emotion '\u00b2' is not a label"),
+    ("emotion,pixels,Usage\n0," + " ".join(["1"] * 2304) + ",Training\n0,\"" + " ".join(["1"] * 2304) + ",Training\n"
+     + ("0," + " ".join(["1"] * 2304) + ",Training\n") * 40, ":3: field larger than field limit"),
 ])
 def test_bad_fer_csv(tmp_path, content, message):
     path = tmp_path / "bad.csv"
@@ -77,6 +83,11 @@ def test_missing_file_and_corrupt_gzip(tmp_path):
     broken = tmp_path / "fer2013.csv.gz"
     broken.write_bytes(gzip.compress(b"emotion,pixels,Usage\n" * 100)[:30])
     with pytest.raises(DatasetError, match="cannot read"):
+        load_dataset(broken)
+    corrupt = bytearray(gzip.compress(b"emotion,pixels,Usage\n" * 100))
+    corrupt[10] = 0x07  # the first deflate block of an invalid type: zlib.error, which is no OSError
+    broken.write_bytes(bytes(corrupt))
+    with pytest.raises(DatasetError, match="cannot read .*invalid block type"):
         load_dataset(broken)
 
 
@@ -123,6 +134,26 @@ def test_ferplus_bad_inputs(tmp_path):
         load_dataset(fer, ferplus=votes)
     with pytest.raises(DatasetError, match="FER\\+ votes not found"):
         load_dataset(fer, ferplus=tmp_path / "missing.csv")
+    for bad in ("nan", "inf", "1e999"):  # float() takes them: NaN targets, and a training that "diverged" (lower --lr)
+        _write_votes(votes, ["Training,a.png,1,0,0,0,0,0,0,0,0,0", f"Training,b.png,{bad},1,0,0,0,0,0,0,0,0"])
+        with pytest.raises(DatasetError, match="votes.csv:3: vote counts must be finite numbers"):
+            load_dataset(fer, ferplus=votes)
+    _write_votes(votes, ["Training,a.png,1,0,0,0,0,0,0,0,0,0", 'Training,"b.png,1,0,0,0,0,0,0,0,0,0'] + ["x" * 5000] * 30)
+    with pytest.raises(DatasetError, match="votes.csv:3: field larger than field limit"):
+        load_dataset(fer, ferplus=votes)
+
+
+def test_ferplus_votes_out_of_step_with_the_faces_are_refused(tmp_path):
+    """The votes are matched to the faces row by row; a file out of step (as many rows, another order) gave every
+    face another face's votes, unsaid: its Usage column, required, was never compared."""
+    fer = tmp_path / "fer2013.csv"
+    write_fer_csv(fer, {"Training": 2, "PublicTest": 1})
+    votes = tmp_path / "votes.csv"
+    _write_votes(votes, ["Training,a.png,1,0,0,0,0,0,0,0,0,0", "PublicTest,c.png,0,1,0,0,0,0,0,0,0,0",
+                         "Training,b.png,0,0,1,0,0,0,0,0,0,0"])
+    with pytest.raises(DatasetError, match="votes.csv:3: Usage 'PublicTest', but fer2013.csv:3 is Training: the two "
+                                           "files do not line up"):
+        load_dataset(fer, ferplus=votes)
 
 
 def _image_folder(root, split, counts, rng):

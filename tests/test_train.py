@@ -467,3 +467,110 @@ def test_ctrl_c_during_training_stops_it_and_leaves_the_best_epoch_as_a_model(tm
     checkpoint = tmp_path / "m" / "checkpoints" / "fer2013.best.keras"
     assert f"the best epoch so far, with its card: {checkpoint}" in said
     assert Classifier(checkpoint, backend="keras").labels == LABELS
+
+
+def test_a_run_stopped_before_its_first_epoch_ends_passes_off_no_earlier_checkpoint(tmp_path, fer_csv, monkeypatch,
+                                                                                    capsys):
+    """An earlier run's checkpoints/NAME.best.keras (a run stopped, or one trained again with --overwrite) was left in
+    place: stopped before its first epoch ended, the new run called it its best epoch so far, beside its own new card
+    (with a FER+ run's 8 labels for a FER2013 model's 7 outputs, say)."""
+    import train.__main__ as trainer
+
+    stale = tmp_path / "m" / "checkpoints" / "fer2013.best.keras"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"an earlier run's best epoch")
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer, "fit", stopped)
+    assert trainer.main(["--data", str(fer_csv), "--out", str(tmp_path / "m"), "--epochs", "1", "--width", "4"]) == 130
+    assert "no epoch was finished: no model kept" in capsys.readouterr().err
+    assert not stale.exists() and not stale.with_suffix(".json").exists()
+
+
+def test_a_stopped_ferplus_run_says_how_to_export_its_checkpoint_with_its_votes(tmp_path, fer_csv, monkeypatch, capsys):
+    """The command it printed left out --ferplus: train.export then refused the checkpoint (8 classes, the data 7)."""
+    import train.__main__ as trainer
+
+    votes = tmp_path / "votes.csv"
+    rows = [line.split(",")[-1] for line in fer_csv.read_text().splitlines()[1:]]
+    votes.write_text("Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\n"
+                     + "".join(f"{usage},f{i}.png," + ",".join("9" if k == i % 8 else "0" for k in range(10)) + "\n"
+                               for i, usage in enumerate(rows)))
+
+    def stopped(args, dataset, out, name, verbose):
+        (out / "checkpoints" / f"{name}.best.keras").write_bytes(b"its first epoch")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer, "fit", stopped)
+    assert trainer.main(["--data", str(fer_csv), "--ferplus", str(votes), "--out", str(tmp_path / "m"), "--epochs", "1",
+                         "--width", "4"]) == 130
+    assert f"--data {fer_csv} --ferplus {votes})" in capsys.readouterr().err
+
+
+def test_a_training_that_diverges_in_its_first_epoch_leaves_no_checkpoint(tmp_path, fer_csv):
+    """Keras's ModelCheckpoint keeps the first epoch whatever its accuracy (NaN too): a run that diverged at once left
+    checkpoints/NAME.best.keras, NaN weights, with the card that makes it a model the tools and the program take."""
+    result = run_module("train", "--data", str(fer_csv), "--out", str(tmp_path), "--epochs", "1", "--width", "4",
+                        "--precision", "float32", "--lr", "1e30")
+    assert_one_line_error(result, "training diverged: the loss became NaN or infinite in epoch 1")
+    assert list((tmp_path / "checkpoints").iterdir()) == []
+
+
+def test_export_measures_a_model_trained_with_limit_on_the_faces_the_trainer_drew(tmp_path, tiny_model, monkeypatch):
+    """Under JAX or PyTorch, train.export writes what the trainer writes under TensorFlow. It took every face: a model
+    trained with --limit got test metrics of the whole split and a TFLite copy calibrated on more training faces than
+    it had seen, in a card that said 'at most N per split'."""
+    import train.export
+    from train.__main__ import subsample
+
+    data = tmp_path / "fer.csv"
+    write_fer_csv(data, {"Training": 30, "PublicTest": 20, "PrivateTest": 20})
+    for suffix in (".keras", ".json"):
+        (tmp_path / f"tiny{suffix}").write_bytes(tiny_model.with_suffix(suffix).read_bytes())
+    card = json.loads((tmp_path / "tiny.json").read_text())
+    card["training"] = {"arguments": {"limit": 9, "seed": 4}}
+    (tmp_path / "tiny.json").write_text(json.dumps(card))
+    measured = []
+    monkeypatch.setattr(train.export, "finish", lambda path, dataset: measured.append(dataset))
+    assert train.export.main(["--model", str(tmp_path / "tiny.keras"), "--data", str(data)]) == 0
+    drawn = subsample(load_dataset(data), 9, 4)
+    assert measured[0].description == drawn.description
+    for split in ("train", "val", "test"):
+        assert np.array_equal(measured[0].splits[split][0], drawn.splits[split][0])
+
+
+def test_the_checkpoints_card_names_the_arguments_its_faces_were_drawn_by(tmp_path, fer_csv, monkeypatch):
+    """A run stopped early leaves its best epoch with a card; the tools take --seed and --limit from a card's
+    arguments (the faces held out of an image folder, the faces drawn), which the checkpoint's card lacked."""
+    import train.__main__ as trainer
+
+    def stopped(args, dataset, out, name, verbose):
+        (out / "checkpoints" / f"{name}.best.keras").write_bytes(b"its first epoch")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer, "fit", stopped)
+    assert trainer.main(["--data", str(fer_csv), "--out", str(tmp_path), "--epochs", "1", "--width", "4",
+                         "--limit", "20", "--seed", "3"]) == 130
+    arguments = json.loads((tmp_path / "checkpoints" / "fer2013.best.json").read_text())["training"]["arguments"]
+    assert arguments["limit"] == 20 and arguments["seed"] == 3
+
+
+def test_the_checkpoint_of_a_stopped_run_can_be_exported_as_the_trainer_says(tmp_path, tiny_model, fer_csv):
+    """Stopped, the trainer says to make the best epoch's TFLite copy and report with train.export; its card, written
+    from the data before training, has no parameters nor sizes, and the export stopped with "error: 'size_bytes'"
+    (after writing the TFLite copy)."""
+    checkpoint = tmp_path / "checkpoints" / "fer2013.best.keras"
+    checkpoint.parent.mkdir()
+    checkpoint.write_bytes(tiny_model.read_bytes())
+    card = {"name": "fer2013", "labels": LABELS, "input": {"size": 48, "channels": 1, "dtype": "float32", "range": [0, 255]},
+            "files": {"keras": checkpoint.name}, "training": {"arguments": {"seed": 0, "limit": None}}}
+    checkpoint.with_suffix(".json").write_text(json.dumps(card))
+    result = run_module("train.export", "--model", str(checkpoint), "--data", str(fer_csv))
+    assert result.returncode == 0, result.stderr[-2000:]
+    exported = json.loads(checkpoint.with_suffix(".json").read_text())
+    assert exported["files"] == {"keras": checkpoint.name, "tflite": "fer2013.best.tflite"}
+    assert exported["size_bytes"]["keras"] == checkpoint.stat().st_size and exported["parameters"] > 0
+    assert "test_accuracy" in exported["metrics"]
+    Classifier(checkpoint, backend="tflite")  # the program takes it

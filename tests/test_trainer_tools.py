@@ -146,6 +146,19 @@ def test_inspect_reports_duplicates_blank_and_unreadable_images(messy_folder, tm
         assert image is not None and min(image.shape[:2]) > 100, name
 
 
+def test_inspect_pictures_a_csv_without_training_faces(tmp_path):
+    """A CSV of PublicTest and PrivateTest rows alone (a test set to look at): --out stopped in a traceback, matplotlib
+    refusing a picture of the training faces with no column."""
+    data = tmp_path / "held_out.csv"
+    write_fer_csv(data, {"PublicTest": 7, "PrivateTest": 7})
+    out = tmp_path / "report"
+    result = run_module("train.inspect", "--data", str(data), "--out", str(out))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "| **all** | 0 | 7 | 7 | 14 |" in result.stdout
+    assert "No training faces: no pictures of them (samples, augmentation)." in result.stdout
+    assert sorted(path.name for path in out.iterdir()) == ["class_distribution.png", "report.md"]
+
+
 def test_augmented_grid_uses_the_trainers_augmentation(monkeypatch):
     import train.__main__
     from train.inspect import augmented

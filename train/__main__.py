@@ -442,17 +442,25 @@ def train(args) -> int:
     # the program and the tools take (--model, --init, train.evaluate, train.export).
     described = data_card(args, dataset, name)
     checkpoint = out / "checkpoints" / f"{name}.best.keras"
-    checkpoint.with_suffix(".json").write_text(json.dumps({**described, "files": {"keras": checkpoint.name}}, indent=2)
-                                               + "\n")
+    checkpoint.unlink(missing_ok=True)  # an earlier run's: stopped before an epoch ended, this run called it its own
+    arguments = {k: v for k, v in vars(args).items() if k not in ("data", "ferplus", "out")}
+    # (its arguments too: the tools take the --seed and --limit the faces were drawn by from them)
+    checkpoint.with_suffix(".json").write_text(json.dumps({**described, "files": {"keras": checkpoint.name},
+                                                           "training": {"arguments": arguments}}, indent=2) + "\n")
     try:
         fitted = fit(args, dataset, out, name, verbose=1 if sys.stdout.isatty() else 2)
     except KeyboardInterrupt:
         if checkpoint.exists():
             print(f"the best epoch so far, with its card: {checkpoint} (its TFLite copy and report: python -m "
-                  f"train.export --model {checkpoint} --data {args.data})", file=sys.stderr)
+                  f"train.export --model {checkpoint} --data {args.data}"
+                  + (f" --ferplus {args.ferplus}" if args.ferplus else "") + ")", file=sys.stderr)
         else:
             checkpoint.with_suffix(".json").unlink(missing_ok=True)
             print("no epoch was finished: no model kept", file=sys.stderr)
+        raise
+    except TrainingError:  # diverged in its first epoch: the checkpoint holds that epoch's NaN weights
+        checkpoint.unlink(missing_ok=True)
+        checkpoint.with_suffix(".json").unlink(missing_ok=True)
         raise
     model = fitted.model
 
@@ -474,7 +482,7 @@ def train(args) -> int:
                      "minutes": round(fitted.minutes, 1), "precision": fitted.policy,
                      "keras": f"{keras.__version__} ({keras.config.backend()} backend)",
                      "class_weights": dict(zip(dataset.labels, map(float, np.round(fitted.class_weights, 3)))),
-                     "arguments": {k: v for k, v in vars(args).items() if k not in ("data", "ferplus", "out")}},
+                     "arguments": arguments},
     }
     model_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     if keras.config.backend() != "tensorflow":

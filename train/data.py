@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,13 +98,16 @@ def _open_text(path: Path):
 
 def _read_fer_rows(path: Path):
     """Yield (line number, emotion, pixels, usage) with every field validated."""
+    ended = 0  # the line the last record read ended on (a csv.Error is of the record after it)
     try:
         with _open_text(path) as handle:
             reader = csv.reader(handle)
             header = [h.strip() for h in next(reader, [])]
             if header[:3] != ["emotion", "pixels", "Usage"]:
                 raise DatasetError(f"{path}: expected columns emotion,pixels,Usage, found {','.join(header) or 'nothing'}")
+            ended = reader.line_num
             for line, row in enumerate(reader, start=2):
+                ended = reader.line_num
                 if not row:
                     continue
                 if len(row) < 3:
@@ -111,19 +115,24 @@ def _read_fer_rows(path: Path):
                 emotion, pixels, usage = row[0].strip(), row[1], row[2].strip()
                 if usage not in FER_SPLITS:
                     raise DatasetError(f"{path}:{line}: unknown Usage '{usage}' (expected {', '.join(FER_SPLITS)})")
-                if not emotion.isdigit() or int(emotion) >= len(FER2013_LABELS):
+                # ('²' is a digit to isdigit, not to int)
+                if not (emotion.isascii() and emotion.isdigit()) or int(emotion) >= len(FER2013_LABELS):
                     raise DatasetError(f"{path}:{line}: emotion '{emotion}' is not a label 0-{len(FER2013_LABELS) - 1}")
                 try:
                     values = np.array(pixels.split(), dtype=np.int32) if pixels.strip() else np.empty(0, np.int32)
                 except ValueError:
                     bad = next((value for value in pixels.split() if not _is_whole_number(value)), "?")
                     raise DatasetError(f"{path}:{line}: non-numeric pixel value '{bad[:20]}'") from None
+                except OverflowError:  # a number past int64 (past 255 is refused below)
+                    raise DatasetError(f"{path}:{line}: pixel values must be 0-255") from None
                 if values.size != FACE_SIZE * FACE_SIZE:
                     raise DatasetError(f"{path}:{line}: expected {FACE_SIZE * FACE_SIZE} pixels, found {values.size}")
                 if values.min() < 0 or values.max() > 255:
                     raise DatasetError(f"{path}:{line}: pixel values must be 0-255")
                 yield line, int(emotion), values.astype(np.uint8).reshape(FACE_SIZE, FACE_SIZE), usage
-    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as err:
+    except csv.Error as err:  # a quote left open takes in the lines after it, up to the field size limit
+        raise DatasetError(f"{path}:{ended + 1}: {err} (a quote left open?)") from None
+    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError, zlib.error) as err:
         raise DatasetError(f"{path}: cannot read ({err})") from None
 
 
@@ -158,31 +167,44 @@ def load_ferplus(fer_path: str | Path, votes_path: str | Path) -> Dataset:
     if not votes_path.exists():
         raise DatasetError(f"FER+ votes not found: {votes_path}")
     rows = list(_read_fer_rows(fer_path))
+    ended = 0  # the line the last record read ended on (a csv.Error is of the record after it)
     try:
         with _open_text(votes_path) as handle:
             reader = csv.reader(handle)
             header = [h.strip() for h in next(reader, [])]
+            ended = reader.line_num
             missing = [c for c in ["Usage", "Image name", *FERPLUS_VOTE_COLUMNS] if c not in header]
             if missing:
                 raise DatasetError(f"{votes_path}: missing FER+ columns {', '.join(missing)}")
-            name_col = header.index("Image name")
+            name_col, usage_col = header.index("Image name"), header.index("Usage")
             vote_cols = [header.index(c) for c in FERPLUS_VOTE_COLUMNS]
-            vote_rows = [(line, row) for line, row in enumerate(reader, start=2) if row]
-    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as err:
+            vote_rows = []
+            for line, row in enumerate(reader, start=2):
+                ended = reader.line_num
+                if row:
+                    vote_rows.append((line, row))
+    except csv.Error as err:
+        raise DatasetError(f"{votes_path}:{ended + 1}: {err} (a quote left open?)") from None
+    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError, zlib.error) as err:
         raise DatasetError(f"{votes_path}: cannot read ({err})") from None
     if len(vote_rows) != len(rows):
         raise DatasetError(f"{votes_path}: {len(vote_rows)} vote rows but {fer_path.name} has {len(rows)} faces")
     order = [FERPLUS_LABELS.index(_FERPLUS_TO_LABEL[c]) for c in FERPLUS_VOTE_COLUMNS]
     faces, targets, usages = [], [], []
-    for (line, row), (_, _, pixels, usage) in zip(vote_rows, rows):
+    for (line, row), (fer_line, _, pixels, usage) in zip(vote_rows, rows):
         if len(row) < len(header):
             raise DatasetError(f"{votes_path}:{line}: expected {len(header)} fields, found {len(row)}")
+        if row[usage_col].strip() != usage:  # the votes are matched to the faces row by row: a file out of step
+            raise DatasetError(f"{votes_path}:{line}: Usage '{row[usage_col].strip()}', but {fer_path.name}:{fer_line} "
+                               f"is {usage}: the two files do not line up row by row")
         if not row[name_col].strip():
             continue  # FER+ says: not a face
         try:
-            votes = np.array([float(row[c]) for c in vote_cols], dtype=np.float32)
+            votes = np.array([float(row[c]) for c in vote_cols])
         except ValueError:
             raise DatasetError(f"{votes_path}:{line}: vote counts must be numbers") from None
+        if not np.isfinite(votes).all():  # (float() takes 'nan' and 'inf': NaN targets, a training that "diverged")
+            raise DatasetError(f"{votes_path}:{line}: vote counts must be finite numbers")
         if votes.min() < 0:
             raise DatasetError(f"{votes_path}:{line}: negative vote count")
         if votes.sum() == 0:

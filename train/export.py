@@ -76,6 +76,9 @@ def finish(model_path: Path, dataset: Dataset) -> None:
     if dataset.labels != card["labels"]:
         raise ModelError(f"{model_path.name} has the classes {', '.join(card['labels'])}; the dataset has "
                          f"{', '.join(dataset.labels)}")
+    if "parameters" not in card:  # a checkpoint's card (a run stopped early) holds what its data says, no more:
+        card["parameters"] = int(load_keras_model(model_path).count_params())  # exporting it stopped on a KeyError
+    card.setdefault("size_bytes", {})["keras"] = model_path.stat().st_size
     calibration = dataset.split("train")[0]
     tflite_bytes = write_tflite(model_path, calibration)
     card["files"]["tflite"] = model_path.with_suffix(".tflite").name
@@ -120,6 +123,17 @@ def measure(classifier: Classifier, dataset: Dataset, card: dict, stem: Path) ->
     }
 
 
+def trained_on(card: dict, data: str, ferplus: str | None) -> Dataset:
+    """The faces the trainer measures a model on: those of `model_dataset`, drawn by the card's --limit and --seed as
+    the trainer drew them (all of them were taken before: a model trained with --limit 3000 had metrics of the whole
+    test split and a TFLite copy calibrated on more training faces than it saw, in a card saying 3000 per split)."""
+    from train.__main__ import subsample
+
+    arguments = (card.get("training") or {}).get("arguments") or {}
+    seed = int(arguments.get("seed") or 0)
+    return subsample(model_dataset(card, data, ferplus=ferplus), arguments.get("limit"), seed)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.export", description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="the trained model (.keras, with its JSON card beside it)")
@@ -130,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not model_path.with_suffix(".json").exists():
             raise ModelError(f"model card not found: {model_path.with_suffix('.json')}")
-        finish(model_path, model_dataset(read_card(model_path), args.data, ferplus=args.ferplus))
+        finish(model_path, trained_on(read_card(model_path), args.data, args.ferplus))
     except (ModelError, DatasetError, ValueError, KeyError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

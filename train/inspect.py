@@ -113,19 +113,23 @@ def write_pictures(out: Path, labels: list[str], faces: np.ndarray, classes: np.
     out.mkdir(parents=True, exist_ok=True)
     plot_distribution(labels, classes, splits, out / "class_distribution.png")
     rng = np.random.default_rng(seed)
-    samples = [rng.permutation(np.flatnonzero((classes == c) & (splits == "train")))[:10] for c in range(len(labels))]
-    plot_faces([list(faces[picks]) for picks in samples], labels, out / "samples.png", "training faces per class")
     train = faces[splits == "train"]
-    plot_faces(augmented(train[rng.choice(len(train), min(6, len(train)), replace=False)], seed), [""] * min(6, len(train)),
-               out / "augmented.png", "the trainer's own augmentation (train.__main__.make_augmenter)",
-               ["original"] + [f"draw {k}" for k in range(1, 8)])
-    shown = ["class_distribution", "samples", "augmented"]
+    shown = ["class_distribution"]
+    if len(train):  # (none: matplotlib refused a picture of no columns, a traceback)
+        samples = [rng.permutation(np.flatnonzero((classes == c) & (splits == "train")))[:10] for c in range(len(labels))]
+        plot_faces([list(faces[picks]) for picks in samples], labels, out / "samples.png", "training faces per class")
+        plot_faces(augmented(train[rng.choice(len(train), min(6, len(train)), replace=False)], seed),
+                   [""] * min(6, len(train)), out / "augmented.png",
+                   "the trainer's own augmentation (train.__main__.make_augmenter)",
+                   ["original"] + [f"draw {k}" for k in range(1, 8)])
+        shown += ["samples", "augmented"]
     if len(pairs):
         plot_faces([list(faces[pairs[:, 0]]), list(faces[pairs[:, 1]])], ["", ""], out / "duplicates.png",
                    "near-duplicates (dHash bits that differ) and identical faces across splits, as listed above",
                    pair_titles)
         shown.append("duplicates")
-    return [line for name in shown for line in ("", f"![{name.replace('_', ' ')}]({name}.png)")]
+    return ([line for name in shown for line in ("", f"![{name.replace('_', ' ')}]({name}.png)")]
+            + ([] if len(train) else ["", "No training faces: no pictures of them (samples, augmentation)."]))
 
 
 def augmented(faces: np.ndarray, seed: int, draws: int = 7) -> list[list[np.ndarray]]:
