@@ -1447,7 +1447,7 @@ def test_a_live_streams_backlog_drains_instead_of_delaying_the_rest():
             break
         time.sleep(0.005)
     stream.close()
-    assert max(delays[-10:]) < 0.3, delays[-10:]
+    assert max(delays[-10:]) < 0.6, delays[-10:]  # (held back by the backlog: 1 s and more)
 
 
 def test_benchmark_without_a_camera_uses_the_generated_clip(tiny_model, monkeypatch, capsys):
