@@ -187,19 +187,37 @@ def draw_corner(frame: np.ndarray, text: str, avoid: list[tuple[int, int, int, i
     return corner
 
 
-def draw_help(frame: np.ndarray, lines: list[tuple[str, str]]) -> np.ndarray:
-    """A dark panel with one `key  what it does` line per entry, at the top left under the FPS counter."""
+def draw_help(frame: np.ndarray, lines: list[tuple[str, str]], avoid: list[tuple[int, int, int, int]] = (),
+              corner: str = CORNERS[0]) -> np.ndarray:
+    """A dark panel with one `key  what it does` line per entry, beside the FPS counter in its `corner` (under it at
+    the top, over it at the bottom) unless the panel would cover some of the `avoid` areas (the faces and their
+    captions), else in the corner where it covers least of them (at the top left always, it covered the caption of
+    a face there)."""
     k = _window_scale(frame)
-    scale, top, thickness = max(0.45, min(0.7, frame.shape[1] / 1280)) * k, int(34 * k), max(1, round(k))
+    height, width = frame.shape[:2]
+    scale, thickness = max(0.45, min(0.7, width / 1280)) * k, max(1, round(k))
     row = int(26 * scale + 8 * k)
     key_width = max(cv2.getTextSize(key, FONT, scale, thickness)[0][0] for key, _ in lines) + int(16 * k)
-    text_width = max(cv2.getTextSize(what, FONT, scale, thickness)[0][0] for _, what in lines) + int(16 * k)
-    panel = frame[top:top + row * len(lines) + int(10 * k), int(8 * k):int(8 * k) + key_width + text_width]
+    panel_width = key_width + max(cv2.getTextSize(what, FONT, scale, thickness)[0][0] for _, what in lines) + int(16 * k)
+    panel_height = row * len(lines) + int(10 * k)
+
+    def place(where: str) -> tuple[int, int]:  # the panel's top left
+        return (int(8 * k) if where.endswith("left") else max(0, width - int(8 * k) - panel_width),
+                int(34 * k) if where.startswith("top") else max(0, height - int(34 * k) - panel_height))
+
+    def covered(where: str) -> float:
+        x, y = place(where)
+        return sum(intersection((x, y, x + panel_width, y + panel_height), area) for area in avoid)
+
+    if covered(corner) > 0:
+        corner = min(CORNERS, key=covered)
+    left, top = place(corner)
+    panel = frame[top:top + panel_height, left:left + panel_width]
     panel[:] = (panel * 0.25).astype(np.uint8)
     for i, (key, what) in enumerate(lines):
         y = top + (i + 1) * row
-        _text(frame, key, (14 * k, y), scale, (120, 230, 255), thickness)
-        _text(frame, what, (14 * k + key_width, y), scale, (255, 255, 255), thickness)
+        _text(frame, key, (left + 6 * k, y), scale, (120, 230, 255), thickness)
+        _text(frame, what, (left + 6 * k + key_width, y), scale, (255, 255, 255), thickness)
     return frame
 
 

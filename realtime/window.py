@@ -341,7 +341,8 @@ class Window:
             self._corner = draw_corner(shown, f"{number} / {self.photos}", faces, self._corner)
         keys = PHOTO_KEYS if self.photos > 1 else KEYS if not self.photos else COMMON_KEYS
         if self.paused or self.help:  # paused, the help under the pause's line (h showed nothing while paused)
-            draw_help(shown, [("paused", "space resumes")] * self.paused + keys * self.help)
+            draw_help(shown, [("paused", "space resumes")] * self.paused + keys * self.help, faces,
+                      self._corner if self.photos != 1 else CORNERS[0])  # (beside the counter, off the faces)
         if self.fullscreen:  # OpenCV's Qt window goes full screen but leaves the picture at its size
             shown = letterboxed(shown, self.screen)
         cv2.imshow(TITLE, shown)

@@ -439,6 +439,23 @@ def test_the_window_s_counter_and_key_help_grow_with_a_frame_larger_than_720p():
     assert all(2.5 < big / little < 3.5 for big, little in zip(large, small))  # 3x the frame: 3x the text
 
 
+def test_the_key_help_keeps_off_a_face_at_the_top_left_as_the_counter_does():
+    """The key help (`h`) and the pause's line were drawn at the top left whatever was there: over the caption of a
+    face at the top left, which the counter beside them kept off."""
+    from realtime.draw import draw_corner, draw_help, face_areas
+    from realtime.window import KEYS
+
+    for box in ([20.0, 40.0, 220.0, 260.0], [20.0, 120.0, 220.0, 300.0]):  # under the counter; under the panel only
+        track = Track(1, Face(box=np.array(box), score=0.9), np.full(7, 1 / 7), None, 0)
+        areas = face_areas([track], (640, 480), bars=False)
+        frame = np.full((480, 640, 3), 120, np.uint8)
+        corner = draw_corner(frame, " 29.7 FPS", areas)
+        lines = [("paused", "space resumes")] + KEYS
+        marked = np.argwhere(np.any(draw_help(frame, lines, areas, corner) != 120, axis=2))
+        x0, y0, x1, y1 = areas[0]
+        assert len(marked) and not any(x0 <= x < x1 and y0 <= y < y1 for y, x in marked)
+
+
 def test_captions_stay_inside_the_frame_and_do_not_overlap():
     boxes = [(600, 5, 640, 45), (0, 0, 30, 30), (100, 200, 160, 260), (110, 210, 170, 270), (105, 205, 165, 265)]
     sizes = [(90, 20)] * len(boxes)
