@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -163,6 +165,16 @@ def face_areas(tracks: list[Track], frame_size: tuple[int, int], bars: bool = Fa
     return areas
 
 
+def clearest_corner(corner: str, box: Callable[[str], tuple[int, int, int, int]],
+                    avoid: list[tuple[int, int, int, int]]) -> str:
+    """`corner` unless what is drawn there, `box(corner)`, would cover some of the `avoid` areas; else the corner of
+    CORNERS where it covers least of them, the first among equals."""
+    def covered(place: str) -> float:
+        return sum(intersection(box(place), area) for area in avoid)
+
+    return corner if covered(corner) == 0 else min(CORNERS, key=covered)
+
+
 def draw_corner(frame: np.ndarray, text: str, avoid: list[tuple[int, int, int, int]] = (),
                 corner: str = CORNERS[0]) -> str:
     """The window's FPS counter, or a photo's number, in `corner` of the frame unless it would cover some of the
@@ -177,12 +189,11 @@ def draw_corner(frame: np.ndarray, text: str, avoid: list[tuple[int, int, int, i
         return (int(8 * k) if place.endswith("left") else width - int(8 * k) - w - 4,
                 int(24 * k) if place.startswith("top") else height - int(8 * k) - base // 2)
 
-    def covered(place: str) -> float:
+    def box(place: str) -> tuple[int, int, int, int]:
         x, y = origin(place)
-        return sum(intersection((x, y - h - base, x + w + 4, y + base // 2), area) for area in avoid)
+        return x, y - h - base, x + w + 4, y + base // 2
 
-    if covered(corner) > 0:
-        corner = min(CORNERS, key=covered)
+    corner = clearest_corner(corner, box, avoid)
     _text(frame, text, origin(corner), scale, (255, 255, 255), thickness, background=(0, 0, 0))
     return corner
 
@@ -201,17 +212,12 @@ def draw_help(frame: np.ndarray, lines: list[tuple[str, str]], avoid: list[tuple
     panel_width = key_width + max(cv2.getTextSize(what, FONT, scale, thickness)[0][0] for _, what in lines) + int(16 * k)
     panel_height = row * len(lines) + int(10 * k)
 
-    def place(where: str) -> tuple[int, int]:  # the panel's top left
-        return (int(8 * k) if where.endswith("left") else max(0, width - int(8 * k) - panel_width),
-                int(34 * k) if where.startswith("top") else max(0, height - int(34 * k) - panel_height))
+    def box(where: str) -> tuple[int, int, int, int]:  # the panel's place in that corner
+        x = int(8 * k) if where.endswith("left") else max(0, width - int(8 * k) - panel_width)
+        y = int(34 * k) if where.startswith("top") else max(0, height - int(34 * k) - panel_height)
+        return x, y, x + panel_width, y + panel_height
 
-    def covered(where: str) -> float:
-        x, y = place(where)
-        return sum(intersection((x, y, x + panel_width, y + panel_height), area) for area in avoid)
-
-    if covered(corner) > 0:
-        corner = min(CORNERS, key=covered)
-    left, top = place(corner)
+    left, top = box(clearest_corner(corner, box, avoid))[:2]
     panel = frame[top:top + panel_height, left:left + panel_width]
     panel[:] = (panel * 0.25).astype(np.uint8)
     for i, (key, what) in enumerate(lines):
