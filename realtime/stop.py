@@ -35,14 +35,15 @@ def install(keep: bool = False) -> None:
     asked for since an earlier install() stands); a signal that is ignored (SIGHUP under `nohup`) stays ignored."""
     global requested, _closing
     requested, _closing = requested and keep, False
+    route(_on_signal)
+
+
+def route(handler) -> None:
+    """SIGINT, SIGTERM and SIGHUP to `handler` (main thread only); SIGHUP not where it is ignored, as `nohup` leaves it
+    for a program that should outlive its terminal."""
     for signum in SIGNALS:
-        if not held_off(signum):
-            signal.signal(signum, _on_signal)
-
-
-def held_off(signum: int) -> bool:
-    """Whether `signum` is SIGHUP and ignored, as `nohup` leaves it for a program that should outlive its terminal."""
-    return signum == getattr(signal, "SIGHUP", None) and signal.getsignal(signum) is signal.SIG_IGN
+        if not (signum == getattr(signal, "SIGHUP", None) and signal.getsignal(signum) is signal.SIG_IGN):
+            signal.signal(signum, handler)
 
 
 def leave_hung_up_terminal() -> None:

@@ -22,7 +22,6 @@ import io
 import logging
 import mimetypes
 import shutil
-import signal
 import socket
 import sys
 import tempfile
@@ -385,9 +384,7 @@ def serve(args) -> int:
         except ModelError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
-        for signum in stop.SIGNALS:  # (SIGHUP: the terminal closed; not where ignored, as under nohup)
-            if not stop.held_off(signum):
-                signal.signal(signum, stop_serving)
+        stop.route(stop_serving)  # (SIGHUP too: the terminal closed; not where ignored, as under nohup)
         if stop.requested:  # stopped while starting
             print("stopped", file=sys.stderr)
             return 0
