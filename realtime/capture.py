@@ -701,10 +701,7 @@ def open_url(url: str, width: int | None = None, height: int | None = None) -> S
     named as a video or a stream (`live.ts`, `index.m3u8`) is opened as a stream at once (STREAM_URL_SUFFIXES)."""
     refused = None
     if not named_as_stream(url):
-        try:
-            fetched = fetch_image(url)
-        except RefusedURL as answer:  # (FFmpeg may be let in all the same)
-            fetched, refused = None, answer
+        fetched, refused = asked_for_image(url)  # (refused: FFmpeg may be let in all the same)
         if fetched is not None:
             return fetched_image(url, fetched)
         if stop.requested:  # Ctrl-C while the server was asked: not another 5 s for FFmpeg to ask it again
@@ -713,16 +710,20 @@ def open_url(url: str, width: int | None = None, height: int | None = None) -> S
         return open_stream(url, width, height)
     except SourceError:
         if refused is None and named_as_stream(url):  # what the server says of it (404 raises its own error here)
-            try:
-                fetched = fetch_image(url)
-            except RefusedURL as answer:
-                refused = answer
-            else:
-                if fetched is not None:  # an image after all, under a video's name
-                    return fetched_image(url, fetched)
+            fetched, refused = asked_for_image(url)
+            if fetched is not None:  # an image after all, under a video's name
+                return fetched_image(url, fetched)
         if refused is None:
             raise
         raise SourceError(f"cannot open stream {shown(url)} ({refused.said})") from None
+
+
+def asked_for_image(url: str) -> tuple[tempfile.TemporaryDirectory | None, RefusedURL | None]:
+    """`fetch_image`'s answer, and the server's refusal (401, 403, 500, ...) where it refused, instead of raised."""
+    try:
+        return fetch_image(url), None
+    except RefusedURL as answer:
+        return None, answer
 
 
 def named_as_stream(url: str) -> bool:
