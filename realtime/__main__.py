@@ -331,8 +331,9 @@ def list_cameras_command() -> int:
         return 130
     for index, width, height, fps in cameras:
         print(f"camera {index}: {width}x{height}" + (f" at {fps:g} FPS" if fps > 0 else ""))
-    if not cameras:
-        print("no camera found (tried indices 0-9)", file=sys.stderr)
+    if not cameras:  # exit 1, so that a script can ask `if python -m realtime --list-cameras` (it was 0)
+        print("no camera found (tried indices 0-9; is one connected, and may this user use it?)", file=sys.stderr)
+        return 1
     return 0
 
 
