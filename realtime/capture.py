@@ -546,12 +546,15 @@ def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | No
     deep = read_deep_image(file) if head.startswith(TIFF_SIGNATURES) and not whole_number_tiff(file) else None
     if deep is not None:
         return deep
+    deep = head.startswith((PNG_SIGNATURE, *TIFF_SIGNATURES))  # 8 or 16 bits: which, is known once it is read
     with quiet_stderr() as said:  # OpenCV logs its own lines about a damaged file
         try:
             with opencv_name(file) as name:
-                image = cv2.imread(name, cv2.IMREAD_COLOR)
+                image = cv2.imread(name, cv2.IMREAD_COLOR | (cv2.IMREAD_ANYDEPTH if deep else 0))
         except cv2.error:  # a picture of more pixels than OpenCV reads (`too_large` says so)
             return None
+    if image is not None and image.dtype == np.uint16:
+        image = by_bits_used(image)
     damage = next((line for line in said if any(sign in line for sign in JPEG_DAMAGE)), None)
     if image is not None and damage and warn_as is not None:
         print(f"warning: {warn_as} is damaged or cut short ({damage.strip().rstrip('.')}); what is missing of it "
@@ -567,6 +570,15 @@ def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | No
         return None
     # OpenCV turns a TIFF by its orientation tag, but fails to read one turned a quarter (5-8); FFmpeg reads it as stored.
     return exif_oriented(file, image) if head.startswith(TIFF_SIGNATURES) else image
+
+
+def by_bits_used(image: np.ndarray) -> np.ndarray:
+    """A 16-bit picture as 8 bits, its white that of the bits its values use: 8, 10, 12, 14 or 16 (a 12-bit camera's
+    frames saved in a 16-bit TIFF or PNG, 0-4095, read as black to white; OpenCV read every one as 0-65535, so those
+    came out near black, and 8-bit values black)."""
+    bits = max(8, int(image.max()).bit_length())
+    bits += bits % 2  # (the depths cameras give)
+    return np.rint(image.astype(np.float32) * (255.0 / (2**bits - 1))).astype(np.uint8)
 
 
 def descreened(image: np.ndarray) -> np.ndarray:

@@ -639,14 +639,36 @@ def test_a_tiff_of_whole_numbers_is_decoded_once(tmp_path, monkeypatch):
     decoded = []
     imread = cv2.imread
     monkeypatch.setattr(cv2, "imread", lambda *args: decoded.append(args) or imread(*args))
-    for name, pixels in (("photo.tif", frame), ("deep.tiff", frame.astype(np.uint16) * 257)):
+    for name, pixels in (("photo.tif", frame), ("deep.tiff", frame.astype(np.uint16) * 257),
+                         ("12-bit.tiff", (frame.astype(np.uint32) * 4095 // 255).astype(np.uint16))):
         cv2.imwrite(str(tmp_path / name), pixels)
         decoded.clear()
-        assert np.array_equal(read_image(tmp_path / name), frame) and len(decoded) == 1
+        assert np.abs(read_image(tmp_path / name).astype(int) - frame).max() <= 1 and len(decoded) == 1
     cv2.imwrite(str(tmp_path / "float.tif"), frame[:, :, 1].astype(np.float32) / 255)  # read as before, once too
     decoded.clear()
     assert np.abs(read_image(tmp_path / "float.tif")[:, :, 0].astype(int) - frame[:, :, 1]).max() <= 1
     assert len(decoded) == 1
+
+
+@pytest.mark.parametrize("white", [255, 1023, 4095, 16383, 65535])
+@pytest.mark.parametrize("kind", ["png", "tiff"])
+def test_a_16_bit_picture_is_read_by_the_bits_its_values_use(tmp_path, white, kind):
+    """A 10-, 12- or 14-bit camera's frames, or 8-bit values, saved in a 16-bit PNG or TIFF: white is the top of the
+    bits used. OpenCV read each as 0-65535: 12-bit values near black (0-15), 8-bit values black (0)."""
+    from realtime.capture import read_image
+
+    frame = DemoSource(faces=1).frame(0)[0]
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    for name, picture, expected in (("colour", frame, frame), ("grey", grey, cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR))):
+        path = tmp_path / f"{name}.{kind}"
+        cv2.imwrite(str(path), np.rint(picture.astype(np.float64) * white / 255).astype(np.uint16))
+        image = read_image(path)
+        assert image.shape == expected.shape and image.dtype == np.uint8
+        assert np.abs(image.astype(int) - expected).max() <= 1, (name, white)
+        dark = np.rint(picture.astype(np.float64) * 0.4 * white / 255)  # no white in it: read as dark, not stretched
+        cv2.imwrite(str(path), dark.astype(np.uint16))
+        expected = np.rint(dark * 255 / white).astype(int)
+        assert np.abs(read_image(path)[..., 0].astype(int) - expected.reshape(picture.shape[:2] + (-1,))[..., 0]).max() <= 1
 
 
 @pytest.mark.parametrize("name", ["turned.heic", "plain.avif"])
