@@ -105,6 +105,49 @@ def test_the_trainer_makes_an_ensemble_card_and_scores_it(members, tmp_path):
     assert (members / "other.json").read_text() == '{"a": "card of another model"}'
 
 
+def test_an_ensemble_of_models_trained_on_a_folder_is_scored_on_the_faces_its_members_held_out(members, tmp_path,
+                                                                                             monkeypatch):
+    """An image folder with train/ only: its val and test faces are held out by the members' --seed. The ensemble
+    was scored on those of seed 0 (faces the members, trained with --seed 3, had trained on), and train.evaluate
+    then held out seed 0's too; members of different seeds held out different faces, and are refused."""
+    import cv2
+
+    from train import ensemble, export
+    from train.data import load_dataset, model_dataset
+
+    rng = np.random.default_rng(0)
+    for label, name in enumerate(LABELS):
+        (tmp_path / "faces" / "train" / name).mkdir(parents=True)
+        for i in range(10):
+            cv2.imwrite(str(tmp_path / "faces" / "train" / name / f"{i}.png"), pattern_face(label, rng))
+    for name in ("a", "b"):
+        card = json.loads((members / f"{name}.json").read_text())
+        (members / f"{name}.json").write_text(json.dumps({**card, "training": {"arguments": {"seed": 3}}}))
+    scored = []
+    monkeypatch.setattr(export, "measure", lambda classifier, dataset, *rest: scored.append(dataset) or {})
+    assert ensemble.main(["--members", str(members / "a.keras"), str(members / "b.keras"), "--name", "ab",
+                          "--data", str(tmp_path / "faces")]) == 0
+    held = load_dataset(tmp_path / "faces", seed=3)  # as the members' trainer held them out
+    trained = {face.tobytes() for face in held.split("train")[0]}
+    for split in ("val", "test"):
+        assert np.array_equal(scored[0].split(split)[0], held.split(split)[0])
+        assert not trained & {face.tobytes() for face in scored[0].split(split)[0]}
+    assert not np.array_equal(load_dataset(tmp_path / "faces", seed=0).split("test")[0], held.split("test")[0])
+    card = json.loads((members / "ab.json").read_text())  # train.evaluate holds out the same faces later
+    assert np.array_equal(model_dataset(card, tmp_path / "faces").split("test")[0], held.split("test")[0])
+
+    card = json.loads((members / "b.json").read_text())
+    (members / "b.json").write_text(json.dumps({**card, "training": {"arguments": {"seed": 0}}}))
+    result = run_module("train.ensemble", "--members", str(members / "a.keras"), str(members / "b.keras"),
+                        "--name", "ab0", "--data", str(tmp_path / "faces"))
+    assert_one_line_error(result, "the members held out different faces of")
+    assert "(--seed: a 3, b 0)" in result.stderr and not (members / "ab0.json").exists()
+    for split in ("val", "test"):  # a folder with its own val/ and test/ holds out nothing by seed
+        shutil.copytree(tmp_path / "faces" / "train", tmp_path / "faces" / split)
+    assert ensemble.main(["--members", str(members / "a.keras"), str(members / "b.keras"), "--name", "ab0",
+                          "--data", str(tmp_path / "faces")]) == 0
+
+
 def test_photos_get_the_shipped_ensemble_and_video_one_of_its_members():
     card = json.loads(DEFAULT_PHOTO_MODEL.read_text())
     assert card["members"] == ["ferplus", "ferplus_a", "ferplus_bal"] and DEFAULT_MODEL.stem == "ferplus_a"

@@ -64,8 +64,25 @@ def model_dataset(card: dict, path: str | Path, ferplus: str | Path | None = Non
     with its crop."""
     from realtime.align import Crop
 
-    seed = int(((card.get("training") or {}).get("arguments") or {}).get("seed") or 0)
-    return load_dataset(path, ferplus=ferplus, seed=seed, crop=Crop.from_card(card))
+    return load_dataset(path, ferplus=ferplus, seed=trained_seed(card), crop=Crop.from_card(card))
+
+
+def trained_seed(card: dict) -> int:
+    """The --seed a model was trained with, from its card (0 where it says none)."""
+    return int(((card.get("training") or {}).get("arguments") or {}).get("seed") or 0)
+
+
+def held_out_of_train(path: str | Path) -> bool:
+    """Whether `path` is an image folder whose val or test faces are held out of its train/ (by the --seed): one
+    without a val/ (or validation/) or test/ folder."""
+    path = Path(path)
+    return path.is_dir() and any(_split_folder(path, split) is None for split in ("val", "test"))
+
+
+def _split_folder(root: Path, split: str) -> Path | None:
+    """An image folder's own folder of the val or test split (val/ or validation/; test/), if it has one."""
+    names = ("val", "validation") if split == "val" else ("test",)
+    return next((root / n for n in names if (root / n).is_dir()), None)
 
 
 def load_dataset(path: str | Path, ferplus: str | Path | None = None, seed: int = 0,
@@ -354,8 +371,8 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
         if no_face:
             raise DatasetError(f"{train_dir}: no face found in any of its {len(no_face)} photos")
         raise DatasetError(f"{train_dir}: no images (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
-    for split, names in (("val", ("val", "validation")), ("test", ("test",))):
-        folder = next((root / n for n in names if (root / n).is_dir()), None)
+    for split in ("val", "test"):
+        folder = _split_folder(root, split)
         if folder is not None:
             splits[split] = load(_read_class_folders(folder), folder)
     rng = np.random.default_rng(seed)
