@@ -102,7 +102,9 @@ class ModelCard:
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0.05 <= temperature <= 20:
             return f"has a temperature of {temperature!r} (a number, 0.05-20, is needed)"
         members = data.get("members", [])
-        if not isinstance(members, list) or not all(isinstance(m, str) and re.fullmatch(r"\w[\w.-]*", m) for m in members):
+        # (any file name the trainer gives a model, such as its folder's "my faces": not a path, nor a hidden file)
+        if not isinstance(members, list) or not all(isinstance(m, str) and re.fullmatch(r"[^/\\.\x00-\x1f][^/\\\x00-\x1f]*", m)
+                                                    for m in members):
             return "has members that are not names of models in its folder"
         digests = data.get("sha256") or {}
         if not isinstance(digests, dict) or not all(re.fullmatch(r"[0-9a-f]{64}", str(v)) for v in digests.values()):

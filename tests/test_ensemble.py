@@ -148,6 +148,23 @@ def test_an_ensemble_of_models_trained_on_a_folder_is_scored_on_the_faces_its_me
                           "--data", str(tmp_path / "faces")]) == 0
 
 
+def test_a_model_named_after_its_image_folder_with_a_space_in_it_can_be_a_member(members, tmp_path):
+    """The trainer names a model after its folder (`my faces/` -> `my faces.keras`); an ensemble of it was refused
+    with "model card ens.json has members that are not names of models in its folder"."""
+    for end in (".keras", ".tflite", ".json"):
+        shutil.copy(members / f"a{end}", members / f"my faces é{end}")
+    data = tmp_path / "fer2013.csv"
+    write_fer_csv(data, {"Training": 14, "PublicTest": 7, "PrivateTest": 7})
+    result = run_module("train.ensemble", "--members", str(members / "my faces é.keras"), str(members / "b.keras"),
+                        "--name", "ens", "--data", str(data))
+    assert result.returncode == 0, result.stderr[-2000:]
+    ensemble = Classifier(members / "ens.json")
+    assert ensemble.card.members == ["my faces é", "b"] and ensemble.predict(faces(3)).shape == (3, 7)
+    for bad in (["../a"], ["a/b"], ["a\\b"], ["a\x00"], [""], [" /a"]):  # still no paths
+        with pytest.raises(ModelError, match="members that are not names"):
+            Classifier(write_ensemble(members, bad))
+
+
 def test_photos_get_the_shipped_ensemble_and_video_one_of_its_members():
     card = json.loads(DEFAULT_PHOTO_MODEL.read_text())
     assert card["members"] == ["ferplus", "ferplus_a", "ferplus_bal"] and DEFAULT_MODEL.stem == "ferplus_a"
