@@ -145,6 +145,32 @@ def test_framing_is_measured_on_training_faces_and_written_to_the_card(tiny_mode
     assert Classifier(model).crop == Crop(crop["scale"], crop["shift"])
 
 
+def test_framing_is_measured_on_the_faces_the_model_trained_on_not_those_it_held_out(tiny_model, tmp_path,
+                                                                                     monkeypatch):
+    """An image folder with train/ only, a model trained with --seed 3: train.framing measured the training faces of
+    seed 0, among them faces the model held out for val and test."""
+    from tests.conftest import pattern_face
+    from train import framing
+    from train.data import load_dataset
+
+    rng = np.random.default_rng(0)
+    for label, name in enumerate(["angry", "happy"]):
+        (tmp_path / "faces" / "train" / name).mkdir(parents=True)
+        for i in range(20):
+            cv2.imwrite(str(tmp_path / "faces" / "train" / name / f"{i}.png"), pattern_face(label, rng))
+    model = tmp_path / "m.keras"
+    for suffix in (".keras", ".tflite"):
+        shutil.copy(tiny_model.with_suffix(suffix), model.with_suffix(suffix))
+    card = json.loads(tiny_model.with_suffix(".json").read_text())
+    model.with_suffix(".json").write_text(json.dumps({**card, "training": {"arguments": {"seed": 3}}}))
+    measured = []
+    monkeypatch.setattr(framing, "crop_for", lambda faces, count: measured.append(faces))  # (None: too few found)
+    assert framing.main(["--model", str(model), "--data", str(tmp_path / "faces"), "--dry-run"]) == 2
+    trained = load_dataset(tmp_path / "faces", seed=3).split("train")[0]
+    assert np.array_equal(measured[0], trained)
+    assert not np.array_equal(load_dataset(tmp_path / "faces", seed=0).split("train")[0], trained)
+
+
 def test_faces_framed_looser_than_any_crop_get_the_nearest_crop_and_a_warning(capsys):
     from realtime.card import CROP_SCALES
     from train.framing import crop_for

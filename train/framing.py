@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from realtime.__main__ import Parser, number
-from train.data import DatasetError, load_dataset
+from train.data import DatasetError, model_dataset
 
 UPSCALE = 4
 
@@ -113,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         card_path = Path(args.model).with_suffix(".json")
         card = read_card(Path(args.model))
-        dataset = load_dataset(args.data, crop=Crop.from_card(card))  # photos: cut out as for the model
+        # its training faces: an image folder's held out for val and test by the card's --seed (they were those of seed 0,
+        # some of them held out by the model, which a crop measured on them then took in); photos cut out as for the model
+        dataset = model_dataset(card, args.data)
         faces, _ = dataset.split("train")
     except (ModelError, DatasetError) as err:
         print(f"error: {err}", file=sys.stderr)
