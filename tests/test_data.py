@@ -178,6 +178,18 @@ def test_image_folder_with_test_split_and_aliases(tmp_path):
     assert data.cut_with is None  # face crops only: no crop of the trainer's
 
 
+def test_split_folders_named_in_another_case_or_valid_are_read_not_left_out(tmp_path):
+    """Roboflow's `valid/`, and `Train/` `Test/` as Windows and macOS show them: the folders were left out unsaid
+    (Train/ refused), and val and test held out of train/ instead."""
+    rng = np.random.default_rng(0)
+    _image_folder(tmp_path, "Train", {"angry": 10, "happy": 10}, rng)
+    _image_folder(tmp_path, "valid", {"angry": 3, "happy": 2}, rng)
+    _image_folder(tmp_path, "Test", {"angry": 1, "happy": 4}, rng)
+    data = load_dataset(tmp_path)
+    held = {split: data.split(split)[1].sum(0).tolist() for split in ("train", "val", "test")}
+    assert held == {"train": [10, 10], "val": [3, 2], "test": [1, 4]}
+
+
 def test_a_small_folder_without_val_or_test_still_holds_a_face_of_each_class_out(tmp_path):
     """10% of 5 faces rounded to none: a folder of 5 photos a class stopped with "split 'val' is empty or missing"."""
     rng = np.random.default_rng(0)

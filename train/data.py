@@ -79,10 +79,15 @@ def held_out_of_train(path: str | Path) -> bool:
     return path.is_dir() and any(_split_folder(path, split) is None for split in ("val", "test"))
 
 
+# An image folder's split folders, by name in any case (`Test/`); `valid/` is Roboflow's.
+SPLIT_FOLDERS = {"train": ("train",), "val": ("val", "validation", "valid"), "test": ("test",)}
+
+
 def _split_folder(root: Path, split: str) -> Path | None:
-    """An image folder's own folder of the val or test split (val/ or validation/; test/), if it has one."""
-    names = ("val", "validation") if split == "val" else ("test",)
-    return next((root / n for n in names if (root / n).is_dir()), None)
+    """An image folder's own folder of a split (SPLIT_FOLDERS, the first name first), if it has one."""
+    names = SPLIT_FOLDERS[split]
+    found = [p for p in root.iterdir() if p.is_dir() and p.name.lower() in names]
+    return min(found, key=lambda p: (names.index(p.name.lower()), p.name), default=None)
 
 
 def load_dataset(path: str | Path, ferplus: str | Path | None = None, seed: int = 0,
@@ -324,7 +329,8 @@ def _read_class_folders(root: Path) -> dict[str, list[Path]]:
 
 def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
                       unreadable: list[Path] | None = None, crop=None) -> Dataset:
-    """`root/train/<class>/*.png|jpg` (subfolders too), with optional `val/` (or `validation/`) and `test/` beside it.
+    """`root/train/<class>/*.png|jpg` (subfolders too), with optional `val/` (or `validation/`, `valid/`) and `test/`
+    beside it (in any case: `Train/`, `Test/`).
 
     Images up to 100x100 px are face crops, used as they are (resized to 48x48); in larger ones the
     face is found and cut out as the program does (`PhotoFaces`, with `crop`), and photos without a
@@ -332,7 +338,7 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
     of train, stratified, `holdout` each.
     """
     root = Path(root)
-    train_dir = root / "train"
+    train_dir = _split_folder(root, "train") or root / "train"
     if not train_dir.is_dir():
         raise DatasetError(f"{root}: expected a train/ folder with one sub-folder per class")
     train_files = _read_class_folders(train_dir)
