@@ -165,6 +165,19 @@ def test_a_model_named_after_its_image_folder_with_a_space_in_it_can_be_a_member
             Classifier(write_ensemble(members, bad))
 
 
+def test_exporting_an_ensemble_or_a_card_without_its_model_is_a_one_line_error(members, tmp_path):
+    """Both ended in a traceback (FileNotFoundError: ens.keras), for a card that holds its parameters, as
+    train.ensemble writes it."""
+    data = tmp_path / "fer2013.csv"
+    write_fer_csv(data, {"Training": 14, "PublicTest": 7, "PrivateTest": 7})
+    ensemble = write_ensemble(members, ["a", "b"], parameters=2000)
+    result = run_module("train.export", "--model", str(ensemble), "--data", str(data))
+    assert_one_line_error(result, "ens.json is an ensemble of a, b, with no network of its own: export its members")
+    (members / "a.keras").unlink()
+    result = run_module("train.export", "--model", str(members / "a.keras"), "--data", str(data))
+    assert_one_line_error(result, f"model not found: {members / 'a.keras'}")
+
+
 def test_photos_get_the_shipped_ensemble_and_video_one_of_its_members():
     card = json.loads(DEFAULT_PHOTO_MODEL.read_text())
     assert card["members"] == ["ferplus", "ferplus_a", "ferplus_bal"] and DEFAULT_MODEL.stem == "ferplus_a"

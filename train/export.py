@@ -144,7 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not model_path.with_suffix(".json").exists():
             raise ModelError(f"model card not found: {model_path.with_suffix('.json')}")
-        finish(model_path, trained_on(read_card(model_path), args.data, args.ferplus))
+        card = read_card(model_path)
+        if card.get("members"):  # (a traceback: no such file as its .keras)
+            raise ModelError(f"{model_path.with_suffix('.json')} is an ensemble of {', '.join(card['members'])}, with no "
+                             "network of its own: export its members (python -m train.ensemble scores it)")
+        if not model_path.is_file():
+            raise ModelError(f"model not found: {model_path}")
+        finish(model_path, trained_on(card, args.data, args.ferplus))
     except (ModelError, DatasetError, ValueError, KeyError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
