@@ -574,3 +574,27 @@ def test_the_checkpoint_of_a_stopped_run_can_be_exported_as_the_trainer_says(tmp
     assert exported["size_bytes"]["keras"] == checkpoint.stat().st_size and exported["parameters"] > 0
     assert "test_accuracy" in exported["metrics"]
     Classifier(checkpoint, backend="tflite")  # the program takes it
+
+
+def test_the_trainer_leaves_out_unreadable_images_and_loose_ones_with_a_note(tmp_path, capsys):
+    """One damaged photo among a folder's stopped the training run with an error (the program skips such photos);
+    images put directly in train/, in no class folder, were left out unsaid."""
+    import argparse
+
+    import cv2
+
+    from train.__main__ import load_data
+
+    rng = np.random.default_rng(0)
+    for label, name in enumerate(["angry", "happy"]):
+        (tmp_path / "train" / name).mkdir(parents=True)
+        for i in range(12):
+            cv2.imwrite(str(tmp_path / "train" / name / f"{i}.png"), pattern_face(label, rng))
+    (tmp_path / "train" / "happy" / "damaged.png").write_bytes(b"\x89PNG\r\n\x1a\n not an image")
+    cv2.imwrite(str(tmp_path / "train" / "loose.png"), pattern_face(0, rng))
+    args = argparse.Namespace(data=str(tmp_path), ferplus=None, init=None, seed=0, limit=None)
+    dataset = load_data(args)
+    assert sum(len(dataset.split(split)[0]) for split in ("train", "val", "test")) == 24
+    said = capsys.readouterr().err
+    assert "note: 1 image could not be read, left out: " in said and "damaged.png" in said
+    assert "note: 1 image is directly in " in said and ", in no class folder, left out (such as loose.png" in said

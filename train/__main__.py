@@ -204,11 +204,13 @@ def load_data(args) -> Dataset:
         from realtime.card import read_card
 
         crop = Crop.from_card(read_card(args.init))
-    whole = load_dataset(args.data, ferplus=args.ferplus, seed=args.seed, crop=crop)
+    unreadable: list[Path] = []  # (one damaged photo among thousands stopped the run: the program skips them too)
+    whole = load_dataset(args.data, ferplus=args.ferplus, seed=args.seed, crop=crop, unreadable=unreadable)
     dataset = subsample(whole, args.limit, args.seed)
-    if dataset.no_face:
-        print(f"note: no face found in {len(dataset.no_face)} photos, left out: "
-              + ", ".join(map(str, dataset.no_face[:3])) + (", ..." if len(dataset.no_face) > 3 else ""), file=sys.stderr)
+    for files, what in ((unreadable, "{} image{} could not be read"), (dataset.no_face, "no face found in {} photo{}")):
+        if files:
+            print(f"note: {what.format(len(files), 's'[:len(files) > 1])}, left out: " + ", ".join(map(str, files[:3]))
+                  + (", ..." if len(files) > 3 else ""), file=sys.stderr)
     if len(dataset.labels) < 2:
         raise DatasetError(f"{args.data}: one class only ({dataset.labels[0]}); a model needs at least two")
     # Per split, the classes it has no faces of; dataset.split() fails now, not after training, if one is missing.

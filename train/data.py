@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import sys
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -316,6 +317,10 @@ def _read_face_images(files: list[Path], crop=None):
 
 
 def _read_class_folders(root: Path) -> dict[str, list[Path]]:
+    loose = [p for p in root.iterdir() if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES]
+    if loose:  # (left out unsaid before)
+        print(f"note: {len(loose)} image{'s are' if len(loose) > 1 else ' is'} directly in {root}, in no class folder, left "
+              f"out (such as {loose[0].name}: put each in {root}/<class>/)", file=sys.stderr)
     found: dict[str, list[Path]] = {}
     for folder in sorted(p for p in root.iterdir()  # not .ipynb_checkpoints, nor macOS's __MACOSX (a zip's)
                          if p.is_dir() and not p.name.startswith(".") and p.name != "__MACOSX"):

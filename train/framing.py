@@ -107,7 +107,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="training faces to measure, at least 20 (default 3000)")
     parser.add_argument("--dry-run", action="store_true", help="print the measurement, leave the card as it is")
     args = parser.parse_args(argv)
-    from realtime.align import Crop
     from realtime.classify import ModelError, read_card
 
     try:
