@@ -345,7 +345,10 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
     root = Path(root)
     train_dir = _split_folder(root, "train") or root / "train"
     if not train_dir.is_dir():
-        raise DatasetError(f"{root}: expected a train/ folder with one sub-folder per class")
+        classes = root.is_dir() and any(p.is_dir() and p.name.lower() in CLASS_ALIASES for p in root.iterdir())
+        raise DatasetError(f"{root}: expected a train/ folder with one sub-folder per class" + (
+            "; to score a model on photos in class folders, run the program on them, then bench/score_results.py "
+            "(README: Labels on real faces)" if classes else ""))
     train_files = _read_class_folders(train_dir)
     labels = [name for name in FERPLUS_LABELS if name in train_files]
     if not labels:
