@@ -92,7 +92,7 @@ def parse_args(argv):
                         help="weight of a face's history in its probabilities, 0-0.95 (default 0.75)")
     parser.add_argument("--no-smooth", action="store_true", help="no temporal smoothing (same as --smoothing 0)")
     parser.add_argument("--hold", type=number(int, 0), default=5,
-                        help="frames a face stays on screen after the detector loses it")
+                        help="frames a face stays on screen after the detector loses it (default 5)")
     parser.add_argument("--confirm", type=number(int, 1, 30), default=3,
                         help="frames in a row a new face must be found before it is shown, 1-30 (default 3)")
     parser.add_argument("--hysteresis", type=number(float, 0, 0.9), default=HYSTERESIS,

@@ -1003,6 +1003,18 @@ def test_numeric_options_are_range_checked(option, value, message, capsys):
     assert cli.parse_args([option, edge.get(option, "1")])  # the limits themselves are allowed
 
 
+def test_help_gives_the_defaults_the_docs_give(capsys):
+    """--help gave no default for --hold, where the README and docs/usage.md give 5."""
+    from realtime import __main__ as cli
+
+    with pytest.raises(SystemExit) as stopped:
+        cli.parse_args(["--help"])
+    assert stopped.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "frames a face stays on screen after the detector loses it (default 5)" in shown
+    assert "1-30 (default 3)" in shown and "0-0.95 (default 0.75)" in shown and "0-0.9 (default 0.15)" in shown
+
+
 def test_a_folder_named_by_digits_and_camera_indices_no_camera_has(tmp_path, monkeypatch):
     """`--source 2024`, a folder of a year's photos, was 'cannot open camera 2024'; an index past a C int was a
     traceback from OpenCV, and '²' (a digit to str.isdigit) one from int()."""
