@@ -86,7 +86,7 @@ def checksum(labels: np.ndarray, pixels: np.ndarray, usage) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("action", choices=("pack", "unpack"))
     parser.add_argument("--fer2013", default=str(DATA / "fer2013.csv.gz"), help="pack: FER2013 CSV (.gz)")
     parser.add_argument("--ferplus", default=str(DATA / "fer2013new.csv"), help="pack: FER+ votes ('' to leave out)")

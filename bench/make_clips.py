@@ -21,7 +21,7 @@ from realtime.scene import DemoSource, background, paste_face  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "clips"))
     parser.add_argument("--frames", type=number(int, 1), default=300)
     args = parser.parse_args()

@@ -641,6 +641,29 @@ def test_every_documented_bench_command_line_is_accepted_by_its_script(monkeypat
     assert refused == []
 
 
+def test_every_bench_script_help_says_what_it_does_in_whole_sentences(monkeypatch):
+    """`--help` of make_clips, gpu_data and web_camera_rate stopped mid-sentence ("... with 1, 2 and 4 moving faces,
+    and"): its description was the docstring's first line, where their first sentence runs on to the next."""
+    import argparse
+
+    class Described(Exception):
+        pass
+
+    def describe(self, args=None, namespace=None):
+        raise Described(self.description)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", describe)
+    cut = []
+    for script in sorted(path.stem for path in (ROOT / "bench").glob("*.py")):
+        module = load_bench(script)
+        monkeypatch.setattr(sys, "argv", [f"bench/{script}.py"])
+        with pytest.raises(Described) as described:
+            module.main()
+        if not str(described.value).rstrip().endswith((".", "?", ")")):
+            cut.append(f"{script}: {described.value}")
+    assert cut == []
+
+
 def test_soak_runs_short_and_leaves_no_files_behind_unless_asked(tmp_path):
     """bench/soak.py with few frames (fewer than its 500-frame memory samples) checks its frames and memory, and
     writes its video and JSON lines into a temporary folder that it removes (asking for --help made one before,
