@@ -546,15 +546,17 @@ def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | No
     deep = read_deep_image(file) if head.startswith(TIFF_SIGNATURES) and not whole_number_tiff(file) else None
     if deep is not None:
         return deep
-    deep = head.startswith((PNG_SIGNATURE, *TIFF_SIGNATURES))  # 8 or 16 bits: which, is known once it is read
+    may_be_16_bit = head.startswith((PNG_SIGNATURE, *TIFF_SIGNATURES))  # (which, is known once it is read)
     with quiet_stderr() as said:  # OpenCV logs its own lines about a damaged file
         try:
             with opencv_name(file) as name:
-                image = cv2.imread(name, cv2.IMREAD_COLOR | (cv2.IMREAD_ANYDEPTH if deep else 0))
+                image = cv2.imread(name, cv2.IMREAD_COLOR | (cv2.IMREAD_ANYDEPTH if may_be_16_bit else 0))
+                if image is not None and image.dtype == np.uint16:
+                    image = by_bits_used(image)
+                elif image is not None and image.dtype != np.uint8:  # signed 16 or 32 bits: OpenCV's 8-bit reading
+                    image = cv2.imread(name, cv2.IMREAD_COLOR)
         except cv2.error:  # a picture of more pixels than OpenCV reads (`too_large` says so)
             return None
-    if image is not None and image.dtype == np.uint16:
-        image = by_bits_used(image)
     damage = next((line for line in said if any(sign in line for sign in JPEG_DAMAGE)), None)
     if image is not None and damage and warn_as is not None:
         print(f"warning: {warn_as} is damaged or cut short ({damage.strip().rstrip('.')}); what is missing of it "
@@ -565,7 +567,9 @@ def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | No
 
     try:
         with quiet_stderr(), av.open(str(file)) as container:  # FFmpeg's own lines about a damaged file
-            image = next(container.decode(video=0)).to_ndarray(format="bgr24")
+            frame = next(container.decode(video=0))
+            deep = max(component.bits for component in frame.format.components) > 8  # (a 16-bit TIFF turned a quarter)
+            image = by_bits_used(frame.to_ndarray(format="bgr48le")) if deep else frame.to_ndarray(format="bgr24")
     except (av.FFmpegError, StopIteration, OSError, ValueError):
         return None
     # OpenCV turns a TIFF by its orientation tag, but fails to read one turned a quarter (5-8); FFmpeg reads it as stored.

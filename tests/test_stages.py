@@ -671,6 +671,29 @@ def test_a_16_bit_picture_is_read_by_the_bits_its_values_use(tmp_path, white, ki
         assert np.abs(read_image(path)[..., 0].astype(int) - expected.reshape(picture.shape[:2] + (-1,))[..., 0]).max() <= 1
 
 
+def test_a_16_bit_tiff_turned_a_quarter_or_signed_is_read_as_8_bits(tmp_path):
+    """A 12-bit camera's 16-bit TIFF turned a quarter (orientation 6 or 8: OpenCV cannot read it, FFmpeg does) is read
+    by the bits it uses too; a signed 16-bit TIFF, which OpenCV reads as int16 when asked for its depth, is read as
+    8 bits as before (handed on as int16, it ended in a traceback from the detector)."""
+    from PIL import Image
+
+    from realtime.capture import read_image
+
+    ramp = (np.tile(np.arange(64), (48, 1)) * 64).astype(np.uint16)  # 0-4032 of 4095
+    for orientation, shape in ((1, (48, 64, 3)), (6, (64, 48, 3)), (8, (64, 48, 3))):
+        tag = Image.Exif()
+        tag[0x0112] = orientation
+        Image.fromarray(ramp).save(tmp_path / f"turned{orientation}.tif", exif=tag)
+        image = read_image(tmp_path / f"turned{orientation}.tif")
+        assert image.shape == shape and image.dtype == np.uint8 and image.max() == 251, orientation
+    signed = tmp_path / "signed.tif"
+    cv2.imwrite(str(signed), (np.arange(48 * 64 * 3).reshape(48, 64, 3) % 4032 - 2000).astype(np.int16))
+    assert cv2.imread(str(signed), cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH).dtype == np.int16
+    image = read_image(signed)
+    assert image.dtype == np.uint8 and image.shape == (48, 64, 3)
+    assert np.array_equal(image, cv2.imread(str(signed), cv2.IMREAD_COLOR))
+
+
 @pytest.mark.parametrize("name", ["turned.heic", "plain.avif"])
 def test_phone_photos_in_heic_and_avif_are_read_the_right_way_up(tmp_path, name):
     """HEIC is what iPhones save (OpenCV reads neither format): decoded with PyAV, put together and turned as the
