@@ -108,6 +108,11 @@ def with_dtype(model, dtype: str):
     return copy
 
 
+def no_network(card: Path, members: list[str], instead: str) -> ModelError:
+    """The error for a tool given an ensemble's card where it needs a network (training from it, exporting it)."""
+    return ModelError(f"{card} is an ensemble of {', '.join(members)}, with no network of its own: {instead}")
+
+
 def load_keras_model(path: Path):
     """A saved Keras model in float32; models/ stores float16 weights to halve the file."""
     import keras
@@ -115,8 +120,7 @@ def load_keras_model(path: Path):
     card = Path(path).with_suffix(".json")
     members = ModelCard.load(card).members if card.is_file() else []
     if members:
-        raise ModelError(f"{card} is an ensemble of {', '.join(members)}, with no network of its own: name its "
-                         "members instead")
+        raise no_network(card, members, "name its members instead")
     if Path(path).is_file() and not zipfile.is_zipfile(path):  # (Keras would say "File not found")
         raise ModelError(f"cannot load model {path}: it is not a Keras model file (a .keras file is a zip archive)")
     try:

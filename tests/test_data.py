@@ -188,6 +188,9 @@ def test_split_folders_named_in_another_case_or_valid_are_read_not_left_out(tmp_
     data = load_dataset(tmp_path)
     held = {split: data.split(split)[1].sum(0).tolist() for split in ("train", "val", "test")}
     assert held == {"train": [10, 10], "val": [3, 2], "test": [1, 4]}
+    _image_folder(tmp_path, "val", {"angry": 2}, rng)  # two val folders (or train/ beside an unzipped Train/): one
+    with pytest.raises(DatasetError, match=r": val/ and valid/ are both val folders: keep one$"):  # left out unsaid
+        load_dataset(tmp_path)
 
 
 def test_a_small_folder_without_val_or_test_still_holds_a_face_of_each_class_out(tmp_path):
@@ -206,7 +209,7 @@ def test_image_folder_bad_inputs(tmp_path):
     with pytest.raises(DatasetError, match="expected a train/ folder with one sub-folder per class$"):
         load_dataset(tmp_path)
     (tmp_path / "Happy").mkdir()  # photos to score, as bench/score_results.py takes them: said where to go
-    with pytest.raises(DatasetError, match="per class; to score a model on photos in class folders, run the program"):
+    with pytest.raises(DatasetError, match="per class .to train on its class folders, put them in .*/train/; to score"):
         load_dataset(tmp_path)
     (tmp_path / "Happy").rmdir()
     _image_folder(tmp_path, "train", {"angry": 3, "happy": 3}, rng)

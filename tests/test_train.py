@@ -598,3 +598,7 @@ def test_the_trainer_leaves_out_unreadable_images_and_loose_ones_with_a_note(tmp
     said = capsys.readouterr().err
     assert "note: 1 image could not be read, left out: " in said and "damaged.png" in said
     assert "note: 1 image is directly in " in said and ", in no class folder, left out (such as loose.png" in said
+    # The tools that score or export the model leave it out too (they stopped on it), holding out the same faces.
+    tools = model_dataset({"training": {"arguments": {"seed": 0}}}, tmp_path)
+    assert all(np.array_equal(tools.split(split)[0], dataset.split(split)[0]) for split in ("train", "val", "test"))
+    assert "note: 1 image could not be read, left out: " in capsys.readouterr().err

@@ -20,7 +20,7 @@ import numpy as np
 from realtime import stop
 from realtime.__main__ import Parser, number
 from realtime.classify import SHIPPED_MODELS
-from train.data import FACE_SIZE, Dataset, DatasetError, load_dataset
+from train.data import FACE_SIZE, Dataset, DatasetError, load_dataset, note_left_out
 from train.duplicates import cross_split_warning
 
 PRECISIONS = ("auto", "float32", "mixed")
@@ -207,10 +207,8 @@ def load_data(args) -> Dataset:
     unreadable: list[Path] = []  # (one damaged photo among thousands stopped the run: the program skips them too)
     whole = load_dataset(args.data, ferplus=args.ferplus, seed=args.seed, crop=crop, unreadable=unreadable)
     dataset = subsample(whole, args.limit, args.seed)
-    for files, what in ((unreadable, "{} image{} could not be read"), (dataset.no_face, "no face found in {} photo{}")):
-        if files:
-            print(f"note: {what.format(len(files), 's'[:len(files) > 1])}, left out: " + ", ".join(map(str, files[:3]))
-                  + (", ..." if len(files) > 3 else ""), file=sys.stderr)
+    note_left_out(unreadable, "{} image{} could not be read")
+    note_left_out(dataset.no_face, "no face found in {} photo{}")
     if len(dataset.labels) < 2:
         raise DatasetError(f"{args.data}: one class only ({dataset.labels[0]}); a model needs at least two")
     # Per split, the classes it has no faces of; dataset.split() fails now, not after training, if one is missing.

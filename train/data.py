@@ -65,7 +65,18 @@ def model_dataset(card: dict, path: str | Path, ferplus: str | Path | None = Non
     with its crop."""
     from realtime.align import Crop
 
-    return load_dataset(path, ferplus=ferplus, seed=trained_seed(card), crop=Crop.from_card(card))
+    unreadable: list[Path] = []  # left out, as the trainer left them out (the same faces held out by the seed)
+    dataset = load_dataset(path, ferplus=ferplus, seed=trained_seed(card), crop=Crop.from_card(card),
+                           unreadable=unreadable)
+    note_left_out(unreadable, "{} image{} could not be read")
+    return dataset
+
+
+def note_left_out(files: list[Path], what: str) -> None:
+    """A note naming the first few `files` left out of a dataset; `what` is formatted with their number and plural s."""
+    if files:
+        print(f"note: {what.format(len(files), 's'[:len(files) > 1])}, left out: " + ", ".join(map(str, files[:3]))
+              + (", ..." if len(files) > 3 else ""), file=sys.stderr)
 
 
 def trained_seed(card: dict) -> int:
@@ -75,7 +86,7 @@ def trained_seed(card: dict) -> int:
 
 def held_out_of_train(path: str | Path) -> bool:
     """Whether `path` is an image folder whose val or test faces are held out of its train/ (by the --seed): one
-    without a val/ (or validation/) or test/ folder."""
+    without a val/ (validation/, valid/, in any case) or test/ folder."""
     path = Path(path)
     return path.is_dir() and any(_split_folder(path, split) is None for split in ("val", "test"))
 
@@ -85,10 +96,12 @@ SPLIT_FOLDERS = {"train": ("train",), "val": ("val", "validation", "valid"), "te
 
 
 def _split_folder(root: Path, split: str) -> Path | None:
-    """An image folder's own folder of a split (SPLIT_FOLDERS, the first name first), if it has one."""
-    names = SPLIT_FOLDERS[split]
-    found = [p for p in root.iterdir() if p.is_dir() and p.name.lower() in names]
-    return min(found, key=lambda p: (names.index(p.name.lower()), p.name), default=None)
+    """An image folder's own folder of a split (a name of SPLIT_FOLDERS, in any case), if it has one; two (`train/`
+    and `Train/`, `val/` and `valid/`) are a one-line error, as either would leave the other's faces out unsaid."""
+    found = sorted(p for p in root.iterdir() if p.is_dir() and p.name.lower() in SPLIT_FOLDERS[split])
+    if len(found) > 1:
+        raise DatasetError(f"{root}: {' and '.join(p.name + '/' for p in found)} are both {split} folders: keep one")
+    return found[0] if found else None
 
 
 def load_dataset(path: str | Path, ferplus: str | Path | None = None, seed: int = 0,
@@ -317,7 +330,8 @@ def _read_face_images(files: list[Path], crop=None):
 
 
 def _read_class_folders(root: Path) -> dict[str, list[Path]]:
-    loose = [p for p in root.iterdir() if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES]
+    loose = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and p.suffix.lower() in IMAGE_SUFFIXES)
     if loose:  # (left out unsaid before)
         print(f"note: {len(loose)} image{'s are' if len(loose) > 1 else ' is'} directly in {root}, in no class folder, left "
               f"out (such as {loose[0].name}: put each in {root}/<class>/)", file=sys.stderr)
@@ -347,8 +361,9 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
     if not train_dir.is_dir():
         classes = root.is_dir() and any(p.is_dir() and p.name.lower() in CLASS_ALIASES for p in root.iterdir())
         raise DatasetError(f"{root}: expected a train/ folder with one sub-folder per class" + (
-            "; to score a model on photos in class folders, run the program on them, then bench/score_results.py "
-            "(README: Labels on real faces)" if classes else ""))
+            f" (to train on its class folders, put them in {root}/train/; to score a model on photos in class "
+            "folders, run the program on them, then bench/score_results.py: README, Labels on real faces)"
+            if classes else ""))
     train_files = _read_class_folders(train_dir)
     labels = [name for name in FERPLUS_LABELS if name in train_files]
     if not labels:

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from realtime import quiet_stderr
-from realtime.classify import (Classifier, ModelError, _quiet_tensorflow, file_sha256, load_keras_model, read_card,
-                               with_dtype)
-from train.data import Dataset, DatasetError, model_dataset
+from realtime.classify import (Classifier, ModelError, _quiet_tensorflow, file_sha256, load_keras_model, no_network,
+                               read_card, with_dtype)
+from train.data import Dataset, DatasetError, model_dataset, trained_seed
 
 
 CALIBRATION_FACES = 1000
@@ -129,9 +129,8 @@ def trained_on(card: dict, data: str, ferplus: str | None) -> Dataset:
     test split and a TFLite copy calibrated on more training faces than it saw, in a card saying 3000 per split)."""
     from train.__main__ import subsample
 
-    arguments = (card.get("training") or {}).get("arguments") or {}
-    seed = int(arguments.get("seed") or 0)
-    return subsample(model_dataset(card, data, ferplus=ferplus), arguments.get("limit"), seed)
+    limit = ((card.get("training") or {}).get("arguments") or {}).get("limit")
+    return subsample(model_dataset(card, data, ferplus=ferplus), limit, trained_seed(card))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             raise ModelError(f"model card not found: {model_path.with_suffix('.json')}")
         card = read_card(model_path)
         if card.get("members"):  # (a traceback: no such file as its .keras)
-            raise ModelError(f"{model_path.with_suffix('.json')} is an ensemble of {', '.join(card['members'])}, with no "
-                             "network of its own: export its members (python -m train.ensemble scores it)")
+            raise no_network(model_path.with_suffix(".json"), card["members"],
+                             "export its members (python -m train.ensemble scores it)")
         if not model_path.is_file():
             raise ModelError(f"model not found: {model_path}")
         finish(model_path, trained_on(card, args.data, args.ferplus))
