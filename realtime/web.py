@@ -35,7 +35,8 @@ import cv2
 import numpy as np
 
 from realtime import stop
-from realtime.capture import VIDEO_SUFFIXES, ImageSource, Source, SourceError, is_image_file, open_video
+from realtime.capture import (GIF_SIGNATURES, PNG_SIGNATURE, TIFF_SIGNATURES, VIDEO_SUFFIXES, ImageSource, Source,
+                              SourceError, is_heif, is_image_file, is_webp, open_video)
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 
@@ -58,6 +59,22 @@ class UploadError(Exception):
 def is_video_content(data: bytes) -> bool:
     """Whether `data` begins as an MP4/MOV, Matroska/WebM or AVI file does (an upload without a name that says so)."""
     return data[4:8] == b"ftyp" or data[:4] == b"\x1a\x45\xdf\xa3" or (data[:4] == b"RIFF" and data[8:12] == b"AVI ")
+
+
+def content_suffix(data: bytes) -> str:
+    """The file suffix of a photo or video by how it begins ("" when unknown), to name an upload sent without a
+    name: curl's `--data-binary @photo.jpg` comes as application/octet-stream, which was named upload.bin."""
+    if is_heif(data[:64]):
+        return ".avif" if data[8:12] in (b"avif", b"avis") else ".heic"
+    if is_webp(data[:64]):
+        return ".webp"
+    for signatures, suffix in (((b"\xff\xd8\xff",), ".jpg"), ((PNG_SIGNATURE,), ".png"), (GIF_SIGNATURES, ".gif"),
+                               (TIFF_SIGNATURES, ".tif"), ((b"BM",), ".bmp")):
+        if data.startswith(signatures):
+            return suffix
+    if is_video_content(data):
+        return ".webm" if data[:4] == b"\x1a\x45\xdf\xa3" else ".avi" if data[:4] == b"RIFF" else ".mp4"
+    return ""
 
 
 def check_picture_size(data: bytes, name: str) -> None:
@@ -262,7 +279,7 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
             raise UploadError(400, "no file: send a photo or video as the multipart field 'file' or as the body")
         name = Path(name.replace("\\", "/")).name  # the name only: it is saved in a folder of its own
         if name in ("", ".", "..") or "\0" in name or len(name.encode()) > 200:
-            name = f"upload{mimetypes.guess_extension(mimetype) or ''}"
+            name = f"upload{content_suffix(data) or mimetypes.guess_extension(mimetype) or ''}"
         return data, name, mimetype
 
     @app.get("/")

@@ -62,6 +62,9 @@ def test_photo_gives_the_programs_json_and_an_annotated_image(client, tmp_path, 
     with open(photo, "rb") as handle:  # the raw file as the request body: the same faces
         raw = client.post("/api/label", data=handle.read(), content_type="image/png").json
     assert raw["faces"] == record["faces"] and raw["image"] == "upload.png"
+    with open(photo, "rb") as handle:  # as curl --data-binary @photo.png sends it: named by its content (upload.bin)
+        raw = client.post("/api/label", data=handle.read(), content_type="application/octet-stream").json
+    assert raw["faces"] == record["faces"] and raw["image"] == "upload.png"
     assert post_file(client, "/api/label", photo, name="../../elsewhere.png").json["image"] == "elsewhere.png"
 
     page = post_file(client, "/api/annotate", photo).json
@@ -495,3 +498,17 @@ def test_photos_go_to_the_photo_model_and_the_webcam_to_the_video_model(tmp_path
     assert record == program_json(photo, DEFAULT_PHOTO_MODEL)[0] != program_json(photo, DEFAULT_MODEL)[0]
     with pytest.raises(ModelError, match="same labels"):
         create_app(Classifier(tiny_model), tmp_path, photo_classifier=photos)
+
+
+def test_an_upload_without_a_name_is_named_by_its_content():
+    """A raw body's name came from its Content-Type alone: curl's --data-binary (application/octet-stream) gave
+    upload.bin, a JPEG sent as text/plain upload.txt."""
+    from realtime.web import content_suffix
+
+    heic = (Path(__file__).parent / "data" / "turned.heic").read_bytes()
+    avif = (Path(__file__).parent / "data" / "plain.avif").read_bytes()
+    jpeg = cv2.imencode(".jpg", DemoSource(faces=1).frame(0)[0])[1].tobytes()
+    for data, suffix in ((jpeg, ".jpg"), (heic, ".heic"), (avif, ".avif"), (b"RIFF\0\0\0\0WEBPVP8 ", ".webp"),
+                         (b"\0\0\0\x18ftypisom", ".mp4"), (b"\x1a\x45\xdf\xa3", ".webm"), (b"RIFF\0\0\0\0AVI ", ".avi"),
+                         (b"GIF89a", ".gif"), (b"II*\0", ".tif"), (b"hello", "")):
+        assert content_suffix(data) == suffix, suffix
