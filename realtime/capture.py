@@ -35,7 +35,8 @@ TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*")
 GIF_SIGNATURES = (b"GIF87a", b"GIF89a")
 PNM_SIGNATURES = tuple(f"P{kind}{space}".encode() for kind in range(1, 7) for space in " \t\r\n")  # PBM, PGM, PPM
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-IMAGE_SIGNATURES = (b"\xff\xd8\xff", PNG_SIGNATURE, b"BM", *GIF_SIGNATURES, *TIFF_SIGNATURES, *PNM_SIGNATURES)
+JPEG_SIGNATURE = b"\xff\xd8\xff"
+IMAGE_SIGNATURES = (JPEG_SIGNATURE, PNG_SIGNATURE, b"BM", *GIF_SIGNATURES, *TIFF_SIGNATURES, *PNM_SIGNATURES)
 DAMAGED_READS = 30  # failed reads in a row after which a video file is taken to have ended (it may be damaged there)
 OPENCV_MAX_PIXELS = 1 << 30  # the most pixels cv2.imread reads (CV_IO_MAX_IMAGE_PIXELS); it refuses larger pictures
 # The brands an HEIF picture (a phone's HEIC photo) or an AVIF one names in its `ftyp` box, bytes 8-12.

@@ -35,8 +35,8 @@ import cv2
 import numpy as np
 
 from realtime import stop
-from realtime.capture import (GIF_SIGNATURES, PNG_SIGNATURE, TIFF_SIGNATURES, VIDEO_SUFFIXES, ImageSource, Source,
-                              SourceError, is_heif, is_image_file, is_webp, open_video)
+from realtime.capture import (GIF_SIGNATURES, JPEG_SIGNATURE, PNG_SIGNATURE, TIFF_SIGNATURES, VIDEO_SUFFIXES,
+                              ImageSource, Source, SourceError, is_heif, is_image_file, is_webp, open_video)
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 
@@ -56,9 +56,13 @@ class UploadError(Exception):
         self.status = status
 
 
+MATROSKA_SIGNATURE = b"\x1a\x45\xdf\xa3"  # (WebM's too)
+
+
 def is_video_content(data: bytes) -> bool:
     """Whether `data` begins as an MP4/MOV, Matroska/WebM or AVI file does (an upload without a name that says so)."""
-    return data[4:8] == b"ftyp" or data[:4] == b"\x1a\x45\xdf\xa3" or (data[:4] == b"RIFF" and data[8:12] == b"AVI ")
+    return (data[4:8] == b"ftyp" or data.startswith(MATROSKA_SIGNATURE)
+            or (data[:4] == b"RIFF" and data[8:12] == b"AVI "))
 
 
 def content_suffix(data: bytes) -> str:
@@ -68,12 +72,12 @@ def content_suffix(data: bytes) -> str:
         return ".avif" if data[8:12] in (b"avif", b"avis") else ".heic"
     if is_webp(data[:64]):
         return ".webp"
-    for signatures, suffix in (((b"\xff\xd8\xff",), ".jpg"), ((PNG_SIGNATURE,), ".png"), (GIF_SIGNATURES, ".gif"),
+    for signatures, suffix in (((JPEG_SIGNATURE,), ".jpg"), ((PNG_SIGNATURE,), ".png"), (GIF_SIGNATURES, ".gif"),
                                (TIFF_SIGNATURES, ".tif"), ((b"BM",), ".bmp")):
         if data.startswith(signatures):
             return suffix
     if is_video_content(data):
-        return ".webm" if data[:4] == b"\x1a\x45\xdf\xa3" else ".avi" if data[:4] == b"RIFF" else ".mp4"
+        return ".webm" if data.startswith(MATROSKA_SIGNATURE) else ".avi" if data[:4] == b"RIFF" else ".mp4"
     return ""
 
 
