@@ -243,6 +243,9 @@ class StreamClock:
 
 
 class VideoSource(Source):
+    """A video read by OpenCV: a video file served over the network, an animated GIF, and a file PyAV cannot read
+    (DecodedVideoSource reads the others)."""
+
     def __init__(self, path: Path | str, capture=None):
         """`path`: a file, or the URL of a video file that open_stream() has opened as `capture`."""
         with quiet_stderr(), opencv_name(path) as name:  # FFmpeg's own lines ("moov atom not found") about a file
@@ -306,9 +309,11 @@ class VideoSource(Source):
 
 
 class DecodedVideoSource(Source):
-    """A video file that OpenCV's FFmpeg cannot decode (AV1, as many phone and web videos are: it has no decoder for
-    it), decoded by PyAV's FFmpeg instead; read as a VideoSource is: turned upright, at its frames' own times, a
-    damaged stretch left out."""
+    """A video file decoded by PyAV's FFmpeg: turned upright, at its frames' own times, a damaged stretch left out.
+    Frames whose size differs from the first one's (a browser's recording that changes resolution, files of two
+    sizes joined) are scaled to fit the first one's size, centred on black, with a note; OpenCV's reader wrote them
+    into a buffer of the first size, garbled. It also decodes what OpenCV's FFmpeg cannot (AV1, as many phone and web
+    videos are)."""
 
     TURNS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, -90: cv2.ROTATE_90_CLOCKWISE, 270: cv2.ROTATE_90_CLOCKWISE,
              -270: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, -180: cv2.ROTATE_180}  # display matrix: turn
@@ -321,6 +326,7 @@ class DecodedVideoSource(Source):
             with quiet_stderr():
                 self.container = av.open(str(path))
                 stream = self.container.streams.video[0]
+                stream.thread_type = "AUTO"  # (frames decoded side by side: as fast as OpenCV's reading)
                 self._frames = self._decoded(stream)
                 first = next(self._frames)
         except (av.FFmpegError, IndexError, StopIteration, OSError, ValueError, UnicodeEncodeError):
@@ -339,31 +345,51 @@ class DecodedVideoSource(Source):
         self.length = video_stream_length(stream)  # (for `cut_short`)
         self.time = 0.0
         self.cut_short: str | None = None  # as VideoSource's
+        self.resized = False  # whether a frame of another size has been fitted into `size` (said once)
 
     def _decoded(self, stream) -> Iterator:
         """The stream's frames; a packet that cannot be decoded is counted in `damaged` and left out; a file that
-        cannot be read on ends there, as OpenCV's reading does."""
+        cannot be read on ends there, as OpenCV's reading does. (PyAV keeps FFmpeg's log lines to itself: no
+        `quiet_stderr` is needed here, whose temporary file a packet would cost.)"""
         packets = self.container.demux(stream)
         while True:
             try:
-                with quiet_stderr():
-                    packet = next(packets, None)
+                packet = next(packets, None)
             except (self._av.FFmpegError, OSError):
                 return
             if packet is None:
                 return
             try:
-                with quiet_stderr():
-                    frames = packet.decode()
+                frames = packet.decode()
             except self._av.FFmpegError:
                 self.damaged += 1
                 continue
             yield from frames
 
     def _upright(self, frame) -> np.ndarray:
-        image = frame.to_ndarray(format="bgr24")
+        if frame.format.name == "yuv420p" and frame.width % 2 == 0 and frame.height % 2 == 0:
+            image = cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_I420)  # (the usual case: faster than FFmpeg's)
+        else:
+            image = frame.to_ndarray(format="bgr24")
         turn = self.TURNS.get(round(getattr(frame, "rotation", 0) or 0))
         return image if turn is None else cv2.rotate(image, turn)
+
+    def _fitted(self, image: np.ndarray) -> np.ndarray:
+        """`image` as a frame of `size`: scaled to fit it and centred on black where its own size differs."""
+        (width, height), (own_width, own_height) = self.size, image.shape[1::-1]
+        if (own_width, own_height) == (width, height):
+            return image
+        if not self.resized:
+            self.resized = True
+            print(f"note: {self.description} changes frame size at {self.time:.1f} s, from {width}x{height} to "
+                  f"{own_width}x{own_height}: such frames are scaled to fit {width}x{height}", file=sys.stderr)
+        scale = min(width / own_width, height / own_height)
+        fit_width, fit_height = max(1, round(own_width * scale)), max(1, round(own_height * scale))
+        left, top = (width - fit_width) // 2, (height - fit_height) // 2
+        fitted = np.zeros((height, width, 3), np.uint8)
+        fitted[top:top + fit_height, left:left + fit_width] = cv2.resize(
+            image, (fit_width, fit_height), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        return fitted
 
     def __iter__(self) -> Iterator[np.ndarray]:
         if self._first is not None:
@@ -371,7 +397,7 @@ class DecodedVideoSource(Source):
             yield self._upright(first)
         for frame in self._frames:
             self._move_time(None if frame.time is None else frame.time - self._start)
-            yield self._upright(frame)
+            yield self._fitted(self._upright(frame))
         self.cut_short = self._ended_early(self.length)
 
     def close(self) -> None:
@@ -380,14 +406,11 @@ class DecodedVideoSource(Source):
 
 
 def open_video(path: Path) -> Source:
-    """A video file, read by OpenCV, or by PyAV where OpenCV cannot decode it (AV1)."""
+    """A video file, decoded by PyAV, or by OpenCV where PyAV cannot read it."""
     try:
+        return DecodedVideoSource(path)
+    except SourceError:
         return VideoSource(path)
-    except SourceError as error:
-        try:
-            return DecodedVideoSource(path)
-        except SourceError:
-            raise error from None
 
 
 class ImageSource(Source):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import ctypes
+import io
 import itertools
 import json
 import os
@@ -290,6 +291,59 @@ def test_an_av1_video_is_decoded_by_pyav(tmp_path, tiny_model, suffix):
     assert [r["time"] for r in records] == pytest.approx([i / 24 for i in range(10)], abs=1e-3)
     assert all(len(r["faces"]) == 2 for r in records[2:])
     assert read_video(tmp_path / "out.mp4")[:2] == (10, (640, 480))
+
+
+def write_two_sized_clip(path) -> None:
+    """1 s at 640x480 (grey), then 1 s at 320x240 whose left half is red and right half blue, in one video stream
+    whose frame size changes, as a browser's recording that changes resolution has: two MPEG-TS files joined
+    (`cat a.ts b.ts`), and for `.mkv` that stream copied into Matroska. Written with PyAV."""
+    import av
+
+    halves = np.zeros((240, 320, 3), np.uint8)
+    halves[:, :160, 2], halves[:, 160:, 0] = 255, 255  # (BGR: red, then blue)
+    joined = b""
+    for image in (np.full((480, 640, 3), 128, np.uint8), halves):
+        part = io.BytesIO()
+        with av.open(part, "w", format="mpegts") as container:
+            stream = container.add_stream("libx264", rate=24)
+            stream.width, stream.height, stream.pix_fmt = image.shape[1], image.shape[0], "yuv420p"
+            for _ in range(24):
+                container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+            container.mux(stream.encode())
+        joined += part.getvalue()
+    if path.suffix == ".ts":
+        path.write_bytes(joined)
+        return
+    with av.open(io.BytesIO(joined), format="mpegts") as source, av.open(str(path), "w") as copy:
+        stream = copy.add_stream_from_template(source.streams.video[0])
+        for index, packet in enumerate(packet for packet in source.demux(video=0) if packet.size):
+            packet.stream, packet.pts, packet.dts, packet.time_base = stream, index, index, Fraction(1, 24)
+            copy.mux(packet)
+
+
+@pytest.mark.parametrize("suffix", [".ts", ".mkv"])
+def test_a_video_whose_frame_size_changes_is_scaled_not_garbled(tmp_path, tiny_model, suffix):
+    """OpenCV's reader wrote frames of another size than the first into a buffer of the first size: a mosaic of
+    two half-height copies over stale rows. They are now decoded as they are and scaled to fit the first size."""
+    clip = tmp_path / f"joined{suffix}"
+    write_two_sized_clip(clip)
+    from realtime.capture import open_video
+
+    video = open_video(clip)
+    frames = list(video)
+    video.close()
+    assert len(frames) == 48 and all(frame.shape == (480, 640, 3) for frame in frames)
+    assert np.abs(frames[10].astype(int) - 128).max() < 12
+    late = frames[40].astype(int)  # the small frame fills the first size: red left half, blue right half
+    assert late[:, :300, 2].mean() > 200 and late[:, :300, 0].mean() < 40
+    assert late[:, 340:, 0].mean() > 200 and late[:, 340:, 2].mean() < 40
+    jsonl = tmp_path / "out.jsonl"
+    result = run_module("realtime", "--source", str(clip), "--model", str(tiny_model), "--no-display",
+                        "--json", str(jsonl), "--output", str(tmp_path / "out.mp4"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "changes frame size at 1.0 s, from 640x480 to 320x240" in result.stderr
+    assert len(jsonl.read_text().splitlines()) == 48
+    assert read_video(tmp_path / "out.mp4")[:2] == (48, (640, 480))
 
 
 def test_a_video_damaged_in_the_middle_is_labelled_past_the_damage(tmp_path, tiny_model):
