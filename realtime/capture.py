@@ -337,7 +337,10 @@ class DecodedVideoSource(Source):
         self.description, self.path = str(path), Path(path)
         self._first, self._start = first, first.time or 0.0
         self.size = self._upright(first).shape[1::-1]
-        rate = float(stream.average_rate or stream.guessed_rate or 0)
+        # A raw stream (.h264, .265, .m4v: no container, no timestamps) gets FFmpeg's default average rate, 25; the
+        # rate its own headers give is the guessed one (a 60-fps .h264 ran 2.4 times as long in `time` and recordings)
+        raw = int(self.container.format.flags) & 0x80  # (AVFMT_NOTIMESTAMPS)
+        rate = float((stream.guessed_rate if raw else stream.average_rate) or stream.guessed_rate or 0)
         self.fps = rate if 0.1 <= rate <= 240 else 30.0
         seconds = float(stream.duration * stream.time_base) if stream.duration else (self.container.duration or 0) / 1e6
         # (WebM gives no count: estimated from its length, as OpenCV does, for the web page's length limit)

@@ -346,6 +346,28 @@ def test_a_video_whose_frame_size_changes_is_scaled_not_garbled(tmp_path, tiny_m
     assert read_video(tmp_path / "out.mp4")[:2] == (48, (640, 480))
 
 
+def test_a_raw_h264_stream_keeps_the_rate_it_was_made_at(tmp_path):
+    """A raw .h264 stream (a camera's or a tool's output: no container, no timestamps) was given FFmpeg's default
+    25 fps: a 60-fps one's `time` and recordings ran 2.4 times as long. Its own headers say 60."""
+    import av
+
+    from realtime.capture import open_video
+
+    clip = tmp_path / "camera.h264"
+    with av.open(str(clip), "w", format="h264") as container:
+        stream = container.add_stream("libx264", rate=60)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for index in range(30):
+            image = np.full((120, 160, 3), 8 * index, np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        container.mux(stream.encode())
+    video = open_video(clip)
+    frames = sum(1 for _ in video)
+    video.close()
+    assert frames == 30 and video.fps == pytest.approx(60)
+    assert video.time == pytest.approx(29 / 60)
+
+
 def test_a_video_damaged_in_the_middle_is_labelled_past_the_damage(tmp_path, tiny_model):
     """OpenCV fails a read where a file is damaged, then decodes the frames after it: they were dropped unsaid."""
     import av
