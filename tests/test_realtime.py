@@ -368,6 +368,33 @@ def test_a_raw_h264_stream_keeps_the_rate_it_was_made_at(tmp_path):
     assert video.time == pytest.approx(29 / 60)
 
 
+def test_an_hevc_video_that_lost_a_frame_is_read_past_it(tmp_path):
+    """A phone's HEVC video with a frame lost (a damaged copy): this FFmpeg's HEVC decoder left out every frame
+    after it up to the next keyframe (8 of 24 frames read; OpenCV's reader gave 23). They are given, as they were."""
+    import av
+
+    if "libx265" not in av.codecs_available:
+        pytest.skip("this PyAV has no HEVC encoder")
+    clip = tmp_path / "phone.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx265", rate=24, options={"x265-params": "log-level=none:bframes=0"})
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        packets = []
+        for frame in DemoSource(faces=1, frames=24):
+            packets += stream.encode(av.VideoFrame.from_ndarray(frame[::2, ::2].copy(), format="bgr24"))
+        packets += stream.encode()
+        for index, packet in enumerate(packets):
+            if index != 8:  # (the frame lost)
+                container.mux(packet)
+    from realtime.capture import open_video
+
+    video = open_video(clip)
+    frames = list(video)
+    video.close()
+    assert len(frames) == 23 and video.time == pytest.approx(23 / 24)
+    assert not video.damaged and not video.cut_short
+
+
 def test_a_video_damaged_in_the_middle_is_labelled_past_the_damage(tmp_path, tiny_model):
     """OpenCV fails a read where a file is damaged, then decodes the frames after it: they were dropped unsaid."""
     import av
