@@ -37,6 +37,7 @@ PNM_SIGNATURES = tuple(f"P{kind}{space}".encode() for kind in range(1, 7) for sp
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JPEG_SIGNATURE = b"\xff\xd8\xff"
 IMAGE_SIGNATURES = (JPEG_SIGNATURE, PNG_SIGNATURE, b"BM", *GIF_SIGNATURES, *TIFF_SIGNATURES, *PNM_SIGNATURES)
+AVFMT_NOTIMESTAMPS = 0x0080  # FFmpeg's flag of a container format whose packets have no timestamps (raw .h264)
 DAMAGED_READS = 30  # failed reads in a row after which a video file is taken to have ended (it may be damaged there)
 OPENCV_MAX_PIXELS = 1 << 30  # the most pixels cv2.imread reads (CV_IO_MAX_IMAGE_PIXELS); it refuses larger pictures
 # The brands an HEIF picture (a phone's HEIC photo) or an AVIF one names in its `ftyp` box, bytes 8-12.
@@ -344,7 +345,7 @@ class DecodedVideoSource(Source):
         self.size = self._upright(first).shape[1::-1]
         # A raw stream (.h264, .265, .m4v: no container, no timestamps) gets FFmpeg's default average rate, 25; the
         # rate its own headers give is the guessed one (a 60-fps .h264 ran 2.4 times as long in `time` and recordings)
-        raw = int(self.container.format.flags) & 0x80  # (AVFMT_NOTIMESTAMPS)
+        raw = int(self.container.format.flags) & AVFMT_NOTIMESTAMPS
         rate = float((stream.guessed_rate if raw else stream.average_rate) or stream.guessed_rate or 0)
         self.fps = rate if 0.1 <= rate <= 240 else 30.0
         seconds = float(stream.duration * stream.time_base) if stream.duration else (self.container.duration or 0) / 1e6
