@@ -310,7 +310,8 @@ class VideoSource(Source):
 
 
 class DecodedVideoSource(Source):
-    """A video file decoded by PyAV's FFmpeg: turned upright, at its frames' own times, a damaged stretch left out.
+    """A video file decoded by PyAV's FFmpeg: turned upright, at its frames' own times, packets that cannot be decoded
+    left out (counted in `damaged`).
     Frames whose size differs from the first one's (a browser's recording that changes resolution, files of two
     sizes joined) are scaled to fit the first one's size, centred on black, with a note; OpenCV's reader wrote them
     into a buffer of the first size, garbled. It also decodes what OpenCV's FFmpeg cannot (AV1, as many phone and web
@@ -323,30 +324,35 @@ class DecodedVideoSource(Source):
         import av
 
         self._av, self.damaged = av, 0  # (counted from the first packet on)
-        self._whole = False  # whether a frame decoded whole has come yet (`_decoded`)
+        self._whole_seen = False  # whether a frame decoded whole has come yet (`_decoded`)
         try:
             with quiet_stderr():
                 self.container = av.open(str(path))
                 stream = self.container.streams.video[0]
-                stream.thread_type = "AUTO"  # (frames decoded side by side: as fast as OpenCV's reading)
+                # Two frames decoded side by side: 1080p H.264 in 2.5 ms a frame against 6.5 with one thread. No more:
+                # with frame threads FFmpeg loses the frames after damage within about as many frames of the end,
+                # unsaid from 4 threads on (damage 4 frames from the end of 90: 84 frames read with 8 threads, 89
+                # with 2, as OpenCV's reader read)
+                stream.thread_type, stream.thread_count = "AUTO", 2
                 # Frames that refer to a damaged one are given too, as OpenCV's reader gave them: this FFmpeg's HEVC
                 # decoder left them all out up to the next keyframe (a phone's HEVC video damaged at 1.3 s: 33 of its
                 # 87 frames, and 'the file is cut short')
                 stream.codec_context.options = {"flags": "+output_corrupt"}
                 self._frames = self._decoded(stream)
-                first = next(self._frames)
+                decoded = next(self._frames)
+                first = self._upright(decoded)
         except (av.FFmpegError, IndexError, StopIteration, OSError, ValueError, UnicodeEncodeError):
             with contextlib.suppress(Exception):
                 self.container.close()
             raise SourceError(f"cannot read video {shown(path)} (missing, empty or not a video this program can "
                               "decode)") from None
         self.description, self.path = str(path), Path(path)
-        self._first, self._start = first, first.time or 0.0
-        self.size = self._upright(first).shape[1::-1]
-        # A raw stream (.h264, .265, .m4v: no container, no timestamps) gets FFmpeg's default average rate, 25; the
+        self._first, self._start = first, decoded.time or 0.0
+        self.size = first.shape[1::-1]
+        # A raw stream (.h264, .265, .m2v: no container, no timestamps) gets FFmpeg's default average rate, 25; the
         # rate its own headers give is the guessed one (a 60-fps .h264 ran 2.4 times as long in `time` and recordings)
-        raw = int(self.container.format.flags) & AVFMT_NOTIMESTAMPS
-        rate = float((stream.guessed_rate if raw else stream.average_rate) or stream.guessed_rate or 0)
+        no_timestamps = bool(int(self.container.format.flags) & AVFMT_NOTIMESTAMPS)
+        rate = float(stream.guessed_rate if no_timestamps else stream.average_rate or stream.guessed_rate or 0)
         self.fps = rate if 0.1 <= rate <= 240 else 30.0
         seconds = float(stream.duration * stream.time_base) if stream.duration else (self.container.duration or 0) / 1e6
         # (WebM gives no count: estimated from its length, as OpenCV does, for the web page's length limit)
@@ -374,15 +380,19 @@ class DecodedVideoSource(Source):
                 self.damaged += 1
                 continue
             for frame in frames:
-                self._whole = self._whole or not frame.is_corrupt
-                if self._whole:  # (before the first whole frame, a recording that begins mid-way: grey, left out)
+                self._whole_seen = self._whole_seen or not frame.is_corrupt
+                if self._whole_seen:  # (before the first whole frame, a recording that begins mid-way: grey, left out)
                     yield frame
 
     def _upright(self, frame) -> np.ndarray:
-        if frame.format.name == "yuv420p" and frame.width % 2 == 0 and frame.height % 2 == 0:
-            image = cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_I420)  # (the usual case: faster than FFmpeg's)
+        """A decoded frame as BGR, turned upright."""
+        if frame.format.name == "yuv420p" and frame.color_range != 2 and frame.width % 2 == 0 and frame.height % 2 == 0:
+            image = cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_I420)  # (video range, as usual: faster)
         else:
-            image = frame.to_ndarray(format="bgr24")
+            try:  # (full range, other layouts and depths)
+                image = frame.to_ndarray(format="bgr24")
+            except (self._av.FFmpegError, OSError):  # a colour standard FFmpeg's scaler refuses (reserved, YCgCo)
+                image = frame.to_ndarray(format="bgr24", src_colorspace="ITU601")
         turn = self.TURNS.get(round(getattr(frame, "rotation", 0) or 0))
         return image if turn is None else cv2.rotate(image, turn)
 
@@ -406,7 +416,7 @@ class DecodedVideoSource(Source):
     def __iter__(self) -> Iterator[np.ndarray]:
         if self._first is not None:
             first, self._first = self._first, None
-            yield self._upright(first)
+            yield first
         for frame in self._frames:
             self._move_time(None if frame.time is None else frame.time - self._start)
             yield self._fitted(self._upright(frame))
@@ -421,8 +431,11 @@ def open_video(path: Path) -> Source:
     """A video file, decoded by PyAV, or by OpenCV where PyAV cannot read it."""
     try:
         return DecodedVideoSource(path)
-    except SourceError:
-        return VideoSource(path)
+    except SourceError as error:
+        try:
+            return VideoSource(path)
+        except SourceError:
+            raise error from None
 
 
 class ImageSource(Source):
