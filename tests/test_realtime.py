@@ -412,6 +412,31 @@ def test_an_hevc_video_that_lost_a_frame_is_read_past_it(tmp_path):
     assert not video.damaged and not video.cut_short
 
 
+def test_a_video_that_begins_mid_way_starts_at_its_first_whole_frame(tmp_path):
+    """A recording cut out of a longer one without its first key frame: the frames before the next key frame cannot
+    be decoded whole (grey or black with stray blocks). They are left out, as PyAV leaves them out unless asked to
+    give damaged frames, which the reading asks for (a damaged HEVC video)."""
+    import av
+
+    from realtime.capture import open_video
+
+    clip = tmp_path / "cut_out.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=24, options={"g": "24", "keyint_min": "24", "bf": "0"})
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        packets = []
+        for frame in DemoSource(faces=1, frames=48):
+            packets += stream.encode(av.VideoFrame.from_ndarray(frame[::2, ::2].copy(), format="bgr24"))
+        packets += stream.encode()
+        for packet in packets[1:]:  # (without the first key frame)
+            container.mux(packet)
+    video = open_video(clip)
+    frames = list(video)
+    video.close()
+    assert len(frames) == 24  # (from the second key frame on)
+    assert np.abs(frames[0].astype(int) - DemoSource(faces=1, frames=48).frame(24)[0][::2, ::2]).mean() < 8
+
+
 def test_a_video_damaged_near_its_end_loses_no_later_frame(tmp_path):
     """With a frame thread a core (9 on an 8-core machine), FFmpeg lost the frames after damage within about as many
     frames of the end, unsaid: 84 of 90 frames read with damage 4 frames from the end (89 with OpenCV's reader)."""
