@@ -309,7 +309,8 @@ def open_sinks(args, source, labels: list[str]) -> list:
                                   "video or a camera name a file (.mp4, .mkv, .avi, ...)")
             sinks.append(PhotoFolderWriter(args.output, source.files))
         elif args.output:
-            sinks.append(VideoWriter(args.output, source.fps, source.size, audio=getattr(source, "path", None)))
+            sinks.append(VideoWriter(args.output, source.fps, source.size, audio=getattr(source, "path", None),
+                                     sound_from=getattr(source, "start", None)))
         if args.json:
             sinks.append(JsonLinesWriter(args.json, labels))
         if args.csv:

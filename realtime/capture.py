@@ -348,6 +348,9 @@ class DecodedVideoSource(Source):
                               "decode)") from None
         self.description, self.path = str(path), Path(path)
         self._first, self._start = first, decoded.time or 0.0
+        # The file's time of the first frame given, where a recording's sound starts: a recording that begins mid-way
+        # has its frames before the first whole one left out, and its sound ran that far ahead of the picture
+        self.start = decoded.time
         self.size = first.shape[1::-1]
         # A raw stream (.h264, .265, .m2v: no container, no timestamps) gets FFmpeg's default average rate, 25; the
         # rate its own headers give is the guessed one (a 60-fps .h264 ran 2.4 times as long in `time` and recordings)

@@ -59,8 +59,10 @@ class VideoWriter:
     frame's own timestamp; MJPEG (.avi, a constant rate) and OpenCV's writer at the source's rate, a frame repeated
     until the next one's time, or left out where the one before it already fills its frame period."""
 
-    def __init__(self, path: str | Path, fps: float, size: tuple[int, int], audio: Path | None = None):
-        """`audio`: a video file whose sound is carried over (into .mp4, .m4v, .mov and .mkv)."""
+    def __init__(self, path: str | Path, fps: float, size: tuple[int, int], audio: Path | None = None,
+                 sound_from: float | None = None):
+        """`audio`: a video file whose sound is carried over (into .mp4, .m4v, .mov and .mkv), from `sound_from`, the
+        file's time (seconds) of the first frame the recording gets (None: where its video stream starts)."""
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in MJPEG and suffix not in H264 and suffix not in IMAGE_SUFFIXES:
@@ -77,7 +79,8 @@ class VideoWriter:
         if suffix in MJPEG:
             self._writer = EncodedWriter(self.path, fps, size, MJPEG[suffix], codec="mjpeg")
         elif suffix in H264 and h264_available():
-            self._writer = EncodedWriter(self.path, fps, size, H264[suffix], codec="libx264", audio=audio)
+            self._writer = EncodedWriter(self.path, fps, size, H264[suffix], codec="libx264", audio=audio,
+                                         sound_from=sound_from)
         elif suffix in H264:
             fourcc = "mp4v" if suffix != ".mkv" else "MJPG"
             print(f"note: H.264 is not available (PyAV with x264 not installed): writing {fourcc}, which some "
@@ -260,7 +263,7 @@ class EncodedWriter:
     TIME_BASE = Fraction(1, 90000)  # of H.264 frames' timestamps (MPEG's clock)
 
     def __init__(self, path: Path, fps: float, size: tuple[int, int], muxer_options: dict, codec: str,
-                 audio: Path | None = None):
+                 audio: Path | None = None, sound_from: float | None = None):
         import av
 
         try:  # written through a file of ours: FFmpeg's muxers do not pass on every failed write (a full disk)
@@ -289,7 +292,7 @@ class EncodedWriter:
         self._av, self._frames, self._failed = av, 0, False
         self._first: float | None = None  # the first frame's time
         self._pts = -1  # the last frame's timestamp
-        self._sound = Sound.of(audio, self._container) if audio else None
+        self._sound = Sound.of(audio, self._container, sound_from) if audio else None
 
     def write(self, frame: np.ndarray, seconds: float | None = None) -> None:
         """`seconds`: the frame's time, where `timed` (from 0 at the first frame written); else it is the next
@@ -373,8 +376,9 @@ class Sound:
               "ipod": {"aac", "alac"}}  # (ipod: .m4v)
 
     @classmethod
-    def of(cls, source: Path, container) -> Sound | None:
-        """The sound of `source` for `container`; None when it has none (or cannot be read)."""
+    def of(cls, source: Path, container, start: float | None = None) -> Sound | None:
+        """The sound of `source` for `container` from `start` (seconds, the file's time of the recording's first
+        frame; None: where its video stream starts); None when it has none (or cannot be read)."""
         import av
 
         try:
@@ -384,9 +388,9 @@ class Sound:
         if not opened.streams.audio:
             opened.close()
             return None
-        return cls(opened, container)
+        return cls(opened, container, start)
 
-    def __init__(self, opened, container):
+    def __init__(self, opened, container, start: float | None = None):
         self._input = opened
         audio, video = opened.streams.audio, opened.streams.video
         self._in = audio[0]
@@ -400,7 +404,8 @@ class Sound:
         if not copy:
             self._out = container.add_stream("aac", rate=self._in.codec_context.sample_rate)
         self._copy, self._container = copy, container
-        start = video[0].start_time * video[0].time_base if video and video[0].start_time is not None else 0
+        if start is None:
+            start = video[0].start_time * video[0].time_base if video and video[0].start_time is not None else 0
         self._start = Fraction(start)
         self._packets, self._pending = self._input.demux(self._in), None
 

@@ -214,6 +214,44 @@ def test_recordings_carry_the_sound_of_a_video_file(tmp_path, tiny_model, codec,
     assert picture == 0.0 and 0.0 <= sound < 0.07  # late); the sound within a packet of it (a re-encoding's priming)
 
 
+def test_the_sound_of_a_recording_that_begins_mid_way_starts_with_its_first_frame(tmp_path, tiny_model):
+    """A recording cut out of a longer one without its first key frame (a TV recording, a stream saved from its
+    middle): its frames before the next key frame, 1 s in, cannot be decoded whole and are left out. Its sound was
+    carried from the start all the same, 1 s ahead of the picture: here the silence of its first second, where the
+    tone of the second belongs."""
+    source = tmp_path / "cut_out.mp4"
+    with av.open(str(source), "w") as container:
+        video = container.add_stream("libx264", rate=24, options={"g": "24", "keyint_min": "24", "bf": "0"})
+        video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
+        sound = container.add_stream("aac", rate=16000)
+        packets = []
+        for i in range(48):
+            image = np.full((240, 320, 3), i * 5 % 255, np.uint8)
+            packets += video.encode(av.VideoFrame.from_ndarray(image, format="bgr24"))
+        packets += video.encode()
+        for packet in packets[1:]:  # (without the first key frame)
+            container.mux(packet)
+        layout = sound.codec_context.layout
+        samples = np.arange(32000)
+        tone = np.where(samples >= 16000, 0.3 * np.sin(2 * np.pi * 440 * samples / 16000), 0).astype(np.float32)
+        for start in range(0, 32000, 1024):
+            chunk = np.repeat(tone[None, start:start + 1024], len(layout.channels), 0)
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="fltp", layout=layout.name)
+            frame.sample_rate, frame.pts = 16000, start
+            container.mux(sound.encode(frame))
+        container.mux(sound.encode())
+    out = tmp_path / "out.mp4"
+    result = run_module("realtime", "--source", str(source), "--model", str(tiny_model), "--no-display",
+                        "--output", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    with av.open(str(out)) as recording:
+        assert sum(1 for _ in recording.decode(video=0)) == 24
+    with av.open(str(out)) as recording:
+        heard = np.concatenate([frame.to_ndarray()[0] for frame in recording.decode(audio=0)])
+    assert sound_of(out)[1] == pytest.approx(1.0, abs=0.1)
+    assert np.sqrt(np.mean(heard[1600:6400] ** 2)) > 0.1  # (the tone from 0.1 s to 0.4 s: in step with the picture)
+
+
 def test_without_h264_mp4_falls_back_to_mp4v(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(output, "h264_available", lambda: False)
     writer = VideoWriter(tmp_path / "out.mp4", 10, (64, 48))
