@@ -347,10 +347,10 @@ class DecodedVideoSource(Source):
             raise SourceError(f"cannot read video {shown(path)} (missing, empty or not a video this program can "
                               "decode)") from None
         self.description, self.path = str(path), Path(path)
-        self._first, self._start = first, decoded.time or 0.0
-        # The file's time of the first frame given, where a recording's sound starts: a recording that begins mid-way
-        # has its frames before the first whole one left out, and its sound ran that far ahead of the picture
-        self.start = decoded.time
+        # The file's time of the first frame given: `time` counts from it, and a recording's sound starts there (a
+        # recording that begins mid-way has its frames before the first whole one left out, and its sound ran that far
+        # ahead of the picture)
+        self._first, self.start = first, decoded.time or 0.0
         self.size = first.shape[1::-1]
         # A raw stream (.h264, .265, .m2v: no container, no timestamps) gets FFmpeg's default average rate, 25; the
         # rate its own headers give is the guessed one (a 60-fps .h264 ran 2.4 times as long in `time` and recordings)
@@ -421,7 +421,7 @@ class DecodedVideoSource(Source):
             first, self._first = self._first, None
             yield first
         for frame in self._frames:
-            self._move_time(None if frame.time is None else frame.time - self._start)
+            self._move_time(None if frame.time is None else frame.time - self.start)
             yield self._fitted(self._upright(frame))
         self.cut_short = self._ended_early(self.length)
 
