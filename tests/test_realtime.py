@@ -385,6 +385,23 @@ def test_a_raw_h264_stream_keeps_the_rate_it_was_made_at(tmp_path):
     assert video.time == pytest.approx(29 / 60)
 
 
+def write_face_clip(path, codec: str, frames: int, options: dict, left_out: int | None = None) -> None:
+    """A 320x240 clip of one generated face at 24 fps through `codec` (with its `options`), written with PyAV; the
+    packet numbered `left_out` is not written (a frame lost)."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=24, options=options)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        packets = []
+        for frame in DemoSource(faces=1, frames=frames):
+            packets += stream.encode(av.VideoFrame.from_ndarray(frame[::2, ::2].copy(), format="bgr24"))
+        packets += stream.encode()
+        for index, packet in enumerate(packets):
+            if index != left_out:
+                container.mux(packet)
+
+
 def test_an_hevc_video_that_lost_a_frame_is_read_past_it(tmp_path):
     """A phone's HEVC video with a frame lost (a damaged copy): this FFmpeg's HEVC decoder left out every frame
     after it up to the next keyframe (8 of 24 frames read; OpenCV's reader gave 23). They are given, as they were."""
@@ -393,16 +410,7 @@ def test_an_hevc_video_that_lost_a_frame_is_read_past_it(tmp_path):
     if "libx265" not in av.codecs_available:
         pytest.skip("this PyAV has no HEVC encoder")
     clip = tmp_path / "phone.mp4"
-    with av.open(str(clip), "w") as container:
-        stream = container.add_stream("libx265", rate=24, options={"x265-params": "log-level=none:bframes=0"})
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        packets = []
-        for frame in DemoSource(faces=1, frames=24):
-            packets += stream.encode(av.VideoFrame.from_ndarray(frame[::2, ::2].copy(), format="bgr24"))
-        packets += stream.encode()
-        for index, packet in enumerate(packets):
-            if index != 8:  # (the frame lost)
-                container.mux(packet)
+    write_face_clip(clip, "libx265", 24, {"x265-params": "log-level=none:bframes=0"}, left_out=8)
     from realtime.capture import open_video
 
     video = open_video(clip)
@@ -416,20 +424,10 @@ def test_a_video_that_begins_mid_way_starts_at_its_first_whole_frame(tmp_path):
     """A recording cut out of a longer one without its first key frame: the frames before the next key frame cannot
     be decoded whole (grey or black with stray blocks). They are left out, as PyAV leaves them out unless asked to
     give damaged frames, which the reading asks for (a damaged HEVC video)."""
-    import av
-
     from realtime.capture import open_video
 
     clip = tmp_path / "cut_out.mp4"
-    with av.open(str(clip), "w") as container:
-        stream = container.add_stream("libx264", rate=24, options={"g": "24", "keyint_min": "24", "bf": "0"})
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        packets = []
-        for frame in DemoSource(faces=1, frames=48):
-            packets += stream.encode(av.VideoFrame.from_ndarray(frame[::2, ::2].copy(), format="bgr24"))
-        packets += stream.encode()
-        for packet in packets[1:]:  # (without the first key frame)
-            container.mux(packet)
+    write_face_clip(clip, "libx264", 48, {"g": "24", "keyint_min": "24", "bf": "0"}, left_out=0)  # (the key frame)
     video = open_video(clip)
     frames = list(video)
     video.close()
@@ -445,12 +443,7 @@ def test_a_video_damaged_near_its_end_loses_no_later_frame(tmp_path):
     from realtime.capture import open_video
 
     clip = tmp_path / "ends_damaged.mp4"
-    with av.open(str(clip), "w") as container:
-        stream = container.add_stream("libx264", rate=24, options={"bf": "3"})
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        for frame in DemoSource(faces=1, frames=90):
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame[::2, ::2].copy(), format="bgr24")))
-        container.mux(stream.encode())
+    write_face_clip(clip, "libx264", 90, {"bf": "3"})
     with av.open(str(clip)) as container:
         where = [(packet.pos, packet.size) for packet in container.demux(video=0) if packet.size]
     data = bytearray(clip.read_bytes())
