@@ -53,12 +53,15 @@ IMAGE_URL_LIMITS = (256 * 2**20, 30.0)  # bytes, seconds
 # How far a 1-bit picture is smoothed into grey tones: on 150 wild-faces photos dithered to 1 bit, a face is found in
 # 149 and 68.0% are labelled right (68.7% in grey; 2 found without it; sigma 1 / 1.5 / 3: 65.3 / 66.7 / 67.3%).
 DESCREEN_SIGMA = 2.0
-VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".webm", ".avi", ".mkv"}  # what a folder's videos are called
+# What video files are called (a folder's are left out; the web page takes them): a camcorder's AVCHD (.mts, .m2ts),
+# a recorder's MPEG-TS, DVD and older formats as well
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".webm", ".avi", ".mkv", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg", ".3gp",
+                  ".wmv", ".asf", ".flv", ".ogv", ".vob"}
 # How the path of a URL of a video or a stream ends: such a URL is opened by FFmpeg at once, without asking its server
 # first whether it is an image (a server for one client, as `ffmpeg ... -listen 1 http://...` is, answers only the first
 # connection: the question took it, and FFmpeg found nothing)
-STREAM_URL_SUFFIXES = {*VIDEO_SUFFIXES, ".ts", ".m2ts", ".mts", ".m3u8", ".m3u", ".mpd", ".flv", ".mjpg", ".mjpeg",
-                       ".mpg", ".mpeg", ".sdp", ".h264", ".264", ".h265", ".265", ".ogv", ".wmv", ".asf"}
+STREAM_URL_SUFFIXES = {*VIDEO_SUFFIXES, ".m3u8", ".m3u", ".mpd", ".mjpg", ".mjpeg", ".sdp", ".h264", ".264", ".h265",
+                       ".265"}
 
 
 CAMERA_INDEX_MAX = 2**31 - 1  # the largest camera index OpenCV takes (a C int)

@@ -57,12 +57,25 @@ class UploadError(Exception):
 
 
 MATROSKA_SIGNATURE = b"\x1a\x45\xdf\xa3"  # (WebM's too)
+ASF_SIGNATURE = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")  # (WMV's header object)
 
 
-def is_video_content(data: bytes) -> bool:
-    """Whether `data` begins as an MP4/MOV, Matroska/WebM or AVI file does (an upload without a name that says so)."""
-    return (data[4:8] == b"ftyp" or data.startswith(MATROSKA_SIGNATURE)
-            or (data[:4] == b"RIFF" and data[8:12] == b"AVI "))
+def video_content_suffix(data: bytes) -> str:
+    """The suffix of the video file `data` begins as ("" for none this page knows): MP4/MOV/3GP, Matroska/WebM, AVI,
+    MPEG-TS (a camcorder's .mts, a recorder's .ts: a sync byte every 188 bytes), MPEG program stream (.mpg, DVD),
+    ASF (.wmv) or FLV; for an upload whose name and type do not say (curl's --data-binary)."""
+    if data[4:8] == b"ftyp":
+        return ".mp4"
+    if data.startswith(MATROSKA_SIGNATURE):
+        return ".webm"
+    if data[:4] == b"RIFF" and data[8:12] == b"AVI ":
+        return ".avi"
+    if len(data) > 376 and data[0] == data[188] == data[376] == 0x47:
+        return ".ts"
+    for signature, suffix in ((b"\x00\x00\x01\xba", ".mpg"), (ASF_SIGNATURE, ".wmv"), (b"FLV\x01", ".flv")):
+        if data.startswith(signature):
+            return suffix
+    return ""
 
 
 def content_suffix(data: bytes) -> str:
@@ -76,9 +89,7 @@ def content_suffix(data: bytes) -> str:
                                (TIFF_SIGNATURES, ".tif"), ((b"BM",), ".bmp")):
         if data.startswith(signatures):
             return suffix
-    if is_video_content(data):
-        return ".webm" if data.startswith(MATROSKA_SIGNATURE) else ".avi" if data[:4] == b"RIFF" else ".mp4"
-    return ""
+    return video_content_suffix(data)
 
 
 def check_picture_size(data: bytes, name: str) -> None:
@@ -169,7 +180,7 @@ class Labeller:
             check_picture_size(data, name)
             kind, source = "image", self._open(ImageSource, path, f"cannot read image {name} (damaged or cut short?)")
             pipeline, tracker, cuts = self.photos, Tracker.for_photos(), None
-        elif path.suffix.lower() in VIDEO_SUFFIXES or mimetype.startswith("video/") or is_video_content(data):
+        elif path.suffix.lower() in VIDEO_SUFFIXES or mimetype.startswith("video/") or video_content_suffix(data):
             kind, source = "video", self._open(open_video, path, f"cannot read video {name} (damaged, or a codec "
                                                                   "this program cannot decode)")
             self._check_length(source)
@@ -198,10 +209,14 @@ class Labeller:
 
     @staticmethod
     def _open(kind, path: Path, message: str):
+        """`kind(path)`, described by the upload's own name: its notes (a video that changes frame size) named the
+        temporary folder's path."""
         try:
-            return kind(path)
+            source = kind(path)
         except SourceError:
             raise UploadError(400, message) from None
+        source.description = path.name
+        return source
 
     def _check_length(self, source: Source) -> None:
         frames = source.frame_count or 0  # (None when the file does not say)

@@ -54,7 +54,7 @@ PAGE = """<!doctype html>
 <section>
   <h2>Photo or video</h2>
   <label id="drop">Drop a photo (jpg, png, webp, heic, avif) or a short video (mp4, mov, webm, avi) here, or choose one:
-    <input id="file" type="file" accept="image/jpeg,image/png,image/webp,image/heic,image/heif,image/avif,.heic,.heif,.avif,video/mp4,video/quicktime,video/webm,video/x-msvideo,.avi,.mov,.mkv,.m4v">
+    <input id="file" type="file" accept="image/jpeg,image/png,image/webp,image/heic,image/heif,image/avif,.heic,.heif,.avif,video/*,.avi,.mov,.mkv,.m4v,.ts,.mts,.m2ts,.mpg,.mpeg,.3gp,.wmv,.asf,.flv,.ogv,.vob">
   </label>
   <div id="status" class="status"></div>
   <div id="result"></div>

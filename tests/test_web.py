@@ -105,6 +105,27 @@ def test_an_av1_video_is_labelled_as_the_program_labels_it(client, tmp_path, tin
     assert isinstance(answer, list) and answer == program_json(clip, tiny_model) and answer[-1]["faces"]
 
 
+def test_an_uploaded_video_that_changes_frame_size_is_named_by_its_own_name(tmp_path, tiny_model, capfd):
+    """The note on a video whose frame size changes named the server's temporary copy
+    (/tmp/emotion-overlay-web-.../upload/joined.ts); it names the upload. MPEG-TS (a camcorder's .mts, a recorder's
+    .ts) is taken, by its name or by its content: it was refused (415)."""
+    from realtime.classify import Classifier
+    from realtime.web import create_app
+    from tests.test_realtime import write_two_sized_clip
+
+    clip = tmp_path / "joined.ts"
+    write_two_sized_clip(clip)
+    (tmp_path / "results").mkdir()
+    app = create_app(Classifier(tiny_model), tmp_path / "results", max_frames=100)
+    records = post_file(app.test_client(), "/api/label", clip).json
+    assert isinstance(records, list) and len(records) == 48
+    said = capfd.readouterr().err
+    assert "note: joined.ts changes frame size at 1.0 s, from 640x480 to 320x240" in said
+    assert str(tmp_path / "results") not in said and "upload" not in said
+    raw = app.test_client().post("/api/label", data=clip.read_bytes(), content_type="application/octet-stream").json
+    assert raw == records  # (an MPEG-TS known by its content: it was refused, 415)
+
+
 @pytest.mark.parametrize("frames", [1, 2])
 def test_a_clip_shorter_than_the_confirmation_shows_its_faces_as_the_program_does(client, tmp_path, tiny_model, frames):
     clip = tmp_path / "short.mp4"
@@ -510,5 +531,9 @@ def test_an_upload_without_a_name_is_named_by_its_content():
     jpeg = cv2.imencode(".jpg", DemoSource(faces=1).frame(0)[0])[1].tobytes()
     for data, suffix in ((jpeg, ".jpg"), (heic, ".heic"), (avif, ".avif"), (b"RIFF\0\0\0\0WEBPVP8 ", ".webp"),
                          (b"\0\0\0\x18ftypisom", ".mp4"), (b"\x1a\x45\xdf\xa3", ".webm"), (b"RIFF\0\0\0\0AVI ", ".avi"),
-                         (b"GIF89a", ".gif"), (b"II*\0", ".tif"), (b"hello", "")):
+                         (b"GIF89a", ".gif"), (b"II*\0", ".tif"), (b"hello", ""),
+                         (b"\x00\x00\x01\xba\x44", ".mpg"), (b"FLV\x01\x05", ".flv"),
+                         (bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c"), ".wmv")):
         assert content_suffix(data) == suffix, suffix
+    packets = b"".join(b"\x47" + bytes(187) for _ in range(3))  # (MPEG-TS: a sync byte every 188 bytes)
+    assert content_suffix(packets) == ".ts" and content_suffix(b"\x47" + bytes(400)) == ""
