@@ -663,6 +663,27 @@ def test_report_draws_a_face_s_frames_in_a_row_with_one_label_as_one_bar():
     assert len(set(colours.values())) == 4 and colours["happy"] == tuple(v / 255 for v in (240, 200, 40))
 
 
+def test_report_of_a_long_video_shows_each_stretch_s_main_label(tmp_path):
+    """Frames narrower than a pixel were drawn one over another, the label drawn last taking the pixel: a face
+    labelled happy two frames in three and sad the third, over 20,000 frames, came out all sad. Each column of the
+    timeline now shows the label shown most there; a face gone for a stretch leaves it empty as before."""
+    from realtime.draw import colour_of
+    from realtime.report import draw_report
+
+    records = [{"time": i / 30, "frame": i, "image": None,
+                "faces": [] if 8000 <= i < 12000 else [{"id": 1, "label": "sad" if i % 3 == 2 else "happy"}]}
+               for i in range(20000)]
+    draw_report(records, tmp_path / "long.png", "long")
+    picture = cv2.imread(str(tmp_path / "long.png")).astype(int)
+    picture = picture[:, : picture.shape[1] * 2 // 3]  # the timeline (the shares' bars are at the right)
+    happy, sad = (np.abs(picture - colour_of(label)).sum(2) < 30 for label in ("happy", "sad"))
+    row = happy.sum(1).argmax()  # the face's row, across the timeline
+    assert happy[row].sum() > 400 and sad.sum() == 0
+    columns = np.flatnonzero(happy[row])
+    gap = np.diff(columns).max()  # the 4,000 frames without the face: a fifth of the timeline, empty
+    assert 0.15 < gap / (columns[-1] - columns[0]) < 0.25
+
+
 def test_report_says_csv_results_are_not_json_lines(tmp_path, tiny_model):
     results = tmp_path / "run.csv"
     assert run_module("realtime", "--source", "demo:1", "--max-frames", "3", "--no-display", "--model",
