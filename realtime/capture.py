@@ -29,14 +29,16 @@ from realtime import quiet_stderr, stop
 from realtime.heif import read_heif
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pnm",
-                  ".gif", ".heic", ".heif", ".hif", ".avif"}
+                  ".gif", ".heic", ".heif", ".hif", ".avif", ".jp2", ".j2k", ".j2c", ".jpf", ".jpx"}
 # How an image file begins, for images whose name does not say so (Yale Faces' `subject01.happy` are GIFs).
 TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*")
 GIF_SIGNATURES = (b"GIF87a", b"GIF89a")
 PNM_SIGNATURES = tuple(f"P{kind}{space}".encode() for kind in range(1, 7) for space in " \t\r\n")  # PBM, PGM, PPM
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JPEG_SIGNATURE = b"\xff\xd8\xff"
-IMAGE_SIGNATURES = (JPEG_SIGNATURE, PNG_SIGNATURE, b"BM", *GIF_SIGNATURES, *TIFF_SIGNATURES, *PNM_SIGNATURES)
+JPEG_2000_SIGNATURES = (b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51")  # a .jp2 file, a bare .j2k stream
+IMAGE_SIGNATURES = (JPEG_SIGNATURE, PNG_SIGNATURE, b"BM", *GIF_SIGNATURES, *TIFF_SIGNATURES, *PNM_SIGNATURES,
+                    *JPEG_2000_SIGNATURES)
 AVFMT_NOTIMESTAMPS = 0x0080  # FFmpeg's flag of a container format whose packets have no timestamps (raw .h264)
 DAMAGED_READS = 30  # failed reads in a row after which a video file is taken to have ended (it may be damaged there)
 OPENCV_MAX_PIXELS = 1 << 30  # the most pixels cv2.imread reads (CV_IO_MAX_IMAGE_PIXELS); it refuses larger pictures
@@ -601,7 +603,7 @@ def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | No
     deep = read_deep_image(file) if head.startswith(TIFF_SIGNATURES) and not whole_number_tiff(file) else None
     if deep is not None:
         return deep
-    may_be_16_bit = head.startswith((PNG_SIGNATURE, *TIFF_SIGNATURES))  # (which, is known once it is read)
+    may_be_16_bit = head.startswith((PNG_SIGNATURE, *TIFF_SIGNATURES, *JPEG_2000_SIGNATURES))  # (known once read)
     with quiet_stderr() as said:  # OpenCV logs its own lines about a damaged file
         try:
             with opencv_name(file) as name:

@@ -694,6 +694,29 @@ def test_a_16_bit_tiff_turned_a_quarter_or_signed_is_read_as_8_bits(tmp_path):
     assert np.array_equal(image, cv2.imread(str(signed), cv2.IMREAD_COLOR))
 
 
+def test_jpeg_2000_photos_are_read_as_photos(tmp_path):
+    """JPEG 2000 (.jp2, and a bare .j2k stream), which OpenCV reads: a folder of them was 'no images in folder', and
+    one given alone was read as a video (no face, no image name in the results). A 12-bit one is read by its bits."""
+    from PIL import Image
+
+    from realtime.capture import ImageSource, folder_images, open_source, read_image
+
+    frame = DemoSource(faces=1).frame(0)[0]
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(frame[:, :, ::-1]).save(photos / "a.jp2", irreversible=False)  # (lossless)
+    Image.fromarray(frame[:, :, ::-1]).save(photos / "b.J2K", irreversible=False)
+    Image.fromarray(frame[:, :, ::-1]).save(photos / "c", format="JPEG2000", irreversible=False)  # known by its bytes
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    Image.fromarray(grey.astype(np.uint16) * 16).save(photos / "d.jp2", irreversible=False)  # 12-bit values
+    assert folder_images(photos) == [photos / name for name in ("a.jp2", "b.J2K", "c", "d.jp2")]
+    for name in ("a.jp2", "b.J2K", "c"):
+        assert np.array_equal(read_image(photos / name), frame), name
+    assert np.abs(read_image(photos / "d.jp2")[:, :, 0].astype(int) - grey).max() <= 1
+    source = open_source(str(photos / "a.jp2"))
+    assert isinstance(source, ImageSource) and source.size == (frame.shape[1], frame.shape[0])
+
+
 @pytest.mark.parametrize("name", ["turned.heic", "plain.avif"])
 def test_phone_photos_in_heic_and_avif_are_read_the_right_way_up(tmp_path, name):
     """HEIC is what iPhones save (OpenCV reads neither format): decoded with PyAV, put together and turned as the
