@@ -497,13 +497,41 @@ def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
     """A BGR image (turned as its EXIF orientation says), or None when the file cannot be read as one. OpenCV
     reads most formats; HEIC/HEIF and AVIF are put together from what PyAV decodes (`read_heif`), and the first
     frame of a GIF is decoded with PyAV. A JPEG file that is cut short or damaged still gives an image, its
-    missing part grey; with `warn_as`, a warning names it so. A picture of two colours only (1-bit: dithered
-    or scanned) is read as the grey tones its dots stand for (`descreened`)."""
+    missing part grey; with `warn_as`, a warning names it so. A picture with transparent parts is read as shown on
+    white (`see_through`). A picture of two colours only (1-bit: dithered or scanned) is read as the grey tones its
+    dots stand for (`descreened`)."""
     head = file_head(file)
-    image = _read_image(file, head, warn_as)
-    if image is not None and is_webp(head):
-        image = exif_oriented(file, image)
+    image = see_through(file) if head.startswith((PNG_SIGNATURE, *TIFF_SIGNATURES)) or is_webp(head) else None
+    if image is None:
+        image = _read_image(file, head, warn_as)
+        if image is not None and is_webp(head):
+            image = exif_oriented(file, image)
     return None if image is None else descreened(image)
+
+
+def see_through(file: Path) -> np.ndarray | None:
+    """A PNG, WebP or TIFF picture with transparent parts (an alpha channel, or a palette's or a colour's transparent
+    value), read with Pillow: upright, as BGR on white, as viewers show it (and as a GIF's are read); None for an
+    opaque picture (OpenCV reads it) and for what Pillow cannot read. OpenCV gave what a transparent part hides: a
+    PNG's or WebP's hidden colours (kept, black, or smeared, as each tool saves them), a TIFF's black."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(file) as picture:
+            if picture.mode not in ("RGBA", "RGBa", "LA", "La", "PA") and not (
+                    picture.mode in ("P", "L", "RGB") and "transparency" in picture.info):
+                return None
+            shown = ImageOps.exif_transpose(picture)
+            shown = (shown.convert("LA") if shown.mode == "La" else shown).convert("RGBA")  # (no La -> RGBA in Pillow)
+    except Exception:  # noqa: BLE001 - not for Pillow (damaged, too large): OpenCV reads it, or says it cannot
+        return None
+    return on_white(cv2.cvtColor(np.asarray(shown), cv2.COLOR_RGBA2BGRA))
+
+
+def on_white(bgra: np.ndarray) -> np.ndarray:
+    """A BGRA picture (uint8, its alpha not premultiplied) as BGR, laid on white."""
+    alpha = bgra[:, :, 3:].astype(np.float32) / 255
+    return np.ascontiguousarray(np.rint(bgra[:, :, :3] * alpha + 255 * (1 - alpha)).astype(np.uint8))
 
 
 def too_large(file: Path) -> str:
@@ -943,7 +971,7 @@ class AnimationSource(Source):
         start = 0.0
         for index, duration in enumerate(self.durations):
             self.picture.seek(index)  # (loaded once already: it reads again)
-            frame = np.asarray(self.picture.convert("RGB"))[:, :, ::-1].copy()
+            frame = on_white(cv2.cvtColor(np.asarray(self.picture.convert("RGBA")), cv2.COLOR_RGBA2BGRA))  # (a sticker's)
             self.time, start = start, start + duration / 1000
             yield frame
 
