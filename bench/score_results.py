@@ -10,10 +10,11 @@
 This is the path users (and anyone judging the labels) take: the command line as it is, then the
 results file. A photo's true class is its top folder inside the source folder (`happy/001.jpg`,
 also `happiness/`, `Sad/`, ...), or the first folder below it that names a class (`test/happy/001.jpg`),
+or, in no such folder, the class its file name gives as KDEF's and JAFFE's do (`AF01/AF01AFS.JPG`, `KA.AN1.39.tiff`),
 or with `--labels` its row in a CSV file of `path,label` rows (a
 header row allowed; paths as the results name the photos, that is relative to the source folder, or
 relative to a folder above or below it: `images/x.jpg` in the file matches `x.jpg` in the results, when only one does);
-its answer is the label of its first face, which is its largest.
+its answer is the label of its first face, which is its largest. `--labels` may also name CK+'s Emotion/ folder.
 The labels file may also be separated by semicolons, tabs or spaces (RAF-DB's `test_0001.jpg 5`;
 RAF-DB's aligned `test_0001_aligned.jpg` matches its `test_0001.jpg`). Classes given by number (AffectNet's
 folders `0/` to `7/`, RAF-DB's 1-7, CK+'s emotion numbers) are scored with `--numbers`, which says whose
@@ -55,6 +56,13 @@ NUMBERINGS = {
     "rafdb": [None, "surprise", "fear", "disgust", "happy", "sad", "angry", "neutral"],
     "ckplus": ["neutral", "angry", "contempt", "disgust", "fear", "happy", "sad", "surprise"],
 }
+
+# Datasets that name a photo's class in its file name, where no class folder does: KDEF's `AF01AFS.JPG` (session, sex,
+# person, expression, angle) and JAFFE's `KA.AN1.39.tiff` (poser, expression and take, number); the expression's code
+NAMED_CLASS = (re.compile(r"[AB][FM]\d\d(AF|AN|DI|HA|NE|SA|SU)(S|HL|HR|FL|FR)\.\w+", re.IGNORECASE),
+               re.compile(r"[A-Z]{2}\.(AN|DI|FE|HA|NE|SA|SU)\d*\.\d+\.\w+", re.IGNORECASE))
+CLASS_CODES = {"AF": "fear", "FE": "fear", "AN": "angry", "DI": "disgust", "HA": "happy", "NE": "neutral", "SA": "sad",
+               "SU": "surprise"}
 
 
 class Answer(NamedTuple):
@@ -114,7 +122,14 @@ def true_class(given: str | None, numbers: list[str | None] | None = None) -> st
 
 def read_labels(path: Path) -> dict[str, str]:
     """{photo path: label} from a file of `path,label` rows (or separated by semicolons, tabs or spaces, as RAF-DB's
-    `test_0001.jpg 5`); a first row that names no known class and no class number is a header."""
+    `test_0001.jpg 5`); a first row that names no known class and no class number is a header. A folder is CK+'s
+    Emotion/: `S005/001/S005_001_00000011_emotion.txt` holds the class number of `S005/001/S005_001_00000011.png`."""
+    if path.is_dir():
+        rows = {file.relative_to(path).as_posix().removesuffix("_emotion.txt") + ".png": file.read_text().strip()
+                for file in sorted(path.rglob("*_emotion.txt"))}
+        if not rows:
+            raise ScoreError(f"{path}: no CK+ emotion files in this folder (S005/001/S005_001_00000011_emotion.txt)")
+        return rows
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:  # (Excel's CSV begins with a byte-order mark)
             text = handle.read()
@@ -162,6 +177,12 @@ def matched_labels(images: list[str], labels: dict[str, str]) -> tuple[dict[str,
     return matched, by_ending
 
 
+def named_class(image: str) -> str | None:
+    """The class a photo's file name gives, as KDEF's and JAFFE's do (NAMED_CLASS), or None."""
+    found = next((m for pattern in NAMED_CLASS if (m := pattern.fullmatch(image.rsplit("/", 1)[-1]))), None)
+    return CLASS_CODES[found[1].upper()] if found else None
+
+
 def class_folder(image: str, numbers: list[str | None] | None = None) -> str:
     """The class folder a photo lies in, as the results name it: its top folder, or the first folder below it that
     names a class where the top one does not (`test/happy/1.png` of a FER2013 layout with train/ and test/, the photos
@@ -183,7 +204,7 @@ def judge(answers: list[Answer], classes: list[str], labels: dict[str, str] | No
         else:
             given = labels.get(Path(image).as_posix())
             not_scored = "(not in the labels file)" if given is None else given
-        truth = true_class(given, numbers)
+        truth = true_class(given, numbers) or (named_class(image) if labels is None else None)
         if truth not in classes:
             unscored.add(not_scored)
             continue
@@ -249,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("results", type=Path, help="a --json results file of the program run on a class-folder tree")
     parser.add_argument("--with-contempt", action="store_true", help="score 8 classes, contempt too")
     parser.add_argument("--labels", type=Path, metavar="CSV",
-                        help="true labels from a CSV file of path,label rows instead of the class folders")
+                        help="true labels from a CSV file of path,label rows instead of the class folders (or "
+                             "CK+'s Emotion/ folder, with --numbers ckplus)")
     parser.add_argument("--against", type=Path, metavar="RESULTS",
                         help="another results file of the same photos (another model, option or version): the "
                              "difference in accuracy on the photos both scored, with its 95%% interval")
@@ -266,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
                   "order, comma-separated", file=sys.stderr)
             return 2
     for path in (args.results, args.labels, args.against):
-        if path is not None and not path.is_file():
+        if path is not None and not path.is_file() and not (path is args.labels and path.is_dir()):
             print(f"error: {'a folder, not a file' if path.is_dir() else 'file not found'}: {path}", file=sys.stderr)
             return 2
     classes = FER2013_LABELS + ["contempt"] * args.with_contempt

@@ -449,6 +449,37 @@ def test_kdefs_afraid_is_scored_as_fear(tmp_path):
     assert metrics["samples"] == 1 and metrics["accuracy"] == 1 and unscored == []
 
 
+def test_kdef_and_jaffe_are_scored_by_their_file_names_and_ck_by_its_emotion_folder(tmp_path, capsys):
+    """KDEF (`AF01/AF01AFS.JPG`: the folder is the person) and JAFFE (`KA.AN1.39.tiff`, in one folder) give the
+    expression in the file name, CK+ in a file beside the photo's folder (`Emotion/S005/001/..._emotion.txt`); as
+    they are laid out, none was scored (`error: no photo ... has a class folder`)."""
+    scorer = load_bench("score_results")
+    answers = [scorer.Answer(image, label, None) for image, label in [
+        ("AF01/AF01AFS.JPG", "fear"), ("AM02/AM02HAHL.JPG", "sad"), ("BF03/BF03SUFR.jpg", "surprise"),
+        ("KA.AN1.39.tiff", "angry"), ("jaffe/YM.NE3.51.tiff", "neutral"), ("KM.DI2.15.png", "happy"),
+        ("happy/AF01SAS.JPG", "happy"), ("misc/AF01.JPG", "sad")]]  # a class folder comes first; no code, not scored
+    metrics, _, unscored = scorer.score(answers, scorer.FER2013_LABELS)
+    assert metrics["samples"] == 7 and metrics["accuracy"] == pytest.approx(5 / 7) and unscored == ["misc"]
+    fear = scorer.FER2013_LABELS.index("fear")
+    assert metrics["confusion"][fear][fear] == 1
+
+    emotion = tmp_path / "CK+" / "Emotion"
+    for name, number in (("S005/001/S005_001_00000011", 3), ("S010/002/S010_002_00000014", 6)):
+        (emotion / name).parent.mkdir(parents=True, exist_ok=True)
+        (emotion / f"{name}_emotion.txt").write_text(f"   {number:.7e}\n")
+    results = tmp_path / "ck.jsonl"  # the program run on cohn-kanade-images/: every frame, one of each labelled
+    results.write_text("".join(json.dumps({"frame": i, "image": image, "faces": [{"label": label}]}) + "\n"
+                               for i, (image, label) in enumerate([
+                                   ("S005/001/S005_001_00000001.png", "neutral"), ("S005/001/S005_001_00000011.png",
+                                                                                    "disgust"),
+                                   ("S010/002/S010_002_00000014.png", "happy")])))
+    assert scorer.main([str(results), "--labels", str(emotion), "--numbers", "ckplus"]) == 0
+    assert "accuracy  0.5000  (2 photos)" in capsys.readouterr().out  # 3 disgust (right), 6 sadness
+    (tmp_path / "empty").mkdir()
+    assert scorer.main([str(results), "--labels", str(tmp_path / "empty")]) == 2  # a folder without emotion files
+    assert "no CK+ emotion files" in capsys.readouterr().err
+
+
 def test_classes_given_by_number_and_labels_files_separated_otherwise_are_scored(tmp_path, capsys):
     """AffectNet's class folders are 0/ to 7/; RAF-DB's labels file has `test_0001.jpg 5` lines (1-7, its own order)
     for the photos `test_0001_aligned.jpg`; CK+'s emotion files hold `3.0000000e+00`; Excel in many countries writes
