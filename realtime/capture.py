@@ -498,10 +498,10 @@ def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
     reads most formats; HEIC/HEIF and AVIF are put together from what PyAV decodes (`read_heif`), and the first
     frame of a GIF is decoded with PyAV. A JPEG file that is cut short or damaged still gives an image, its
     missing part grey; with `warn_as`, a warning names it so. A picture with transparent parts is read as shown on
-    white (`see_through`). A picture of two colours only (1-bit: dithered or scanned) is read as the grey tones its
-    dots stand for (`descreened`)."""
+    white, and a run-length-coded BMP read whole (`by_pillow`). A picture of two colours only (1-bit: dithered or
+    scanned) is read as the grey tones its dots stand for (`descreened`)."""
     head = file_head(file)
-    image = see_through(file) if head.startswith((PNG_SIGNATURE, *TIFF_SIGNATURES)) or is_webp(head) else None
+    image = by_pillow(file) if head.startswith((PNG_SIGNATURE, b"BM", *TIFF_SIGNATURES)) or is_webp(head) else None
     if image is None:
         image = _read_image(file, head, warn_as)
         if image is not None and is_webp(head):
@@ -509,17 +509,22 @@ def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
     return None if image is None else descreened(image)
 
 
-def see_through(file: Path) -> np.ndarray | None:
-    """A PNG, WebP or TIFF picture with transparent parts (an alpha channel, or a palette's or a colour's transparent
-    value), read with Pillow: upright, as BGR on white, as viewers show it (and as a GIF's are read); None for an
-    opaque picture (OpenCV reads it) and for what Pillow cannot read. OpenCV gave what a transparent part hides: a
-    PNG's or WebP's hidden colours (kept, black, or smeared, as each tool saves them), a TIFF's black."""
+def by_pillow(file: Path) -> np.ndarray | None:
+    """What OpenCV misreads, read with Pillow, upright, as BGR; None for anything else (OpenCV reads it) and for what
+    Pillow cannot read:
+    - a PNG, WebP or TIFF picture with transparent parts (an alpha channel, or a palette's or a colour's transparent
+      value), laid on white, as viewers show it (and as a GIF's are read). OpenCV gave what a transparent part hides:
+      a PNG's or WebP's hidden colours (kept, black, or smeared, as each tool saves them), a TIFF's black.
+    - a run-length-coded BMP (RLE8, RLE4): OpenCV carries a row's runs that go past its width (ImageMagick codes each
+      row to its padded length) on into the next rows, and the picture came out garbled."""
     from PIL import Image, ImageOps
 
     try:
         with Image.open(file) as picture:
-            if picture.mode not in ("RGBA", "RGBa", "LA", "La", "PA") and not (
-                    picture.mode in ("P", "L", "RGB") and "transparency" in picture.info):
+            see_through = picture.format in ("PNG", "WEBP", "TIFF") and (
+                picture.mode in ("RGBA", "RGBa", "LA", "La", "PA") or (
+                    picture.mode in ("P", "L", "RGB") and "transparency" in picture.info))
+            if not see_through and not (picture.format == "BMP" and picture.info.get("compression") in (1, 2)):
                 return None
             shown = ImageOps.exif_transpose(picture)
             shown = (shown.convert("LA") if shown.mode == "La" else shown).convert("RGBA")  # (no La -> RGBA in Pillow)
@@ -971,7 +976,8 @@ class AnimationSource(Source):
         start = 0.0
         for index, duration in enumerate(self.durations):
             self.picture.seek(index)  # (loaded once already: it reads again)
-            frame = on_white(cv2.cvtColor(np.asarray(self.picture.convert("RGBA")), cv2.COLOR_RGBA2BGRA))  # (a sticker's)
+            rgba = np.asarray(self.picture.convert("RGBA"))
+            frame = on_white(cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))  # (a sticker's transparent parts)
             self.time, start = start, start + duration / 1000
             yield frame
 
