@@ -516,15 +516,22 @@ def by_pillow(file: Path) -> np.ndarray | None:
       value), laid on white, as viewers show it (and as a GIF's are read). OpenCV gave what a transparent part hides:
       a PNG's or WebP's hidden colours (kept, black, or smeared, as each tool saves them), a TIFF's black.
     - a run-length-coded BMP (RLE8, RLE4): OpenCV carries a row's runs that go past its width (ImageMagick codes each
-      row to its padded length) on into the next rows, and the picture came out garbled."""
+      row to its padded length) on into the next rows, and the picture came out garbled.
+    - a JPEG-compressed TIFF turned a quarter (orientations 5-8): OpenCV reads no TIFF turned so, and FFmpeg gave
+      this one black.
+    An uncompressed TIFF turned a quarter is left to FFmpeg: Pillow (13.0) garbles it."""
     from PIL import Image, ImageOps
 
     try:
         with Image.open(file) as picture:
+            turned = picture.format == "TIFF" and picture.getexif().get(0x0112) in (5, 6, 7, 8)
+            if turned and picture.tag_v2.get(259, 1) == 1:  # (259: compression; 1: none)
+                return None
             see_through = picture.format in ("PNG", "WEBP", "TIFF") and (
                 picture.mode in ("RGBA", "RGBa", "LA", "La", "PA") or (
                     picture.mode in ("P", "L", "RGB") and "transparency" in picture.info))
-            if not see_through and not (picture.format == "BMP" and picture.info.get("compression") in (1, 2)):
+            run_length = picture.format == "BMP" and picture.info.get("compression") in (1, 2)
+            if not (see_through or run_length or (turned and picture.tag_v2.get(259) in (6, 7))):  # (6, 7: JPEG)
                 return None
             shown = ImageOps.exif_transpose(picture)
             shown = (shown.convert("LA") if shown.mode == "La" else shown).convert("RGBA")  # (no La -> RGBA in Pillow)

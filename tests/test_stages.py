@@ -853,6 +853,31 @@ def test_a_webp_or_tiff_photo_is_turned_as_its_orientation_says(tmp_path, orient
     assert np.array_equal(read_image(path), shown)
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_jpeg_compressed_tiff_is_turned_as_its_orientation_says(tmp_path, orientation):
+    """OpenCV reads no TIFF turned a quarter (orientations 5-8), and FFmpeg, which read those instead, gave a
+    JPEG-compressed one (colour or grey) black: no face. An uncompressed RGBA one, which Pillow garbles so, reads
+    right too."""
+    from PIL import Image
+
+    from realtime.capture import read_image
+
+    frame = DemoSource(faces=1).frame(0)[0][:240, :320]
+    stored_as = {1: None, 2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                 4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_90,
+                 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_270}[orientation]  # what the tag undoes
+    tag = Image.Exif()
+    tag[0x0112] = orientation
+    for mode, how in (("RGB", {"compression": "jpeg", "quality": 95}), ("L", {"compression": "jpeg", "quality": 95}),
+                      ("RGBA", {})):
+        upright = Image.fromarray(frame[:, :, ::-1]).convert(mode)
+        path = tmp_path / f"{mode}.tif"
+        (upright if stored_as is None else upright.transpose(stored_as)).save(path, exif=tag, **how)
+        expected = np.asarray(upright.convert("RGB"))[:, :, ::-1]
+        image = read_image(path)
+        assert image.shape == expected.shape and np.abs(image.astype(int) - expected).mean() < 3, mode
+
+
 def test_a_1_bit_picture_is_read_as_the_grey_tones_its_dots_stand_for(tmp_path, photo_detector):
     """A dithered black-and-white picture (a 1-bit scan or print): no face is found in the dots themselves."""
     from realtime.capture import descreened, read_image
