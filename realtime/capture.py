@@ -39,6 +39,7 @@ JPEG_SIGNATURE = b"\xff\xd8\xff"
 JPEG_2000_SIGNATURES = (b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51")  # a .jp2 file, a bare .j2k stream
 IMAGE_SIGNATURES = (JPEG_SIGNATURE, PNG_SIGNATURE, b"BM", *GIF_SIGNATURES, *TIFF_SIGNATURES, *PNM_SIGNATURES,
                     *JPEG_2000_SIGNATURES)
+ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")  # PIL's modes with an alpha band
 AVFMT_NOTIMESTAMPS = 0x0080  # FFmpeg's flag of a container format whose packets have no timestamps (raw .h264)
 DAMAGED_READS = 30  # failed reads in a row after which a video file is taken to have ended (it may be damaged there)
 OPENCV_MAX_PIXELS = 1 << 30  # the most pixels cv2.imread reads (CV_IO_MAX_IMAGE_PIXELS); it refuses larger pictures
@@ -528,16 +529,22 @@ def by_pillow(file: Path) -> np.ndarray | None:
             if turned and picture.tag_v2.get(259, 1) == 1:  # (259: compression; 1: none)
                 return None
             see_through = picture.format in ("PNG", "WEBP", "TIFF") and (
-                picture.mode in ("RGBA", "RGBa", "LA", "La", "PA") or (
+                picture.mode in ALPHA_MODES or (
                     picture.mode in ("P", "L", "RGB") and "transparency" in picture.info))
             run_length = picture.format == "BMP" and picture.info.get("compression") in (1, 2)
             if not (see_through or run_length or (turned and picture.tag_v2.get(259) in (6, 7))):  # (6, 7: JPEG)
                 return None
-            shown = ImageOps.exif_transpose(picture)
-            shown = (shown.convert("LA") if shown.mode == "La" else shown).convert("RGBA")  # (no La -> RGBA in Pillow)
+            return pil_on_white(ImageOps.exif_transpose(picture))
     except Exception:  # noqa: BLE001 - not for Pillow (damaged, too large): OpenCV reads it, or says it cannot
         return None
-    return on_white(cv2.cvtColor(np.asarray(shown), cv2.COLOR_RGBA2BGRA))
+
+
+def pil_on_white(picture) -> np.ndarray:
+    """A PIL picture of 8-bit bands as BGR, its transparent parts (if any) laid on white."""
+    if picture.mode not in ALPHA_MODES and "transparency" not in picture.info:
+        return np.ascontiguousarray(np.asarray(picture.convert("RGB"))[:, :, ::-1])
+    rgba = (picture.convert("LA") if picture.mode == "La" else picture).convert("RGBA")  # (no La -> RGBA in Pillow)
+    return on_white(cv2.cvtColor(np.asarray(rgba), cv2.COLOR_RGBA2BGRA))
 
 
 def on_white(bgra: np.ndarray) -> np.ndarray:
@@ -983,8 +990,7 @@ class AnimationSource(Source):
         start = 0.0
         for index, duration in enumerate(self.durations):
             self.picture.seek(index)  # (loaded once already: it reads again)
-            rgba = np.asarray(self.picture.convert("RGBA"))
-            frame = on_white(cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))  # (a sticker's transparent parts)
+            frame = pil_on_white(self.picture)  # (a sticker's transparent parts)
             self.time, start = start, start + duration / 1000
             yield frame
 

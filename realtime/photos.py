@@ -20,7 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.capture import WEB_SCHEMES, SourceError, cannot_read, descreened, fetch_image, read_image, shown
+from realtime.capture import (WEB_SCHEMES, SourceError, cannot_read, descreened, fetch_image, on_white, pil_on_white,
+                              read_image, shown)
 from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier
 from realtime.detect import FaceDetector
 from realtime.pipeline import Pipeline
@@ -93,7 +94,7 @@ class PhotoLabeller:
             raise ValueError(f"the image's path is empty or a folder: {str(image)!r}")
         if hasattr(image, "convert") and hasattr(image, "mode"):  # a PIL image: np.asarray read a palette picture's
             if image.mode in EIGHT_BIT_MODES:  # indices as grey, and RGB as BGR (16-bit and float ones, which
-                image = np.asarray(image.convert("RGB"))[:, :, ::-1]  # convert() clips, stay refused below)
+                image = pil_on_white(image)  # convert() clips, stay refused below); transparent parts on white
             else:
                 image = np.asarray(image)
         if isinstance(image, str) and image.lower().startswith(WEB_SCHEMES):
@@ -111,8 +112,8 @@ class PhotoLabeller:
             raise ValueError(f"the image is empty: {frame.shape}")
         if frame.ndim == 2 or frame.shape[2] == 1:
             frame = cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2BGR)
-        elif frame.shape[2] == 4:
-            frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+        elif frame.shape[2] == 4:  # (transparent parts on white, as a file's are read)
+            frame = on_white(frame)
         return descreened(np.ascontiguousarray(frame))  # as a file is read
 
     @staticmethod

@@ -760,6 +760,10 @@ def test_a_picture_with_transparent_parts_is_read_on_white_however_it_is_stored(
     frames = list(source)
     source.close()
     assert len(frames) == 2 and all(np.abs(f.astype(int) - expected).max() <= 1 for f in frames)
+    from realtime.photos import PhotoLabeller  # from Python: a BGRA array or an RGBA PIL image, as its file is read
+
+    for given in (np.ascontiguousarray(rgba[:, :, [2, 1, 0, 3]]), Image.fromarray(hidden_black, "RGBA")):
+        assert np.abs(PhotoLabeller._frame(given).astype(int) - expected).max() <= 1  # (its alpha was dropped)
 
 
 def test_a_run_length_coded_bmp_is_read_whole(tmp_path):
