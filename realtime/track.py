@@ -66,12 +66,12 @@ class Tracker:
         """Feed one frame's faces and their probabilities; returns the confirmed tracks, to show, largest first."""
         if self.photos:
             self.tracks, self._next_id = [], 1
-        pairs = sorted(((overlap(t.face.box, f.box)[0], ti, fi) for ti, t in enumerate(self.tracks)
-                        for fi, f in enumerate(faces)), reverse=True)
+        # Faces seen in the last frame are matched first, then held ones: a held face's box stays where it was lost,
+        # and another face passing over it (the one in front, after one walked behind it) is still its own.
+        pairs = sorted(((t.missed > 0, -iou), ti, fi) for ti, t in enumerate(self.tracks) for fi, f in enumerate(faces)
+                       if (iou := overlap(t.face.box, f.box)[0]) >= self.min_iou)
         matched_tracks, matched_faces = set(), set()
-        for iou, ti, fi in pairs:
-            if iou < self.min_iou:
-                break
+        for _, ti, fi in pairs:
             if ti in matched_tracks or fi in matched_faces:
                 continue
             self._follow(self.tracks[ti], faces[fi], np.asarray(probabilities[fi], np.float32))

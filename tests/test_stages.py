@@ -359,6 +359,18 @@ def test_tracks_survive_brief_misses_then_expire():
     assert sorted(t.id for t in back) == [2, 3]  # the lost face returns as a new track
 
 
+def test_a_face_passing_over_a_hidden_face_keeps_its_id_and_label():
+    """Two people cross: B walks in front of A, which is no longer found. A's box is held where A was last seen, and B
+    passes over it. Before, A's held box, overlapping B's face more than B's own box of the frame before, took B's face:
+    B got A's id and showed A's label (for 3 frames in crossings of two real faces at 20-40 px a frame)."""
+    tracker = Tracker(confirm=1)
+    a, b = np.array([[0.9, 0.1]]), np.array([[0.1, 0.9]])
+    assert [t.id for t in tracker.update([_face(200), _face(300)], np.vstack([a, b]))] == [1, 2]
+    for x in range(280, 100, -20):  # B walks left over A's last place; A is hidden
+        shown = tracker.update([_face(x)], b)
+        assert [(t.id, t.label) for t in shown if t.missed == 0] == [(2, 1)]
+
+
 def test_held_faces_never_take_the_shown_faces_past_max_faces():
     """The detector gives at most --max-faces faces, but faces held on top of them went past it: 4 shown of 2."""
     probabilities = np.array([[0.3, 0.7]] * 2)
