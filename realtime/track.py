@@ -1,4 +1,4 @@
-"""Track stage: faces matched frame to frame by box overlap, with steady labels.
+"""Track stage: faces matched frame to frame by box overlap (one moving fast, by distance), with steady labels.
 
 - A new face is shown only once it is confirmed (found in `confirm` frames in a row), so a
   single stray detection (a hand, a chin) never gets a box; a confirmed face survives `hold`
@@ -20,6 +20,7 @@ from realtime.faces import Face, overlap
 
 
 HYSTERESIS = 0.15  # default lead another class needs over the shown label (bench/label_stability.py)
+MAX_JUMP = 2.0  # the farthest a face found in the last frame is followed to a box it does not overlap, in its widths
 
 
 @dataclass
@@ -68,10 +69,15 @@ class Tracker:
             self.tracks, self._next_id = [], 1
         # Faces seen in the last frame are matched first, then held ones: a held face's box stays where it was lost,
         # and another face passing over it (the one in front, after one walked behind it) is still its own.
-        pairs = sorted(((t.missed > 0, -iou), ti, fi) for ti, t in enumerate(self.tracks) for fi, f in enumerate(faces)
-                       if (iou := overlap(t.face.box, f.box)[0]) >= self.min_iou)
+        pairs = [((int(t.missed > 0), -iou), ti, fi) for ti, t in enumerate(self.tracks) for fi, f in enumerate(faces)
+                 if (iou := overlap(t.face.box, f.box)[0]) >= self.min_iou]
+        # Last, a face seen in the last frame that no box overlaps now may have moved fast (a quick turn, a pan, frames
+        # a slow machine dropped): the nearest face left over of about its size, up to MAX_JUMP of its widths away. Not
+        # a held face: someone turning up near where a face was lost is as likely someone else.
+        pairs += [((2, jump), ti, fi) for ti, t in enumerate(self.tracks) if t.missed == 0
+                  for fi, f in enumerate(faces) if (jump := moved(t.face, f)) <= MAX_JUMP]
         matched_tracks, matched_faces = set(), set()
-        for _, ti, fi in pairs:
+        for _, ti, fi in sorted(pairs):
             if ti in matched_tracks or fi in matched_faces:
                 continue
             self._follow(self.tracks[ti], faces[fi], np.asarray(probabilities[fi], np.float32))
@@ -107,6 +113,15 @@ class Tracker:
     def reset(self) -> None:
         """End every track (at a shot cut); new ones get new ids."""
         self.tracks = []
+
+
+def moved(last: Face, face: Face) -> float:
+    """How far `face` lies from `last`, between their centres, in `last`'s widths; infinite where their widths differ
+    by more than half: not the same face."""
+    if not 2 / 3 <= face.width / max(last.width, 1e-9) <= 3 / 2:
+        return float("inf")
+    shift = (face.box[:2] + face.box[2:] - last.box[:2] - last.box[2:]) / 2
+    return float(np.hypot(*shift) / max(last.width, 1e-9))
 
 
 class ShotCuts:
