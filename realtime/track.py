@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from realtime.faces import Face, overlap
+from realtime.faces import Face, intersection, overlap
 
 
 HYSTERESIS = 0.15  # default lead another class needs over the shown label (bench/label_stability.py)
@@ -95,6 +95,10 @@ class Tracker:
                                          confirmed=self.confirm <= 1))
                 self._next_id += 1
         shown = [t for t in self.tracks if t.confirmed]
+        # A held face that a face found in this frame covers (half its box or more) is behind that face: it is kept, to
+        # come back with its id, but not shown, or its label stood over the face in front for up to `hold` frames
+        found = [t.face.box for t in shown if t.missed == 0]
+        shown = [t for t in shown if t.missed == 0 or not any(covers(box, t.face.box) for box in found)]
         if self.max_faces is not None and len(shown) > self.max_faces:  # (those not shown are kept, to come back)
             shown = sorted(shown, key=lambda t: (t.missed > 0, -t.face.width))[: self.max_faces]
         return sorted(shown, key=lambda t: -t.face.width)  # largest first
@@ -113,6 +117,11 @@ class Tracker:
     def reset(self) -> None:
         """End every track (at a shot cut); new ones get new ids."""
         self.tracks = []
+
+
+def covers(front: np.ndarray, behind: np.ndarray) -> bool:
+    """Whether box `front` covers half of box `behind` or more."""
+    return intersection(front, behind) >= 0.5 * (behind[2] - behind[0]) * (behind[3] - behind[1])
 
 
 def moved(last: Face, face: Face) -> float:

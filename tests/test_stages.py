@@ -371,6 +371,21 @@ def test_a_face_passing_over_a_hidden_face_keeps_its_id_and_label():
         assert [(t.id, t.label) for t in shown if t.missed == 0] == [(2, 1)]
 
 
+def test_a_held_face_behind_a_face_found_is_not_shown_over_it():
+    """While A is hidden behind B, A's held box, where A was last seen, was drawn with A's label over B's face (0-4
+    frames in crossings of two real faces). A held face that a found one covers by half or more is not shown; it is
+    still held, and comes back with its id."""
+    tracker = Tracker(confirm=1, hold=8)
+    a, b = np.array([[0.9, 0.1]]), np.array([[0.1, 0.9]])
+    tracker.update([_face(200), _face(330)], np.vstack([a, b]))
+    for missed, x in ((1, 300), (2, 270)):  # A held beside B, or B over 30% of A's box: shown
+        assert sorted((t.id, t.missed) for t in tracker.update([_face(x)], b)) == [(1, missed), (2, 0)]
+    for x in (240, 215, 190, 150):  # B over A's last place (60% to 90%, then half of A's box): A not shown
+        assert [(t.id, t.missed) for t in tracker.update([_face(x)], b)] == [(2, 0)]
+    back = tracker.update([_face(100), _face(200)], np.vstack([b, a]))  # B walks on; A is found again
+    assert sorted((t.id, t.label) for t in back) == [(1, 0), (2, 1)]
+
+
 def test_a_face_moving_fast_keeps_its_box_and_id():
     """A quick turn or a fast pan moves a face over half its width a frame, and its boxes overlap too little to be
     matched. Before, its box stayed behind, held, for 5 frames, while a new track waited 3 frames to be shown; at a steady
