@@ -819,6 +819,10 @@ def open_url(url: str, width: int | None = None, height: int | None = None) -> S
     """A photo for the http(s) URL of an image, fetched and read as a file of it would be (labelled by the photo
     path: its model, its views; an animated GIF is a video); a stream for anything else (a camera, a video). A URL
     named as a video or a stream (`live.ts`, `index.m3u8`) is opened as a stream at once (STREAM_URL_SUFFIXES)."""
+    try:  # (a host in brackets that is no IPv6 address, or an unclosed bracket, was a traceback)
+        urllib.parse.urlsplit(url)
+    except ValueError as err:
+        raise SourceError(f"bad URL {shown(url)}: {err}") from None
     refused = None
     if not named_as_stream(url):
         fetched, refused = asked_for_image(url)  # (refused: FFmpeg may be let in all the same)

@@ -676,6 +676,15 @@ def test_an_image_url_is_labelled_as_the_photo_it_is(web_folder, tmp_path, tiny_
     assert_one_line_error(result, f"source not found: {url}/missing.jpg (the server answered 404")
 
 
+@pytest.mark.parametrize("url", ["http://[::1/photo.jpg", "https://[camera]/snapshot.jpg", "rtsp://admin:pw@[::1/live"])
+def test_a_url_with_a_broken_host_is_a_one_line_error(url):
+    """An unclosed bracket or a bracketed host that is no IPv6 address: Python's URL parser raised ValueError, a
+    traceback (found trying odd --source forms)."""
+    result = run_module("realtime", "--source", url, "--no-display", "--json", os.devnull)
+    assert_one_line_error(result, "bad URL")
+    assert result.returncode == 2 and "pw" not in result.stderr  # (the password shown as ***)
+
+
 def test_a_url_too_big_for_an_image_is_opened_as_a_stream(web_folder, monkeypatch):
     from realtime import capture
 
