@@ -18,7 +18,7 @@ from realtime.align import Crop
 from realtime.capture import ImageSource, SourceError, is_image_file, open_source
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.detect import MODES
-from realtime.output import OutputError, PhotoFolderWriter, Tally
+from realtime.output import OutputError, PhotoFolderWriter, Tally, check_writable
 from realtime.track import HYSTERESIS
 
 AUTO_WORKERS = 4  # at most this many photo workers unless --workers asks (each holds about 70 MB of models)
@@ -301,14 +301,17 @@ def open_sinks(args, source, labels: list[str]) -> list:
     from realtime.loop import close_all
     from realtime.output import CsvWriter, JsonLinesWriter, VideoWriter
 
-    sinks = []
+    sinks, folder = [], bool(args.output) and names_folder(args.output)
     try:
-        if args.output and names_folder(args.output):
+        if folder:  # (made first, as the results may go into it)
             if not isinstance(source, ImageSource):
                 raise OutputError(f"--output {args.output}: a folder takes the annotated photos of photos; for "
                                   "video or a camera name a file (.mp4, .mkv, .avi, ...)")
             sinks.append(PhotoFolderWriter(args.output, source.files))
-        elif args.output:
+        for path in (args.json, args.csv):  # before a file is opened (emptied): a results file that cannot be written
+            if path and path != "-":  # stops the run with the others as they were (a recording was left empty)
+                check_writable(Path(path))
+        if args.output and not folder:
             sinks.append(VideoWriter(args.output, source.fps, source.size, audio=getattr(source, "path", None),
                                      sound_from=getattr(source, "start", None)))
         if args.json:

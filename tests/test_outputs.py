@@ -122,6 +122,34 @@ def test_a_full_disk_or_a_folder_that_cannot_be_written_is_a_one_line_error(tmp_
         assert_one_line_error(result, f"cannot write /proc/{name}")
 
 
+def test_an_output_that_cannot_be_written_leaves_the_others_as_they_were(tmp_path):
+    """The outputs were opened one by one, so a --csv into a missing folder (or a --json naming a folder) stopped the
+    run only after the recording and the JSON lines of an earlier run had been emptied, leaving an .mp4 of 0 bytes
+    that does not play (found combining outputs of a run, one of them mistyped)."""
+    video, results = tmp_path / "out.mp4", tmp_path / "faces.jsonl"
+    video.write_bytes(b"last run's recording")
+    results.write_text("last run's results\n")
+    for options, problem in ((["--json", str(results), "--csv", str(tmp_path / "missing" / "faces.csv")],
+                              "No such file or directory"),
+                             (["--json", str(tmp_path)], "Is a directory")):
+        result = run_module("realtime", "--source", "demo:1", "--max-frames", "2", "--no-display",
+                            "--output", str(video), *options)
+        assert_one_line_error(result, f"cannot write {tmp_path}")
+        assert problem in result.stderr and result.returncode == 2
+        assert video.read_bytes() == b"last run's recording" and results.read_text() == "last run's results\n"
+    result = run_module("realtime", "--source", "demo:1", "--max-frames", "2", "--no-display",
+                        "--output", str(tmp_path / "new.mp4"), "--csv", str(tmp_path / "missing" / "faces.csv"))
+    assert_one_line_error(result, "cannot write")
+    assert not (tmp_path / "new.mp4").exists()
+    photos, labelled = tmp_path / "photos", tmp_path / "labelled"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "a.png"), DemoSource(faces=1, frames=1).frame(0)[0])
+    result = run_module("realtime", "--source", str(photos), "--no-display", "--output", f"{labelled}/",
+                        "--json", str(labelled / "faces.jsonl"))  # the results into the folder the run makes
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(path.name for path in labelled.iterdir()) == ["a.png", "faces.jsonl"]
+
+
 def decodable_frames(video) -> int:
     """Frames of a video that decode, up to where it is cut off."""
     count = 0
