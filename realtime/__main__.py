@@ -108,6 +108,9 @@ def parse_args(argv):
         parser.error("--json and --csv cannot both write to standard output")
     if any(not item.strip() for item in args.source or []):  # "" would read the current folder as photos
         parser.error("--source: an empty name (an unset shell variable?)")
+    for option in ("output", "json", "csv", "model"):  # "" was taken as not given: nothing written, exit 0
+        if getattr(args, option) is not None and not getattr(args, option).strip():
+            parser.error(f"--{option}: an empty name (an unset shell variable?)")
     check_output_paths(parser, args)
     return args
 

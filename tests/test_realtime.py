@@ -1003,6 +1003,11 @@ def test_faces_are_listed_largest_first(monkeypatch):
     (["--source", "missing.mp4"], "source not found"),
     (["--source", "demo:12"], "bad demo source"),
     (["--source", ""], "--source: an empty name"),  # "" used to read the current folder as a folder of photos
+    # an empty output or model was taken as not given: nothing written, exit 0 (or the default model)
+    (["--source", "demo:1", "--json", ""], "--json: an empty name"),
+    (["--source", "demo:1", "--csv", " "], "--csv: an empty name"),
+    (["--source", "demo:1", "--output", ""], "--output: an empty name"),
+    (["--source", "demo:1", "--model", ""], "--model: an empty name"),
     (["--source", "demo:1", "--model", "missing/model.keras"], "model not found: missing/model.keras"),
     (["--source", "demo:1", "--model", "models"], "model models is a folder"),
     (["--source", "demo:1", "--output", "no/such/folder/out.mp4"], "folder no/such/folder does not exist"),
