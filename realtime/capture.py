@@ -501,6 +501,8 @@ def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
     missing part grey; with `warn_as`, a warning names it so. A picture with transparent parts is read as shown on
     white, and a run-length-coded BMP read whole (`by_pillow`). A picture of two colours only (1-bit: dithered or
     scanned) is read as the grey tones its dots stand for (`descreened`)."""
+    if not file.is_file():  # (a named pipe in a folder, `x.jpg`, kept OpenCV waiting for a writer, for ever)
+        return None
     head = file_head(file)
     image = by_pillow(file) if head.startswith((PNG_SIGNATURE, b"BM", *TIFF_SIGNATURES)) or is_webp(head) else None
     if image is None:
@@ -557,6 +559,8 @@ def too_large(file: Path) -> str:
     """Why `read_image` gave no picture when the picture is larger than OpenCV reads, for a message; else ""."""
     from PIL import Image
 
+    if not file.is_file():  # (a named pipe: Pillow would wait for a writer)
+        return ""
     try:
         with Image.open(file) as picture:
             pixels = picture.width * picture.height
@@ -961,6 +965,9 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
     path = Path(spec)
     if not path.exists():
         raise SourceError(f"source not found: {path}")
+    if path.is_fifo() or path.is_socket():  # opening one waits for a writer, beyond the reach of Ctrl-C and SIGTERM
+        raise SourceError(f"cannot read {path}: a named pipe or socket is not read (a file is opened more than once); "
+                          "give a video file, or stream it over rtsp:// or http://")
     animation = animated(path)
     if animation is not None:
         return animation

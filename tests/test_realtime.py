@@ -676,6 +676,27 @@ def test_an_image_url_is_labelled_as_the_photo_it_is(web_folder, tmp_path, tiny_
     assert_one_line_error(result, f"source not found: {url}/missing.jpg (the server answered 404")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_as_source_or_in_a_folder_is_refused_instead_of_waited_on(tmp_path):
+    """A named pipe given to --source, or among a folder's photos (`x.jpg`), made the program wait for a writer for
+    ever, in a C call where neither Ctrl-C nor SIGTERM reached it (even with a writer, a file is opened more than
+    once, and the second open waited); found trying odd --source forms."""
+    os.mkfifo(tmp_path / "pipe")
+    result = run_module("realtime", "--source", str(tmp_path / "pipe"), "--no-display", "--json", os.devnull,
+                        timeout=60)
+    assert_one_line_error(result, f"cannot read {tmp_path / 'pipe'}: a named pipe")
+    assert result.returncode == 2
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "a.png"), DemoSource(faces=1, frames=1).frame(0)[0])
+    os.mkfifo(photos / "b.jpg")
+    result = run_module("realtime", "--source", str(photos), "--no-display", "--json", str(tmp_path / "faces.jsonl"),
+                        timeout=120)
+    assert_one_line_error(result, "1 of 2 images could not be read")
+    assert result.returncode == 1 and "warning: skipped b.jpg" in result.stderr
+    assert [json.loads(line)["image"] for line in (tmp_path / "faces.jsonl").read_text().splitlines()] == ["a.png"]
+
+
 @pytest.mark.parametrize("url", ["http://[::1/photo.jpg", "https://[camera]/snapshot.jpg", "rtsp://admin:pw@[::1/live"])
 def test_a_url_with_a_broken_host_is_a_one_line_error(url):
     """An unclosed bracket or a bracketed host that is no IPv6 address: Python's URL parser raised ValueError, a
