@@ -144,7 +144,7 @@ class PhotoFolderWriter:
 
     def __init__(self, folder: str | Path, sources: list[tuple[Path, str]]):
         """`sources`: the photos to come, as (file, name in the results) pairs; none of them may be overwritten."""
-        self.folder, self.photos = Path(folder), 0
+        self.folder, self.photos, self.written = Path(folder), 0, set()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as err:
@@ -154,6 +154,8 @@ class PhotoFolderWriter:
         shared = "" if inside else os.path.commonpath([os.path.dirname(os.path.abspath(file)) for file, _ in sources])
         originals, self.targets, taken = {os.path.realpath(file) for file, _ in sources}, {}, set()
         for file, name in sources:
+            if name in self.targets:  # the same photo given twice: one annotated copy, under its own name (the second
+                continue  # took `x (2).jpg` and both wrote there, leaving no `x.jpg`)
             relative = Path(name if inside else os.path.relpath(os.path.abspath(file), shared))
             target = self.folder / (relative if relative.suffix.lower() in self.KEPT else f"{relative}.jpg")
             target = unused(target, taken)  # `x.pgm`, saved as `x.pgm.jpg`, beside a photo `x.pgm.jpg`
@@ -164,7 +166,8 @@ class PhotoFolderWriter:
 
     def write(self, annotated: Annotated) -> None:
         write_picture(self.targets[annotated.image], annotated.frame)
-        self.photos += 1
+        self.written.add(annotated.image)
+        self.photos = len(self.written)
 
     def close(self) -> None:
         pass

@@ -779,6 +779,21 @@ def test_a_folder_as_output_takes_each_annotated_photo_under_its_own_name(tmp_pa
         "a.jpg", "b.png", "c.gif.jpg", "z.gif (2).jpg", "z.gif.jpg"]  # none written over another
 
 
+def test_a_photo_given_twice_is_saved_once_under_its_own_name_in_an_output_folder():
+    """`--source a.jpg a.jpg b.jpg --output labelled/`: both a.jpg were written to `a (2).jpg`, the target the second
+    took, and no `a.jpg` was left (found giving one photo twice with --output folder/)."""
+    from realtime.output import PhotoFolderWriter
+
+    with tempfile.TemporaryDirectory() as folder:
+        sources = [(Path(folder, name), name) for name in ("a.jpg", "a.jpg", "b.jpg")]
+        writer = PhotoFolderWriter(Path(folder, "labelled"), sources)
+        for index, (_, name) in enumerate(sources):
+            writer.write(Annotated(index, float(index), np.full((8, 8, 3), 40 * index, np.uint8), [], image=name))
+        writer.close()
+        assert sorted(path.name for path in Path(folder, "labelled").iterdir()) == ["a.jpg", "b.jpg"]
+        assert writer.photos == 2
+
+
 @pytest.mark.parametrize("source, message", [
     ("photos", "the annotated photo would overwrite the photo"),
     ("demo:1", "a folder takes the annotated photos of photos; for video or a camera name a file"),
