@@ -479,7 +479,7 @@ class ImageSource(Source):
         first = next((image for image in (read_image(file) for file, _ in self.files) if image is not None), None)
         if first is None:
             raise SourceError(cannot_read(self.files[0][0]) if len(self.files) == 1 else
-                              f"none of the {len(self.files)} images in {self.description} can be read")
+                              f"none of the {len(self.files)} images{f' in {path}' if folder else ''} can be read")
         self.size = (first.shape[1], first.shape[0])
         self.fps = 30.0 if len(self.files) == 1 and not folder else 1.0
 
@@ -963,8 +963,9 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
                 raise KeyboardInterrupt from None  # what ended it, not the server ('cannot open stream', exit 2)
             raise
     path = Path(spec)
-    if not path.exists():
-        raise SourceError(f"source not found: {path}")
+    if not path.exists():  # (named as given: Path() makes `file:///x.jpg` `file:/x.jpg`)
+        raise SourceError(f"source not found: {spec}" + (" (give the file's path, without file://)"
+                                                        if str(spec).lower().startswith("file:") else ""))
     if path.is_fifo() or path.is_socket():  # opening one waits for a writer, beyond the reach of Ctrl-C and SIGTERM
         raise SourceError(f"cannot read {path}: a named pipe or socket is not read (a file is opened more than once); "
                           "give a video file, or stream it over rtsp:// or http://")

@@ -160,8 +160,8 @@ class PhotoFolderWriter:
             target = self.folder / (relative if relative.suffix.lower() in self.KEPT else f"{relative}.jpg")
             target = unused(target, taken)  # `x.pgm`, saved as `x.pgm.jpg`, beside a photo `x.pgm.jpg`
             if os.path.realpath(target) in originals:
-                raise OutputError(f"--output {self.folder}: the annotated photo would overwrite the photo {file}; "
-                                  "name another folder")
+                raise OutputError(f"--output {self.folder}: the annotated photo would overwrite the photo {target}; "
+                                  "name another folder")  # (it named the photo annotated, not the one overwritten)
             self.targets[name] = target
 
     def write(self, annotated: Annotated) -> None:

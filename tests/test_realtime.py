@@ -676,6 +676,28 @@ def test_an_image_url_is_labelled_as_the_photo_it_is(web_folder, tmp_path, tiny_
     assert_one_line_error(result, f"source not found: {url}/missing.jpg (the server answered 404")
 
 
+def test_messages_name_the_source_as_given_and_the_photo_that_would_be_overwritten(tmp_path):
+    """Three messages found misleading while trying sources and outputs: `none of the 2 images in 2 images can be
+    read` (a list of images), `source not found: file:/x.jpg` (Path() had eaten a slash of `file:///x.jpg`), and an
+    --output folder inside the source folder refused for overwriting the photo being annotated, not the one in the
+    way."""
+    from realtime import capture
+    from realtime.output import OutputError, PhotoFolderWriter
+
+    for name in ("a.jpg", "b.png"):
+        (tmp_path / name).write_bytes(b"not an image")
+    with pytest.raises(capture.SourceError, match=r"^none of the 2 images can be read$"):
+        capture.ImageSource([tmp_path / "a.jpg", tmp_path / "b.png"])
+    with pytest.raises(capture.SourceError, match=f"^none of the 2 images in {tmp_path} can be read$"):
+        capture.ImageSource(tmp_path)
+    with pytest.raises(capture.SourceError, match=r"source not found: file:///no/such\.jpg \(give the file's path"):
+        capture.open_source("file:///no/such.jpg")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.jpg").write_bytes(b"a photo of the source folder, in the way")
+    with pytest.raises(OutputError, match=f"would overwrite the photo {tmp_path / 'sub' / 'a.jpg'};"):
+        PhotoFolderWriter(tmp_path / "sub", [(tmp_path / "a.jpg", "a.jpg"), (tmp_path / "sub" / "a.jpg", "sub/a.jpg")])
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_a_named_pipe_as_source_or_in_a_folder_is_refused_instead_of_waited_on(tmp_path):
     """A named pipe given to --source, or among a folder's photos (`x.jpg`), made the program wait for a writer for
