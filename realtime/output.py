@@ -142,8 +142,9 @@ class PhotoFolderWriter:
 
     KEPT = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
-    def __init__(self, folder: str | Path, sources: list[tuple[Path, str]]):
-        """`sources`: the photos to come, as (file, name in the results) pairs; none of them may be overwritten."""
+    def __init__(self, folder: str | Path, sources: list[tuple[Path, str]], results: tuple[str, ...] = ()):
+        """`sources`: the photos to come, as (file, name in the results) pairs; none of them may be overwritten, nor
+        the `results` files (--json, --csv)."""
         self.folder, self.photos, self.written = Path(folder), 0, set()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -162,6 +163,9 @@ class PhotoFolderWriter:
             if os.path.realpath(target) in originals:
                 raise OutputError(f"--output {self.folder}: the annotated photo would overwrite the photo {target}; "
                                   "name another folder")  # (it named the photo annotated, not the one overwritten)
+            if os.path.realpath(target) in {os.path.realpath(path) for path in results}:  # (it replaced one)
+                raise OutputError(f"--output {self.folder}: the annotated photo {name} would overwrite the results "
+                                  f"file {target}; name another folder, or another results file")
             self.targets[name] = target
 
     def write(self, annotated: Annotated) -> None:

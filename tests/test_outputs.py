@@ -779,6 +779,19 @@ def test_a_folder_as_output_takes_each_annotated_photo_under_its_own_name(tmp_pa
         "a.jpg", "b.png", "c.gif.jpg", "z.gif (2).jpg", "z.gif.jpg"]  # none written over another
 
 
+def test_a_results_file_where_an_output_folder_puts_an_annotated_photo_is_refused(tmp_path):
+    """`--output labelled/ --json labelled/a.png` on a folder holding a.png: the results were written, then replaced by
+    the annotated photo, exit 0 (the README promises another output's file is refused before anything runs)."""
+    photos, labelled = tmp_path / "photos", tmp_path / "labelled"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "a.png"), DemoSource(faces=1, frames=1).frame(0)[0])
+    for option in ("--json", "--csv"):
+        result = run_module("realtime", "--source", str(photos), "--no-display", "--output", f"{labelled}/",
+                            option, str(labelled / "a.png"))
+        assert_one_line_error(result, f"the annotated photo a.png would overwrite the results file {labelled / 'a.png'}")
+        assert result.returncode == 2 and not (labelled / "a.png").exists()
+
+
 def test_a_photo_given_twice_is_saved_once_under_its_own_name_in_an_output_folder():
     """`--source a.jpg a.jpg b.jpg --output labelled/`: both a.jpg were written to `a (2).jpg`, the target the second
     took, and no `a.jpg` was left (found giving one photo twice with --output folder/)."""
