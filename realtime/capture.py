@@ -536,9 +536,33 @@ def by_pillow(file: Path) -> np.ndarray | None:
             run_length = picture.format == "BMP" and picture.info.get("compression") in (1, 2)
             if not (see_through or run_length or (turned and picture.tag_v2.get(259) in (6, 7))):  # (6, 7: JPEG)
                 return None
+            if see_through and deeper_than_8_bits(file, picture):  # Pillow keeps a 16-bit band's top 8 bits only
+                return deep_on_white(file)
             return pil_on_white(ImageOps.exif_transpose(picture))
     except Exception:  # noqa: BLE001 - not for Pillow (damaged, too large): OpenCV reads it, or says it cannot
         return None
+
+
+def deeper_than_8_bits(file: Path, picture) -> bool:
+    """Whether a PNG's or TIFF's bands hold more than 8 bits (its header's bit depth)."""
+    if picture.format == "TIFF":
+        return max(np.atleast_1d(picture.tag_v2.get(258, 8))) > 8  # (258: bits per sample)
+    with open(file, "rb") as handle:
+        return picture.format == "PNG" and handle.read(25)[24:] > b"\x08"  # (IHDR's bit depth)
+
+
+def deep_on_white(file: Path) -> np.ndarray | None:
+    """A 16-bit PNG or TIFF with an alpha band, laid on white, its colours and its alpha each by the bits they use
+    (`by_bits_used`: Pillow read 12-bit values, 0-4095, as 0-15, near black or see-through); None where OpenCV does
+    not read it so (it is then read as before, its alpha dropped)."""
+    with quiet_stderr(), opencv_name(file) as name:
+        try:
+            image = cv2.imread(name, cv2.IMREAD_UNCHANGED)  # (which leaves the orientation tag to exif_oriented)
+        except cv2.error:
+            return None
+    if image is None or image.dtype != np.uint16 or image.ndim != 3 or image.shape[2] != 4:
+        return None
+    return exif_oriented(file, on_white(np.dstack([by_bits_used(image[:, :, :3]), by_bits_used(image[:, :, 3:])])))
 
 
 def pil_on_white(picture) -> np.ndarray:

@@ -817,6 +817,26 @@ def test_a_picture_with_transparent_parts_is_read_on_white_however_it_is_stored(
         assert np.abs(PhotoLabeller._frame(given).astype(int) - expected).max() <= 1  # (its alpha was dropped)
 
 
+def test_a_16_bit_picture_with_transparent_parts_is_read_by_the_bits_it_uses_on_white(tmp_path):
+    """A 16-bit PNG or TIFF with an alpha band: Pillow, which now reads pictures with transparent parts, keeps the top
+    8 bits of each band, so 12-bit values (0-4095) read near black, and a 12-bit alpha see-through (white); before,
+    OpenCV read them by the bits they use. Both: the colours and the alpha each by their bits, laid on white."""
+    from realtime.capture import read_image
+
+    frame = DemoSource(faces=1).frame(0)[0][:240, :320]
+    height, width = frame.shape[:2]
+    y, x = np.mgrid[:height, :width]
+    alpha = np.clip(255 * (1.1 - np.hypot((x - width / 2) / (0.3 * width), (y - height / 2) / (0.45 * height))) / 0.2,
+                    0, 255).astype(np.uint8)
+    expected = np.rint(frame * (alpha[..., None] / 255) + 255 * (1 - alpha[..., None] / 255))
+    for colours, opaque in ((16, 65535), (16, 4095), (257, 65535)):  # 12-bit values, a 12-bit alpha, 16-bit ones
+        deep = np.dstack([frame.astype(np.uint16) * colours,
+                          np.rint(alpha.astype(np.float32) * (opaque / 255)).astype(np.uint16)])
+        for name in ("deep.png", "deep.tif"):
+            cv2.imwrite(str(tmp_path / name), deep)
+            assert np.abs(read_image(tmp_path / name).astype(int) - expected).max() <= 2, (name, colours, opaque)
+
+
 def test_a_run_length_coded_bmp_is_read_whole(tmp_path):
     """A BMP whose rows are run-length coded (RLE8) as ImageMagick writes them, each to its padded length (a multiple
     of 4 pixels): OpenCV carried each row's extra pixels on into the next rows, and the picture came out garbled (of
