@@ -240,7 +240,11 @@ class Progress:
 
 
 def check_writable(path: Path) -> None:
-    """Raise OutputError unless `path` can be written; leaves no file behind that was not there."""
+    """Raise OutputError unless `path` can be written; leaves no file behind that was not there. A named pipe is not
+    opened: its reader would take this open's close for the end of what it reads (`--json pipe`, read by another
+    program, got nothing, and the writer then waited for a reader for ever)."""
+    if path.is_fifo():
+        return
     existed = path.exists()
     try:
         with open(path, "ab"):

@@ -150,6 +150,27 @@ def test_an_output_that_cannot_be_written_leaves_the_others_as_they_were(tmp_pat
     assert sorted(path.name for path in labelled.iterdir()) == ["a.png", "faces.jsonl"]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_as_a_results_file_is_not_opened_to_check_it(tmp_path):
+    """`--json pipe` (another program reading the results as they come): the check that a results file can be written,
+    made before any output is opened, opened the pipe and closed it, which its reader takes for the end; the results
+    then waited for a reader for ever. A named pipe is opened once, by the results' writer, as before."""
+    import threading
+
+    from realtime.output import check_writable
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    checked = threading.Thread(target=check_writable, args=(pipe,), daemon=True)
+    checked.start()
+    checked.join(5)  # (with no reader, opening the pipe to write waits)
+    opened = checked.is_alive()
+    if opened:  # a reader lets the open go on, and the thread end
+        os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))
+        checked.join(5)
+    assert not opened
+
+
 def decodable_frames(video) -> int:
     """Frames of a video that decode, up to where it is cut off."""
     count = 0
