@@ -62,8 +62,9 @@ ASF_SIGNATURE = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")  # (WMV's head
 
 def video_content_suffix(data: bytes) -> str:
     """The suffix of the video file `data` begins as ("" for none this page knows): MP4/MOV/3GP, Matroska/WebM, AVI,
-    MPEG-TS (a camcorder's .mts, a recorder's .ts: a sync byte every 188 bytes), MPEG program stream (.mpg, DVD),
-    ASF (.wmv) or FLV; for an upload whose name and type do not say (curl's --data-binary)."""
+    MPEG-TS (a recorder's .ts: a sync byte every 188 bytes; a camcorder's .mts/.m2ts: every 192, after a 4-byte time),
+    MPEG program stream (.mpg, DVD), ASF (.wmv) or FLV; for an upload whose name and type do not say (curl's
+    --data-binary)."""
     if data[4:8] == b"ftyp":
         return ".mp4"
     if data.startswith(MATROSKA_SIGNATURE):
@@ -72,6 +73,8 @@ def video_content_suffix(data: bytes) -> str:
         return ".avi"
     if len(data) > 376 and data[0] == data[188] == data[376] == 0x47:
         return ".ts"
+    if len(data) > 388 and data[4] == data[196] == data[388] == 0x47:
+        return ".m2ts"
     for signature, suffix in ((b"\x00\x00\x01\xba", ".mpg"), (ASF_SIGNATURE, ".wmv"), (b"FLV\x01", ".flv")):
         if data.startswith(signature):
             return suffix

@@ -537,3 +537,5 @@ def test_an_upload_without_a_name_is_named_by_its_content():
         assert content_suffix(data) == suffix, suffix
     packets = b"".join(b"\x47" + bytes(187) for _ in range(3))  # (MPEG-TS: a sync byte every 188 bytes)
     assert content_suffix(packets) == ".ts" and content_suffix(b"\x47" + bytes(400)) == ""
+    stamped = b"".join(bytes(4) + b"\x47" + bytes(187) for _ in range(3))  # (a camcorder's: 4-byte time, then a packet)
+    assert content_suffix(stamped) == ".m2ts" and content_suffix(bytes(4) + b"\x47" + bytes(400)) == ""
