@@ -21,6 +21,7 @@ from realtime.faces import Face, intersection, overlap
 
 HYSTERESIS = 0.15  # default lead another class needs over the shown label (bench/label_stability.py)
 MAX_JUMP = 2.0  # the farthest a face found in the last frame is followed to a box it does not overlap, in its widths
+MOVING = 0.25  # the speed (its widths a frame) from which a face is followed that far: one standing still is not
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Track:
     raw: np.ndarray | None  # the model's output for this frame; None while the face is held
     label: int  # index of the shown class
     hits: int = 1  # frames in a row the face was found, while it is being confirmed
+    speed: float = 0.0  # how far it moved a frame when last found, in its widths
     missed: int = 0  # frames since the detector last saw this face
     confirmed: bool = False
 
@@ -71,10 +73,11 @@ class Tracker:
         # and another face passing over it (the one in front, after one walked behind it) is still its own.
         pairs = [((int(t.missed > 0), -iou), ti, fi) for ti, t in enumerate(self.tracks) for fi, f in enumerate(faces)
                  if (iou := overlap(t.face.box, f.box)[0]) >= self.min_iou]
-        # Last, a face seen in the last frame that no box overlaps now may have moved fast (a quick turn, a pan, frames
-        # a slow machine dropped): the nearest face left over of about its size, up to MAX_JUMP of its widths away. Not
-        # a held face: someone turning up near where a face was lost is as likely someone else.
-        pairs += [((2, jump), ti, fi) for ti, t in enumerate(self.tracks) if t.missed == 0
+        # Last, a face moving fast when found in the last frame (a quick turn, a pan, frames a slow machine dropped)
+        # that no box overlaps now: the nearest face left over of about its size, up to MAX_JUMP of its widths away.
+        # Not a face standing still, nor a held one: one missed for a frame beside someone who turns up (steps back
+        # in, is found again) handed its id and label to them.
+        pairs += [((2, jump), ti, fi) for ti, t in enumerate(self.tracks) if t.missed == 0 and t.speed >= MOVING
                   for fi, f in enumerate(faces) if (jump := moved(t.face, f)) <= MAX_JUMP]
         matched_tracks, matched_faces = set(), set()
         for _, ti, fi in sorted(pairs):
@@ -104,6 +107,7 @@ class Tracker:
         return sorted(shown, key=lambda t: -t.face.width)  # largest first
 
     def _follow(self, track: Track, face: Face, raw: np.ndarray) -> None:
+        track.speed = shift(track.face, face) / (track.missed + 1)
         track.face, track.raw, track.missed = face, raw, 0
         track.probabilities = self.smoothing * track.probabilities + (1 - self.smoothing) * raw
         track.hits += 1
@@ -124,13 +128,15 @@ def covers(front: np.ndarray, behind: np.ndarray) -> bool:
     return intersection(front, behind) >= 0.5 * (behind[2] - behind[0]) * (behind[3] - behind[1])
 
 
+def shift(last: Face, face: Face) -> float:
+    """How far `face` lies from `last`, between their centres, in `last`'s widths."""
+    centres = (face.box[:2] + face.box[2:] - last.box[:2] - last.box[2:]) / 2
+    return float(np.hypot(*centres) / max(last.width, 1e-9))
+
+
 def moved(last: Face, face: Face) -> float:
-    """How far `face` lies from `last`, between their centres, in `last`'s widths; infinite where their widths differ
-    by more than half: not the same face."""
-    if not 2 / 3 <= face.width / max(last.width, 1e-9) <= 3 / 2:
-        return float("inf")
-    shift = (face.box[:2] + face.box[2:] - last.box[:2] - last.box[2:]) / 2
-    return float(np.hypot(*shift) / max(last.width, 1e-9))
+    """`shift`, or infinite where their widths differ by more than half: not the same face."""
+    return shift(last, face) if 2 / 3 <= face.width / max(last.width, 1e-9) <= 3 / 2 else float("inf")
 
 
 class ShotCuts:
