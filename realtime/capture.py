@@ -135,13 +135,23 @@ def video_stream_length(stream) -> float | None:
     return stream.frames / rate if stream.frames and rate > 0 else None
 
 
+def main_stream(container, kind: str):
+    """The `kind` ("video", "audio") stream of a PyAV container that FFmpeg's players play: not a cover picture (kept
+    as a video stream of one frame, which may come first: only that frame was read) nor a second sound track over
+    the default one. IndexError where there is none."""
+    stream = container.streams.best(kind)
+    if stream is None:
+        raise IndexError(f"no {kind} stream")
+    return stream
+
+
 def video_file_length(name: str, unreadable: float | None = None) -> float | None:
-    """`video_stream_length` of a video file or URL's first video stream; `unreadable` where it cannot be read."""
+    """`video_stream_length` of a video file or URL's main video stream; `unreadable` where it cannot be read."""
     import av
 
     try:
         with quiet_stderr(), av.open(name, timeout=STREAM_TIMEOUT_MS / 1000) as container:
-            return video_stream_length(container.streams.video[0])
+            return video_stream_length(main_stream(container, "video"))
     except Exception:  # noqa: BLE001 - FFmpeg's errors, a lost connection, a name it cannot take
         return unreadable
 
@@ -334,7 +344,7 @@ class DecodedVideoSource(Source):
         try:
             with quiet_stderr():
                 self.container = av.open(str(path))
-                stream = self.container.streams.video[0]
+                stream = main_stream(self.container, "video")
                 # Two frames decoded side by side: 1080p H.264 in 2.5 ms a frame against 6.5 with one thread. No more:
                 # with frame threads FFmpeg loses the frames after damage within about as many frames of the end,
                 # unsaid from 4 threads on (damage 4 frames from the end of 90: 84 frames read with 8 threads, 89

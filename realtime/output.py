@@ -26,6 +26,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from realtime.capture import main_stream
 from realtime.draw import letterboxed
 from realtime.track import Track
 
@@ -403,8 +404,8 @@ class Sound:
 
     def __init__(self, opened, container, start: float | None = None):
         self._input = opened
-        audio, video = opened.streams.audio, opened.streams.video
-        self._in = audio[0]
+        self._in = main_stream(opened, "audio")
+        video = main_stream(opened, "video") if opened.streams.video else None
         codec = self._in.codec_context.codec.canonical_name  # (`mp3`, where the decoder is `mp3float`)
         copy = codec in self.COPIED.get(container.format.name, container.supported_codecs)
         if copy:
@@ -416,7 +417,7 @@ class Sound:
             self._out = container.add_stream("aac", rate=self._in.codec_context.sample_rate)
         self._copy, self._container = copy, container
         if start is None:
-            start = video[0].start_time * video[0].time_base if video and video[0].start_time is not None else 0
+            start = video.start_time * video.time_base if video and video.start_time is not None else 0
         self._start = Fraction(start)
         self._packets, self._pending = self._input.demux(self._in), None
 

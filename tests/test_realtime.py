@@ -322,6 +322,33 @@ def write_two_sized_clip(path, second: tuple[int, int] = (320, 240)) -> None:
             copy.mux(packet)
 
 
+def test_a_cover_picture_before_the_video_is_not_taken_for_it(tmp_path, tiny_model):
+    """A file may keep a cover picture as a video stream of one frame, ahead of the video itself: only that frame was
+    read (1 result of 12; OpenCV's reader does the same). The stream FFmpeg's players play is read."""
+    import av
+
+    video = DemoSource(faces=1, frames=12)
+    with av.open(str(tmp_path / "covered.mkv"), "w") as container:
+        cover = container.add_stream("mjpeg", rate=1)
+        cover.width, cover.height, cover.pix_fmt = 200, 200, "yuvj420p"
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = *video.size, "yuv420p"
+        picture = av.VideoFrame.from_ndarray(np.full((200, 200, 3), 90, np.uint8), format="bgr24")
+        container.mux([*cover.encode(picture), *cover.encode()])
+        for frame in video:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
+        container.mux(stream.encode())
+    from realtime.capture import open_video
+
+    source = open_video(tmp_path / "covered.mkv")
+    frames = list(source)
+    source.close()
+    assert len(frames) == 12 and frames[0].shape == (480, 640, 3)
+    result = run_module("realtime", "--source", str(tmp_path / "covered.mkv"), "--model", str(tiny_model),
+                        "--no-display", "--json", "-")
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 12, result.stderr[-2000:]
+
+
 @pytest.mark.parametrize("suffix", [".ts", ".mkv"])
 def test_a_video_whose_frame_size_changes_is_scaled_not_garbled(tmp_path, tiny_model, suffix):
     """OpenCV's reader wrote frames of another size than the first into a buffer of the first size: a mosaic of
