@@ -1006,6 +1006,9 @@ def test_photos_labelled_side_by_side_come_out_as_one_at_a_time(tmp_path, tiny_m
                             "--json", str(jsonl), "--workers", workers, "--benchmark")
         assert result.returncode == 0, result.stderr[-2000:]
         assert ("3 photos at a time" in result.stdout) == (workers == "3")
+        # 9 photos on 3 workers: too few for a rate (2 on 2 workers gave 175 FPS, the photos finishing together)
+        assert ("end-to-end: not measured: 3 photos at a time need 21 photos" in result.stdout) == (workers == "3")
+        assert (" FPS" in result.stdout) == (workers == "1")
         rows = [line.split()[0] for line in result.stdout.splitlines() if line.startswith(" ")]
         # side by side, the stage times overlap and add up to no total; the loop's wait is no reading time
         assert rows == (["stage", "capture", "detect", "align", "classify", "draw", "write", "total"] if workers == "1"
