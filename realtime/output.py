@@ -147,11 +147,6 @@ class PhotoFolderWriter:
         """`sources`: the photos to come, as (file, name in the results) pairs; none of them may be overwritten, nor
         the `results` files (--json, --csv)."""
         self.folder, self.photos, self.written = Path(folder), 0, set()
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise OutputError(f"cannot write into folder {self.folder}: {err.strerror}") from None
-        check_writable(self.folder / ".emotion-overlay-check")
         inside = all(not Path(name).is_absolute() and ".." not in Path(name).parts for _, name in sources)
         shared = "" if inside else os.path.commonpath([os.path.dirname(os.path.abspath(file)) for file, _ in sources])
         originals, self.targets, taken = {os.path.realpath(file) for file, _ in sources}, {}, set()
@@ -168,6 +163,11 @@ class PhotoFolderWriter:
                 raise OutputError(f"--output {self.folder}: the annotated photo {name} would overwrite the results "
                                   f"file {target}; name another folder, or another results file")
             self.targets[name] = target
+        try:  # (made once nothing is refused: a refusal left a new, empty folder behind)
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise OutputError(f"cannot write into folder {self.folder}: {err.strerror}") from None
+        check_writable(self.folder / ".emotion-overlay-check")
 
     def write(self, annotated: Annotated) -> None:
         write_picture(self.targets[annotated.image], annotated.frame)
