@@ -195,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
             source = open_source(args.source if args.source is not None else 0, args.width, args.height, args.fps,
                                  args.mirror)
         photos = isinstance(source, ImageSource)
+        asked = [f"--{name}" for name in ("width", "height", "fps") if getattr(args, name)]
+        if asked and getattr(source, "kind", None) != "camera":  # (they were ignored unsaid)
+            print(f"note: {' '.join(asked)} ask{'s' * (len(asked) == 1)} a camera for a mode; {source.description} is "
+                  "not a camera, so it is read as it is", file=sys.stderr)
         classifier = classifier or Classifier(DEFAULT_PHOTO_MODEL if photos else DEFAULT_MODEL, backend=args.backend)
         mode = args.detector if args.detector != "auto" else "tiled" if photos else "sweep"
         max_faces = args.max_faces or (10_000 if photos else 8)

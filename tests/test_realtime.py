@@ -1591,6 +1591,30 @@ def test_dying_camera_still_leaves_a_playable_recording(tmp_path, tiny_model, mo
     assert frames >= 1 and size == (640, 480)
 
 
+def test_a_camera_mode_asked_of_a_file_is_noted_not_ignored_unsaid(tmp_path, tiny_model, monkeypatch, capsys):
+    """--width, --height and --fps ask a camera for a mode: given with a video file they were ignored without a word
+    (a user who wanted the video scaled saw nothing happen). A camera takes them, without the note."""
+    from realtime import __main__ as cli
+    from realtime import capture
+
+    write_clip(tmp_path / "clip.mp4", faces=1, frames=3)
+    assert cli.main(["--source", str(tmp_path / "clip.mp4"), "--width", "1280", "--fps", "60", "--model",
+                     str(tiny_model), "--no-display", "--json", str(tmp_path / "out.jsonl")]) == 0
+    assert (f"note: --width --fps ask a camera for a mode; {tmp_path / 'clip.mp4'} is not a camera, so it is read as "
+            "it is") in capsys.readouterr().err
+    asked = []
+
+    class Camera(FakeCamera):
+        def set(self, prop, value):
+            asked.append((prop, value))
+            return True
+
+    monkeypatch.setattr(capture.cv2, "VideoCapture", lambda index: Camera(frames=3))
+    assert cli.main(["--source", "0", "--width", "1280", "--model", str(tiny_model), "--no-display", "--json",
+                     str(tmp_path / "cam.jsonl")]) == 1  # (the fake camera dies after 3 frames)
+    assert (cv2.CAP_PROP_FRAME_WIDTH, 1280) in asked and "for a mode" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("option", [[], ["--no-mirror"]])
 def test_a_camera_is_shown_as_a_mirror_shows_you_unless_no_mirror(tmp_path, tiny_model, monkeypatch, capsys, option):
     """Before, the camera's own view: a user who raised a hand saw the other hand go up, unlike every webcam app."""
