@@ -403,6 +403,8 @@ class Sound:
         return cls(opened, container, start)
 
     def __init__(self, opened, container, start: float | None = None):
+        from av.bitstream import BitStreamFilterContext
+
         self._input = opened
         self._in = main_stream(opened, "audio")
         video = main_stream(opened, "video") if opened.streams.video else None
@@ -416,6 +418,11 @@ class Sound:
         if not copy:
             self._out = container.add_stream("aac", rate=self._in.codec_context.sample_rate)
         self._copy, self._container = copy, container
+        # AAC as MPEG-TS carries it (ADTS: a header on each packet, no extradata) is put into MP4's form here: with
+        # delay_moov, FFmpeg's MP4 muxer does not do it itself ("Malformed AAC bitstream": the recording of a .ts
+        # stopped at its first sound packet, "Operation not permitted")
+        adts = copy and codec == "aac" and not self._in.codec_context.extradata
+        self._adts = BitStreamFilterContext("aac_adtstoasc", self._in) if adts else None
         if start is None:
             start = video.start_time * video.time_base if video and video.start_time is not None else 0
         self._start = Fraction(start)
@@ -440,8 +447,9 @@ class Sound:
             if self._copy:
                 packet.pts -= shift
                 packet.dts = None if packet.dts is None else packet.dts - shift
-                packet.stream = self._out
-                self._container.mux(packet)
+                for packet in self._adts.filter(packet) if self._adts else [packet]:
+                    packet.stream = self._out
+                    self._container.mux(packet)
             else:
                 for frame in packet.decode():
                     frame.pts = None
