@@ -354,6 +354,10 @@ class DecodedVideoSource(Source):
                 # decoder left them all out up to the next keyframe (a phone's HEVC video damaged at 1.3 s: 33 of its
                 # 87 frames, and 'the file is cut short')
                 stream.codec_context.options = {"flags": "+output_corrupt"}
+                # Pixels that are not square (DV, DVD, HDV, broadcast: 720x576 shown 16:9, 1440x1080 shown 1920x1080)
+                # are widened or narrowed to the shape players show; read as stored, faces were squeezed
+                aspect = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+                self._aspect = float(aspect) if aspect and 0.1 <= aspect <= 10 and aspect != 1 else None
                 self._frames = self._decoded(stream)
                 decoded = next(self._frames)
                 first = self._upright(decoded)
@@ -412,6 +416,10 @@ class DecodedVideoSource(Source):
                 image = frame.to_ndarray(format="bgr24")
             except (self._av.FFmpegError, OSError):  # a colour standard FFmpeg's scaler refuses (reserved, YCgCo)
                 image = frame.to_ndarray(format="bgr24", src_colorspace="ITU601")
+        if self._aspect:  # (as stored, before it is turned)
+            width = max(1, round(frame.width * self._aspect))
+            image = cv2.resize(image, (width, frame.height), interpolation=cv2.INTER_LINEAR if width > frame.width
+                               else cv2.INTER_AREA)
         turn = self.TURNS.get(round(getattr(frame, "rotation", 0) or 0))
         return image if turn is None else cv2.rotate(image, turn)
 

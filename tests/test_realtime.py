@@ -509,6 +509,31 @@ def test_a_full_range_video_keeps_its_grey_levels(tmp_path):
     assert len(frames) == 3 and all(abs(frame.mean() - 200) < 4 for frame in frames)
 
 
+def test_a_video_of_pixels_that_are_not_square_is_read_at_the_shape_players_show(tmp_path):
+    """DV, DVD, HDV and broadcast video store a picture narrower than it is shown (720x576 shown 16:9, 1440x1080
+    shown 1920x1080): its sample aspect ratio says how much wider each pixel is. Read as stored, faces were squeezed
+    (a 16:9 DVD: 0 of 334 labels as in the same frames unsqueezed) and the recording played squeezed."""
+    import av
+
+    from realtime.capture import open_video
+
+    clip, scene = tmp_path / "anamorphic.mp4", DemoSource(faces=1, frames=3)
+    frames = [scene.frame(index)[0][::2, ::2] for index in range(3)]  # (320x240)
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 240, 240, "yuv420p"
+        stream.codec_context.sample_aspect_ratio = Fraction(4, 3)
+        for frame in frames:
+            squeezed = cv2.resize(frame, (240, 240), interpolation=cv2.INTER_AREA)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(squeezed, format="bgr24")))
+        container.mux(stream.encode())
+    video = open_video(clip)
+    read = list(video)
+    video.close()
+    assert video.size == (320, 240) and [frame.shape for frame in read] == [(240, 320, 3)] * 3
+    assert all(np.abs(got.astype(int) - frame).mean() < 6 for got, frame in zip(read, frames))
+
+
 def test_a_video_damaged_in_the_middle_is_labelled_past_the_damage(tmp_path, tiny_model):
     """OpenCV fails a read where a file is damaged, then decodes the frames after it: they were dropped unsaid."""
     import av
