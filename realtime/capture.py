@@ -325,6 +325,21 @@ class VideoSource(Source):
         super().close()
 
 
+def hdr10_levels() -> np.ndarray:
+    """The 256 levels of a picture coded for PQ (HDR10, as many phones record video: transfer SMPTE ST 2084) as an SDR
+    picture's (gamma 2.4), a table for cv2.LUT: 203 nits (BT.2408's reference white, a face's highlights, paper) is
+    white, and what is brighter is rolled off into the top fifth. Read as SDR, such a video was washed out."""
+    signal = np.power(np.arange(256) / 255, 4096 / (2523 * 128))  # (ST 2084's constants)
+    nits = 10000 * np.power(np.maximum(signal - 3424 / 4096, 0) / (2413 / 128 - 2392 / 128 * signal), 16384 / 2610)
+    light = nits / 203
+    light = np.where(light < 0.8, light, 0.8 + 0.2 * np.tanh((light - 0.8) / 0.2))
+    return np.rint(255 * np.power(light, 1 / 2.4)).astype(np.uint8)
+
+
+HDR10_LEVELS = hdr10_levels()
+SMPTE_2084 = 16  # FFmpeg's number of the PQ transfer (AVCOL_TRC_SMPTE2084)
+
+
 class DecodedVideoSource(Source):
     """A video file decoded by PyAV's FFmpeg: turned upright, at its frames' own times, packets that cannot be decoded
     left out (counted in `damaged`).
@@ -446,6 +461,8 @@ class DecodedVideoSource(Source):
                 image = frame.to_ndarray(format="bgr24")
             except (self._av.FFmpegError, OSError):  # a colour standard FFmpeg's scaler refuses (reserved, YCgCo)
                 image = frame.to_ndarray(format="bgr24", src_colorspace="ITU601")
+        if frame.color_trc == SMPTE_2084:  # HDR10: its levels as an SDR picture's (they read washed out)
+            image = cv2.LUT(image, HDR10_LEVELS)
         if self._aspect:  # (as stored, before it is turned)
             width = max(1, round(frame.width * self._aspect))
             image = cv2.resize(image, (width, frame.height), interpolation=cv2.INTER_LINEAR if width > frame.width

@@ -573,6 +573,31 @@ def test_an_interlaced_video_is_read_without_combs(tmp_path):
     assert len(frames) == 48 and np.abs(frames[23].astype(int) - 128).max() < 12 and frames[24][:, 340:, 0].mean() > 200
 
 
+def test_an_hdr10_video_is_read_at_the_levels_an_sdr_one_has(tmp_path):
+    """A phone's HDR10 video (10 bits, PQ: levels by light in nits) was read as if its levels were SDR's: washed out,
+    a face at BT.2408's reference white (203 nits, PQ level 148 of 255) grey 148 (120 wild-faces photos: 93 kept the
+    labels of the SDR frames, 111 now; the same SDR frames coded as 10-bit HEVC keep 109)."""
+    import av
+
+    from realtime.capture import open_video
+
+    clip = tmp_path / "hdr10.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p10le"
+        context = stream.codec_context
+        context.color_trc, context.color_primaries, context.colorspace = 16, 9, 9  # (PQ, BT.2020)
+        for level in (148, 0, 130):  # (203 nits, black, 100 nits)
+            image = np.full((48, 64, 3), level, np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24").reformat(
+                format="yuv420p10le", dst_colorspace=9)))
+        container.mux(stream.encode())
+    video = open_video(clip)
+    white, black, dim = (frame.mean() for frame in video)  # (read as SDR: 148, 0, 130)
+    video.close()
+    assert white > 240 and black < 2 and 180 < dim < 200  # (100 nits: half of white's light, gamma 2.4: 190)
+
+
 def test_a_video_damaged_in_the_middle_is_labelled_past_the_damage(tmp_path, tiny_model):
     """OpenCV fails a read where a file is damaged, then decodes the frames after it: they were dropped unsaid."""
     import av
