@@ -81,6 +81,10 @@ def shown(url) -> str:
     return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*):[^/]*@", r"\1:***@", url)  # (up to the last @ before the path)
 
 
+class SoundOnly(SourceError):
+    """A file of sound (an .mp3, an .m4a), with or without a cover picture, given as a video."""
+
+
 class RefusedURL(SourceError):
     """An http(s) server's refusal of a URL (401, 403, 500, ...), as `said` ("the server answered 401 Unauthorized;
     ..."). FFmpeg may still be let in (it answers Digest authentication, which Python's client here does not), so for
@@ -338,6 +342,7 @@ def hdr10_levels() -> np.ndarray:
 
 HDR10_LEVELS = hdr10_levels()
 SMPTE_2084 = 16  # FFmpeg's number of the PQ transfer (AVCOL_TRC_SMPTE2084)
+COVER_PICTURE = 1024  # FFmpeg's disposition of a stream that is a cover picture (AV_DISPOSITION_ATTACHED_PIC)
 
 
 class DecodedVideoSource(Source):
@@ -360,6 +365,11 @@ class DecodedVideoSource(Source):
         try:
             with quiet_stderr():
                 self.container = av.open(str(path))
+                covers = self.container.streams.video  # (a cover picture is a video stream of one frame)
+                if self.container.streams.audio and all(stream.disposition & COVER_PICTURE for stream in covers):
+                    self.container.close()  # (OpenCV's reader would give the cover picture: one frame, "cut short")
+                    raise SoundOnly(f"cannot read video {shown(path)}: it holds no video, only sound"
+                                    + (" and a cover picture" if covers else ""))
                 stream = main_stream(self.container, "video")
                 # Two frames decoded side by side: 1080p H.264 in 2.5 ms a frame against 6.5 with one thread. No more:
                 # with frame threads FFmpeg loses the frames after damage within about as many frames of the end,
@@ -505,6 +515,8 @@ def open_video(path: Path) -> Source:
     """A video file, decoded by PyAV, or by OpenCV where PyAV cannot read it."""
     try:
         return DecodedVideoSource(path)
+    except SoundOnly:
+        raise
     except SourceError as error:
         try:
             return VideoSource(path)

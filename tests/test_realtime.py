@@ -1345,6 +1345,39 @@ def test_unreadable_video(tmp_path, tiny_model):
     assert len(result.stderr.splitlines()) == 1, result.stderr  # no "moov atom not found" from FFmpeg
 
 
+def test_a_sound_file_is_said_to_hold_no_video(tmp_path, tiny_model):
+    """A song (.m4a, .mp3) given as --source: 'missing, empty or not a video' before; with a cover picture (a video
+    stream of one frame), that picture was labelled as a video of one frame, said to be cut short at 0.0 s of its
+    length, and recorded with 1/30 s of its sound."""
+    import av
+
+    from realtime.capture import SourceError, open_video
+
+    for covered in (False, True):
+        song = tmp_path / f"song{'_covered' * covered}.m4a"
+        with av.open(str(song), "w", format="mp4") as container:
+            sound = container.add_stream("aac", rate=16000)
+            if covered:
+                cover = container.add_stream("mjpeg", rate=1)
+                cover.width, cover.height, cover.pix_fmt = 64, 64, "yuvj420p"
+                cover.disposition = av.stream.Disposition.attached_pic
+                picture = av.VideoFrame.from_ndarray(np.full((64, 64, 3), 90, np.uint8), format="bgr24")
+                container.mux([*cover.encode(picture), *cover.encode()])
+            layout = sound.codec_context.layout
+            for start in range(0, 16000, 1024):
+                frame = av.AudioFrame.from_ndarray(np.zeros((len(layout.channels), 1024), np.float32), format="fltp",
+                                                   layout=layout.name)
+                frame.sample_rate, frame.pts = 16000, start
+                container.mux(sound.encode(frame))
+            container.mux(sound.encode())
+        with pytest.raises(SourceError, match="it holds no video, only sound" + " and a cover picture" * covered):
+            open_video(song)
+    result = run_module("realtime", "--source", str(song), "--model", str(tiny_model), "--no-display",
+                        "--output", str(tmp_path / "out.mp4"))
+    assert_one_line_error(result, "only sound and a cover picture")
+    assert result.returncode == 2
+
+
 @pytest.mark.parametrize("option, value, message", [
     ("--min-confidence", "0", "must be more than 0 and at most 1, not 0"),
     ("--min-confidence", "1.5", "must be more than 0 and at most 1, not 1.5"),
