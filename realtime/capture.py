@@ -342,7 +342,6 @@ def hdr10_levels() -> np.ndarray:
 
 HDR10_LEVELS = hdr10_levels()
 SMPTE_2084 = 16  # FFmpeg's number of the PQ transfer (AVCOL_TRC_SMPTE2084)
-COVER_PICTURE = 1024  # FFmpeg's disposition of a stream that is a cover picture (AV_DISPOSITION_ATTACHED_PIC)
 
 
 class DecodedVideoSource(Source):
@@ -366,7 +365,8 @@ class DecodedVideoSource(Source):
             with quiet_stderr():
                 self.container = av.open(str(path))
                 covers = self.container.streams.video  # (a cover picture is a video stream of one frame)
-                if self.container.streams.audio and all(stream.disposition & COVER_PICTURE for stream in covers):
+                cover = av.stream.Disposition.attached_pic  # (a Flag: PyAV 15 takes no `&` with a number)
+                if self.container.streams.audio and all(cover in stream.disposition for stream in covers):
                     self.container.close()  # (OpenCV's reader would give the cover picture: one frame, "cut short")
                     raise SoundOnly(f"cannot read video {shown(path)}: it holds no video, only sound"
                                     + (" and a cover picture" if covers else ""))
@@ -384,6 +384,7 @@ class DecodedVideoSource(Source):
                 # are widened or narrowed to the shape players show; read as stored, faces were squeezed
                 aspect = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
                 self._aspect = float(aspect) if aspect and 0.1 <= aspect <= 10 and aspect != 1 else None
+                self._transfer = stream.codec_context.color_trc  # (the stream's: PyAV before 16 gives no frame's own)
                 self._frames = self._decoded(stream)
                 decoded = next(self._frames)
                 first = self._upright(decoded)
@@ -471,7 +472,7 @@ class DecodedVideoSource(Source):
                 image = frame.to_ndarray(format="bgr24")
             except (self._av.FFmpegError, OSError):  # a colour standard FFmpeg's scaler refuses (reserved, YCgCo)
                 image = frame.to_ndarray(format="bgr24", src_colorspace="ITU601")
-        if frame.color_trc == SMPTE_2084:  # HDR10: its levels as an SDR picture's (they read washed out)
+        if getattr(frame, "color_trc", self._transfer) == SMPTE_2084:  # HDR10: as an SDR picture's (read washed out)
             image = cv2.LUT(image, HDR10_LEVELS)
         if self._aspect:  # (as stored, before it is turned)
             width = max(1, round(frame.width * self._aspect))

@@ -1360,7 +1360,7 @@ def test_a_sound_file_is_said_to_hold_no_video(tmp_path, tiny_model):
             if covered:
                 cover = container.add_stream("mjpeg", rate=1)
                 cover.width, cover.height, cover.pix_fmt = 64, 64, "yuvj420p"
-                cover.disposition = av.stream.Disposition.attached_pic
+                cover.disposition = av.stream.Disposition.attached_pic.value  # (PyAV 15 takes a number only)
                 picture = av.VideoFrame.from_ndarray(np.full((64, 64, 3), 90, np.uint8), format="bgr24")
                 container.mux([*cover.encode(picture), *cover.encode()])
             layout = sound.codec_context.layout
