@@ -403,6 +403,7 @@ class Sound:
         return cls(opened, container, start)
 
     def __init__(self, opened, container, start: float | None = None):
+        from av import FFmpegError
         from av.bitstream import BitStreamFilterContext
 
         self._input = opened
@@ -423,6 +424,7 @@ class Sound:
         # stopped at its first sound packet, "Operation not permitted")
         adts = copy and codec == "aac" and not self._in.codec_context.extradata
         self._adts = BitStreamFilterContext("aac_adtstoasc", self._in) if adts else None
+        self._error = FFmpegError
         if start is None:
             start = video.start_time * video.time_base if video and video.start_time is not None else 0
         self._start = Fraction(start)
@@ -447,7 +449,11 @@ class Sound:
             if self._copy:
                 packet.pts -= shift
                 packet.dts = None if packet.dts is None else packet.dts - shift
-                for packet in self._adts.filter(packet) if self._adts else [packet]:
+                try:  # (a damaged ADTS packet, too short for its header: left out, as FFmpeg's own filter does)
+                    packets = self._adts.filter(packet) if self._adts else [packet]
+                except self._error:
+                    continue
+                for packet in packets:
                     packet.stream = self._out
                     self._container.mux(packet)
             else:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -936,3 +937,22 @@ def test_a_slide_show_video_is_recorded_at_its_own_slow_rate(tmp_path, tiny_mode
     with av.open(str(video)) as container:
         assert container.duration / 1e6 == pytest.approx(8.0, abs=0.05)
         assert sum(1 for _ in container.decode(video=0)) == 4
+
+
+def test_a_damaged_adts_packet_of_mpeg_ts_sound_is_left_out_of_a_recording(tmp_path):
+    """MPEG-TS's AAC is put into MP4's form packet by packet (aac_adtstoasc); a damaged packet, too short for its
+    header (a broadcast recording's lost bytes), raised InvalidDataError, which ended the recording ('cannot write'),
+    where FFmpeg's muxers leave such a packet out."""
+    from realtime.output import Sound
+
+    source = tmp_path / "in.ts"
+    write_clip_with_sound(source, codec="aac")
+    with av.open(str(tmp_path / "out.mkv"), "w") as container:
+        sound = Sound(av.open(str(source)), container)
+        packets = list(sound._packets)
+        damaged = av.Packet(b"\xff\xf1\x00")
+        damaged.pts, damaged.time_base = packets[3].pts, packets[3].time_base
+        sound._packets = iter(packets[:3] + [damaged] + packets[3:])
+        sound.copy_until(Fraction(10))
+        sound.close()
+    assert sound_of(tmp_path / "out.mkv")[1] == pytest.approx(3.0, abs=0.1)
