@@ -14,7 +14,9 @@ or, in no such folder, the class its file name gives as KDEF's and JAFFE's do (`
 or with `--labels` its row in a CSV file of `path,label` rows (a
 header row allowed; paths as the results name the photos, that is relative to the source folder, or
 relative to a folder above or below it: `images/x.jpg` in the file matches `x.jpg` in the results, when only one does);
-its answer is the label of its first face, which is its largest. `--labels` may also name CK+'s Emotion/ folder.
+its answer is the label of its first face, which is its largest. `--labels` may also name CK+'s Emotion/ folder, or
+a file that labels each face of a photo with its box, as ExpW's `label.lst` does: each labelled face is scored by the
+face the program found there (their boxes overlapping most, at least 0.3 of their union; none: no face found).
 The labels file may also be separated by semicolons, tabs or spaces (RAF-DB's `test_0001.jpg 5`;
 RAF-DB's aligned `test_0001_aligned.jpg` matches its `test_0001.jpg`). Classes given by number (AffectNet's
 folders `0/` to `7/`, RAF-DB's 1-7, CK+'s emotion numbers) are scored with `--numbers`, which says whose
@@ -43,11 +45,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from realtime.faces import overlap  # noqa: E402
 from realtime.report import complete_lines  # noqa: E402
 from train.data import CLASS_ALIASES, FER2013_LABELS  # noqa: E402
 from train.report import (bootstrap_intervals, calibration_error, classification_metrics, format_report,  # noqa: E402
                           paired_difference, reliability_bins)
 
+FACE_MATCH = 0.3  # the least overlap (intersection over union) of a labelled face's box with the program's face box
 OTHER = "other"  # the answer column for no face found, or an answer outside the scored classes
 # Datasets' class numbers: the class of each number from 0 (None: a number the dataset does not use).
 NUMBERINGS = {
@@ -55,6 +59,7 @@ NUMBERINGS = {
     "affectnet": ["neutral", "happy", "sad", "surprise", "fear", "disgust", "angry", "contempt"],
     "rafdb": [None, "surprise", "fear", "disgust", "happy", "sad", "angry", "neutral"],
     "ckplus": ["neutral", "angry", "contempt", "disgust", "fear", "happy", "sad", "surprise"],
+    "expw": ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"],  # (label.lst: FER2013's order)
 }
 
 # Datasets that name a photo's class in its file name, where no class folder does: KDEF's `AF01AFS.JPG` (session, sex,
@@ -69,6 +74,13 @@ class Answer(NamedTuple):
     image: str  # the photo, as the results name it
     label: str | None  # the label of its first (largest) face; None: no face found
     probability: float | None  # the confidence shown with that label
+    faces: tuple = ()  # every face of the photo: (box x0, y0, x1, y1; label; probability), for labels given by face
+
+
+class LabelledFace(NamedTuple):
+    number: str  # the face's number in its photo, as the labels file gives it
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in the photo's pixels
+    label: str
 
 
 class ScoreError(ValueError):
@@ -90,7 +102,9 @@ def read_answers(path: Path) -> list[Answer]:
             record = json.loads(line)
             faces, image = record["faces"], record.get("image")
             shown = faces[0].get("probability") if faces else None
-            answer = Answer(image, faces[0]["label"] if faces else None, None if shown is None else float(shown))
+            every = tuple((tuple(map(float, face["box"])) if "box" in face else None, face["label"],
+                           face.get("probability")) for face in faces)
+            answer = Answer(image, faces[0]["label"] if faces else None, None if shown is None else float(shown), every)
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             raise ScoreError(f"{path}, line {number}: not a record of `python -m realtime --json`") from None
         if not isinstance(image, str):
@@ -152,6 +166,49 @@ def read_labels(path: Path) -> dict[str, str]:
     return {Path(photo.strip()).as_posix(): label.strip() for photo, label in rows}
 
 
+def read_face_labels(path: Path) -> dict[str, list[LabelledFace]] | None:
+    """{photo path: its labelled faces} from a labels file that gives each face of a photo its box and label, as ExpW's
+    `label.lst` does (`image_name face_id top left right bottom confidence label`, a row per face, separated by spaces);
+    None for any other labels file."""
+    if not path.is_file():
+        return None
+    try:
+        lines = [line.split() for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError):
+        return None  # (read_labels says why)
+    numeric = re.compile(r"[-+]?\d+(\.\d*)?([eE][-+]?\d+)?")
+    if not lines or any(len(row) != 8 or not all(numeric.fullmatch(field) for field in row[1:]) for row in lines):
+        return None
+    faces: dict[str, list[LabelledFace]] = {}
+    for name, number, top, left, right, bottom, _, label in lines:
+        box = (float(left), float(top), float(right), float(bottom))
+        faces.setdefault(Path(name).as_posix(), []).append(LabelledFace(number, box, label))
+    return faces
+
+
+def by_face(answers: list[Answer], faces: dict[str, list[LabelledFace]]) -> tuple[list[Answer], dict[str, str], int]:
+    """The answers for each labelled face of `faces` (`read_face_labels`), named `photo#number`: the label of the face
+    the program found there (the one its box overlaps most, at least FACE_MATCH of their union; no face found there:
+    None); their labels; how many photos matched the labels file by the end of their path (`matched_labels`). Photos
+    the file does not label keep their one answer, not scored."""
+    matched, by_ending = matched_labels([a.image for a in answers], {path: path for path in faces})
+    answered, labels = [], {}
+    for answer in answers:
+        image = Path(answer.image).as_posix()
+        if image not in matched:
+            answered.append(answer)
+            continue
+        found = list(answer.faces)
+        for face in faces[matched[image]]:
+            overlaps = [0.0 if box is None else overlap(face.box, box)[0] for box, _, _ in found]
+            best = int(np.argmax(overlaps)) if overlaps else -1
+            _, label, shown = found.pop(best) if best >= 0 and overlaps[best] >= FACE_MATCH else (None, None, None)
+            name = f"{image}#{face.number}"
+            answered.append(Answer(name, label, None if shown is None else float(shown)))
+            labels[name] = face.label
+    return answered, labels, by_ending
+
+
 def matched_labels(images: list[str], labels: dict[str, str]) -> tuple[dict[str, str], int]:
     """({image: label}, how many matched by the end of their path): each image by its own path, or else by the
     one labels path that ends with it (results of a subfolder of the labelled folder) or that it ends with
@@ -197,7 +254,7 @@ def judge(answers: list[Answer], classes: list[str], labels: dict[str, str] | No
     or a class not scored); photos without a face; what was not scored: folders, or with `labels` ({photo: label},
     instead of the folders) the labels not scored and photos without one."""
     judged, no_face, unscored = [], 0, set()
-    for image, label, _ in answers:
+    for image, label, *_ in answers:
         if labels is None:
             folder = class_folder(image, numbers)
             given, not_scored = folder, folder or "(top folder)"
@@ -231,11 +288,16 @@ def right_answers(answers: list[Answer], classes: list[str], labels: dict[str, s
 
 
 def compare(answers: list[Answer], labels: dict[str, str] | None, against: Path,
-            table: dict[str, str] | None, classes: list[str], numbers: list[str | None] | None = None) -> str:
+            table: dict[str, str] | None, classes: list[str], numbers: list[str | None] | None = None,
+            faces: dict[str, list[LabelledFace]] | None = None) -> str:
     """Accuracy of these answers against those of the results file `against` on the photos both scored, with
-    a paired 95% interval; `table`: the labels file's rows, matched to `against`'s photos as to these."""
+    a paired 95% interval; `table`: the labels file's rows, matched to `against`'s photos as to these (`faces`: its
+    labelled faces, where it labels each face)."""
     other = read_answers(against)
-    other_labels = matched_labels([a.image for a in other], table)[0] if table is not None else None
+    if faces is not None:
+        other, other_labels, _ = by_face(other, faces)
+    else:
+        other_labels = matched_labels([a.image for a in other], table)[0] if table is not None else None
     ours = right_answers(answers, classes, labels, numbers)
     theirs = right_answers(other, classes, other_labels, numbers)
     both = [image for image in ours if image in theirs]
@@ -243,14 +305,16 @@ def compare(answers: list[Answer], labels: dict[str, str] | None, against: Path,
         raise ScoreError(f"these results and {against} have no scored photo in common")
     now, before = np.array([ours[i] for i in both]), np.array([theirs[i] for i in both])
     difference, low, high = paired_difference(before, now)
-    return (f"against {against}, on the {len(both)} photos both scored: accuracy {before.mean():.4f} there, "
+    return (f"against {against}, on the {len(both)} {'faces' if faces else 'photos'} both scored: accuracy "
+            f"{before.mean():.4f} there, "
             f"{now.mean():.4f} here: {difference:+.4f} (95% interval {low:+.4f} to {high:+.4f}); "
             f"right only here {int((now & ~before).sum())}, only there {int((before & ~now).sum())}")
 
 
 def reliability(answers: list[Answer], classes: list[str], labels: dict[str, str] | None,
-                numbers: list[str | None] | None = None) -> str:
-    """How often the answers shown at each confidence are right (photos with a face), and the calibration error."""
+                numbers: list[str | None] | None = None, unit: str = "photos") -> str:
+    """How often the answers shown at each confidence are right (`unit`: photos, or faces, with a face found), and the
+    calibration error."""
     shown = {a.image: a.probability for a in reversed(answers)}  # a photo's first record, as in `judge`
     scored = [(shown[image], truth == answer) for image, truth, answer in judge(answers, classes, labels, numbers)[0]
               if shown[image] is not None]
@@ -258,7 +322,7 @@ def reliability(answers: list[Answer], classes: list[str], labels: dict[str, str
         return "calibration: no photo with a face and its probability"
     confidence, right = (np.array(column) for column in zip(*scored))
     lines = [f"calibration error {calibration_error(confidence, right):.3f} (how far the shown probability is from how "
-             "often such answers are right; 0 = as often as it says)", f"{'shown':>10} {'photos':>7} {'right':>6}"]
+             "often such answers are right; 0 = as often as it says)", f"{'shown':>10} {unit:>7} {'right':>6}"]
     for low, count, _, share in reliability_bins(confidence, right):
         percent = round(100 * low)
         lines.append(f"{f'{percent}-{percent + 10}%':>10} {count:7d} {share:6.0%}")
@@ -271,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-contempt", action="store_true", help="score 8 classes, contempt too")
     parser.add_argument("--labels", type=Path, metavar="CSV",
                         help="true labels from a CSV file of path,label rows instead of the class folders (or "
-                             "CK+'s Emotion/ folder, with --numbers ckplus)")
+                             "CK+'s Emotion/ folder, with --numbers ckplus; or ExpW's label.lst, a box and label "
+                             "for each face: each face is scored by the face the program found there)")
     parser.add_argument("--against", type=Path, metavar="RESULTS",
                         help="another results file of the same photos (another model, option or version): the "
                              "difference in accuracy on the photos both scored, with its 95%% interval")
@@ -294,10 +359,15 @@ def main(argv: list[str] | None = None) -> int:
     classes = FER2013_LABELS + ["contempt"] * args.with_contempt
     try:
         answers = read_answers(args.results)
-        table = read_labels(args.labels) if args.labels else None
-        labels, by_ending = matched_labels([a.image for a in answers], table) if table is not None else (None, 0)
+        faces = read_face_labels(args.labels) if args.labels else None
+        if faces is not None:  # a label for each face (ExpW): each scored by the face found there
+            answers, labels, by_ending = by_face(answers, faces)
+            table, numbers = labels, numbers or NUMBERINGS["expw"]
+        else:
+            table = read_labels(args.labels) if args.labels else None
+            labels, by_ending = matched_labels([a.image for a in answers], table) if table is not None else (None, 0)
         metrics, no_face, unscored = score(answers, classes, labels, numbers)
-        comparison = compare(answers, labels, args.against, table, classes, numbers) if args.against else None
+        comparison = compare(answers, labels, args.against, table, classes, numbers, faces) if args.against else None
     except ScoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -316,11 +386,12 @@ def main(argv: list[str] | None = None) -> int:
     present = [name for name in classes if metrics["per_class"][name]["support"]]
     balanced = float(np.mean([metrics["per_class"][name]["recall"] for name in present]))
     intervals = bootstrap_intervals(metrics["confusion"])
-    print(format_report(metrics, f"{args.results}: {len(classes)} classes", "photos", intervals).rstrip())
+    unit = "faces" if faces is not None else "photos"
+    print(format_report(metrics, f"{args.results}: {len(classes)} classes", unit, intervals).rstrip())
     print(f"mean recall {balanced:.4f}  95% interval {intervals['mean_recall'][0]:.4f}-{intervals['mean_recall'][1]:.4f}"
           f"  (over the {len(present)} classes present)\nno face found: {no_face}")
-    print("(95% intervals: bootstrap over the photos, how far the figure could move on another set drawn alike)")
-    print("\n" + reliability(answers, classes, labels, numbers))
+    print(f"(95% intervals: bootstrap over the {unit}, how far the figure could move on another set drawn alike)")
+    print("\n" + reliability(answers, classes, labels, numbers, unit))
     print("\nconfusion (rows: true class, columns: answer)")
     names = [*classes, OTHER]
     print(f"{'':>10} " + " ".join(f"{n[:7]:>7}" for n in names))

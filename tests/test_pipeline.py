@@ -863,3 +863,43 @@ def test_label_stability_replay_scores_shots_flicker_and_stray_boxes():
     flipping = [(0, [face], (happy if k % 2 else sad)[None], False) for k in range(frames_a_shot)]
     jumpy = bench.replay(flipping, [labels.index("happy")], bench.Tracker(0.0, confirm=1, hysteresis=0.0), True, labels)
     assert jumpy.flicker == pytest.approx(bench.FPS) and jumpy.accuracy == 0.5
+
+
+def test_expw_labels_each_face_by_its_box_and_each_is_scored_by_the_face_found_there(tmp_path, capsys):
+    """ExpW's label.lst gives each face of a photo a box and a label (FER2013's numbering): each labelled face is
+    scored by the program's face that overlaps it most, not by the photo's largest face; a labelled face where none
+    was found counts as no face. (Before, the file was read as `path label` rows that named no photo.)"""
+    scorer = load_bench("score_results")
+    records = [  # (image, faces: box x0, y0, x1, y1 and label), the largest first, as the program writes them
+        ("origin/group.jpg", [([300, 20, 500, 220], "happy"), ([10, 30, 110, 130], "angry")]),
+        ("origin/alone.jpg", [([40, 40, 140, 140], "sad")]),
+        ("origin/none.jpg", []),
+        ("origin/unlabelled.jpg", [([0, 0, 50, 50], "happy")]),
+    ]
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps({"frame": i, "image": image, "faces": [
+        {"box": box, "label": label, "probability": 0.8} for box, label in faces]}) + "\n"
+        for i, (image, faces) in enumerate(records)))
+    # image face_id top left right bottom confidence label (0 angry, 3 happy, 4 sad, 6 neutral)
+    (tmp_path / "label.lst").write_text(
+        "group.jpg 0 32 12 108 128 60.1 0\n"    # the small face on the left: angry, and found angry
+        "group.jpg 1 25 305 495 215 80.2 6\n"  # the large face: neutral, found happy
+        "group.jpg 2 400 400 450 450 30.0 3\n"  # a face the program did not find
+        "alone.jpg 0 45 38 135 142 70.0 4\n"   # sad, found sad
+        "none.jpg 0 10 10 90 90 50.0 3\n")     # no face found in the photo
+    faces = scorer.read_face_labels(tmp_path / "label.lst")
+    answers, labels, by_ending = scorer.by_face(scorer.read_answers(results), faces)
+    assert by_ending == 3 and labels == {"origin/group.jpg#0": "0", "origin/group.jpg#1": "6",
+                                         "origin/group.jpg#2": "3", "origin/alone.jpg#0": "4", "origin/none.jpg#0": "3"}
+    assert {a.image: a.label for a in answers} == {"origin/group.jpg#0": "angry", "origin/group.jpg#1": "happy",
+                                                   "origin/group.jpg#2": None, "origin/alone.jpg#0": "sad",
+                                                   "origin/none.jpg#0": None, "origin/unlabelled.jpg": "happy"}
+    assert scorer.main([str(results), "--labels", str(tmp_path / "label.lst")]) == 0  # ExpW's numbering, unasked
+    captured = capsys.readouterr()
+    assert "accuracy  0.4000  (5 faces)" in captured.out and "no face found: 2" in captured.out
+    assert "not in the labels file" in captured.err  # unlabelled.jpg
+    assert scorer.read_face_labels(results) is None and scorer.read_face_labels(tmp_path / "missing.lst") is None
+    (tmp_path / "rafdb.txt").write_text("test_0001.jpg 5\n")
+    assert scorer.read_face_labels(tmp_path / "rafdb.txt") is None  # a `path label` file is read as before
+    assert scorer.main([str(results), "--labels", str(tmp_path / "label.lst"), "--against", str(results)]) == 0
+    assert "on the 5 faces both scored: accuracy 0.4000 there, 0.4000 here" in capsys.readouterr().out
