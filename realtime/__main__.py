@@ -47,7 +47,7 @@ def number(kind, low: float, high: float = math.inf, low_open: bool = False):
 
 def parse_args(argv):
     parser = Parser(prog="python -m realtime", description=__doc__.split(": ", 1)[1])
-    parser.add_argument("--source", default=None, nargs="+", metavar="SOURCE",
+    parser.add_argument("--source", default=None, nargs="+", action="extend", metavar="SOURCE",
                         help="camera index, video file, image, several images (photos/*.jpg), folder of images, "
                              "rtsp:// or http(s):// stream, http(s):// image, or "
                              "demo[:N] for a generated clip with N faces (default: camera 0; with --benchmark, "

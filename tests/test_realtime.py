@@ -1402,6 +1402,14 @@ def test_numeric_options_are_range_checked(option, value, message, capsys):
     assert cli.parse_args([option, edge.get(option, "1")])  # the limits themselves are allowed
 
 
+def test_source_given_twice_gives_both():
+    """`--source a.jpg --source b.jpg` labelled only b.jpg (argparse kept the last); now both, as `--source a.jpg b.jpg`."""
+    from realtime import __main__ as cli
+
+    assert cli.parse_args(["--source", "a.jpg", "--source", "b.jpg", "c.jpg"]).source == ["a.jpg", "b.jpg", "c.jpg"]
+    assert cli.parse_args([]).source is None  # camera 0 (or the demo for --benchmark), as before
+
+
 def test_help_gives_the_defaults_the_docs_give(capsys):
     """--help gave no default for --hold, where the README and docs/usage.md give 5."""
     from realtime import __main__ as cli
