@@ -67,6 +67,9 @@ STREAM_URL_SUFFIXES = {*VIDEO_SUFFIXES, ".m3u8", ".m3u", ".mpd", ".mjpg", ".mjpe
                        ".265"}
 
 
+# How the path of a URL of a video file ends (not that of a stream sent live: `.ts`, `.flv`, `.m3u8`, ...)
+FILE_URL_SUFFIXES = VIDEO_SUFFIXES - {".ts", ".mts", ".m2ts", ".flv"}
+
 CAMERA_INDEX_MAX = 2**31 - 1  # the largest camera index OpenCV takes (a C int)
 
 
@@ -911,8 +914,92 @@ def list_cameras(indices: range = range(10)) -> list[tuple[int, int, int, float]
     return found
 
 
+class DecodedStream:
+    """A live network stream decoded by PyAV, read by CameraSource as it reads an OpenCV capture (`read`, `get`,
+    `release`), each frame at its own size. OpenCV's reader scales every frame to the first one's size, and where the
+    size changes (a phone streaming as a webcam, turned: an MJPEG stream going from 640x480 to 480x640) its scaler
+    fails and it gave the last frame of the first size, over and over, unsaid: the picture and its labels froze while
+    the phone lay turned (30 of 90 frames of such a stream). A frame of another size now goes on as it is (the
+    recording fits it in its first size, the tracker starts its faces afresh). A packet that cannot be decoded (one
+    lost on the network) is left out; the stream ends where it cannot be read on."""
+
+    def __init__(self, container):
+        import av
+
+        self._av, self.container = av, container
+        self.stream = main_stream(container, "video")
+        self._packets = container.demux(self.stream)
+        self._frames: list = []
+        self._stamp: float | None = None
+        # (an MJPEG camera's stream has none: FFmpeg counts its frames at 25 a second, which would pace them)
+        self._timed = not int(container.format.flags) & AVFMT_NOTIMESTAMPS
+
+    def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
+        return True
+
+    def set(self, what: int, value: float) -> bool:  # a stream's size and rate are the sender's
+        return False
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        while not self._frames:
+            try:
+                packet = next(self._packets, None)
+            except (self._av.FFmpegError, OSError):  # (the connection lost, or closed at the end: an OSError)
+                packet = None
+            if packet is None:
+                return False, None
+            try:
+                self._frames = list(packet.decode())
+            except self._av.FFmpegError:
+                continue
+        frame = self._frames.pop(0)
+        self._stamp = frame.time if self._timed else None
+        return True, frame.to_ndarray(format="bgr24")
+
+    def get(self, what: int) -> float:
+        if what == cv2.CAP_PROP_POS_MSEC:  # (none: a number StreamClock takes for no timestamp, as OpenCV gives)
+            return -1.0 if self._stamp is None else self._stamp * 1000
+        if what == cv2.CAP_PROP_FPS:
+            return float(self.stream.average_rate or 0)
+        return 0.0
+
+    def release(self) -> None:
+        self.container.close()
+
+
+def decoded_stream(url: str) -> DecodedStream | None:
+    """The stream at `url` opened by PyAV, where it is a live one (no known length) holding video; None where PyAV
+    cannot open it or it is a video file served over the network (OpenCV's reader then opens it, as before), and for a
+    URL named as such a file (FILE_URL_SUFFIXES: not asked twice, which a server for one client would not answer)."""
+    import av
+
+    if Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).suffix.lower() in FILE_URL_SUFFIXES:
+        return None
+    try:
+        container = av.open(url, timeout=STREAM_TIMEOUT_MS / 1000)
+    except av.error.ExitError:  # no answer in time (or Ctrl-C): not another wait as long for OpenCV's reader
+        if stop.requested:
+            raise KeyboardInterrupt from None
+        raise SourceError(f"cannot open stream {shown(url)} (no answer within {STREAM_TIMEOUT_MS // 1000} s)") from None
+    except (av.FFmpegError, OSError, ValueError, UnicodeEncodeError):
+        return None
+    if container.streams.video and not (container.duration or 0) > 0:
+        try:
+            return DecodedStream(container)
+        except (av.FFmpegError, ValueError, IndexError):
+            pass
+    container.close()
+    return None
+
+
 def open_stream(url: str, width: int | None = None, height: int | None = None) -> Source:
     """A network stream, live like a camera; or, when it has a known length, a video file served over the network."""
+    live = decoded_stream(url)
+    if live is not None:
+        try:
+            return CameraSource(url, width, height, capture=live)
+        except SourceError:  # (no frame came: OpenCV's reader has its try)
+            pass
     with quiet_stderr():  # FFmpeg logs its own lines about a stream it cannot reach or read
         capture = cv2.VideoCapture(url, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
                                                           cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])

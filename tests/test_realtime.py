@@ -926,6 +926,49 @@ def test_a_stream_from_a_server_for_one_client_is_read(tmp_path):
     assert frames and frames[0].shape == (480, 640, 3)
 
 
+def test_a_live_stream_that_changes_frame_size_goes_on_with_the_new_frames():
+    """A phone streaming MJPEG as a webcam, turned: 640x480 frames, then 480x640 ones. OpenCV's reader could not scale
+    those into its first size and gave the last landscape frame over and over: the picture and its labels froze."""
+    from realtime import capture
+
+    landscape = cv2.resize(DemoSource(faces=1).frame(0)[0], (160, 120))
+    portrait = cv2.rotate(landscape, cv2.ROTATE_90_CLOCKWISE)
+    body = b""
+    for picture in [landscape] * 10 + [portrait] * 10 + [landscape] * 10:
+        jpeg = cv2.imencode(".jpg", picture)[1].tobytes()
+        body += b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n" % (len(jpeg), jpeg)
+    port, _ = one_client_server(body, "multipart/x-mixed-replace; boundary=frame")
+    source = capture.open_source(f"http://127.0.0.1:{port}/video.mjpg")
+    try:
+        frames = list(source)
+    finally:
+        source.close()
+    assert source.size == (160, 120) and source.live
+    turned = [frame for frame in frames if frame.shape == portrait.shape]
+    assert turned and frames[-1].shape == landscape.shape
+    assert all(np.abs(frame.astype(int) - portrait).mean() < 8 for frame in turned)  # the portrait picture itself
+
+
+def test_a_stream_server_that_never_answers_is_given_up_on_once():
+    """A server that takes the connection and sends nothing: PyAV's reader gives up after 5 s, and OpenCV's is not
+    asked to wait as long again."""
+    from realtime import capture
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    held = []
+    threading.Thread(target=lambda: held.append(listener.accept()), daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/live.ts"
+    started = time.perf_counter()
+    try:
+        with pytest.raises(capture.SourceError, match=r"cannot open stream .*live\.ts \(no answer within 5 s\)"):
+            capture.open_source(url)
+    finally:
+        listener.close()
+    assert time.perf_counter() - started < 5 * 2 + 4  # PyAV's 5 s, then the question whether it is an image
+
+
 def test_a_video_cut_short_or_whose_download_breaks_off_is_said_to_be(tmp_path, tiny_model):
     """A video file that ends well before the length its header gives (an interrupted copy), or one over HTTP whose
     connection is lost partway, ended the run as if it were whole: exit 0, nothing said (over HTTP) or '1 frame
@@ -1458,6 +1501,7 @@ def test_stream_url_is_read_live_like_a_camera(tmp_path, tiny_model, monkeypatch
     from realtime import capture
 
     opened = []
+    monkeypatch.setattr(capture, "decoded_stream", lambda url: None)  # (PyAV's reader: no network in tests)
     monkeypatch.setattr(capture.cv2, "VideoCapture", lambda *args: opened.append(args[0]) or FakeCamera(frames=12))
     code = cli.main(["--source", "rtsp://camera.local:554/live", "--model", str(tiny_model), "--no-display"])
     assert opened == ["rtsp://camera.local:554/live"]
