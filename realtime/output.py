@@ -292,8 +292,9 @@ class EncodedWriter:
         if codec == "mjpeg":
             self._stream.width, self._stream.height = size
             self._stream.pix_fmt = "yuvj420p"
-            self._stream.codec_context.flags |= av.codec.context.Flags.qscale
-            self._stream.codec_context.global_quality = 2 * 118  # quality 2 (FF_QP2LAMBDA: 118)
+            # quality 2 (FF_QP2LAMBDA: 118), as FFmpeg's options (PyAV 15 has no `global_quality` attribute: every
+            # .avi recording ended in a traceback there)
+            self._stream.codec_context.options = {"flags": "+qscale", "global_quality": str(2 * 118)}
         else:
             self._stream.width, self._stream.height = size[0] - size[0] % 2, size[1] - size[1] % 2  # yuv420p: even sides
             self._stream.pix_fmt = "yuv420p"
