@@ -67,9 +67,6 @@ STREAM_URL_SUFFIXES = {*VIDEO_SUFFIXES, ".m3u8", ".m3u", ".mpd", ".mjpg", ".mjpe
                        ".265"}
 
 
-# How the path of a URL of a video file ends (not that of a stream sent live: `.ts`, `.flv`, `.m3u8`, ...)
-FILE_URL_SUFFIXES = VIDEO_SUFFIXES - {".ts", ".mts", ".m2ts", ".flv"}
-
 CAMERA_INDEX_MAX = 2**31 - 1  # the largest camera index OpenCV takes (a C int)
 
 
@@ -358,15 +355,17 @@ class DecodedVideoSource(Source):
     TURNS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, -90: cv2.ROTATE_90_CLOCKWISE, 270: cv2.ROTATE_90_CLOCKWISE,
              -270: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, -180: cv2.ROTATE_180}  # display matrix: turn
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | str, container=None):
+        """`path`: a file, or the URL of a video file that `container` holds, opened by PyAV (`opened_stream`)."""
         import av
 
         self._av, self.damaged = av, 0  # (counted from the first packet on)
         self._whole_seen = False  # whether a frame decoded whole has come yet (`_decoded`)
         self._fields = None  # the deinterlacer, from the first interlaced frame on (`_deinterlaced`)
+        self.container = container
         try:
             with quiet_stderr():
-                self.container = av.open(str(path))
+                self.container = container or av.open(str(path))
                 covers = self.container.streams.video  # (a cover picture is a video stream of one frame)
                 cover = av.stream.Disposition.attached_pic  # (a Flag: PyAV 15 takes no `&` with a number)
                 if self.container.streams.audio and all(cover in stream.disposition for stream in covers):
@@ -396,7 +395,8 @@ class DecodedVideoSource(Source):
                 self.container.close()
             raise SourceError(f"cannot read video {shown(path)} (missing, empty or not a video this program can "
                               "decode)") from None
-        self.description, self.path = str(path), Path(path)
+        # (a URL: no local file, whose sound a recording could carry)
+        self.description, self.path = shown(path), None if container else Path(path)
         # The file's time of the first frame given: `time` counts from it, and a recording's sound starts there (a
         # recording that begins mid-way has its frames before the first whole one left out, and its sound ran that far
         # ahead of the picture)
@@ -967,39 +967,40 @@ class DecodedStream:
         self.container.close()
 
 
-def decoded_stream(url: str) -> DecodedStream | None:
-    """The stream at `url` opened by PyAV, where it is a live one (no known length) holding video; None where PyAV
-    cannot open it or it is a video file served over the network (OpenCV's reader then opens it, as before), and for a
-    URL named as such a file (FILE_URL_SUFFIXES: not asked twice, which a server for one client would not answer)."""
+def opened_stream(url: str):
+    """The stream at `url` opened by PyAV (its container), or None where PyAV cannot open it."""
     import av
 
-    if Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).suffix.lower() in FILE_URL_SUFFIXES:
-        return None
     try:
-        container = av.open(url, timeout=STREAM_TIMEOUT_MS / 1000)
+        return av.open(url, timeout=STREAM_TIMEOUT_MS / 1000)
     except av.error.ExitError:  # no answer in time (or Ctrl-C): not another wait as long for OpenCV's reader
         if stop.requested:
             raise KeyboardInterrupt from None
         raise SourceError(f"cannot open stream {shown(url)} (no answer within {STREAM_TIMEOUT_MS // 1000} s)") from None
     except (av.FFmpegError, OSError, ValueError, UnicodeEncodeError):
         return None
-    if container.streams.video and not (container.duration or 0) > 0:
-        try:
-            return DecodedStream(container)
-        except (av.FFmpegError, ValueError, IndexError):
-            pass
-    container.close()
-    return None
 
 
 def open_stream(url: str, width: int | None = None, height: int | None = None) -> Source:
-    """A network stream, live like a camera; or, when it has a known length, a video file served over the network."""
-    live = decoded_stream(url)
-    if live is not None:
+    """A network stream, live like a camera; or, when it has a known length, a video file served over the network.
+    Both are decoded by PyAV (a live one by `DecodedStream`, a file as a local one is, `DecodedVideoSource`); where
+    PyAV cannot open or read it, by OpenCV's reader, as before."""
+    container = opened_stream(url)
+    if container is not None and container.streams.video and (container.duration or 0) > 0:
+        try:  # a video file served over the network: read as a file is (AV1, pixel shape, fields, HDR10, cover)
+            return DecodedVideoSource(url, container)
+        except SoundOnly:
+            raise
+        except SourceError:  # (`container` closed)
+            container = None
+    if container is not None and container.streams.video:
         try:
-            return CameraSource(url, width, height, capture=live)
-        except SourceError:  # (no frame came: OpenCV's reader has its try)
+            return CameraSource(url, width, height, capture=DecodedStream(container))
+        except (SourceError, ValueError, IndexError):  # (no frame came: OpenCV's reader has its try)
             pass
+    if container is not None:
+        with contextlib.suppress(Exception):  # (closed already where CameraSource gave up on it)
+            container.close()
     with quiet_stderr():  # FFmpeg logs its own lines about a stream it cannot reach or read
         capture = cv2.VideoCapture(url, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
                                                           cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])

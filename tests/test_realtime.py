@@ -764,10 +764,10 @@ def test_an_image_url_is_labelled_as_the_photo_it_is(web_folder, tmp_path, tiny_
     frames = [Image.fromarray(frame[:, :, ::-1]) for frame in DemoSource(faces=1, frames=5)]
     frames[0].save(folder / "moving.gif", save_all=True, append_images=frames[1:], duration=80, loop=0)
     write_clip(folder / "clip.mp4", faces=1, frames=6)
-    for name, count in (("moving.gif", 5), ("clip.mp4", 6)):
-        video = capture.open_source(f"{url}/{name}")
-        assert isinstance(video, capture.VideoSource) and video.frame_count == count
-        assert len(list(video)) == count
+    for name, count, kind in (("moving.gif", 5, capture.VideoSource), ("clip.mp4", 6, capture.DecodedVideoSource)):
+        video = capture.open_source(f"{url}/{name}")  # (a video file over HTTP: decoded by PyAV, as a local one is)
+        assert isinstance(video, kind) and video.frame_count == count
+        assert len(list(video)) == count and (video.path is None) == (name == "clip.mp4")  # (no sound to carry)
         video.close()
 
     import av
@@ -924,6 +924,26 @@ def test_a_stream_from_a_server_for_one_client_is_read(tmp_path):
     finally:
         source.close()
     assert frames and frames[0].shape == (480, 640, 3)
+
+
+def test_a_video_file_over_http_is_decoded_as_a_local_one_is(web_folder):
+    """An AV1 video at a URL (as many web videos are) was 'cannot read video': OpenCV's reader, which read video files
+    over HTTP, decodes no AV1. It is now read by PyAV, as the same file on disk is."""
+    from realtime import capture
+
+    url, folder = web_folder
+    write_av1_clip(folder / "clip.webm", faces=1, frames=10)
+    video = capture.open_source(f"{url}/clip.webm")
+    try:
+        frames = list(video)
+    finally:
+        video.close()
+    local = capture.open_source(str(folder / "clip.webm"))
+    try:
+        assert len(frames) == 10 and all(np.array_equal(a, b) for a, b in zip(frames, local))
+    finally:
+        local.close()
+    assert video.description == f"{url}/clip.webm" and not video.live and video.cut_short is None
 
 
 def test_a_live_stream_that_changes_frame_size_goes_on_with_the_new_frames():
@@ -1501,7 +1521,7 @@ def test_stream_url_is_read_live_like_a_camera(tmp_path, tiny_model, monkeypatch
     from realtime import capture
 
     opened = []
-    monkeypatch.setattr(capture, "decoded_stream", lambda url: None)  # (PyAV's reader: no network in tests)
+    monkeypatch.setattr(capture, "opened_stream", lambda url: None)  # (PyAV's reader: no network in tests)
     monkeypatch.setattr(capture.cv2, "VideoCapture", lambda *args: opened.append(args[0]) or FakeCamera(frames=12))
     code = cli.main(["--source", "rtsp://camera.local:554/live", "--model", str(tiny_model), "--no-display"])
     assert opened == ["rtsp://camera.local:554/live"]
