@@ -903,3 +903,40 @@ def test_expw_labels_each_face_by_its_box_and_each_is_scored_by_the_face_found_t
     assert scorer.read_face_labels(tmp_path / "rafdb.txt") is None  # a `path label` file is read as before
     assert scorer.main([str(results), "--labels", str(tmp_path / "label.lst"), "--against", str(results)]) == 0
     assert "on the 5 faces both scored: accuracy 0.4000 there, 0.4000 here" in capsys.readouterr().out
+
+
+def test_the_python_api_for_video_answers_as_the_program_does_for_a_clip(tmp_path):
+    """VideoLabeller, frame by frame, gives what `python -m realtime --source clip.mp4 --json` gives for the same
+    frames: the faces shown (confirmed after 3 frames, held after a miss), their ids, boxes and smoothed labels."""
+    from realtime.capture import open_source
+    from realtime.scene import DemoSource
+    from realtime.video import VideoLabeller
+
+    clip = tmp_path / "clip.mp4"
+    demo = DemoSource(faces=2, frames=40)
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), demo.fps, demo.size)
+    for frame in demo:
+        writer.write(frame)
+    writer.release()
+    ran = run_module("realtime", "--source", str(clip), "--no-display", "--json", str(tmp_path / "r.jsonl"))
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    records = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    source = open_source(str(clip))
+    with VideoLabeller() as labeller:
+        answers = [labeller.label(frame) for frame in source]
+        assert labeller.label(np.zeros((240, 320, 3), np.uint8)) == []  # a cut to a face-less picture: no face held
+    source.close()
+    assert len(answers) == len(records) == 40
+    assert answers[0] == answers[1] == [] and len(answers[2]) == 2  # shown once found in 3 frames in a row
+    assert sum(len(faces) for faces in answers) > 60
+    for faces, record in zip(answers, records):
+        assert len(faces) == len(record["faces"])
+        for face, shown in zip(faces, record["faces"]):
+            assert (face.id, face.box, face.score, face.label, face.held) == (
+                shown["id"], tuple(shown["box"]), shown["score"], shown["label"], shown["held"])
+            assert face.probabilities == pytest.approx(shown["probabilities"], abs=1e-4)
+            assert face.probability == max(face.probabilities.values())
+    with pytest.raises(ValueError, match="PhotoLabeller"):
+        labeller.label(str(clip))
+    with pytest.raises(ValueError, match="closed"):
+        labeller.label(np.zeros((240, 320, 3), np.uint8))

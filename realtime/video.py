@@ -1,0 +1,102 @@
+"""Label the faces of video frames from Python, as `python -m realtime --source clip.mp4` labels them.
+
+    from realtime.video import VideoLabeller
+
+    with VideoLabeller() as labeller:                    # the program's model for video, loaded once
+        for frame in frames:                             # BGR numpy frames, in order: a camera's, a decoder's
+            for face in labeller.label(frame):
+                print(face.id, face.label, face.probability, face.box)
+
+The same detector (`sweep`), crop, views by turns, tracker (confirmation, smoothing, held faces) and shot cuts as
+the program's video path, so the answers are the program's `--json` answers for the same frames (README: From
+Python).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from realtime.classify import DEFAULT_MODEL, Classifier
+from realtime.detect import FaceDetector
+from realtime.photos import PhotoLabeller
+from realtime.pipeline import Pipeline
+from realtime.track import HYSTERESIS, ShotCuts, Tracker
+
+
+@dataclass(frozen=True)
+class TrackedFace:
+    id: int  # the same number for the same face from frame to frame
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in the frame's pixels
+    score: float  # how sure the detector is that this is a face, 0-1
+    label: str  # the label shown: the most probable class over the last frames, held steady (`hysteresis`)
+    probability: float  # its probability, averaged over frames
+    probabilities: dict[str, float]  # every class of the model, in its card's order, averaged over frames
+    held: bool  # the detector missed the face in this frame: its box and label are kept from the last one
+
+
+class VideoLabeller:
+    """The model, the detector and the tracker, loaded once; then the frames of one video or camera, in order. A new
+    video starts afresh with `reset()` (a cut between shots does it by itself). Threads may share one: it labels one
+    frame at a time, and the frames must still come in order."""
+
+    def __init__(self, model: str | Path = DEFAULT_MODEL, backend: str = "auto", min_confidence: float = 0.5,
+                 min_face: int = 0, max_faces: int = 8, smoothing: float = 0.75, hold: int = 5, confirm: int = 3,
+                 hysteresis: float = HYSTERESIS):
+        """`model`: NAME.keras or NAME.tflite with its card NAME.json beside it, or a shipped model's name
+        (ferplus_a, the default, as the program's for video; ferplus_ens, ferplus, ferplus_bal, fer2013);
+        `backend`: auto, keras or tflite; the rest as the program's options of the same names (`--no-smooth`:
+        smoothing 0). A missing or broken model raises realtime.card.ModelError; a value out of range ValueError."""
+        if not 0 < min_confidence <= 1:
+            raise ValueError(f"min_confidence must be more than 0 and at most 1, not {min_confidence}")
+        if min_face < 0 or max_faces < 1:
+            raise ValueError(f"min_face must be at least 0 and max_faces at least 1, not {min_face} and {max_faces}")
+        self.tracker = Tracker(smoothing, hold=hold, confirm=confirm, hysteresis=hysteresis, max_faces=max_faces)
+        self.classifier = Classifier(model, backend=backend)
+        self.labels = self.classifier.labels
+        detector = FaceDetector("sweep", min_confidence, max_faces, min_face)
+        self.pipeline = Pipeline(detector, self.classifier, by_turns=smoothing > 0)
+        self.cuts = ShotCuts()
+        self._lock, self._closed = threading.Lock(), False
+
+    def label(self, frame: np.ndarray) -> list[TrackedFace]:
+        """The faces shown on this frame (confirmed ones, and those held after a miss), as the program shows them.
+
+        `frame`: the next frame, as OpenCV holds one: uint8, BGR (H, W, 3), BGRA (H, W, 4) or grey (H, W), or a PIL
+        image; frames may change size (the tracker then starts afresh, as on a cut)."""
+        if isinstance(frame, (str, Path, bytes)):
+            raise ValueError("a frame is an image array or a PIL image; label a photo file with PhotoLabeller")
+        frame = PhotoLabeller._frame(frame)
+        with self._lock:
+            if self._closed:
+                raise ValueError("this VideoLabeller is closed: make a new one")
+            result = self.pipeline.process(frame, [track.face.box for track in self.tracker.tracks])
+            if self.cuts.is_cut(frame):
+                self.tracker.reset()
+            tracks = self.tracker.update(result.faces, result.probabilities)
+        return [TrackedFace(track.id, tuple(round(float(v), 1) for v in track.face.box), round(track.face.score, 3),
+                            self.labels[track.label], float(track.probabilities[track.label]),
+                            {name: float(p) for name, p in zip(self.labels, track.probabilities)}, track.missed > 0)
+                for track in tracks]
+
+    def reset(self) -> None:
+        """Forget every face: the next frame is the first of another video."""
+        with self._lock:
+            self.tracker.reset()
+            self.cuts = ShotCuts()
+
+    def close(self) -> None:
+        """Free the detector; closing again does nothing."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self.pipeline.detector.close()
+
+    def __enter__(self) -> VideoLabeller:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
