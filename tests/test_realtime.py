@@ -629,6 +629,34 @@ def test_an_hlg_video_is_read_at_the_levels_an_sdr_one_has(tmp_path):
     assert np.abs(np.array(read) - (60, 128, 200, 0)).max() <= 4, read  # (58, 128, 198, 0)
 
 
+def test_a_bt2020_video_keeps_its_colours(tmp_path):
+    """8-bit video whose YUV is BT.2020's (an HLG camera's 8-bit H.264, SDR in BT.2020) was turned to RGB with BT.601's
+    matrix, as OpenCV's YUV conversion does: green 180 read 198, red's green 60 read 50."""
+    import av
+
+    from realtime.capture import open_video
+
+    image = np.zeros((48, 64, 3), np.uint8)
+    colours = [(40, 40, 200), (40, 180, 40), (200, 60, 40), (90, 130, 190)]  # (BGR: red, green, blue, skin)
+    for k, colour in enumerate(colours):
+        image[k // 2 * 24:k // 2 * 24 + 24, k % 2 * 32:k % 2 * 32 + 32] = colour
+    clip = tmp_path / "bt2020.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=24, options={"qp": "0"})  # (lossless)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        context = stream.codec_context
+        context.color_trc, context.color_primaries, context.colorspace = 1, 9, 9  # (SDR levels, BT.2020)
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24").reformat(
+            format="yuv420p", dst_colorspace=9)))
+        container.mux(stream.encode())
+    video = open_video(clip)
+    frame = next(iter(video))
+    video.close()
+    inside = [frame[k // 2 * 24 + 4:k // 2 * 24 + 20, k % 2 * 32 + 4:k % 2 * 32 + 28] for k in range(4)]
+    assert all(np.abs(patch.astype(int) - colour).max() <= 6 for patch, colour in zip(inside, colours)), \
+        [patch.reshape(-1, 3).mean(0).round() for patch in inside]
+
+
 def test_a_video_damaged_in_the_middle_is_labelled_past_the_damage(tmp_path, tiny_model):
     """OpenCV fails a read where a file is damaged, then decodes the frames after it: they were dropped unsaid."""
     import av
