@@ -274,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
               f"(first: {source.skipped[0]}); the others were labelled", file=sys.stderr)
         return 130 if stopped == "interrupted" else 1
     if camera_failed(source):
-        print(f"error: the {source.kind} stopped delivering frames; everything up to then was written", file=sys.stderr)
+        kept = "; everything up to then was written" if args.output or args.json or args.csv else ""
+        print(f"error: the {source.kind} stopped delivering frames{kept}", file=sys.stderr)
         return 1
     return 130 if stopped == "interrupted" else 0
 
