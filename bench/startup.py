@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -75,6 +76,15 @@ def summary(values: list[float]) -> str:
     return f"median {statistics.median(ordered):6.2f}  p95 {p95:6.2f}  max {ordered[-1]:6.2f}"
 
 
+def has_commit(revision: str) -> bool:
+    """Whether git knows `revision` as a commit in this checkout."""
+    try:
+        return subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], cwd=ROOT,
+                              capture_output=True).returncode == 0
+    except OSError:  # no git
+        return False
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=number(int, 1), default=7, help="recorded runs of each variant (default 7)")
@@ -84,6 +94,16 @@ def main() -> int:
                         help="another interpreter (e.g. a base-only install) to run the new program with; repeatable")
     parser.add_argument("--source", help="image to start on (default: matplotlib's grace_hopper.jpg)")
     args = parser.parse_args()
+    # Each variant runs in its own tree (the old one in a scratch folder): paths given relative to here are made whole.
+    args.python = [str(Path(python).absolute()) if os.sep in python else python for python in args.python]
+    missing = [python for python in args.python if shutil.which(python) is None]
+    if missing:
+        parser.error(f"--python {missing[0]}: no such interpreter")
+    if args.old and not has_commit(args.old):
+        parser.error(f"--old {args.old}: no such commit here (a shallow clone or a copy without git history?); "
+                     "--old '' leaves the old program out")
+    if args.source and Path(args.source).exists():
+        args.source = str(Path(args.source).absolute())
 
     source = args.source or subprocess.run(
         [sys.executable, "-c", "import matplotlib, pathlib; "

@@ -695,6 +695,26 @@ def test_every_bench_script_help_says_what_it_does_in_whole_sentences(monkeypatc
     assert cut == []
 
 
+def test_startup_refuses_what_is_not_there_and_gives_both_trees_the_same_photo(tmp_path):
+    """bench/startup.py: an --old commit missing here (a shallow clone, a copy without git) or an interpreter that is
+    not there stopped with a traceback after the work began; a --source relative to here was looked for in the old
+    program's scratch tree ("gave no first frame ... source not found")."""
+    for option, value, problem in [("--old", "no-such-commit", "no such commit here"),
+                                   ("--python", "no-such-venv/bin/python", "no such interpreter")]:
+        refused = subprocess.run([sys.executable, "bench/startup.py", option, value], cwd=ROOT, capture_output=True,
+                                 text=True, timeout=120)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr
+        assert problem in refused.stderr.splitlines()[-1]
+    if not load_bench("startup").has_commit("HEAD"):
+        pytest.skip("not a git checkout: no old program to start")
+    cv2.imwrite(str(tmp_path / "photo.jpg"), background(320, 240, seed=0))
+    relative = os.path.relpath(tmp_path / "photo.jpg", ROOT)
+    result = subprocess.run([sys.executable, "bench/startup.py", "--runs", "1", "--old", "HEAD", "--source", relative],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "old (HEAD" in result.stdout and "new (LiteRT)" in result.stdout
+
+
 def test_soak_runs_short_and_leaves_no_files_behind_unless_asked(tmp_path):
     """bench/soak.py with few frames (fewer than its 500-frame memory samples) checks its frames and memory, and
     writes its video and JSON lines into a temporary folder that it removes (asking for --help made one before,
