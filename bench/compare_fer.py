@@ -29,7 +29,7 @@ from realtime.loop import run  # noqa: E402
 from realtime.pipeline import Pipeline  # noqa: E402
 from realtime.scene import DemoSource  # noqa: E402
 from realtime.track import Tracker  # noqa: E402
-from train.data import FER2013_LABELS, load_fer2013  # noqa: E402
+from train.data import FER2013_LABELS, DatasetError, load_fer2013  # noqa: E402
 from train.report import paired_difference  # noqa: E402
 
 FER_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]  # fer's _get_labels() order
@@ -89,7 +89,11 @@ def main() -> int:
         return 2
     ours, theirs = Classifier(args.model), FER(mtcnn=False)
 
-    ours_right, theirs_right = right_answers(args, ours, theirs)
+    try:
+        ours_right, theirs_right = right_answers(args, ours, theirs)
+    except DatasetError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     difference, low, high = paired_difference(theirs_right, ours_right)
     print(f"accuracy on {len(ours_right)} FER2013 PrivateTest faces: ours {ours_right.mean():.1%}, fer "
           f"{theirs_right.mean():.1%} (ratio {ours_right.mean() / theirs_right.mean():.2f}x; ours minus fer "

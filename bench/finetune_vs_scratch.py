@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from realtime.__main__ import number  # noqa: E402
-from train.data import FER2013_LABELS, SPLITS, load_fer2013  # noqa: E402
+from train.data import FER2013_LABELS, SPLITS, DatasetError, load_fer2013  # noqa: E402
 from train.duplicates import near_duplicates  # noqa: E402
 
 CLASSES = ["angry", "happy", "sad", "surprise", "neutral"]
@@ -102,7 +102,11 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         faces = Path(tmp) / "my_faces"
-        build_folder(Path(args.data), faces, {"train": args.train, "val": 20, "test": 100}, args.seed, args.photos)
+        try:
+            build_folder(Path(args.data), faces, {"train": args.train, "val": 20, "test": 100}, args.seed, args.photos)
+        except DatasetError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
         print(f"{len(CLASSES)} classes ({', '.join(CLASSES)}): {args.train} train, 20 val, 100 test faces each, "
               f"from FER2013 PrivateTest{', each inside a photo' if args.photos else ''}; {args.epochs} epochs per run")
         for key in args.runs:

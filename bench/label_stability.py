@@ -25,7 +25,6 @@ frame; then each tracker setting replays the same per-frame detections and proba
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import pickle
 import sys
@@ -38,12 +37,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.pipeline_accuracy import wild_labels  # noqa: E402
 from realtime.__main__ import number  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
 from realtime.pipeline import Pipeline  # noqa: E402
 from realtime.track import ShotCuts, Tracker  # noqa: E402
-from train.data import FER2013_LABELS  # noqa: E402
+from train.data import FER2013_LABELS, DatasetError  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FPS = 30
@@ -52,9 +52,7 @@ SIZE = (640, 480)
 
 
 def pick_photos(folder: Path, per_class: int, seed: int) -> list[tuple[Path, int]]:
-    with open(folder / "labels.csv", newline="") as handle:
-        rows = [(folder / r["path"], FER2013_LABELS.index(r["label"])) for r in csv.DictReader(handle)
-                if r["label"] in FER2013_LABELS]
+    rows = [(folder / path, FER2013_LABELS.index(label)) for path, label in wild_labels(folder)]
     rng = np.random.default_rng(seed)
     chosen = []
     for label in range(len(FER2013_LABELS)):
@@ -194,9 +192,13 @@ def main() -> int:
                         help="how much the camera moves, the light flickers and the focus slips (1 = the default)")
     args = parser.parse_args()
 
+    try:
+        shots = pick_photos(DATA / "wild-faces", args.per_class, args.seed)
+    except DatasetError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     classifier = Classifier(args.model)
     pipeline = Pipeline(FaceDetector("sweep"), classifier, by_turns=True)
-    shots = pick_photos(DATA / "wild-faces", args.per_class, args.seed)
     started = time.perf_counter()
     cache = Path(args.cache) if args.cache else None
     if cache and cache.exists():

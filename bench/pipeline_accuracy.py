@@ -63,11 +63,19 @@ MISSED = len(FER2013_LABELS)  # the 'no face found, or a class outside the 7' co
 
 
 def wild_faces(folder: Path, limit: int | None):
-    """(name, BGR photo, label index) for every photo of the 7 classes, read lazily."""
-    with open(folder / "labels.csv", newline="") as handle:
-        rows = [(row["path"], row["label"]) for row in csv.DictReader(handle) if row["label"] in FER2013_LABELS]
-    for path, label in spread(rows, limit):
-        yield path, cv2.imread(str(folder / path)), FER2013_LABELS.index(label)
+    """(name, BGR photo, label index) for every photo of the 7 classes, the photos read lazily; DatasetError at once
+    when the set is not there."""
+    return ((path, cv2.imread(str(folder / path)), FER2013_LABELS.index(label))
+            for path, label in spread(wild_labels(folder), limit))
+
+
+def wild_labels(folder: Path) -> list[tuple[str, str]]:
+    """(path, label) of every wild-faces photo of the 7 classes, from the set's labels.csv."""
+    try:
+        with open(folder / "labels.csv", newline="") as handle:
+            return [(row["path"], row["label"]) for row in csv.DictReader(handle) if row["label"] in FER2013_LABELS]
+    except OSError as err:
+        raise DatasetError(f"wild-faces labels not found: {folder / 'labels.csv'} ({err.strerror})") from None
 
 
 def in_big_frame(photo: np.ndarray, width: int = 1280, height: int = 960, share: float = 0.22,

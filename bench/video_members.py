@@ -43,7 +43,7 @@ from realtime.align import align_faces  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
 from realtime.track import ShotCuts, Tracker  # noqa: E402
-from train.data import load_ferplus  # noqa: E402
+from train.data import DatasetError, load_ferplus  # noqa: E402
 from train.report import calibration_error, paired_difference  # noqa: E402
 
 
@@ -128,7 +128,12 @@ def main() -> int:
     if cache and cache.exists():
         frames, labels = pickle.loads(cache.read_bytes())
     else:
-        frames, labels = record(ensemble, photos(args.faces, args.photos), args.seconds, args.seed)
+        try:
+            shots = photos(args.faces, args.photos)
+        except DatasetError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        frames, labels = record(ensemble, shots, args.seconds, args.seed)
         if cache:
             cache.write_bytes(pickle.dumps((frames, labels)))
     print(f"{args.faces}: {len(labels)} shots of {args.seconds:g} s, {len(frames)} frames through the video path in "

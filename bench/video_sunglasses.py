@@ -30,13 +30,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.label_stability import FPS, filmed, replay  # noqa: E402
-from bench.pipeline_accuracy import CONDITIONS, DATA, eye_finder, wild_faces  # noqa: E402
+from bench.pipeline_accuracy import CONDITIONS, DATA, eye_finder, wild_faces, wild_labels  # noqa: E402
 from realtime.__main__ import number  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector, around  # noqa: E402
 from realtime.pipeline import Pipeline  # noqa: E402
 from realtime.scene import background  # noqa: E402
 from realtime.track import ShotCuts, Tracker  # noqa: E402
+from train.data import DatasetError  # noqa: E402
 from train.report import paired_difference  # noqa: E402
 
 WAYS = ("cascade", "no cascade")
@@ -93,6 +94,12 @@ def main() -> int:
                         default=["sunglasses", "as-is", "painted-out"])
     parser.add_argument("--seed", type=number(int, 0, 2**32 - 1), default=0)
     args = parser.parse_args()
+    try:
+        if set(args.conditions) != {"generated"}:  # the others are wild-faces photos
+            wild_labels(DATA / "wild-faces")
+    except DatasetError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
     classifier = Classifier(DEFAULT_MODEL)
     pipelines = {way: Pipeline(FaceDetector("sweep"), classifier, by_turns=True) for way in WAYS}

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import cv2
@@ -814,6 +815,37 @@ def test_speed_benchmarks_say_when_the_photos_are_missing(script, tmp_path, monk
     monkeypatch.setattr(sys, "argv", [f"bench/{script}.py", "--photos", "2", "--rounds", "1"])
     assert bench.main() == 2
     assert capsys.readouterr().err.strip() == f"error: no wild-faces photos in {tmp_path / 'wild-faces' / 'images'}"
+
+
+@pytest.mark.parametrize("script, arguments", [
+    ("label_stability", []), ("video_members", ["--photos", "2"]),
+    ("video_members", ["--photos", "2", "--faces", "ferplus-in-frame"]), ("video_sunglasses", ["--photos", "2"])])
+def test_video_benchmarks_say_when_the_data_is_missing(script, arguments, tmp_path, monkeypatch, capsys):
+    """Without ../shared/data they stopped with a traceback (FileNotFoundError on wild-faces/labels.csv, or
+    DatasetError on the FER+ votes); video_sunglasses after printing its table's header."""
+    bench = load_bench(script)
+    monkeypatch.setattr(bench, "DATA", tmp_path)
+    monkeypatch.setattr(sys, "argv", [f"bench/{script}.py", *arguments])
+    assert bench.main() == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "not found" in err and str(tmp_path) in err and "\n" not in err
+
+
+def test_accuracy_benchmarks_say_when_the_data_is_missing(tmp_path, monkeypatch, capsys):
+    missing = subprocess.run([sys.executable, "bench/pipeline_accuracy.py", "--wild", str(tmp_path), "--fer2013", "",
+                              "--no-fer"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert_one_line_error(missing, f"wild-faces labels not found: {tmp_path / 'labels.csv'}")
+    missing = subprocess.run([sys.executable, "bench/finetune_vs_scratch.py", "--data", str(tmp_path / "none.csv")],
+                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert_one_line_error(missing, str(tmp_path / "none.csv"))
+    assert missing.returncode == 2
+    fer = types.ModuleType("fer.fer")  # compare_fer reads the data after loading fer: a stand-in for it
+    fer.FER = lambda mtcnn: object()
+    monkeypatch.setitem(sys.modules, "fer", types.ModuleType("fer"))
+    monkeypatch.setitem(sys.modules, "fer.fer", fer)
+    monkeypatch.setattr(sys, "argv", ["bench/compare_fer.py", "--data", str(tmp_path / "none.csv")])
+    assert load_bench("compare_fer").main() == 2
+    assert capsys.readouterr().err.strip().startswith(f"error: {tmp_path / 'none.csv'}: cannot read")
 
 
 def test_detection_recall_scales_its_faces_with_the_picture_and_refuses_faces_that_do_not_fit():
