@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.pipeline_accuracy import DATA, photo_detector, spread  # noqa: E402
 from realtime.__main__ import number  # noqa: E402
+from realtime.card import ModelError  # noqa: E402
 from realtime.classify import DEFAULT_PHOTO_MODEL  # noqa: E402
 from realtime.photos import PhotoLabeller  # noqa: E402
 
@@ -67,4 +68,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except ModelError as err:  # a model asked for that is not there, or a broken one
+        sys.exit(f"error: {err}")

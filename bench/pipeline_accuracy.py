@@ -51,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from realtime.__main__ import number  # noqa: E402
 from realtime.align import Crop  # noqa: E402
+from realtime.card import ModelError  # noqa: E402
 from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier, sharpen  # noqa: E402
 from realtime.detect import TURNS, FaceDetector  # noqa: E402
 from realtime.pipeline import Pipeline  # noqa: E402
@@ -379,5 +380,5 @@ def main() -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except DatasetError as err:
+    except (DatasetError, ModelError) as err:
         sys.exit(f"error: {err}")

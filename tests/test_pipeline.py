@@ -22,7 +22,7 @@ from realtime.detect import FaceDetector
 from realtime.faces import Face
 from realtime.pipeline import VIEW_SCALES, Pipeline
 from realtime.scene import background, face_sprite, paste_face
-from tests.conftest import ROOT, assert_one_line_error, run_module
+from tests.conftest import ROOT, SHARED_DATA, assert_one_line_error, run_module
 
 
 def close_up(size: int = 320, fill: float = 1.0) -> np.ndarray:
@@ -846,6 +846,23 @@ def test_accuracy_benchmarks_say_when_the_data_is_missing(tmp_path, monkeypatch,
     monkeypatch.setattr(sys, "argv", ["bench/compare_fer.py", "--data", str(tmp_path / "none.csv")])
     assert load_bench("compare_fer").main() == 2
     assert capsys.readouterr().err.strip().startswith(f"error: {tmp_path / 'none.csv'}: cannot read")
+
+
+@pytest.mark.parametrize("script, arguments", [
+    ("classify_speed", ["--model"]), ("compare_fer", ["--model"]), ("label_stability", ["--model"]),
+    ("photo_speed", ["--photos", "1", "--models"]), ("pipeline_accuracy", ["--fer2013", "", "--model"]),
+    ("program_crops", ["--out", "crops.csv", "--model"]), ("video_members", ["--model"])])
+def test_bench_scripts_say_when_a_model_is_not_there(script, arguments, tmp_path):
+    """A --model that is not there stopped each of them with ModelError's traceback."""
+    if script in ("label_stability", "photo_speed") and not (SHARED_DATA / "wild-faces" / "labels.csv").exists():
+        pytest.skip("wild-faces is looked for before the model")  # (and its absence said: see the tests above)
+    (tmp_path / "fer").mkdir()  # compare_fer asks for the fer package first: a stand-in for it
+    (tmp_path / "fer" / "__init__.py").write_text("")
+    (tmp_path / "fer" / "fer.py").write_text("class FER:\n    def __init__(self, mtcnn):\n        pass\n")
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / f"{script}.py"), *arguments, "no-such-model"],
+                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)}, capture_output=True,
+                            text=True, timeout=300)
+    assert_one_line_error(result, "model not found: no-such-model")
 
 
 def test_detection_recall_scales_its_faces_with_the_picture_and_refuses_faces_that_do_not_fit():
