@@ -915,6 +915,22 @@ def test_faces_in_a_frame_can_be_scored_by_ferplus_majority_votes(tmp_path):
     assert without.returncode == 2 and "--ferplus scores the FER2013 faces in a frame" in without.stderr.splitlines()[-1]
 
 
+def test_label_stability_says_when_its_moving_clip_is_missing(tmp_path):
+    """Without bench/make_clips.py run first, it printed "0 false cuts in 0 frames", as if measured."""
+    from realtime.scene import DemoSource
+
+    bench = load_bench("label_stability")
+    assert bench.moving_clip_cuts(tmp_path / "faces4.mp4").endswith("not measured, no frame read "
+                                                                     "(python bench/make_clips.py writes the clips)")
+    source = DemoSource(faces=2, frames=5)
+    writer = cv2.VideoWriter(str(tmp_path / "faces4.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), source.fps, source.size)
+    for frame in source:
+        writer.write(frame)
+    writer.release()
+    assert bench.moving_clip_cuts(tmp_path / "faces4.mp4") == ("bench/clips/faces4.mp4 (moving faces, no cut): "
+                                                               "0 false cuts in 5 frames")
+
+
 def test_label_stability_replay_scores_shots_flicker_and_stray_boxes():
     bench = load_bench("label_stability")
     labels = bench.FER2013_LABELS
