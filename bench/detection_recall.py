@@ -105,10 +105,20 @@ def evaluate(detector: FaceDetector, scenes, face_scale: float = 1.0) -> dict:
     }
 
 
+def picture_size(text: str) -> tuple[int, int]:
+    """An argparse type: WIDTHxHEIGHT in pixels."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not WIDTHxHEIGHT, e.g. 1280x720") from None
+    return width, height
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenes", type=number(int, 1), default=40)
-    parser.add_argument("--size", default="1280x720", help="scene size WIDTHxHEIGHT (default 1280x720)")
+    parser.add_argument("--size", type=picture_size, default="1280x720",
+                        help="scene size WIDTHxHEIGHT (default 1280x720)")
     parser.add_argument("--face-scale", type=number(float, 0.1, 20), default=1.0,
                         help="face widths (and the bands reported) times this: 3 = 90 to 600 px (default 1)")
     parser.add_argument("--detectors", default=",".join(MODES),
@@ -118,7 +128,7 @@ def main() -> int:
     parser.add_argument("--min-face", type=number(int, 0), default=0, metavar="PX",
                         help="the program's --min-face: faces narrower are left out (read the bands above it)")
     args = parser.parse_args()
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    width, height = args.size
     k = args.face_scale
     if width < 400 * k or height < 480 * k:
         parser.error(f"faces up to {200 * k:g} px wide do not fit in {width}x{height}: "

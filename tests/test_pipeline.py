@@ -874,6 +874,11 @@ def test_detection_recall_scales_its_faces_with_the_picture_and_refuses_faces_th
     wrong = subprocess.run([sys.executable, "bench/detection_recall.py", "--size", "1280x720", "--face-scale", "2"],
                            cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert wrong.returncode == 2 and "do not fit in 1280x720" in wrong.stderr.splitlines()[-1]
+    for size in ("1280", "1280x720x3", "wide"):  # ValueError's traceback before
+        wrong = subprocess.run([sys.executable, "bench/detection_recall.py", "--size", size], cwd=ROOT,
+                               capture_output=True, text=True, timeout=120)
+        assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+        assert wrong.stderr.splitlines()[-1].endswith(f"argument --size: '{size}' is not WIDTHxHEIGHT, e.g. 1280x720")
 
 
 def test_small_face_conditions_shrink_the_faces_to_the_size_they_name():
