@@ -19,12 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from realtime.__main__ import number  # noqa: E402
 from tests.test_web import Chromium, start_server, write_y4m  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=20.0, help="how long the camera runs (default 20)")
+    parser.add_argument("--seconds", type=number(float, 0, low_open=True), default=20.0, help="how long the camera runs (default 20)")
     parser.add_argument("--model", default=None, help="a model for the server (default: the program's)")
     args = parser.parse_args()
     if shutil.which("chromium") is None:

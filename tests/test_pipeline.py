@@ -619,7 +619,7 @@ def test_the_program_on_a_class_folder_tree_then_the_scorer(tmp_path):
     ("finetune_vs_scratch", "--seed", "-1"), ("label_stability", "--seconds", "0"), ("load_test", "--faces", "12"),
     ("make_clips", "--frames", "0"), ("pipeline_accuracy", "--prior-alpha", "nan"), ("photo_speed", "--photos", "0"),
     ("soak", "--frames", "-1"),
-    ("startup", "--runs", "0"), ("stop_stress", "--seed", str(2**32))])
+    ("startup", "--runs", "0"), ("stop_stress", "--seed", str(2**32)), ("web_camera_rate", "--seconds", "-1")])
 def test_bench_scripts_refuse_numbers_out_of_range_before_any_work(script, option, value):
     result = subprocess.run([sys.executable, f"bench/{script}.py", option, value], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
