@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every benchmark behind the figures in docs/, one after another (about 12 minutes on 2 cores).
+# The speed and detection benchmarks (docs/benchmarks.md, docs/face-detection.md), one after another (about 12
+# minutes on 2 cores); the accuracy benchmarks (pipeline_accuracy, score_results) and the others run on their own.
 # Run from the repository root with the project's environment active; close other busy programs first.
 set -euo pipefail
 python bench/make_clips.py
