@@ -20,14 +20,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from realtime.__main__ import number  # noqa: E402
+from realtime.card import ModelError  # noqa: E402
+from realtime.classify import Classifier  # noqa: E402
 from tests.test_web import Chromium, start_server, write_y4m  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=number(float, 0, low_open=True), default=20.0, help="how long the camera runs (default 20)")
+    parser.add_argument("--seconds", type=number(float, 0, low_open=True), default=20.0,
+                        help="how long the camera runs (default 20)")
     parser.add_argument("--model", default=None, help="a model for the server (default: the program's)")
     args = parser.parse_args()
+    if args.model:
+        Classifier(args.model)  # a model not there or broken, said here: the server's own error would go to its log
     if shutil.which("chromium") is None:
         print("error: Chromium is not installed (Debian: apt-get install chromium)", file=sys.stderr)
         return 2
@@ -54,4 +59,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except ModelError as err:  # a model asked for that is not there, or a broken one
+        sys.exit(f"error: {err}")

@@ -851,7 +851,8 @@ def test_accuracy_benchmarks_say_when_the_data_is_missing(tmp_path, monkeypatch,
 @pytest.mark.parametrize("script, arguments", [
     ("classify_speed", ["--model"]), ("compare_fer", ["--model"]), ("label_stability", ["--model"]),
     ("photo_speed", ["--photos", "1", "--models"]), ("pipeline_accuracy", ["--fer2013", "", "--model"]),
-    ("program_crops", ["--out", "crops.csv", "--model"]), ("video_members", ["--model"])])
+    ("program_crops", ["--out", "crops.csv", "--model"]), ("video_members", ["--model"]),
+    ("web_camera_rate", ["--model"])])
 def test_bench_scripts_say_when_a_model_is_not_there(script, arguments, tmp_path):
     """A --model that is not there stopped each of them with ModelError's traceback."""
     if script in ("label_stability", "photo_speed") and not (SHARED_DATA / "wild-faces" / "labels.csv").exists():
