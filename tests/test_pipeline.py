@@ -618,7 +618,7 @@ def test_the_program_on_a_class_folder_tree_then_the_scorer(tmp_path):
     ("classify_speed", "--repeats", "0"), ("compare_fer", "--limit", "-5"), ("detection_recall", "--scenes", "0"),
     ("finetune_vs_scratch", "--seed", "-1"), ("label_stability", "--seconds", "0"), ("load_test", "--faces", "12"),
     ("make_clips", "--frames", "0"), ("pipeline_accuracy", "--prior-alpha", "nan"), ("photo_speed", "--photos", "0"),
-    ("soak", "--frames", "-1"),
+    ("photo_speed", "--threads", "1"), ("soak", "--frames", "-1"),
     ("startup", "--runs", "0"), ("stop_stress", "--seed", str(2**32)), ("web_camera_rate", "--seconds", "-1")])
 def test_bench_scripts_refuse_numbers_out_of_range_before_any_work(script, option, value):
     result = subprocess.run([sys.executable, f"bench/{script}.py", option, value], cwd=ROOT, capture_output=True,
@@ -804,6 +804,22 @@ def test_bench_photo_detector_leaves_out_the_turning_or_the_cascade_each_on_its_
     assert video.upright is None and [video.detect(np.zeros((480, 640, 3), np.uint8)) for _ in range(3)] == [[]] * 3
     without = speed.compared(None)["not looked for"].pipeline.detector
     assert without.cascade is not None and without.detect(frame)[0].box.tolist() == face.box.tolist()
+
+
+def test_photo_speed_gives_the_rate_of_labellers_on_threads(tiny_model, capsys):
+    """`--threads N`: photos a second of one labeller and of N on as many threads, each round, and the load time (the
+    README's and docs/python.md's figures for threads sharing the work had no script behind them)."""
+    speed = load_bench("photo_speed")
+    photos = [background(320, 240, seed=i) for i in range(6)]
+    for photo in photos[::2]:
+        paste_face(photo, 120, (160, 120))
+    assert speed.side_by_side_rates(photos, 2, 3, str(tiny_model)) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("6 wild-faces photos x 3 rounds; a labeller loads in ")
+    for line, name in zip(out[1:3], ("1 thread: ", "2 threads: ")):
+        assert line.startswith(name) and line.endswith(" photos a second")
+        assert all(float(rate) > 0 for rate in line[len(name):-len(" photos a second")].split(", ")) and line.count(",") == 2
+    assert out[3].startswith("2 threads / 1: ") and out[3].endswith("x (medians)")
 
 
 @pytest.mark.parametrize("script", ["photo_speed", "folder_speed"])
