@@ -50,7 +50,28 @@ def photo_pipeline(classifier: Classifier, min_confidence: float = 0.5, min_face
 EIGHT_BIT_MODES = {"1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"}
 
 
-class PhotoLabeller:
+class Labeller:
+    """What PhotoLabeller and VideoLabeller share: a pipeline whose detector is held until `close()`, a lock, and `with`."""
+
+    pipeline: Pipeline
+    _lock: threading.Lock
+    _closed: bool
+
+    def close(self) -> None:
+        """Free the detector; closing again does nothing."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self.pipeline.detector.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class PhotoLabeller(Labeller):
     """The model and the detector, loaded once; then any number of photos. Threads may share one: it labels one
     photo at a time (a labeller per thread labels side by side)."""
 
@@ -128,16 +149,3 @@ class PhotoLabeller:
             if frame is None:
                 raise SourceError(cannot_read(file, shown(url)))
         return frame
-
-    def close(self) -> None:
-        """Free the detector; closing again does nothing."""
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self.pipeline.detector.close()
-
-    def __enter__(self) -> PhotoLabeller:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

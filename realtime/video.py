@@ -22,7 +22,7 @@ import numpy as np
 
 from realtime.classify import DEFAULT_MODEL, Classifier
 from realtime.detect import FaceDetector
-from realtime.photos import PhotoLabeller
+from realtime.photos import Labeller, PhotoLabeller
 from realtime.pipeline import Pipeline
 from realtime.track import HYSTERESIS, ShotCuts, Tracker
 
@@ -38,7 +38,7 @@ class TrackedFace:
     held: bool  # the detector missed the face in this frame: its box and label are kept from the last one
 
 
-class VideoLabeller:
+class VideoLabeller(Labeller):
     """The model, the detector and the tracker, loaded once; then the frames of one video or camera, in order. A new
     video starts afresh with `reset()` (a cut between shots does it by itself). Threads may share one: it labels one
     frame at a time, and the frames must still come in order."""
@@ -87,16 +87,3 @@ class VideoLabeller:
         with self._lock:
             self.tracker.reset()
             self.cuts = ShotCuts()
-
-    def close(self) -> None:
-        """Free the detector; closing again does nothing."""
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self.pipeline.detector.close()
-
-    def __enter__(self) -> VideoLabeller:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
