@@ -195,11 +195,16 @@ def test_full_screen_covers_the_monitor_without_a_window_manager_and_keeps_the_p
     try:
         window = window_of(display, process)
         wait_for(lambda: (tmp_path / "out.png").exists(), bool)
+        picture = cv2.resize(cv2.imread(str(tmp_path / "out.png")), (1280, 719), interpolation=cv2.INTER_LINEAR)
+
+        def filled(seen: np.ndarray) -> bool:  # (the window takes the monitor's size first, black until redrawn: on a
+            # busy machine a grab in between came back black, and the test failed now and then)
+            return seen.shape[:2] == SCREEN[::-1] and np.abs(seen[40:759].astype(int) - picture).mean() < 8
+
         xdotool(display, "key", "--window", window, "f")
-        full = wait_for(lambda: shown(display, window), lambda seen: seen.shape[:2] == SCREEN[::-1])
+        full = wait_for(lambda: shown(display, window), filled)
         assert full.shape[:2] == SCREEN[::-1]  # no window manager to ask: the window made itself the size of its
         # monitor (of one monitor where there are two: before, of both, and the picture showed at half its size)
-        picture = cv2.resize(cv2.imread(str(tmp_path / "out.png")), (1280, 719), interpolation=cv2.INTER_LINEAR)
         assert np.abs(full[40:759].astype(int) - picture).mean() < 8  # 712x400 scaled to 1280x719, bars above
         assert full[:39].max() < 10 and full[761:].max() < 10  # and below: black, not the photo stretched
         xdotool(display, "key", "--window", window, "f")
