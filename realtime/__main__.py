@@ -232,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         bar = None if display or args.benchmark or on_screen else progress_bar(source, args.max_frames, sys.stderr)
         sinks += [bar] if bar else []
         stats, stopped = run(source, pipeline, tracker, sinks, overlay=overlay,
-                             cuts=None if photos else ShotCuts(), max_frames=args.max_frames, helpers=helpers)
+                             cuts=None if photos else ShotCuts(), max_frames=args.max_frames, helpers=helpers,
+                             timed=args.benchmark)
     except (ModelError, SourceError, OutputError) as err:  # run() has closed the sinks, open_sinks() its own
         print(f"error: {err}", file=sys.stderr)
         return 2
