@@ -361,6 +361,29 @@ BT2020_NCL = 9  # FFmpeg's (and its scaler's) number of BT.2020's YUV matrix (AV
 HDR_LEVELS = {SMPTE_2084: hdr10_levels(), ARIB_STD_B67: hlg_levels()}
 
 
+def decoded_frames(container, stream, damage=lambda: None) -> Iterator:
+    """The frames of a PyAV container's `stream`, packet by packet; a packet that cannot be decoded (damaged, or lost on
+    the network) is left out, with `damage()`; the frames end where the file or connection cannot be read on, as
+    OpenCV's reading does. (PyAV keeps FFmpeg's log lines to itself: no `quiet_stderr` is needed here, whose temporary
+    file a packet would cost.)"""
+    import av
+
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets, None)
+        except (av.FFmpegError, OSError):  # (a connection lost, or closed at a stream's end: an OSError)
+            return
+        if packet is None:
+            return
+        try:
+            frames = packet.decode()
+        except av.FFmpegError:
+            damage()
+            continue
+        yield from frames
+
+
 class DecodedVideoSource(Source):
     """A video file decoded by PyAV's FFmpeg: turned upright, at its frames' own times, packets that cannot be decoded
     left out (counted in `damaged`).
@@ -433,27 +456,16 @@ class DecodedVideoSource(Source):
         self.resized = False  # whether a frame of another size has been fitted into `size` (said once)
 
     def _decoded(self, stream) -> Iterator:
-        """The stream's frames; a packet that cannot be decoded is counted in `damaged` and left out; a file that
-        cannot be read on ends there, as OpenCV's reading does. (PyAV keeps FFmpeg's log lines to itself: no
-        `quiet_stderr` is needed here, whose temporary file a packet would cost.)"""
-        packets = self.container.demux(stream)
-        while True:
-            try:
-                packet = next(packets, None)
-            except (self._av.FFmpegError, OSError):
-                packet = None
-            if packet is None:
-                yield from self._deinterlaced(None)  # (the last frame, which the deinterlacer holds)
-                return
-            try:
-                frames = packet.decode()
-            except self._av.FFmpegError:
-                self.damaged += 1
-                continue
-            for frame in frames:
-                self._whole_seen = self._whole_seen or not frame.is_corrupt
-                if self._whole_seen:  # (before the first whole frame, a recording that begins mid-way: grey, left out)
-                    yield from self._deinterlaced(frame)
+        """The stream's frames (`decoded_frames`, a packet that cannot be decoded counted in `damaged`), deinterlaced,
+        from the first whole one on."""
+        def damage() -> None:
+            self.damaged += 1
+
+        for frame in decoded_frames(self.container, stream, damage):
+            self._whole_seen = self._whole_seen or not frame.is_corrupt
+            if self._whole_seen:  # (before the first whole frame, a recording that begins mid-way: grey, left out)
+                yield from self._deinterlaced(frame)
+        yield from self._deinterlaced(None)  # (the last frame, which the deinterlacer holds)
 
     def _deinterlaced(self, frame) -> Iterator:
         """`frame`, its two fields made one picture where it is interlaced (a TV or camcorder recording: 1080i, DV),
@@ -654,8 +666,10 @@ def deeper_than_8_bits(file: Path, picture) -> bool:
     """Whether a PNG's or TIFF's bands hold more than 8 bits (its header's bit depth)."""
     if picture.format == "TIFF":
         return max(np.atleast_1d(picture.tag_v2.get(258, 8))) > 8  # (258: bits per sample)
+    if picture.format != "PNG":  # (a WebP's bands are 8 bits)
+        return False
     with open(file, "rb") as handle:
-        return picture.format == "PNG" and handle.read(25)[24:] > b"\x08"  # (IHDR's bit depth)
+        return handle.read(25)[24:] > b"\x08"  # (IHDR's bit depth)
 
 
 def deep_on_white(file: Path) -> np.ndarray | None:
@@ -950,12 +964,9 @@ class DecodedStream:
     lost on the network) is left out; the stream ends where it cannot be read on."""
 
     def __init__(self, container):
-        import av
-
-        self._av, self.container = av, container
+        self.container = container
         self.stream = main_stream(container, "video")
-        self._packets = container.demux(self.stream)
-        self._frames: list = []
+        self._frames = decoded_frames(container, self.stream)
         self._stamp: float | None = None
         # (an MJPEG camera's stream has none: FFmpeg counts its frames at 25 a second, which would pace them)
         self._timed = not int(container.format.flags) & AVFMT_NOTIMESTAMPS
@@ -967,18 +978,9 @@ class DecodedStream:
         return False
 
     def read(self) -> tuple[bool, np.ndarray | None]:
-        while not self._frames:
-            try:
-                packet = next(self._packets, None)
-            except (self._av.FFmpegError, OSError):  # (the connection lost, or closed at the end: an OSError)
-                packet = None
-            if packet is None:
-                return False, None
-            try:
-                self._frames = list(packet.decode())
-            except self._av.FFmpegError:
-                continue
-        frame = self._frames.pop(0)
+        frame = next(self._frames, None)
+        if frame is None:
+            return False, None
         self._stamp = frame.time if self._timed else None
         return True, frame.to_ndarray(format="bgr24")
 
