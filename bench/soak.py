@@ -72,7 +72,7 @@ def soak(frames: int, out: Path) -> int:
     pipeline = Pipeline(FaceDetector("sweep"), Classifier(DEFAULT_MODEL), by_turns=True)
     started = time.perf_counter()
     sinks = [VideoWriter(video, source.fps, source.size), JsonLinesWriter(jsonl, pipeline.classifier.labels)]
-    stats, stopped = run(source, pipeline, Tracker(), sinks, cuts=ShotCuts(), timed=False)  # (as the program runs)
+    stats, stopped = run(source, pipeline, Tracker(), sinks, cuts=ShotCuts())
     seconds = time.perf_counter() - started
     source.samples.append((stats.frames, rss_mb()))  # after the last frame
     capture = cv2.VideoCapture(str(video))

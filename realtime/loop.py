@@ -29,7 +29,7 @@ class Stats:
     times of every frame, kept for a summary no one asked for, grew a camera left running by about 200 bytes a frame
     (0.5 GB a day at 30 FPS)."""
 
-    def __init__(self, workers: int = 1, timed: bool = True):
+    def __init__(self, workers: int = 1, timed: bool = False):
         self.workers, self.timed = workers, timed
         self.times = {stage: [] for stage in STAGES}
         self.frames = self.faces = 0
@@ -74,7 +74,7 @@ class Stats:
 
 def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, overlay: Overlay | None = None,
         cuts: ShotCuts | None = None, max_frames: int | None = None,
-        helpers: Sequence[Pipeline] = (), timed: bool = True) -> tuple[Stats, str]:
+        helpers: Sequence[Pipeline] = (), timed: bool = False) -> tuple[Stats, str]:
     """Process `source` to its end, `max_frames`, a window's quit or a stop request; sinks are always closed.
 
     Each frame: `pipeline.process` -> `cuts` (a shot cut ends every track) -> `tracker.update` ->

@@ -146,10 +146,11 @@ class PhotoFolderWriter:
     def __init__(self, folder: str | Path, sources: list[tuple[Path, str]], results: tuple[str, ...] = ()):
         """`sources`: the photos to come, as (file, name in the results) pairs; none of them may be overwritten, nor
         the `results` files (--json, --csv)."""
-        self.folder, self.photos, self.written = Path(folder), 0, set()
+        self.folder, self.written = Path(folder), set()
         inside = all(not Path(name).is_absolute() and ".." not in Path(name).parts for _, name in sources)
         shared = "" if inside else os.path.commonpath([os.path.dirname(os.path.abspath(file)) for file, _ in sources])
         originals, self.targets, taken = {os.path.realpath(file) for file, _ in sources}, {}, set()
+        results = {os.path.realpath(path) for path in results}
         for file, name in sources:
             if name in self.targets:  # the same photo given twice: one annotated copy, under its own name (the second
                 continue  # took `x (2).jpg` and both wrote there, leaving no `x.jpg`)
@@ -159,7 +160,7 @@ class PhotoFolderWriter:
             if os.path.realpath(target) in originals:
                 raise OutputError(f"--output {self.folder}: the annotated photo would overwrite the photo {target}; "
                                   "name another folder")  # (it named the photo annotated, not the one overwritten)
-            if os.path.realpath(target) in {os.path.realpath(path) for path in results}:  # (it replaced one)
+            if os.path.realpath(target) in results:  # (it replaced one)
                 raise OutputError(f"--output {self.folder}: the annotated photo {name} would overwrite the results "
                                   f"file {target}; name another folder, or another results file")
             self.targets[name] = target
@@ -172,7 +173,11 @@ class PhotoFolderWriter:
     def write(self, annotated: Annotated) -> None:
         write_picture(self.targets[annotated.image], annotated.frame)
         self.written.add(annotated.image)
-        self.photos = len(self.written)
+
+    @property
+    def photos(self) -> int:
+        """Photos written so far (one given twice: once)."""
+        return len(self.written)
 
     def close(self) -> None:
         pass

@@ -202,7 +202,7 @@ class Labeller:
         try:
             if media:
                 sinks.append(VideoWriter(media, source.fps, source.size))
-            run(source, pipeline, tracker, sinks, cuts=cuts, max_frames=self.max_frames, timed=False)
+            run(source, pipeline, tracker, sinks, cuts=cuts, max_frames=self.max_frames)
         except OutputError as err:
             raise UploadError(500, f"cannot write the annotated {kind}: {err}") from None
         finally:
