@@ -115,26 +115,3 @@ def side_by_side(jobs, make_tool, workers: int):
             yield tag, result.result()
     finally:
         pool.shutdown(cancel_futures=True)  # (the jobs running finish first)
-
-
-def import_mediapipe():
-    """`import mediapipe`, without the TensorFlow (and JAX, which TensorFlow imports) that it loads when installed.
-
-    mediapipe 0.10.21's `__init__` imports `mediapipe.tasks.python`, whose `core/optional_dependencies.py`
-    runs `from tensorflow.tools.docs import doc_controls` (for its API-doc generator only) and falls back to
-    a no-op on ModuleNotFoundError, as it does wherever TensorFlow is not installed. Importing only the
-    face-detection submodule would not help: Python imports the parent package first. A None entry in
-    sys.modules makes that one import fail as if TensorFlow were absent, saving about 6 s and 500 MB; it is
-    removed again at once, so TensorFlow can still be imported later (the Keras backend, the trainer).
-    """
-    if "mediapipe" in sys.modules or "tensorflow" in sys.modules:  # nothing to save
-        import mediapipe
-
-        return mediapipe
-    sys.modules["tensorflow"] = None
-    try:
-        import mediapipe
-    finally:
-        if "tensorflow" in sys.modules and sys.modules["tensorflow"] is None:
-            del sys.modules["tensorflow"]
-    return mediapipe

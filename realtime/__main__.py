@@ -77,8 +77,8 @@ def parse_args(argv):
                         help="short: near faces, fastest; full: faces up to ~5 m; tiled: full + every ~320 px tile, "
                              "for small faces in photos; sweep: full + one tile per frame + a closer look around "
                              "known faces, for small faces in video; auto (default): tiled for images, sweep otherwise")
-    parser.add_argument("--min-confidence", type=number(float, 0, 1, low_open=True), default=0.5,
-                        help="face detection threshold, more than 0 and at most 1 (default 0.5)")
+    parser.add_argument("--min-confidence", type=number(float, 0.5, 1), default=0.5,
+                        help="least score of a face found, 0.5 to 1 (default 0.5; the full-range model's own least is 0.6)")
     parser.add_argument("--max-faces", type=number(int, 1),
                         help="most faces labelled per frame (default: 8 for video and cameras, no limit for images)")
     parser.add_argument("--min-face", type=number(int, 0), default=0, help="ignore faces narrower than this many pixels")

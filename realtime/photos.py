@@ -81,8 +81,8 @@ class PhotoLabeller(Labeller):
         (ferplus_ens, the default, as the program's for photos; ferplus_a, ferplus, ferplus_bal, fer2013);
         `backend`: auto, keras or tflite.
         A missing or broken model raises realtime.card.ModelError."""
-        if not 0 < min_confidence <= 1:
-            raise ValueError(f"min_confidence must be more than 0 and at most 1, not {min_confidence}")
+        if not 0.5 <= min_confidence <= 1:
+            raise ValueError(f"min_confidence must be at least 0.5 and at most 1, not {min_confidence}")
         if min_face < 0:
             raise ValueError(f"min_face must be at least 0, not {min_face}")
         self.classifier = Classifier(model, backend=backend)

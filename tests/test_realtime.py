@@ -1501,9 +1501,9 @@ def test_a_sound_file_is_said_to_hold_no_video(tmp_path, tiny_model):
 
 
 @pytest.mark.parametrize("option, value, message", [
-    ("--min-confidence", "0", "must be more than 0 and at most 1, not 0"),
-    ("--min-confidence", "1.5", "must be more than 0 and at most 1, not 1.5"),
-    ("--min-confidence", "nan", "must be more than 0 and at most 1, not nan"),
+    ("--min-confidence", "0.3", "must be at least 0.5 and at most 1, not 0.3"),
+    ("--min-confidence", "1.5", "must be at least 0.5 and at most 1, not 1.5"),
+    ("--min-confidence", "nan", "must be at least 0.5 and at most 1, not nan"),
     ("--max-frames", "0", "must be at least 1, not 0"),
     ("--margin", "0.5", "must be more than 0.5 and at most 3, not 0.5"),
     ("--min-face", "-1", "must be at least 0, not -1"),

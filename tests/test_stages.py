@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from realtime.align import Crop, align_face, eye_angle
-from realtime.detect import HAAR_EVERY, TURNS, FaceDetector, search_windows, tile_windows, turn_points
+from realtime.detect import BLAZEFACE, HAAR_EVERY, TURNS, BlazeFace, FaceDetector, search_windows, tile_windows, turn_points
 from realtime.draw import caption_places, draw_faces
 from realtime.faces import Face, overlap, suppress
 from realtime.output import Annotated, VideoWriter
-from realtime.scene import DemoSource, background, paste_face
+from realtime.scene import DemoSource, background, face_sprite, paste_face
 from realtime.track import MAX_JUMP, ShotCuts, Track, Tracker
 
 
@@ -36,6 +36,53 @@ def test_detector_finds_every_face_of_a_group(detector):
         assert (face.box[:2] < face.eyes).all() and (face.eyes < face.box[2:]).all()
 
 
+def detection_pictures() -> list[np.ndarray]:
+    """RGB pictures of many shapes (how each is letterboxed into the model's square), with faces from small to
+    filling the picture, one and several, level and tilted, and none."""
+    pictures = [DemoSource(faces=n, size=size).frame(n)[0] for n, size in
+                ((1, (640, 480)), (4, (640, 480)), (2, (1280, 720)), (3, (517, 333)), (1, (333, 517)), (0, (640, 480)))]
+    sprite = face_sprite()[0]
+    pictures += [cv2.resize(sprite, None, fx=scale, fy=scale * stretch) for scale, stretch in ((1, 1), (0.45, 1.3), (2.2, 0.8))]
+    tilted = background(550, 400)
+    paste_face(tilted, 180, (300, 210), angle=25)
+    return [cv2.cvtColor(picture, cv2.COLOR_BGR2RGB) for picture in pictures + [tilted]]
+
+
+@pytest.mark.parametrize("model_selection", [0, 1])
+def test_blazeface_finds_the_faces_mediapipe_s_own_graph_finds(model_selection):
+    """The model files run here give what MediaPipe's face-detection solution gives with them: the same faces, boxes
+    and eyes to a thousandth of a pixel, the same scores."""
+    mp = pytest.importorskip("mediapipe")
+    graph = mp.solutions.face_detection.FaceDetection(model_selection=model_selection)
+    ours = BlazeFace(model_selection, 0.5)
+    compared = 0
+    for rgb in detection_pictures():
+        height, width = rgb.shape[:2]
+        theirs = graph.process(rgb).detections or []
+        found = ours.find(rgb)
+        assert len(found) == len(theirs)
+        for face, detection in zip(found, theirs):  # both surest first
+            box, points = detection.location_data.relative_bounding_box, detection.location_data.relative_keypoints
+            expected = [box.xmin * width, box.ymin * height, (box.xmin + box.width) * width, (box.ymin + box.height) * height]
+            np.testing.assert_allclose(face.box, expected, atol=1e-3)
+            eyes = sorted([points[i].x * width, points[i].y * height] for i in (0, 1))
+            np.testing.assert_allclose(face.eyes, eyes, atol=1e-3)
+            assert face.score == pytest.approx(detection.score[0], abs=1e-5)
+        compared += len(found)
+    graph.close()
+    assert compared >= 10
+
+
+def test_min_confidence_leaves_out_less_sure_faces_above_the_models_own_floors():
+    """MediaPipe 0.10.21's graphs ignored the confidence asked of them (0.5 short-range, 0.6 full-range always)."""
+    pictures = detection_pictures()
+    for selection, floor in ((0, 0.5), (1, 0.6)):
+        assert BlazeFace(selection, 0.5).least_score == BLAZEFACE[selection].least_score == floor
+        every = [face.score for rgb in pictures for face in BlazeFace(selection, 0.5).find(rgb)]
+        surest = [face.score for rgb in pictures for face in BlazeFace(selection, 0.9).find(rgb)]
+        assert min(every) < 0.9 <= min(surest) and len(surest) < len(every)
+
+
 def test_max_faces_and_min_face_limits():
     frame, _ = DemoSource(faces=4).frame(0)
     assert len(FaceDetector("full", max_faces=2).detect(frame)) == 2
@@ -47,7 +94,7 @@ def test_empty_frame_has_no_faces(detector):
 
 
 def test_a_panorama_wider_than_mediapipe_can_take_is_searched_scaled_down():
-    """A face-less frame is padded before a last look; past 32,767 px MediaPipe's OpenCV would abort the process."""
+    """A face-less frame is padded before a last look; past 32,767 px OpenCV cannot letterbox it for the model."""
     tiled = FaceDetector("tiled", min_face=100)
     assert tiled.detect(background(17_000, 600)) == []
     panorama = background(17_000, 600)
