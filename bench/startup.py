@@ -1,14 +1,14 @@
 """Start-up: seconds from process start to the first processed frame, and peak memory then.
 
-    python bench/startup.py                               # old (tf.lite) vs new (LiteRT), 7 runs each
+    python bench/startup.py                               # old (the commit before LiteRT) vs new, 7 runs each
     python bench/startup.py --runs 9 --old 469191a
     python bench/startup.py --python .venv-lean/bin/python  # also the new path in a base-only install
 
 Each run is `python -m realtime --source PHOTO --no-display --json FILE` in a fresh process, on a
 photo (matplotlib's grace_hopper.jpg unless --source), stopped as soon as the first frame has been
 through detect, align and classify: the time is counted from just before the process is started,
-the memory is its peak resident set (VmHWM) at that point. "old" is the program at --old (the
-commit before LiteRT: TensorFlow imported by `import mediapipe` and for tf.lite), "new" the
+the memory is its peak resident set (VmHWM) at that point. "old" is the program at --old (by
+default the commit before LiteRT: TensorFlow imported by `import mediapipe` and for tf.lite), "new" the
 working tree; the variants alternate run by run, after one unrecorded warm-up run each (which
 fills the page cache). Also lists whether tensorflow or jax had been imported by then.
 """
@@ -118,10 +118,10 @@ def main() -> int:
             archive = subprocess.run(["git", "archive", args.old], cwd=ROOT, capture_output=True, check=True).stdout
             with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
                 tar.extractall(old_tree, filter="data")
-            variants.append((f"old ({args.old}, tf.lite)", sys.executable, old_tree))
-        variants.append(("new (LiteRT)", sys.executable, ROOT))
+            variants.append((f"old ({args.old})", sys.executable, old_tree))
+        variants.append(("new (working tree)", sys.executable, ROOT))
         for python in args.python:
-            variants.append((f"new (LiteRT), {python}", python, ROOT))
+            variants.append((f"new (working tree), {python}", python, ROOT))
 
         results: dict[str, list[dict]] = {name: [] for name, _, _ in variants}
         for run in range(args.runs + 1):
