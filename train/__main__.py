@@ -499,6 +499,7 @@ def train(args) -> int:
 def data_card(args, dataset: Dataset, name: str) -> dict:
     """The model card's entries that come from the data and the options, not from training: labels, input, the
     class shares, and the crop and grey levels of the training faces (which the program reproduces)."""
+    from realtime.classify import ModelError
     from train.framing import crop_for, levels_for
 
     (x_train, y_train), x_val = dataset.split("train"), dataset.split("val")[0]
@@ -524,7 +525,7 @@ def data_card(args, dataset: Dataset, name: str) -> dict:
     }
     try:  # the framing of the training faces, which the program's crop reproduces: that which cut them out of photos,
         crop = cut_crop(dataset) or crop_for(x_train, 500)  # else as measured on them
-    except ImportError:  # a training machine without MediaPipe (a GPU machine with JAX alone, say)
+    except (ImportError, ModelError):  # a training machine without MediaPipe's face models (a GPU machine with JAX alone)
         crop = None
         print("note: MediaPipe is not installed here, so the card has no crop yet: measure it where it is, with "
               f"python -m train.framing --model {Path(args.out) / (name + '.keras')} --data {args.data}", file=sys.stderr)
