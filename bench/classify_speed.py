@@ -15,7 +15,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from realtime.__main__ import number  # noqa: E402
-from realtime.card import ModelError  # noqa: E402
+from realtime.card import run_script  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
 
 
@@ -44,7 +44,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except ModelError as err:  # a model asked for that is not there, or a broken one
-        sys.exit(f"error: {err}")
+    run_script(main)

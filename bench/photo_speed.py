@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.pipeline_accuracy import DATA, photo_detector, spread  # noqa: E402
 from realtime.__main__ import number  # noqa: E402
-from realtime.card import ModelError  # noqa: E402
+from realtime.card import run_script  # noqa: E402
 from realtime.classify import DEFAULT_PHOTO_MODEL  # noqa: E402
 from realtime.photos import PhotoLabeller  # noqa: E402
 
@@ -118,7 +118,4 @@ def side_by_side_rates(photos: list[np.ndarray], threads: int, rounds: int, mode
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except ModelError as err:  # a model asked for that is not there, or a broken one
-        sys.exit(f"error: {err}")
+    run_script(main)

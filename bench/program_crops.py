@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from realtime.align import align_faces  # noqa: E402
-from realtime.card import ModelError  # noqa: E402
+from realtime.card import run_script  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
 from train.data import DatasetError, _read_fer_rows  # noqa: E402
@@ -62,7 +62,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except ModelError as err:  # a model asked for that is not there, or a broken one
-        sys.exit(f"error: {err}")
+    run_script(main)

@@ -40,7 +40,7 @@ from bench.label_stability import FPS, SETTLE, filmed, replay  # noqa: E402
 from bench.pipeline_accuracy import DATA, fer2013_in_frame, ferplus_majority, spread, wild_faces  # noqa: E402
 from realtime.__main__ import number  # noqa: E402
 from realtime.align import align_faces  # noqa: E402
-from realtime.card import ModelError  # noqa: E402
+from realtime.card import run_script  # noqa: E402
 from realtime.classify import DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier  # noqa: E402
 from realtime.detect import FaceDetector  # noqa: E402
 from realtime.track import ShotCuts, Tracker  # noqa: E402
@@ -156,7 +156,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except ModelError as err:  # a model asked for that is not there, or a broken one
-        sys.exit(f"error: {err}")
+    run_script(main)

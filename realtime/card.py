@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -27,6 +29,15 @@ CROP_SHIFTS = (-1.0, 1.0)  # and its centre's shift below the box centre (x the 
 
 class ModelError(RuntimeError):
     """A missing, corrupt or mismatched model; the message is meant for the user."""
+
+
+def run_script(main) -> NoReturn:
+    """Ends a script (the benchmarks) with main()'s exit status; a ModelError (a model asked for that is not there,
+    or a broken one) as one `error:` line."""
+    try:
+        sys.exit(main())
+    except ModelError as err:
+        sys.exit(f"error: {err}")
 
 
 @dataclass(frozen=True)
