@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,6 +18,7 @@ from realtime.faces import Face, overlap, suppress
 from realtime.output import Annotated, VideoWriter
 from realtime.scene import DemoSource, background, face_sprite, paste_face
 from realtime.track import MAX_JUMP, ShotCuts, Track, Tracker
+from tests.conftest import ROOT, assert_one_line_error
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +84,27 @@ def test_min_confidence_leaves_out_less_sure_faces_above_the_models_own_floors()
         every = [face.score for rgb in pictures for face in BlazeFace(selection, 0.5).find(rgb)]
         surest = [face.score for rgb in pictures for face in BlazeFace(selection, 0.9).find(rgb)]
         assert min(every) < 0.9 <= min(surest) and len(surest) < len(every)
+
+
+@pytest.mark.parametrize("source", ["photo", "video"])
+def test_without_mediapipe_s_face_models_the_program_says_which_mediapipe_it_needs(source, tmp_path):
+    """mediapipe is no longer imported, only its wheel's model files read; where they are not (no mediapipe, or a
+    release from 0.10.30 on, which ships none), one error line, not a traceback."""
+    frame = DemoSource(faces=1).frame(0)[0]
+    path = tmp_path / "face.png"
+    cv2.imwrite(str(path), frame)
+    if source == "video":
+        path = tmp_path / "clip.avi"
+        writer = VideoWriter(path, fps=10, size=(640, 480))
+        for i in range(3):
+            writer.write(Annotated(i, i / 10, frame, []))
+        writer.close()
+    hidden = ("import sys, runpy; sys.modules['mediapipe'] = None; sys.argv = ['realtime', *sys.argv[1:]]; "
+              "runpy.run_module('realtime', run_name='__main__')")
+    result = subprocess.run([sys.executable, "-c", hidden, "--source", str(path), "--no-display", "--json", str(tmp_path / "out.jsonl")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert_one_line_error(result, "is missing: the program needs mediapipe 0.10.21")
+    assert result.returncode == 2
 
 
 def test_max_faces_and_min_face_limits():
