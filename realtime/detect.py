@@ -69,6 +69,7 @@ class BlazeFaceModel:
 BLAZEFACE = {0: BlazeFaceModel(Path("modules", "face_detection", "face_detection_short_range.tflite"), 128, (8, 16, 16, 16), 2, 0.5),
              1: BlazeFaceModel(Path("modules", "face_detection", "face_detection_full_range_sparse.tflite"), 192, (4,), 1, 0.6)}
 WEIGHTED_IOU = 0.3  # boxes that overlap the surest one by more than this are merged into it
+UNSURE_SCORE = 0.3  # photos where nothing else is found: the least score of a box (FaceDetector._unsure)
 FULL_RANGE_INPUT = BLAZEFACE[1].input  # the full-range model sees the frame scaled to this many pixels
 CLOSE_UP = 0.3  # a face wider than this share of the frame may be a close-up that the full-range model boxes partially
 RELIABLE_FACE_PX = 28  # faces at least this wide at that scale are found and boxed well (bench/detection_recall.py)
@@ -195,7 +196,8 @@ class BlazeFace:
         side = self.spec.input
         self._corners = np.float32([[0, side], [0, 0], [side, 0], [side, side]])
 
-    def find(self, rgb: np.ndarray, x0: int = 0, y0: int = 0) -> list[Face]:
+    def find(self, rgb: np.ndarray, x0: int = 0, y0: int = 0, least: float | None = None) -> list[Face]:
+        """`least`: the least score of the boxes merged into faces (default: this detector's, `least_score`)."""
         height, width = rgb.shape[:2]
         side, size = max(width, height), self.spec.input
         # The picture centred in a square of its longer side (black around it), scaled to the model's input:
@@ -206,7 +208,7 @@ class BlazeFace:
         self._model.invoke()
         with np.errstate(over="ignore"):  # a logit of -100 (MediaPipe's clip) is a score of 0
             scores = 1 / (1 + np.exp(-np.clip(self._model.get_tensor(self._scores).ravel(), -100, 100)))
-        sure = np.flatnonzero(scores >= self.least_score)
+        sure = np.flatnonzero(scores >= (self.least_score if least is None else least))
         if not len(sure):
             return []
         scores = scores[sure]
@@ -452,7 +454,7 @@ class FaceDetector:
         held = [box for box in previous if boxed_well(box, *rgb.shape[1::-1])]
         faces = wholes(faces, held)
         if self.upright:
-            faces = self._upright(rgb, faces, least) or self.cascade.find(rgb)
+            faces = self._upright(rgb, faces, least) or self.cascade.find(rgb) or self._unsure(rgb)
         elif self.cascade:
             faces = faces or self._unseen(rgb, previous)
         faces = [f if scale == 1 else replace(f, box=f.box / scale, eyes=None if f.eyes is None else f.eyes / scale)
@@ -495,6 +497,22 @@ class FaceDetector:
             faces = wholes(self.cascade.find(rgb, HAAR_VIDEO_SIDE), previous)
         self._faceless = 0 if faces else self._faceless + 1
         return faces
+
+    def _unsure(self, rgb: np.ndarray) -> list[Face]:
+        """Photos: the last resort where nothing at all was found, not even by the cascade. Both BlazeFace models look at
+        the picture and at it padded once more, keeping boxes down to UNSURE_SCORE, and of the faces so found only those
+        the landmark model finds face-like as they lie (as for the cascade's), and not a part of another such face: a
+        face tilted far over, half hidden by a hand or in the dark (4 of the 14 FER2013 PublicTest faces in a frame where
+        nothing else was found; nothing in any of the 59 FER+ non-faces, icons and blank squares, where nothing else
+        was). Not where --min-confidence asks for surer faces than the default."""
+        if self.min_confidence > BLAZEFACE[0].least_score:
+            return []
+        pad = max(rgb.shape[:2]) // 2
+        padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+        found = [face for model in dict.fromkeys((self.near, self.main)) for picture, corner in ((rgb, 0), (padded, -pad))
+                 for face in model.find(picture, corner, corner, least=UNSURE_SCORE)]
+        faces = suppress([face for face in found if self.upright.is_upright(rgb, face)])
+        return wholes(faces, [face.box for face in faces])  # not a part of a face found (a brow and eye)
 
     def _upright(self, rgb: np.ndarray, faces: list[Face], min_face: float) -> list[Face]:
         """The faces of an RGB photo turned upright (`Upright`). When most of them lie the same way (the photo

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from realtime.align import Crop, align_face, eye_angle
-from realtime.detect import BLAZEFACE, HAAR_EVERY, TURNS, BlazeFace, FaceDetector, search_windows, tile_windows, turn_points
+from realtime.detect import BLAZEFACE, HAAR_EVERY, TURNS, UNSURE_SCORE, BlazeFace, FaceDetector, search_windows, tile_windows, turn_points
 from realtime.draw import caption_places, draw_faces
 from realtime.faces import Face, overlap, suppress
 from realtime.output import Annotated, VideoWriter
@@ -234,8 +234,31 @@ def behind_sunglasses(photo_detector) -> tuple[np.ndarray, np.ndarray, Face]:
 def blinded(detector: FaceDetector, monkeypatch) -> FaceDetector:
     """The detector with BlazeFace seeing no face, as behind dark sunglasses."""
     for model in (detector.main, detector.near):
-        monkeypatch.setattr(model, "find", lambda *args: [])
+        monkeypatch.setattr(model, "find", lambda *args, **kwargs: [])
     return detector
+
+
+def test_where_nothing_else_finds_a_face_the_less_sure_face_like_ones_are_kept(monkeypatch):
+    """The photo detector's very last resort (after the cascade): BlazeFace's boxes down to UNSURE_SCORE, kept where
+    the landmark model finds them face-like. Here BlazeFace is made to give nothing above its usual floors."""
+    import matplotlib
+
+    photo = cv2.imread(str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"))
+    for min_confidence, found in ((0.5, 1), (0.8, 0)):  # a surer face asked for: no last resort
+        detector = FaceDetector("tiled", min_confidence, upright=True)
+        (bare,) = detector.detect(photo) if found else [None]
+        asked = []
+        for model in (detector.main, detector.near):
+            def unsure_only(rgb, x0=0, y0=0, least=None, model_find=model.find):
+                asked.append(least)
+                return model_find(rgb, x0, y0, least) if least is not None else []
+            monkeypatch.setattr(model, "find", unsure_only)
+        monkeypatch.setattr(detector.cascade, "find", lambda *args: [])
+        faces = detector.detect(photo)
+        assert len(faces) == found and (UNSURE_SCORE in asked) == bool(found)
+        if found:
+            assert overlap(faces[0].box, bare.box)[0] > 0.9 and np.abs(faces[0].eyes - bare.eyes).max() < 2
+            assert detector.detect(background(640, 480)) == []  # boxes under the floors there are not face-like
 
 
 def test_a_face_blazeface_cannot_see_is_found_by_the_cascade_where_blazeface_would_box_it(photo_detector, monkeypatch):
