@@ -1016,6 +1016,7 @@ def test_the_python_api_for_video_answers_as_the_program_does_for_a_clip(tmp_pat
     """VideoLabeller, frame by frame, gives what `python -m realtime --source clip.mp4 --json` gives for the same
     frames: the faces shown (confirmed after 3 frames, held after a miss), their ids, boxes and smoothed labels."""
     from realtime.capture import open_source
+    from realtime.photos import PhotoLabeller
     from realtime.scene import DemoSource
     from realtime.video import VideoLabeller
 
@@ -1047,3 +1048,6 @@ def test_the_python_api_for_video_answers_as_the_program_does_for_a_clip(tmp_pat
         labeller.label(str(clip))
     with pytest.raises(ValueError, match="closed"):
         labeller.label(np.zeros((240, 320, 3), np.uint8))
+    for made in (VideoLabeller, PhotoLabeller):  # below the detectors' own floors it could do nothing
+        with pytest.raises(ValueError, match="min_confidence must be at least 0.5 and at most 1, not 0.3"):
+            made(min_confidence=0.3)
