@@ -103,14 +103,25 @@ HAAR_VIDEO_SIDE = 320
 HAAR_EVERY = 5
 
 
-def mediapipe_file(path: Path) -> Path:
-    """A model file in mediapipe's wheel, found without importing mediapipe."""
+def mediapipe_model(path: Path):
+    """A model file in mediapipe's wheel (found without importing mediapipe), loaded to run on one thread."""
     spec = importlib.util.find_spec("mediapipe")
     place = Path(next(iter(spec.submodule_search_locations or []), "")) / path if spec else None
     if place is None or not place.is_file():
         raise ModelError(f"MediaPipe's face model {path.name} is missing: the program needs mediapipe 0.10.21, whose "
                          "wheel holds it (pip install mediapipe==0.10.21)")
-    return place
+    _, interpreter = tflite_interpreter()
+    with quiet_stderr():
+        model = interpreter(model_path=str(place), num_threads=1)
+        model.allocate_tensors()
+    return model
+
+
+def padded(rgb: np.ndarray) -> tuple[np.ndarray, int]:
+    """The picture with a black border half its longer side wide, and that width: a face cut off by its edges looks
+    whole there."""
+    pad = max(rgb.shape[:2]) // 2
+    return cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0)), pad
 
 
 def shrunk(image: np.ndarray, scale: float) -> np.ndarray:
@@ -183,10 +194,7 @@ class BlazeFace:
 
     def __init__(self, model_selection: int, min_confidence: float):
         self.spec = BLAZEFACE[model_selection]
-        _, interpreter = tflite_interpreter()
-        with quiet_stderr():
-            self._model = interpreter(model_path=str(mediapipe_file(self.spec.file)), num_threads=1)
-            self._model.allocate_tensors()
+        self._model = mediapipe_model(self.spec.file)
         self._input = self._model.get_input_details()[0]["index"]
         outputs = self._model.get_output_details()
         self._boxes = next(o["index"] for o in outputs if o["shape"][-1] == 16)  # box and 6 points per anchor
@@ -302,10 +310,7 @@ class Upright:
     wheel) scores how face-like a crop is (its face flag), and it was trained on upright faces."""
 
     def __init__(self):
-        _, interpreter = tflite_interpreter()
-        with quiet_stderr():
-            self._model = interpreter(model_path=str(mediapipe_file(LANDMARK_MODEL)), num_threads=1)
-            self._model.allocate_tensors()
+        self._model = mediapipe_model(LANDMARK_MODEL)
         self._input = self._model.get_input_details()[0]["index"]
         self._flag = next(o["index"] for o in self._model.get_output_details() if o["shape"][-1] == 1)
         self._points = next(o["index"] for o in self._model.get_output_details() if o["shape"][-1] == 1404)
@@ -481,9 +486,8 @@ class FaceDetector:
             # A face that fills much of a tile (a tight face crop inside a larger picture) is the short-range model's.
             faces = suppress(self.near.find_in(rgb, windows))
         if not faces:  # a face cut off by the frame's edges: look again with the frame padded
-            pad = max(height, width) // 2
-            padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-            faces = self.near.find(padded, -pad, -pad)
+            bordered, pad = padded(rgb)
+            faces = self.near.find(bordered, -pad, -pad)
         return faces
 
     def _unseen(self, rgb: np.ndarray, previous: list[np.ndarray]) -> list[Face]:
@@ -502,14 +506,13 @@ class FaceDetector:
         """Photos: the last resort where nothing at all was found, not even by the cascade. Both BlazeFace models look at
         the picture and at it padded once more, keeping boxes down to UNSURE_SCORE, and of the faces so found only those
         the landmark model finds face-like as they lie (as for the cascade's), and not a part of another such face: a
-        face tilted far over, half hidden by a hand or in the dark (4 of the 14 FER2013 PublicTest faces in a frame where
+        face tilted far over, half hidden by a hand or in the dark (5 of the 14 FER2013 PublicTest faces in a frame where
         nothing else was found; nothing in any of the 59 FER+ non-faces, icons and blank squares, where nothing else
         was). Not where --min-confidence asks for surer faces than the default."""
         if self.min_confidence > BLAZEFACE[0].least_score:
             return []
-        pad = max(rgb.shape[:2]) // 2
-        padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-        found = [face for model in dict.fromkeys((self.near, self.main)) for picture, corner in ((rgb, 0), (padded, -pad))
+        bordered, pad = padded(rgb)
+        found = [face for model in dict.fromkeys((self.near, self.main)) for picture, corner in ((rgb, 0), (bordered, -pad))
                  for face in model.find(picture, corner, corner, least=UNSURE_SCORE)]
         faces = suppress([face for face in found if self.upright.is_upright(rgb, face)])
         return wholes(faces, [face.box for face in faces])  # not a part of a face found (a brow and eye)
