@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -16,6 +18,7 @@ COLOURS = {
     "sad": (200, 120, 40), "surprise": (40, 150, 255), "neutral": (200, 200, 200), "contempt": (120, 120, 60),
 }
 FONT = cv2.FONT_HERSHEY_SIMPLEX
+SMALL_PHOTO = 320  # px: a photo whose longer side is shorter is drawn enlarged (`enlargement`)
 
 
 def colour_of(label: str) -> tuple[int, int, int]:
@@ -36,6 +39,30 @@ def drawing_scale(width: int, height: int) -> float:
     0.45 for a small one, and in proportion for a larger one (a 12-megapixel photo: about 3, or 4 upright), so they
     keep their size relative to the picture where it is shown scaled down to a screen."""
     return max(0.45, max(width, height * 4 / 3) / 1280)
+
+
+def enlargement(size: tuple[int, int]) -> int:
+    """The whole factor a photo of `size` (w, h) is drawn enlarged by: 1 from SMALL_PHOTO px on its longer side, and
+    below that enough to reach it, so that its captions can be read and leave its face in view (drawn at its own
+    size, a 116x146 film still had `neutral 70%` across 70% of its width, over the face, and a 24x36 one showed `neut`)."""
+    return max(1, math.ceil(SMALL_PHOTO / max(size)))
+
+
+def enlarged(picture: np.ndarray, factor: int) -> np.ndarray:
+    """`picture` `factor` times its width and height (bicubic), to draw a small photo's faces on."""
+    if factor == 1:
+        return picture
+    return cv2.resize(picture, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+
+
+def scaled_tracks(tracks: list[Track], factor: int) -> list[Track]:
+    """`tracks` as they lie on their picture `enlarged` by `factor`: copies, boxes and eyes scaled (a pixel's edges
+    go to its enlarged block's)."""
+    if factor == 1:
+        return tracks
+    return [replace(track, face=replace(track.face, box=track.face.box * factor,
+                                        eyes=None if track.face.eyes is None else track.face.eyes * factor))
+            for track in tracks]
 
 
 def caption_places(boxes: list[tuple[int, int, int, int]], sizes: list[tuple[int, int]],
@@ -147,19 +174,24 @@ CORNERS = ("top left", "top right", "bottom left", "bottom right")
 
 def face_areas(tracks: list[Track], frame_size: tuple[int, int], bars: bool = False) -> list[tuple[int, int, int, int]]:
     """Where draw_faces may have drawn each face: its box, with room for its caption above or below it (as wide as
-    the widest caption it could have, `#ID surprise 100%`, where the box is narrower); with `bars`, its bar chart."""
+    the widest caption it could have, `#ID surprise 100%`, where the box is narrower); then each caption once more,
+    where caption_places puts one that wide, so that what is drawn in a corner keeps off a caption before a box (a
+    face filling a small photo is under every corner, and the photo's number covered its caption); with `bars`, its
+    bar chart."""
     width, height = frame_size
     scale = drawing_scale(width, height)
     text_scale, thickness = scale * 0.8, 1 + (scale > 0.7) + int(scale // 1.5)
-    areas = []
-    for track in tracks:
+    areas, captions = [], []
+    for track in top_to_bottom(tracks):
         (w, h), base = cv2.getTextSize(f"#{track.id} surprise 100%", FONT, text_scale, thickness)
         h += base + base // 2
         x0, y0, x1, y1 = (int(round(v)) for v in track.face.box)
         x = min(max(0, x0), max(0, width - w - 4))  # as caption_places keeps a caption inside the picture
         areas.append((min(x0, x), y0 - h, max(x1, x + w + 4), y1 + h))
+        captions.append((w + 4, h))
+    boxes = [tuple(int(round(v)) for v in track.face.box) for track in top_to_bottom(tracks)]
+    areas += [(x, y, x + w, y + h) for (x, y), (w, h) in zip(caption_places(boxes, captions, frame_size), captions)]
     if bars and tracks:
-        boxes = [tuple(int(round(v)) for v in track.face.box) for track in top_to_bottom(tracks)]
         corners, (w, h), _ = chart_layout(boxes, len(tracks[0].probabilities), frame_size)
         areas += [(x, y, x + w, y + h) for x, y in corners]
     return areas

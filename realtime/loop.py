@@ -10,7 +10,7 @@ import numpy as np
 
 from realtime import side_by_side, stop
 from realtime.capture import CameraSource, Source
-from realtime.draw import draw_faces
+from realtime.draw import draw_faces, enlarged, enlargement, scaled_tracks
 from realtime.output import Annotated
 from realtime.pipeline import Pipeline
 from realtime.track import ShotCuts, Track, Tracker
@@ -105,11 +105,13 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
             if cuts is not None and cuts.is_cut(frame):
                 tracker.reset()
             tracks = tracker.update(result.faces, result.probabilities)
-            redraw = redrawing(frame, tracks, labels) if overlay.redrawable else None
-            draw_faces(frame, tracks, labels, bars=overlay.bars)
+            factor = enlargement(frame.shape[1::-1]) if tracker.photos else 1  # a small photo is drawn larger
+            picture, shown = enlarged(frame, factor), scaled_tracks(tracks, factor)
+            redraw = redrawing(picture, shown, labels) if overlay.redrawable else None
+            draw_faces(picture, shown, labels, bars=overlay.bars)
             t5 = time.perf_counter()
             seconds = t5 - started if source.live else getattr(source, "time", stats.frames / source.fps)
-            annotated = Annotated(stats.frames, seconds, frame, tracks, name, redraw)
+            annotated = Annotated(stats.frames, seconds, picture, tracks, name, redraw, factor)
             for sink in sinks:
                 sink.write(annotated)
             t6 = time.perf_counter()

@@ -48,6 +48,8 @@ class Annotated:
     tracks: list[Track]  # the faces shown
     image: str | None = None  # the image's file name, for images and folders of images
     redraw: Callable[[bool], np.ndarray] | None = None  # the picture drawn again, with or without probability bars
+    enlarged: int = 1  # `frame` is the picture this many times its size (a small photo, draw.enlargement); `tracks`
+    # are in the picture's own pixels, as the results give them
 
 
 class OutputError(RuntimeError):

@@ -11,7 +11,8 @@ loaded once; requests are labelled one at a time (MediaPipe's graphs are not thr
                          field `file` or as the request body. `?stream=ID`: a webcam frame; the frames of
                          one stream are labelled as video (sweep, tracker), up to MAX_STREAMS streams side by side
     POST /api/annotate   what the page uploads to: {"kind", "records", "media": URL of the annotated
-                         image or H.264 MP4, "seconds"}
+                         image or H.264 MP4, "enlarged": how many times its size a small photo is drawn (the
+                         records' boxes are in its own pixels), "seconds"}
 Bad uploads get 400, 413 or 415 with {"error": "..."}.
 """
 
@@ -119,9 +120,11 @@ class Records:
 
     def __init__(self, labels: list[str]):
         self.labels, self.records = labels, []
+        self.enlarged = 1  # how many times its size the last frame was drawn (a small photo: draw.enlargement)
 
     def write(self, annotated: Annotated) -> None:
         self.records.append(frame_record(annotated, self.labels))
+        self.enlarged = annotated.enlarged
 
     def close(self) -> None:
         pass
@@ -158,8 +161,10 @@ class Labeller:
         self.photos = photo_pipeline(photo_classifier)  # as the program does for photos
         self.streams: dict[str, Stream] = {}  # the webcam streams being labelled, the most recently used last
 
-    def label_file(self, data: bytes, name: str, mimetype: str, annotate: bool) -> tuple[str, object, Path | None]:
-        """("image" or "video", the frame record or list of them, the annotated file or None)."""
+    def label_file(self, data: bytes, name: str, mimetype: str,
+                   annotate: bool) -> tuple[str, object, Path | None, int]:
+        """("image" or "video", the frame record or list of them, the annotated file or None, how many times its size
+        the annotated picture is drawn: more than 1 for a small photo, whose faces' boxes are in its own pixels)."""
         with self.lock:
             work = Path(tempfile.mkdtemp(dir=self.folder))
             kept = False
@@ -208,7 +213,7 @@ class Labeller:
         finally:
             if pipeline is not self.photos:
                 pipeline.detector.close()
-        return kind, records.records[0] if kind == "image" else records.records, media
+        return kind, records.records[0] if kind == "image" else records.records, media, records.enlarged
 
     @staticmethod
     def _open(kind, path: Path, message: str):
@@ -318,15 +323,15 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
     def label():
         if request.args.get("stream"):
             return jsonify(labeller.label_frame(upload()[0], request.args["stream"]))
-        kind, records, _ = labeller.label_file(*upload(), annotate=False)
+        kind, records, _, _ = labeller.label_file(*upload(), annotate=False)
         return jsonify(records)
 
     @app.post("/api/annotate")
     def annotate():
         started = time.perf_counter()
-        kind, records, media = labeller.label_file(*upload(), annotate=True)
+        kind, records, media, enlarged = labeller.label_file(*upload(), annotate=True)
         return jsonify(kind=kind, records=records, media=f"/results/{media.parent.name}/{media.name}",
-                       seconds=round(time.perf_counter() - started, 3))
+                       enlarged=enlarged, seconds=round(time.perf_counter() - started, 3))
 
     @app.get("/results/<token>/<name>")
     def result(token, name):

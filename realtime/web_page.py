@@ -82,11 +82,11 @@ function say(element, text, error = false) {
   element.className = error ? "status error" : "status";
 }
 
-function faceCard(face, image) {
+function faceCard(face, image, enlarged) {
   const card = document.createElement("div");
   card.className = "face";
-  if (image) {  // a thumbnail of the face, to tell which card is whose
-    const [x0, y0, x1, y1] = face.box, thumbnail = document.createElement("canvas");
+  if (image) {  // a thumbnail of the face, to tell which card is whose (a small photo is drawn enlarged)
+    const [x0, y0, x1, y1] = face.box.map((v) => v * enlarged), thumbnail = document.createElement("canvas");
     thumbnail.width = thumbnail.height = 112;
     thumbnail.getContext("2d").drawImage(image, x0, y0, x1 - x0, y1 - y0, 0, 0, 112, 112);
     card.append(thumbnail);
@@ -112,9 +112,9 @@ function faceCard(face, image) {
   return card;
 }
 
-function showFaces(element, faces, image = null) {  // in the order of their ids: a card keeps its place as a
+function showFaces(element, faces, image = null, enlarged = 1) {  // in the order of their ids: a card keeps its place as a
   // video plays, where the faces (largest first) change places as their sizes do
-  element.replaceChildren(...[...faces].sort((a, b) => a.id - b.id).map((face) => faceCard(face, image)));
+  element.replaceChildren(...[...faces].sort((a, b) => a.id - b.id).map((face) => faceCard(face, image, enlarged)));
 }
 
 async function post(url, body, headers = {}) {
@@ -144,7 +144,7 @@ async function upload(file) {
     image.id = "annotated";
     image.alt = `${file.name}, annotated`;
     const faces = answer.records.faces;
-    image.addEventListener("load", () => showFaces($("faces"), faces, image));
+    image.addEventListener("load", () => showFaces($("faces"), faces, image, answer.enlarged || 1));
     image.src = answer.media;
     $("result").append(image);
     say(status, `${file.name}: ${faces.length} face${faces.length === 1 ? "" : "s"} found, labelled in ${answer.seconds.toFixed(2)} s.`);

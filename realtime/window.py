@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from realtime import quiet_stderr, stop
-from realtime.draw import CORNERS, draw_corner, draw_help, face_areas, fitted, letterboxed
+from realtime.draw import CORNERS, draw_corner, draw_help, face_areas, fitted, letterboxed, scaled_tracks
 from realtime.output import Annotated, readable_name
 from realtime.track import Track
 
@@ -261,7 +261,7 @@ class Window:
         self._last, self._count = now, self._count + 1
         number = self._places.get(annotated.image, self._count)
         picture = Picture(annotated.frame, number, annotated.image, annotated.redraw, self.overlay.bars,
-                          annotated.tracks)
+                          scaled_tracks(annotated.tracks, annotated.enlarged))
         if self.photos:
             if self.step and self._seen:  # the photo shown stays up until a key asks for this one (labelled
                 self._browse(last=False)  # meanwhile); the last one is held by hold(), however many were skipped

@@ -802,6 +802,55 @@ def test_a_folder_as_output_takes_each_annotated_photo_under_its_own_name(tmp_pa
         "a.jpg", "b.png", "c.gif.jpg", "z.gif (2).jpg", "z.gif.jpg"]  # none written over another
 
 
+def test_a_small_photo_is_drawn_enlarged_and_its_results_keep_its_own_pixels(tmp_path, tiny_model):
+    """A photo under draw.SMALL_PHOTO px on its longer side is annotated at a whole multiple of its size (120x90: 3x),
+    its face's box drawn where the results put it times that, the caption off the face; the results give the photo's
+    own pixels. Drawn at its own size, a 116x146 film still had `neutral 70%` across 70% of its width, over the face."""
+    from realtime.scene import background, paste_face
+
+    picture = background(320, 240, seed=1)
+    paste_face(picture, 150, (160, 120))
+    photo, labelled = tmp_path / "small.png", tmp_path / "labelled"
+    cv2.imwrite(str(photo), cv2.resize(picture, (120, 90), interpolation=cv2.INTER_AREA))
+    result = run_module("realtime", "--source", str(photo), "--no-display", "--model", str(tiny_model),
+                        "--output", f"{labelled}/", "--json", str(tmp_path / "faces.jsonl"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    box = json.loads((tmp_path / "faces.jsonl").read_text())["faces"][0]["box"]
+    assert 20 < box[0] < box[2] < 100 and 10 < box[1] < box[3] < 90  # in the photo's own pixels
+    annotated = cv2.imread(str(labelled / "small.png"))
+    assert annotated.shape == (270, 360, 3)
+    plain = cv2.resize(cv2.imread(str(photo)), (360, 270), interpolation=cv2.INTER_CUBIC)
+    changed = np.abs(annotated.astype(int) - plain).max(axis=2) > 20
+    x0, y0, x1, y1 = (round(3 * value) for value in box)
+    assert changed[y0 + 5:y1 - 5, x0 - 3:x0 + 3].any(axis=1).mean() > 0.9  # down the box's left side
+    assert changed[y0 + 5:y1 - 5, x1 - 3:x1 + 3].any(axis=1).mean() > 0.9  # and its right side
+    assert changed[y0 + 5:y1 - 5, x0 + 5:x1 - 5].mean() < 0.01  # nothing over the face
+    assert changed[:y0 - 2].sum() + changed[y1 + 3:].sum() > 600  # the caption above or below it (about 90x14)
+    assert draw.enlargement((320, 240)) == 1 and draw.enlargement((24, 36)) == 9  # from 320 px on: its own size
+
+
+def test_a_photo_s_number_keeps_off_the_caption_of_a_face_that_fills_the_photo(monkeypatch):
+    """A face filling a photo is under every corner of the window, and the photo's number went to the first, the top
+    left, over the face's caption. It now goes where it covers no caption, placed by the faces as drawn: on a small
+    photo, drawn enlarged, the results' boxes times the enlargement."""
+    screen = FakeScreen(monkeypatch, [])
+    labels, colour = ["sad", "happy"], draw.colour_of("happy")
+    shown = window.Window((116, 146), window.Overlay(), photos=["a.jpg", "b.jpg"])
+    track = Track(1, Face(np.array([-5.0, 5.0, 131.0, 141.0]), 0.9), np.array([0.3, 0.7]), None, 1)
+    factor = draw.enlargement((116, 146))
+    photo = draw.enlarged(np.full((146, 116, 3), 90, np.uint8), factor)
+    picture = draw.draw_faces(photo.copy(), draw.scaled_tracks([track], factor), labels)
+    shown.write(Annotated(0, 0.0, picture, [track], "a.jpg", enlarged=factor))
+    number = np.argwhere(np.any(screen.shown[-1] != picture, axis=2))  # what the window drew over it
+    coloured = np.all(picture == colour, axis=2)
+    coloured[12:19], coloured[420:] = False, False  # the box's top and bottom lines (its sides are off the photo)
+    caption = np.argwhere(coloured)
+    assert len(caption) > 300 and caption[:, 0].max() < 12  # at the top left, in the corner the number took before
+    (top, left), (bottom, right) = number.min(0), number.max(0)
+    assert len(number) and not ((top <= caption[:, 0]) & (caption[:, 0] <= bottom) &
+                                (left <= caption[:, 1]) & (caption[:, 1] <= right)).any()
+
+
 def test_a_results_file_where_an_output_folder_puts_an_annotated_photo_is_refused(tmp_path):
     """`--output labelled/ --json labelled/a.png` on a folder holding a.png: the results were written, then replaced by
     the annotated photo, exit 0 (the README promises another output's file is refused before anything runs)."""

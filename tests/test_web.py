@@ -68,7 +68,7 @@ def test_photo_gives_the_programs_json_and_an_annotated_image(client, tmp_path, 
     assert post_file(client, "/api/label", photo, name="../../elsewhere.png").json["image"] == "elsewhere.png"
 
     page = post_file(client, "/api/annotate", photo).json
-    assert page["kind"] == "image" and page["records"] == record and page["seconds"] > 0
+    assert page["kind"] == "image" and page["records"] == record and page["seconds"] > 0 and page["enlarged"] == 1
     image = client.get(page["media"])
     assert image.status_code == 200 and image.mimetype == "image/jpeg"
     annotated = cv2.imdecode(np.frombuffer(image.data, np.uint8), cv2.IMREAD_COLOR)
@@ -76,6 +76,20 @@ def test_photo_gives_the_programs_json_and_an_annotated_image(client, tmp_path, 
     original = cv2.imread(str(photo))
     assert annotated.shape == original.shape
     assert abs(annotated[y0:y1, x0].astype(int) - original[y0:y1, x0]).max() > 60  # the box is drawn
+
+
+def test_a_small_photo_is_annotated_enlarged_and_the_answer_says_how_much(client, tmp_path, tiny_model):
+    """As the program draws it (draw.enlargement): the page takes its face thumbnails from the annotated picture by the
+    records' boxes, which are in the photo's own pixels, times `enlarged`."""
+    photo = tmp_path / "small.png"
+    cv2.imwrite(str(photo), cv2.resize(DemoSource(faces=1).frame(0)[0], (128, 96), interpolation=cv2.INTER_AREA))
+    page = post_file(client, "/api/annotate", photo).json
+    assert page["enlarged"] == 3 and page["records"] == program_json(photo, tiny_model)[0]
+    annotated = cv2.imdecode(np.frombuffer(client.get(page["media"]).data, np.uint8), cv2.IMREAD_COLOR)
+    assert annotated.shape == (288, 384, 3)
+    x0, y0, x1, y1 = (round(3 * v) for v in page["records"]["faces"][0]["box"])
+    plain = cv2.resize(cv2.imread(str(photo)), (384, 288), interpolation=cv2.INTER_CUBIC)
+    assert abs(annotated[y0 + 5:y1 - 5, x0].astype(int) - plain[y0 + 5:y1 - 5, x0]).max() > 60  # the box, there
 
 
 def test_video_gives_the_programs_json_and_an_h264_mp4(client, tmp_path, tiny_model):
