@@ -308,6 +308,7 @@ def progress_bar(source, max_frames: int | None, terminal):
 def open_sinks(args, source, labels: list[str]) -> list:
     """The file and standard-output sinks the options ask for (the window is added by the caller)."""
     from realtime.loop import close_all
+    from realtime.draw import enlargement
     from realtime.output import CsvWriter, JsonLinesWriter, VideoWriter
 
     sinks, folder = [], bool(args.output) and names_folder(args.output)
@@ -321,9 +322,10 @@ def open_sinks(args, source, labels: list[str]) -> list:
         for path in (args.json, args.csv):  # before a file is opened (emptied): a results file that cannot be written
             if path and path != "-":  # stops the run with the others as they were (a recording was left empty)
                 check_writable(Path(path))
-        if args.output and not folder:
-            sinks.append(VideoWriter(args.output, source.fps, source.size, audio=getattr(source, "path", None),
-                                     sound_from=getattr(source, "start", None)))
+        if args.output and not folder:  # (photos into a video: at the first one's size as drawn, a small one enlarged)
+            factor = enlargement(source.size) if isinstance(source, ImageSource) else 1
+            sinks.append(VideoWriter(args.output, source.fps, (source.size[0] * factor, source.size[1] * factor),
+                                     audio=getattr(source, "path", None), sound_from=getattr(source, "start", None)))
         if args.json:
             sinks.append(JsonLinesWriter(args.json, labels))
         if args.csv:

@@ -827,6 +827,11 @@ def test_a_small_photo_is_drawn_enlarged_and_its_results_keep_its_own_pixels(tmp
     assert changed[y0 + 5:y1 - 5, x0 + 5:x1 - 5].mean() < 0.01  # nothing over the face
     assert changed[:y0 - 2].sum() + changed[y1 + 3:].sum() > 600  # the caption above or below it (about 90x14)
     assert draw.enlargement((320, 240)) == 1 and draw.enlargement((24, 36)) == 9  # from 320 px on: its own size
+    video = run_module("realtime", "--source", str(photo), "--no-display", "--model", str(tiny_model),
+                       "--output", str(tmp_path / "photos.mp4"))  # photos into a video: at their size as drawn
+    assert video.returncode == 0, video.stderr[-2000:]
+    with av.open(str(tmp_path / "photos.mp4")) as container:
+        assert (container.streams.video[0].width, container.streams.video[0].height) == (360, 270)
 
 
 def test_a_photo_s_number_keeps_off_the_caption_of_a_face_that_fills_the_photo(monkeypatch):
