@@ -307,8 +307,8 @@ def progress_bar(source, max_frames: int | None, terminal):
 
 def open_sinks(args, source, labels: list[str]) -> list:
     """The file and standard-output sinks the options ask for (the window is added by the caller)."""
-    from realtime.loop import close_all
     from realtime.draw import enlargement
+    from realtime.loop import close_all
     from realtime.output import CsvWriter, JsonLinesWriter, VideoWriter
 
     sinks, folder = [], bool(args.output) and names_folder(args.output)

@@ -181,15 +181,15 @@ def face_areas(tracks: list[Track], frame_size: tuple[int, int], bars: bool = Fa
     width, height = frame_size
     scale = drawing_scale(width, height)
     text_scale, thickness = scale * 0.8, 1 + (scale > 0.7) + int(scale // 1.5)
-    areas, captions = [], []
+    areas, captions, boxes = [], [], []
     for track in top_to_bottom(tracks):
         (w, h), base = cv2.getTextSize(f"#{track.id} surprise 100%", FONT, text_scale, thickness)
         h += base + base // 2
-        x0, y0, x1, y1 = (int(round(v)) for v in track.face.box)
+        x0, y0, x1, y1 = box = tuple(int(round(v)) for v in track.face.box)
         x = min(max(0, x0), max(0, width - w - 4))  # as caption_places keeps a caption inside the picture
         areas.append((min(x0, x), y0 - h, max(x1, x + w + 4), y1 + h))
         captions.append((w + 4, h))
-    boxes = [tuple(int(round(v)) for v in track.face.box) for track in top_to_bottom(tracks)]
+        boxes.append(box)
     areas += [(x, y, x + w, y + h) for (x, y), (w, h) in zip(caption_places(boxes, captions, frame_size), captions)]
     if bars and tracks:
         corners, (w, h), _ = chart_layout(boxes, len(tracks[0].probabilities), frame_size)
