@@ -87,6 +87,29 @@ def test_evaluate_command_agrees_with_the_card(trained):
         assert low <= accuracy <= high and high - low < 0.3  # 140 test faces (the synthetic ones may all be right)
     val = run_module("train.evaluate", "--model", str(models / "fer2013.keras"), "--data", str(data), "--split", "val")
     assert "(70 faces)" in val.stdout
+    viewed = run_module("train.evaluate", "--model", str(models / "fer2013.keras"), "--data", str(data), "--views", "6")
+    assert viewed.returncode == 0 and "split 'test', 6 views a face" in viewed.stdout, viewed.stderr[-2000:]
+    assert float(viewed.stdout.split("accuracy")[-1].split()[0]) > 0.4  # the synthetic classes, seen six ways
+    wrong = run_module("train.evaluate", "--model", str(models / "fer2013.keras"), "--data", str(data), "--views", "4")
+    assert wrong.returncode == 2 and "invalid choice: 4" in wrong.stderr
+
+
+def test_evaluate_views_are_the_program_s_photo_views_of_a_crop():
+    """--views 6: the face cut at the sizes of the program's photo views (realtime.pipeline.VIEW_SCALES) about its
+    centre, each also mirrored; the answers averaged."""
+    from train.evaluate import views_of
+
+    face = np.zeros((48, 48), np.uint8)
+    face[14:34, 14:34] = 200  # a 20-pixel square in the middle, and a mark on the left
+    face[20:28, 2:6] = 120
+    views = views_of(face[None], 6)
+    assert len(views) == 6 and len(views_of(face[None], 2)) == 2 and len(views_of(face[None], 1)) == 1
+    plain, closer, wider = views[0][0], views[1][0], views[2][0]
+    assert np.array_equal(plain, face)
+    side = {name: (view[24] > 150).sum() for name, view in (("plain", plain), ("closer", closer), ("wider", wider))}
+    assert side["plain"] == 20 and side["closer"] in (21, 22, 23) and side["wider"] in (17, 18, 19)  # 20/0.92, 20/1.09
+    assert all(np.array_equal(views[k + 3], views[k][:, :, ::-1]) for k in range(3))  # each also mirrored
+    assert views[3][0, 24, 42:46].min() == 120  # the mark, now on the right
 
 
 def test_evaluate_and_export_hold_out_the_faces_the_trainer_held_out(tmp_path):

@@ -1,6 +1,7 @@
 """Evaluate a saved model on any supported dataset and split.
 
     python -m train.evaluate --model models/fer2013.keras --data ../shared/data/fer2013.csv.gz
+    python -m train.evaluate ... --views 6     # each face seen as the program's photo path sees it, answers averaged
 """
 
 from __future__ import annotations
@@ -8,22 +9,41 @@ from __future__ import annotations
 import argparse
 import sys
 
+import cv2
 import numpy as np
 
 from realtime.classify import BACKENDS, Classifier, ModelError
+from realtime.pipeline import VIEW_SCALES
 from train.data import SPLITS, Dataset, DatasetError, model_dataset
 from train.report import bootstrap_intervals, classification_metrics, format_report
 
+VIEWS = (1, 2, 6)
 
-def evaluate(classifier: Classifier, dataset: Dataset, split: str) -> dict:
-    """Metrics of `classifier` on one split; dataset classes are matched to model labels by name."""
+
+def views_of(faces: np.ndarray, views: int) -> list[np.ndarray]:
+    """The faces (N, size, size) as `views` batches: 1, as they are; 2, also mirrored; 6, as the program's photo path
+    views a face, cut at the three sizes of VIEW_SCALES around the centre, each also mirrored (where a cut reaches past
+    the face's picture, its edge pixels are repeated: the program's cut from a photo has the photo there)."""
+    size = faces.shape[1]
+    cuts = [faces]
+    for scale in VIEW_SCALES[1:] if views == 6 else ():
+        shift = (1 - 1 / scale) * size / 2
+        warp = np.array([[1 / scale, 0, shift], [0, 1 / scale, shift]], np.float32)
+        cuts.append(np.stack([cv2.warpAffine(face, warp, (size, size), flags=cv2.INTER_LINEAR,
+                                             borderMode=cv2.BORDER_REPLICATE) for face in faces]))
+    return cuts + [cut[:, :, ::-1] for cut in cuts] if views > 1 else cuts
+
+
+def evaluate(classifier: Classifier, dataset: Dataset, split: str, views: int = 1) -> dict:
+    """Metrics of `classifier` on one split, each face's answer the mean over its `views` (views_of); dataset classes
+    are matched to model labels by name."""
     faces, targets = dataset.split(split)
     unknown = [name for name in dataset.labels if name not in classifier.labels]
     if unknown:
         raise DatasetError(f"the model has no class for {', '.join(unknown)} (model labels: {', '.join(classifier.labels)})")
     to_model = np.array([classifier.labels.index(name) for name in dataset.labels])
     truth = to_model[targets.argmax(1)]
-    predicted = classifier.predict_many(faces).argmax(1)
+    predicted = np.mean([classifier.predict_many(view) for view in views_of(faces, views)], axis=0).argmax(1)
     return classification_metrics(truth, predicted, classifier.labels)
 
 
@@ -34,17 +54,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ferplus", help="FER+ votes (fer2013new.csv) to score against majority votes")
     parser.add_argument("--split", choices=SPLITS, default="test", help="split to score (default: test)")
     parser.add_argument("--backend", choices=BACKENDS, default="auto")
+    parser.add_argument("--views", type=int, choices=VIEWS, default=1,
+                        help="views averaged per face: 1 as it is (default); 2 also mirrored; 6 as the program's photo "
+                             "path: 3 sizes, each also mirrored")
     args = parser.parse_args(argv)
     try:
         classifier = Classifier(args.model, backend=args.backend)
         dataset = model_dataset(classifier.card.data, args.data, ferplus=args.ferplus)
-        metrics = evaluate(classifier, dataset, args.split)
+        metrics = evaluate(classifier, dataset, args.split, args.views)
     except (ModelError, DatasetError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if dataset.no_face:
         print(f"note: no face found in {len(dataset.no_face)} photos, left out of the scores", file=sys.stderr)
-    print(format_report(metrics, f"{classifier.path.name} on {dataset.description}, split '{args.split}'",
+    seen = "" if args.views == 1 else f", {args.views} views a face"
+    print(format_report(metrics, f"{classifier.path.name} on {dataset.description}, split '{args.split}'{seen}",
                         intervals=bootstrap_intervals(metrics["confusion"])), end="")
     return 0
 
