@@ -94,6 +94,17 @@ def test_evaluate_command_agrees_with_the_card(trained):
     assert wrong.returncode == 2 and "invalid choice: 4" in wrong.stderr
 
 
+def test_crop_views_bench_scores_a_model_over_more_views_of_each_face(trained):
+    data, models, _ = trained
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "crop_views.py"), "--model", str(models / "fer2013.keras"),
+                             "--data", str(data), "--split", "test"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    scores = {line.split()[0]: float(line.split()[-1].rstrip("%")) for line in result.stdout.splitlines() if "views:" in line}
+    assert list(scores) == ["1", "2", "6", "24"] and min(scores.values()) > 40  # the synthetic classes, chance 14%
+    viewed = run_module("train.evaluate", "--model", str(models / "fer2013.keras"), "--data", str(data), "--views", "6")
+    assert float(viewed.stdout.split("accuracy")[-1].split()[0]) == pytest.approx(scores["6"] / 100, abs=1e-4)
+
+
 def test_evaluate_views_are_the_program_s_photo_views_of_a_crop():
     """--views 6: the face cut at the sizes of the program's photo views (realtime.pipeline.VIEW_SCALES) about its
     centre, each also mirrored; the answers averaged."""
