@@ -326,6 +326,16 @@ def test_gpu_train_script_trains_each_run_and_packs_its_files(tmp_path):
             card = json.load(tar.extractfile(f"{name}.json"))
         assert card["training"]["arguments"]["mixup"] == (0.2 if name == "mixed" else 0.0)
     assert result.stdout.count("the TFLite copy and the report need the tensorflow backend") == 2
+    # The second round of docs/training.md's plan for the FER2013 target: a student taught by the shipped model and
+    # the first round's (trained there, their cards without a crop)
+    student = subprocess.run(["bash", "-c", 'RUNS="kd|--teacher models/fer2013.keras $(ls "$GPU_DIR"/models/*.keras | '
+                              'tr \'\\n\' \' \') --epochs 1 --width 4" bash bench/gpu_train.sh'],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert student.returncode == 0, student.stdout[-2000:] + student.stderr[-2000:]
+    with tarfile.open(tmp_path / "out" / "kd.tar") as tar:
+        card = json.load(tar.extractfile("kd.json"))
+    assert [Path(teacher).name for teacher in card["training"]["arguments"]["teacher"]] == [
+        "fer2013.keras", "mixed.keras", "plain.keras"]
 
 
 def test_program_crops_replace_training_faces_the_detector_finds(tmp_path):
