@@ -125,9 +125,10 @@ def names_stdout(path: str | None) -> bool:
         return False
 
 
-def names_folder(path: str) -> bool:
-    """Whether --output names a folder: one that exists, or a name ending in a slash."""
-    return path.endswith(("/", os.sep)) or os.path.isdir(path)
+def names_folder(path: str, photos: bool = False) -> bool:
+    """Whether --output names a folder: one that exists, or a name ending in a slash; for `photos`, also a name with no
+    suffix (`--output labelled`: before, refused for want of one)."""
+    return path.endswith(("/", os.sep)) or os.path.isdir(path) or photos and not Path(path).suffix
 
 
 def check_output_paths(parser: Parser, args) -> None:
@@ -311,7 +312,7 @@ def open_sinks(args, source, labels: list[str]) -> list:
     from realtime.loop import close_all
     from realtime.output import CsvWriter, JsonLinesWriter, VideoWriter
 
-    sinks, folder = [], bool(args.output) and names_folder(args.output)
+    sinks, folder = [], bool(args.output) and names_folder(args.output, isinstance(source, ImageSource))
     try:
         if folder:  # (made first, as the results may go into it)
             if not isinstance(source, ImageSource):

@@ -787,6 +787,10 @@ def test_a_folder_as_output_takes_each_annotated_photo_under_its_own_name(tmp_pa
     again = run_module("realtime", "--source", str(photos / "a.jpg"), "--no-display", "--model", str(tiny_model),
                        "--output", str(labelled))  # an existing folder, without the slash: one photo
     assert again.returncode == 0 and f"wrote {labelled} (1 photo)" in again.stderr, again.stderr[-2000:]
+    plain = run_module("realtime", "--source", str(photos), "--no-display", "--model", str(tiny_model),
+                       "--output", str(tmp_path / "plain"))  # a new name without a suffix: a folder, for photos
+    assert plain.returncode == 0 and f"wrote {tmp_path / 'plain'} (3 photos)" in plain.stderr, plain.stderr[-2000:]
+    assert (tmp_path / "plain" / "sub" / "b.png").is_file()
     (photos / "sub" / "a.jpg").write_bytes((photos / "a.jpg").read_bytes())  # the same name in another folder
     both = run_module("realtime", "--source", str(photos / "a.jpg"), str(photos / "sub" / "a.jpg"), "--no-display",
                       "--model", str(tiny_model), "--output", f"{tmp_path / 'both'}/")  # absolute paths, as a glob's

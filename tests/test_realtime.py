@@ -1296,6 +1296,7 @@ def test_faces_are_listed_largest_first(monkeypatch):
     (["--source", "demo:1", "--model", "models"], "model models is a folder"),
     (["--source", "demo:1", "--output", "no/such/folder/out.mp4"], "folder no/such/folder does not exist"),
     (["--source", "demo:1", "--output", "out.gif"], "cannot write out.gif: use one of .mp4"),
+    (["--source", "demo:1", "--output", "out"], "cannot write out: use one of .mp4"),  # (for photos: a folder)
     (["--source", "demo:1"], "no display (DISPLAY is not set); use --no-display"),
     (["--source", "demo:1", "--margin", "5"], "argument --margin: must be more than 0.5 and at most 3, not 5"),
 ])
