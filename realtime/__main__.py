@@ -66,7 +66,8 @@ def parse_args(argv):
                         help="auto: Keras on a GPU, TFLite/XNNPACK on a CPU (default)")
     parser.add_argument("--output", help="write the annotated video here (.mp4, .m4v, .mov, .mkv, .avi), or the annotated "
                              "image (.jpg, .png, .bmp; the last frame of a video or folder), or, for photos, a "
-                             "folder (an existing one, or a name ending in /) to save each annotated photo into")
+                             "folder (an existing one, a name ending in /, or a new name without a suffix) to save "
+                             "each annotated photo into")
     parser.add_argument("--json", metavar="FILE", help="write per-frame results as JSON lines here (- for standard output)")
     parser.add_argument("--csv", metavar="FILE",
                         help="write one CSV row per face per frame here (- for standard output)")
@@ -126,9 +127,10 @@ def names_stdout(path: str | None) -> bool:
 
 
 def names_folder(path: str, photos: bool = False) -> bool:
-    """Whether --output names a folder: one that exists, or a name ending in a slash; for `photos`, also a name with no
-    suffix (`--output labelled`: before, refused for want of one)."""
-    return path.endswith(("/", os.sep)) or os.path.isdir(path) or photos and not Path(path).suffix
+    """Whether --output names a folder: one that exists, or a name ending in a slash; for `photos`, also a new name with
+    no suffix (`--output labelled`: before, refused for want of one)."""
+    new_plain_name = not Path(path).suffix and not os.path.exists(path)
+    return path.endswith(("/", os.sep)) or os.path.isdir(path) or photos and new_plain_name
 
 
 def check_output_paths(parser: Parser, args) -> None:
