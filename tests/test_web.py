@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.request
 import zlib
 from pathlib import Path
 
@@ -421,6 +422,25 @@ def test_upload_through_the_page_in_headless_chromium(tmp_path, tiny_model):
                 "Face 1: happy 70%", "Face 2: sad 50%"]  # cards by id: they keep their places as a video plays
             browser.evaluate("showFaces(document.getElementById('liveFaces'), [])")
             browser.screenshot(tmp_path / "page.png")  # keep with --basetemp to look at it
+
+            small = tmp_path / "small.png"  # drawn enlarged 3x: the face's thumbnail is cut where the face is drawn
+            cv2.imwrite(str(small), cv2.resize(DemoSource(faces=1).frame(0)[0], (128, 96), interpolation=cv2.INTER_AREA))
+            browser.choose_file("#file", small)
+            browser.wait("document.querySelectorAll('#faces .face').length === 1 && "
+                         "document.getElementById('annotated')?.complete && "
+                         "document.getElementById('annotated').naturalWidth === 384")
+            drawn = urllib.request.urlopen(browser.evaluate("document.getElementById('annotated').src")).read()
+            drawn = cv2.imdecode(np.frombuffer(drawn, np.uint8), cv2.IMREAD_COLOR)
+            record = json.loads(browser.evaluate("fetch(document.querySelectorAll('#result .downloads a')[1].href)"
+                                                 ".then(r => r.text())"))
+            thumbnail = browser.evaluate("document.querySelector('#faces .face canvas').toDataURL('image/png')")
+            thumbnail = cv2.imdecode(np.frombuffer(base64.b64decode(thumbnail.split(",")[1]), np.uint8), cv2.IMREAD_COLOR)
+
+            def cut(scale):  # the face's box on the annotated picture, at 112x112 as the page shows it
+                x0, y0, x1, y1 = (max(0, round(v * scale)) for v in record["faces"][0]["box"])
+                return cv2.resize(drawn[y0:y1, x0:x1], (112, 112), interpolation=cv2.INTER_AREA).astype(int)
+
+            assert np.abs(cut(3) - thumbnail).mean() < 0.5 * np.abs(cut(1) - thumbnail).mean()
             assert cv2.imread(str(tmp_path / "page.png")).shape[:2] == (1000, 1280)
 
             browser.evaluate("document.getElementById('start').click()")  # the webcam: frames go to the API
