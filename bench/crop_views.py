@@ -13,7 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -21,21 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from realtime.card import run_script  # noqa: E402
 from realtime.classify import Classifier  # noqa: E402
 from train.data import SPLITS, model_dataset  # noqa: E402
-from train.evaluate import views_of  # noqa: E402
+from train.evaluate import cut, views_of  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013.csv.gz"
 MORE = [(0.85, 0, 0)] + [(1.0, dx, dy) for dx, dy in ((-0.05, 0), (0.05, 0), (0, -0.05), (0, 0.05))] + \
        [(0.92, dx, dy) for dx in (-0.04, 0.04) for dy in (-0.04, 0.04)]  # (size, shift left, shift up) of the crop
-
-
-def cut(faces: np.ndarray, size: float, dx: float, dy: float) -> np.ndarray:
-    """Each face cut `size` times its side about its centre, the face moved by (dx, dy) of the cut's side, resized
-    back; edge pixels repeated past the face."""
-    side = faces.shape[1]
-    warp = np.array([[1 / size, 0, ((1 - 1 / size) / 2 - dx / size) * side],
-                     [0, 1 / size, ((1 - 1 / size) / 2 - dy / size) * side]], np.float32)
-    return np.stack([cv2.warpAffine(face, warp, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-                     for face in faces])
 
 
 def main() -> int:

@@ -20,18 +20,22 @@ from train.report import bootstrap_intervals, classification_metrics, format_rep
 VIEWS = (1, 2, 6)
 
 
+def cut(faces: np.ndarray, size: float, dx: float = 0.0, dy: float = 0.0) -> np.ndarray:
+    """Each face (N, side, side) cut `size` times its side about its centre, the face moved by (dx, dy) of the cut's
+    side, resized back; where the cut reaches past the face's picture, its edge pixels are repeated (the program's cut
+    from a photo has the photo there)."""
+    side = faces.shape[1]
+    warp = np.array([[1 / size, 0, ((1 - 1 / size) / 2 - dx / size) * side],
+                     [0, 1 / size, ((1 - 1 / size) / 2 - dy / size) * side]], np.float32)
+    return np.stack([cv2.warpAffine(face, warp, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                     for face in faces])
+
+
 def views_of(faces: np.ndarray, views: int) -> list[np.ndarray]:
     """The faces (N, size, size) as `views` batches: 1, as they are; 2, also mirrored; 6, as the program's photo path
-    views a face, cut at the three sizes of VIEW_SCALES around the centre, each also mirrored (where a cut reaches past
-    the face's picture, its edge pixels are repeated: the program's cut from a photo has the photo there)."""
-    size = faces.shape[1]
-    cuts = [faces]
-    for scale in VIEW_SCALES[1:] if views == 6 else ():
-        shift = (1 - 1 / scale) * size / 2
-        warp = np.array([[1 / scale, 0, shift], [0, 1 / scale, shift]], np.float32)
-        cuts.append(np.stack([cv2.warpAffine(face, warp, (size, size), flags=cv2.INTER_LINEAR,
-                                             borderMode=cv2.BORDER_REPLICATE) for face in faces]))
-    return cuts + [cut[:, :, ::-1] for cut in cuts] if views > 1 else cuts
+    views a face, `cut` at the three sizes of VIEW_SCALES about the centre, each also mirrored."""
+    cuts = [faces] + [cut(faces, scale) for scale in (VIEW_SCALES[1:] if views == 6 else ())]
+    return cuts + [view[:, :, ::-1] for view in cuts] if views > 1 else cuts
 
 
 def evaluate(classifier: Classifier, dataset: Dataset, split: str, views: int = 1) -> dict:
