@@ -312,6 +312,7 @@ def open_sinks(args, source, labels: list[str]) -> list:
     """The file and standard-output sinks the options ask for (the window is added by the caller)."""
     from realtime.draw import enlargement
     from realtime.loop import close_all
+    from realtime.capture import colour_profile
     from realtime.output import CsvWriter, JsonLinesWriter, VideoWriter
 
     sinks, folder = [], bool(args.output) and names_folder(args.output, isinstance(source, ImageSource))
@@ -327,8 +328,10 @@ def open_sinks(args, source, labels: list[str]) -> list:
                 check_writable(Path(path))
         if args.output and not folder:  # (photos into a video: at the first one's size as drawn, a small one enlarged)
             factor = enlargement(source.size) if isinstance(source, ImageSource) else 1
+            one_photo = isinstance(source, ImageSource) and len(source.files) == 1
             sinks.append(VideoWriter(args.output, source.fps, (source.size[0] * factor, source.size[1] * factor),
-                                     audio=getattr(source, "path", None), sound_from=getattr(source, "start", None)))
+                                     audio=getattr(source, "path", None), sound_from=getattr(source, "start", None),
+                                     profile=colour_profile(source.files[0][0]) if one_photo else None))
         if args.json:
             sinks.append(JsonLinesWriter(args.json, labels))
         if args.csv:

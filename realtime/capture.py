@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from realtime import quiet_stderr, stop
-from realtime.heif import read_heif
+from realtime.heif import heif_profile, read_heif
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pnm",
                   ".gif", ".heic", ".heif", ".hif", ".avif", ".jp2", ".j2k", ".j2c", ".jpf", ".jpx"}
@@ -660,6 +660,24 @@ def by_pillow(file: Path) -> np.ndarray | None:
             return pil_on_white(ImageOps.exif_transpose(picture))
     except Exception:  # noqa: BLE001 - not for Pillow (damaged, too large): OpenCV reads it, or says it cannot
         return None
+
+
+def colour_profile(file: Path) -> bytes | None:
+    """The ICC colour profile an image file is tagged with (Display P3, as iPhones and many cameras tag their photos;
+    Adobe RGB) where it describes RGB colours, for its annotated copy: the program reads the colours as they are stored,
+    not converted (docs/usage.md), and a copy saved without the profile looked duller than the photo. None for a file
+    without one, and for a profile of grey or CMYK colours, which the copy's BGR no longer has."""
+    from PIL import Image
+
+    if is_heif(file_head(file)):  # (Pillow opens no HEIC or AVIF file)
+        profile = heif_profile(file)
+    else:
+        try:
+            with Image.open(file) as picture:  # (the header only)
+                profile = picture.info.get("icc_profile")
+        except Exception:  # noqa: BLE001 - not for Pillow (damaged): no profile to keep
+            return None
+    return profile if isinstance(profile, bytes) and profile[16:20] == b"RGB " else None
 
 
 def deeper_than_8_bits(file: Path, picture) -> bool:

@@ -4,7 +4,8 @@ FFmpeg hands over each coded picture of the file as a stream of its own, numbere
 photo is a grid of 512 px tiles (a 12-megapixel one: 48 of them), so the photo is put together here from the
 file's own description: the primary item (`pitm`), its type (`iinf`), the tiles it is made of in order (`iref`
 `dimg`), the grid's rows, columns and size (its data, `iloc`/`idat`), and the turn and mirroring to show it by
-(`irot`, `imir`, in the order the file lists them).
+(`irot`, `imir`, in the order the file lists them). Its colour profile (`colr`), which a phone's photo has (Display
+P3), is kept for the annotated copy (`heif_profile`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Primary:
     # How to show it, in the order the file lists them: ("irot", quarter turns counter-clockwise) and ("imir", 1:
     # left and right swapped, 0: top and bottom).
     transforms: list[tuple[bytes, int]] = field(default_factory=list)
+    profile: bytes = b""  # its ICC colour profile (`colr` of type `prof`), if the file gives one
 
 
 def read_heif(file: Path) -> np.ndarray | None:
@@ -61,6 +63,15 @@ def read_heif(file: Path) -> np.ndarray | None:
         elif kind == b"imir":  # (as libheif and Apple read it: 1 swaps left and right, 0 top and bottom)
             image = cv2.flip(image, 1 if value == 1 else 0)
     return image
+
+
+def heif_profile(file: Path) -> bytes | None:
+    """The ICC colour profile an HEIF or AVIF file gives its primary picture (or, for a grid, its first tile); None
+    where it gives none or cannot be read."""
+    try:
+        return describe(file.read_bytes()).profile or None
+    except (OSError, ValueError, struct.error, IndexError, KeyError, StopIteration):
+        return None
 
 
 def grid_layout(grid: bytes) -> tuple[int, int, int, int]:
@@ -108,7 +119,13 @@ def describe(data: bytes) -> Primary:
         primary.tiles = _references(data, *children[b"iref"]).get(primary.item, [])
         primary.grid = _item_data(data, children, primary.item)
     if b"iprp" in children:
-        primary.transforms = _transforms(data, *children[b"iprp"], primary.item)
+        properties = _properties(data, *children[b"iprp"], primary.item)
+        primary.transforms = [(kind, data[at] & (3 if kind == b"irot" else 1)) for kind, at, _ in properties
+                              if kind in (b"irot", b"imir")]
+        for item in (primary.item, *primary.tiles[:1]):
+            primary.profile = primary.profile or next(
+                (data[at + 4:end] for kind, at, end in _properties(data, *children[b"iprp"], item)
+                 if kind == b"colr" and data[at:at + 4] in (b"prof", b"rICC")), b"")
     return primary
 
 
@@ -169,10 +186,11 @@ def _item_data(data: bytes, children: dict, item: int) -> bytes:
     raise ValueError(f"item {item} has no data")
 
 
-def _transforms(data: bytes, body: int, end: int, item: int) -> list[tuple[bytes, int]]:
-    """The primary item's `irot` (quarter turns counter-clockwise) and `imir` (mirror axis), in the file's order."""
+def _properties(data: bytes, body: int, end: int, item: int) -> list[tuple[bytes, int, int]]:
+    """(type, body start, body end) of each property of `item` (`ipco` boxes, as `ipma` gives them), in the file's
+    order: `irot` (quarter turns counter-clockwise), `imir` (mirror axis), `colr` (colours) among them."""
     parts = {kind: (at, part_end) for kind, at, part_end in boxes(data, body, end)}
-    properties = [(kind, at) for kind, at, _ in boxes(data, *parts[b"ipco"])]
+    properties = list(boxes(data, *parts[b"ipco"]))
     at, version, flags = parts[b"ipma"][0], data[parts[b"ipma"][0]], data[parts[b"ipma"][0] + 3]
     at += 4
     (entries,) = struct.unpack(">I", data[at:at + 4])
@@ -187,7 +205,6 @@ def _transforms(data: bytes, body: int, end: int, item: int) -> list[tuple[bytes
             wide = flags & 1
             index = int.from_bytes(data[at:at + (2 if wide else 1)], "big") & (0x7FFF if wide else 0x7F)
             at += 2 if wide else 1
-            if this == item and 0 < index <= len(properties) and properties[index - 1][0] in (b"irot", b"imir"):
-                kind, where = properties[index - 1]
-                found.append((kind, data[where] & (3 if kind == b"irot" else 1)))
+            if this == item and 0 < index <= len(properties):
+                found.append(properties[index - 1])
     return found

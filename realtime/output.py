@@ -26,7 +26,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from realtime.capture import main_stream
+from realtime.capture import colour_profile, main_stream
 from realtime.draw import letterboxed
 from realtime.track import Track
 
@@ -63,9 +63,10 @@ class VideoWriter:
     until the next one's time, or left out where the one before it already fills its frame period."""
 
     def __init__(self, path: str | Path, fps: float, size: tuple[int, int], audio: Path | None = None,
-                 sound_from: float | None = None):
+                 sound_from: float | None = None, profile: bytes | None = None):
         """`audio`: a video file whose sound is carried over (into .mp4, .m4v, .mov and .mkv), from `sound_from`, the
-        file's time (seconds) of the first frame the recording gets (None: where its video stream starts)."""
+        file's time (seconds) of the first frame the recording gets (None: where its video stream starts).
+        `profile`: for an image file, the photo's ICC colour profile, kept in it (`write_picture`)."""
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in MJPEG and suffix not in H264 and suffix not in IMAGE_SUFFIXES:
@@ -75,7 +76,7 @@ class VideoWriter:
             raise OutputError(f"cannot write {self.path}: folder {self.path.parent} does not exist")
         check_writable(self.path)  # now, not when the first frame (or, for an image, the last) is written
         self.fps, self.size, self.frames = fps, size, 0
-        self._writer, self._last = None, None
+        self._writer, self._last, self.profile = None, None, profile
         if suffix in H264 and min(size) < 2:
             raise OutputError(f"cannot write {self.path}: H.264 needs a picture of 2x2 pixels at least, not "
                               f"{size[0]}x{size[1]}; write .avi or an image (.png)")
@@ -115,24 +116,47 @@ class VideoWriter:
         if self._writer is not None:
             self._writer.release()
         elif self._last is not None:
-            write_picture(self.path, self._last)
+            write_picture(self.path, self._last, self.profile)
 
 
-def write_picture(path: Path, frame: np.ndarray) -> None:
+def write_picture(path: Path, frame: np.ndarray, profile: bytes | None = None) -> None:
     """`frame` saved in the format of `path`'s suffix, written whole under a temporary name and then renamed (a killed
-    run or a full disk leaves no half-written picture; OpenCV's imwrite crashes on a name that is not UTF-8)."""
-    written, encoded = cv2.imencode(path.suffix, frame)
-    if not written:
-        raise OutputError(f"cannot encode {path}")
+    run or a full disk leaves no half-written picture; OpenCV's imwrite crashes on a name that is not UTF-8).
+    `profile`: the photo's ICC colour profile (`capture.colour_profile`), kept where the format holds one."""
+    encoded = with_profile(frame, path.suffix.lower(), profile) if profile else None
+    if encoded is None:
+        written, array = cv2.imencode(path.suffix, frame)
+        if not written:
+            raise OutputError(f"cannot encode {path}")
+        encoded = array.tobytes()
     temporary = path.with_name(f".{path.name}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_bytes(encoded.tobytes())
+        temporary.write_bytes(encoded)
         os.replace(temporary, path)
     except OSError as err:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise OutputError(f"cannot write {path}: {err.strerror}") from None
+
+
+# Where a picture format holds an ICC profile, Pillow writes it, as OpenCV cannot: with OpenCV's own settings (JPEG
+# quality 95, lossless WebP, LZW-compressed TIFF)
+PROFILE_FORMATS = {".jpg": ("JPEG", {"quality": 95}), ".jpeg": ("JPEG", {"quality": 95}), ".jpe": ("JPEG", {"quality": 95}),
+                   ".png": ("PNG", {}), ".webp": ("WEBP", {"lossless": True}),
+                   ".tif": ("TIFF", {"compression": "tiff_lzw"}), ".tiff": ("TIFF", {"compression": "tiff_lzw"})}
+
+
+def with_profile(frame: np.ndarray, suffix: str, profile: bytes) -> bytes | None:
+    """BGR `frame` encoded in the format of `suffix` with the ICC `profile`; None where the format holds none (BMP)."""
+    from PIL import Image
+
+    if suffix not in PROFILE_FORMATS:
+        return None
+    kind, options = PROFILE_FORMATS[suffix]
+    encoded = io.BytesIO()
+    Image.fromarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)).save(encoded, kind, icc_profile=profile, **options)
+    return encoded.getvalue()
 
 
 class PhotoFolderWriter:
@@ -152,6 +176,7 @@ class PhotoFolderWriter:
         inside = all(not Path(name).is_absolute() and ".." not in Path(name).parts for _, name in sources)
         shared = "" if inside else os.path.commonpath([os.path.dirname(os.path.abspath(file)) for file, _ in sources])
         originals, self.targets, taken = {os.path.realpath(file) for file, _ in sources}, {}, set()
+        self.files = {name: file for file, name in sources}  # (for each photo's colour profile)
         results = {os.path.realpath(path) for path in results}
         for file, name in sources:
             if name in self.targets:  # the same photo given twice: one annotated copy, under its own name (the second
@@ -173,7 +198,7 @@ class PhotoFolderWriter:
         check_writable(self.folder / ".emotion-overlay-check")
 
     def write(self, annotated: Annotated) -> None:
-        write_picture(self.targets[annotated.image], annotated.frame)
+        write_picture(self.targets[annotated.image], annotated.frame, colour_profile(self.files[annotated.image]))
         self.written.add(annotated.image)
 
     @property

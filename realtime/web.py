@@ -37,7 +37,7 @@ import numpy as np
 
 from realtime import stop
 from realtime.capture import (GIF_SIGNATURES, JPEG_SIGNATURE, PNG_SIGNATURE, TIFF_SIGNATURES, VIDEO_SUFFIXES,
-                              ImageSource, Source, SourceError, is_heif, is_image_file, is_webp, open_video)
+                              ImageSource, Source, SourceError, colour_profile, is_heif, is_image_file, is_webp, open_video)
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 
@@ -206,7 +206,8 @@ class Labeller:
         media = work / ("annotated.jpg" if kind == "image" else "annotated.mp4") if annotate else None
         try:
             if media:
-                sinks.append(VideoWriter(media, source.fps, source.size))
+                sinks.append(VideoWriter(media, source.fps, source.size,
+                                         profile=colour_profile(path) if kind == "image" else None))
             run(source, pipeline, tracker, sinks, cuts=cuts, max_frames=self.max_frames)
         except OutputError as err:
             raise UploadError(500, f"cannot write the annotated {kind}: {err}") from None

@@ -93,6 +93,21 @@ def test_a_small_photo_is_annotated_enlarged_and_the_answer_says_how_much(client
     assert abs(annotated[y0 + 5:y1 - 5, x0].astype(int) - plain[y0 + 5:y1 - 5, x0]).max() > 60  # the box, there
 
 
+def test_an_annotated_photo_on_the_page_keeps_the_photo_s_colour_profile(client, tmp_path):
+    """A browser applies a photo's colour profile (a phone's Display P3), so an annotated copy without it looked duller
+    on the page than the photo the user chose."""
+    from PIL import Image, ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    photo, plain = tmp_path / "tagged.jpg", tmp_path / "plain.jpg"
+    picture = Image.fromarray(DemoSource(faces=1).frame(0)[0][:, :, ::-1])
+    picture.save(photo, quality=95, icc_profile=profile)
+    picture.save(plain, quality=95)
+    for path, kept in ((photo, profile), (plain, None)):
+        image = client.get(post_file(client, "/api/annotate", path).json["media"])
+        assert image.mimetype == "image/jpeg" and Image.open(io.BytesIO(image.data)).info.get("icc_profile") == kept
+
+
 def test_video_gives_the_programs_json_and_an_h264_mp4(client, tmp_path, tiny_model):
     import av
 
