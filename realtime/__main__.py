@@ -170,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     # loaded, as `python -m realtime`, stands.)
     stop.install(keep=__name__ == "__main__")
     from realtime.detect import FaceDetector
+    from realtime.draw import enlargement
     from realtime.loop import camera_failed, close_all, run
+    from realtime.output import VideoWriter
     from realtime.pipeline import Pipeline
     from realtime.track import ShotCuts, Tracker
     from realtime.window import Overlay, Window, display_problem
@@ -221,10 +223,14 @@ def main(argv: list[str] | None = None) -> int:
                    for _ in range(photo_workers(args.workers, source) - 1)]
         overlay = Overlay(bars=args.bars)
         sinks = open_sinks(args, source, classifier.labels)
+        # A small video or camera picture is shown enlarged, as a small photo is, to read its captions; not when it is
+        # recorded, as a recording keeps the source's size and the window shows what is recorded.
+        enlarge_video = display and not photos and not any(isinstance(sink, VideoWriter) for sink in sinks)
         if display:  # only a run that just shows waits on each photo or on a video's time; a run writing files
             # (its window a preview of the job) and a benchmark go at full speed
-            watched = not (args.benchmark or sinks)
-            sinks.append(Window(source.size, overlay, photos=[name for _, name in source.files] if photos else (),
+            watched, factor = not (args.benchmark or sinks), enlargement(source.size) if enlarge_video else 1
+            sinks.append(Window((source.size[0] * factor, source.size[1] * factor), overlay,
+                                photos=[name for _, name in source.files] if photos else (),
                                 step=watched, pace=watched and not (source.live or photos)))
         elif not (sinks or args.benchmark):
             print("note: nothing will be shown or written: --no-display without --output, --json, --csv or "
@@ -236,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         sinks += [bar] if bar else []
         stats, stopped = run(source, pipeline, tracker, sinks, overlay=overlay,
                              cuts=None if photos else ShotCuts(), max_frames=args.max_frames, helpers=helpers,
-                             timed=args.benchmark)
+                             timed=args.benchmark, enlarge_video=enlarge_video)
     except (ModelError, SourceError, OutputError) as err:  # run() has closed the sinks, open_sinks() its own
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -310,9 +316,9 @@ def progress_bar(source, max_frames: int | None, terminal):
 
 def open_sinks(args, source, labels: list[str]) -> list:
     """The file and standard-output sinks the options ask for (the window is added by the caller)."""
+    from realtime.capture import colour_profile
     from realtime.draw import enlargement
     from realtime.loop import close_all
-    from realtime.capture import colour_profile
     from realtime.output import CsvWriter, JsonLinesWriter, VideoWriter
 
     sinks, folder = [], bool(args.output) and names_folder(args.output, isinstance(source, ImageSource))

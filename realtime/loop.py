@@ -74,7 +74,7 @@ class Stats:
 
 def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, overlay: Overlay | None = None,
         cuts: ShotCuts | None = None, max_frames: int | None = None,
-        helpers: Sequence[Pipeline] = (), timed: bool = False) -> tuple[Stats, str]:
+        helpers: Sequence[Pipeline] = (), timed: bool = False, enlarge_video: bool = False) -> tuple[Stats, str]:
     """Process `source` to its end, `max_frames`, a window's quit or a stop request; sinks are always closed.
 
     Each frame: `pipeline.process` -> `cuts` (a shot cut ends every track) -> `tracker.update` ->
@@ -84,6 +84,8 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
     `helpers`: more pipelines like `pipeline`, for photos only (each labelled on its own): the next photos are
     labelled side by side on threads, one pipeline each, and come out in order (`labelled_ahead`).
     `timed`: keep every frame's stage times, for `Stats.summary` (a benchmark); else only count frames and faces.
+    `enlarge_video`: a small video frame is drawn enlarged, as a small photo always is (`draw.enlargement`), for a
+    window; not when it is recorded, as a recording keeps the source's size.
     """
     overlay = overlay or Overlay()
     stats, stopped, finished = Stats(workers=1 + len(helpers), timed=timed), "end", False
@@ -105,7 +107,7 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
             if cuts is not None and cuts.is_cut(frame):
                 tracker.reset()
             tracks = tracker.update(result.faces, result.probabilities)
-            factor = enlargement(frame.shape[1::-1]) if tracker.photos else 1  # a small photo is drawn larger
+            factor = enlargement(frame.shape[1::-1]) if tracker.photos or enlarge_video else 1  # a small one larger
             picture, shown = enlarged(frame, factor), scaled_tracks(tracks, factor)
             redraw = redrawing(picture, shown, labels) if overlay.redrawable else None
             draw_faces(picture, shown, labels, bars=overlay.bars)

@@ -27,7 +27,7 @@ from realtime.pipeline import FrameResult
 from realtime.scene import DemoSource
 from realtime.track import Track, Tracker
 from tests.conftest import LABELS, ROOT, assert_one_line_error, run_module
-from tests.test_realtime import write_clip
+from tests.test_realtime import read_video, write_clip
 
 
 def test_json_on_stdout_and_csv_rows_agree(tmp_path, tiny_model):
@@ -886,6 +886,39 @@ def test_a_small_photo_is_drawn_enlarged_and_its_results_keep_its_own_pixels(tmp
     assert video.returncode == 0, video.stderr[-2000:]
     with av.open(str(tmp_path / "photos.mp4")) as container:
         assert (container.streams.video[0].width, container.streams.video[0].height) == (360, 270)
+
+
+def test_a_small_video_is_shown_enlarged_and_recorded_at_its_own_size(tmp_path, tiny_model, monkeypatch):
+    """A 128x96 video (an old clip, a 160x120 webcam) in the window is drawn 3x, as a small photo is, so its captions
+    can be read; recorded, it keeps its size, and the window shows what is recorded. Before, the window opened at
+    128x96 with captions as wide as the faces."""
+    from realtime.__main__ import main
+
+    clip = tmp_path / "small.avi"
+    source = DemoSource(faces=1, frames=8, fps=24.0)
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 24.0, (128, 96))
+    for frame in source:
+        writer.write(cv2.resize(frame, (128, 96), interpolation=cv2.INTER_AREA))
+    writer.release()
+    monkeypatch.setattr(window, "display_problem", lambda: None)
+    screen = FakeScreen(monkeypatch, [])
+    results = tmp_path / "faces.jsonl"
+    assert main(["--source", str(clip), "--model", str(tiny_model), "--confirm", "1", "--json", str(results)]) == 0
+    assert screen.calls[0] == ("size", 384, 288) and {image.shape for image in screen.shown} == {(288, 384, 3)}
+    boxes = [face["box"] for line in results.read_text().splitlines() for face in json.loads(line)["faces"]]
+    assert boxes and max(box[2] for box in boxes) <= 128  # the results keep the video's own pixels
+    capture = cv2.VideoCapture(str(clip))
+    last = [frame for ok, frame in iter(capture.read, (False, None))][-1]
+    capture.release()
+    drawn = np.abs(screen.shown[-1].astype(int) - cv2.resize(last, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC))
+    enlarged_share = (drawn.max(axis=2) > 40).mean()  # of the picture: the box and caption
+    recorded = tmp_path / "recorded.avi"
+    screen = FakeScreen(monkeypatch, [])
+    assert main(["--source", str(clip), "--model", str(tiny_model), "--confirm", "1", "--output", str(recorded)]) == 0
+    assert screen.calls[0] == ("size", 128, 96) and {image.shape for image in screen.shown} == {(96, 128, 3)}
+    assert read_video(recorded)[1] == (128, 96)
+    own_share = (np.abs(screen.shown[-1].astype(int) - last).max(axis=2) > 40).mean()
+    assert 0.005 < enlarged_share < own_share / 2  # drawn enlarged, the box and caption cover less of the picture
 
 
 def test_a_photo_s_number_keeps_off_the_caption_of_a_face_that_fills_the_photo(monkeypatch):
