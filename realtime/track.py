@@ -75,9 +75,11 @@ class Tracker:
                  if (iou := overlap(t.face.box, f.box)[0]) >= self.min_iou]
         # Last, a face moving fast when found in the last frame (a quick turn, a pan, frames a slow machine dropped)
         # that no box overlaps now: the nearest face left over of about its size, up to MAX_JUMP of its widths away.
-        # Not a face standing still, nor a held one: one missed for a frame beside someone who turns up (steps back
-        # in, is found again) handed its id and label to them.
-        pairs += [((2, jump), ti, fi) for ti, t in enumerate(self.tracks) if t.missed == 0 and t.speed >= MOVING
+        # So is a face still being confirmed, which has no speed yet: one coming in fast was never confirmed, as each
+        # frame started it afresh. Not a shown face standing still, nor a held one: one missed for a frame beside
+        # someone who turns up (steps back in, is found again) handed its id and label to them.
+        pairs += [((2, jump), ti, fi) for ti, t in enumerate(self.tracks)
+                  if t.missed == 0 and (t.speed >= MOVING or not t.confirmed)
                   for fi, f in enumerate(faces) if (jump := moved(t.face, f)) <= MAX_JUMP]
         matched_tracks, matched_faces = set(), set()
         for _, ti, fi in sorted(pairs):

@@ -516,6 +516,23 @@ def test_a_face_moving_fast_keeps_its_box_and_id():
     assert sorted((t.id, t.missed, t.label) for t in back) == [(1, 1, 1), (3, 0, 0)]  # B a new face; A held
 
 
+def test_a_face_coming_in_fast_is_confirmed_and_keeps_one_id():
+    """A face that enters already moving over half its width a frame (someone walking in past a camera, or frames a
+    slow machine dropped) had no speed to be followed by, so each frame started it afresh and it was never confirmed:
+    no box in 10 frames. A face still being confirmed is now followed to the nearest face left over, as a moving one is.
+    A face standing alone that is no face (found once) is still dropped at its first miss."""
+    p = np.array([[0.2, 0.8]])
+    tracker = Tracker()  # confirm=3
+    shown = [[(t.id, t.missed) for t in tracker.update([_face(x)], p)] for x in range(0, 1000, 80)]
+    assert shown[:2] == [[], []] and all(frame == [(1, 0)] for frame in shown[2:])
+    tracker = Tracker()
+    tracker.update([_face(100)], p)
+    assert tracker.update([], p[:0]) == [] and tracker.tracks == []
+    for _ in range(2):  # a face at 400 found afresh: a new track, not the dropped one
+        tracker.update([_face(400)], p)
+    assert [(t.id, t.missed) for t in tracker.update([_face(400)], p)] == [(2, 0)]
+
+
 def test_held_faces_never_take_the_shown_faces_past_max_faces():
     """The detector gives at most --max-faces faces, but faces held on top of them went past it: 4 shown of 2."""
     probabilities = np.array([[0.3, 0.7]] * 2)
