@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         stop.ignore()  # the loop is over and its files are closed: late signals must not kill the exit
     if args.benchmark:
         turns = ("" if not pipeline.by_turns else f", its {classifier.member_count} members in turn"
-                 if classifier.member_count > 1 else ", mirrored every other frame")
+                 if classifier.member_count > 1 else ", each face mirrored every other frame")
         workers = f"; {len(helpers) + 1} photos at a time (stage times are each photo's own)" if helpers else ""
         print(f"source: {source.description}; detector: {mode}; model: {classifier.path.name} "
               f"({classifier.backend}{turns}){workers}", file=report)
@@ -263,9 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     if tally:
         print(tally.summary(), file=sys.stderr)
     written = next((sink.photos for sink in sinks if isinstance(sink, PhotoFolderWriter)), None)
-    if args.output:
+    files = [path for path in (args.output, args.json, args.csv) if path and path != "-"]
+    if photos and args.output:  # (the results' files: the closing line above counts the photos)
         print(f"wrote {args.output}" + ("" if written is None else f" ({written} photo{'s' * (written != 1)})"),
               file=sys.stderr)
+    elif files:  # (a video run that wrote only results ended without a word)
+        print(f"wrote {', '.join(files)} ({stats.frames} frame{'s' * (stats.frames != 1)})", file=sys.stderr)
     cut_short = getattr(source, "cut_short", None) if stopped == "end" else None
     if cut_short and source.path is None:  # a video over the network: its connection was lost
         print(f"error: the video {source.description} ended after {cut_short}: the connection was lost or the server "
@@ -275,9 +278,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {source.description} ends after {cut_short}: the file is cut short (an interrupted copy or "
               "download?); all it holds was labelled", file=sys.stderr)
     elif getattr(source, "damaged", 0):
-        many = source.damaged > 1
-        print(f"warning: {source.description} is damaged: {source.damaged} frame{'s' * many} could not be decoded and "
-              f"{'were' if many else 'was'} left out; the frames after {'them' if many else 'it'} were labelled",
+        at_end = getattr(source, "damaged_at_end", 0)  # (a file cut short inside its last frames: no frame after them)
+        inside, many = source.damaged - at_end, source.damaged - at_end > 1
+        damage = (f"{inside} frame{'s' * many} could not be decoded and {'were' if many else 'was'} left out; the "
+                  f"frames after {'them' if many else 'it'} were labelled")
+        end = (f"cut short inside its last frame{'s' * (at_end > 1)} ({at_end} could not be decoded and "
+               f"{'were' if at_end > 1 else 'was'} left out: an interrupted copy or download, or a recording stopped "
+               "by a hard kill?)")
+        print(f"warning: {source.description} is " + (f"damaged: {damage}" if inside else "") +
+              ("; and it is " if inside and at_end else "") + (end if at_end else "") +
+              (f"; all before {'them' if at_end > 1 else 'it'} was labelled" if at_end and not inside else ""),
               file=sys.stderr)
     if getattr(source, "skipped", None):
         print(f"error: {len(source.skipped)} of {len(source.files)} images could not be read and were skipped "

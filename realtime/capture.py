@@ -12,6 +12,7 @@ import http.client
 import math
 import os
 import re
+import struct
 import sys
 import tempfile
 import threading
@@ -453,6 +454,7 @@ class DecodedVideoSource(Source):
         self.length = video_stream_length(stream)  # (for `cut_short`)
         self.time = 0.0
         self.cut_short: str | None = None  # as VideoSource's
+        self.damaged_at_end = 0  # of `damaged`, those after the last frame decoded: the file ends in them
         self.resized = False  # whether a frame of another size has been fitted into `size` (said once)
 
     def _decoded(self, stream) -> Iterator:
@@ -460,8 +462,10 @@ class DecodedVideoSource(Source):
         from the first whole one on."""
         def damage() -> None:
             self.damaged += 1
+            self.damaged_at_end += 1
 
         for frame in decoded_frames(self.container, stream, damage):
+            self.damaged_at_end = 0
             self._whole_seen = self._whole_seen or not frame.is_corrupt
             if self._whole_seen:  # (before the first whole frame, a recording that begins mid-way: grey, left out)
                 yield from self._deinterlaced(frame)
@@ -553,6 +557,10 @@ class DecodedVideoSource(Source):
         super().close()
 
 
+class IndexMissing(SourceError):
+    """An MP4 or MOV file cut short before its index: none of its frames can be found."""
+
+
 def open_video(path: Path) -> Source:
     """A video file, decoded by PyAV, or by OpenCV where PyAV cannot read it."""
     try:
@@ -563,7 +571,34 @@ def open_video(path: Path) -> Source:
         try:
             return VideoSource(path)
         except SourceError:
+            if index_missing(path):  # (it was 'missing, empty or not a video this program can decode')
+                raise IndexMissing(f"cannot read video {shown(path)}: it is cut short before its index (the `moov` "
+                                   "box an MP4 or MOV file keeps at its end), without which none of its frames can be "
+                                   "found: an interrupted copy or download, or a recording stopped before it was "
+                                   "finished") from None
             raise error from None
+
+
+def index_missing(path: Path) -> bool:
+    """Whether `path` is an MP4/MOV (ISO-BMFF) file that ends inside its media data (`mdat`) before any `moov` box (its
+    index): a copy cut short of a file that keeps its index at its end, as cameras and phones write them."""
+    try:
+        with open(path, "rb") as handle:
+            size, at, seen = os.fstat(handle.fileno()).st_size, 0, []
+            while at + 8 <= size:
+                handle.seek(at)
+                length, kind = struct.unpack(">I4s", handle.read(8))
+                if length == 1:
+                    length = struct.unpack(">Q", handle.read(8))[0]
+                elif length == 0:  # (runs to the end of the file)
+                    length = size - at
+                if length < 8 or kind == b"moov":
+                    return False
+                seen.append(kind)
+                at += length
+            return seen[:1] == [b"ftyp"] and seen[-1] == b"mdat" and at > size
+    except (OSError, struct.error):
+        return False
 
 
 class ImageSource(Source):
@@ -1168,9 +1203,11 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
     if isinstance(spec, list) and len(spec) > 1:
         files = [Path(item) for item in spec]
         for file in files:
+            if not file.exists():  # (said after the list of suffixes, the cause was lost)
+                raise SourceError(f"source not found: {file}")
             if not file.is_file() or not is_image_file(file):
                 raise SourceError(f"several sources must all be image files ({', '.join(sorted(IMAGE_SUFFIXES))}): "
-                                  f"{file} is {'not one' if file.exists() else 'not found'}")
+                                  f"{file} is not one")
         return ImageSource(files)
     if isinstance(spec, list):
         spec = spec[0]

@@ -29,8 +29,9 @@ class Stats:
     times of every frame, kept for a summary no one asked for, grew a camera left running by about 200 bytes a frame
     (0.5 GB a day at 30 FPS)."""
 
-    def __init__(self, workers: int = 1, timed: bool = False):
+    def __init__(self, workers: int = 1, timed: bool = False, photos: bool = False):
         self.workers, self.timed = workers, timed
+        self.unit = "photo" if photos else "frame"  # what the summary counts
         self.times = {stage: [] for stage in STAGES}
         self.frames = self.faces = 0
         self.started = self.wall = 0.0
@@ -49,8 +50,9 @@ class Stats:
         measured = self.frames - 1
         if measured < 1:
             return "benchmark: too few frames to measure (need at least 2)"
-        lines = [f"benchmark: {measured} frame{'s' * (measured != 1)} measured (first frame excluded as warm-up), "
-                 f"{self.faces} face{'s' * (self.faces != 1)} ({self.faces / measured:.2f} per frame)",
+        unit = self.unit
+        lines = [f"benchmark: {measured} {unit}{'s' * (measured != 1)} measured (first {unit} excluded as warm-up), "
+                 f"{self.faces} face{'s' * (self.faces != 1)} ({self.faces / measured:.2f} per {unit})",
                  f"{'stage':>10} {'mean ms':>8} {'p50 ms':>7} {'p95 ms':>7}"]
         total = np.zeros(measured)
         for stage in STAGES:
@@ -88,7 +90,7 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
     window; not when it is recorded, as a recording keeps the source's size.
     """
     overlay = overlay or Overlay()
-    stats, stopped, finished = Stats(workers=1 + len(helpers), timed=timed), "end", False
+    stats, stopped, finished = Stats(workers=1 + len(helpers), timed=timed, photos=tracker.photos), "end", False
     frames = (labelled_ahead(source, [pipeline, *helpers]) if helpers else  # (labelled below, one by one)
               ((frame, getattr(source, "name", None), None) for frame in source))
     started = time.perf_counter()

@@ -238,7 +238,8 @@ class Tally:
         labels = ", ".join(f"{label} {count}" for label, count in self.faces.most_common())
         faces = sum(self.faces.values())
         return (f"labelled {self.photos} photo{'s' * (self.photos != 1)}: {faces} face{'s' * (faces != 1)}"
-                + (f" ({labels})" if labels else "") + f"; no face found in {self.unseen}")
+                + (f" ({labels})" if labels else "")
+                + (f"; no face found in {self.unseen}" if self.unseen else "; a face found in every one"))
 
 
 class Progress:
@@ -278,6 +279,8 @@ def check_writable(path: Path) -> None:
     program, got nothing, and the writer then waited for a reader for ever)."""
     if path.is_fifo():
         return
+    if not path.parent.is_dir():  # (as --output says it; OpenError's 'No such file or directory' named no folder)
+        raise OutputError(f"cannot write {path}: folder {path.parent} does not exist")
     existed = path.exists()
     try:
         with open(path, "ab"):

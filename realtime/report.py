@@ -266,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         seconds = records[-1]["time"] - records[0]["time"]
         unseen = sum(not record["faces"] for record in records)
         draw_report(records, out, f"{args.results.name}: " + (
-            f"{plural(len(records), 'photo')}, no face found in {unseen}" if of_photos(records)
+            f"{plural(len(records), 'photo')}, " + (f"no face found in {unseen}" if unseen else "a face found in each")
+            if of_photos(records)
             else f"{plural(len(records), 'frame')}, {seconds:.1f} s"))
     except ReportError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -37,7 +37,8 @@ import numpy as np
 
 from realtime import stop
 from realtime.capture import (GIF_SIGNATURES, JPEG_SIGNATURE, PNG_SIGNATURE, TIFF_SIGNATURES, VIDEO_SUFFIXES,
-                              ImageSource, Source, SourceError, colour_profile, is_heif, is_image_file, is_webp, open_video)
+                              ImageSource, IndexMissing, Source, SourceError, colour_profile, is_heif, is_image_file,
+                              is_webp, open_video)
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 
@@ -222,6 +223,8 @@ class Labeller:
         temporary folder's path."""
         try:
             source = kind(path)
+        except IndexMissing as error:  # (what is wrong with the file, told as the program tells it)
+            raise UploadError(400, str(error).replace(str(path), path.name)) from None
         except SourceError:
             raise UploadError(400, message) from None
         source.description = path.name

@@ -373,7 +373,7 @@ class Window:
                     break
                 path = path.with_stem(f"{path.stem.split('~')[0]}~{n}")
             if cv2.imwrite(str(path), self._shown.frame):
-                print(f"saved {path}", file=sys.stderr)
+                print(f"saved {path.absolute()}", file=sys.stderr)  # (where: the folder the program was started in)
             else:
                 print(f"error: cannot write {path}", file=sys.stderr)
         else:

@@ -198,7 +198,7 @@ def test_the_program_labels_photos_with_the_ensemble_and_video_with_one_model(tm
     assert f"model: {DEFAULT_PHOTO_MODEL.name} (tflite)" in photo.stdout
     video = run_module("realtime", "--source", "demo:1", "--max-frames", "3", "--no-display", "--benchmark")
     assert video.returncode == 0, video.stderr[-2000:]
-    assert f"model: {DEFAULT_MODEL.stem}.tflite (tflite, mirrored every other frame)" in video.stdout
+    assert f"model: {DEFAULT_MODEL.stem}.tflite (tflite, each face mirrored every other frame)" in video.stdout
     for options, says in ((["--model", "ferplus_ens"], "model: ferplus_ens.json (tflite, its 3 members in turn)"),
                           (["--model", "ferplus_ens", "--no-smooth"], "model: ferplus_ens.json (tflite)\n")):
         video = run_module("realtime", "--source", "demo:1", "--max-frames", "3", "--no-display", "--benchmark", *options)

@@ -131,7 +131,7 @@ def test_an_output_that_cannot_be_written_leaves_the_others_as_they_were(tmp_pat
     video.write_bytes(b"last run's recording")
     results.write_text("last run's results\n")
     for options, problem in ((["--json", str(results), "--csv", str(tmp_path / "missing" / "faces.csv")],
-                              "No such file or directory"),
+                              f"folder {tmp_path / 'missing'} does not exist"),  # (as --output says it)
                              (["--json", str(tmp_path)], "Is a directory")):
         result = run_module("realtime", "--source", "demo:1", "--max-frames", "2", "--no-display",
                             "--output", str(video), *options)
@@ -1047,9 +1047,9 @@ def test_the_closing_line_of_a_photo_run_counts_in_words_that_agree():
     tally = output.Tally(LABELS)
     face = SimpleNamespace(label=LABELS.index("happy"))
     tally.write(Annotated(0, 0.0, np.zeros((4, 4, 3), np.uint8), [face]))
-    assert tally.summary() == "labelled 1 photo: 1 face (happy 1); no face found in 0"
+    assert tally.summary() == "labelled 1 photo: 1 face (happy 1); a face found in every one"
     tally.write(Annotated(1, 1.0, np.zeros((4, 4, 3), np.uint8), [face, face]))
-    assert tally.summary() == "labelled 2 photos: 3 faces (happy 3); no face found in 0"
+    assert tally.summary() == "labelled 2 photos: 3 faces (happy 3); a face found in every one"
 
 
 def test_the_screen_is_the_monitor_around_the_window_else_the_primary_one(monkeypatch):

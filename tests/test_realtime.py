@@ -74,6 +74,10 @@ def test_video_in_annotated_video_and_json_out(tmp_path, tiny_model):
     for stage in ("capture", "detect", "align", "classify", "draw", "write"):
         assert stage in result.stdout
     assert "23 frames measured" in result.stdout and "FPS" in result.stdout
+    assert result.stderr.splitlines()[-1] == f"wrote {tmp_path / 'out.mp4'}, {tmp_path / 'out.jsonl'} (24 frames)"
+    only = run_module("realtime", "--source", str(tmp_path / "in.mp4"), "--model", str(tiny_model), "--no-display",
+                      "--csv", str(tmp_path / "out.csv"))  # (results alone: it ended without a word)
+    assert only.returncode == 0 and only.stderr.splitlines()[-1] == f"wrote {tmp_path / 'out.csv'} (24 frames)"
 
 
 def test_a_run_shorter_than_confirm_frames_still_shows_its_faces(tmp_path, tiny_model):
@@ -244,7 +248,7 @@ def test_several_images_as_a_shell_glob_gives_them(tmp_path, tiny_model):
     assert result.returncode == 1 and "error: 1 of 3 images could not be read" in result.stderr
     video = tmp_path / "clip.mp4"
     write_clip(video, faces=1, frames=3)
-    for extra, problem in ((video, "clip.mp4 is not one"), (tmp_path / "missing.jpg", "missing.jpg is not found")):
+    for extra, problem in ((video, "clip.mp4 is not one"), (tmp_path / "missing.jpg", f"source not found: {tmp_path / 'missing.jpg'}")):
         result = run_module("realtime", "--source", given[0], str(extra), "--model", str(tiny_model), "--no-display",
                             "--json", str(jsonl))
         assert_one_line_error(result, problem)
@@ -681,6 +685,42 @@ def test_a_video_damaged_in_the_middle_is_labelled_past_the_damage(tmp_path, tin
     records = [json.loads(line) for line in jsonl.read_text().splitlines()]
     assert 80 <= len(records) < 90 and records[-1]["time"] == pytest.approx(89 / 30, abs=0.01)  # on to the end
     assert f"warning: {clip} is damaged: {90 - len(records)} frame" in result.stderr
+
+
+def test_a_cut_copy_of_a_video_says_it_is_cut_short(tmp_path, tiny_model):
+    """A copy cut short of an MP4 that keeps its index at its end (as cameras and phones write them) has no frame that
+    can be found: it was 'missing, empty or not a video this program can decode', for a file that is there and is a
+    video. A cut copy of a fragmented MP4 (the program's own recordings) ends inside a frame: it said '1 frame could
+    not be decoded ... the frames after it were labelled', of frames there are none of."""
+    import av
+
+    whole = tmp_path / "camera.mp4"
+    with av.open(str(whole), "w") as container:  # (the index at the end: FFmpeg's default)
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        grain = np.random.default_rng(0).integers(-30, 30, (240, 320, 3))  # (so that each frame takes its bytes)
+        for frame in DemoSource(faces=1, frames=48):
+            frame = np.clip(cv2.resize(frame, (320, 240)) + grain, 0, 255).astype(np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
+        container.mux(stream.encode())
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    common = ["--model", str(tiny_model), "--no-display", "--json", str(tmp_path / "out.jsonl")]
+    result = run_module("realtime", "--source", str(cut), *common)
+    assert_one_line_error(result, f"cannot read video {cut}: it is cut short before its index (the `moov` box")
+    recorded = tmp_path / "recorded.mp4"
+    result = run_module("realtime", "--source", str(whole), "--model", str(tiny_model), "--no-display",
+                        "--output", str(recorded))
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = recorded.read_bytes()
+    with av.open(str(recorded)) as container:  # cut inside the 30th frame's bytes
+        packet = [packet for packet in container.demux(video=0) if packet.size][30]
+    cut.write_bytes(data[: packet.pos + packet.size // 2])
+    result = run_module("realtime", "--source", str(cut), *common)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"warning: {cut} is cut short inside its last frame (1 could not be decoded" in result.stderr
+    assert "the frames after it were labelled" not in result.stderr
+    assert 26 <= (tmp_path / "out.jsonl").read_text().count("\n") <= 30  # (B-frames: decoded in another order)
 
 
 def test_file_names_that_are_not_utf8_are_read_and_written(tmp_path, tiny_model):
@@ -1217,6 +1257,8 @@ def test_photos_labelled_side_by_side_come_out_as_one_at_a_time(tmp_path, tiny_m
                             "--json", str(jsonl), "--workers", workers, "--benchmark")
         assert result.returncode == 0, result.stderr[-2000:]
         assert ("3 photos at a time" in result.stdout) == (workers == "3")
+        assert "benchmark: 8 photos measured (first photo excluded as warm-up), 9 faces (1.12 per photo)" in \
+            result.stdout  # (it counted the photos as frames)
         # 9 photos on 3 workers: too few for a rate (2 on 2 workers gave 175 FPS, the photos finishing together)
         assert ("end-to-end: not measured: 3 photos at a time need 21 photos" in result.stdout) == (workers == "3")
         assert (" FPS" in result.stdout) == (workers == "1")

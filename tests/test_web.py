@@ -236,7 +236,9 @@ def test_health_and_a_page_that_fetches_nothing_from_elsewhere(client):
     ("photo", b"x", "x.jpg", 400, "multipart field 'file'"),
     ("file", b"just some notes", "notes.txt", 415, "notes.txt is not a photo or video"),
     ("file", "jpeg[:200]", "cut.jpg", 400, "cannot read image cut.jpg"),
-    ("file", b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100, "broken.mp4", 400, "cannot read video broken.mp4"),
+    ("file", b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100, "broken.mp4", 400, "cannot read video broken.mp4 ("),
+    ("file", b"\x00\x00\x00\x10ftypmp42isom\x00\x10\x00\x00mdat" + b"\x00" * 700, "cut.mp4", 400,
+     "cannot read video cut.mp4: it is cut short before its index"),  # (the program's words, not the page's guess)
     ("file", b"\xff" * 2_100_000, "big.jpg", 413, "larger than 2 MB"),
     ("file", "31 frames", "long.mp4", 413, "at most 60 s and 30 frames"),
 ])
