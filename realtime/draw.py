@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -19,6 +19,7 @@ COLOURS = {
 }
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 SMALL_PHOTO = 320  # px: a photo whose longer side is shorter is drawn enlarged (`enlargement`)
+BAR_TEXT_SCALE = 2 / 3  # the drawing scale below which the bars' class names and rows are drawn no smaller (7 px)
 
 
 def colour_of(label: str) -> tuple[int, int, int]:
@@ -101,9 +102,9 @@ def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: 
     for (_, _, _, colour), box in zip(captions, boxes):
         cv2.rectangle(frame, box[:2], box[2:], colour, line, cv2.LINE_AA)
     if bars:
-        corners, _, bar_scale = chart_layout(boxes, len(labels), (width, height))
+        corners, _, geometry = chart_layout(boxes, len(labels), (width, height))
         for (track, _, _, _), corner in zip(captions, corners):
-            _draw_bars(frame, track.probabilities, labels, corner, bar_scale)
+            _draw_bars(frame, track.probabilities, labels, corner, geometry)
     for (_, caption, base, colour), (x, y), (w, h) in zip(captions, caption_places(boxes, sizes, (width, height)), sizes):
         _text(frame, caption, (x, y + h - base // 2), text_scale, (0, 0, 0), thickness, background=colour)
     return frame
@@ -114,24 +115,41 @@ def top_to_bottom(tracks: list[Track]) -> list[Track]:
     return sorted(tracks, key=lambda t: (t.face.box[1], t.face.box[0]))
 
 
+@dataclass(frozen=True)
+class BarGeometry:
+    """How a face's bar chart is drawn: a row per class, its name then its bar."""
+    row: int  # px a class
+    label_width: int  # px for the class names
+    bar_width: int  # px of a bar at probability 1
+    text_scale: float  # of the class names
+
+    def size(self, classes: int) -> tuple[int, int]:
+        """(width, height) of the chart."""
+        return self.label_width + self.bar_width, classes * self.row
+
+
+def bar_geometry(scale: float, fit: float = math.inf) -> BarGeometry:
+    """The chart drawn at `scale`; its class names and rows no smaller than at BAR_TEXT_SCALE (at the 0.45 of a small
+    picture they were 5 px high, and could not be read), where rows that tall fit in (`fit`: the largest scale whose
+    rows fit in the picture's height)."""
+    text = max(scale, min(BAR_TEXT_SCALE, fit))
+    return BarGeometry(int(16 * text + 4), int(62 * text + 8), int(80 * scale + 20), text * 0.45)
+
+
 def chart_layout(boxes: list[tuple[int, int, int, int]], classes: int,
-                 frame_size: tuple[int, int]) -> tuple[list[tuple[int, int]], tuple[int, int], float]:
-    """(each face's bar chart's top-left corner, the charts' size, their drawing scale) in a picture of `frame_size`."""
+                 frame_size: tuple[int, int]) -> tuple[list[tuple[int, int]], tuple[int, int], BarGeometry]:
+    """(each face's bar chart's top-left corner, the charts' size, how they are drawn) in a picture of `frame_size`."""
     width, height = frame_size
-    bar_scale = min(drawing_scale(width, height), max(0.3, (height / classes - 4) / 16))  # smaller in a low picture
-    chart = bar_chart_size(bar_scale, classes)
-    return bar_places(boxes, chart, frame_size), chart, bar_scale
+    fit = (height / classes - 4) / 16
+    geometry = bar_geometry(min(drawing_scale(width, height), max(0.3, fit)), fit)  # smaller in a low picture
+    chart = geometry.size(classes)
+    return bar_places(boxes, chart, frame_size), chart, geometry
 
 
 def caption_text(track: Track, labels: list[str], several: bool) -> str:
     """`happy 87%`; with `several` faces in the picture `#2 happy 87%`, the id the results and the report give it."""
     caption = f"{labels[track.label]} {track.probabilities[track.label]:.0%}"
     return f"#{track.id} {caption}" if several else caption
-
-
-def bar_chart_size(scale: float, classes: int) -> tuple[int, int]:
-    """(width, height) of a face's bar chart drawn at `scale`."""
-    return int(62 * scale + 8) + int(80 * scale + 20), classes * int(16 * scale + 4)
 
 
 def bar_places(boxes: list[tuple[int, int, int, int]], chart: tuple[int, int],
@@ -150,10 +168,9 @@ def bar_places(boxes: list[tuple[int, int, int, int]], chart: tuple[int, int],
     return [rect[:2] for rect in placed]
 
 
-def _draw_bars(frame, probabilities, labels, corner, scale):
+def _draw_bars(frame, probabilities, labels, corner, geometry: BarGeometry):
     """A bar per class, from `corner` down (`bar_places`)."""
-    row, bar_width = int(16 * scale + 4), int(80 * scale + 20)
-    label_width = int(62 * scale + 8)
+    row, bar_width, label_width = geometry.row, geometry.bar_width, geometry.label_width
     x, y = corner
     for i, (name, p) in enumerate(zip(labels, probabilities)):
         top = y + i * row
@@ -161,7 +178,7 @@ def _draw_bars(frame, probabilities, labels, corner, scale):
         cv2.rectangle(frame, (x, top), (x + label_width + bar_width, top + row - 2), (30, 30, 30), cv2.FILLED)
         cv2.rectangle(frame, (x + label_width, top + 2), (x + label_width + int(bar_width * float(p)), top + row - 4),
                       colour, cv2.FILLED)
-        _text(frame, name, (x, top + row - 3), scale * 0.45, (255, 255, 255))
+        _text(frame, name, (x, top + row - 3), geometry.text_scale, (255, 255, 255))
 
 
 def _window_scale(frame: np.ndarray) -> float:

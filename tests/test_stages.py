@@ -571,13 +571,32 @@ def test_bars_fit_a_panorama_beside_a_face_at_its_right_edge():
     assert np.count_nonzero(np.diff(fill.astype(int)) == 1) + fill[0] == 8  # all 8 rows, none cut off
 
 
+def test_the_bars_class_names_can_be_read_on_a_small_picture():
+    """On a 350x350 photo (drawing scale 0.45) the bars' class names were 5 px high in 11 px rows: they could not be
+    read. They are now drawn at least as at scale 2/3 (7 px in 14 px rows), each name inside its column, where the
+    rows fit in the picture's height; a large picture's charts are as before."""
+    from realtime.draw import FONT, bar_geometry, chart_layout
+
+    labels = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "contempt"]
+    frame = np.zeros((350, 350, 3), np.uint8)
+    track = Track(1, Face(np.array([30.0, 60, 310, 345]), 0.9), np.full(8, 1 / 8, np.float32), None, 3)
+    drawn = draw_faces(frame.copy(), [track], labels, bars=True)
+    corner, (width, height), geometry = chart_layout([(30, 60, 310, 345)], 8, (350, 350))
+    (x, y), names = corner[0], cv2.getTextSize("contempt", FONT, geometry.text_scale, 1)[0]
+    assert names[1] >= 7 and names[0] + 2 <= geometry.label_width and height == 8 * 14
+    fill = np.all(drawn[y:y + height, x + 1] == 30, axis=1)  # down the chart's left edge: 8 dark rows of 13 px
+    assert np.count_nonzero(np.diff(fill.astype(int)) == 1) + fill[0] == 8 and fill.sum() == 8 * 13
+    assert bar_geometry(1.0) == bar_geometry(1.0, fit=0.5) and bar_geometry(1.0).row == 20  # (as before)
+    assert bar_geometry(0.45, fit=0.5).row == 12  # a low picture: as large as its height lets them be
+
+
 def test_the_bars_of_two_faces_side_by_side_do_not_cover_each_other():
     """demo:2 with b: the right face has no room on its right, and its chart went left, over the left face's chart
     (each unreadable, in the window, snapshots and recordings). Now: the place covering least of faces and charts."""
-    from realtime.draw import bar_chart_size, bar_places
+    from realtime.draw import bar_geometry, bar_places
     from realtime.faces import intersection
 
-    boxes, chart = [(100, 150, 240, 320), (410, 150, 550, 320)], bar_chart_size(0.5, 8)
+    boxes, chart = [(100, 150, 240, 320), (410, 150, 550, 320)], bar_geometry(0.5).size(8)
     corners = bar_places(boxes, chart, (640, 480))
     rects = [(x, y, x + chart[0], y + chart[1]) for x, y in corners]
     assert intersection(*rects) == 0 and all(0 <= x0 and x1 <= 640 and 0 <= y0 and y1 <= 480 for x0, y0, x1, y1 in rects)
