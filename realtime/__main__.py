@@ -24,6 +24,12 @@ from realtime.track import HYSTERESIS
 AUTO_WORKERS = 4  # at most this many photo workers unless --workers asks (each holds about 70 MB of models)
 
 
+EPILOG = ("window keys: space pause, b probability bars, s snapshot PNG (into the current folder), f full screen, h "
+          "key help, q or Esc quit; photos: space or right arrow next, left arrow back, a all the rest. Exit status: 0 "
+          "done; 2 bad options or input (one error line); 1 a camera or stream died, a video URL broke off, or some "
+          "photos could not be read; 130 Ctrl-C or SIGTERM. More: README.md and docs/usage.md.")
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, like every other error of the program
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
@@ -46,16 +52,16 @@ def number(kind, low: float, high: float = math.inf, low_open: bool = False):
 
 
 def parse_args(argv):
-    parser = Parser(prog="python -m realtime", description=__doc__.split(": ", 1)[1])
+    parser = Parser(prog="python -m realtime", description=__doc__.split(": ", 1)[1], epilog=EPILOG)
     parser.add_argument("--source", default=None, nargs="+", action="extend", metavar="SOURCE",
                         help="camera index, video file, image, several images (photos/*.jpg), folder of images, "
                              "rtsp:// or http(s):// stream, http(s):// image, or "
                              "demo[:N] for a generated clip with N faces (default: camera 0; with --benchmark, "
                              "demo:1 when no camera opens)")
     parser.add_argument("--list-cameras", action="store_true", help="list the cameras that open, with their sizes, and exit")
-    parser.add_argument("--width", type=number(int, 16, 7680), help="ask the camera for frames this wide")
-    parser.add_argument("--height", type=number(int, 16, 4320), help="ask the camera for frames this high")
-    parser.add_argument("--fps", type=number(float, 1, 240), help="ask the camera for this frame rate")
+    parser.add_argument("--width", type=number(int, 16, 7680), help="ask the camera for frames this wide, 16-7680")
+    parser.add_argument("--height", type=number(int, 16, 4320), help="ask the camera for frames this high, 16-4320")
+    parser.add_argument("--fps", type=number(float, 1, 240), help="ask the camera for this frame rate, 1-240")
     parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
                         help="show a camera as a mirror shows you, flipped left to right (default; the recording and "
                              "results too); --no-mirror: as the camera sees. Files and streams are never flipped")
@@ -73,7 +79,7 @@ def parse_args(argv):
                         help="write one CSV row per face per frame here (- for standard output)")
     parser.add_argument("--no-display", action="store_true", help="no window (headless machines, batch runs)")
     parser.add_argument("--benchmark", action="store_true", help="print per-stage timings and FPS at the end")
-    parser.add_argument("--max-frames", type=number(int, 1), help="stop after this many frames")
+    parser.add_argument("--max-frames", type=number(int, 1), help="stop after this many frames (or photos), 1 or more")
     parser.add_argument("--detector", choices=("auto", *MODES), default="auto",
                         help="short: near faces, fastest; full: faces up to ~5 m; tiled: full + every ~320 px tile, "
                              "for small faces in photos; sweep: full + one tile per frame + a closer look around "
@@ -81,8 +87,8 @@ def parse_args(argv):
     parser.add_argument("--min-confidence", type=number(float, 0.5, 1), default=0.5,
                         help="least score of a face found, 0.5 to 1 (default 0.5; the full-range model's own least is 0.6)")
     parser.add_argument("--max-faces", type=number(int, 1),
-                        help="most faces labelled per frame (default: 8 for video and cameras, no limit for images)")
-    parser.add_argument("--min-face", type=number(int, 0), default=0, help="ignore faces narrower than this many pixels")
+                        help="most faces labelled per frame, 1 or more (default: 8 for video and cameras, no limit for images)")
+    parser.add_argument("--min-face", type=number(int, 0), default=0, help="ignore faces narrower than this many pixels (default 0: none)")
     parser.add_argument("--margin", type=number(float, 0.5, 3, low_open=True),
                         help="face crop side relative to the detection box, more than 0.5 and at most 3 (default: "
                              "the model card's, which matches the framing of its training faces)")
@@ -93,7 +99,7 @@ def parse_args(argv):
                         help="weight of a face's history in its probabilities, 0-0.95 (default 0.75)")
     parser.add_argument("--no-smooth", action="store_true", help="no temporal smoothing (same as --smoothing 0)")
     parser.add_argument("--hold", type=number(int, 0), default=5,
-                        help="frames a face stays on screen after the detector loses it (default 5)")
+                        help="frames a face stays on screen after the detector loses it, 0 or more (default 5)")
     parser.add_argument("--confirm", type=number(int, 1, 30), default=3,
                         help="frames in a row a new face must be found before it is shown, 1-30 (default 3)")
     parser.add_argument("--hysteresis", type=number(float, 0, 0.9), default=HYSTERESIS,
@@ -101,7 +107,7 @@ def parse_args(argv):
                              f"(default {HYSTERESIS})")
     parser.add_argument("--bars", action="store_true", help="draw a bar chart of all class probabilities per face")
     parser.add_argument("--workers", type=number(int, 1, 64),
-                        help="photos labelled side by side, each worker with its own detector and model (for a folder "
+                        help="photos labelled side by side, 1-64, each worker with its own detector and model (for a folder "
                              f"or several images; default: the CPU cores, at most {AUTO_WORKERS})")
     args = parser.parse_args(argv)
     args.json, args.csv = ("-" if names_stdout(value) else value for value in (args.json, args.csv))

@@ -1576,15 +1576,23 @@ def test_source_given_twice_gives_both():
 
 
 def test_help_gives_the_defaults_the_docs_give(capsys):
-    """--help gave no default for --hold, where the README and docs/usage.md give 5."""
+    """--help gave no default for --hold, where the README and docs/usage.md give 5; nor the range of the options
+    that refuse values out of one, nor the window's keys and the exit status (a user's trial)."""
     from realtime import __main__ as cli
 
     with pytest.raises(SystemExit) as stopped:
         cli.parse_args(["--help"])
     assert stopped.value.code == 0
     shown = " ".join(capsys.readouterr().out.split())
-    assert "frames a face stays on screen after the detector loses it (default 5)" in shown
+    assert "frames a face stays on screen after the detector loses it, 0 or more (default 5)" in shown
     assert "1-30 (default 3)" in shown and "0-0.95 (default 0.75)" in shown and "0-0.9 (default 0.15)" in shown
+    assert "wide, 16-7680" in shown and "rate, 1-240" in shown and "side by side, 1-64" in shown
+    assert "(default 0: none)" in shown and "q or Esc quit" in shown and "130 Ctrl-C or SIGTERM" in shown
+    for option, value, problem in (("--workers", "65", "at most 64"), ("--hold", "-1", "at least 0"),
+                                   ("--fps", "241", "at most 240")):  # the ranges given are the ones kept
+        with pytest.raises(SystemExit):
+            cli.parse_args([option, value])
+        assert problem in capsys.readouterr().err
 
 
 def test_a_folder_named_by_digits_and_camera_indices_no_camera_has(tmp_path, monkeypatch):
