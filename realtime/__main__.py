@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     if photos and args.output:  # (the results' files: the closing line above counts the photos)
         print(f"wrote {args.output}" + ("" if written is None else f" ({written} photo{'s' * (written != 1)})"),
               file=sys.stderr)
-    elif files:  # (a video run that wrote only results ended without a word)
+    elif files and not photos:  # (a video run that wrote only results ended without a word)
         print(f"wrote {', '.join(files)} ({stats.frames} frame{'s' * (stats.frames != 1)})", file=sys.stderr)
     cut_short = getattr(source, "cut_short", None) if stopped == "end" else None
     if cut_short and source.path is None:  # a video over the network: its connection was lost

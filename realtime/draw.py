@@ -99,8 +99,9 @@ def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: 
         captions.append((track, caption, base, colour_of(labels[track.label])))
         boxes.append(box)
         sizes.append((w + 4, h + base + base // 2))
-    for (_, _, _, colour), box in zip(captions, boxes):
-        cv2.rectangle(frame, box[:2], box[2:], colour, line, cv2.LINE_AA)
+    for (_, _, _, colour), box in zip(captions, boxes):  # edged in black, to be seen on light and dark pictures alike
+        cv2.rectangle(frame, box[:2], box[2:], (0, 0, 0), line + 2, cv2.LINE_AA)  # (neutral's light grey was lost
+        cv2.rectangle(frame, box[:2], box[2:], colour, line, cv2.LINE_AA)  # on a white wall)
     if bars:
         corners, _, geometry = chart_layout(boxes, len(labels), (width, height))
         for (track, _, _, _), corner in zip(captions, corners):
@@ -204,7 +205,8 @@ def face_areas(tracks: list[Track], frame_size: tuple[int, int], bars: bool = Fa
         h += base + base // 2
         x0, y0, x1, y1 = box = tuple(int(round(v)) for v in track.face.box)
         x = min(max(0, x0), max(0, width - w - 4))  # as caption_places keeps a caption inside the picture
-        areas.append((min(x0, x), y0 - h, max(x1, x + w + 4), y1 + h))
+        edge = max(2, round(2 * scale)) // 2 + 2  # the box's line and its black edging, astride the box
+        areas.append((min(x0, x) - edge, y0 - h - edge, max(x1, x + w + 4) + edge, y1 + h + edge))
         captions.append((w + 4, h))
         boxes.append(box)
     areas += [(x, y, x + w, y + h) for (x, y), (w, h) in zip(caption_places(boxes, captions, frame_size), captions)]
