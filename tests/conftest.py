@@ -42,6 +42,20 @@ def write_fer_csv(path: Path, per_split: dict[str, int], seed: int = 0, labels: 
     return rows
 
 
+@pytest.fixture(autouse=True)
+def signal_handlers_restored():
+    """A test that runs the program's main() in this process leaves SIGINT, SIGTERM and SIGHUP ignored (main ignores
+    them once its files are closed, `stop.ignore`), and every process a later test started inherited that: a
+    benchmark stopped by SIGTERM in a later test ran on past its timeout. Each test ends with them as it found them."""
+    import signal
+
+    kinds = [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    handlers = {kind: signal.getsignal(kind) for kind in kinds}
+    yield
+    for kind, handler in handlers.items():
+        signal.signal(kind, handler)
+
+
 @pytest.fixture
 def fer_csv(tmp_path) -> Path:
     path = tmp_path / "fer2013.csv"

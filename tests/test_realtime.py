@@ -687,6 +687,21 @@ def test_a_video_damaged_in_the_middle_is_labelled_past_the_damage(tmp_path, tin
     assert f"warning: {clip} is damaged: {90 - len(records)} frame" in result.stderr
 
 
+def write_grainy_clip(path, frames: int, options: dict | None = None) -> None:
+    """A 320x240 H.264 MP4 at 24 FPS with one face, grain added so that each frame takes its bytes (a cut falls inside
+    the frames); `options`: the muxer's (`movflags`)."""
+    import av
+
+    with av.open(str(path), "w", options=options or {}) as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        grain = np.random.default_rng(0).integers(-30, 30, (240, 320, 3))
+        for frame in DemoSource(faces=1, frames=frames):
+            frame = np.clip(cv2.resize(frame, (320, 240)) + grain, 0, 255).astype(np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
+        container.mux(stream.encode())
+
+
 def test_a_cut_copy_of_a_video_says_it_is_cut_short(tmp_path, tiny_model):
     """A copy cut short of an MP4 that keeps its index at its end (as cameras and phones write them) has no frame that
     can be found: it was 'missing, empty or not a video this program can decode', for a file that is there and is a
@@ -695,14 +710,7 @@ def test_a_cut_copy_of_a_video_says_it_is_cut_short(tmp_path, tiny_model):
     import av
 
     whole = tmp_path / "camera.mp4"
-    with av.open(str(whole), "w") as container:  # (the index at the end: FFmpeg's default)
-        stream = container.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        grain = np.random.default_rng(0).integers(-30, 30, (240, 320, 3))  # (so that each frame takes its bytes)
-        for frame in DemoSource(faces=1, frames=48):
-            frame = np.clip(cv2.resize(frame, (320, 240)) + grain, 0, 255).astype(np.uint8)
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
-        container.mux(stream.encode())
+    write_grainy_clip(whole, frames=48)  # (the index at the end: FFmpeg's default)
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     common = ["--model", str(tiny_model), "--no-display", "--json", str(tmp_path / "out.jsonl")]
@@ -1095,14 +1103,7 @@ def test_a_video_cut_short_or_whose_download_breaks_off_is_said_to_be(tmp_path, 
     import av
 
     whole = tmp_path / "whole.mp4"
-    with av.open(str(whole), "w", options={"movflags": "+faststart"}) as container:  # (its index first, as on the web)
-        stream = container.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        grain = np.random.default_rng(0).integers(-30, 30, (240, 320, 3))  # (so that each frame takes its bytes)
-        for frame in DemoSource(faces=1, frames=144):
-            frame = np.clip(cv2.resize(frame, (320, 240)) + grain, 0, 255).astype(np.uint8)
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
-        container.mux(stream.encode())
+    write_grainy_clip(whole, frames=144, options={"movflags": "+faststart"})  # (its index first, as on the web)
     data = whole.read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: len(data) // 2])
