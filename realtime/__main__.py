@@ -291,10 +291,13 @@ def main(argv: list[str] | None = None) -> int:
         end = (f"cut short inside its last frame{'s' * (at_end > 1)} ({at_end} could not be decoded and "
                f"{'were' if at_end > 1 else 'was'} left out: an interrupted copy or download, or a recording stopped "
                "by a hard kill?)")
-        print(f"warning: {source.description} is " + (f"damaged: {damage}" if inside else "") +
-              ("; and it is " if inside and at_end else "") + (end if at_end else "") +
-              (f"; all before {'them' if at_end > 1 else 'it'} was labelled" if at_end and not inside else ""),
-              file=sys.stderr)
+        if not at_end:
+            print(f"warning: {source.description} is damaged: {damage}", file=sys.stderr)
+        elif not inside:
+            print(f"warning: {source.description} is {end}; all before {'them' if at_end > 1 else 'it'} was labelled",
+                  file=sys.stderr)
+        else:
+            print(f"warning: {source.description} is damaged: {damage}; and it is {end}", file=sys.stderr)
     if getattr(source, "skipped", None):
         print(f"error: {len(source.skipped)} of {len(source.files)} images could not be read and were skipped "
               f"(first: {source.skipped[0]}); the others were labelled", file=sys.stderr)

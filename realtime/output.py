@@ -142,9 +142,9 @@ def write_picture(path: Path, frame: np.ndarray, profile: bytes | None = None) -
 
 # Where a picture format holds an ICC profile, Pillow writes it, as OpenCV cannot: with OpenCV's own settings (JPEG
 # quality 95, lossless WebP, LZW-compressed TIFF)
-PROFILE_FORMATS = {".jpg": ("JPEG", {"quality": 95}), ".jpeg": ("JPEG", {"quality": 95}), ".jpe": ("JPEG", {"quality": 95}),
-                   ".png": ("PNG", {}), ".webp": ("WEBP", {"lossless": True}),
-                   ".tif": ("TIFF", {"compression": "tiff_lzw"}), ".tiff": ("TIFF", {"compression": "tiff_lzw"})}
+PROFILE_FORMATS = {**dict.fromkeys((".jpg", ".jpeg", ".jpe"), ("JPEG", {"quality": 95})), ".png": ("PNG", {}),
+                   ".webp": ("WEBP", {"lossless": True}),
+                   **dict.fromkeys((".tif", ".tiff"), ("TIFF", {"compression": "tiff_lzw"}))}
 
 
 def with_profile(frame: np.ndarray, suffix: str, profile: bytes) -> bytes | None:
@@ -279,7 +279,7 @@ def check_writable(path: Path) -> None:
     program, got nothing, and the writer then waited for a reader for ever)."""
     if path.is_fifo():
         return
-    if not path.parent.is_dir():  # (as --output says it; OpenError's 'No such file or directory' named no folder)
+    if not path.parent.is_dir():  # (as --output says it: open()'s 'No such file or directory' named no folder)
         raise OutputError(f"cannot write {path}: folder {path.parent} does not exist")
     existed = path.exists()
     try:
