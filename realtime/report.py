@@ -242,11 +242,13 @@ def draw_folders(axes, folders: dict[str, Counter], order: list[str], colours: d
             if width:
                 axes.barh(row, width, left=start, color=(0.9, 0.9, 0.9) if label == NO_FACE else colours[label],
                           hatch="//" if label == NO_FACE else None, edgecolor="white")
-                if width >= 6:
-                    axes.text(start + width / 2, row, f"{width:.0f}", ha="center", va="center", fontsize=8)
+                if width >= 6:  # (its label too where it fits: the colours alone sent the reader to the other chart)
+                    axes.text(start + width / 2, row, f"{label} {width:.0f}" if width >= 1.3 * len(label) + 4 else
+                              f"{width:.0f}", ha="center", va="center", fontsize=8)
             start += width
         axes.text(101, row, f"{total} photo{'s' * (total > 1)}", va="center", fontsize=8)
-    axes.set_yticks(range(len(folders)), [folder if folder != "." else "(top)" for folder in folders])
+    top = "all photos" if len(folders) == 1 else "(not in a subfolder)"  # (it said "(top)")
+    axes.set_yticks(range(len(folders)), [folder if folder != "." else top for folder in folders])
     axes.set_xlim(0, 112)
     axes.set_xlabel("% of the folder's photos, by the label of each photo's main face (hatched: no face found)")
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
@@ -693,6 +694,29 @@ def test_report_of_photos_draws_each_folder_s_labels_instead_of_a_timeline(tmp_p
     assert made.returncode == 0 and cv2.imread(str(tmp_path / "photos.png")) is not None, made.stderr
     frames = [{"image": "party.gif", "faces": []}, {"image": "party.gif", "faces": []}]  # an animated GIF's frames
     assert not of_photos(frames) and not of_photos([{"faces": []}, {"faces": []}])  # and a video's
+
+
+def test_report_of_photos_names_the_labels_on_their_bars():
+    """Each folder's bar names its parts' labels where they fit (only numbers were shown: the colours sent the reader to
+    the other chart), and photos outside any subfolder are named for what they are (it said "(top)")."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from realtime.report import NO_FACE, draw_folders, label_colours
+
+    order = ["neutral", "happy", "sad", NO_FACE]
+    for folders, names in (({".": Counter(neutral=7, happy=2, sad=1)}, ["all photos"]),
+                           ({".": Counter(happy=1), "sad": Counter(sad=9, **{NO_FACE: 1})},
+                            ["(not in a subfolder)", "sad"])):
+        figure, axes = plt.subplots()
+        draw_folders(axes, folders, order, label_colours(order[:3]))
+        texts = [text.get_text() for text in axes.texts]
+        assert [label.get_text() for label in axes.get_yticklabels()] == names
+        plt.close(figure)
+        assert ("neutral 70" in texts and "happy 20" in texts and "sad 10" in texts) if len(folders) == 1 else \
+            ("happy 100" in texts and "sad 90" in texts and "10" in texts)  # (no room for "no face 10")
 
 
 def test_report_draws_a_face_s_frames_in_a_row_with_one_label_as_one_bar():
