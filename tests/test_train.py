@@ -408,15 +408,35 @@ def test_a_diverging_training_ends_in_one_line_error_and_writes_no_model(trained
     data, _, _ = trained
     result = run_module("train", "--data", str(data), "--out", str(tmp_path), "--epochs", "3", "--width", "4",
                         "--batch-size", "64", "--precision", "float32", "--lr", "1e30")
-    assert_one_line_error(result, "training diverged: the loss became NaN or infinite in epoch 1")
+    assert_one_line_error(result, "training diverged: the loss became NaN, infinite or enormous in epoch 1")
     assert "(precision float32, --lr 1e+30); try a lower --lr" in result.stderr
     assert not (tmp_path / "fer2013.keras").exists() and not (tmp_path / "fer2013.json").exists()
     _, models, _ = trained  # fine-tuning with a frozen body first: no unfrozen phase starts from diverged weights
     result = run_module("train", "--data", str(data), "--out", str(tmp_path), "--epochs", "3", "--batch-size", "64",
                         "--precision", "float32", "--lr", "1e30", "--init", str(models / "fer2013.keras"),
                         "--freeze-epochs", "1")
-    assert_one_line_error(result, "training diverged: the loss became NaN or infinite in epoch 1")
+    assert_one_line_error(result, "training diverged: the loss became NaN, infinite or enormous in epoch 1")
     assert result.stdout.count("val_loss") == 1 and "Epoch 2/" not in result.stdout  # one epoch ran
+
+
+def test_a_loss_that_grows_enormous_without_a_nan_is_a_divergence_too(tmp_path, fer_csv):
+    """--lr 1e9 drove the loss to 2e19, finite, so training ran to its end and wrote a .keras and a card, with weights
+    the export then refused as NaN or infinite: a model that could not be used, under a name that needed --overwrite.
+    A loss over DIVERGED_LOSS ends it as a NaN does; and a run whose weights came out non-finite writes no model."""
+    from train.__main__ import DIVERGED_LOSS
+
+    assert DIVERGED_LOSS > 16 * 20  # (Keras's clipped cross-entropy, times a large class weight)
+    result = run_module("train", "--data", str(fer_csv), "--out", str(tmp_path), "--epochs", "2", "--width", "4",
+                        "--precision", "float32", "--lr", "1e9")
+    assert_one_line_error(result, "training diverged: the loss became NaN, infinite or enormous in epoch 1")
+    assert not (tmp_path / "fer2013.keras").exists() and list((tmp_path / "checkpoints").iterdir()) == []
+    for option, value, problem in (("--width", "4096", "at most 256"), ("--init", str(tmp_path / "nope.keras"),
+                                                                        f"model not found: {tmp_path / 'nope.keras'}"),
+                                   ("--teacher", str(tmp_path / "nope.keras"), "model not found")):
+        result = run_module("train", "--data", str(fer_csv), "--out", str(tmp_path / "other"), "--epochs", "1",
+                            option, value)
+        assert_one_line_error(result, problem)  # (a traceback out of memory; a missing card; after the data)
+        assert not (tmp_path / "other" / "checkpoints").exists()
 
 
 def test_an_epoch_that_diverges_is_never_the_one_kept():
@@ -548,7 +568,7 @@ def test_a_training_that_diverges_in_its_first_epoch_leaves_no_checkpoint(tmp_pa
     checkpoints/NAME.best.keras, NaN weights, with the card that makes it a model the tools and the program take."""
     result = run_module("train", "--data", str(fer_csv), "--out", str(tmp_path), "--epochs", "1", "--width", "4",
                         "--precision", "float32", "--lr", "1e30")
-    assert_one_line_error(result, "training diverged: the loss became NaN or infinite in epoch 1")
+    assert_one_line_error(result, "training diverged: the loss became NaN, infinite or enormous in epoch 1")
     assert list((tmp_path / "checkpoints").iterdir()) == []
 
 

@@ -1,4 +1,4 @@
-"""Train the expression model and write it, its card and its report into models/.
+"""Train the expression model and write it, its card and its report into --out (default models/).
 
     python -m train --data ../shared/data/fer2013.csv.gz
     python -m train --data ../shared/data/fer2013.csv.gz --ferplus ../shared/data/fer2013new.csv
@@ -27,6 +27,14 @@ PRECISIONS = ("auto", "float32", "mixed")
 OPTIMIZERS = ("adamw", "sgd-nesterov")
 
 
+# The widest network --width builds: 80 M parameters, 20 times the shipped width 56's (4096 ran out of memory in a
+# traceback)
+MAX_WIDTH = 256
+# A loss no training that is still learning reaches: Keras clips each answer's probability at 1e-7, so a face costs at
+# most about 16 times its class weight. Above it, the training diverged without a NaN (--lr 1e9: 2e19).
+DIVERGED_LOSS = 1e4
+
+
 class TrainingError(RuntimeError):
     """Training failed in a way the user can act on (it diverged, say); the message is shown as is."""
 
@@ -42,12 +50,13 @@ def parse_args(argv):
     parser.add_argument("--patience", type=number(int, 0), default=0,
                         help="stop after this many epochs without a better validation accuracy (default: 0, never); "
                              "either way the weights of the best epoch are kept")
-    parser.add_argument("--batch-size", type=number(int, 1), default=128)
+    parser.add_argument("--batch-size", type=number(int, 1), default=128, help="faces a training step (default: 128)")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adamw",
                         help="adamw (default) or SGD with Nesterov momentum 0.9; both with decoupled weight decay")
     parser.add_argument("--lr", type=number(float, 0, low_open=True), default=2e-3,
-                        help="peak learning rate (cosine schedule, 2 warm-up epochs)")
-    parser.add_argument("--weight-decay", type=number(float, 0), default=1e-4)
+                        help="peak learning rate (cosine schedule, 2 warm-up epochs; default: 0.002)")
+    parser.add_argument("--weight-decay", type=number(float, 0), default=1e-4,
+                        help="decoupled weight decay (default: 0.0001)")
     parser.add_argument("--prior-alpha", type=number(float, 0, 1), default=0.0,
                         help="how far the program corrects the model's answers for the training set's class shares, "
                              "0-1, written into the card (default 0; the shipped ferplus model uses 0.3)")
@@ -55,10 +64,11 @@ def parse_args(argv):
                         help="confidence temperature written into the card: the program shows each answer raised to "
                              "1/T, renormalised (default 1: as the model answers; choose it with "
                              "bench/pipeline_accuracy.py --temperature; docs/accuracy.md: How confident)")
-    parser.add_argument("--width", type=number(int, 2), default=None,  # TFLite's XNNPACK cannot run a width of 1
-                        help="filters of the first conv block, doubling per block (default: 56, the shipped model; "
-                             "with --init, the model's own)")
-    parser.add_argument("--label-smoothing", type=number(float, 0, 0.99), default=0.1)
+    parser.add_argument("--width", type=number(int, 2, MAX_WIDTH), default=None,  # XNNPACK cannot run a width of 1
+                        help=f"filters of the first conv block, doubling per block, 2-{MAX_WIDTH} (default: 56, the "
+                             "shipped model; with --init, the model's own)")
+    parser.add_argument("--label-smoothing", type=number(float, 0, 0.99), default=0.1,
+                        help="share of each target spread over all classes, 0-0.99 (default: 0.1)")
     parser.add_argument("--mixup", type=number(float, 0), default=0.0, metavar="ALPHA",
                         help="blend each training face with another, targets alike, in a Beta(ALPHA, ALPHA) proportion "
                              "(0.2 is usual; default 0: off)")
@@ -235,6 +245,9 @@ def check_args(args) -> None:
         raise DatasetError("--freeze-epochs goes with --init: it freezes the body of a trained model")
     if args.freeze_epochs > args.epochs:
         raise DatasetError(f"--freeze-epochs {args.freeze_epochs} is more than --epochs {args.epochs}")
+    for path in [*(args.teacher or []), *([args.init] if args.init else [])]:  # (before the data is read)
+        if not Path(path).is_file():
+            raise DatasetError(f"model not found: {path}")
     if args.tensorboard and Path(args.tensorboard).exists() and not Path(args.tensorboard).is_dir():
         raise DatasetError(f"--tensorboard {args.tensorboard} is a file: it takes a folder for the logs")
 
@@ -291,7 +304,7 @@ def _fit(args, dataset: Dataset, out: Path, name: str, verbose: int) -> Fitted:
     schedule = keras.optimizers.schedules.CosineDecay(args.lr / 10, decay_steps=args.epochs * steps - warmup,
                                                       alpha=0.01, warmup_target=args.lr, warmup_steps=warmup)
     logger = history_logger(keras, out / f"{name}_history.csv")
-    diverged: list[int] = []  # epochs (1-based) whose loss was NaN or infinite
+    diverged: list[int] = []  # epochs (1-based) whose loss was NaN, infinite or enormous
     callbacks = [
         stop_on_request(keras),
         stop_on_nan(keras, trainer, diverged),  # first: the callbacks after it see such an epoch's accuracy as NaN
@@ -332,11 +345,14 @@ def _fit(args, dataset: Dataset, out: Path, name: str, verbose: int) -> Fitted:
             break
     if diverged:
         if np.isnan(phase.history["val_accuracy"]).all():
-            raise TrainingError(f"training diverged: the loss became NaN or infinite in epoch {diverged[0]} "
+            raise TrainingError(f"training diverged: the loss became NaN, infinite or enormous in epoch {diverged[0]} "
                                 f"(precision {policy}, --lr {args.lr:g}); try "
                                 + ("a lower --lr" if policy == "float32" else "--precision float32 or a lower --lr"))
-        print(f"warning: the loss became NaN or infinite in epoch {diverged[0]}; training stopped there and the best "
+        print(f"warning: the loss became NaN, infinite or enormous in epoch {diverged[0]}; training stopped there and the best "
               "epoch before it is kept", file=sys.stderr)
+    if not all(np.isfinite(values).all() for values in model.get_weights()):  # (saved, the model answered nothing)
+        raise TrainingError(f"training diverged: the model's weights became NaN or infinite (--lr {args.lr:g}); "
+                            "try a lower --lr")
     best_epoch = first + int(np.nanargmax(phase.history["val_accuracy"])) + 1
     return Fitted(model, history, best_epoch, (time.time() - started) / 60, policy, weights)
 
@@ -365,12 +381,13 @@ def stop_on_request(keras):
 
 
 def stop_on_nan(keras, trainer, diverged: list[int]):
-    """A callback that ends training after an epoch whose loss or validation loss is NaN or infinite, noting
+    """A callback that ends training after an epoch whose loss or validation loss is NaN, infinite or enormous
+    (DIVERGED_LOSS), noting
     the epoch in `diverged` and its validation accuracy as NaN, so that neither the best checkpoint nor the
     weights restored at the end are of it (NaN answers still score some accuracy: all one class)."""
 
     def check(epoch, logs):
-        if not all(math.isfinite(logs.get(key, 0.0)) for key in ("loss", "val_loss")):
+        if not all(math.isfinite(value := logs.get(key, 0.0)) and value < DIVERGED_LOSS for key in ("loss", "val_loss")):
             logs["val_accuracy"] = float("nan")
             diverged.append(epoch + 1)
             trainer.stop_training = True
@@ -461,6 +478,13 @@ def train(args) -> int:
     except TrainingError:  # diverged in its first epoch: the checkpoint holds that epoch's NaN weights
         checkpoint.unlink(missing_ok=True)
         checkpoint.with_suffix(".json").unlink(missing_ok=True)
+        raise
+    except Exception as err:  # (out of memory, say): the card written for the checkpoint goes too, where there is none
+        if not checkpoint.exists():
+            checkpoint.with_suffix(".json").unlink(missing_ok=True)
+        if isinstance(err, MemoryError) or any(word in str(err) for word in ("RESOURCE_EXHAUSTED", "OOM when allocating")):
+            raise TrainingError(f"out of memory training this model (width {args.width or 'of --init'}, --batch-size "
+                                f"{args.batch_size}): try a smaller --width or --batch-size") from None
         raise
     model = fitted.model
 
