@@ -21,7 +21,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -630,6 +630,7 @@ class ImageSource(Source):
         if not self.files:
             raise SourceError(f"no images in folder {path} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
         self.skipped: list[str] = []  # filled, with a warning each, as the images are read in turn
+        self.damaged: list[str] = []  # images read damaged or cut short (their missing part grey), warned of too
         first = next((image for image in (read_image(file) for file, _ in self.files) if image is not None), None)
         if first is None:
             raise SourceError(cannot_read(self.files[0][0]) if len(self.files) == 1 else
@@ -639,7 +640,7 @@ class ImageSource(Source):
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for file, name in self.files:
-            frame = read_image(file, warn_as=name)
+            frame = read_image(file, warn=lambda damage, name=name: self._warn_damaged(name, damage))
             if frame is None:  # (one image alone was read at the start already)
                 print(f"warning: skipped {name}: {too_large(file) or 'cannot read it as an image'}", file=sys.stderr)
                 self.skipped.append(name)
@@ -647,12 +648,16 @@ class ImageSource(Source):
             self.name = name  # of the image being yielded
             yield frame
 
+    def _warn_damaged(self, name: str, damage: str) -> None:
+        print(f"warning: {name} is damaged or cut short ({damage}); what is missing of it reads as grey", file=sys.stderr)
+        self.damaged.append(name)
 
-def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
+
+def read_image(file: Path, warn: Callable[[str], None] | None = None) -> np.ndarray | None:
     """A BGR image (turned as its EXIF orientation says), or None when the file cannot be read as one. OpenCV
     reads most formats; HEIC/HEIF and AVIF are put together from what PyAV decodes (`read_heif`), and the first
     frame of a GIF is decoded with PyAV. A JPEG file that is cut short or damaged still gives an image, its
-    missing part grey; with `warn_as`, a warning names it so. A picture with transparent parts is read as shown on
+    missing part grey, and `warn` is told what libjpeg said of it. A picture with transparent parts is read as shown on
     white, and a run-length-coded BMP read whole (`by_pillow`). A picture of two colours only (1-bit: dithered or
     scanned) is read as the grey tones its dots stand for (`descreened`)."""
     if not file.is_file():  # (a named pipe in a folder, `x.jpg`, kept OpenCV waiting for a writer, for ever)
@@ -660,7 +665,7 @@ def read_image(file: Path, warn_as: str | None = None) -> np.ndarray | None:
     head = file_head(file)
     image = by_pillow(file) if head.startswith((PNG_SIGNATURE, b"BM", *TIFF_SIGNATURES)) or is_webp(head) else None
     if image is None:
-        image = _read_image(file, head, warn_as)
+        image = _read_image(file, head, warn)
         if image is not None and is_webp(head):
             image = exif_oriented(file, image)
     return None if image is None else descreened(image)
@@ -835,7 +840,7 @@ def pnm_white(file: Path, head: bytes) -> int | None:
     return white if 0 < white < 65536 else None
 
 
-def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | None:
+def _read_image(file: Path, head: bytes, warn: Callable[[str], None] | None) -> np.ndarray | None:
     if is_heif(head):
         return read_heif(file)
     white = pnm_white(file, head)
@@ -864,9 +869,8 @@ def _read_image(file: Path, head: bytes, warn_as: str | None) -> np.ndarray | No
         except cv2.error:  # a picture of more pixels than OpenCV reads (`too_large` says so)
             return None
     damage = next((line for line in said if any(sign in line for sign in JPEG_DAMAGE)), None)
-    if image is not None and damage and warn_as is not None:
-        print(f"warning: {warn_as} is damaged or cut short ({damage.strip().rstrip('.')}); what is missing of it "
-              "reads as grey", file=sys.stderr)
+    if image is not None and damage and warn is not None:
+        warn(damage.strip().rstrip("."))
     if image is not None or not is_image_head(head):
         return image
     import av

@@ -36,9 +36,9 @@ import cv2
 import numpy as np
 
 from realtime import stop
-from realtime.capture import (GIF_SIGNATURES, JPEG_SIGNATURE, PNG_SIGNATURE, TIFF_SIGNATURES, VIDEO_SUFFIXES,
-                              ImageSource, IndexMissing, Source, SourceError, colour_profile, is_heif, is_image_file,
-                              is_webp, open_video)
+from realtime.capture import (GIF_SIGNATURES, IMAGE_SUFFIXES, JPEG_SIGNATURE, PNG_SIGNATURE, TIFF_SIGNATURES,
+                              VIDEO_SUFFIXES, ImageSource, IndexMissing, Source, SourceError, colour_profile, is_heif,
+                              is_image_file, is_webp, open_video)
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 
@@ -48,6 +48,39 @@ MAX_PIXELS = 40_000_000  # largest photo or video frame
 VIDEO_FACES = 8  # most faces a video frame shows, as the program's --max-faces for video
 KEPT_RESULTS = 20  # annotated files kept for the page; older ones are deleted
 MAX_STREAMS = 4  # webcam streams labelled side by side (tabs, people); a new one beyond them ends the idlest
+
+
+@dataclass
+class Labelled:
+    """An upload labelled: "image" or "video", the frame record or the list of them (as --json writes them), the
+    annotated file (or None), how many times its size the annotated picture is drawn (more than 1 for a small photo,
+    whose faces' boxes are in its own pixels), and what is wrong with the file, if anything (`damage_said`)."""
+    kind: str
+    records: object
+    media: Path | None
+    enlarged: int
+    warning: str | None
+
+
+def damage_said(source: Source) -> str | None:
+    """What the command line warns of, after a run, for the upload it read: a photo damaged or cut short (its missing
+    part grey), a video cut short or with frames that could not be decoded; None for a whole file. The page's user
+    never sees the server's console, and a cut-short photo came back as one without faces, unsaid."""
+    if getattr(source, "damaged", None) and isinstance(source, ImageSource):
+        return "the photo is damaged or cut short: what is missing of it reads as grey"
+    if getattr(source, "cut_short", None):
+        return f"the video is cut short: it ends after {source.cut_short}; all it holds was labelled"
+    if getattr(source, "damaged", 0):
+        return f"the video is damaged: {source.damaged} frame(s) could not be decoded and were left out"
+    return None
+
+
+def said(response, warning: str | None):
+    """`response` with the upload's `warning`, if any, in an X-Warning header (for /api/label, whose body is the
+    program's --json records as they are)."""
+    if warning:
+        response.headers["X-Warning"] = warning
+    return response
 
 
 class UploadError(Exception):
@@ -162,10 +195,8 @@ class Labeller:
         self.photos = photo_pipeline(photo_classifier)  # as the program does for photos
         self.streams: dict[str, Stream] = {}  # the webcam streams being labelled, the most recently used last
 
-    def label_file(self, data: bytes, name: str, mimetype: str,
-                   annotate: bool) -> tuple[str, object, Path | None, int]:
-        """("image" or "video", the frame record or list of them, the annotated file or None, how many times its size
-        the annotated picture is drawn: more than 1 for a small photo, whose faces' boxes are in its own pixels)."""
+    def label_file(self, data: bytes, name: str, mimetype: str, annotate: bool) -> Labelled:
+        """The upload labelled, and annotated with `annotate`."""
         with self.lock:
             work = Path(tempfile.mkdtemp(dir=self.folder))
             kept = False
@@ -196,7 +227,8 @@ class Labeller:
             pipeline, cuts = self._video_pipeline(), ShotCuts()
             tracker = Tracker(frames=source.frame_count, max_faces=VIDEO_FACES)
         else:
-            raise UploadError(415, f"{name} is not a photo or video this page reads (photos: jpg, png, webp, heic, avif; "
+            raise UploadError(415, f"{name} is not a photo or video this page reads (photos: "
+                                   f"{', '.join(sorted(s[1:] for s in IMAGE_SUFFIXES))}; "
                                    f"videos: {', '.join(sorted(s[1:] for s in VIDEO_SUFFIXES))})")
         width, height = source.size
         if width * height > MAX_PIXELS:
@@ -215,7 +247,8 @@ class Labeller:
         finally:
             if pipeline is not self.photos:
                 pipeline.detector.close()
-        return kind, records.records[0] if kind == "image" else records.records, media, records.enlarged
+        return Labelled(kind, records.records[0] if kind == "image" else records.records, media, records.enlarged,
+                        damage_said(source))
 
     @staticmethod
     def _open(kind, path: Path, message: str):
@@ -319,7 +352,7 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
 
     @app.get("/api/health")
     def health():
-        return jsonify(status="ok", model=classifier.path.name, photo_model=photo_classifier.path.name,
+        return jsonify(status="ok", model=classifier.path.stem, photo_model=photo_classifier.path.stem,
                        backend=classifier.backend,
                        labels=classifier.labels, limits=limits)
 
@@ -327,15 +360,17 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
     def label():
         if request.args.get("stream"):
             return jsonify(labeller.label_frame(upload()[0], request.args["stream"]))
-        kind, records, _, _ = labeller.label_file(*upload(), annotate=False)
-        return jsonify(records)
+        labelled = labeller.label_file(*upload(), annotate=False)
+        return said(jsonify(labelled.records), labelled.warning)
 
     @app.post("/api/annotate")
     def annotate():
         started = time.perf_counter()
-        kind, records, media, enlarged = labeller.label_file(*upload(), annotate=True)
-        return jsonify(kind=kind, records=records, media=f"/results/{media.parent.name}/{media.name}",
-                       enlarged=enlarged, seconds=round(time.perf_counter() - started, 3))
+        labelled = labeller.label_file(*upload(), annotate=True)
+        media = labelled.media
+        answer = dict(kind=labelled.kind, records=labelled.records, media=f"/results/{media.parent.name}/{media.name}",
+                      enlarged=labelled.enlarged, seconds=round(time.perf_counter() - started, 3))
+        return said(jsonify(**answer, **({"warning": labelled.warning} if labelled.warning else {})), labelled.warning)
 
     @app.get("/results/<token>/<name>")
     def result(token, name):

@@ -147,7 +147,8 @@ async function upload(file) {
     image.addEventListener("load", () => showFaces($("faces"), faces, image, answer.enlarged || 1));
     image.src = answer.media;
     $("result").append(image);
-    say(status, `${file.name}: ${faces.length} face${faces.length === 1 ? "" : "s"} found, labelled in ${answer.seconds.toFixed(2)} s.`);
+    say(status, `${file.name}: ${faces.length} face${faces.length === 1 ? "" : "s"} found, labelled in ${answer.seconds.toFixed(2)} s.` +
+        (answer.warning ? ` Note: ${answer.warning}.` : ""), Boolean(answer.warning));
     downloads(file.name, answer.media, [answer.records]);
   } else {
     const records = answer.records;
@@ -167,7 +168,8 @@ async function upload(file) {
     video.addEventListener("timeupdate", show);
     video.addEventListener("seeked", show);
     show();
-    say(status, `${file.name}: ${records.length} frames labelled in ${answer.seconds.toFixed(1)} s. The faces below follow the video.`);
+    say(status, `${file.name}: ${records.length} frames labelled in ${answer.seconds.toFixed(1)} s. The faces below follow the video.` +
+        (answer.warning ? ` Note: ${answer.warning}.` : ""), Boolean(answer.warning));
     downloads(file.name, answer.media, records);
   }
 }

@@ -765,22 +765,29 @@ def test_flip_average_scores_a_face_and_its_mirror_in_one_call(tiny_model, tmp_p
 
 
 def test_a_cut_short_jpeg_is_read_with_a_warning_that_names_it(tmp_path, capsys):
-    from realtime.capture import read_image
+    from realtime.capture import ImageSource, read_image
 
     frame, _ = DemoSource(faces=1).frame(0)
     data = cv2.imencode(".jpg", frame)[1].tobytes()
     whole, cut = tmp_path / "whole.jpg", tmp_path / "cut.jpg"
     whole.write_bytes(data)
     cut.write_bytes(data[: len(data) // 2])  # as an interrupted copy leaves it
-    assert np.array_equal(read_image(whole, warn_as="whole.jpg"), cv2.imread(str(whole)))
-    assert capsys.readouterr().err == ""
-    image = read_image(cut, warn_as="photos/cut.jpg")
+    told = []
+    assert np.array_equal(read_image(whole, warn=told.append), cv2.imread(str(whole)))
+    assert told == []
+    image = read_image(cut, warn=told.append)
     assert image.shape == frame.shape
     assert np.abs(image[: frame.shape[0] // 8].astype(int) - frame[: frame.shape[0] // 8]).mean() < 10  # its top is there
-    said = capsys.readouterr().err.strip().splitlines()
-    assert len(said) == 1 and said[0].startswith("warning: photos/cut.jpg is damaged or cut short (Premature end")
-    read_image(cut)  # no name given: no warning (the program names each image once, when its turn comes)
+    assert len(told) == 1 and told[0].startswith("Premature end")
+    read_image(cut)  # no one to tell: nothing said (the program names each image once, when its turn comes)
     assert capsys.readouterr().err == ""
+    (tmp_path / "photos").mkdir()
+    cut.rename(tmp_path / "photos" / "cut.jpg")
+    whole.rename(tmp_path / "photos" / "whole.jpg")
+    source = ImageSource(tmp_path / "photos")
+    assert len(list(source)) == 2 and source.damaged == ["cut.jpg"]  # (the web page tells its user so)
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("warning: cut.jpg is damaged or cut short (Premature end")
 
 
 def test_floating_point_tiffs_are_read_as_8_bit_pictures(tmp_path):
