@@ -476,6 +476,12 @@ def test_upload_through_the_page_in_headless_chromium(tmp_path, tiny_model):
             assert np.abs(cut(3) - thumbnail).mean() < 0.5 * np.abs(cut(1) - thumbnail).mean()
             assert cv2.imread(str(tmp_path / "page.png")).shape[:2] == (1000, 1280)
 
+            data = cv2.imencode(".jpg", DemoSource(faces=1).frame(0)[0])[1].tobytes()
+            (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 3])  # an interrupted copy: the page says so
+            browser.choose_file("#file", tmp_path / "cut.jpg")
+            browser.wait("document.getElementById('status').textContent.includes('Note: the photo is damaged')")
+            assert browser.evaluate("document.getElementById('status').className") == "status error"
+
             browser.evaluate("document.getElementById('start').click()")  # the webcam: frames go to the API
             browser.wait("/^1 face; [0-9.]+ frames.s labelled/.test(document.getElementById('liveStatus').textContent)")
             assert browser.evaluate("document.getElementById('overlay').width") == 640
