@@ -649,8 +649,13 @@ class ImageSource(Source):
             yield frame
 
     def _warn_damaged(self, name: str, damage: str) -> None:
-        print(f"warning: {name} is damaged or cut short ({damage}); what is missing of it reads as grey", file=sys.stderr)
+        warn_damaged(name, damage)
         self.damaged.append(name)
+
+
+def warn_damaged(name: str, damage: str) -> None:
+    """The warning for an image read damaged or cut short (`read_image`'s `warn`), naming it."""
+    print(f"warning: {name} is damaged or cut short ({damage}); what is missing of it reads as grey", file=sys.stderr)
 
 
 def read_image(file: Path, warn: Callable[[str], None] | None = None) -> np.ndarray | None:

@@ -204,14 +204,22 @@ def test_a_small_folder_without_val_or_test_still_holds_a_face_of_each_class_out
     assert held == {"train": [3, 3, 1], "val": [1, 1, 1], "test": [1, 1, 0]}  # (a class of 2: one kept to train on)
 
 
+def test_class_folders_alone_are_the_training_split(tmp_path, capsys):
+    """`faces/happy/*.png`, `faces/sad/*.png`, as most image datasets come, were refused ('put them in train/'): they are
+    the training split, a tenth of each class held out for validation and another for the test, with a note."""
+    _image_folder(tmp_path, "faces", {"angry": 10, "Happiness": 10, "sad": 10}, np.random.default_rng(0))
+    data = load_dataset(tmp_path / "faces")
+    assert data.labels == ["angry", "happy", "sad"]
+    assert {split: data.split(split)[1].sum(0).tolist() for split in ("train", "val", "test")} == {
+        "train": [8, 8, 8], "val": [1, 1, 1], "test": [1, 1, 1]}
+    assert "has class folders and no train/ folder: training on them, with 10% of each class held out" in \
+        capsys.readouterr().err
+
+
 def test_image_folder_bad_inputs(tmp_path):
     rng = np.random.default_rng(0)
-    with pytest.raises(DatasetError, match="expected a train/ folder with one sub-folder per class$"):
+    with pytest.raises(DatasetError, match=r"expected class folders \(happy/, sad/, ...\), or a train/ folder of them$"):
         load_dataset(tmp_path)
-    (tmp_path / "Happy").mkdir()  # photos to score, as bench/score_results.py takes them: said where to go
-    with pytest.raises(DatasetError, match="per class .to train on its class folders, put them in .*/train/; to score"):
-        load_dataset(tmp_path)
-    (tmp_path / "Happy").rmdir()
     _image_folder(tmp_path, "train", {"angry": 3, "happy": 3}, rng)
     (tmp_path / "train" / "bored").mkdir()
     with pytest.raises(DatasetError, match="unknown class folder 'bored'"):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.capture import IMAGE_SUFFIXES, cannot_read, folder_images, read_image
+from realtime.capture import IMAGE_SUFFIXES, cannot_read, folder_images, read_image, warn_damaged
 
 FER2013_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 # FER+ vote columns, in file order, mapped onto our label names.
@@ -294,7 +294,7 @@ def _face_or_photo(path: Path) -> np.ndarray:
     its face to be found and cut out as the program does (`PhotoFaces`)."""
     import cv2
 
-    image = read_image(path, warn_as=str(path))
+    image = read_image(path, warn=lambda damage: warn_damaged(str(path), damage))
     if image is None:
         raise DatasetError(cannot_read(path))
     if max(image.shape[:2]) > FACE_CROP_MAX_SIDE:
@@ -349,7 +349,7 @@ def _read_class_folders(root: Path) -> dict[str, list[Path]]:
 def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
                       unreadable: list[Path] | None = None, crop=None) -> Dataset:
     """`root/train/<class>/*.png|jpg` (subfolders too), with optional `val/` (or `validation/`, `valid/`) and `test/`
-    beside it (in any case: `Train/`, `Test/`).
+    beside it (in any case: `Train/`, `Test/`); or `root/<class>/` alone, the training split.
 
     Images up to 100x100 px are face crops, used as they are (resized to 48x48); in larger ones the
     face is found and cut out as the program does (`PhotoFaces`, with `crop`), and photos without a
@@ -359,11 +359,13 @@ def load_image_folder(root: str | Path, seed: int = 0, holdout: float = 0.1,
     root = Path(root)
     train_dir = _split_folder(root, "train") or root / "train"
     if not train_dir.is_dir():
-        classes = root.is_dir() and any(p.is_dir() and p.name.lower() in CLASS_ALIASES for p in root.iterdir())
-        raise DatasetError(f"{root}: expected a train/ folder with one sub-folder per class" + (
-            f" (to train on its class folders, put them in {root}/train/; to score a model on photos in class "
-            "folders, run the program on them, then bench/score_results.py: README, Labels on real faces)"
-            if classes else ""))
+        if not (root.is_dir() and any(p.is_dir() and p.name.lower() in CLASS_ALIASES for p in root.iterdir())):
+            raise DatasetError(f"{root}: expected class folders (happy/, sad/, ...), or a train/ folder of them")
+        # Class folders alone (`faces/happy/*.png`), as most image datasets come: they are the training split, with
+        # a validation and a test share held out of them (they were refused, 'put them in train/')
+        print(f"note: {root} has class folders and no train/ folder: training on them, with {holdout:.0%} of each "
+              "class held out for validation and as much for the test", file=sys.stderr)
+        train_dir = root
     train_files = _read_class_folders(train_dir)
     labels = [name for name in FERPLUS_LABELS if name in train_files]
     if not labels:
