@@ -206,7 +206,8 @@ def test_an_existing_model_is_not_replaced_without_overwrite(trained, tmp_path):
     before = (models / "fer2013.keras").read_bytes()
     for options, problem in (([], "fer2013.keras exists: choose another --name or --out, or pass --overwrite"),
                              (["--name", "../elsewhere"], "a model name, not a path"),
-                             (["--init", str(tmp_path / "missing.keras"), "--name", "fresh"], "model card not found")):
+                             (["--init", str(tmp_path / "missing.keras"), "--name", "fresh"],
+                              f"model not found: {tmp_path / 'missing.keras'}")):
         assert_one_line_error(run_module("train", "--data", str(data), "--out", str(models), "--epochs", "1",
                                          *options), problem)
     assert (models / "fer2013.keras").read_bytes() == before
@@ -323,7 +324,7 @@ def test_teacher_probabilities_become_part_of_the_targets(trained, tmp_path):
     card = json.loads((tmp_path / "fer2013.json").read_text())
     assert "mixed 0.7 with the probabilities of 1 teacher" in card["dataset"]["labels"]
     assert_one_line_error(run_module("train", "--data", str(data), "--out", str(tmp_path), "--name", "other",
-                                     "--teacher", str(tmp_path / "nope.keras")), "cannot use teacher")
+                                     "--teacher", str(tmp_path / "nope.keras")), "model not found")  # (before the data)
     (tmp_path / "notes.keras").write_text("a text file with a model's name")  # beside a good card
     (tmp_path / "notes.json").write_text((tmp_path / "fer2013.json").read_text())
     assert_one_line_error(run_module("train", "--data", str(data), "--out", str(tmp_path), "--name", "other",

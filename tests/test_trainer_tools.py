@@ -182,6 +182,7 @@ def test_trainer_warns_about_duplicates_across_splits(tmp_path):
     lines = data.read_text().splitlines()
     lines[-1] = lines[1].rsplit(",", 1)[0] + ",PrivateTest"  # a training face again in the test split
     data.write_text("\n".join(lines) + "\n")
+    (tmp_path / "none.keras").write_bytes(b"not a model")  # (found, so the data is read; it cannot be started from)
     result = run_module("train", "--data", str(data), "--out", str(tmp_path / "m"), "--init", str(tmp_path / "none.keras"))
     assert "warning: 1 test faces are identical or near-identical to training faces" in result.stderr
     assert_one_line_error(result, "cannot start from")  # stops before training: the warning came first
