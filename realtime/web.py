@@ -75,7 +75,7 @@ def damage_said(source: Source) -> str | None:
     return None
 
 
-def said(response, warning: str | None):
+def with_warning(response, warning: str | None):
     """`response` with the upload's `warning`, if any, in an X-Warning header (for /api/label, whose body is the
     program's --json records as they are)."""
     if warning:
@@ -361,7 +361,7 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
         if request.args.get("stream"):
             return jsonify(labeller.label_frame(upload()[0], request.args["stream"]))
         labelled = labeller.label_file(*upload(), annotate=False)
-        return said(jsonify(labelled.records), labelled.warning)
+        return with_warning(jsonify(labelled.records), labelled.warning)
 
     @app.post("/api/annotate")
     def annotate():
@@ -370,7 +370,9 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
         media = labelled.media
         answer = dict(kind=labelled.kind, records=labelled.records, media=f"/results/{media.parent.name}/{media.name}",
                       enlarged=labelled.enlarged, seconds=round(time.perf_counter() - started, 3))
-        return said(jsonify(**answer, **({"warning": labelled.warning} if labelled.warning else {})), labelled.warning)
+        if labelled.warning:
+            answer["warning"] = labelled.warning
+        return with_warning(jsonify(answer), labelled.warning)
 
     @app.get("/results/<token>/<name>")
     def result(token, name):
