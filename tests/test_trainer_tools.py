@@ -48,6 +48,18 @@ def test_frozen_epochs_train_only_the_head(fer_csv, tiny_model, tmp_path):
     assert not np.array_equal(start.get_layer("logits").get_weights()[0], frozen.get_layer("logits").get_weights()[0])
 
 
+def test_a_fine_tune_says_what_it_starts_from_and_what_each_phase_trains(fer_csv, tiny_model, tmp_path, capsys):
+    """With --freeze-epochs 1 the log began with the first epoch's numbers, no 'Epoch 1/2' (Keras heads no phase of
+    one epoch) and no word of the model it started from or of the body being frozen."""
+    args = parse_args(["--data", str(fer_csv), "--epochs", "3", "--batch-size", "16", "--precision", "float32",
+                       "--init", str(tiny_model), "--freeze-epochs", "1"])
+    (tmp_path / "checkpoints").mkdir()
+    fit(args, load_data(args), tmp_path, "tiny", verbose=2)
+    said = [line for line in capsys.readouterr().out.splitlines() if not line.startswith(("1/", "2/", "Epoch"))]
+    assert said[-3:] == [f"starting from {tiny_model}", "epoch 1 of 3: the head only, the body frozen",
+                         "epochs 2-3 of 3: the whole network"], said
+
+
 def test_freeze_then_unfreeze_with_tensorboard_logs(fer_csv, tiny_model, tmp_path):
     """Epoch 1 frozen, epoch 2 the whole network; TensorBoard gets both epochs' curves and confusion matrices."""
     from realtime.classify import load_keras_model

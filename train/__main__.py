@@ -291,6 +291,8 @@ def _fit(args, dataset: Dataset, out: Path, name: str, verbose: int) -> Fitted:
         y_train = (1 - args.teacher_weight) * y_train + args.teacher_weight * teacher_targets(args.teacher, x_train, dataset.labels)
 
     if args.init:
+        if verbose:
+            print(f"starting from {args.init}")
         try:
             model = init_from(Path(args.init), dataset.labels, size=FACE_SIZE)
         except (ModelError, ValueError) as err:
@@ -328,6 +330,10 @@ def _fit(args, dataset: Dataset, out: Path, name: str, verbose: int) -> Fitted:
         callbacks.append(stop_in_time(keras, trainer, started + 60 * args.max_minutes))
     for first, last in [(first, last) for first, last in phases if last > first]:
         set_body_trainable(model, first >= args.freeze_epochs)
+        if verbose and args.freeze_epochs:  # (Keras heads no phase of one epoch with its "Epoch 1/1")
+            print(f"epoch{'s' * (last - first > 1)} {first + 1}" + (f"-{last}" if last - first > 1 else "") +
+                  f" of {args.epochs}: " + ("the head only, the body frozen" if first < args.freeze_epochs
+                                            else "the whole network"))
         optimizer = make_optimizer(keras, args.optimizer, schedule, args.weight_decay)
         optimizer.iterations.assign(first * steps)  # the schedule carries on across phases
         trainer.compile(optimizer=optimizer,
