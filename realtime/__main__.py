@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     # loaded, as `python -m realtime`, stands.)
     stop.install(keep=__name__ == "__main__")
     from realtime.detect import FaceDetector
-    from realtime.draw import enlargement
+    from realtime.draw import drawn_size
     from realtime.loop import camera_failed, close_all, run
     from realtime.output import VideoWriter
     from realtime.pipeline import Pipeline
@@ -234,8 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         enlarge_video = display and not photos and not any(isinstance(sink, VideoWriter) for sink in sinks)
         if display:  # only a run that just shows waits on each photo or on a video's time; a run writing files
             # (its window a preview of the job) and a benchmark go at full speed
-            watched, factor = not (args.benchmark or sinks), enlargement(source.size) if enlarge_video else 1
-            sinks.append(Window((source.size[0] * factor, source.size[1] * factor), overlay,
+            watched = not (args.benchmark or sinks)
+            sinks.append(Window(drawn_size(source.size, enlarge_video), overlay,
                                 photos=[name for _, name in source.files] if photos else (),
                                 step=watched, pace=watched and not (source.live or photos)))
         elif not (sinks or args.benchmark):
@@ -336,7 +336,7 @@ def progress_bar(source, max_frames: int | None, terminal):
 def open_sinks(args, source, labels: list[str]) -> list:
     """The file and standard-output sinks the options ask for (the window is added by the caller)."""
     from realtime.capture import colour_profile
-    from realtime.draw import enlargement
+    from realtime.draw import drawn_size
     from realtime.loop import close_all
     from realtime.output import CsvWriter, JsonLinesWriter, VideoWriter
 
@@ -352,9 +352,8 @@ def open_sinks(args, source, labels: list[str]) -> list:
             if path and path != "-":  # stops the run with the others as they were (a recording was left empty)
                 check_writable(Path(path))
         if args.output and not folder:  # (photos into a video: at the first one's size as drawn, a small one enlarged)
-            factor = enlargement(source.size) if isinstance(source, ImageSource) else 1
             one_photo = isinstance(source, ImageSource) and len(source.files) == 1
-            sinks.append(VideoWriter(args.output, source.fps, (source.size[0] * factor, source.size[1] * factor),
+            sinks.append(VideoWriter(args.output, source.fps, drawn_size(source.size, isinstance(source, ImageSource)),
                                      audio=getattr(source, "path", None), sound_from=getattr(source, "start", None),
                                      profile=colour_profile(source.files[0][0]) if one_photo else None))
         if args.json:

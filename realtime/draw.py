@@ -42,6 +42,17 @@ def drawing_scale(width: int, height: int) -> float:
     return max(0.45, max(width, height * 4 / 3) / 1280)
 
 
+def line_width(scale: float) -> int:
+    """The width of a face's box line at drawing `scale` (its black edging is 2 px wider)."""
+    return max(2, round(2 * scale))
+
+
+def drawn_size(size: tuple[int, int], enlarge: bool) -> tuple[int, int]:
+    """A picture's (w, h) as drawn: `enlarged` by its `enlargement` where small pictures are (`enlarge`), else as is."""
+    factor = enlargement(size) if enlarge else 1
+    return size[0] * factor, size[1] * factor
+
+
 def enlargement(size: tuple[int, int]) -> int:
     """The whole factor a photo of `size` (w, h) is drawn enlarged by: 1 from SMALL_PHOTO px on its longer side, and
     below that enough to reach it, so that its captions can be read and leave its face in view (drawn at its own
@@ -90,7 +101,7 @@ def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: 
     height, width = frame.shape[:2]
     scale = drawing_scale(width, height)
     text_scale, thickness = scale * 0.8, 1 + (scale > 0.7) + int(scale // 1.5)
-    line = max(2, round(2 * scale))
+    line = line_width(scale)
     captions, boxes, sizes = [], [], []
     for track in top_to_bottom(tracks):
         box = tuple(int(round(v)) for v in track.face.box)
@@ -205,7 +216,7 @@ def face_areas(tracks: list[Track], frame_size: tuple[int, int], bars: bool = Fa
         h += base + base // 2
         x0, y0, x1, y1 = box = tuple(int(round(v)) for v in track.face.box)
         x = min(max(0, x0), max(0, width - w - 4))  # as caption_places keeps a caption inside the picture
-        edge = max(2, round(2 * scale)) // 2 + 2  # the box's line and its black edging, astride the box
+        edge = line_width(scale) // 2 + 2  # the box's line and its black edging, astride the box
         areas.append((min(x0, x) - edge, y0 - h - edge, max(x1, x + w + 4) + edge, y1 + h + edge))
         captions.append((w + 4, h))
         boxes.append(box)

@@ -122,10 +122,10 @@ def describe(data: bytes) -> Primary:
         properties = _properties(data, *children[b"iprp"], primary.item)
         primary.transforms = [(kind, data[at] & (3 if kind == b"irot" else 1)) for kind, at, _ in properties
                               if kind in (b"irot", b"imir")]
-        for item in (primary.item, *primary.tiles[:1]):
-            primary.profile = primary.profile or next(
-                (data[at + 4:end] for kind, at, end in _properties(data, *children[b"iprp"], item)
-                 if kind == b"colr" and data[at:at + 4] in (b"prof", b"rICC")), b"")
+        # The primary item's profile, else (a grid whose file gives it its tiles only) the first tile's
+        places = [properties, *(_properties(data, *children[b"iprp"], tile) for tile in primary.tiles[:1])]
+        primary.profile = next((data[at + 4:end] for found in places for kind, at, end in found
+                                if kind == b"colr" and data[at:at + 4] in (b"prof", b"rICC")), b"")
     return primary
 
 
