@@ -15,7 +15,7 @@ if __name__ == "__main__":  # before the imports below (OpenCV, NumPy: a quarter
     stop.install()  # SIGTERM while they load asks to stop as a later one does (it was a KeyboardInterrupt traceback)
 
 from realtime.align import Crop
-from realtime.capture import ImageSource, SourceError, is_image_file, open_source
+from realtime.capture import ImageSource, SourceError, damage_note, is_image_file, open_source
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.detect import MODES
 from realtime.output import OutputError, PhotoFolderWriter, Tally, check_writable
@@ -280,24 +280,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: the video {source.description} ended after {cut_short}: the connection was lost or the server "
               "stopped sending it; everything up to then was written", file=sys.stderr)
         return 1
-    if cut_short:  # (said instead of damage, as it ends where the file does)
-        print(f"warning: {source.description} ends after {cut_short}: the file is cut short (an interrupted copy or "
-              "download?); all it holds was labelled", file=sys.stderr)
-    elif getattr(source, "damaged", 0):
-        at_end = getattr(source, "damaged_at_end", 0)  # (a file cut short inside its last frames: no frame after them)
-        inside, many = source.damaged - at_end, source.damaged - at_end > 1
-        damage = (f"{inside} frame{'s' * many} could not be decoded and {'were' if many else 'was'} left out; the "
-                  f"frames after {'them' if many else 'it'} were labelled")
-        end = (f"cut short inside its last frame{'s' * (at_end > 1)} ({at_end} could not be decoded and "
-               f"{'were' if at_end > 1 else 'was'} left out: an interrupted copy or download, or a recording stopped "
-               "by a hard kill?)")
-        if not at_end:
-            print(f"warning: {source.description} is damaged: {damage}", file=sys.stderr)
-        elif not inside:
-            print(f"warning: {source.description} is {end}; all before {'them' if at_end > 1 else 'it'} was labelled",
-                  file=sys.stderr)
-        else:
-            print(f"warning: {source.description} is damaged: {damage}; and it is {end}", file=sys.stderr)
+    note = damage_note(source, ended=stopped == "end")
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
     if getattr(source, "skipped", None):
         print(f"error: {len(source.skipped)} of {len(source.files)} images could not be read and were skipped "
               f"(first: {source.skipped[0]}); the others were labelled", file=sys.stderr)

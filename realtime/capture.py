@@ -557,6 +557,32 @@ class DecodedVideoSource(Source):
         super().close()
 
 
+def damage_note(source: Source, ended: bool = True) -> str | None:
+    """What is wrong with a video file read only in part, said once it is read (the command line's warning, the web
+    page's): cut short before the length it gives itself (where it `ended`: a run stopped early is no sign of it), or
+    frames that could not be decoded, in it or at its end (a copy cut inside its last frames); None for one read whole.
+    (A video over the network that broke off is an error, which the command line says itself.)"""
+    cut_short = getattr(source, "cut_short", None) if ended else None
+    if cut_short:  # (said instead of damage, as it ends where the file does)
+        return (f"{source.description} ends after {cut_short}: the file is cut short (an interrupted copy or "
+                "download?); all it holds was labelled")
+    damaged = getattr(source, "damaged", 0)
+    if not damaged:
+        return None
+    at_end = getattr(source, "damaged_at_end", 0)  # (a file cut short inside its last frames: no frame after them)
+    inside, many = damaged - at_end, damaged - at_end > 1
+    damage = (f"{inside} frame{'s' * many} could not be decoded and {'were' if many else 'was'} left out; the "
+              f"frames after {'them' if many else 'it'} were labelled")
+    end = (f"cut short inside its last frame{'s' * (at_end > 1)} ({at_end} could not be decoded and "
+           f"{'were' if at_end > 1 else 'was'} left out: an interrupted copy or download, or a recording stopped "
+           "by a hard kill?)")
+    if not at_end:
+        return f"{source.description} is damaged: {damage}"
+    if not inside:
+        return f"{source.description} is {end}; all before {'them' if at_end > 1 else 'it'} was labelled"
+    return f"{source.description} is damaged: {damage}; and it is {end}"
+
+
 class IndexMissing(SourceError):
     """An MP4 or MOV file cut short before its index: none of its frames can be found."""
 
@@ -630,7 +656,7 @@ class ImageSource(Source):
         if not self.files:
             raise SourceError(f"no images in folder {path} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
         self.skipped: list[str] = []  # filled, with a warning each, as the images are read in turn
-        self.damaged: list[str] = []  # images read damaged or cut short (their missing part grey), warned of too
+        self.damaged_photos: list[str] = []  # read damaged or cut short (their missing part grey), warned of too
         first = next((image for image in (read_image(file) for file, _ in self.files) if image is not None), None)
         if first is None:
             raise SourceError(cannot_read(self.files[0][0]) if len(self.files) == 1 else
@@ -650,7 +676,7 @@ class ImageSource(Source):
 
     def _warn_damaged(self, name: str, damage: str) -> None:
         warn_damaged(name, damage)
-        self.damaged.append(name)
+        self.damaged_photos.append(name)
 
 
 def warn_damaged(name: str, damage: str) -> None:

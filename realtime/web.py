@@ -37,8 +37,8 @@ import numpy as np
 
 from realtime import stop
 from realtime.capture import (GIF_SIGNATURES, IMAGE_SUFFIXES, JPEG_SIGNATURE, PNG_SIGNATURE, TIFF_SIGNATURES,
-                              VIDEO_SUFFIXES, ImageSource, IndexMissing, Source, SourceError, colour_profile, is_heif,
-                              is_image_file, is_webp, open_video)
+                              VIDEO_SUFFIXES, ImageSource, IndexMissing, Source, SourceError, colour_profile, damage_note,
+                              is_heif, is_image_file, is_webp, open_video)
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 
@@ -63,16 +63,14 @@ class Labelled:
 
 
 def damage_said(source: Source) -> str | None:
-    """What the command line warns of, after a run, for the upload it read: a photo damaged or cut short (its missing
-    part grey), a video cut short or with frames that could not be decoded; None for a whole file. The page's user
-    never sees the server's console, and a cut-short photo came back as one without faces, unsaid."""
-    if getattr(source, "damaged", None) and isinstance(source, ImageSource):
-        return "the photo is damaged or cut short: what is missing of it reads as grey"
-    if getattr(source, "cut_short", None):
-        return f"the video is cut short: it ends after {source.cut_short}; all it holds was labelled"
-    if getattr(source, "damaged", 0):
-        return f"the video is damaged: {source.damaged} frame(s) could not be decoded and were left out"
-    return None
+    """What the command line warns of, once the upload is read, for a file read only in part: a photo damaged or cut
+    short (its missing part grey), a video cut short or with frames that could not be decoded (`damage_note`); None for
+    a whole file. The page's user never sees the server's console, and a cut-short photo came back as one without
+    faces, unsaid."""
+    if isinstance(source, ImageSource):
+        return f"{source.damaged_photos[0]} is damaged or cut short: what is missing of it reads as grey" \
+            if source.damaged_photos else None
+    return damage_note(source)
 
 
 def with_warning(response, warning: str | None):

@@ -702,6 +702,22 @@ def write_grainy_clip(path, frames: int, options: dict | None = None) -> None:
         container.mux(stream.encode())
 
 
+def test_a_folder_with_a_photo_cut_short_ends_its_run_as_usual(tmp_path, tiny_model):
+    """The photos' list of damaged ones shared a name with a video's count of damaged frames, and the closing warning
+    took the list for the count: a folder holding a cut-short JPEG ended in a traceback after its results were
+    written. It is warned of once, as it is read, and the run ends with its closing line, exit 0."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    data = cv2.imencode(".jpg", DemoSource(faces=1).frame(0)[0])[1].tobytes()
+    (photos / "a.jpg").write_bytes(data)
+    (photos / "b.jpg").write_bytes(data[: len(data) // 3])
+    result = run_module("realtime", "--source", str(photos), "--model", str(tiny_model), "--no-display",
+                        "--json", str(tmp_path / "faces.jsonl"))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.stderr.count("warning: b.jpg is damaged or cut short") == 1
+    assert result.stderr.splitlines()[-1].startswith("labelled 2 photos:")
+
+
 def test_a_cut_copy_of_a_video_says_it_is_cut_short(tmp_path, tiny_model):
     """A copy cut short of an MP4 that keeps its index at its end (as cameras and phones write them) has no frame that
     can be found: it was 'missing, empty or not a video this program can decode', for a file that is there and is a

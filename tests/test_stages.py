@@ -785,7 +785,7 @@ def test_a_cut_short_jpeg_is_read_with_a_warning_that_names_it(tmp_path, capsys)
     cut.rename(tmp_path / "photos" / "cut.jpg")
     whole.rename(tmp_path / "photos" / "whole.jpg")
     source = ImageSource(tmp_path / "photos")
-    assert len(list(source)) == 2 and source.damaged == ["cut.jpg"]  # (the web page tells its user so)
+    assert len(list(source)) == 2 and source.damaged_photos == ["cut.jpg"]  # (the web page tells its user so)
     said = capsys.readouterr().err.strip().splitlines()
     assert len(said) == 1 and said[0].startswith("warning: cut.jpg is damaged or cut short (Premature end")
 
