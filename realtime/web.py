@@ -68,8 +68,7 @@ def damage_said(source: Source) -> str | None:
     a whole file. The page's user never sees the server's console, and a cut-short photo came back as one without
     faces, unsaid."""
     if isinstance(source, ImageSource):
-        return f"{source.damaged_photos[0]} is damaged or cut short: what is missing of it reads as grey" \
-            if source.damaged_photos else None
+        return "the photo is damaged or cut short: what is missing of it reads as grey" if source.damaged_photos else None
     return damage_note(source)
 
 
