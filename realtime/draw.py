@@ -19,6 +19,7 @@ COLOURS = {
 }
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 SMALL_PHOTO = 320  # px: a photo whose longer side is shorter is drawn enlarged (`enlargement`)
+CHART_SHADE = 0.3  # the bar chart's rows darken the picture under them to this share
 BAR_TEXT_SCALE = 2 / 3  # the drawing scale below which the bars' class names and rows are drawn no smaller (7 px)
 
 
@@ -166,28 +167,40 @@ def caption_text(track: Track, labels: list[str], several: bool) -> str:
 
 def bar_places(boxes: list[tuple[int, int, int, int]], chart: tuple[int, int],
                frame_size: tuple[int, int]) -> list[tuple[int, int]]:
-    """Top-left corners for each face's bar chart of size `chart` (w, h), level with the top of its box: on the box's
-    right, else on its left, else inside the frame's right edge; of those inside the frame, the one covering least of
-    the faces and of the charts placed before (two faces side by side: not each chart over the other)."""
+    """Top-left corners for each face's bar chart of size `chart` (w, h): on the box's right, else on its left, else
+    inside the frame's edge, level with the top of its box or else with its bottom; of those inside the frame, the one
+    covering least of the faces' middles (eyes, nose, mouth) and of the charts placed before (two faces side by side:
+    not each chart over the other; a close-up filling the picture: its chart in a corner of the face, off its eyes)."""
     width, height = frame_size
     w, h = chart
+    middles = [face_middle(box) for box in boxes]
     placed: list[tuple[int, int, int, int]] = []
     for box in boxes:
-        y = max(0, min(box[1], height - h))
-        inside = [x for x in (box[2] + 6, box[0] - 6 - w, width - w - 2) if 0 <= x <= width - w] or [max(0, width - w)]
-        x = min(inside, key=lambda x: sum(intersection((x, y, x + w, y + h), other) for other in [*boxes, *placed]))
+        xs = [x for x in (box[2] + 6, box[0] - 6 - w, width - w - 2, 2) if 0 <= x <= width - w] or [max(0, width - w)]
+        ys = dict.fromkeys(max(0, min(y, height - h)) for y in (box[1], box[3] - h))
+        x, y = min(((x, y) for y in ys for x in xs),
+                   key=lambda p: sum(intersection((*p, p[0] + w, p[1] + h), other) for other in [*middles, *placed]))
         placed.append((x, y, x + w, y + h))
     return [rect[:2] for rect in placed]
 
 
+def face_middle(box: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
+    """The part of a face's box that holds its eyes, nose and mouth: its middle, a fifth in from each side."""
+    x0, y0, x1, y1 = box
+    dx, dy = (x1 - x0) / 5, (y1 - y0) / 5
+    return x0 + dx, y0 + dy, x1 - dx, y1 - dy
+
+
 def _draw_bars(frame, probabilities, labels, corner, geometry: BarGeometry):
-    """A bar per class, from `corner` down (`bar_places`)."""
+    """A bar per class, from `corner` down (`bar_places`), on rows darkened to CHART_SHADE of the picture: a face the
+    chart must cover (a close-up filling the picture) still shows through (it was hidden under solid rows)."""
     row, bar_width, label_width = geometry.row, geometry.bar_width, geometry.label_width
     x, y = corner
     for i, (name, p) in enumerate(zip(labels, probabilities)):
         top = y + i * row
         colour = colour_of(name)
-        cv2.rectangle(frame, (x, top), (x + label_width + bar_width, top + row - 2), (30, 30, 30), cv2.FILLED)
+        under = frame[top:top + row - 1, x:x + label_width + bar_width + 1]
+        under[:] = under * CHART_SHADE
         cv2.rectangle(frame, (x + label_width, top + 2), (x + label_width + int(bar_width * float(p)), top + row - 4),
                       colour, cv2.FILLED)
         _text(frame, name, (x, top + row - 3), geometry.text_scale, (255, 255, 255))

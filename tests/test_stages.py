@@ -559,13 +559,13 @@ def test_draw_leaves_faceless_frames_untouched_and_marks_faces():
 def test_bars_fit_a_panorama_beside_a_face_at_its_right_edge():
     """A 4000x360 banner with a face at its right end: the 8 bars fit in its height, beside the face on its left
     (were: as large as the banner's wide captions, run off its bottom, drawn over the face)."""
-    frame = np.zeros((360, 4000, 3), np.uint8)
+    frame = np.full((360, 4000, 3), 100, np.uint8)  # (the chart's rows darken it to 30)
     face = Face(np.array([3700.0, 40, 4000, 340]), 0.9)
     labels = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "contempt"]
     track = Track(1, face, np.full(8, 1 / 8, np.float32), None, 3)
-    plain = np.any(draw_faces(frame.copy(), [track], labels) > 0, 2)
+    plain = np.any(draw_faces(frame.copy(), [track], labels) != 100, 2)
     drawn = draw_faces(frame.copy(), [track], labels, bars=True)
-    columns = np.flatnonzero((np.any(drawn > 0, 2) & ~plain).any(0))
+    columns = np.flatnonzero((np.any(drawn != 100, 2) & ~plain).any(0))
     assert columns.max() < 3700 - 3  # left of the face's box
     fill = np.all(drawn[:, columns.min() + 1] == 30, axis=1)  # the chart's dark rows, down its left edge
     assert np.count_nonzero(np.diff(fill.astype(int)) == 1) + fill[0] == 8  # all 8 rows, none cut off
@@ -578,16 +578,38 @@ def test_the_bars_class_names_can_be_read_on_a_small_picture():
     from realtime.draw import FONT, bar_geometry, chart_layout
 
     labels = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "contempt"]
-    frame = np.zeros((350, 350, 3), np.uint8)
+    frame = np.full((350, 350, 3), 100, np.uint8)  # (the chart's rows darken it to 30)
     track = Track(1, Face(np.array([30.0, 60, 310, 345]), 0.9), np.full(8, 1 / 8, np.float32), None, 3)
     drawn = draw_faces(frame.copy(), [track], labels, bars=True)
     corner, (width, height), geometry = chart_layout([(30, 60, 310, 345)], 8, (350, 350))
     (x, y), names = corner[0], cv2.getTextSize("contempt", FONT, geometry.text_scale, 1)[0]
     assert names[1] >= 7 and names[0] + 2 <= geometry.label_width and height == 8 * 14
     fill = np.all(drawn[y:y + height, x + 1] == 30, axis=1)  # down the chart's left edge: 8 dark rows of 13 px
-    assert np.count_nonzero(np.diff(fill.astype(int)) == 1) + fill[0] == 8 and fill.sum() == 8 * 13
+    assert np.count_nonzero(np.diff(fill.astype(int)) == 1) + fill[0] == 8 and fill[14:].sum() == 7 * 13  # (the box's
+    # top edge shows through the first)
     assert bar_geometry(1.0) == bar_geometry(1.0, fit=0.5) and bar_geometry(1.0).row == 20  # (as before)
     assert bar_geometry(0.45, fit=0.5).row == 12  # a low picture: as large as its height lets them be
+
+
+def test_a_close_up_s_bars_sit_in_a_corner_of_the_face_which_shows_through_them():
+    """A face filling a 350x350 photo: its chart went level with the box's top at the picture's right edge, over the
+    eye, on solid rows that hid the face. Now it goes where it covers least of the face's middle, and darkens the
+    picture under it instead of hiding it."""
+    from realtime.draw import CHART_SHADE, chart_layout, face_middle
+    from realtime.faces import intersection
+
+    labels = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "contempt"]
+    box = (5, 30, 325, 350)
+    corners, (w, h), geometry = chart_layout([box], 8, (350, 350))
+    (x, y), middle = corners[0], face_middle(box)
+    assert intersection((x, y, x + w, y + h), middle) < 0.1 * w * h  # off the eyes, nose and mouth
+    picture = np.random.default_rng(0).integers(0, 256, (350, 350, 3), np.uint8)
+    track = Track(1, Face(np.array(box, float), 0.9), np.full(8, 1 / 8, np.float32), None, 3)
+    plain = draw_faces(picture.copy(), [track], labels)
+    drawn = draw_faces(picture.copy(), [track], labels, bars=True)
+    under = (slice(y, y + h), slice(x + geometry.label_width - 2, x + geometry.label_width))  # between names and bars
+    rows = np.all(drawn[under] == (plain[under] * CHART_SHADE).astype(np.uint8), axis=(1, 2))
+    assert rows.sum() == 8 * (geometry.row - 1)  # the picture, darkened, in every row: not a solid fill
 
 
 def test_the_bars_of_two_faces_side_by_side_do_not_cover_each_other():
