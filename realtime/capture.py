@@ -401,6 +401,8 @@ class DecodedVideoSource(Source):
         import av
 
         self._av, self.damaged = av, 0  # (counted from the first packet on)
+        self.damaged_at_end = 0  # of `damaged`, those after the last frame decoded: the file ends in them (counted while
+        # the first frame is decoded too: a file damaged before it ended in a traceback)
         self._whole_seen = False  # whether a frame decoded whole has come yet (`_decoded`)
         self._fields = None  # the deinterlacer, from the first interlaced frame on (`_deinterlaced`)
         self.container = container
@@ -454,7 +456,6 @@ class DecodedVideoSource(Source):
         self.length = video_stream_length(stream)  # (for `cut_short`)
         self.time = 0.0
         self.cut_short: str | None = None  # as VideoSource's
-        self.damaged_at_end = 0  # of `damaged`, those after the last frame decoded: the file ends in them
         self.resized = False  # whether a frame of another size has been fitted into `size` (said once)
 
     def _decoded(self, stream) -> Iterator:
@@ -469,6 +470,8 @@ class DecodedVideoSource(Source):
             self._whole_seen = self._whole_seen or not frame.is_corrupt
             if self._whole_seen:  # (before the first whole frame, a recording that begins mid-way: grey, left out)
                 yield from self._deinterlaced(frame)
+            elif self.damaged:  # (or frames that refer to a damaged first one: left out for it, and said so)
+                self.damaged += 1
         yield from self._deinterlaced(None)  # (the last frame, which the deinterlacer holds)
 
     def _deinterlaced(self, frame) -> Iterator:
