@@ -154,7 +154,9 @@ def read_labels(path: Path) -> dict[str, str]:
             rows = [line.strip().rsplit(None, 1) for line in lines]
         else:
             rows = [row for row in csv.reader(lines, delimiter=delimiter) if row]
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
+    except UnicodeDecodeError:
+        raise ScoreError(f"cannot read labels file {path}: not a text file") from None
+    except (OSError, csv.Error) as error:
         raise ScoreError(f"cannot read labels file {path}: {getattr(error, 'strerror', None) or error}") from None
     if rows and len(rows[0]) == 2 and true_class(rows[0][1]) is None and class_number(rows[0][1]) is None:
         rows = rows[1:]  # header
@@ -210,13 +212,14 @@ def by_face(answers: list[Answer], faces: dict[str, list[LabelledFace]]) -> tupl
 
 
 def matched_labels(images: list[str], labels: dict[str, str]) -> tuple[dict[str, str], int]:
-    """({image: label}, how many matched by the end of their path): each image by its own path, or else by the
-    one labels path that ends with it (results of a subfolder of the labelled folder) or that it ends with
-    (results of a folder above it)."""
+    """({image: label}, how many matched by the end of their path): each image by its own path, or else by the one
+    labels path that shares the longest ending with it: results of a subfolder of the labelled folder, of a folder
+    above it, or of a copy laid out otherwise (`mine/happy/x.jpg` is the labels file's `images/x.jpg` where only one
+    labelled photo is called `x.jpg`)."""
     endings: dict[str, list[str]] = {}
     for path in labels:
         parts = path.split("/")
-        for i in range(1, len(parts)):
+        for i in range(len(parts)):
             endings.setdefault("/".join(parts[i:]), []).append(path)
     matched, by_ending = {}, 0
     for image in images:
@@ -226,8 +229,7 @@ def matched_labels(images: list[str], labels: dict[str, str]) -> tuple[dict[str,
                 matched[image] = labels[name]
                 break
             parts = name.split("/")
-            candidates = endings.get(name, []) + [tail for i in range(1, len(parts))
-                                                  if (tail := "/".join(parts[i:])) in labels]
+            candidates = next((found for i in range(len(parts)) if (found := endings.get("/".join(parts[i:])))), [])
             if len(candidates) == 1:
                 matched[image], by_ending = labels[candidates[0]], by_ending + 1
                 break
@@ -366,6 +368,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             table = read_labels(args.labels) if args.labels else None
             labels, by_ending = matched_labels([a.image for a in answers], table) if table is not None else (None, 0)
+            if table is not None and answers and not labels:
+                raise ScoreError(f"{args.labels} names none of the photos in {args.results} (it names photos as "
+                                 f"{next(iter(table))}, the results as {answers[0].image}: the paths must match, or "
+                                 "end alike)")
         metrics, no_face, unscored = score(answers, classes, labels, numbers)
         comparison = compare(answers, labels, args.against, table, classes, numbers, faces) if args.against else None
     except ScoreError as error:

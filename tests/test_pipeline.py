@@ -573,6 +573,27 @@ def test_labels_match_results_of_a_folder_above_or_below_the_labelled_one():
     matched, by_ending = scorer.matched_labels(images, labels)
     assert matched == {"1.jpg": "happy", "set/images/2.jpg": "sad", "images/1.jpg": "happy"}  # same.jpg: which one?
     assert by_ending == 2
+    # A copy laid out otherwise (photos sorted into class folders of one's own): matched by the longest ending one
+    # labelled photo shares with it (were: none, and 'no photo ... has a label')
+    matched, by_ending = scorer.matched_labels(["mine/happy/1.jpg", "mine/sad/same.jpg", "x/a/same.jpg"], labels)
+    assert matched == {"mine/happy/1.jpg": "happy", "x/a/same.jpg": "angry"} and by_ending == 2
+
+
+def test_a_labels_file_naming_none_of_the_photos_or_not_text_is_said_so(tmp_path, capsys):
+    """A labels file whose paths match none of the results' photos said 'no photo ... has a label (angry, ...)', as if
+    the labels were wrong; one that is not text, Python's 'utf-8 codec can't decode byte 0x9a'."""
+    scorer = load_bench("score_results")
+    results = tmp_path / "r.jsonl"
+    results.write_text(json.dumps({"frame": 0, "image": "AJ_Cook_0001.jpg", "faces": [{"label": "happy"}]}) + "\n")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("path,label\nnobody.jpg,happy\n")
+    assert scorer.main([str(results), "--labels", str(labels)]) == 2
+    assert capsys.readouterr().err == (f"error: {labels} names none of the photos in {results} (it names photos as "
+                                       "nobody.jpg, the results as AJ_Cook_0001.jpg: the paths must match, or end "
+                                       "alike)\n")
+    labels.write_bytes(b"\x00\x00\x00\x18ftypisom\x9a\xff")
+    assert scorer.main([str(results), "--labels", str(labels)]) == 2
+    assert capsys.readouterr().err == f"error: cannot read labels file {labels}: not a text file\n"
 
 
 def test_the_program_on_a_class_folder_tree_then_the_scorer(tmp_path):
