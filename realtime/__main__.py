@@ -19,6 +19,7 @@ from realtime.capture import ImageSource, SourceError, damage_note, is_image_fil
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.detect import MODES
 from realtime.output import OutputError, PhotoFolderWriter, Tally, check_writable
+from realtime.photos import SETTINGS
 from realtime.track import HYSTERESIS
 
 AUTO_WORKERS = 4  # at most this many photo workers unless --workers asks (each holds about 70 MB of models)
@@ -84,25 +85,25 @@ def parse_args(argv):
                         help="short: near faces, fastest; full: faces up to ~5 m; tiled: full + every ~320 px tile, "
                              "for small faces in photos; sweep: full + one tile per frame + a closer look around "
                              "known faces, for small faces in video; auto (default): tiled for images, sweep otherwise")
-    parser.add_argument("--min-confidence", type=number(float, 0.5, 1), default=0.5,
+    parser.add_argument("--min-confidence", type=number(*SETTINGS["min_confidence"]), default=0.5,
                         help="least score of a face found, 0.5 to 1 (default 0.5; the full-range model's own least is 0.6)")
-    parser.add_argument("--max-faces", type=number(int, 1),
+    parser.add_argument("--max-faces", type=number(*SETTINGS["max_faces"]),
                         help="most faces labelled per frame, 1 or more (default: 8 for video and cameras, no limit for images)")
-    parser.add_argument("--min-face", type=number(int, 0), default=0, help="ignore faces narrower than this many pixels (default 0: none)")
+    parser.add_argument("--min-face", type=number(*SETTINGS["min_face"]), default=0, help="ignore faces narrower than this many pixels (default 0: none)")
     parser.add_argument("--margin", type=number(float, 0.5, 3, low_open=True),
                         help="face crop side relative to the detection box, more than 0.5 and at most 3 (default: "
                              "the model card's, which matches the framing of its training faces)")
     parser.add_argument("--views", choices=("auto", "1", "6"), default="auto",
                         help="views classified per face: 6 = the crop at 3 sizes, each also mirrored, averaged (more "
                              "accurate, 6x the classify cost); auto (default): 6 for images, 1 for video and cameras")
-    parser.add_argument("--smoothing", type=number(float, 0, 0.95), default=0.75,
+    parser.add_argument("--smoothing", type=number(*SETTINGS["smoothing"]), default=0.75,
                         help="weight of a face's history in its probabilities, 0-0.95 (default 0.75)")
     parser.add_argument("--no-smooth", action="store_true", help="no temporal smoothing (same as --smoothing 0)")
-    parser.add_argument("--hold", type=number(int, 0), default=5,
+    parser.add_argument("--hold", type=number(*SETTINGS["hold"]), default=5,
                         help="frames a face stays on screen after the detector loses it, 0 or more (default 5)")
-    parser.add_argument("--confirm", type=number(int, 1, 30), default=3,
+    parser.add_argument("--confirm", type=number(*SETTINGS["confirm"]), default=3,
                         help="frames in a row a new face must be found before it is shown, 1-30 (default 3)")
-    parser.add_argument("--hysteresis", type=number(float, 0, 0.9), default=HYSTERESIS,
+    parser.add_argument("--hysteresis", type=number(*SETTINGS["hysteresis"]), default=HYSTERESIS,
                         help="lead another class needs over the shown label to replace it, 0-0.9 "
                              f"(default {HYSTERESIS})")
     parser.add_argument("--bars", action="store_true", help="draw a bar chart of all class probabilities per face")

@@ -239,6 +239,8 @@ class Classifier:
         `runtime`: what runs a .tflite file (RUNTIMES); `self.runtime` says which did.
         `prior_alpha`: how far to correct for the training set's class shares (default: the card's)."""
         self.runtime = None
+        if not str(model_path).strip():  # ("" is the current folder: 'model . is a folder')
+            raise ModelError("model: an empty name")
         path = given = shipped_model(model_path)
         if path.suffix in (".json", ".tflite"):
             path = path.with_suffix(".keras")

@@ -12,6 +12,7 @@ path, so the answers are the program's `--json` answers (README: From Python).
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from dataclasses import dataclass
@@ -25,6 +26,24 @@ from realtime.capture import (WEB_SCHEMES, SourceError, cannot_read, descreened,
 from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier
 from realtime.detect import FaceDetector
 from realtime.pipeline import Pipeline
+
+
+# The settings the program's options and the labellers share: (kind, least, most). One table, so that the two take
+# the same values (VideoLabeller took smoothing 0.99, which --smoothing refuses, and 'a' with a bare TypeError).
+SETTINGS = {"min_confidence": (float, 0.5, 1.0), "min_face": (int, 0, math.inf), "max_faces": (int, 1, math.inf),
+            "smoothing": (float, 0.0, 0.95), "hold": (int, 0, math.inf), "confirm": (int, 1, 30),
+            "hysteresis": (float, 0.0, 0.9)}
+
+
+def check_settings(**values) -> None:
+    """Raise ValueError for a setting (SETTINGS) that is not a number of its kind within its range."""
+    for name, value in values.items():
+        kind, least, most = SETTINGS[name]
+        number = (isinstance(value, (int, np.integer)) or kind is float and isinstance(value, (float, np.floating))) \
+            and not isinstance(value, bool)
+        if not number or not least <= value <= most:  # (refuses nan too)
+            bounds = f"at least {least:g}" + (f" and at most {most:g}" if most < math.inf else "")
+            raise ValueError(f"{name} must be {'an integer' if kind is int else 'a number'} {bounds}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -80,11 +99,8 @@ class PhotoLabeller(Labeller):
         """`model`: NAME.keras or NAME.tflite with its card NAME.json beside it, or a shipped model's name
         (ferplus_ens, the default, as the program's for photos; ferplus_a, ferplus, ferplus_bal, fer2013);
         `backend`: auto, keras or tflite.
-        A missing or broken model raises realtime.card.ModelError."""
-        if not 0.5 <= min_confidence <= 1:
-            raise ValueError(f"min_confidence must be at least 0.5 and at most 1, not {min_confidence}")
-        if min_face < 0:
-            raise ValueError(f"min_face must be at least 0, not {min_face}")
+        A missing or broken model raises realtime.card.ModelError; a setting out of range ValueError."""
+        check_settings(min_confidence=min_confidence, min_face=min_face)
         self.classifier = Classifier(model, backend=backend)
         self.labels = self.classifier.labels
         self.pipeline = photo_pipeline(self.classifier, min_confidence, min_face)

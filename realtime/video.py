@@ -22,7 +22,7 @@ import numpy as np
 
 from realtime.classify import DEFAULT_MODEL, Classifier
 from realtime.detect import FaceDetector
-from realtime.photos import Labeller, PhotoLabeller
+from realtime.photos import Labeller, PhotoLabeller, check_settings
 from realtime.pipeline import Pipeline
 from realtime.track import HYSTERESIS, ShotCuts, Tracker
 
@@ -50,10 +50,8 @@ class VideoLabeller(Labeller):
         (ferplus_a, the default, as the program's for video; ferplus_ens, ferplus, ferplus_bal, fer2013);
         `backend`: auto, keras or tflite; the rest as the program's options of the same names (`--no-smooth`:
         smoothing 0). A missing or broken model raises realtime.card.ModelError; a value out of range ValueError."""
-        if not 0.5 <= min_confidence <= 1:
-            raise ValueError(f"min_confidence must be at least 0.5 and at most 1, not {min_confidence}")
-        if min_face < 0 or max_faces < 1:
-            raise ValueError(f"min_face must be at least 0 and max_faces at least 1, not {min_face} and {max_faces}")
+        check_settings(min_confidence=min_confidence, min_face=min_face, max_faces=max_faces, smoothing=smoothing,
+                       hold=hold, confirm=confirm, hysteresis=hysteresis)
         self.tracker = Tracker(smoothing, hold=hold, confirm=confirm, hysteresis=hysteresis, max_faces=max_faces)
         self.classifier = Classifier(model, backend=backend)
         self.labels = self.classifier.labels

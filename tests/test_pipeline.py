@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 
 from realtime.align import Crop, align_face
+from realtime.card import ModelError
 from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier
 from realtime.detect import FaceDetector
 from realtime.faces import Face
@@ -1070,5 +1072,32 @@ def test_the_python_api_for_video_answers_as_the_program_does_for_a_clip(tmp_pat
     with pytest.raises(ValueError, match="closed"):
         labeller.label(np.zeros((240, 320, 3), np.uint8))
     for made in (VideoLabeller, PhotoLabeller):  # below the detectors' own floors it could do nothing
-        with pytest.raises(ValueError, match="min_confidence must be at least 0.5 and at most 1, not 0.3"):
+        with pytest.raises(ValueError, match="min_confidence must be a number at least 0.5 and at most 1, not 0.3"):
             made(min_confidence=0.3)
+        with pytest.raises(ValueError, match="min_face must be an integer at least 0, not 'x'"):  # (was a TypeError)
+            made(min_face="x")
+        with pytest.raises(ModelError, match="model: an empty name"):  # (was 'model . is a folder')
+            made(model="")
+
+
+def test_the_labellers_take_the_values_the_programs_options_take():
+    """VideoLabeller took smoothing 0.99 and hysteresis 0.95, which --smoothing and --hysteresis refuse, and 'a' with a
+    bare TypeError: both now check against one table, SETTINGS, which the options' parsers are made from."""
+    from realtime.__main__ import parse_args
+    from realtime.photos import SETTINGS
+    from realtime.video import VideoLabeller
+
+    for name, (kind, least, most) in SETTINGS.items():
+        option = "--" + name.replace("_", "-")
+        for value in (least - 1 if kind is int else least - 0.01, most + (1 if kind is int else 0.01), "a"):
+            if value == math.inf:
+                continue
+            with pytest.raises(ValueError, match=f"{name} must be"):
+                VideoLabeller(**{name: value})
+            with pytest.raises(SystemExit):
+                parse_args([option, str(value)])
+        assert getattr(parse_args([option, str(least)]), name) == least  # the least is taken by both
+    with pytest.raises(ValueError, match="confirm must be an integer"):
+        VideoLabeller(confirm=2.5)
+    with pytest.raises(ValueError, match="hold must be an integer"):
+        VideoLabeller(hold=True)
