@@ -1100,12 +1100,28 @@ def opened_stream(url: str):
         return None
 
 
+PLAYLISTS = {"hls", "dash"}  # formats whose length served is a playlist's, not the video's: live or not, a stream
+
+
+def served_file(container) -> bool:
+    """Whether an opened network stream is a video file served whole: it gives its length in time, or the server gives
+    its size (a live stream's has none). A file a hard kill cut short, its length never written, was read as a live
+    stream: frames dropped to keep up, and its end 'the stream stopped delivering frames', exit 1."""
+    if (container.duration or 0) > 0:
+        return True
+    try:
+        size = container.size
+    except Exception:  # (PyAV versions, protocols without a size)
+        return False
+    return size > 0 and not PLAYLISTS & set(container.format.name.split(","))
+
+
 def open_stream(url: str, width: int | None = None, height: int | None = None) -> Source:
     """A network stream, live like a camera; or, when it has a known length, a video file served over the network.
     Both are decoded by PyAV (a live one by `DecodedStream`, a file as a local one is, `DecodedVideoSource`); where
     PyAV cannot open or read it, by OpenCV's reader, as before."""
     container = opened_stream(url)
-    if container is not None and container.streams.video and (container.duration or 0) > 0:
+    if container is not None and container.streams.video and served_file(container):
         try:  # a video file served over the network: read as a file is (AV1, pixel shape, fields, HDR10, cover)
             return DecodedVideoSource(url, container)
         except SoundOnly:

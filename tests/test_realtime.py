@@ -1073,6 +1073,35 @@ def test_a_video_file_over_http_is_decoded_as_a_local_one_is(web_folder):
     assert video.description == f"{url}/clip.webm" and not video.live and video.cut_short is None
 
 
+def test_a_video_file_of_unknown_length_over_http_is_read_whole_as_a_file(web_folder):
+    """A Matroska recording cut short by a hard kill has no length written in it. Served over HTTP it was read as a
+    live stream: frames dropped to keep up, and its end 'the stream stopped delivering frames', exit 1. The server gives
+    its size, which a live stream has not: it is read as the same file on disk is."""
+    import av
+
+    from realtime import capture
+
+    url, folder = web_folder
+    with av.open(str(folder / "killed.mkv"), "w", format="matroska", options={"live": "1"}) as container:  # (no length)
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for frame in DemoSource(faces=1, frames=30):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(cv2.resize(frame, (320, 240)), format="bgr24")))
+        container.mux(stream.encode())
+    video = capture.open_source(f"{url}/killed.mkv")
+    try:
+        assert not video.live
+        frames = list(video)
+    finally:
+        video.close()
+    assert len(frames) == 30
+    live = capture.open_source(f"{url}/camera.mjpg")  # (no size: live, as before)
+    try:
+        assert live.live
+    finally:
+        live.close()
+
+
 def test_a_live_stream_that_changes_frame_size_goes_on_with_the_new_frames():
     """A phone streaming MJPEG as a webcam, turned: 640x480 frames, then 480x640 ones. OpenCV's reader could not scale
     those into its first size and gave the last landscape frame over and over: the picture and its labels froze."""
