@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         elif not (sinks or args.benchmark):
             print("note: nothing will be shown or written: --no-display without --output, --json, --csv or "
                   "--benchmark", file=sys.stderr)
-        tally = Tally(classifier.labels) if photos and len(source.files) > 1 else None
+        tally = Tally(classifier.labels) if photos else None  # (one photo too: a run writing only --json said nothing)
         sinks += [tally] if tally else []
         on_screen = sys.stdout.isatty() and "-" in (args.json, args.csv)  # results shown where the bar would be
         bar = None if display or args.benchmark or on_screen else progress_bar(source, args.max_frames, sys.stderr)

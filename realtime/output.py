@@ -239,7 +239,8 @@ class Tally:
         faces = sum(self.faces.values())
         return (f"labelled {self.photos} photo{'s' * (self.photos != 1)}: {faces} face{'s' * (faces != 1)}"
                 + (f" ({labels})" if labels else "")
-                + (f"; no face found in {self.unseen}" if self.unseen else "; a face found in every one"))
+                + (f"; no face found in {'it' if self.photos == 1 else self.unseen}" if self.unseen
+                   else "" if self.photos == 1 else "; a face found in every one"))
 
 
 class Progress:

@@ -1072,9 +1072,22 @@ def test_the_closing_line_of_a_photo_run_counts_in_words_that_agree():
     tally = output.Tally(LABELS)
     face = SimpleNamespace(label=LABELS.index("happy"))
     tally.write(Annotated(0, 0.0, np.zeros((4, 4, 3), np.uint8), [face]))
-    assert tally.summary() == "labelled 1 photo: 1 face (happy 1); a face found in every one"
+    assert tally.summary() == "labelled 1 photo: 1 face (happy 1)"  # (not 'a face found in every one')
     tally.write(Annotated(1, 1.0, np.zeros((4, 4, 3), np.uint8), [face, face]))
     assert tally.summary() == "labelled 2 photos: 3 faces (happy 3); a face found in every one"
+    alone = output.Tally(LABELS)
+    alone.write(Annotated(0, 0.0, np.zeros((4, 4, 3), np.uint8), []))
+    assert alone.summary() == "labelled 1 photo: 0 faces; no face found in it"
+
+
+def test_a_run_on_one_photo_writing_its_results_says_what_it_found(tmp_path, tiny_model):
+    """`--source photo.jpg --no-display --json r.jsonl` ended without a word, where a folder's run and a video's say
+    what they did."""
+    photo = tmp_path / "face.jpg"
+    cv2.imwrite(str(photo), DemoSource(faces=1).frame(0)[0])
+    result = run_module("realtime", "--source", str(photo), "--model", str(tiny_model), "--no-display",
+                        "--json", str(tmp_path / "r.jsonl"))
+    assert result.returncode == 0 and result.stderr.startswith("labelled 1 photo: 1 face ("), result.stderr
 
 
 def test_the_screen_is_the_monitor_around_the_window_else_the_primary_one(monkeypatch):
