@@ -340,7 +340,7 @@ def open_sinks(args, source, labels: list[str]) -> list:
         if args.output and not folder:  # (photos into a video: at the first one's size as drawn, a small one enlarged)
             one_photo = isinstance(source, ImageSource) and len(source.files) == 1
             sinks.append(VideoWriter(args.output, source.fps, drawn_size(source.size, isinstance(source, ImageSource)),
-                                     audio=getattr(source, "path", None), sound_from=getattr(source, "start", None),
+                                     audio=getattr(source, "sound_source", None), sound_from=getattr(source, "start", None),
                                      profile=colour_profile(source.files[0][0]) if one_photo else None))
         if args.json:
             sinks.append(JsonLinesWriter(args.json, labels))

@@ -283,7 +283,8 @@ class VideoSource(Source):
                                   "the index moved to its start: ffmpeg -i IN.mp4 -c copy -movflags +faststart OUT.mp4")
             raise SourceError(f"cannot read video {shown(path)} (missing, empty or not a video OpenCV can decode)")
         self.description = shown(path)
-        self.path = Path(path) if capture is None else None  # a local file, whose sound a recording can carry
+        self.path = Path(path) if capture is None else None  # a local file
+        self.sound_source = str(path)  # where a recording's sound comes from: the file, at a URL too (recorded without)
         self.size = (self._first.shape[1], self._first.shape[0])
         reported = self.capture.get(cv2.CAP_PROP_FPS)
         self.fps = reported if 0.1 <= reported <= 240 else 30.0  # (a slide show: a frame every few seconds)
@@ -438,8 +439,8 @@ class DecodedVideoSource(Source):
                 self.container.close()
             raise SourceError(f"cannot read video {shown(path)} (missing, empty or not a video this program can "
                               "decode)") from None
-        # (a URL: no local file, whose sound a recording could carry)
-        self.description, self.path = shown(path), None if container else Path(path)
+        self.description, self.path = shown(path), None if container else Path(path)  # (`path`: a local file)
+        self.sound_source = str(path)  # where a recording's sound comes from: the file, at a URL too (recorded without)
         # The file's time of the first frame given: `time` counts from it, and a recording's sound starts there (a
         # recording that begins mid-way has its frames before the first whole one left out, and its sound ran that far
         # ahead of the picture)

@@ -26,7 +26,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from realtime.capture import colour_profile, main_stream
+from realtime.capture import STREAM_TIMEOUT_MS, colour_profile, main_stream
 from realtime.draw import letterboxed
 from realtime.track import Track
 
@@ -62,7 +62,7 @@ class VideoWriter:
     frame's own timestamp; MJPEG (.avi, a constant rate) and OpenCV's writer at the source's rate, a frame repeated
     until the next one's time, or left out where the one before it already fills its frame period."""
 
-    def __init__(self, path: str | Path, fps: float, size: tuple[int, int], audio: Path | None = None,
+    def __init__(self, path: str | Path, fps: float, size: tuple[int, int], audio: str | Path | None = None,
                  sound_from: float | None = None, profile: bytes | None = None):
         """`audio`: a video file whose sound is carried over (into .mp4, .m4v, .mov and .mkv), from `sound_from`, the
         file's time (seconds) of the first frame the recording gets (None: where its video stream starts).
@@ -311,7 +311,7 @@ class EncodedWriter:
     TIME_BASE = Fraction(1, 90000)  # of H.264 frames' timestamps (MPEG's clock)
 
     def __init__(self, path: Path, fps: float, size: tuple[int, int], muxer_options: dict, codec: str,
-                 audio: Path | None = None, sound_from: float | None = None):
+                 audio: str | Path | None = None, sound_from: float | None = None):
         import av
 
         try:  # written through a file of ours: FFmpeg's muxers do not pass on every failed write (a full disk)
@@ -425,13 +425,13 @@ class Sound:
               "ipod": {"aac", "alac"}}  # (ipod: .m4v)
 
     @classmethod
-    def of(cls, source: Path, container, start: float | None = None) -> Sound | None:
+    def of(cls, source: str | Path, container, start: float | None = None) -> Sound | None:
         """The sound of `source` for `container` from `start` (seconds, the file's time of the recording's first
         frame; None: where its video stream starts); None when it has none (or cannot be read)."""
         import av
 
         try:
-            opened = av.open(str(source))
+            opened = av.open(str(source), timeout=STREAM_TIMEOUT_MS / 1000)  # (a video file at a URL: opened again)
         except (OSError, av.FFmpegError):
             return None
         if not opened.streams.audio:

@@ -1102,6 +1102,19 @@ def test_a_video_file_of_unknown_length_over_http_is_read_whole_as_a_file(web_fo
         live.close()
 
 
+def test_a_recording_of_a_video_file_at_a_url_carries_its_sound(web_folder, tmp_path, tiny_model):
+    """A video file at a URL was recorded without its sound (only a local file's was carried)."""
+    from tests.test_outputs import sound_of, write_clip_with_sound
+
+    url, folder = web_folder
+    write_clip_with_sound(folder / "talk.mkv", seconds=2.0)
+    out = tmp_path / "out.mp4"
+    result = run_module("realtime", "--source", f"{url}/talk.mkv", "--model", str(tiny_model), "--no-display",
+                        "--output", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sound_of(out)[0] == "aac" and sound_of(out)[1] == pytest.approx(2.0, abs=0.1)
+
+
 def test_a_live_stream_that_changes_frame_size_goes_on_with_the_new_frames():
     """A phone streaming MJPEG as a webcam, turned: 640x480 frames, then 480x640 ones. OpenCV's reader could not scale
     those into its first size and gave the last landscape frame over and over: the picture and its labels froze."""
