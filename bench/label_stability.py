@@ -18,8 +18,9 @@ frame; then each tracker setting replays the same per-frame detections and proba
   changes), over shot changes where that answer changes clearly (its mean probability leads the
   old answer's by 0.2 or more; a label that never shows counts as the shot's length); share within 0.5 s;
 - ghost boxes: frames x boxes shown besides the one face of each shot (stray detections);
-- cuts: share of shot changes detected by `ShotCuts`, and false cuts inside shots; also on
-  bench/clips/faces4.mp4 (4 generated faces moving, no cut).
+- cuts: share of shot changes detected by `ShotCuts`, and false cuts inside shots; the same shots filmed again and
+  framed between bars (`framed`: 3:4 between black or grey bars, 16:9 between bars above and below, smaller with black
+  all around); and false cuts on bench/clips/faces4.mp4 (4 generated faces moving, no cut) and fast pans.
 """
 
 from __future__ import annotations
@@ -194,6 +195,41 @@ def moving_clip_cuts(path: Path) -> str:
     return f"bench/clips/{path.name} (moving faces, no cut): {moving_cuts} false cuts in {moving_frames} frames"
 
 
+def framed(frame: np.ndarray, way: str) -> np.ndarray:
+    """`frame` as a video framed otherwise shows it: a 3:4 picture between black (or grey) bars, a 16:9 one between
+    bars above and below, or a smaller picture with black all around (a slide show, a TV programme, a phone's video)."""
+    height, width = frame.shape[:2]
+    if way == "as filmed":
+        return frame
+    canvas = np.full_like(frame, 128 if way == "grey pillarbox" else 0)
+    if way.endswith("pillarbox"):
+        inner = frame[:, (width - height * 3 // 4) // 2:][:, :height * 3 // 4]
+    elif way == "letterbox":
+        inner = frame[(height - width * 9 // 16) // 2:][:width * 9 // 16]
+    else:  # windowbox
+        inner = cv2.resize(frame, (width * 3 // 4, height * 3 // 4), interpolation=cv2.INTER_AREA)
+    top, left = (height - inner.shape[0]) // 2, (width - inner.shape[1]) // 2
+    canvas[top:top + inner.shape[0], left:left + inner.shape[1]] = inner
+    return canvas
+
+
+FRAMINGS = ("as filmed", "pillarbox", "grey pillarbox", "letterbox", "windowbox")
+
+
+def framed_cuts(shots: list[tuple[Path, int]], seconds: float, seed: int, shake: float) -> list[str]:
+    """A line per framing (FRAMINGS): the shots filmed again and framed so, the cuts `ShotCuts` finds between them
+    and inside them (no model needed)."""
+    rng, cuts = np.random.default_rng(seed + 1), {way: ShotCuts() for way in FRAMINGS}
+    found, false = dict.fromkeys(FRAMINGS, 0), dict.fromkeys(FRAMINGS, 0)
+    for shot, (path, _) in enumerate(shots):
+        for k, frame in enumerate(filmed(cv2.imread(str(path)), round(seconds * FPS), rng, shake)):
+            for way in FRAMINGS:
+                cut = cuts[way].is_cut(framed(frame, way))
+                found[way] += cut and k == 0 and shot > 0
+                false[way] += cut and k > 0
+    return [f"shot cuts, {way}: {found[way]}/{len(shots) - 1} detected, {false[way]} false cuts" for way in FRAMINGS]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(DEFAULT_MODEL))
@@ -227,6 +263,7 @@ def main() -> int:
     detected = sum(frames[i][3] for i in starts)
     false = sum(f[3] for i, f in enumerate(frames) if i not in starts)
     print(f"shot cuts: {detected}/{len(starts)} detected, {false} false cuts in {len(frames) / FPS:.0f} s")
+    print("\n".join(framed_cuts(shots, args.seconds, args.seed, args.shake)))
     print(moving_clip_cuts(Path(__file__).parent / "clips" / "faces4.mp4"))
     pan_cuts = 0
     for path, _ in shots[:5]:

@@ -145,7 +145,9 @@ class ShotCuts:
     """Tells a cut from motion by comparing each frame with the one before, at a small size: at a cut
     the picture's layout (grey levels at 16x12, correlated) or its colours (hue x saturation histogram)
     change far more than when people or the camera move or the light flickers (bench/label_stability.py); and
-    so does the picture's size, when it changes."""
+    so does the picture's size, when it changes. Both are compared within the picture, bars around it left out (a
+    slide show, a film between black bars: the bars, alike in every frame, made two people's frames look alike, and
+    half the cuts between them were missed)."""
 
     def __init__(self, min_correlation: float = 0.6, max_colour_change: float = 0.4):
         self.min_correlation, self.max_colour_change = min_correlation, max_colour_change
@@ -153,17 +155,42 @@ class ShotCuts:
 
     def is_cut(self, frame: np.ndarray) -> bool:
         small = cv2.resize(frame, (64, 48), interpolation=cv2.INTER_AREA)
-        grey = cv2.resize(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (16, 12), interpolation=cv2.INTER_AREA)
-        grey = grey.astype(np.float32).ravel()
-        flat = grey.std() < 2.0  # a blank or nearly blank frame has no layout to compare
-        grey = (grey - grey.mean()) / (grey.std() + 1e-3)
-        colours = cv2.calcHist([cv2.cvtColor(small, cv2.COLOR_BGR2HSV)], [0, 1], None, [16, 8], [0, 180, 0, 256])
-        cv2.normalize(colours, colours, 1.0, 0.0, cv2.NORM_L1)
-        last, self._last = self._last, (grey, colours, flat, frame.shape)
+        last, self._last = self._last, (small, frame.shape)
         if last is None:
             return False
-        if last[3] != frame.shape:  # another picture size: another camera mode, or a phone turned
+        if last[1] != frame.shape:  # another picture size: another camera mode, or a phone turned
             return True
-        correlation = 1.0 if flat or last[2] else float(np.mean(last[0] * grey))
+        (x0, y0, x1, y1), (u0, v0, u1, v1) = picture_area(last[0]), picture_area(small)
+        area = np.s_[min(y0, v0):max(y1, v1), min(x0, u0):max(x1, u1)]  # (the two pictures' areas together)
+        (grey, colours, flat), (grey_last, colours_last, flat_last) = layout(small[area]), layout(last[0][area])
+        correlation = 1.0 if flat or flat_last else float(np.mean(grey_last * grey))
         return (correlation < self.min_correlation
-                or cv2.compareHist(last[1], colours, cv2.HISTCMP_BHATTACHARYYA) > self.max_colour_change)
+                or cv2.compareHist(colours_last, colours, cv2.HISTCMP_BHATTACHARYYA) > self.max_colour_change)
+
+
+def layout(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(grey levels at 16x12, standardised; hue x saturation histogram; whether the picture is blank or nearly: no layout
+    to compare) of a small BGR picture."""
+    grey = cv2.resize(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (16, 12), interpolation=cv2.INTER_AREA)
+    grey = grey.astype(np.float32).ravel()
+    flat = grey.std() < 2.0
+    colours = cv2.calcHist([cv2.cvtColor(small, cv2.COLOR_BGR2HSV)], [0, 1], None, [16, 8], [0, 180, 0, 256])
+    cv2.normalize(colours, colours, 1.0, 0.0, cv2.NORM_L1)
+    return (grey - grey.mean()) / (grey.std() + 1e-3), colours, flat
+
+
+BAR_RANGE = 12  # grey levels: a row or column of a small picture whose levels span less is part of a bar around it
+
+
+def picture_area(small: np.ndarray) -> tuple[int, int, int, int]:
+    """x0, y0, x1, y1 of the picture within bars of one colour around it (black, grey: letterbox, pillarbox); the whole
+    picture where there are none, or where all of it is one colour."""
+    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    edges = []
+    for axis in (0, 1):  # columns (across rows), then rows
+        busy = np.flatnonzero(np.ptp(grey, axis=axis) >= BAR_RANGE)
+        edges.append((busy[0], busy[-1] + 1) if busy.size else (0, grey.shape[1 - axis]))
+    (x0, x1), (y0, y1) = edges
+    if x1 - x0 < 8 or y1 - y0 < 6:  # (too little left to compare: the whole picture)
+        return 0, 0, grey.shape[1], grey.shape[0]
+    return x0, y0, x1, y1
