@@ -20,6 +20,7 @@ COLOURS = {
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 SMALL_PHOTO = 320  # px: a photo whose longer side is shorter is drawn enlarged (`enlargement`)
 CHART_SHADE = 0.3  # the bar chart's rows darken the picture under them to this share
+HELP_LEAST_SCALE = 0.3  # the key help's text no smaller than this (7 px high), where a small picture wants smaller
 BAR_TEXT_SCALE = 2 / 3  # the drawing scale below which the bars' class names and rows are drawn no smaller (7 px)
 
 
@@ -281,10 +282,18 @@ def draw_help(frame: np.ndarray, lines: list[tuple[str, str]], avoid: list[tuple
     a face there)."""
     k = _window_scale(frame)
     height, width = frame.shape[:2]
-    scale, thickness = max(0.45, min(0.7, width / 1280)) * k, max(1, round(k))
-    row = int(26 * scale + 8 * k)
-    key_width = max(cv2.getTextSize(key, FONT, scale, thickness)[0][0] for key, _ in lines) + int(16 * k)
-    panel_width = key_width + max(cv2.getTextSize(what, FONT, scale, thickness)[0][0] for _, what in lines) + int(16 * k)
+    thickness = max(1, round(k))
+
+    def layout(scale: float) -> tuple[int, int, int]:  # (a row's height, the keys' column's width, the panel's width)
+        keys = max(cv2.getTextSize(key, FONT, scale, thickness)[0][0] for key, _ in lines) + int(16 * k)
+        return (int(26 * scale + 8 * k), keys,
+                keys + max(cv2.getTextSize(what, FONT, scale, thickness)[0][0] for _, what in lines) + int(16 * k))
+
+    scale = max(0.45, min(0.7, width / 1280)) * k
+    for _ in range(2):  # a small photo's window: the panel narrowed to fit in it (it ran past the picture's right edge,
+        fit = scale * (width - int(16 * k)) / layout(scale)[2]  # its lines cut off; text is not quite in proportion)
+        scale = max(HELP_LEAST_SCALE * k, min(scale, fit))
+    row, key_width, panel_width = layout(scale)
     panel_height = row * len(lines) + int(10 * k)
 
     def box(where: str) -> tuple[int, int, int, int]:  # the panel's place in that corner

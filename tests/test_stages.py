@@ -681,6 +681,21 @@ def test_the_window_s_counter_and_key_help_grow_with_a_frame_larger_than_720p():
     assert all(2.5 < big / little < 3.5 for big, little in zip(large, small))  # 3x the frame: 3x the text
 
 
+def test_the_key_help_fits_in_a_small_photo_s_window():
+    """A 129x166 photo is shown at 258x332: the key help ran past its right edge, its lines cut off ('the rest without
+    sto'). Its text is made smaller to fit, down to 7 px high; a 640x480 frame's panel is as before."""
+    from realtime.draw import FONT, HELP_LEAST_SCALE, draw_help
+    from realtime.window import KEYS, PHOTO_KEYS
+
+    frame = draw_help(np.full((332, 258, 3), 200, np.uint8), PHOTO_KEYS)
+    columns = np.flatnonzero(np.any(frame != 200, axis=(0, 2)))
+    assert columns.size and columns.max() < 258 - 4  # all of it inside the picture, off its right edge
+    assert cv2.getTextSize("the rest", FONT, HELP_LEAST_SCALE, 1)[0][1] >= 7
+    wide = np.full((480, 640, 3), 200, np.uint8)
+    marked = np.flatnonzero(np.any(draw_help(wide, KEYS) != 200, axis=(0, 2)))
+    assert marked.max() - marked.min() > 200  # (at the usual size there)
+
+
 def test_the_key_help_keeps_off_a_face_at_the_top_left_as_the_counter_does():
     """The key help (`h`) and the pause's line were drawn at the top left whatever was there: over the caption of a
     face at the top left, which the counter beside them kept off."""
