@@ -82,6 +82,9 @@ class VideoWriter:
                               f"{size[0]}x{size[1]}; write .avi or an image (.png)")
         if suffix in MJPEG:
             self._writer = EncodedWriter(self.path, fps, size, MJPEG[suffix], codec="mjpeg")
+            if audio and has_sound(audio):  # (it was left out without a word)
+                print(f"note: {self.path.name} holds no sound (MJPEG .avi); the source's sound is kept in .mp4, .m4v, "
+                      ".mov and .mkv", file=sys.stderr)
         elif suffix in H264 and h264_available():
             self._writer = EncodedWriter(self.path, fps, size, H264[suffix], codec="libx264", audio=audio,
                                          sound_from=sound_from)
@@ -411,6 +414,17 @@ class WatchedFile(io.FileIO):
             self.error = self.error or err
             raise
         return done
+
+
+def has_sound(source: str | Path) -> bool:
+    """Whether a video file (or one at a URL) holds sound."""
+    import av
+
+    try:
+        with av.open(str(source), timeout=STREAM_TIMEOUT_MS / 1000) as opened:
+            return bool(opened.streams.audio)
+    except (OSError, av.FFmpegError):
+        return False
 
 
 class Sound:

@@ -266,6 +266,22 @@ def test_recordings_carry_the_sound_of_a_video_file(tmp_path, tiny_model, codec,
     assert picture == 0.0 and 0.0 <= sound < 0.07  # late); the sound within a packet of it (a re-encoding's priming)
 
 
+def test_a_recording_into_avi_says_it_holds_no_sound(tmp_path, tiny_model):
+    """MJPEG .avi carries no sound: the source's was left out without a word."""
+    source = tmp_path / "talk.mp4"
+    write_clip_with_sound(source, seconds=1.0)
+    result = run_module("realtime", "--source", str(source), "--model", str(tiny_model), "--no-display",
+                        "--output", str(tmp_path / "out.avi"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "note: out.avi holds no sound (MJPEG .avi); the source's sound is kept in .mp4, .m4v, .mov and .mkv\n" \
+        in result.stderr
+    with av.open(str(tmp_path / "out.avi")) as recording:
+        assert not recording.streams.audio
+    silent = run_module("realtime", "--source", "demo:1", "--max-frames", "3", "--model", str(tiny_model),
+                        "--no-display", "--output", str(tmp_path / "demo.avi"))
+    assert silent.returncode == 0 and "sound" not in silent.stderr  # (a source without sound: nothing to say)
+
+
 def test_the_sound_of_a_recording_that_begins_mid_way_starts_with_its_first_frame(tmp_path, tiny_model):
     """A recording cut out of a longer one without its first key frame (a TV recording, a stream saved from its
     middle): its frames before the next key frame, 1 s in, cannot be decoded whole and are left out. Its sound was
