@@ -186,7 +186,9 @@ class CameraSource(Source):
             self.capture.release()
             if self.kind == "stream":
                 raise SourceError(f"cannot open stream {shown(device)} (unreachable, or not a video OpenCV can decode)")
-            raise SourceError(f"cannot open camera {device} (is it connected and not used by another program?)")
+            raise SourceError(f"cannot open camera {device} (is it connected and not used by another program?); "
+                              "python -m realtime --list-cameras lists those that open, --source demo:4 plays a "
+                              "generated clip")
         self.description = f"{self.kind} {shown(device)}" + (", mirrored" if mirror else "")
         self.size = (frame.shape[1], frame.shape[0])
         reported = self.capture.get(cv2.CAP_PROP_FPS)

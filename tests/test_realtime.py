@@ -1670,7 +1670,8 @@ def test_a_folder_named_by_digits_and_camera_indices_no_camera_has(tmp_path, mon
     source = capture.open_source("2024")
     assert isinstance(source, capture.ImageSource) and source.files[0][1] == "party.jpg"
     source.close()
-    with pytest.raises(capture.SourceError, match="cannot open camera 7 "):
+    with pytest.raises(capture.SourceError, match="cannot open camera 7 .*; python -m realtime --list-cameras lists those "
+                       "that open, --source demo:4 plays a generated clip$"):  # (where to go from there)
         capture.open_source("7")
     with pytest.raises(capture.SourceError, match="cannot open camera 99999999999 .no camera has an index that large"):
         capture.open_source("99999999999")
