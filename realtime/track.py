@@ -145,9 +145,9 @@ class ShotCuts:
     """Tells a cut from motion by comparing each frame with the one before, at a small size: at a cut
     the picture's layout (grey levels at 16x12, correlated) or its colours (hue x saturation histogram)
     change far more than when people or the camera move or the light flickers (bench/label_stability.py); and
-    so does the picture's size, when it changes. Both are compared within the picture, bars around it left out (a
-    slide show, a film between black bars: the bars, alike in every frame, made two people's frames look alike, and
-    half the cuts between them were missed)."""
+    so does the picture's size, when it changes. Both are compared within the picture, bars around it that stay put
+    left out (a slide show, a film between black bars: the bars, alike in every frame, made two people's frames look
+    alike, and half the cuts between them were missed)."""
 
     def __init__(self, min_correlation: float = 0.6, max_colour_change: float = 0.4):
         self.min_correlation, self.max_colour_change = min_correlation, max_colour_change
@@ -160,8 +160,11 @@ class ShotCuts:
             return False
         if last[1] != frame.shape:  # another picture size: another camera mode, or a phone turned
             return True
-        (x0, y0, x1, y1), (u0, v0, u1, v1) = picture_area(last[0]), picture_area(small)
-        area = np.s_[min(y0, v0):max(y1, v1), min(x0, u0):max(x1, u1)]  # (the two pictures' areas together)
+        before, now = picture_area(last[0]), picture_area(small)
+        # Bars stay put from frame to frame. Where the area moves (a face moving over a plain wall, read as "bars"
+        # beside it: a cut found in every frame), or a picture of another shape comes, the whole frames are compared.
+        x0, y0, x1, y1 = now if max(abs(a - b) for a, b in zip(before, now)) <= 1 else (0, 0, *small.shape[1::-1])
+        area = np.s_[y0:y1, x0:x1]
         (grey, colours, flat), (grey_last, colours_last, flat_last) = layout(small[area]), layout(last[0][area])
         correlation = 1.0 if flat or flat_last else float(np.mean(grey_last * grey))
         return (correlation < self.min_correlation

@@ -460,6 +460,11 @@ def test_shot_cuts_are_found_between_pictures_framed_by_bars():
         assert not cuts.is_cut(boxed(first, bars, way))
         assert not cuts.is_cut(boxed(np.roll(first, 6, axis=1), bars, way))  # moving: no cut
         assert cuts.is_cut(boxed(second, bars, way)), (bars, way)  # another photo: a cut
+    wall, cuts = np.full((480, 640, 3), 128, np.uint8), ShotCuts()  # a face moving fast over a plain wall: the wall
+    for k in range(30):  # beside it is no bar (it moves with the face), and no frame is a cut
+        frame = wall.copy()
+        paste_face(frame, 200, (120 + abs(k * 40 % 800 - 400), 240))
+        assert not cuts.is_cut(frame), k
 
 
 def test_a_cut_ends_every_track():
