@@ -268,6 +268,29 @@ def test_search_bad_input(tmp_path):
                                      "--faces", "-5"), "argument --faces: must be at least 20")  # (-5 measured all but 5)
 
 
+def test_the_trainer_without_keras_says_which_install_brings_it(tmp_path, fer_csv):
+    """The README's first command installs the program alone (no Keras, no TensorFlow): `python -m train` then ended
+    in a traceback ('No module named keras'). It, train.export and train.inspect --out now say what to install."""
+    import subprocess
+
+    from tests.conftest import ROOT
+
+    stub = tmp_path / "without" / "keras"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'keras'\")\n")
+    env = {**os.environ, "PYTHONPATH": str(stub.parent)}
+    env.pop("DISPLAY", None)
+    for args in (["train", "--data", str(fer_csv), "--epochs", "1", "--out", str(tmp_path / "out")],
+                 ["train.export", "--model", str(ROOT / "models" / "fer2013.keras"), "--data", str(fer_csv)],
+                 ["train.inspect", "--data", str(fer_csv), "--out", str(tmp_path / "inspect")]):
+        result = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                                timeout=300)
+        assert_one_line_error(result, f"python -m {args[0]}")
+        assert result.stderr.rstrip().endswith("needs Keras and TensorFlow, which the program's own install leaves "
+                                               "out: pip install -e '.[train]'"), result.stderr
+        assert result.returncode == 2
+
+
 def test_optuna_is_in_the_train_extra():
     import tomllib
 

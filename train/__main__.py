@@ -20,6 +20,7 @@ import numpy as np
 from realtime import stop
 from realtime.__main__ import Parser, number
 from realtime.classify import SHIPPED_MODELS
+from train import require_keras
 from train.data import FACE_SIZE, Dataset, DatasetError, load_dataset, note_left_out
 from train.duplicates import cross_split_warning
 
@@ -450,6 +451,7 @@ STALE_OUTPUTS = ("_report.txt", "_confusion.png", "_curves.png")  # what train.e
 
 def train(args) -> int:
     check_args(args)
+    require_keras("python -m train")  # (before the dataset is read)
     out, name = output_place(args)
     if args.tensorboard:
         make_folder(Path(args.tensorboard))

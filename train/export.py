@@ -21,6 +21,7 @@ import numpy as np
 from realtime import quiet_stderr
 from realtime.classify import (Classifier, ModelError, _quiet_tensorflow, file_sha256, load_keras_model, no_network,
                                read_card, with_dtype)
+from train import require_keras
 from train.data import Dataset, DatasetError, model_dataset, trained_seed
 
 
@@ -149,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                              "export its members (python -m train.ensemble scores it)")
         if not model_path.is_file():
             raise ModelError(f"model not found: {model_path}")
+        require_keras("python -m train.export")
         finish(model_path, trained_on(card, args.data, args.ferplus))
     except (ModelError, DatasetError, ValueError, KeyError) as err:
         print(f"error: {err}", file=sys.stderr)

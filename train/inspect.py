@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from realtime.__main__ import Parser, number
+from train import require_keras
 from train.__main__ import make_folder, run_command
 from train.data import SPLITS, Dataset, load_dataset
 from train.duplicates import MIN_CORRELATION, NEAR_BITS, dhash, hamming, in_train, near_duplicates
@@ -198,6 +199,7 @@ def _pyplot():
 def inspect(args) -> int:
     if args.out:  # before the dataset is read, not after
         make_folder(Path(args.out))
+        require_keras("python -m train.inspect --out (its augmentation pictures)")
     unreadable: list[Path] = []
     dataset = load_dataset(args.data, ferplus=args.ferplus, seed=args.seed, unreadable=unreadable)
     print(report(dataset, unreadable, Path(args.out) if args.out else None, args.seed), end="")

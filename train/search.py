@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from realtime.__main__ import Parser, number
+from train import require_keras
 from train.__main__ import TrainingError, check_args, fit, load_data, make_folder, run_command
 from train.__main__ import parse_args as trainer_args
 from train.data import DatasetError
@@ -76,6 +77,7 @@ def search(args) -> int:
         import optuna
     except ImportError:
         raise DatasetError("python -m train.search needs Optuna: pip install -e '.[train]'") from None
+    require_keras("python -m train.search")
     first = trainer_args(common(args))
     check_args(first)
     dataset = load_data(first)
