@@ -18,6 +18,7 @@ COLOURS = {
     "sad": (200, 120, 40), "surprise": (40, 150, 255), "neutral": (200, 200, 200), "contempt": (120, 120, 60),
 }
 FONT = cv2.FONT_HERSHEY_SIMPLEX
+SHORT_SIDE_PER_SCALE = 480  # px of a picture's short side for each unit of drawing scale, at most
 SMALL_PHOTO = 320  # px: a photo whose longer side is shorter is drawn enlarged (`enlargement`)
 CHART_SHADE = 0.3  # the bar chart's rows darken the picture under them to this share
 HELP_LEAST_SCALE = 0.3  # the key help's text no smaller than this (7 px high), where a small picture wants smaller
@@ -40,8 +41,9 @@ def _text(frame, text, origin, scale, colour, thickness=1, background=None):
 def drawing_scale(width: int, height: int) -> float:
     """How large captions, lines and bars are drawn: 1 for a picture 1280 px wide (a 720p frame), smaller down to
     0.45 for a small one, and in proportion for a larger one (a 12-megapixel photo: about 3, or 4 upright), so they
-    keep their size relative to the picture where it is shown scaled down to a screen."""
-    return max(0.45, max(width, height * 4 / 3) / 1280)
+    keep their size relative to the picture where it is shown scaled down to a screen; never larger than its short side
+    takes (a 4000x200 banner: 3.1 by its length, a caption 90 px high over the face in it; now 0.45)."""
+    return max(0.45, min(max(width, height * 4 / 3) / 1280, min(width, height) / SHORT_SIDE_PER_SCALE))
 
 
 def line_width(scale: float) -> int:

@@ -603,6 +603,24 @@ def test_bars_fit_a_panorama_beside_a_face_at_its_right_edge():
     assert np.count_nonzero(np.diff(fill.astype(int)) == 1) + fill[0] == 8  # all 8 rows, none cut off
 
 
+def test_a_caption_in_a_banner_or_a_tall_strip_stays_off_the_face_and_inside_the_picture():
+    """A 4000x200 banner was drawn at the scale of its length (3.1): a caption 90 px high over most of the face in it;
+    in a 200x4000 strip only 'hap' of it fitted across. The short side now bounds the scale."""
+    from realtime.draw import drawing_scale
+
+    assert drawing_scale(4000, 200) == drawing_scale(200, 4000) == 0.45
+    assert drawing_scale(1280, 720) == 1.0 and drawing_scale(4000, 3000) == pytest.approx(3.125)  # (as before)
+    for width, height, box in ((4000, 200, (1900.0, 40, 2040, 180)), (200, 4000, (30.0, 1900, 170, 2040))):
+        frame = np.full((height, width, 3), 90, np.uint8)
+        track = Track(1, Face(np.array(box), 0.9), np.array([0.1, 0.9]), None, 1)
+        drawn = draw_faces(frame.copy(), [track], ["sad", "happy"])
+        x0, y0, x1, y1 = (int(v) for v in box)
+        inside = np.any(drawn[y0 + 8:y1 - 8, x0 + 8:x1 - 8] != 90, axis=2)  # the face, within its box's lines
+        assert inside.mean() < 0.2, (width, height)  # the caption covers little of it
+        marked = np.argwhere(np.any(drawn != 90, axis=2))
+        assert marked[:, 1].max() < width - 1 and marked[:, 1].min() > 0  # all of it inside the picture
+
+
 def test_the_bars_class_names_can_be_read_on_a_small_picture():
     """On a 350x350 photo (drawing scale 0.45) the bars' class names were 5 px high in 11 px rows: they could not be
     read. They are now drawn at least as at scale 2/3 (7 px in 14 px rows), each name inside its column, where the
