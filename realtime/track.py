@@ -155,12 +155,13 @@ class ShotCuts:
 
     def is_cut(self, frame: np.ndarray) -> bool:
         small = cv2.resize(frame, (64, 48), interpolation=cv2.INTER_AREA)
-        last, self._last = self._last, (small, frame.shape)
+        now = picture_area(small)
+        last, self._last = self._last, (small, frame.shape, now)
         if last is None:
             return False
         if last[1] != frame.shape:  # another picture size: another camera mode, or a phone turned
             return True
-        before, now = picture_area(last[0]), picture_area(small)
+        before = last[2]  # (the last frame's, found when it came)
         # Bars stay put from frame to frame. Where the area moves (a face moving over a plain wall, read as "bars"
         # beside it: a cut found in every frame), or a picture of another shape comes, the whole frames are compared.
         x0, y0, x1, y1 = now if max(abs(a - b) for a, b in zip(before, now)) <= 1 else (0, 0, *small.shape[1::-1])
