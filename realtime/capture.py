@@ -7,6 +7,7 @@ the newest frame, so a slow consumer never sees a growing backlog. Files are rea
 from __future__ import annotations
 
 import base64
+import codecs
 import contextlib
 import http.client
 import math
@@ -608,7 +609,27 @@ def open_video(path: Path) -> Source:
                                    "box an MP4 or MOV file keeps at its end), without which none of its frames can be "
                                    "found: an interrupted copy or download, or a recording stopped before it was "
                                    "finished") from None
+            plainly = not_media(path)
+            if plainly:
+                raise SourceError(f"cannot read {shown(path)}: {plainly}") from None
             raise error from None
+
+
+def not_media(path: Path) -> str | None:
+    """What a file that no decoder reads plainly is, when it is plain: empty, or text (a note given as the source
+    said 'cannot read video notes.txt'); None otherwise."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return None
+    if not head:
+        return "the file is empty"
+    try:  # (a multi-byte character cut by the 4096 bytes read is still text)
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < 4096)
+    except UnicodeDecodeError:
+        return None
+    return None if b"\0" in head else "it is a text file, not a picture or video"
 
 
 def index_missing(path: Path) -> bool:
@@ -678,11 +699,27 @@ class ImageSource(Source):
                 self.skipped.append(name)
                 continue
             self.name = name  # of the image being yielded
+            pages = tiff_pages(file)
+            if pages > 1:  # (a scan of several pages, a fax: it was read without a word)
+                print(f"note: {name} holds {pages} pages: only the first is labelled", file=sys.stderr)
             yield frame
 
     def _warn_damaged(self, name: str, damage: str) -> None:
         warn_damaged(name, damage)
         self.damaged_photos.append(name)
+
+
+def tiff_pages(file: Path) -> int:
+    """How many pages (pictures) a TIFF file holds; 1 for any other file and for a TIFF Pillow cannot read."""
+    if not file_head(file).startswith(TIFF_SIGNATURES):
+        return 1
+    from PIL import Image
+
+    try:
+        with Image.open(file) as picture:
+            return getattr(picture, "n_frames", 1)
+    except Exception:  # noqa: BLE001 - not for Pillow (damaged, too large): read as OpenCV reads it
+        return 1
 
 
 def warn_damaged(name: str, damage: str) -> None:

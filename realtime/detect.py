@@ -76,6 +76,8 @@ RELIABLE_FACE_PX = 28  # faces at least this wide at that scale are found and bo
 PART_SIZE = 0.7  # video: a face found inside a face of the last frame, narrower than this share of it, is a part of it
 FOUND_FACE_PX = 20  # about half the faces this wide at that scale are found (300-499 px in 4000x3000: 57%)
 SURE_FACE_PX = 40  # faces this wide at that scale are found every time (all 77 of 140+ px in 640 px tiles: docs/face-detection.md)
+FILLING_OVERLAP = 0.2  # a face the short-range model finds in a tile sharing more of its box with a face found is not a new one
+FILLING_LEAST = 1 / 8  # ... and looks only at windows of at least this share of the picture's longer side
 COARSE_SCORE = 0.65  # the least score of a face found in a tile coarser than `tile` px (see FaceDetector._kept)
 # A frame with a longer side is searched scaled down to it: MediaPipe's OpenCV aborts on pictures over 32,767 px,
 # which padding (below) would make of a face-less one.
@@ -426,7 +428,10 @@ class FaceDetector:
         if mode not in MODES:
             raise ValueError(f"unknown detector '{mode}' (choose from {', '.join(MODES)})")
         self.upright = Upright() if upright else None
-        self.cascade = Cascade(self.upright or Upright()) if upright or mode == "sweep" else None
+        # The landmark model, which says how face-like a box is: for photos, for the cascade's finds on video (`sweep`)
+        # and for the short-range model's in tiles (`_filling`).
+        self.landmarks = self.upright or (Upright() if mode in ("tiled", "sweep") else None)
+        self.cascade = Cascade(self.landmarks) if upright or mode == "sweep" else None
         self._faceless = 0  # video: face-less frames since the cascade last found a face (`_unseen`)
         # The short-range model: for close-ups, and for closer looks (in such a window the face
         # fills about a third of it, and the model is about 3x cheaper than the full-range one).
@@ -482,13 +487,30 @@ class FaceDetector:
             faces += self.near.find(rgb)
         if windows or closer or near:
             faces = suppress(faces)
-        if not faces and self.mode == "tiled" and len(windows) > 1:
-            # A face that fills much of a tile (a tight face crop inside a larger picture) is the short-range model's.
-            faces = suppress(self.near.find_in(rgb, windows))
+        if self.mode == "tiled" and len(windows) > 1:
+            if not faces:  # a tight face crop inside a larger picture fills much of a tile: the short-range model's
+                faces = suppress(self.near.find_in(rgb, windows))
+            elif max(width, height) >= 2 * self.tile:
+                faces = suppress(faces + self._filling(rgb, windows, faces))
         if not faces:  # a face cut off by the frame's edges: look again with the frame padded
             bordered, pad = padded(rgb)
             faces = self.near.find(bordered, -pad, -pad)
         return faces
+
+    def _filling(self, rgb: np.ndarray, windows, found: list[Face]) -> list[Face]:
+        """`tiled`: faces that fill much of a tile, which the full-range model misses there and the short-range model
+        finds (face crops side by side: a collage, a video call's gallery; 74% of such faces were found at 1280x720
+        before). Of its finds, those kept as a coarse window's are (`_kept`), away from every face `found` (it boxes
+        those differently, or a part of one: FILLING_OVERLAP) and face-like to the landmark model (a dark corner of a
+        close-up can score as a face). Not in a picture under two tiles across, where the short-range pass over
+        the whole picture sees such faces at half a tile's scale or more; nor in windows under FILLING_LEAST of the
+        picture's longer side (the finest tiles of a 12-megapixel photo: a third of its time, for no face found in
+        collages of that size)."""
+        side = max(rgb.shape[:2])
+        windows = [window for window in windows if max(window[2] - window[0], window[3] - window[1]) >= FILLING_LEAST * side]
+        extra = suppress([face for window in windows for face in self.near.find_in(rgb, [window]) if self._kept(face, window)])
+        return [face for face in extra if not any(overlap(face.box, f.box)[1] > FILLING_OVERLAP for f in found)
+                and self.landmarks.is_upright(rgb, face)]
 
     def _unseen(self, rgb: np.ndarray, previous: list[np.ndarray]) -> list[Face]:
         """Video: faces BlazeFace cannot see (behind dark sunglasses) in a frame where it found none. The cascade

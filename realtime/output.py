@@ -335,7 +335,9 @@ class EncodedWriter:
             # .avi recording ended in a traceback there)
             self._stream.codec_context.options = {"flags": "+qscale", "global_quality": str(2 * 118)}
         else:
-            self._stream.width, self._stream.height = size[0] - size[0] % 2, size[1] - size[1] % 2  # yuv420p: even sides
+            # yuv420p takes even sides only: an odd side is made even by repeating the last column or row (a 97x61 video
+            # was recorded 96x60, cut, while its results kept 97x61's coordinates)
+            self._stream.width, self._stream.height = size[0] + size[0] % 2, size[1] + size[1] % 2
             self._stream.pix_fmt = "yuv420p"
             self._stream.options = {"preset": "veryfast", "crf": "23", "g": str(max(1, round(fps)))}
         self.timed = codec != "mjpeg"
@@ -350,7 +352,8 @@ class EncodedWriter:
         """`seconds`: the frame's time, where `timed` (from 0 at the first frame written); else it is the next
         frame at `fps`."""
         if frame.shape[1] != self._stream.width or frame.shape[0] != self._stream.height:
-            frame = frame[: self._stream.height, : self._stream.width]
+            frame = cv2.copyMakeBorder(frame, 0, self._stream.height - frame.shape[0], 0, self._stream.width - frame.shape[1],
+                                       cv2.BORDER_REPLICATE)
         image = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
         if self.timed:  # its own time (frames put on a grid at the average rate fell behind a variable-rate source)
             self._first = seconds if self._first is None else self._first

@@ -92,7 +92,7 @@ def test_an_output_that_is_the_source_or_another_output_is_refused(tmp_path):
         assert_one_line_error(result, f"{option} names {photos / name}, a photo in the source folder")
     assert all((photos / name).read_bytes() == b"a photo, not to be touched" for name in ("a.jpg", "sub/b.png"))
     result = run_module("realtime", "--source", str(clip), "--no-display", "--json", "/dev/null", "--csv", "/dev/null")
-    assert_one_line_error(result, "cannot read video")  # a device is no file to overwrite: the outputs pass
+    assert_one_line_error(result, f"cannot read {clip}: it is a text file")  # a device is no file to overwrite: the outputs pass
 
 
 def test_when_the_reader_of_standard_output_goes_the_run_ends_quietly(tmp_path, tiny_model):
@@ -774,6 +774,25 @@ def test_report_of_a_long_video_shows_each_stretch_s_main_label(tmp_path):
     columns = np.flatnonzero(happy[row])
     gap = np.diff(columns).max()  # the 4,000 frames without the face: a fifth of the timeline, empty
     assert 0.15 < gap / (columns[-1] - columns[0]) < 0.25
+
+
+def test_an_odd_sized_video_is_recorded_whole_with_its_last_column_and_row_repeated(tmp_path):
+    """H.264 (yuv420p) takes even sides only: a 97x61 picture was recorded 96x60, its last column and row cut off, while
+    its results kept 97x61's coordinates. Now 98x62, the picture whole at its place, the extra column and row copies."""
+    import av
+
+    picture = np.zeros((61, 97, 3), np.uint8)
+    picture[:, 60:] = (40, 200, 90)  # the last column and row green, the rest black
+    picture[:, 96], picture[60] = (250, 250, 250), (250, 250, 250)  # ... up to a white last column and row
+    writer = VideoWriter(tmp_path / "odd.mp4", 10.0, (97, 61))
+    for index in range(3):
+        writer.write(Annotated(index, index / 10, picture.copy(), []))
+    writer.close()
+    with av.open(str(tmp_path / "odd.mp4")) as container:
+        frame = next(container.decode(video=0)).to_ndarray(format="bgr24")
+    assert frame.shape == (62, 98, 3)
+    assert np.abs(frame[:61, :97].astype(int) - picture).mean() < 8
+    assert frame[:61, 96:].min() > 200 and frame[60:, :97].min() > 200  # the white column and row, and their copies
 
 
 def test_report_says_csv_results_are_not_json_lines(tmp_path, tiny_model):

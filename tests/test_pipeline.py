@@ -21,7 +21,7 @@ from realtime.align import Crop, align_face
 from realtime.card import ModelError
 from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier
 from realtime.detect import FaceDetector
-from realtime.faces import Face
+from realtime.faces import Face, overlap
 from realtime.pipeline import VIEW_SCALES, Pipeline
 from realtime.scene import background, face_sprite, paste_face
 from tests.conftest import ROOT, SHARED_DATA, assert_one_line_error, run_module
@@ -919,6 +919,27 @@ def test_detection_recall_scales_its_faces_with_the_picture_and_refuses_faces_th
                                capture_output=True, text=True, timeout=120)
         assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
         assert wrong.stderr.splitlines()[-1].endswith(f"argument --size: '{size}' is not WIDTHxHEIGHT, e.g. 1280x720")
+
+
+def test_detection_recall_lays_out_galleries_of_photos_and_scores_them_by_centres(tmp_path):
+    bench = load_bench("detection_recall")
+    photo = face_sprite()[0]
+    for index in range(3):
+        cv2.imwrite(str(tmp_path / f"{index}.jpg"), cv2.convertScaleAbs(photo, alpha=0.8 + 0.1 * index))
+    photos = sorted(tmp_path.glob("*.jpg"))
+    frame, boxes = bench.make_gallery(1280, 720, 1, photos)  # seed 1: 3x3 cells
+    assert frame.shape == (720, 1280, 3) and len(boxes) == 9
+    assert all(0 <= b[0] < b[2] <= 1280 and 0 <= b[1] < b[3] <= 720 for b in boxes)
+    assert not any(overlap(a, b)[0] for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    inside, astride = Face(np.array([10.0, 10, 50, 50]), 0.9), Face(np.array([80.0, 0, 140, 60]), 0.9)
+    assert bench.hit_by([astride, inside], np.array([0.0, 0, 100, 100]), centred=True) == 1  # its centre is in
+    assert bench.hit_by([astride], np.array([0.0, 0, 100, 100]), centred=True) is None
+    run = subprocess.run([sys.executable, "bench/detection_recall.py", "--gallery", str(tmp_path), "--scenes", "1",
+                          "--detectors", "tiled"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and run.stdout.splitlines()[0] == "1 galleries of 1280x720, 4 faces", run.stderr
+    empty = subprocess.run([sys.executable, "bench/detection_recall.py", "--gallery", str(tmp_path / "none")],
+                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert empty.returncode == 2 and empty.stderr.splitlines()[-1].endswith("no .jpg or .png photos there")
 
 
 def test_small_face_conditions_shrink_the_faces_to_the_size_they_name():

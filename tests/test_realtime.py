@@ -722,6 +722,40 @@ def test_a_folder_with_a_photo_cut_short_ends_its_run_as_usual(tmp_path, tiny_mo
     assert result.stderr.splitlines()[-1].startswith("labelled 2 photos:")
 
 
+def test_a_text_file_or_an_empty_file_given_as_the_source_is_called_what_it_is(tmp_path):
+    """`--source notes.txt` said 'cannot read video notes.txt (missing, empty or not a video ...)'."""
+    from realtime.capture import SourceError, open_source
+
+    notes, empty, noise = tmp_path / "notes.txt", tmp_path / "empty.mp4", tmp_path / "noise.mp4"
+    notes.write_text("first line\n" + "é" * 3000)  # (a character cut by the 4096 bytes looked at)
+    empty.write_bytes(b"")
+    noise.write_bytes(np.random.default_rng(0).integers(1, 256, 5000, dtype=np.uint8).tobytes())
+    said = {}
+    for path in (notes, empty, noise):
+        with pytest.raises(SourceError) as error:
+            open_source(str(path))
+        said[path.name] = str(error.value)
+    assert said["notes.txt"] == f"cannot read {notes}: it is a text file, not a picture or video"
+    assert said["empty.mp4"] == f"cannot read {empty}: the file is empty"
+    assert said["noise.mp4"].startswith(f"cannot read video {noise} (missing, empty or not a video")
+
+
+def test_a_tiff_of_several_pages_says_only_its_first_is_labelled(tmp_path, capsys):
+    """A scan of several pages was read as its first page without a word."""
+    from PIL import Image
+
+    from realtime.capture import ImageSource
+    from realtime.scene import DemoSource
+
+    pages = [Image.fromarray(np.ascontiguousarray(DemoSource(faces=1).frame(i)[0][:, :, ::-1])) for i in range(3)]
+    pages[0].save(tmp_path / "scan.tiff", save_all=True, append_images=pages[1:])
+    pages[0].save(tmp_path / "one.tiff")
+    frames = list(ImageSource(tmp_path))
+    assert len(frames) == 2
+    notes = [line for line in capsys.readouterr().err.splitlines() if line]
+    assert notes == ["note: scan.tiff holds 3 pages: only the first is labelled"]
+
+
 def test_a_cut_copy_of_a_video_says_it_is_cut_short(tmp_path, tiny_model):
     """A copy cut short of an MP4 that keeps its index at its end (as cameras and phones write them) has no frame that
     can be found: it was 'missing, empty or not a video this program can decode', for a file that is there and is a

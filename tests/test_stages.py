@@ -775,6 +775,35 @@ def test_tiled_detection_finds_small_faces_the_full_pass_misses():
     assert _all_found(found, truth) and len(found) == 3
 
 
+def _face_crop_collage(columns: int = 3, rows: int = 3, side: int = 200):
+    """A 1280x720 collage of tight face crops (forehead and chin cut, as in a portrait site's thumbnails), lighter
+    and darker, every other one mirrored; each crop's place (x0, y0, x1, y1)."""
+    from realtime.scene import _FACE_IN_SPRITE
+
+    sprite, _ = face_sprite()
+    x0, y0, x1, y1 = _FACE_IN_SPRITE
+    face = cv2.resize(sprite[y0 + 30:y1 - 20, x0 + 20:x1 - 20], (side, side))
+    frame = np.full((720, 1280, 3), 40, np.uint8)
+    cells, width, height = [], 1280 // columns, 720 // rows
+    for i in range(columns * rows):
+        x, y = i % columns * width + (width - side) // 2, i // columns * height + (height - side) // 2
+        crop = cv2.convertScaleAbs(face, alpha=0.7 + 0.05 * i)
+        frame[y:y + side, x:x + side] = crop[:, ::-1] if i % 2 else crop
+        cells.append((x, y, x + side, y + side))
+    return frame, cells
+
+
+@pytest.mark.parametrize("upright", [False, True])
+def test_tiled_detection_finds_every_face_of_a_collage_of_face_crops(upright):
+    """Tight face crops side by side fill much of a tile: the full-range model missed 3 of these 9 faces there (and
+    the full pass sees them too small); the short-range model finds them in the tiles. One box in each crop."""
+    frame, cells = _face_crop_collage()
+    found = FaceDetector("tiled", max_faces=99, upright=upright).detect(frame)
+    centres = [((f.box[0] + f.box[2]) / 2, (f.box[1] + f.box[3]) / 2) for f in found]
+    assert sorted(next((i for i, (x0, y0, x1, y1) in enumerate(cells) if x0 <= cx <= x1 and y0 <= cy <= y1), -1)
+                  for cx, cy in centres) == list(range(9))
+
+
 def test_large_pictures_are_also_searched_in_coarser_tiles():
     assert search_windows(1280, 720) == tile_windows(1280, 720)  # small pictures: the tiles alone, as before
     windows = search_windows(4000, 3000)
