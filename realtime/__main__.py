@@ -221,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         frames = min(getattr(source, "frame_count", None) or math.inf, args.max_frames or math.inf)
         tracker = (Tracker.for_photos() if photos else
                    Tracker(0.0 if args.no_smooth else args.smoothing, hold=args.hold,
-                           confirm=args.confirm, hysteresis=args.hysteresis, frames=frames, max_faces=max_faces))
+                           confirm=args.confirm, hysteresis=args.hysteresis, frames=frames, max_faces=max_faces,
+                           fps=None if source.live else source.fps))
         views = args.views == "6" or (args.views == "auto" and photos)
         # Video whose tracker averages over frames takes an ensemble's members (and the mirrored crop) by turns.
         pipeline = Pipeline(detector, classifier, crop, views, by_turns=tracker.smoothing > 0)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -20,6 +21,8 @@ from realtime.faces import Face, intersection, overlap
 
 
 HYSTERESIS = 0.15  # default lead another class needs over the shown label (bench/label_stability.py)
+SETTINGS_FPS = 30  # the frame rate the frame counts and the smoothing are set for (bench/label_stability.py's)
+RATES = (1.0, 240.0)  # a file's frame rate is taken within these bounds (a broken header can say 90,000)
 MAX_JUMP = 2.0  # the farthest a face found in the last frame is followed to a box it does not overlap, in its widths
 MOVING = 0.25  # the speed (its widths a frame) from which a face is followed that far: one standing still is not
 
@@ -39,18 +42,24 @@ class Track:
 
 class Tracker:
     def __init__(self, smoothing: float = 0.75, hold: int = 5, min_iou: float = 0.3, confirm: int = 3,
-                 hysteresis: float = HYSTERESIS, frames: float | None = None, max_faces: int | None = None):
+                 hysteresis: float = HYSTERESIS, frames: float | None = None, max_faces: int | None = None,
+                 fps: float | None = None):
         """`smoothing`: weight of the history in the average (0 = none); `hold`: frames a lost face stays;
         `confirm`: frames in a row a new face must be found before it is shown (1 = at once), at most the
         `frames` of a clip of known length (a 2-frame clip still shows its faces);
         `hysteresis`: lead (in probability) another class needs to replace the shown label (0 = none);
         `max_faces`: the most faces shown in a frame (those found in it first, then the largest held ones; the
-        detector gives at most as many, but the faces held on top of them went past it)."""
-        confirm = int(min(confirm, frames or confirm))
+        detector gives at most as many, but the faces held on top of them went past it);
+        `fps`: a video file's frame rate: `confirm`, `hold` and `smoothing` are for SETTINGS_FPS, and are made to
+        last as long at this rate (`at_rate`). None for a camera or live stream, whose frames come as fast as they
+        are labelled."""
         if not 0.0 <= smoothing < 1.0:
             raise ValueError("smoothing must be in [0, 1)")
         if confirm < 1 or hold < 0 or not 0.0 <= hysteresis < 1.0:
             raise ValueError("confirm must be at least 1, hold at least 0 and hysteresis in [0, 1)")
+        if fps:
+            smoothing, hold, confirm = at_rate(smoothing, hold, confirm, fps)
+        confirm = int(min(confirm, frames or confirm))
         self.smoothing, self.hold, self.min_iou = smoothing, hold, min_iou
         self.confirm, self.hysteresis, self.max_faces = confirm, hysteresis, max_faces
         self.tracks: list[Track] = []
@@ -123,6 +132,15 @@ class Tracker:
     def reset(self) -> None:
         """End every track (at a shot cut); new ones get new ids."""
         self.tracks = []
+
+
+def at_rate(smoothing: float, hold: int, confirm: int, fps: float) -> tuple[float, int, int]:
+    """The tracker's settings for SETTINGS_FPS, made to last as long at `fps` (within RATES): a new face is confirmed
+    after as much time, a lost one held as long, and the history weighs as much after as many seconds. An animated
+    GIF or WebP of a frame a second (a slide show of different people, each frame a shot cut) showed no face at all,
+    each needing 3 frames to be confirmed; a 10-fps recording held a lost face half a second."""
+    scale = min(max(fps, RATES[0]), RATES[1]) / SETTINGS_FPS
+    return smoothing ** (1 / scale), int(hold * scale + 0.5), max(1, math.ceil(confirm * scale - 1e-6))
 
 
 def covers(front: np.ndarray, behind: np.ndarray) -> bool:

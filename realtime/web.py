@@ -222,7 +222,7 @@ class Labeller:
                                                                   "this program cannot decode)")
             self._check_length(source)
             pipeline, cuts = self._video_pipeline(), ShotCuts()
-            tracker = Tracker(frames=source.frame_count, max_faces=VIDEO_FACES)
+            tracker = Tracker(frames=source.frame_count, max_faces=VIDEO_FACES, fps=source.fps)
         else:
             raise UploadError(415, f"{name} is not a photo or video this page reads (photos: "
                                    f"{', '.join(sorted(s[1:] for s in IMAGE_SUFFIXES))}; "

@@ -1074,7 +1074,7 @@ def test_the_python_api_for_video_answers_as_the_program_does_for_a_clip(tmp_pat
     assert ran.returncode == 0, ran.stderr[-2000:]
     records = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
     source = open_source(str(clip))
-    with VideoLabeller() as labeller:
+    with VideoLabeller(fps=source.fps) as labeller:  # (a file's rate, as the program takes it)
         answers = [labeller.label(frame) for frame in source]
         assert labeller.label(np.zeros((240, 320, 3), np.uint8)) == []  # a cut to a face-less picture: no face held
     source.close()
@@ -1122,3 +1122,8 @@ def test_the_labellers_take_the_values_the_programs_options_take():
         VideoLabeller(confirm=2.5)
     with pytest.raises(ValueError, match="hold must be an integer"):
         VideoLabeller(hold=True)
+    for fps in (0, -5, math.nan, True, "30"):
+        with pytest.raises(ValueError, match="fps must be a number above 0"):
+            VideoLabeller(fps=fps)
+    with VideoLabeller(fps=10) as labeller:  # a 10-fps file's frames: the settings for 30 fps, lasting as long
+        assert (labeller.tracker.confirm, labeller.tracker.hold) == (1, 2)

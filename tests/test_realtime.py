@@ -842,6 +842,25 @@ def test_an_animated_picture_is_labelled_frame_by_frame_as_a_video(tmp_path, tin
         assert animated(tmp_path / f"moving.{kind}").fps == pytest.approx(1000 / 120)
 
 
+def test_a_slide_show_gif_shows_each_frame_s_face_in_that_frame(tmp_path, tiny_model):
+    """A GIF of a frame a second, each of another scene (every frame a shot cut): a face needed 3 frames in a row to be
+    shown, so none ever was. The tracker's frame counts are for 30 fps, and now last as long at the file's rate."""
+    from realtime.scene import background, paste_face
+
+    slides = []
+    for index in range(5):
+        slide = background(480, 360, seed=10 + index)
+        paste_face(slide, 120 + 15 * index, (140 + 50 * index, 190), flip=bool(index % 2))
+        slides.append(Image.fromarray(np.ascontiguousarray(slide[:, :, ::-1])))
+    slides[0].save(tmp_path / "slides.gif", save_all=True, append_images=slides[1:], duration=1000, loop=0)
+    jsonl = tmp_path / "slides.jsonl"
+    result = run_module("realtime", "--source", str(tmp_path / "slides.gif"), "--model", str(tiny_model),
+                        "--no-display", "--json", str(jsonl))
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert [len(record["faces"]) for record in records] == [1] * 5
+
+
 @pytest.fixture
 def web_folder(tmp_path):
     """A folder served over HTTP on this machine (its URL, its path); /camera.mjpg is an endless MJPEG stream."""

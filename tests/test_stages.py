@@ -424,6 +424,26 @@ def test_a_new_face_is_shown_only_once_confirmed_and_a_stray_detection_never():
     assert tracker.update([], p[:0]) == []
 
 
+def test_the_tracker_settings_last_as_long_at_a_file_s_own_frame_rate():
+    """They are set for 30 fps. A GIF of a frame a second showed a face only from its third frame (3 s), or never when
+    its frames were of different people (each a shot cut); a 10-fps recording held a lost face 0.5 s."""
+    from realtime.track import at_rate
+
+    assert at_rate(0.75, 5, 3, 30) == (0.75, 5, 3)
+    smoothing, hold, confirm = at_rate(0.75, 5, 3, 10)
+    assert (hold, confirm) == (2, 1) and smoothing == pytest.approx(0.75 ** 3)  # the history weighs as much after 0.1 s
+    assert at_rate(0.75, 5, 3, 60)[1:] == (10, 6) and at_rate(0.75, 5, 3, 60)[0] == pytest.approx(0.75 ** 0.5)
+    assert at_rate(0.75, 5, 3, 1)[1:] == (0, 1) and at_rate(0.0, 0, 1, 1) == (0.0, 0, 1)
+    assert at_rate(0.75, 5, 3, 90_000) == at_rate(0.75, 5, 3, 240)  # a broken header's rate, within bounds
+    p = np.array([[0.3, 0.7]])
+    assert [t.id for t in Tracker(fps=1).update([_face(100)], p)] == [1]  # shown in its first frame
+    assert Tracker(fps=30).update([_face(100)], p) == Tracker().update([_face(100)], p) == []
+    held = Tracker(fps=10)
+    for frame in range(4):
+        held.update([_face(100)] if frame == 0 else [], p if frame == 0 else p[:0])
+    assert held.tracks == []  # lost at frame 1, held 2 frames (0.2 s), then gone
+
+
 def test_shot_cuts_are_found_between_photos_but_not_in_motion():
     other = background(640, 480, seed=9)
     paste_face(other, 300, (200, 260), flip=True)
