@@ -767,6 +767,20 @@ def test_captions_stay_inside_the_frame_and_do_not_overlap():
     assert rects[2][3] == 200  # room above the box: the caption sits on its top edge
 
 
+def test_a_caption_goes_below_its_face_rather_than_over_a_face_behind_it():
+    """A group photo's back row stands just above the front row: a front face's caption, above its box, stood over the
+    mouth of the face behind. It goes below its box now; with no face in the way, above as before."""
+    behind, front, aside = (330, 150, 370, 190), (300, 195, 420, 315), (500, 200, 560, 260)
+    sizes = [(90, 20)] * 3
+    corners = caption_places([behind, front, aside], sizes, (640, 480))
+    rects = [(x, y, x + w, y + h) for (x, y), (w, h) in zip(corners, sizes)]
+    assert rects[0][3] == 150 and rects[2][3] == 200  # above their faces: nothing in the way
+    assert rects[1][1] == 315  # below its face, which it touches
+    assert all(overlap(np.array(rects[1]), np.array(box))[0] == 0 for box in (behind, aside))
+    crowded = caption_places([behind, front], sizes[:2], (640, 330))  # no room below: over its own face's top
+    assert crowded[1][1] == 195
+
+
 def test_a_recording_repeats_frames_to_keep_their_times(tmp_path):
     writer = VideoWriter(tmp_path / "live.avi", fps=10, size=(64, 48))
     frame = np.zeros((48, 64, 3), np.uint8)
