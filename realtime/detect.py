@@ -78,6 +78,7 @@ FOUND_FACE_PX = 20  # about half the faces this wide at that scale are found (30
 SURE_FACE_PX = 40  # faces this wide at that scale are found every time (all 77 of 140+ px in 640 px tiles: docs/face-detection.md)
 FILLING_OVERLAP = 0.2  # a face the short-range model finds in a tile sharing more of its box with a face found is not a new one
 FILLING_LEAST = 1 / 8  # ... and looks only at windows of at least this share of the picture's longer side
+KEPT_IOU = 0.3  # a face overlapping a box of the last frame this much is that face, kept first under --max-faces
 COARSE_SCORE = 0.65  # the least score of a face found in a tile coarser than `tile` px (see FaceDetector._kept)
 # A frame with a longer side is searched scaled down to it: MediaPipe's OpenCV aborts on pictures over 32,767 px,
 # which padding (below) would make of a face-less one.
@@ -439,10 +440,12 @@ class FaceDetector:
         self.main = self.near if mode == "short" else BlazeFace(1, min_confidence)
         self.planner = {"tiled": Tiles, "sweep": Sweep}.get(mode, lambda tile: None)(tile)
         self.mode, self.max_faces, self.min_face, self.tile = mode, max_faces, min_face, tile
+        self.crowded = 0  # frames that held more than `max_faces` faces
         self.min_confidence = min_confidence
 
     def detect(self, frame: np.ndarray, previous: list[np.ndarray] = ()) -> list[Face]:
-        """Faces in a BGR frame, largest first: the `max_faces` surest, none narrower than `min_face` px.
+        """Faces in a BGR frame, largest first: at most `max_faces` (those at a box of `previous` first, then the
+        surest; `crowded` counts the frames where some were left out), none narrower than `min_face` px.
 
         `previous`: face boxes of the last frame, which `sweep` looks at again more closely. A frame
         with a side over LARGEST_SIDE px is searched scaled down to it.
@@ -467,9 +470,14 @@ class FaceDetector:
             faces = self._upright(rgb, faces, least) or self.cascade.find(rgb) or self._unsure(rgb)
         elif self.cascade:
             faces = faces or self._unseen(rgb, previous)
-        faces = [f if scale == 1 else replace(f, box=f.box / scale, eyes=None if f.eyes is None else f.eyes / scale)
-                 for f in faces if f.width >= least]
-        kept = sorted(faces, key=lambda f: -f.score)[: self.max_faces]  # the most certain, when there are too many
+        # When there are too many: the faces at the last frame's first, then the most certain. By score alone, which
+        # 8 of 12 still faces of a video call were kept changed in 33 of 75 frames, boxes and ids going from person to
+        # person; now the first ones kept stay.
+        faces = sorted((f for f in faces if f.width >= least),
+                       key=lambda f: (not any(overlap(f.box, box)[0] >= KEPT_IOU for box in previous), -f.score))
+        self.crowded += len(faces) > self.max_faces
+        kept = [f if scale == 1 else replace(f, box=f.box / scale, eyes=None if f.eyes is None else f.eyes / scale)
+                for f in faces[: self.max_faces]]
         return sorted(kept, key=lambda f: -f.width)  # the largest first: a photo's main face leads its record
 
     def _find(self, rgb: np.ndarray, previous: list[np.ndarray], min_face: float) -> list[Face]:
@@ -487,28 +495,30 @@ class FaceDetector:
             faces += self.near.find(rgb)
         if windows or closer or near:
             faces = suppress(faces)
-        if self.mode == "tiled" and len(windows) > 1:
-            if not faces:  # a tight face crop inside a larger picture fills much of a tile: the short-range model's
-                faces = suppress(self.near.find_in(rgb, windows))
-            elif max(width, height) >= 2 * self.tile:
-                faces = suppress(faces + self._filling(rgb, windows, faces))
+        if self.mode == "tiled" and len(windows) > 1 and not faces:
+            # A tight face crop inside a larger picture fills much of a tile: the short-range model's.
+            faces = suppress(self.near.find_in(rgb, windows))
+        elif windows and max(width, height) >= 2 * self.tile:  # (`tiled`'s tiles, or `sweep`'s tile of this frame)
+            faces = suppress(faces + self._filling(rgb, windows, faces))
         if not faces:  # a face cut off by the frame's edges: look again with the frame padded
             bordered, pad = padded(rgb)
             faces = self.near.find(bordered, -pad, -pad)
         return faces
 
     def _filling(self, rgb: np.ndarray, windows, found: list[Face]) -> list[Face]:
-        """`tiled`: faces that fill much of a tile, which the full-range model misses there and the short-range model
-        finds (face crops side by side: a collage, a video call's gallery; 74% of such faces were found at 1280x720
-        before). Of its finds, those kept as a coarse window's are (`_kept`), away from every face `found` (it boxes
+        """Faces that fill much of a tile, which the full-range model misses there and the short-range model finds
+        (face crops side by side: a collage, a video call's gallery; `tiled` found 68% of such faces at 1280x720
+        before, `sweep` 91%), in `tiled`'s windows or `sweep`'s tile of the frame (then followed by its closer
+        looks). Of its finds, those kept as a coarse window's are (`_kept`), away from every face `found` (it boxes
         those differently, or a part of one: FILLING_OVERLAP) and face-like to the landmark model (a dark corner of a
         close-up can score as a face). Not in a picture under two tiles across, where the short-range pass over
         the whole picture sees such faces at half a tile's scale or more; nor in windows under FILLING_LEAST of the
         picture's longer side (the finest tiles of a 12-megapixel photo: a third of its time, for no face found in
         collages of that size)."""
-        side = max(rgb.shape[:2])
-        windows = [window for window in windows if max(window[2] - window[0], window[3] - window[1]) >= FILLING_LEAST * side]
-        extra = suppress([face for window in windows for face in self.near.find_in(rgb, [window]) if self._kept(face, window)])
+        least = FILLING_LEAST * max(rgb.shape[:2])
+        windows = [window for window in windows if max(window[2] - window[0], window[3] - window[1]) >= least]
+        extra = suppress([face for window in windows for face in self.near.find_in(rgb, [window])
+                          if self._kept(face, window)])
         return [face for face in extra if not any(overlap(face.box, f.box)[1] > FILLING_OVERLAP for f in found)
                 and self.landmarks.is_upright(rgb, face)]
 

@@ -21,7 +21,8 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 SHORT_SIDE_PER_SCALE = 480  # px of a picture's short side for each unit of drawing scale, at most
 SMALL_PHOTO = 320  # px: a photo whose longer side is shorter is drawn enlarged (`enlargement`)
 CHART_SHADE = 0.3  # the bar chart's rows darken the picture under them to this share
-COVERED = 0.1  # a caption over this share of another face's box covers it, and is placed elsewhere by its own where it can be
+COVERED = 0.1  # a caption over less than this share of a face hides none of it (`hidden`)
+FACE_AROUND = 0.25  # a face's forehead above its box, and its chin below, in its box's heights (`hidden`)
 HELP_LEAST_SCALE = 0.3  # the key help's text no smaller than this (7 px high), where a small picture wants smaller
 BAR_TEXT_SCALE = 2 / 3  # the drawing scale below which the bars' class names and rows are drawn no smaller (7 px)
 
@@ -86,8 +87,9 @@ def caption_places(boxes: list[tuple[int, int, int, int]], sizes: list[tuple[int
                    frame_size: tuple[int, int]) -> list[tuple[int, int]]:
     """Top-left corners for captions of `sizes` (w, h), one per box: above the box where there is room,
     else below it, else nudged down, always inside the frame and not over an earlier caption. Of the places by
-    the box (above, below, over its top), the first that covers no other face (COVERED of its box) is taken where
-    there is one: in a group photo, the captions of the front row stood over the mouths of the row behind."""
+    the box (above, below, over its top), the one that hides least of the faces is taken (`hidden`): in a group photo
+    the captions of the front row stood over the mouths of the row behind, and a caption pushed into its own box
+    over its own eyes."""
     width, height = frame_size
     placed: list[tuple[int, int, int, int]] = []
     corners = []
@@ -95,18 +97,27 @@ def caption_places(boxes: list[tuple[int, int, int, int]], sizes: list[tuple[int
         x = min(max(0, x0), max(0, width - w))
         free = [c for c in (y0 - h, y1, *range(y0, height - h, max(1, h // 2))) if 0 <= c <= height - h and
                 not any(intersection((x, c, x + w, c + h), other) > 0 for other in placed)]
-        others = boxes[:index] + boxes[index + 1:]
         by_box = [c for c in free if c in (y0 - h, y1) or y0 <= c <= y1 - h]
-        y = next((c for c in by_box if not any(covers_face((x, c, x + w, c + h), box) for box in others)),
-                 free[0] if free else min(max(0, y0 - h), max(0, height - h)))
+        y = (min(by_box, key=lambda c: hidden((x, c, x + w, c + h), boxes, index)) if by_box else
+             free[0] if free else min(max(0, y0 - h), max(0, height - h)))
         placed.append((x, y, x + w, y + h))
         corners.append((x, y))
     return corners
 
 
-def covers_face(caption: tuple[int, int, int, int], box: tuple[int, int, int, int]) -> bool:
-    """Whether a caption lies over COVERED of a face's box or more."""
-    return intersection(caption, box) >= COVERED * max(1, (box[2] - box[0]) * (box[3] - box[1]))
+def hidden(caption: tuple[int, int, int, int], boxes: list[tuple[int, int, int, int]], own: int) -> float:
+    """How much of the faces a caption hides: the shares of them it lies over, added up, each under COVERED counted as
+    none (a corner, and a caption that flips between places as a box wavers). A face is its box with the forehead
+    and chin around it (FACE_AROUND: the box runs from the brows to the mouth); the caption's own face, only its box
+    (a caption stands on its top or bottom edge)."""
+    total = 0.0
+    for index, (x0, y0, x1, y1) in enumerate(boxes):
+        if index != own:
+            grown = FACE_AROUND * (y1 - y0)
+            y0, y1 = y0 - grown, y1 + grown
+        share = intersection(caption, (x0, y0, x1, y1)) / max(1, (x1 - x0) * (y1 - y0))
+        total += share if share >= COVERED else 0.0
+    return total
 
 
 def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: bool = False) -> np.ndarray:

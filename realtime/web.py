@@ -45,7 +45,7 @@ from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 MAX_BYTES = 100_000_000  # largest upload
 MAX_SECONDS, MAX_FRAMES = 60, 1800  # longest video
 MAX_PIXELS = 40_000_000  # largest photo or video frame
-VIDEO_FACES = 8  # most faces a video frame shows, as the program's --max-faces for video
+VIDEO_FACES = 8  # most faces a video frame shows, as the program's --max-faces for a camera: the server is shared
 KEPT_RESULTS = 20  # annotated files kept for the page; older ones are deleted
 MAX_STREAMS = 4  # webcam streams labelled side by side (tabs, people); a new one beyond them ends the idlest
 
