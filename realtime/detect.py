@@ -148,6 +148,11 @@ def tile_windows(width: int, height: int, tile: int = 320, overlap_fraction: flo
 
 
 def search_windows(width: int, height: int, tile: int = 320, min_face: float = 0) -> list[tuple[int, int, int, int]]:
+    """The windows of every tiling (`tilings`), finest first."""
+    return [window for tiling in tilings(width, height, tile, min_face) for window in tiling]
+
+
+def tilings(width: int, height: int, tile: int = 320, min_face: float = 0) -> list[list[tuple[int, int, int, int]]]:
     """The tiles of about `tile` px, then coarser tilings (2x, 4x, ... the tile) while a face that lies whole
     in one of their tiles (up to a quarter of its side, the neighbours' overlap) could be too small for the
     full pass over the frame. A tiling is left out when every face of at least `min_face` px is SURE_FACE_PX
@@ -156,8 +161,32 @@ def search_windows(width: int, height: int, tile: int = 320, min_face: float = 0
     while sizes[-1] * 2 / 4 < FOUND_FACE_PX * max(width, height) / FULL_RANGE_INPUT:
         sizes.append(sizes[-1] * 2)
     coarser = sizes[1:] + [max(width, height)]
-    return [window for size, next_size in zip(sizes, coarser) if min_face * FULL_RANGE_INPUT / next_size < SURE_FACE_PX
-            for window in tile_windows(width, height, size)]
+    return [tile_windows(width, height, size) for size, next_size in zip(sizes, coarser)
+            if min_face * FULL_RANGE_INPUT / next_size < SURE_FACE_PX]
+
+
+def window_pixels(rgb: np.ndarray, window: tuple[int, int, int, int]) -> np.ndarray:
+    """The frame's pixels in a window (x0, y0, x1, y1), black where it reaches past the frame's edges."""
+    x0, y0, x1, y1 = window
+    height, width = rgb.shape[:2]
+    part = rgb[max(0, y0):min(height, y1), max(0, x0):min(width, x1)]
+    if x0 >= 0 and y0 >= 0 and x1 <= width and y1 <= height:
+        return part
+    return cv2.copyMakeBorder(part, max(0, -y0), max(0, y1 - height), max(0, -x0), max(0, x1 - width),
+                              cv2.BORDER_CONSTANT, value=(0, 0, 0))
+
+
+def edge_windows(windows, width: int) -> list[tuple[int, int, int, int]]:
+    """Each window that touches the left or right edge of the frame, moved half its width out past that edge: a face
+    that the edge cuts (a person half out of the picture) lies in the middle of one, as BlazeFace, trained on whole
+    faces, finds it. Not the top and bottom edges, which cut off a forehead (found as it is) or a mouth (no label to
+    read), for as much time again."""
+    moved = []
+    for x0, y0, x1, y1 in windows:
+        half = (x1 - x0) // 2
+        moved += [(x0 - half, y0, x1 - half, y1)] if x0 == 0 else []
+        moved += [(x0 + half, y0, x1 + half, y1)] if x1 == width else []
+    return moved
 
 
 def boxed_well(box: np.ndarray, width: int, height: int) -> bool:
@@ -239,8 +268,9 @@ class BlazeFace:
         return faces
 
     def find_in(self, rgb: np.ndarray, windows) -> list[Face]:
-        """The faces in each window (x0, y0, x1, y1) of the frame, in the frame's pixels."""
-        return [face for x0, y0, x1, y1 in windows for face in self.find(rgb[y0:y1, x0:x1], x0, y0)]
+        """The faces in each window (x0, y0, x1, y1) of the frame, in the frame's pixels; a window may reach past the
+        frame's edges, black there (`edge_windows`)."""
+        return [face for window in windows for face in self.find(window_pixels(rgb, window), *window[:2])]
 
     def close(self) -> None:
         self._model = None
@@ -401,7 +431,14 @@ class Tiles:
     def windows(self, width: int, height: int, faces: list[Face], previous, min_face: float) -> tuple[list, list]:
         """(windows for the full-range model, windows for the short-range model); none only for faces under
         `min_face` px."""
-        return search_windows(width, height, self.tile, min_face), []
+        windows = search_windows(width, height, self.tile, min_face)
+        # A face cut by the picture's edge (a person half out of the photo) lies in the middle of the coarser tilings'
+        # windows moved out past the edges: a 350 px face cut by the edge of a 2000x1500 picture was missed, and found
+        # once the same picture was 1280x720, where the full pass sees it larger. Not the tiles' (too small for such a
+        # face), and so not in pictures with no tiling coarser than the tiles (the full pass sees their faces at least
+        # half as large as the tiles do).
+        coarser = [(x0, y0, x1, y1) for x0, y0, x1, y1 in windows if max(x1 - x0, y1 - y0) > self.tile]
+        return windows + edge_windows(coarser, width), []
 
 
 class Sweep(Tiles):
@@ -413,7 +450,7 @@ class Sweep(Tiles):
         self._next = 0  # next tile of the rotation
 
     def windows(self, width: int, height: int, faces: list[Face], previous, min_face: float) -> tuple[list, list]:
-        tiles = super().windows(width, height, faces, previous, min_face)[0]
+        tiles = search_windows(width, height, self.tile, min_face)
         tiles = [tiles[self._next % len(tiles)]] if len(tiles) > 1 else []
         self._next += 1
         closer = [around(box, width, height) for box in previous
@@ -515,8 +552,9 @@ class FaceDetector:
         the whole picture sees such faces at half a tile's scale or more; nor in windows under FILLING_LEAST of the
         picture's longer side (the finest tiles of a 12-megapixel photo: a third of its time, for no face found in
         collages of that size)."""
-        least = FILLING_LEAST * max(rgb.shape[:2])
-        windows = [window for window in windows if max(window[2] - window[0], window[3] - window[1]) >= least]
+        least, (height, width) = FILLING_LEAST * max(rgb.shape[:2]), rgb.shape[:2]
+        windows = [(x0, y0, x1, y1) for x0, y0, x1, y1 in windows if max(x1 - x0, y1 - y0) >= least  # (and not those
+                   and x0 >= 0 and y0 >= 0 and x1 <= width and y1 <= height]  # out past the edges: `Tiles.windows`)
         extra = suppress([face for window in windows for face in self.near.find_in(rgb, [window])
                           if self._kept(face, window)])
         return [face for face in extra if not any(overlap(face.box, f.box)[1] > FILLING_OVERLAP for f in found)
