@@ -695,7 +695,8 @@ class ImageSource(Source):
         for file, name in self.files:
             frame = read_image(file, warn=lambda damage, name=name: self._warn_damaged(name, damage))
             if frame is None:  # (one image alone was read at the start already)
-                print(f"warning: skipped {name}: {too_large(file) or 'cannot read it as an image'}", file=sys.stderr)
+                print(f"warning: skipped {name}: {too_large(file) or not_media(file) or 'cannot read it as an image'}",
+                      file=sys.stderr)
                 self.skipped.append(name)
                 continue
             self.name = name  # of the image being yielded
@@ -852,7 +853,7 @@ def too_large(file: Path) -> str:
 
 def cannot_read(file: Path, name: str | None = None) -> str:
     """The message for an image file `read_image` gave no picture for (called `name`, if given)."""
-    why = too_large(file)
+    why = too_large(file) or not_media(file)  # (an empty or text file named .jpg was only 'cannot read image')
     return f"cannot read image {name or file}" + (f" ({why})" if why else "")
 
 

@@ -738,6 +738,12 @@ def test_a_text_file_or_an_empty_file_given_as_the_source_is_called_what_it_is(t
     assert said["notes.txt"] == f"cannot read {notes}: it is a text file, not a picture or video"
     assert said["empty.mp4"] == f"cannot read {empty}: the file is empty"
     assert said["noise.mp4"].startswith(f"cannot read video {noise} (missing, empty or not a video")
+    for name, content, why in (("empty.jpg", b"", "the file is empty"),
+                               ("notes.jpg", b"a note\n", "it is a text file, not a picture or video")):
+        (tmp_path / name).write_bytes(content)  # named as a photo: it was only 'cannot read image notes.jpg'
+        with pytest.raises(SourceError) as error:
+            open_source(str(tmp_path / name))
+        assert str(error.value) == f"cannot read image {tmp_path / name} ({why})"
 
 
 def test_a_tiff_of_several_pages_says_only_its_first_is_labelled(tmp_path, capsys):
