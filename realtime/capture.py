@@ -618,6 +618,8 @@ def open_video(path: Path) -> Source:
 def not_media(path: Path) -> str | None:
     """What a file that no decoder reads plainly is, when it is plain: empty, or text (a note given as the source
     said 'cannot read video notes.txt'); None otherwise."""
+    if not path.is_file():  # (a named pipe would keep the open below waiting for a writer)
+        return None
     try:
         with open(path, "rb") as handle:
             head = handle.read(4096)
