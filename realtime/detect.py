@@ -428,9 +428,9 @@ class Tiles:
     def __init__(self, tile: int):
         self.tile = tile
 
-    def windows(self, width: int, height: int, faces: list[Face], previous, min_face: float) -> tuple[list, list]:
-        """(windows for the full-range model, windows for the short-range model); none only for faces under
-        `min_face` px."""
+    def windows(self, width: int, height: int, faces: list[Face], previous, min_face: float) -> tuple[list, list, list]:
+        """(windows for the full-range model, for the short-range model's closer looks, and for its look for faces
+        that fill a window, `FaceDetector._filling`); none only for faces under `min_face` px."""
         windows = search_windows(width, height, self.tile, min_face)
         # A face cut by the picture's edge (a person half out of the photo) lies in the middle of the coarser tilings'
         # windows moved out past the edges: a 350 px face cut by the edge of a 2000x1500 picture was missed, and found
@@ -438,7 +438,7 @@ class Tiles:
         # face), and so not in pictures with no tiling coarser than the tiles (the full pass sees their faces at least
         # half as large as the tiles do).
         coarser = [(x0, y0, x1, y1) for x0, y0, x1, y1 in windows if max(x1 - x0, y1 - y0) > self.tile]
-        return windows + edge_windows(coarser, width), []
+        return windows + edge_windows(coarser, width), [], windows
 
 
 class Sweep(Tiles):
@@ -449,13 +449,16 @@ class Sweep(Tiles):
         super().__init__(tile)
         self._next = 0  # next tile of the rotation
 
-    def windows(self, width: int, height: int, faces: list[Face], previous, min_face: float) -> tuple[list, list]:
-        tiles = search_windows(width, height, self.tile, min_face)
-        tiles = [tiles[self._next % len(tiles)]] if len(tiles) > 1 else []
+    def windows(self, width: int, height: int, faces: list[Face], previous, min_face: float) -> tuple[list, list, list]:
+        every = search_windows(width, height, self.tile, min_face)
+        tiles = [every[self._next % len(every)]] if len(every) > 1 else []
+        # The look for faces that fill a tile, every other frame in a rotation of its own: half the 1.5 ms a frame it
+        # took in every frame (a face so found is then followed every frame by the closer looks).
+        filling = [every[self._next // 2 % len(every)]] if len(every) > 1 and self._next % 2 == 0 else []
         self._next += 1
         closer = [around(box, width, height) for box in previous
                   if not boxed_well(box, width, height) or not any(overlap(box, f.box)[0] > 0.3 for f in faces)]
-        return tiles, closer
+        return tiles, closer, filling
 
 
 class FaceDetector:
@@ -522,7 +525,8 @@ class FaceDetector:
         for faces narrower than `min_face` px)."""
         height, width = rgb.shape[:2]
         faces = self.main.find(rgb)
-        windows, closer = self.planner.windows(width, height, faces, previous, min_face) if self.planner else ([], [])
+        windows, closer, filling = (self.planner.windows(width, height, faces, previous, min_face) if self.planner
+                                    else ([], [], []))
         faces += [face for window in windows for face in self.main.find_in(rgb, [window])
                   if self._kept(face, window)] + self.near.find_in(rgb, closer)
         # Close-ups: the full-range model misses a face that fills the frame, or boxes only part of it.
@@ -535,8 +539,8 @@ class FaceDetector:
         if self.mode == "tiled" and len(windows) > 1 and not faces:
             # A tight face crop inside a larger picture fills much of a tile: the short-range model's.
             faces = suppress(self.near.find_in(rgb, windows))
-        elif windows and max(width, height) >= 2 * self.tile:  # (`tiled`'s tiles, or `sweep`'s tile of this frame)
-            faces = suppress(faces + self._filling(rgb, windows, faces))
+        elif filling and max(width, height) >= 2 * self.tile:
+            faces = suppress(faces + self._filling(rgb, filling, faces))
         if not faces:  # a face cut off by the frame's edges: look again with the frame padded
             bordered, pad = padded(rgb)
             faces = self.near.find(bordered, -pad, -pad)
@@ -545,16 +549,15 @@ class FaceDetector:
     def _filling(self, rgb: np.ndarray, windows, found: list[Face]) -> list[Face]:
         """Faces that fill much of a tile, which the full-range model misses there and the short-range model finds
         (face crops side by side: a collage, a video call's gallery; `tiled` found 68% of such faces at 1280x720
-        before, `sweep` 91%), in `tiled`'s windows or `sweep`'s tile of the frame (then followed by its closer
-        looks). Of its finds, those kept as a coarse window's are (`_kept`), away from every face `found` (it boxes
+        before, `sweep` 91%), in `tiled`'s windows or `sweep`'s tile of the frame, every other frame (then followed
+        by its closer looks). Of its finds, those kept as a coarse window's are (`_kept`), away from every face `found` (it boxes
         those differently, or a part of one: FILLING_OVERLAP) and face-like to the landmark model (a dark corner of a
         close-up can score as a face). Not in a picture under two tiles across, where the short-range pass over
         the whole picture sees such faces at half a tile's scale or more; nor in windows under FILLING_LEAST of the
         picture's longer side (the finest tiles of a 12-megapixel photo: a third of its time, for no face found in
         collages of that size)."""
-        least, (height, width) = FILLING_LEAST * max(rgb.shape[:2]), rgb.shape[:2]
-        windows = [(x0, y0, x1, y1) for x0, y0, x1, y1 in windows if max(x1 - x0, y1 - y0) >= least  # (and not those
-                   and x0 >= 0 and y0 >= 0 and x1 <= width and y1 <= height]  # out past the edges: `Tiles.windows`)
+        least = FILLING_LEAST * max(rgb.shape[:2])
+        windows = [window for window in windows if max(window[2] - window[0], window[3] - window[1]) >= least]
         extra = suppress([face for window in windows for face in self.near.find_in(rgb, [window])
                           if self._kept(face, window)])
         return [face for face in extra if not any(overlap(face.box, f.box)[1] > FILLING_OVERLAP for f in found)

@@ -857,7 +857,8 @@ def test_faces_cut_by_the_side_of_a_large_picture_are_looked_for_in_windows_past
     from realtime.detect import Tiles, edge_windows, window_pixels
     from realtime.scene import _FACE_IN_SPRITE
 
-    windows, _ = Tiles(320).windows(2000, 1500, [], [], 0)
+    windows, _, filling = Tiles(320).windows(2000, 1500, [], [], 0)
+    assert filling == search_windows(2000, 1500)  # (the short-range model's look: not out past the edges)
     moved = [w for w in windows if w[0] < 0 or w[2] > 2000]
     assert moved == edge_windows([w for w in windows if w[2] - w[0] > 320], 2000)
     assert moved and all(w[2] - w[0] > 320 and (w[0] + w[2] == 0 or w[0] + w[2] == 4000) for w in moved)  # centred on it
