@@ -1833,12 +1833,19 @@ def test_a_model_with_nan_weights_is_refused_before_it_labels_a_face(tmp_path, b
         write_tflite(path, np.zeros((4, 48, 48), np.uint8))
 
 
+def hang_up_as_by_default() -> None:
+    """In the program's process before it starts: SIGHUP's default, whatever the tests inherit (under `nohup` it is
+    ignored, and the program then goes on, as it should: the tests of SIGHUP failed when the suite ran so)."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def record_and_interrupt(tmp_path, model, signals: list[int]) -> str:
     """Record demo:1, send `signals` (0.05 s apart) once 5 frames are out; the recording must play. Returns stderr."""
     output = tmp_path / "out.mp4"
     process = subprocess.Popen([sys.executable, "-m", "realtime", "--source", "demo:1", "--model", str(model),
                                 "--no-display", "--output", str(output), "--json", str(tmp_path / "out.jsonl")],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=hang_up_as_by_default)
     deadline = time.time() + 120
     while time.time() < deadline and len((tmp_path / "out.jsonl").read_text().splitlines()
                                          if (tmp_path / "out.jsonl").exists() else []) < 5:
@@ -1926,6 +1933,7 @@ def test_a_closed_terminal_ends_the_run_as_sigterm_does(tmp_path, tiny_model):
         master, terminal = pty.openpty()
 
         def own_terminal(terminal=terminal):
+            hang_up_as_by_default()
             os.setsid()
             fcntl.ioctl(terminal, termios.TIOCSCTTY, 0)
 
