@@ -7,11 +7,14 @@ Modes:
   distant faces are seen at a useful scale; all merged by non-maximum suppression. Complete
   in one frame, so right for photos, but several times slower. A large picture (a side over
   about 1,500 px) is also tiled coarser (640, 1280 px, ...): a face too large to lie whole in a
-  320 px tile but too small for the full pass (150-500 px in a 12-megapixel photo) is whole in one.
+  320 px tile but too small for the full pass (150-500 px in a 12-megapixel photo) is whole in one. The
+  short-range model also looks at the windows, for faces that fill one (a collage, a video call's gallery:
+  `FaceDetector._filling`), and the coarser windows at the left and right edges are also searched moved half out
+  past them (a face cut by the picture's side: `edge_windows`).
 - `sweep`: for video. `full`, plus ONE tile per frame in rotation (new small faces are found
   within one rotation, about half a second), plus a closer look (short-range model) at the
   region around each small face of the previous frame and any the full pass missed (they are
-  then followed every frame).
+  then followed every frame), and the short-range model on one tile every other frame, for faces that fill it.
 - `auto`: `tiled` for images, `sweep` for video and cameras (chosen by the caller).
 
 Turned faces (photos only, `upright=True`): a photo turned sideways or upside down without its EXIF
@@ -550,9 +553,9 @@ class FaceDetector:
         """Faces that fill much of a tile, which the full-range model misses there and the short-range model finds
         (face crops side by side: a collage, a video call's gallery; `tiled` found 68% of such faces at 1280x720
         before, `sweep` 91%), in `tiled`'s windows or `sweep`'s tile of the frame, every other frame (then followed
-        by its closer looks). Of its finds, those kept as a coarse window's are (`_kept`), away from every face `found` (it boxes
-        those differently, or a part of one: FILLING_OVERLAP) and face-like to the landmark model (a dark corner of a
-        close-up can score as a face). Not in a picture under two tiles across, where the short-range pass over
+        by its closer looks). Of its finds, those kept as a coarse window's are (`_kept`), away from every face
+        `found` (it boxes those differently, or a part of one: FILLING_OVERLAP) and face-like to the landmark model (a
+        dark corner of a close-up can score as a face). Not in a picture under two tiles across, where the short-range pass over
         the whole picture sees such faces at half a tile's scale or more; nor in windows under FILLING_LEAST of the
         picture's longer side (the finest tiles of a 12-megapixel photo: a third of its time, for no face found in
         collages of that size)."""
