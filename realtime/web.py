@@ -38,7 +38,7 @@ import numpy as np
 from realtime import stop
 from realtime.capture import (GIF_SIGNATURES, IMAGE_SUFFIXES, JPEG_SIGNATURE, PNG_SIGNATURE, TIFF_SIGNATURES,
                               VIDEO_SUFFIXES, ImageSource, IndexMissing, Source, SourceError, colour_profile, damage_note,
-                              is_heif, is_image_file, is_webp, open_video)
+                              animated, is_heif, is_image_file, is_webp, open_video)
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 
@@ -213,13 +213,18 @@ class Labeller:
         path = work / "upload" / name  # apart from the annotated file, whatever the upload's name
         path.parent.mkdir()
         path.write_bytes(data)
-        if cv2.haveImageReader(str(path)) or is_image_file(path, by_content=True):  # (HEIC, AVIF: OpenCV reads neither)
-            check_picture_size(data, name)
+        # A GIF, WebP or PNG of several frames is the short video it is, as the program reads it (it was labelled as
+        # its first frame: a slide show of several people gave one face)
+        animation = animated(path)
+        if animation is None and (cv2.haveImageReader(str(path)) or is_image_file(path, by_content=True)):
+            check_picture_size(data, name)  # (HEIC, AVIF: OpenCV reads neither)
             kind, source = "image", self._open(ImageSource, path, f"cannot read image {name} (damaged or cut short?)")
             pipeline, tracker, cuts = self.photos, Tracker.for_photos(), None
-        elif path.suffix.lower() in VIDEO_SUFFIXES or mimetype.startswith("video/") or video_content_suffix(data):
-            kind, source = "video", self._open(open_video, path, f"cannot read video {name} (damaged, or a codec "
-                                                                  "this program cannot decode)")
+        elif animation or path.suffix.lower() in VIDEO_SUFFIXES or mimetype.startswith("video/") or \
+                video_content_suffix(data):
+            kind, source = "video", animation or self._open(open_video, path, f"cannot read video {name} (damaged, "
+                                                                               "or a codec this program cannot decode)")
+            source.description = path.name
             self._check_length(source)
             pipeline, cuts = self._video_pipeline(), ShotCuts()
             tracker = Tracker(frames=source.frame_count, max_faces=VIDEO_FACES, fps=source.fps)

@@ -151,6 +151,25 @@ def test_an_av1_video_is_labelled_as_the_program_labels_it(client, tmp_path, tin
     assert isinstance(answer, list) and answer == program_json(clip, tiny_model) and answer[-1]["faces"]
 
 
+def test_an_animated_gif_is_labelled_as_the_short_video_it_is(client, tmp_path, tiny_model):
+    """An animated GIF (a slide show of a frame a second) was labelled as its first frame, as a photo: the program reads
+    it as a video, each frame's face shown in that frame."""
+    from PIL import Image
+
+    from realtime.scene import background, paste_face
+
+    slides = []
+    for index in range(4):
+        slide = background(480, 360, seed=20 + index)
+        paste_face(slide, 130 + 10 * index, (150 + 60 * index, 190))
+        slides.append(Image.fromarray(np.ascontiguousarray(slide[:, :, ::-1])))
+    gif = tmp_path / "slides.gif"
+    slides[0].save(gif, save_all=True, append_images=slides[1:], duration=1000, loop=0)
+    answer = post_file(client, "/api/label", gif).json
+    assert isinstance(answer, list) and [len(record["faces"]) for record in answer] == [1] * 4
+    assert answer == program_json(gif, tiny_model)
+
+
 def test_an_uploaded_video_that_changes_frame_size_is_named_by_its_own_name(tmp_path, tiny_model, capfd):
     """The note on a video whose frame size changes named the server's temporary copy
     (/tmp/emotion-overlay-web-.../upload/joined.ts); it names the upload. MPEG-TS (a camcorder's .mts, a recorder's
