@@ -618,15 +618,9 @@ def open_video(path: Path) -> Source:
 def not_media(path: Path) -> str | None:
     """What a file that no decoder reads plainly is, when it is plain: empty, or text (a note given as the source
     said 'cannot read video notes.txt'); None otherwise."""
-    if not path.is_file():  # (a named pipe would keep the open below waiting for a writer)
-        return None
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(4096)
-    except OSError:
-        return None
-    if not head:
-        return "the file is empty"
+    head = file_head(path, 4096)
+    if not head:  # (nothing read: empty, or no file to read, a named pipe among them)
+        return "the file is empty" if path.is_file() and path.stat().st_size == 0 else None
     try:  # (a multi-byte character cut by the 4096 bytes read is still text)
         codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < 4096)
     except UnicodeDecodeError:
@@ -904,11 +898,7 @@ def pnm_white(file: Path, head: bytes) -> int | None:
     to 65535, as a 10- or 12-bit camera's 1023 or 4095); None for any other file or a header that cannot be read."""
     if not head.startswith(PNM_SIGNATURES) or head[1:2] not in (b"5", b"6"):
         return None
-    try:
-        with open(file, "rb") as handle:
-            text = handle.read(4096)
-    except OSError:
-        return None
+    text = file_head(file, 4096)
     fields = re.sub(rb"#[^\r\n]*", b" ", text[2:]).split()  # (a comment runs to the end of its line)
     try:
         white = int(fields[2])
@@ -1038,13 +1028,13 @@ def is_heif(head: bytes) -> bool:
     return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
 
 
-def file_head(path: Path) -> bytes:
-    """The first 12 bytes of a file (fewer for a shorter one); none for what is not a readable file."""
+def file_head(path: Path, size: int = 12) -> bytes:
+    """The first `size` bytes of a file (fewer for a shorter one); none for what is not a readable file."""
     if not path.is_file():  # (a named pipe would block the read below)
         return b""
     try:
         with open(path, "rb") as handle:
-            return handle.read(12)
+            return handle.read(size)
     except OSError:
         return b""
 
