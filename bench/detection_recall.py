@@ -63,6 +63,11 @@ def make_scene(width: int, height: int, seed: int, faces: int = 6, face_scale: f
     return frame, boxes
 
 
+def photo_files(folder: Path) -> list[Path]:
+    """The .jpg and .png photos in `folder`, by name."""
+    return sorted(p for p in folder.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+
+
 def make_gallery(width: int, height: int, seed: int, photos: list[Path]):
     """A collage of `photos` on a dark backdrop, in a grid of 2x2 to 6x6 cells (by `seed`); returns (frame, each
     photo's box)."""
@@ -165,7 +170,7 @@ def main() -> int:
     args = parser.parse_args()
     width, height = args.size
     k = args.face_scale
-    photos = sorted(p for p in args.gallery.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")) if args.gallery else []
+    photos = photo_files(args.gallery) if args.gallery else []
     if args.gallery and not photos:
         parser.error(f"--gallery {args.gallery}: no .jpg or .png photos there")
     if not args.gallery and (width < 400 * k or height < 480 * k):

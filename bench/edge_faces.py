@@ -23,7 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.pipeline_accuracy import DATA  # noqa: E402
+from bench.detection_recall import photo_files  # noqa: E402
+from bench.pipeline_accuracy import DATA, spread  # noqa: E402
 from realtime.__main__ import number  # noqa: E402
 from realtime.photos import photo_detector  # noqa: E402
 from realtime.scene import background  # noqa: E402
@@ -37,10 +38,9 @@ def main() -> int:
     parser.add_argument("--photos", type=number(int, 1), default=20)
     parser.add_argument("--folder", type=Path, default=DATA / "wild-faces" / "images")
     args = parser.parse_args()
-    files = sorted(p for p in args.folder.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    files = spread(photo_files(args.folder), args.photos)
     if not files:
         parser.error(f"--folder {args.folder}: no .jpg or .png photos there")
-    files = [files[i] for i in np.linspace(0, len(files) - 1, min(args.photos, len(files))).astype(int)]
     detector, rng = photo_detector(), np.random.default_rng(0)
     found, others, times = {cut: 0 for cut in CUTS}, 0, []
     for index, file in enumerate(files):

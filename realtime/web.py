@@ -216,6 +216,8 @@ class Labeller:
         # A GIF, WebP or PNG of several frames is the short video it is, as the program reads it (it was labelled as
         # its first frame: a slide show of several people gave one face)
         animation = animated(path)
+        if animation is not None:  # (`_open` names the others so)
+            animation.description = path.name
         if animation is None and (cv2.haveImageReader(str(path)) or is_image_file(path, by_content=True)):
             check_picture_size(data, name)  # (HEIC, AVIF: OpenCV reads neither)
             kind, source = "image", self._open(ImageSource, path, f"cannot read image {name} (damaged or cut short?)")
@@ -224,7 +226,6 @@ class Labeller:
                 video_content_suffix(data):
             kind, source = "video", animation or self._open(open_video, path, f"cannot read video {name} (damaged, "
                                                                                "or a codec this program cannot decode)")
-            source.description = path.name
             self._check_length(source)
             pipeline, cuts = self._video_pipeline(), ShotCuts()
             tracker = Tracker(frames=source.frame_count, max_faces=VIDEO_FACES, fps=source.fps)
