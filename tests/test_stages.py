@@ -809,16 +809,16 @@ def test_tiled_detection_finds_small_faces_the_full_pass_misses():
     assert _all_found(found, truth) and len(found) == 3
 
 
-def _face_crop_collage(columns: int = 3, rows: int = 3, side: int = 200):
-    """A 1280x720 collage of tight face crops (forehead and chin cut, as in a portrait site's thumbnails), lighter
+def _face_crop_collage(columns: int = 3, rows: int = 3, side: int = 200, size: tuple[int, int] = (1280, 720)):
+    """A collage (`size` px) of tight face crops (forehead and chin cut, as in a portrait site's thumbnails), lighter
     and darker, every other one mirrored; each crop's place (x0, y0, x1, y1)."""
     from realtime.scene import _FACE_IN_SPRITE
 
     sprite, _ = face_sprite()
     x0, y0, x1, y1 = _FACE_IN_SPRITE
     face = cv2.resize(sprite[y0 + 30:y1 - 20, x0 + 20:x1 - 20], (side, side))
-    frame = np.full((720, 1280, 3), 40, np.uint8)
-    cells, width, height = [], 1280 // columns, 720 // rows
+    frame = np.full((size[1], size[0], 3), 40, np.uint8)
+    cells, width, height = [], size[0] // columns, size[1] // rows
     for i in range(columns * rows):
         x, y = i % columns * width + (width - side) // 2, i // columns * height + (height - side) // 2
         crop = cv2.convertScaleAbs(face, alpha=0.7 + 0.05 * i)
@@ -836,6 +836,19 @@ def test_tiled_detection_finds_every_face_of_a_collage_of_face_crops(upright):
     centres = [((f.box[0] + f.box[2]) / 2, (f.box[1] + f.box[3]) / 2) for f in found]
     assert sorted(next((i for i, (x0, y0, x1, y1) in enumerate(cells) if x0 <= cx <= x1 and y0 <= cy <= y1), -1)
                   for cx, cy in centres) == list(range(9))
+
+
+def test_min_face_leaves_out_no_face_of_a_collage_at_least_that_wide():
+    """--min-face leaves out the tilings whose faces the full pass would find anyway, but it misses faces packed side
+    by side however large: the look for faces that fill a tile keeps every tiling (--min-face 270 found 6 of the 9
+    faces of at least 270 px here, and 180 lost a 214 px face of a user's 800x600 collage of 12)."""
+    frame, _ = _face_crop_collage(5, 3, 240)
+    every = FaceDetector("tiled", max_faces=99, upright=True).detect(frame)
+    assert len(every) == 15
+    for least in (270, 300):
+        assert search_windows(1280, 720, min_face=least) == []  # (the full-range model's tiles are left out)
+        found = FaceDetector("tiled", max_faces=99, upright=True, min_face=least).detect(frame)
+        assert sorted(f.width for f in found) == sorted(f.width for f in every if f.width >= least)
 
 
 def test_sweep_finds_every_face_of_a_collage_of_face_crops_within_one_rotation():
