@@ -88,7 +88,7 @@ def parse_args(argv):
     parser.add_argument("--min-confidence", type=number(*SETTINGS["min_confidence"]), default=0.5,
                         help="least score of a face found, 0.5 to 1 (default 0.5; the full-range model's own least is 0.6)")
     parser.add_argument("--max-faces", type=number(*SETTINGS["max_faces"]),
-                        help="most faces labelled per frame, 1 or more (default: 8 for video and cameras, no limit for images)")
+                        help="most faces labelled per frame, 1 or more (default: 8 for cameras and live streams, no limit for video files and images)")
     parser.add_argument("--min-face", type=number(*SETTINGS["min_face"]), default=0, help="ignore faces narrower than this many pixels (default 0: none)")
     parser.add_argument("--margin", type=number(float, 0.5, 3, low_open=True),
                         help="face crop side relative to the detection box, more than 0.5 and at most 3 (default: "

@@ -77,6 +77,7 @@ FULL_RANGE_INPUT = BLAZEFACE[1].input  # the full-range model sees the frame sca
 CLOSE_UP = 0.3  # a face wider than this share of the frame may be a close-up that the full-range model boxes partially
 RELIABLE_FACE_PX = 28  # faces at least this wide at that scale are found and boxed well (bench/detection_recall.py)
 PART_SIZE = 0.7  # video: a face found inside a face of the last frame, narrower than this share of it, is a part of it
+PART_OVERLAP = 0.3  # a photo's box face-like no way up, sharing this much of itself with a face-like box, is a part of it
 FOUND_FACE_PX = 20  # about half the faces this wide at that scale are found (300-499 px in 4000x3000: 57%)
 SURE_FACE_PX = 40  # faces this wide at that scale are found every time (all 77 of 140+ px in 640 px tiles: docs/face-detection.md)
 FILLING_OVERLAP = 0.2  # a face the short-range model finds in a tile sharing more of its box with a face found is not a new one
@@ -627,7 +628,11 @@ class FaceDetector:
             alone = faces[turns.index(photo_turn)]
             if len(faces_like) > 1 or len(found) > 1 or (found and found[0].score >= alone.score):
                 return [unturned(face, photo_turn, width, height) for face in found]
-        return [self._turned(rgb, face, turn) if turn else face for face, turn in zip(faces, turns)]
+        # A box face-like no way up that overlaps a face-like one (PART_OVERLAP of itself) is a part of that face (an
+        # eye, cheek and ear boxed beside the whole face); away from the others it may be a small or blurred face.
+        like = [face.box for face, turn in zip(faces, turns) if turn is not None]
+        return [self._turned(rgb, face, turn) if turn else face for face, turn in zip(faces, turns)
+                if turn is not None or not any(overlap(face.box, box)[1] >= PART_OVERLAP for box in like)]
 
     def _turned(self, rgb: np.ndarray, face: Face, turn: int) -> Face:
         """A face that lies `turn` degrees (`Upright`), as the short-range model finds it in the window turned

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from realtime.align import Crop, align_face, eye_angle
-from realtime.detect import BLAZEFACE, HAAR_EVERY, TURNS, UNSURE_SCORE, BlazeFace, FaceDetector, search_windows, tile_windows, turn_points
+from realtime.detect import BLAZEFACE, HAAR_EVERY, PART_OVERLAP, TURNS, UNSURE_SCORE, BlazeFace, FaceDetector, search_windows, tile_windows, turn_points
 from realtime.draw import caption_places, draw_faces
 from realtime.faces import Face, overlap, suppress
 from realtime.output import Annotated, VideoWriter
@@ -216,6 +216,23 @@ def test_turning_faces_upright_leaves_upright_faces_and_face_less_pictures_alone
     for turn in (0, *TURNS):  # nothing found either way up in a picture without a face
         picture = background(640, 480, seed=turn)
         assert photo_detector.detect(picture if turn == 0 else cv2.rotate(picture, TURNS[turn])) == []
+
+
+def test_a_photo_box_beside_a_face_that_is_no_face_any_way_up_is_dropped_as_a_part_of_it(photo_detector):
+    """BlazeFace boxed an eye, cheek and ear beside the whole face of a close-up (a wild-faces photo), and the program
+    labelled it as a second face: a box the landmark model finds face-like no way up that overlaps a face-like box is
+    a part of that face. Away from the faces, such a box stays (a small or blurred face)."""
+    photo = background(640, 480)
+    paste_face(photo, 260, (300, 200))
+    (face,) = photo_detector.detect(photo)
+    rgb = cv2.cvtColor(photo, cv2.COLOR_BGR2RGB)
+    corner = face.box[:2] + face.width * np.array([0.6, 0.5])
+    part = Face(np.concatenate([corner, corner + face.width / 2]), 0.65)  # a cheek and jaw
+    away = Face(np.array([10.0, 10.0, 70.0, 70.0]), 0.6)
+    assert photo_detector.upright.turn(rgb, part) is None and photo_detector.upright.turn(rgb, away) is None
+    assert overlap(part.box, face.box)[1] >= PART_OVERLAP
+    found = photo_detector._upright(rgb, [face, part, away], 0)
+    assert [f.box.tolist() for f in found] == [face.box.tolist(), away.box.tolist()]
 
 
 def behind_sunglasses(photo_detector) -> tuple[np.ndarray, np.ndarray, Face]:
