@@ -52,6 +52,9 @@ class Annotated:
     # are in the picture's own pixels, as the results give them
 
 
+GRID_LEAST_FPS = 10.0  # the least rate of a recording at a constant rate (.avi): a slide's time within 0.1 s
+
+
 class OutputError(RuntimeError):
     """An output file that cannot be written; the message is meant for the user."""
 
@@ -59,8 +62,8 @@ class OutputError(RuntimeError):
 class VideoWriter:
     """Writes frames at the source's size, each at its time, so that the video keeps the source's timing where
     frames come unevenly (a camera while processing is slower than it, a variable-frame-rate file): H.264 with each
-    frame's own timestamp; MJPEG (.avi, a constant rate) and OpenCV's writer at the source's rate, a frame repeated
-    until the next one's time, or left out where the one before it already fills its frame period."""
+    frame's own timestamp; MJPEG (.avi, a constant rate) and OpenCV's writer at the source's rate (GRID_LEAST_FPS at
+    least), each frame repeated until the next one's time, and written once at least."""
 
     def __init__(self, path: str | Path, fps: float, size: tuple[int, int], audio: str | Path | None = None,
                  sound_from: float | None = None, profile: bytes | None = None):
@@ -75,8 +78,11 @@ class VideoWriter:
         if not self.path.parent.is_dir():
             raise OutputError(f"cannot write {self.path}: folder {self.path.parent} does not exist")
         check_writable(self.path)  # now, not when the first frame (or, for an image, the last) is written
+        if suffix in MJPEG or (suffix in H264 and not h264_available()):  # a constant rate: fine enough for uneven times
+            fps = max(fps, GRID_LEAST_FPS)
         self.fps, self.size, self.frames = fps, size, 0
         self._writer, self._last, self.profile = None, None, profile
+        self._pending: np.ndarray | None = None  # at a constant rate: the last frame, written once the next one comes
         if suffix in H264 and min(size) < 2:
             raise OutputError(f"cannot write {self.path}: H.264 needs a picture of 2x2 pixels at least, not "
                               f"{size[0]}x{size[1]}; write .avi or an image (.png)")
@@ -97,8 +103,10 @@ class VideoWriter:
                 raise OutputError(f"cannot write {self.path} (codec {fourcc} unavailable or path not writable)")
 
     def write(self, annotated: Annotated) -> None:
-        """Write the frame at its time: H.264 with that timestamp; at a constant rate (.avi, OpenCV's writer) as many
-        times as it takes to reach the next frame period after its time, or not at all where that period is filled."""
+        """Write the frame at its time: H.264 with that timestamp; at a constant rate (.avi, OpenCV's writer) from the
+        frame period its time falls in, the one before it repeated up to there. (Each frame filled the periods before
+        its own time, and one in the period of the next was left out: a GIF's 0.5 s slide between two of 3 s was
+        dropped from an .avi at its mean rate.)"""
         frame = annotated.frame
         if self._writer is None:  # an image file: keep the newest frame, at its own size, saved on close
             self._last = frame.copy()
@@ -110,16 +118,26 @@ class VideoWriter:
             self._writer.write(frame, annotated.time)
             self.frames += 1
             return
-        copies = int(annotated.time * self.fps + 1e-6) + 1 - self.frames
-        for _ in range(max(copies, 0 if self.frames else 1)):
+        if self._pending is not None:  # up to this frame's period, once at least (the periods after catch up)
+            self._repeat(self._pending, int(annotated.time * self.fps + 1e-6) - self.frames)
+        self._pending = frame.copy()  # (the caller's frame may be drawn over next)
+
+    def _repeat(self, frame: np.ndarray, copies: int) -> None:
+        for _ in range(max(copies, 1)):
             self._writer.write(frame)
-        self.frames += max(copies, 0 if self.frames else 1)
+            self.frames += 1
 
     def close(self) -> None:
-        if self._writer is not None:
+        if self._writer is None:
+            if self._last is not None:
+                write_picture(self.path, self._last, self.profile)
+            return
+        try:
+            if self._pending is not None:
+                self._pending, pending = None, self._pending
+                self._repeat(pending, 1)
+        finally:
             self._writer.release()
-        elif self._last is not None:
-            write_picture(self.path, self._last, self.profile)
 
 
 def write_picture(path: Path, frame: np.ndarray, profile: bytes | None = None) -> None:

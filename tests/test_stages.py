@@ -798,15 +798,34 @@ def test_a_caption_goes_below_its_face_rather_than_over_a_face_behind_it():
     assert crowded[1][1] == 195
 
 
-def test_a_recording_repeats_frames_to_keep_their_times(tmp_path):
+def _recorded_levels(path) -> list[int]:
+    """The grey level of each frame of a recording."""
+    capture, levels = cv2.VideoCapture(str(path)), []
+    while (read := capture.read())[0]:
+        levels.append(int(round(read[1].mean() / 40)))
+    return levels
+
+
+def test_a_recording_at_a_constant_rate_shows_each_frame_from_its_time_until_the_next(tmp_path):
+    """.avi: each frame is repeated until the next one's time. Each filled the periods before its own time instead
+    (the next frame's content came early), and a frame in the same period as the next was left out."""
     writer = VideoWriter(tmp_path / "live.avi", fps=10, size=(64, 48))
-    frame = np.zeros((48, 64, 3), np.uint8)
     for i, elapsed in enumerate((0.0, 0.05, 0.45, 1.0)):  # a slow consumer: 4 frames in 1 s at 10 FPS
-        writer.write(Annotated(i, elapsed, frame, []))
+        writer.write(Annotated(i, elapsed, np.full((48, 64, 3), 40 * i, np.uint8), []))
     writer.close()
     assert writer.frames == 11
-    capture = cv2.VideoCapture(str(tmp_path / "live.avi"))
-    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 11
+    assert _recorded_levels(tmp_path / "live.avi") == [0, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3]
+
+
+def test_a_slide_show_recorded_at_a_constant_rate_keeps_every_slide_at_its_time(tmp_path):
+    """A GIF of slides of 3, 0.5 and 3 s, at its mean rate (about 1/3 fps, as FFmpeg gives it): the .avi held 2 of
+    the 3 slides, the second for 3 s. The rate is 10 fps at least, each slide from its own time."""
+    writer = VideoWriter(tmp_path / "slides.avi", fps=1 / 3, size=(64, 48))
+    assert writer.fps == 10
+    for i, elapsed in enumerate((0.0, 3.0, 3.5)):
+        writer.write(Annotated(i, elapsed, np.full((48, 64, 3), 40 * i, np.uint8), []))
+    writer.close()
+    assert _recorded_levels(tmp_path / "slides.avi") == [0] * 30 + [1] * 5 + [2]
 
 
 def _small_faces_scene():
