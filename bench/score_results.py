@@ -23,7 +23,7 @@ folders `0/` to `7/`, RAF-DB's 1-7, CK+'s emotion numbers) are scored with `--nu
 numbering they follow (`NUMBERINGS`) or names the classes in number order from 0.
 A photo where no face was found counts as wrong. Scored over the 7 FER2013 classes: photos in a
 `contempt/` folder are left out, and a `contempt` answer counts as wrong (`--with-contempt` scores
-8 classes). Images the program could not read are not in the results: it names them on standard error.
+8 classes). Images the program could not read (their records say why, in `error`) are left out, with a note.
 
 The confidence shown with each answer is checked too: how often answers shown at 30-40%, 40-50%, ... are
 right, and the calibration error (0 = as often as it says). Accuracy, macro-F1 and mean recall come with 95%
@@ -89,7 +89,7 @@ class ScoreError(ValueError):
 
 def read_answers(path: Path) -> list[Answer]:
     """The answer for every record of a --json results file."""
-    answers = []
+    answers, unread = [], []
     try:
         lines = complete_lines(path, path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
@@ -110,7 +110,13 @@ def read_answers(path: Path) -> list[Answer]:
         if not isinstance(image, str):
             raise ScoreError(f"{path}, line {number}: a frame without an image name (the results of a "
                              "video or camera, not of photos)")
+        if "error" in record:  # a photo the program could not read: not scored
+            unread.append(image)
+            continue
         answers.append(answer)
+    if unread:
+        print(f"note: {len(unread)} photo{'s' * (len(unread) > 1)} the program could not read left out of the scores "
+              f"(first: {unread[0]})", file=sys.stderr)
     if not answers:
         raise ScoreError(f"{path} holds no results")
     return answers

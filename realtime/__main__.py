@@ -294,8 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     if note:
         print(f"warning: {note}", file=sys.stderr)
     if getattr(source, "skipped", None):
+        names = ", ".join(name for name, _ in source.skipped[:3]) + (", …" if len(source.skipped) > 3 else "")
         print(f"error: {len(source.skipped)} of {len(source.files)} images could not be read and were skipped "
-              f"(first: {source.skipped[0]}); the others were labelled", file=sys.stderr)
+              f"({names}); the others were labelled", file=sys.stderr)
         return 130 if stopped == "interrupted" else 1
     if camera_failed(source):
         kept = "; everything up to then was written" if args.output or args.json or args.csv else ""

@@ -615,9 +615,16 @@ def open_video(path: Path) -> Source:
             raise error from None
 
 
+def broken_link(path: Path) -> str:
+    """" (a link to TARGET, which does not exist)" for a symbolic link whose target is missing; else ""."""
+    return f" (a link to {os.readlink(path)}, which does not exist)" if path.is_symlink() and not path.exists() else ""
+
+
 def not_media(path: Path) -> str | None:
-    """What a file that no decoder reads plainly is, when it is plain: empty, or text (a note given as the source
-    said 'cannot read video notes.txt'); None otherwise."""
+    """What a file that no decoder reads plainly is, when it is plain: a broken link, empty, or text (a note given as
+    the source said 'cannot read video notes.txt'); None otherwise."""
+    if broken_link(path):  # (said "cannot read it as an image")
+        return broken_link(path)[2:-1]
     head = file_head(path, 4096)
     if not head:  # (nothing read: empty, or no file to read, a named pipe among them)
         return "the file is empty" if path.is_file() and path.stat().st_size == 0 else None
@@ -678,7 +685,7 @@ class ImageSource(Source):
             self.files, self.description = [(path, path.name)], str(path)
         if not self.files:
             raise SourceError(f"no images in folder {path} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
-        self.skipped: list[str] = []  # filled, with a warning each, as the images are read in turn
+        self.skipped: list[tuple[str, str]] = []  # (name, why), with a warning each, as the images are read in turn
         self.damaged_photos: list[str] = []  # read damaged or cut short (their missing part grey), warned of too
         first = next((image for image in (read_image(file) for file, _ in self.files) if image is not None), None)
         if first is None:
@@ -691,9 +698,9 @@ class ImageSource(Source):
         for file, name in self.files:
             frame = read_image(file, warn=lambda damage, name=name: self._warn_damaged(name, damage))
             if frame is None:  # (one image alone was read at the start already)
-                print(f"warning: skipped {name}: {too_large(file) or not_media(file) or 'cannot read it as an image'}",
-                      file=sys.stderr)
-                self.skipped.append(name)
+                why = too_large(file) or not_media(file) or "cannot read it as an image"
+                print(f"warning: skipped {name}: {why}", file=sys.stderr)
+                self.skipped.append((name, why))
                 continue
             self.name = name  # of the image being yielded
             pages = tiff_pages(file)
@@ -1291,7 +1298,7 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
         files = [Path(item) for item in spec]
         for file in files:
             if not file.exists():  # (said after the list of suffixes, the cause was lost)
-                raise SourceError(f"source not found: {file}")
+                raise SourceError(f"source not found: {file}" + broken_link(file))
             if not file.is_file() or not is_image_file(file):
                 raise SourceError(f"several sources must all be image files ({', '.join(sorted(IMAGE_SUFFIXES))}): "
                                   f"{file} is not one")
@@ -1325,7 +1332,7 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
     path = Path(spec)
     if not path.exists():  # (named as given: Path() makes `file:///x.jpg` `file:/x.jpg`)
         raise SourceError(f"source not found: {spec}" + (" (give the file's path, without file://)"
-                                                        if str(spec).lower().startswith("file:") else ""))
+                                                        if str(spec).lower().startswith("file:") else broken_link(path)))
     if path.is_fifo() or path.is_socket():  # opening one waits for a writer, beyond the reach of Ctrl-C and SIGTERM
         raise SourceError(f"cannot read {path}: a named pipe or socket is not read (a file is opened more than once); "
                           "give a video file, or stream it over rtsp:// or http://")

@@ -92,16 +92,20 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
     overlay = overlay or Overlay()
     stats, stopped, finished = Stats(workers=1 + len(helpers), timed=timed, photos=tracker.photos), "end", False
     frames = (labelled_ahead(source, [pipeline, *helpers]) if helpers else  # (labelled below, one by one)
-              ((frame, getattr(source, "name", None), None) for frame in source))
+              ((frame, getattr(source, "name", None), None, skipped_so_far(source)) for frame in source))
     started = time.perf_counter()
     labels = pipeline.classifier.labels
+    skipped = 0  # photos that could not be read, in the results so far (each takes its place in the run)
     try:
         while max_frames is None or stats.frames < max_frames:
             t0 = time.perf_counter()
-            frame, name, result = next(frames, (None, None, None))
+            frame, name, result, before = next(frames, (None, None, None, None))
             if frame is None:
                 stopped = "interrupted" if stop.requested else "end"  # a camera gives up waiting on a stop
+                if stopped == "end":
+                    skipped = write_skipped(source, sinks, stats.frames, skipped, len(getattr(source, "skipped", ())))
                 break
+            skipped = write_skipped(source, sinks, stats.frames, skipped, before)
             t1 = time.perf_counter()
             if result is None:  # (a photo is searched with no regard to the last: its faces are not the last's)
                 result = pipeline.process(frame, [] if tracker.photos else [track.face.box for track in tracker.tracks])
@@ -114,8 +118,9 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
             redraw = redrawing(picture, shown, labels) if overlay.redrawable else None
             draw_faces(picture, shown, labels, bars=overlay.bars)
             t5 = time.perf_counter()
-            seconds = t5 - started if source.live else getattr(source, "time", stats.frames / source.fps)
-            annotated = Annotated(stats.frames, seconds, picture, tracks, name, redraw, factor)
+            place = stats.frames + skipped
+            seconds = t5 - started if source.live else getattr(source, "time", place / source.fps)
+            annotated = Annotated(place, seconds, picture, tracks, name, redraw, factor)
             for sink in sinks:
                 sink.write(annotated)
             t6 = time.perf_counter()
@@ -146,14 +151,30 @@ def redrawing(frame: np.ndarray, tracks: list[Track], labels: list[str]) -> Call
     return lambda bars: draw_faces(picture.copy(), kept, labels, bars=bars)
 
 
-def labelled_ahead(source: Source, pipelines: list[Pipeline]) -> Iterator[tuple[np.ndarray, str | None, object]]:
-    """(photo, its name, its FrameResult) for each photo of `source`, in order, labelled side by side: one thread
-    per pipeline (MediaPipe, LiteRT and OpenCV let go of Python's lock while they work; `side_by_side`). For photos
-    only: each is labelled with no regard to the last."""
-    jobs = (((frame, getattr(source, "name", None)), lambda pipeline, frame=frame: pipeline.process(frame))
-            for frame in source)
-    for (frame, name), result in side_by_side(jobs, iter(pipelines).__next__, len(pipelines)):
-        yield frame, name, result
+def labelled_ahead(source: Source, pipelines: list[Pipeline]) -> Iterator[tuple[np.ndarray, str | None, object, int]]:
+    """(photo, its name, its FrameResult, `skipped_so_far`) for each photo of `source`, in order, labelled side by
+    side: one thread per pipeline (MediaPipe, LiteRT and OpenCV let go of Python's lock while they work;
+    `side_by_side`). For photos only: each is labelled with no regard to the last."""
+    jobs = (((frame, getattr(source, "name", None), skipped_so_far(source)),
+             lambda pipeline, frame=frame: pipeline.process(frame)) for frame in source)
+    for (frame, name, before), result in side_by_side(jobs, iter(pipelines).__next__, len(pipelines)):
+        yield frame, name, result, before
+
+
+def skipped_so_far(source: Source) -> int:
+    """How many photos of `source` could not be read before the one it has just given (`ImageSource.skipped`)."""
+    return len(getattr(source, "skipped", ()))
+
+
+def write_skipped(source: Source, sinks: list, labelled: int, written: int, until: int) -> int:
+    """Each photo skipped since the `written` first, up to `until`, to the sinks that record it (`skip`: --json and
+    --csv), at its place in the run; returns `until`. (They were only named on standard error: the results of a folder
+    did not say which photos were not labelled, nor why.)"""
+    for place, (name, why) in enumerate(source.skipped[written:until] if until > written else [], labelled + written):
+        for sink in sinks:
+            if hasattr(sink, "skip"):
+                sink.skip(place, place / source.fps, name, why)
+    return max(until, written)
 
 
 def close_all(sinks: list, finished: bool = False) -> None:

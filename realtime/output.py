@@ -627,17 +627,25 @@ class JsonLinesWriter(_TextSink):
     def write(self, annotated: Annotated) -> None:
         self._write(json.dumps(frame_record(annotated, self.labels)) + "\n")
 
+    def skip(self, index: int, seconds: float, image: str, why: str) -> None:
+        """A photo that could not be read: its record has no faces and says why (`error`)."""
+        record = {"schema": SCHEMA, "frame": index, "time": round(seconds, 3), "image": readable_name(image),
+                  "faces": [], "error": why}
+        self._write(json.dumps(record) + "\n")
+
 
 class CsvWriter(_TextSink):
     """One row per shown face per frame: frame, time, image, id, box, score, label, probability, held,
-    the smoothed probability of every class, then the raw ones (`raw_CLASS`, empty while held)."""
+    the smoothed probability of every class, the raw ones (`raw_CLASS`, empty while held), then `error`. A photo with
+    no face found has one row with the face's columns empty, and so has a photo that could not be read, saying why in
+    `error` (neither had a row: a study's photos could not be told apart from those never given)."""
 
     def __init__(self, path: str | Path, labels: list[str]):
         super().__init__(path)
         self.labels = labels
         self._rows = io.StringIO()  # a frame's rows, then written at once
         self._write_rows([["schema", "frame", "time", "image", "id", "x0", "y0", "x1", "y1", "score", "label",
-                           "probability", "held", *labels, *(f"raw_{name}" for name in labels)]])
+                           "probability", "held", *labels, *(f"raw_{name}" for name in labels), "error"]])
 
     def write(self, annotated: Annotated) -> None:
         rows = []
@@ -646,8 +654,17 @@ class CsvWriter(_TextSink):
             raw = face["raw"] or {}
             rows.append([SCHEMA, annotated.index, round(annotated.time, 3), readable_name(annotated.image or ""), face["id"],
                          *face["box"], face["score"], face["label"], face["probability"], int(face["held"]),
-                         *face["probabilities"].values(), *(raw.get(name, "") for name in self.labels)])
+                         *face["probabilities"].values(), *(raw.get(name, "") for name in self.labels), ""])
+        if not rows and annotated.image is not None:
+            rows = [self._faceless(annotated.index, annotated.time, annotated.image)]
         self._write_rows(rows)
+
+    def skip(self, index: int, seconds: float, image: str, why: str) -> None:
+        self._write_rows([self._faceless(index, seconds, image, why)])
+
+    def _faceless(self, index: int, seconds: float, image: str, why: str = "") -> list:
+        """The row of a photo without a face: no face found, or (`why`) not read."""
+        return [SCHEMA, index, round(seconds, 3), readable_name(image), *[""] * (9 + 2 * len(self.labels)), why]
 
     def _write_rows(self, rows: list[list]) -> None:
         self._rows.seek(0)

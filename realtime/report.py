@@ -72,7 +72,8 @@ def read_results(path: Path) -> list[dict]:
             csv = line.startswith("schema,frame,time")
             raise ReportError(f"{path} line {number} is not a frame of `python -m realtime --json` results"
                               + (" (it is --csv results: give the --json ones)" if csv else "")) from None
-        records.append(record)
+        if "error" not in given:  # (a photo that could not be read: not drawn as one without a face)
+            records.append(record)
     if not records:
         raise ReportError(f"{path} has no results")
     return records

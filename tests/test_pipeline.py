@@ -437,6 +437,22 @@ def test_results_are_scored_by_a_labels_csv(tmp_path):
         scorer.read_labels(labels_file)
 
 
+def test_photos_the_program_could_not_read_are_left_out_of_the_scores_and_the_report(tmp_path, capsys):
+    """Their records (`error`, no faces) are not photos without a face: the scorer leaves them out with a note, the
+    report does not draw them as faceless."""
+    from realtime.report import read_results
+
+    scorer = load_bench("score_results")
+    results = tmp_path / "r.jsonl"
+    records = [{"schema": 2, "frame": 0, "time": 0.0, "image": "happy/1.jpg", "faces": []},
+               {"schema": 2, "frame": 1, "time": 1.0, "image": "happy/2.jpg", "faces": [], "error": "the file is empty"}]
+    results.write_text("".join(json.dumps(record) + "\n" for record in records))
+    answers = scorer.read_answers(results)
+    assert [a.image for a in answers] == ["happy/1.jpg"]
+    assert "note: 1 photo the program could not read left out of the scores (first: happy/2.jpg)" in capsys.readouterr().err
+    assert [r["image"] for r in read_results(results)] == ["happy/1.jpg"]
+
+
 def test_kdefs_afraid_is_scored_as_fear(tmp_path):
     """KDEF names its expressions afraid, angry, disgusted, happy, neutral, sad, surprised: its fear photos were
     left out of the score ('not scored: afraid'), from class folders and from a labels file alike."""

@@ -26,7 +26,7 @@ from PIL import Image
 
 from realtime.faces import overlap
 from realtime.track import HYSTERESIS
-from realtime.scene import DemoSource
+from realtime.scene import DemoSource, background
 from tests.conftest import LABELS, ROOT, assert_one_line_error, run_module
 
 
@@ -196,18 +196,31 @@ def test_folder_with_subfolders_and_an_unreadable_image(tmp_path, tiny_model):
     (photos / "sad" / "huge.png").write_bytes(png_header(70000, 70000))  # more pixels than OpenCV reads
     (photos / ".thumbs").mkdir()
     cv2.imwrite(str(photos / ".thumbs" / "1.jpg"), frames.frame(0)[0])  # hidden: left out
-    jsonl = tmp_path / "out.jsonl"
+    cv2.imwrite(str(photos / "sad" / "wall.png"), background(320, 240))  # no face
+    jsonl, table = tmp_path / "out.jsonl", tmp_path / "out.csv"
     result = run_module("realtime", "--source", str(photos), "--model", str(tiny_model), "--no-display",
-                        "--json", str(jsonl))
+                        "--json", str(jsonl), "--csv", str(table), "--workers", "2")
     records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    # Every photo given has a record, in path order, at its place in the run: one that could not be read says why
+    # (those were named on standard error only), one without a face has none.
     assert [r["image"] for r in records] == ["happy/1.jpg", "happy/2.JPEG", "happy/5.gif", "happy/subject03.wink",
-                                             "sad/3.png", "sad/deeper/4.pgm", "sad/subject01.sad",
-                                             "sad/subject02.normal", "top.tif"]
-    assert all(len(r["faces"]) == 1 for r in records)
+                                             "sad/3.png", "sad/broken.jpg", "sad/deeper/4.pgm", "sad/huge.png",
+                                             "sad/subject01.sad", "sad/subject02.normal", "sad/wall.png", "top.tif"]
+    assert [r["frame"] for r in records] == [r["time"] for r in records] == list(range(12))
+    errors = {r["image"]: r["error"] for r in records if "error" in r}
+    assert errors == {"sad/broken.jpg": "cannot read it as an image",
+                      "sad/huge.png": "4,900 megapixels, more than the 1,074 this program can read"}
+    assert [len(r["faces"]) for r in records] == [1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 0, 1]
+    # The CSV too: a row per face, and one with the face's columns empty for each photo without one
+    rows = list(csv.DictReader(io.StringIO(table.read_text())))
+    assert [row["image"] for row in rows] == [r["image"] for r in records]
+    assert [row["error"] for row in rows] == [r.get("error", "") for r in records]
+    assert [row["label"] for row in rows] == [r["faces"][0]["label"] if r["faces"] else "" for r in records]
     assert result.returncode == 1
     assert "warning: skipped sad/broken.jpg: cannot read it as an image" in result.stderr
     assert "warning: skipped sad/huge.png: 4,900 megapixels, more than the 1,074 this program can read" in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith("error: 2 of 11 images could not be read")
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "error: 2 of 12 images could not be read and were skipped (sad/broken.jpg, sad/huge.png)")
     assert "Traceback" not in result.stderr
     for name in ("a.jpg", "b.png"):
         (tmp_path / "damaged" / name).parent.mkdir(exist_ok=True)
@@ -1018,7 +1031,8 @@ def test_a_named_pipe_as_source_or_in_a_folder_is_refused_instead_of_waited_on(t
                         timeout=120)
     assert_one_line_error(result, "1 of 2 images could not be read")
     assert result.returncode == 1 and "warning: skipped b.jpg" in result.stderr
-    assert [json.loads(line)["image"] for line in (tmp_path / "faces.jsonl").read_text().splitlines()] == ["a.png"]
+    records = [json.loads(line) for line in (tmp_path / "faces.jsonl").read_text().splitlines()]
+    assert [(r["image"], "error" in r) for r in records] == [("a.png", False), ("b.jpg", True)]
 
 
 @pytest.mark.parametrize("url", ["http://[::1/photo.jpg", "https://[camera]/snapshot.jpg", "rtsp://admin:pw@[::1/live"])
