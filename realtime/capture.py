@@ -694,6 +694,17 @@ class ImageSource(Source):
         self.size = (first.shape[1], first.shape[0])
         self.fps = 30.0 if len(self.files) == 1 and not folder else 1.0
 
+    def leave_out(self, folder: Path) -> None:
+        """Leave out the photos inside `folder`, the --output folder, when it lies in the source folder: its annotated
+        copies of an earlier run were labelled as photos of their own, and would have been overwritten."""
+        inside = os.path.realpath(folder) + os.sep
+        kept = [(file, name) for file, name in self.files if not os.path.realpath(file).startswith(inside)]
+        if len(kept) < len(self.files) and kept:
+            left = len(self.files) - len(kept)
+            print(f"note: left out {left} photo{'s' * (left > 1)} in {folder}, the --output folder (a run of this folder "
+                  "without that --output labels them too)", file=sys.stderr)
+            self.files = kept
+
     def __iter__(self) -> Iterator[np.ndarray]:
         for file, name in self.files:
             frame = read_image(file, warn=lambda damage, name=name: self._warn_damaged(name, damage))
@@ -1052,15 +1063,22 @@ def folder_images(folder: Path) -> list[Path]:
 
 
 def folder_files(folder: Path) -> list[Path]:
-    """The files in `folder` and its subfolders (linked folders too), by path; hidden files and folders left out."""
+    """The files in `folder` and its subfolders (linked folders too), by path; hidden files and folders left out. A
+    folder reached both as itself and by a link is read as itself (by the link, first in path order, its photos lost
+    their own folder's name: a class folder's)."""
+    def walk(follow: bool):
+        for where, subfolders, files in os.walk(folder, followlinks=follow, onerror=_warn_unlisted if follow else None):
+            subfolders[:] = [name for name in subfolders if not name.startswith(".") and name != "__MACOSX"]
+            yield where, subfolders, files
+
+    itself = {os.path.realpath(where) for where, _, _ in walk(False)} - {os.path.realpath(folder)}
     found, seen = [], set()
-    for where, subfolders, files in os.walk(folder, followlinks=True, onerror=_warn_unlisted):
+    for where, subfolders, files in walk(True):
         real = os.path.realpath(where)
-        if real in seen:  # a link back up the tree
+        if real in seen or (os.path.islink(where) and real in itself):  # a link back up the tree, or to a folder in it
             subfolders.clear()
             continue
         seen.add(real)
-        subfolders[:] = [name for name in subfolders if not name.startswith(".") and name != "__MACOSX"]
         found += [Path(where, name) for name in files if not name.startswith(".")]
     return sorted(found, key=lambda f: f.relative_to(folder).parts)
 

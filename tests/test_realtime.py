@@ -239,6 +239,41 @@ def test_folder_with_subfolders_and_an_unreadable_image(tmp_path, tiny_model):
         PhotoLabeller(model=tiny_model).label(photos / "sad" / "huge.png")
 
 
+def test_linked_folders_are_read_once_by_their_own_names(tmp_path):
+    """A folder reached by a link and as itself is read as itself (`aa_alias/p.jpg` came first in path order and
+    took its photos' names, and with class folders their class); a link out of the folder is read, a link back up
+    the tree is not followed."""
+    from realtime.capture import folder_files
+
+    photos, elsewhere = tmp_path / "photos", tmp_path / "elsewhere"
+    for file in (photos / "zz_real" / "p.jpg", elsewhere / "q.jpg", photos / "top.jpg"):
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(b"x")
+    (photos / "aa_alias").symlink_to("zz_real")
+    (photos / "external").symlink_to(elsewhere)
+    (photos / "zz_real" / "up").symlink_to("..")
+    (photos / "gone").symlink_to(tmp_path / "nowhere")
+    listed = ["external/q.jpg", "gone", "top.jpg", "zz_real/p.jpg"]  # (`gone`: a file, skipped as a broken link)
+    assert [f.relative_to(photos).as_posix() for f in folder_files(photos)] == listed
+    (tmp_path / "link").symlink_to(photos)  # the folder given by a link: read
+    assert [f.relative_to(tmp_path / "link").as_posix() for f in folder_files(tmp_path / "link")] == listed
+
+
+def test_an_output_folder_inside_the_photo_folder_is_left_out_of_the_photos(tmp_path, tiny_model):
+    """`--source photos --output photos/labelled/`: a second run labelled the annotated copies of the first as photos
+    of their own, and refused to overwrite them."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "a.jpg"), DemoSource(faces=1, frames=1).frame(0)[0])
+    for run in range(2):
+        jsonl = tmp_path / f"{run}.jsonl"
+        result = run_module("realtime", "--source", str(photos), "--model", str(tiny_model), "--no-display",
+                            "--output", str(photos / "labelled") + "/", "--json", str(jsonl))
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert [json.loads(line)["image"] for line in jsonl.read_text().splitlines()] == ["a.jpg"]
+    assert "note: left out 1 photo in" in result.stderr and (photos / "labelled" / "a.jpg").is_file()
+
+
 def png_header(width: int, height: int) -> bytes:
     """A PNG file whose header says `width` x `height` pixels, with no picture data behind it."""
     def chunk(kind: bytes, data: bytes) -> bytes:
