@@ -89,7 +89,7 @@ def caption_places(boxes: list[tuple[int, int, int, int]], sizes: list[tuple[int
     else below it, else nudged down, always inside the frame and not over an earlier caption. Of the places by
     the box (above, below, over its top), the one that hides least of the faces is taken (`hidden`): in a group photo
     the captions of the front row stood over the mouths of the row behind, and a caption pushed into its own box
-    over its own eyes."""
+    over its own eyes), and not one that stands on another face's box (`misleading`)."""
     width, height = frame_size
     placed: list[tuple[int, int, int, int]] = []
     corners = []
@@ -98,7 +98,8 @@ def caption_places(boxes: list[tuple[int, int, int, int]], sizes: list[tuple[int
         free = [c for c in (y0 - h, y1, *range(y0, height - h, max(1, h // 2))) if 0 <= c <= height - h and
                 not any(intersection((x, c, x + w, c + h), other) > 0 for other in placed)]
         by_box = [c for c in free if c in (y0 - h, y1) or y0 <= c <= y1 - h]
-        y = (min(by_box, key=lambda c: hidden((x, c, x + w, c + h), boxes, index)) if by_box else
+        y = (min(by_box, key=lambda c: hidden((x, c, x + w, c + h), boxes, index)
+                 + misleading((x, c, x + w, c + h), boxes, index)) if by_box else
              free[0] if free else min(max(0, y0 - h), max(0, height - h)))
         placed.append((x, y, x + w, y + h))
         corners.append((x, y))
@@ -118,6 +119,17 @@ def hidden(caption: tuple[int, int, int, int], boxes: list[tuple[int, int, int, 
         share = intersection(caption, (x0, y0, x1, y1)) / max(1, (x1 - x0) * (y1 - y0))
         total += share if share >= COVERED else 0.0
     return total
+
+
+def misleading(caption: tuple[int, int, int, int], boxes: list[tuple[int, int, int, int]], own: int) -> float:
+    """1 when the caption stands on another face's box and not on its own, as a caption does: that box's top lies
+    under the caption, within its height, beside it. In a collage without gaps a caption below its box stood on the
+    top of the box below, and read as that face's (one face seemed to have two captions, another none); else 0."""
+    x0, y0, x1, y1 = caption
+    def stands_on(box: tuple[int, int, int, int]) -> bool:
+        return box[0] < x1 and box[2] > x0 and y1 - (y1 - y0) // 2 <= box[1] <= y1 + (y1 - y0)
+
+    return float(not stands_on(boxes[own]) and any(stands_on(box) for index, box in enumerate(boxes) if index != own))
 
 
 def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: bool = False) -> np.ndarray:
@@ -191,19 +203,27 @@ def caption_text(track: Track, labels: list[str], several: bool) -> str:
 
 def bar_places(boxes: list[tuple[int, int, int, int]], chart: tuple[int, int],
                frame_size: tuple[int, int]) -> list[tuple[int, int]]:
-    """Top-left corners for each face's bar chart of size `chart` (w, h): on the box's right, else on its left, else
-    inside the frame's edge, level with the top of its box or else with its bottom; of those inside the frame, the one
-    covering least of the faces' middles (eyes, nose, mouth) and of the charts placed before (two faces side by side:
-    not each chart over the other; a close-up filling the picture: its chart in a corner of the face, off its eyes)."""
+    """Top-left corners for each face's bar chart of size `chart` (w, h), by its own box: on its right, on its left, or
+    inside it at either side (each moved inside the frame), level with the box's top or else its bottom; of those, the
+    one covering least of the other faces (their middles, eyes, nose and mouth, the most), of the charts placed
+    before and of its own face's middle (two faces side by side: not each chart over the other; a close-up filling
+    the picture: its chart in a corner of the face, off its eyes). Not at the frame's far side: faces filling a video's
+    width side by side had their charts over each other's faces, each seeming the other's."""
     width, height = frame_size
     w, h = chart
     middles = [face_middle(box) for box in boxes]
     placed: list[tuple[int, int, int, int]] = []
-    for box in boxes:
-        xs = [x for x in (box[2] + 6, box[0] - 6 - w, width - w - 2, 2) if 0 <= x <= width - w] or [max(0, width - w)]
+    for index, box in enumerate(boxes):
+        xs = dict.fromkeys(max(0, min(x, width - w)) for x in (box[2] + 6, box[0] - 6 - w, box[2] - 2 - w, box[0] + 2))
         ys = dict.fromkeys(max(0, min(y, height - h)) for y in (box[1], box[3] - h))
-        x, y = min(((x, y) for y in ys for x in xs),
-                   key=lambda p: sum(intersection((*p, p[0] + w, p[1] + h), other) for other in [*middles, *placed]))
+
+        def covered(corner: tuple[int, int]) -> float:
+            rect = (*corner, corner[0] + w, corner[1] + h)
+            others = sum(intersection(rect, boxes[i]) + 3 * intersection(rect, middles[i])
+                         for i in range(len(boxes)) if i != index)
+            return others + 3 * sum(intersection(rect, chart) for chart in placed) + intersection(rect, middles[index])
+
+        x, y = min(((x, y) for y in ys for x in xs), key=covered)
         placed.append((x, y, x + w, y + h))
     return [rect[:2] for rect in placed]
 

@@ -713,6 +713,21 @@ def test_the_bars_of_two_faces_side_by_side_do_not_cover_each_other():
     assert bar_places([(300, 100, 400, 200)], chart, (640, 480)) == [(406, 100)]  # room on the right: there
 
 
+def test_the_bars_of_faces_filling_a_video_side_by_side_lie_on_their_own_faces():
+    """Three 350 px photos side by side in a 1050x350 video: the right face's chart went to the frame's far left,
+    over the left face, and the others' over the right face, each chart seeming another face's. Each lies on its
+    own face now, off the others."""
+    from realtime.draw import bar_geometry, bar_places
+    from realtime.faces import intersection
+
+    boxes, chart = [(20, 45, 335, 350), (368, 28, 690, 350), (695, 50, 995, 350)], bar_geometry(0.82).size(8)
+    corners = bar_places(boxes, chart, (1050, 350))
+    for index, (x, y) in enumerate(corners):
+        rect = (x, y, x + chart[0], y + chart[1])
+        assert intersection(rect, boxes[index]) > 0.5 * chart[0] * chart[1], (index, corners)
+        assert all(intersection(rect, box) == 0 for other, box in enumerate(boxes) if other != index), (index, corners)
+
+
 def test_captions_and_boxes_keep_their_size_relative_to_a_large_picture():
     """A 12-megapixel photo's caption is as readable, seen fitted to a screen, as a 720p frame's; not a speck."""
     def drawn(k: int):
@@ -796,6 +811,22 @@ def test_a_caption_goes_below_its_face_rather_than_over_a_face_behind_it():
     assert all(overlap(np.array(rects[1]), np.array(box))[0] == 0 for box in (behind, aside))
     crowded = caption_places([behind, front], sizes[:2], (640, 330))  # no room below: over its own face's top
     assert crowded[1][1] == 195
+
+
+def test_a_caption_in_a_collage_without_gaps_does_not_stand_on_the_face_below():
+    """A column of a user's 800x600 collage of 12 photos: the top face's caption went below its box, onto the top of
+    the box below (whose own caption then went below it too): one face seemed to have two captions, another none. Each
+    caption now stands on its own box, or inside it."""
+    from realtime.draw import misleading
+
+    column = [(405, 15, 600, 200), (425, 235, 585, 395), (430, 435, 600, 600)]
+    sizes = [(150, 22)] * 3
+    corners = caption_places(column, sizes, (800, 600))
+    rects = [(x, y, x + w, y + h) for (x, y), (w, h) in zip(corners, sizes)]
+    for index, ((x0, y0, x1, y1), box) in enumerate(zip(rects, column)):
+        assert box[1] - 11 <= y1 <= box[1] + 22 or box[1] <= y0 < box[3] - 22, (index, rects)  # on or in its box
+        assert not misleading(rects[index], column, index)
+    assert misleading((405, 200, 555, 222), column, 0)  # below the top box: on the next one's top
 
 
 def _recorded_levels(path) -> list[int]:
