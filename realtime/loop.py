@@ -112,7 +112,7 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
             t4 = time.perf_counter()
             if cuts is not None and cuts.is_cut(frame):
                 tracker.reset()
-            tracks = tracker.update(result.faces, result.probabilities)
+            tracks = tracker.update(result.faces, result.probabilities, frame, result.crops)
             factor = enlargement(frame.shape[1::-1]) if tracker.photos or enlarge_video else 1  # a small one larger
             picture, shown = enlarged(frame, factor), scaled_tracks(tracks, factor)
             redraw = redrawing(picture, shown, labels) if overlay.redrawable else None

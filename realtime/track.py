@@ -6,7 +6,9 @@
 - Each track keeps an exponential moving average of its class probabilities (`smoothing`), and
   its shown label changes only when another class leads the shown one by `hysteresis`: two
   classes within a few points of each other no longer make the label flicker.
-- A shot cut (`ShotCuts`) ends every track, so a label never carries over onto another person.
+- A shot cut (`ShotCuts`) ends every track, so a label never carries over onto another person; so
+  does another person where a face was (`Look`), which a cut of the whole picture does not show (a slide
+  show of close-ups alike in layout; one tile of a video call's gallery).
 """
 
 from __future__ import annotations
@@ -25,6 +27,71 @@ SETTINGS_FPS = 30  # the frame rate the frame counts and the smoothing are set f
 RATES = (1.0, 240.0)  # a file's frame rate is taken within these bounds (a broken header can say 90,000)
 MAX_JUMP = 2.0  # the farthest a face found in the last frame is followed to a box it does not overlap, in its widths
 MOVING = 0.25  # the speed (its widths a frame) from which a face is followed that far: one standing still is not
+LOOK_SIDE = 12  # px: the picture around a face is compared this small (`Look`)
+AROUND = 1.2  # ... a square this many times the box's width, about its centre
+CROP_SIDE, CROP_CORE = 10, 8  # px: a face's crop is compared this small, its middle CROP_CORE at each place in the other
+ANOTHER_FACE = 0.6  # both correlate less than this with the last frame's: another person (bench/label_stability.py)
+
+
+@dataclass
+class Look:
+    """How a face looked in the frame where it was last found, to tell another person taking its place (a slide show of
+    close-ups, a video call's tile), whom the tracker followed as the same face, label and id, from a face that moves:
+    its crop as cut for the model, small (`crop_likeness`), and the picture in a square about its box (`region`), small
+    and standardised. Another person where it was changes both; a face that moves or turns, one of them (bench/
+    label_stability.py)."""
+    crop: np.ndarray
+    around: np.ndarray
+    region: tuple[int, int, int, int]
+
+    @classmethod
+    def of(cls, frame: np.ndarray, face: Face, crop: np.ndarray) -> Look:
+        half = AROUND * face.width / 2
+        cx, cy = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2
+        height, width = frame.shape[:2]
+        region = (int(max(0, cx - half)), int(max(0, cy - half)), int(min(width, cx + half)), int(min(height, cy + half)))
+        return cls(small_crop(crop), standardised(grey_part(frame, region)), region)
+
+    def another(self, frame: np.ndarray, crop: np.ndarray) -> bool:
+        """Whether the face `crop` found in `frame` is another person than this look's: the picture where this face
+        was and the face's crop both changed."""
+        now = grey_part(frame, self.region)
+        return (now.size > 0 and alike(standardised(now), self.around) < ANOTHER_FACE
+                and crop_likeness(self.crop, small_crop(crop)) < ANOTHER_FACE)
+
+
+def small_crop(crop: np.ndarray) -> np.ndarray:
+    return cv2.resize(crop, (CROP_SIDE, CROP_SIDE), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def crop_likeness(then: np.ndarray, now: np.ndarray) -> float:
+    """How alike two faces' small crops are: the middle of the earlier one correlated with the later one at each place
+    a pixel either way, the best. The detector's box wavers from frame to frame (by a tenth of its size on a face
+    moving fast), and a face's crop so cut correlated as little as 0.16 with its crop of the frame before."""
+    margin = (CROP_SIDE - CROP_CORE) // 2
+    middle = standardised(then[margin:margin + CROP_CORE, margin:margin + CROP_CORE], size=None)
+    return max(alike(middle, standardised(now[y:y + CROP_CORE, x:x + CROP_CORE], size=None))
+               for y in range(2 * margin + 1) for x in range(2 * margin + 1))
+
+
+def grey_part(frame: np.ndarray, region: tuple[int, int, int, int]) -> np.ndarray:
+    x0, y0, x1, y1 = region
+    part = frame[y0:y1, x0:x1]
+    return cv2.cvtColor(part, cv2.COLOR_BGR2GRAY) if part.ndim == 3 and part.size else part
+
+
+def standardised(grey: np.ndarray, size: int | None = LOOK_SIDE) -> np.ndarray | None:
+    """`size` x `size` (None: as it is), less its mean, over its spread; None for a blank (nothing to compare) or empty
+    one."""
+    if grey.size == 0:
+        return None
+    small = (cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA) if size else grey).astype(np.float32)
+    return None if small.std() < 2.0 else (small - small.mean()) / small.std()
+
+
+def alike(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """The correlation of two standardised pictures; 1 where either is blank."""
+    return 1.0 if a is None or b is None else float(np.mean(a * b))
 
 
 @dataclass
@@ -38,6 +105,7 @@ class Track:
     speed: float = 0.0  # how far it moved a frame when last found, in its widths
     missed: int = 0  # frames since the detector last saw this face
     confirmed: bool = False
+    look: Look | None = None  # how it looked when last found (video, given the frames)
 
 
 class Tracker:
@@ -74,10 +142,15 @@ class Tracker:
         tracker.photos = True
         return tracker
 
-    def update(self, faces: list[Face], probabilities: np.ndarray) -> list[Track]:
-        """Feed one frame's faces and their probabilities; returns the confirmed tracks, to show, largest first."""
+    def update(self, faces: list[Face], probabilities: np.ndarray, frame: np.ndarray | None = None,
+               crops: np.ndarray | None = None) -> list[Track]:
+        """Feed one frame's faces and their probabilities; returns the confirmed tracks, to show, largest first.
+        `frame` (BGR) and `crops` (each face's, as cut for the model; FrameResult's): a face where another person was
+        is a new one (`Look`), not followed."""
         if self.photos:
             self.tracks, self._next_id = [], 1
+        looks = ([Look.of(frame, face, crop) for face, crop in zip(faces, crops)]
+                 if frame is not None and crops is not None and not self.photos else [None] * len(faces))
         # Faces seen in the last frame are matched first, then held ones: a held face's box stays where it was lost,
         # and another face passing over it (the one in front, after one walked behind it) is still its own.
         pairs = [((int(t.missed > 0), -iou), ti, fi) for ti, t in enumerate(self.tracks) for fi, f in enumerate(faces)
@@ -90,13 +163,23 @@ class Tracker:
         pairs += [((2, jump), ti, fi) for ti, t in enumerate(self.tracks)
                   if t.missed == 0 and (t.speed >= MOVING or not t.confirmed)
                   for fi, f in enumerate(faces) if (jump := moved(t.face, f)) <= MAX_JUMP]
-        matched_tracks, matched_faces = set(), set()
+        matched_tracks, matched_faces, replaced = set(), set(), {}
         for _, ti, fi in sorted(pairs):
             if ti in matched_tracks or fi in matched_faces:
                 continue
-            self._follow(self.tracks[ti], faces[fi], np.asarray(probabilities[fi], np.float32))
+            track, raw = self.tracks[ti], np.asarray(probabilities[fi], np.float32)
+            if track.look is not None and looks[fi] is not None and track.look.another(frame, crops[fi]):
+                # Another person where this face was: a new face, shown at once where one was shown (no label, id or
+                # smoothing carried over)
+                replaced[ti] = Track(self._next_id, faces[fi], raw.copy(), raw, int(np.argmax(raw)),
+                                     confirmed=track.confirmed or self.confirm <= 1, look=looks[fi])
+                self._next_id += 1
+            else:
+                self._follow(track, faces[fi], raw)
+                track.look = looks[fi]
             matched_tracks.add(ti)
             matched_faces.add(fi)
+        self.tracks = [replaced.get(ti, track) for ti, track in enumerate(self.tracks)]
         for ti, track in enumerate(self.tracks):
             if ti not in matched_tracks:
                 track.missed, track.raw = track.missed + 1, None
@@ -106,7 +189,7 @@ class Tracker:
             if fi not in matched_faces:
                 raw = np.asarray(probabilities[fi], np.float32)
                 self.tracks.append(Track(self._next_id, face, raw.copy(), raw, int(np.argmax(raw)),
-                                         confirmed=self.confirm <= 1))
+                                         confirmed=self.confirm <= 1, look=looks[fi]))
                 self._next_id += 1
         shown = [t for t in self.tracks if t.confirmed]
         # A held face that a face found in this frame covers (half its box or more) is behind that face: it is kept, to

@@ -81,7 +81,7 @@ class VideoLabeller(Labeller):
             result = self.pipeline.process(frame, [track.face.box for track in self.tracker.tracks])
             if self.cuts.is_cut(frame):
                 self.tracker.reset()
-            tracks = self.tracker.update(result.faces, result.probabilities)
+            tracks = self.tracker.update(result.faces, result.probabilities, frame, result.crops)
         return [TrackedFace(track.id, tuple(round(float(v), 1) for v in track.face.box), round(track.face.score, 3),
                             self.labels[track.label], float(track.probabilities[track.label]),
                             {name: float(p) for name, p in zip(self.labels, track.probabilities)}, track.missed > 0)

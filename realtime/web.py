@@ -302,7 +302,7 @@ class Labeller:
                 end_stream(current)  # whatever went wrong, the stream's next frame starts afresh
                 raise
             self.streams[stream] = current
-            tracks = current.tracker.update(result.faces, result.probabilities)
+            tracks = current.tracker.update(result.faces, result.probabilities, frame, result.crops)
             current.frames += 1
             return frame_record(Annotated(current.frames - 1, arrived - current.started, frame, tracks),
                                 self.classifier.labels)

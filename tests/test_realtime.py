@@ -1476,8 +1476,8 @@ def test_labelling_ahead_keeps_the_order_and_stops_when_the_loop_does():
     pipelines = [Slow(), Slow()]
     ahead = labelled_ahead(Source(), pipelines)
     got = [next(ahead) for _ in range(10)]
-    assert [(name, result) for _, name, result in got] == [(f"{i}.jpg", i) for i in range(10)]
-    assert all(int(frame[0, 0, 0]) == result for frame, _, result in got)
+    assert [(name, result, skipped) for _, name, result, skipped in got] == [(f"{i}.jpg", i, 0) for i in range(10)]
+    assert all(int(frame[0, 0, 0]) == result for frame, _, result, _ in got)
     assert all(pipeline.seen for pipeline in pipelines)  # both took photos
     ahead.close()
     done = sorted(pipelines[0].seen + pipelines[1].seen)

@@ -511,6 +511,40 @@ def test_a_cut_ends_every_track():
     assert [t.id for t in tracker.update([_face(100)], np.array([[0.8, 0.2]]))] == [2]
 
 
+def test_another_person_where_a_face_was_is_a_new_face_shown_at_once():
+    """A slide show of close-ups alike in layout, or one tile of a video call's gallery switching to another person: no
+    shot cut is found, and the face there was followed as the same one, its id and its label (smoothed, and held by
+    the hysteresis) going on to the other person. When the picture about its box and the face's crop both change, the
+    face is a new one: a new id, shown at once, with its own label. A face that moves or turns (one of the two
+    changes) keeps its id, and without the frames the tracker follows faces as before."""
+    rng = np.random.default_rng(0)
+
+    def texture(side: int) -> np.ndarray:  # smooth blobs, as a face's grey levels are at 12x12
+        return cv2.resize(rng.integers(0, 256, (6, 6)).astype(np.uint8), (side, side), interpolation=cv2.INTER_CUBIC)
+
+    def frame_with(picture: np.ndarray) -> np.ndarray:
+        frame = np.full((480, 640, 3), 90, np.uint8)
+        frame[80:320, 180:420] = picture[..., None]
+        return frame
+
+    first, second, crop_a, crop_b, crop_c = texture(240), texture(240), texture(48), texture(48), texture(48)
+    face, moved = Face(np.array([200.0, 100, 400, 300]), 0.9), Face(np.array([204.0, 100, 404, 300]), 0.9)
+    happy, sad = np.array([[0.1, 0.9]]), np.array([[0.9, 0.1]])
+    for looks in (True, False):
+        tracker = Tracker()
+        given = lambda picture, crop: (frame_with(picture), crop[None]) if looks else ()  # noqa: E731
+        for _ in range(3):
+            shown = tracker.update([face], happy, *given(first, crop_a))
+        assert [(t.id, t.label) for t in shown] == [(1, 1)]
+        shown = tracker.update([moved], happy, *given(np.roll(first, 4, axis=1), crop_a))  # moving: the crop alike
+        shown = tracker.update([face], happy, *given(first, crop_b))  # turning: the picture about it alike
+        assert [t.id for t in shown] == [1]
+        shown = tracker.update([face], sad, *given(second, crop_c))  # another person
+        assert [(t.id, t.label) for t in shown] == ([(2, 0)] if looks else [(1, 1)])
+    photos = Tracker.for_photos()  # (each photo on its own: nothing to compare)
+    assert [t.id for t in photos.update([face], happy, frame_with(first), crop_a[None])] == [1]
+
+
 def test_tracks_survive_brief_misses_then_expire():
     tracker = Tracker(smoothing=0.5, hold=2, confirm=1)
     tracker.update([_face(100), _face(400)], np.array([[1.0, 0.0], [0.0, 1.0]]))
