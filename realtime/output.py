@@ -82,7 +82,7 @@ class VideoWriter:
             fps = max(fps, GRID_LEAST_FPS)
         self.fps, self.size, self.frames = fps, size, 0
         self._writer, self._last, self.profile = None, None, profile
-        self._pending: np.ndarray | None = None  # at a constant rate: the last frame, written once the next one comes
+        self._shown: np.ndarray | None = None  # at a constant rate: the last frame written, repeated up to the next
         if suffix in H264 and min(size) < 2:
             raise OutputError(f"cannot write {self.path}: H.264 needs a picture of 2x2 pixels at least, not "
                               f"{size[0]}x{size[1]}; write .avi or an image (.png)")
@@ -118,26 +118,19 @@ class VideoWriter:
             self._writer.write(frame, annotated.time)
             self.frames += 1
             return
-        if self._pending is not None:  # up to this frame's period, once at least (the periods after catch up)
-            self._repeat(self._pending, int(annotated.time * self.fps + 1e-6) - self.frames)
-        self._pending = frame.copy()  # (the caller's frame may be drawn over next)
-
-    def _repeat(self, frame: np.ndarray, copies: int) -> None:
-        for _ in range(max(copies, 1)):
-            self._writer.write(frame)
+        for _ in range(int(annotated.time * self.fps + 1e-6) - self.frames if self._shown is not None else 0):
+            self._writer.write(self._shown)  # the last frame, up to this one's period
             self.frames += 1
+        self._writer.write(frame)  # at once, so that a recording killed now holds it (a period late at most: the
+        self.frames += 1  # periods after catch up)
+        self._shown = frame.copy()  # (the caller's frame may be drawn over next)
 
     def close(self) -> None:
         if self._writer is None:
             if self._last is not None:
                 write_picture(self.path, self._last, self.profile)
             return
-        try:
-            if self._pending is not None:
-                self._pending, pending = None, self._pending
-                self._repeat(pending, 1)
-        finally:
-            self._writer.release()
+        self._writer.release()
 
 
 def write_picture(path: Path, frame: np.ndarray, profile: bytes | None = None) -> None:
