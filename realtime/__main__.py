@@ -352,7 +352,8 @@ def open_sinks(args, source, labels: list[str]) -> list:
             one_photo = isinstance(source, ImageSource) and len(source.files) == 1
             sinks.append(VideoWriter(args.output, source.fps, drawn_size(source.size, isinstance(source, ImageSource)),
                                      audio=getattr(source, "sound_source", None), sound_from=getattr(source, "start", None),
-                                     profile=colour_profile(source.files[0][0]) if one_photo else None))
+                                     profile=colour_profile(source.files[0][0]) if one_photo else None,
+                                     photos=isinstance(source, ImageSource)))
         if args.json:
             sinks.append(JsonLinesWriter(args.json, labels))
         if args.csv:

@@ -685,6 +685,7 @@ class ImageSource(Source):
             self.files, self.description = [(path, path.name)], str(path)
         if not self.files:
             raise SourceError(f"no images in folder {path} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+        self.folder = folder  # (the photos of a folder, not a list of them)
         self.skipped: list[tuple[str, str]] = []  # (name, why), with a warning each, as the images are read in turn
         self.damaged_photos: list[str] = []  # read damaged or cut short (their missing part grey), warned of too
         first = next((image for image in (read_image(file) for file, _ in self.files) if image is not None), None)
@@ -698,7 +699,7 @@ class ImageSource(Source):
         """Leave out the photos inside `folder`, the --output folder, when it lies in the source folder: its annotated
         copies of an earlier run were labelled as photos of their own, and would have been overwritten."""
         inside = os.path.realpath(folder) + os.sep
-        kept = [(file, name) for file, name in self.files if not os.path.realpath(file).startswith(inside)]
+        kept = [(file, name) for file, name in self.files if not self.folder or not os.path.realpath(file).startswith(inside)]
         if len(kept) < len(self.files) and kept:
             left = len(self.files) - len(kept)
             print(f"note: left out {left} photo{'s' * (left > 1)} in {folder}, the --output folder (a run of this folder "

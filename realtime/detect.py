@@ -53,7 +53,7 @@ import numpy as np
 
 from realtime import quiet_stderr
 from realtime.classify import ModelError, tflite_interpreter
-from realtime.faces import Face, overlap, suppress
+from realtime.faces import Face, intersection, overlap, suppress
 
 MODES = ("short", "full", "tiled", "sweep")
 
@@ -205,6 +205,11 @@ def boxed_well(box: np.ndarray, width: int, height: int) -> bool:
     """Whether a face this large in a frame this large is found and boxed well by the full pass (RELIABLE_FACE_PX);
     it finds smaller faces unreliably and boxes them loosely."""
     return box[2] - box[0] >= RELIABLE_FACE_PX * max(width, height) / FULL_RANGE_INPUT
+
+
+def share_inside(box: np.ndarray, other: np.ndarray) -> float:
+    """The share of `box` that lies inside `other`."""
+    return intersection(box, other) / max(1e-9, (box[2] - box[0]) * (box[3] - box[1]))
 
 
 def wholes(faces: list[Face], boxes) -> list[Face]:
@@ -632,7 +637,7 @@ class FaceDetector:
         # eye, cheek and ear boxed beside the whole face); away from the others it may be a small or blurred face.
         like = [face.box for face, turn in zip(faces, turns) if turn is not None]
         return [self._turned(rgb, face, turn) if turn else face for face, turn in zip(faces, turns)
-                if turn is not None or not any(overlap(face.box, box)[1] >= PART_OVERLAP for box in like)]
+                if turn is not None or not any(share_inside(face.box, box) >= PART_OVERLAP for box in like)]
 
     def _turned(self, rgb: np.ndarray, face: Face, turn: int) -> Face:
         """A face that lies `turn` degrees (`Upright`), as the short-range model finds it in the window turned

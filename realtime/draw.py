@@ -89,7 +89,7 @@ def caption_places(boxes: list[tuple[int, int, int, int]], sizes: list[tuple[int
     else below it, else nudged down, always inside the frame and not over an earlier caption. Of the places by
     the box (above, below, over its top), the one that hides least of the faces is taken (`hidden`): in a group photo
     the captions of the front row stood over the mouths of the row behind, and a caption pushed into its own box
-    over its own eyes), and not one that stands on another face's box (`misleading`)."""
+    over its own eyes; and not one that stands on another face's box (`misleading`)."""
     width, height = frame_size
     placed: list[tuple[int, int, int, int]] = []
     corners = []

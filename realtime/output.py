@@ -62,14 +62,16 @@ class OutputError(RuntimeError):
 class VideoWriter:
     """Writes frames at the source's size, each at its time, so that the video keeps the source's timing where
     frames come unevenly (a camera while processing is slower than it, a variable-frame-rate file): H.264 with each
-    frame's own timestamp; MJPEG (.avi, a constant rate) and OpenCV's writer at the source's rate (GRID_LEAST_FPS at
-    least), each frame repeated until the next one's time, and written once at least."""
+    frame's own timestamp; MJPEG (.avi, a constant rate) and OpenCV's writer at the source's rate (for video,
+    GRID_LEAST_FPS at least), each frame from its frame period, repeated until the next one's; a frame whose period is
+    filled already is shown from the next one, unless a later frame comes first."""
 
     def __init__(self, path: str | Path, fps: float, size: tuple[int, int], audio: str | Path | None = None,
-                 sound_from: float | None = None, profile: bytes | None = None):
+                 sound_from: float | None = None, profile: bytes | None = None, photos: bool = False):
         """`audio`: a video file whose sound is carried over (into .mp4, .m4v, .mov and .mkv), from `sound_from`, the
         file's time (seconds) of the first frame the recording gets (None: where its video stream starts).
-        `profile`: for an image file, the photo's ICC colour profile, kept in it (`write_picture`)."""
+        `profile`: for an image file, the photo's ICC colour profile, kept in it (`write_picture`). `photos`: frames
+        at whole periods of `fps` (a second each), which need no finer rate."""
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in MJPEG and suffix not in H264 and suffix not in IMAGE_SUFFIXES:
@@ -78,8 +80,8 @@ class VideoWriter:
         if not self.path.parent.is_dir():
             raise OutputError(f"cannot write {self.path}: folder {self.path.parent} does not exist")
         check_writable(self.path)  # now, not when the first frame (or, for an image, the last) is written
-        if suffix in MJPEG or (suffix in H264 and not h264_available()):  # a constant rate: fine enough for uneven times
-            fps = max(fps, GRID_LEAST_FPS)
+        if not photos and (suffix in MJPEG or (suffix in H264 and not h264_available())):  # a constant rate: fine
+            fps = max(fps, GRID_LEAST_FPS)  # enough for uneven times
         self.fps, self.size, self.frames = fps, size, 0
         self._writer, self._last, self.profile = None, None, profile
         self._shown: np.ndarray | None = None  # at a constant rate: the last frame written, repeated up to the next
@@ -118,12 +120,14 @@ class VideoWriter:
             self._writer.write(frame, annotated.time)
             self.frames += 1
             return
-        for _ in range(int(annotated.time * self.fps + 1e-6) - self.frames if self._shown is not None else 0):
+        period = int(annotated.time * self.fps + 1e-6)
+        for _ in range(period - self.frames if self._shown is not None else 0):
             self._writer.write(self._shown)  # the last frame, up to this one's period
             self.frames += 1
-        self._writer.write(frame)  # at once, so that a recording killed now holds it (a period late at most: the
-        self.frames += 1  # periods after catch up)
-        self._shown = frame.copy()  # (the caller's frame may be drawn over next)
+        if period >= self.frames:  # (written at once: a recording killed now holds it)
+            self._writer.write(frame)
+            self.frames += 1
+        self._shown = frame.copy()  # from the next period, where this one's is filled (the caller may draw over it)
 
     def close(self) -> None:
         if self._writer is None:

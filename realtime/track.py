@@ -49,7 +49,8 @@ class Look:
         half = AROUND * face.width / 2
         cx, cy = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2
         height, width = frame.shape[:2]
-        region = (int(max(0, cx - half)), int(max(0, cy - half)), int(min(width, cx + half)), int(min(height, cy + half)))
+        region = (int(min(width, max(0, cx - half))), int(min(height, max(0, cy - half))),
+                  int(max(0, min(width, cx + half))), int(max(0, min(height, cy + half))))
         return cls(small_crop(crop), standardised(grey_part(frame, region)), region)
 
     def another(self, frame: np.ndarray, crop: np.ndarray) -> bool:
@@ -75,8 +76,11 @@ def crop_likeness(then: np.ndarray, now: np.ndarray) -> float:
 
 
 def grey_part(frame: np.ndarray, region: tuple[int, int, int, int]) -> np.ndarray:
+    """The frame's part in `region`, grey, every k-th pixel of a large one (to about 4x LOOK_SIDE: shrinking all of an
+    1800 px face's took 19 ms)."""
     x0, y0, x1, y1 = region
-    part = frame[y0:y1, x0:x1]
+    step = max(1, min(x1 - x0, y1 - y0) // (4 * LOOK_SIDE))
+    part = frame[y0:y1:step, x0:x1:step]
     return cv2.cvtColor(part, cv2.COLOR_BGR2GRAY) if part.ndim == 3 and part.size else part
 
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from realtime.align import Crop, align_face, eye_angle
-from realtime.detect import BLAZEFACE, HAAR_EVERY, PART_OVERLAP, TURNS, UNSURE_SCORE, BlazeFace, FaceDetector, search_windows, tile_windows, turn_points
+from realtime.detect import (BLAZEFACE, HAAR_EVERY, PART_OVERLAP, TURNS, UNSURE_SCORE, BlazeFace, FaceDetector,
+                             search_windows, share_inside, tile_windows, turn_points)
 from realtime.draw import caption_places, draw_faces
 from realtime.faces import Face, overlap, suppress
 from realtime.output import Annotated, VideoWriter
@@ -230,7 +231,7 @@ def test_a_photo_box_beside_a_face_that_is_no_face_any_way_up_is_dropped_as_a_pa
     part = Face(np.concatenate([corner, corner + face.width / 2]), 0.65)  # a cheek and jaw
     away = Face(np.array([10.0, 10.0, 70.0, 70.0]), 0.6)
     assert photo_detector.upright.turn(rgb, part) is None and photo_detector.upright.turn(rgb, away) is None
-    assert overlap(part.box, face.box)[1] >= PART_OVERLAP
+    assert share_inside(part.box, face.box) >= PART_OVERLAP and share_inside(face.box, part.box) < PART_OVERLAP
     found = photo_detector._upright(rgb, [face, part, away], 0)
     assert [f.box.tolist() for f in found] == [face.box.tolist(), away.box.tolist()]
 
@@ -880,6 +881,14 @@ def test_a_recording_at_a_constant_rate_shows_each_frame_from_its_time_until_the
     writer.close()
     assert writer.frames == 11
     assert _recorded_levels(tmp_path / "live.avi") == [0, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3]
+    fast = VideoWriter(tmp_path / "fast.avi", fps=30, size=(64, 48))  # frames twice as fast as the rate: the video
+    for i in range(60):  # keeps its length (one in two left out), not twice as long
+        fast.write(Annotated(i, i / 60, np.full((48, 64, 3), 40 * (i // 15), np.uint8), []))
+    fast.close()
+    assert fast.frames == 30 and _recorded_levels(tmp_path / "fast.avi") == [0] * 8 + [1] * 7 + [2] * 8 + [3] * 7
+    photos = VideoWriter(tmp_path / "photos.avi", fps=1, size=(64, 48), photos=True)
+    assert photos.fps == 1  # a second a photo: no finer rate needed
+    photos.close()
 
 
 def test_a_slide_show_recorded_at_a_constant_rate_keeps_every_slide_at_its_time(tmp_path):
