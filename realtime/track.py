@@ -71,8 +71,11 @@ def crop_likeness(then: np.ndarray, now: np.ndarray) -> float:
     moving fast), and a face's crop so cut correlated as little as 0.16 with its crop of the frame before."""
     margin = (CROP_SIDE - CROP_CORE) // 2
     middle = standardised(then[margin:margin + CROP_CORE, margin:margin + CROP_CORE], size=None)
-    return max(alike(middle, standardised(now[y:y + CROP_CORE, x:x + CROP_CORE], size=None))
-               for y in range(2 * margin + 1) for x in range(2 * margin + 1))
+    places = np.lib.stride_tricks.sliding_window_view(now, (CROP_CORE, CROP_CORE)).reshape(-1, CROP_CORE * CROP_CORE)
+    spread = places.std(1)
+    if middle is None or spread.min() < 2.0:  # (blank: nothing to compare)
+        return 1.0
+    return float((((places - places.mean(1, keepdims=True)) / spread[:, None]) @ middle.ravel()).max() / places.shape[1])
 
 
 def grey_part(frame: np.ndarray, region: tuple[int, int, int, int]) -> np.ndarray:
