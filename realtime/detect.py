@@ -44,6 +44,7 @@ size and looked at again.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -153,7 +154,13 @@ def tile_windows(width: int, height: int, tile: int = 320, overlap_fraction: flo
 
 def search_windows(width: int, height: int, tile: int = 320, min_face: float = 0) -> list[tuple[int, int, int, int]]:
     """The windows of every tiling (`tilings`), finest first."""
-    return [window for tiling in tilings(width, height, tile, min_face) for window in tiling]
+    return list(_search_windows(width, height, tile, min_face))
+
+
+@functools.lru_cache(maxsize=16)
+def _search_windows(width: int, height: int, tile: int, min_face: float) -> tuple[tuple[int, int, int, int], ...]:
+    """(worked out once for a frame size: video asks for them every frame)"""
+    return tuple(window for tiling in tilings(width, height, tile, min_face) for window in tiling)
 
 
 def tilings(width: int, height: int, tile: int = 320, min_face: float = 0) -> list[list[tuple[int, int, int, int]]]:
@@ -184,7 +191,7 @@ def filling_windows(width: int, height: int, tile: int, min_face: float) -> list
     """The windows of every tiling for `FaceDetector._filling`, none narrower than `min_face` px. Not left out as
     `tilings` leaves them for `min_face`: the full pass misses faces packed side by side (a collage) however large
     (`--min-face 180` lost a 214 px face of 12 in an 800x600 grid)."""
-    return [window for window in search_windows(width, height, tile)
+    return [window for window in _search_windows(width, height, tile, 0)
             if max(window[2] - window[0], window[3] - window[1]) >= min_face]
 
 

@@ -126,10 +126,9 @@ def misleading(caption: tuple[int, int, int, int], boxes: list[tuple[int, int, i
     under the caption, within its height, beside it. In a collage without gaps a caption below its box stood on the
     top of the box below, and read as that face's (one face seemed to have two captions, another none); else 0."""
     x0, y0, x1, y1 = caption
-    def stands_on(box: tuple[int, int, int, int]) -> bool:
-        return box[0] < x1 and box[2] > x0 and y1 - (y1 - y0) // 2 <= box[1] <= y1 + (y1 - y0)
-
-    return float(not stands_on(boxes[own]) and any(stands_on(box) for index, box in enumerate(boxes) if index != own))
+    low, high = y1 - (y1 - y0) // 2, y1 + (y1 - y0)
+    stands_on = [box[0] < x1 and box[2] > x0 and low <= box[1] <= high for box in boxes]
+    return float(not stands_on[own] and any(stands_on[:own] + stands_on[own + 1:]))
 
 
 def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: bool = False) -> np.ndarray:

@@ -93,7 +93,12 @@ def standardised(grey: np.ndarray, size: int | None = LOOK_SIDE) -> np.ndarray |
     if grey.size == 0:
         return None
     small = (cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA) if size else grey).astype(np.float32)
-    return None if small.std() < 2.0 else (small - small.mean()) / small.std()
+    mean, spread = (float(v) for v in cv2.meanStdDev(small))
+    if spread < 2.0:
+        return None
+    small -= mean
+    small /= spread
+    return small
 
 
 def alike(a: np.ndarray | None, b: np.ndarray | None) -> float:
