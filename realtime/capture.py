@@ -625,6 +625,8 @@ def not_media(path: Path) -> str | None:
     the source said 'cannot read video notes.txt'); None otherwise."""
     if broken_link(path):  # (said "cannot read it as an image")
         return broken_link(path)[2:-1]
+    if path.is_dir():  # (PhotoLabeller.label("photos/") said only "cannot read image photos/")
+        return "it is a folder: label its photos one by one, or the folder with python -m realtime --source"
     head = file_head(path, 4096)
     if not head:  # (nothing read: empty, or no file to read, a named pipe among them)
         return "the file is empty" if path.is_file() and path.stat().st_size == 0 else None

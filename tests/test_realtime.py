@@ -794,6 +794,10 @@ def test_a_text_file_or_an_empty_file_given_as_the_source_is_called_what_it_is(t
         with pytest.raises(SourceError) as error:
             open_source(str(tmp_path / name))
         assert str(error.value) == f"cannot read image {tmp_path / name} ({why})"
+    from realtime.capture import cannot_read
+
+    assert cannot_read(tmp_path) == f"cannot read image {tmp_path} (it is a folder: label its photos one by one, or " \
+                                    "the folder with python -m realtime --source)"
 
 
 def test_a_tiff_of_several_pages_says_only_its_first_is_labelled(tmp_path, capsys):
