@@ -149,11 +149,13 @@ def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: 
     for (_, _, _, colour), box in zip(captions, boxes):  # edged in black, to be seen on light and dark pictures alike
         cv2.rectangle(frame, box[:2], box[2:], (0, 0, 0), line + 2, cv2.LINE_AA)  # (neutral's light grey was lost
         cv2.rectangle(frame, box[:2], box[2:], colour, line, cv2.LINE_AA)  # on a white wall)
-    if bars:
-        corners, _, geometry = chart_layout(boxes, len(labels), (width, height))
+    places = caption_places(boxes, sizes, (width, height))
+    if bars:  # (off the captions: a chart inside its box, level with its top, lay under a caption there)
+        corners, _, geometry = chart_layout(boxes, len(labels), (width, height),
+                                            [(x, y, x + w, y + h) for (x, y), (w, h) in zip(places, sizes)])
         for (track, _, _, _), corner in zip(captions, corners):
             _draw_bars(frame, track.probabilities, labels, corner, geometry)
-    for (_, caption, base, colour), (x, y), (w, h) in zip(captions, caption_places(boxes, sizes, (width, height)), sizes):
+    for (_, caption, base, colour), (x, y), (w, h) in zip(captions, places, sizes):
         _text(frame, caption, (x, y + h - base // 2), text_scale, (0, 0, 0), thickness, background=colour)
     return frame
 
@@ -184,14 +186,14 @@ def bar_geometry(scale: float, fit: float = math.inf) -> BarGeometry:
     return BarGeometry(int(16 * text + 4), int(62 * text + 8), int(80 * scale + 20), text * 0.45)
 
 
-def chart_layout(boxes: list[tuple[int, int, int, int]], classes: int,
-                 frame_size: tuple[int, int]) -> tuple[list[tuple[int, int]], tuple[int, int], BarGeometry]:
+def chart_layout(boxes: list[tuple[int, int, int, int]], classes: int, frame_size: tuple[int, int],
+                 captions: list[tuple[int, int, int, int]] = ()) -> tuple[list[tuple[int, int]], tuple[int, int], BarGeometry]:
     """(each face's bar chart's top-left corner, the charts' size, how they are drawn) in a picture of `frame_size`."""
     width, height = frame_size
     fit = (height / classes - 4) / 16
     geometry = bar_geometry(min(drawing_scale(width, height), max(0.3, fit)), fit)  # smaller in a low picture
     chart = geometry.size(classes)
-    return bar_places(boxes, chart, frame_size), chart, geometry
+    return bar_places(boxes, chart, frame_size, captions), chart, geometry
 
 
 def caption_text(track: Track, labels: list[str], several: bool) -> str:
@@ -200,12 +202,12 @@ def caption_text(track: Track, labels: list[str], several: bool) -> str:
     return f"#{track.id} {caption}" if several else caption
 
 
-def bar_places(boxes: list[tuple[int, int, int, int]], chart: tuple[int, int],
-               frame_size: tuple[int, int]) -> list[tuple[int, int]]:
+def bar_places(boxes: list[tuple[int, int, int, int]], chart: tuple[int, int], frame_size: tuple[int, int],
+               captions: list[tuple[int, int, int, int]] = ()) -> list[tuple[int, int]]:
     """Top-left corners for each face's bar chart of size `chart` (w, h), by its own box: on its right, on its left, or
     inside it at either side (each moved inside the frame), level with the box's top or else its bottom; of those, the
     one covering least of the other faces (their middles, eyes, nose and mouth, the most), of the charts placed
-    before and of its own face's middle (two faces side by side: not each chart over the other; a close-up filling
+    before and the `captions`, and of its own face's middle (two faces side by side: not each chart over the other; a close-up filling
     the picture: its chart in a corner of the face, off its eyes). Not at the frame's far side: faces filling a video's
     width side by side had their charts over each other's faces, each seeming the other's."""
     width, height = frame_size
@@ -220,7 +222,8 @@ def bar_places(boxes: list[tuple[int, int, int, int]], chart: tuple[int, int],
             rect = (*corner, corner[0] + w, corner[1] + h)
             others = sum(intersection(rect, boxes[i]) + 3 * intersection(rect, middles[i])
                          for i in range(len(boxes)) if i != index)
-            return others + 3 * sum(intersection(rect, chart) for chart in placed) + intersection(rect, middles[index])
+            return (others + 3 * sum(intersection(rect, other) for other in [*placed, *captions])
+                    + intersection(rect, middles[index]))
 
         x, y = min(((x, y) for y in ys for x in xs), key=covered)
         placed.append((x, y, x + w, y + h))
@@ -276,9 +279,10 @@ def face_areas(tracks: list[Track], frame_size: tuple[int, int], bars: bool = Fa
         areas.append((min(x0, x) - edge, y0 - h - edge, max(x1, x + w + 4) + edge, y1 + h + edge))
         captions.append((w + 4, h))
         boxes.append(box)
-    areas += [(x, y, x + w, y + h) for (x, y), (w, h) in zip(caption_places(boxes, captions, frame_size), captions)]
+    placed = [(x, y, x + w, y + h) for (x, y), (w, h) in zip(caption_places(boxes, captions, frame_size), captions)]
+    areas += placed
     if bars and tracks:
-        corners, (w, h), _ = chart_layout(boxes, len(tracks[0].probabilities), frame_size)
+        corners, (w, h), _ = chart_layout(boxes, len(tracks[0].probabilities), frame_size, placed)
         areas += [(x, y, x + w, y + h) for x, y in corners]
     return areas
 

@@ -761,6 +761,9 @@ def test_the_bars_of_faces_filling_a_video_side_by_side_lie_on_their_own_faces()
         rect = (x, y, x + chart[0], y + chart[1])
         assert intersection(rect, boxes[index]) > 0.5 * chart[0] * chart[1], (index, corners)
         assert all(intersection(rect, box) == 0 for other, box in enumerate(boxes) if other != index), (index, corners)
+    captions = [(x0, y0, x0 + 200, y0 + 40) for x0, y0, _, _ in boxes]  # each caption inside its box's top
+    for (x, y), caption in zip(bar_places(boxes, chart, (1050, 350), captions), captions):  # a chart there lay under it
+        assert intersection((x, y, x + chart[0], y + chart[1]), caption) == 0
 
 
 def test_captions_and_boxes_keep_their_size_relative_to_a_large_picture():
