@@ -54,7 +54,7 @@ import numpy as np
 
 from realtime import quiet_stderr
 from realtime.classify import ModelError, tflite_interpreter
-from realtime.faces import Face, intersection, overlap, suppress
+from realtime.faces import Face, overlap, share_inside, suppress
 
 MODES = ("short", "full", "tiled", "sweep")
 
@@ -212,11 +212,6 @@ def boxed_well(box: np.ndarray, width: int, height: int) -> bool:
     """Whether a face this large in a frame this large is found and boxed well by the full pass (RELIABLE_FACE_PX);
     it finds smaller faces unreliably and boxes them loosely."""
     return box[2] - box[0] >= RELIABLE_FACE_PX * max(width, height) / FULL_RANGE_INPUT
-
-
-def share_inside(box: np.ndarray, other: np.ndarray) -> float:
-    """The share of `box` that lies inside `other`."""
-    return intersection(box, other) / max(1e-9, (box[2] - box[0]) * (box[3] - box[1]))
 
 
 def wholes(faces: list[Face], boxes) -> list[Face]:

@@ -23,6 +23,11 @@ def intersection(a, b) -> float:
     return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
+def share_inside(box, other) -> float:
+    """The share of x0,y0,x1,y1 box `box` that lies inside `other`."""
+    return intersection(box, other) / max(1e-9, (box[2] - box[0]) * (box[3] - box[1]))
+
+
 def overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """(intersection over union, intersection over the smaller box) of two x0,y0,x1,y1 boxes."""
     inter = intersection(a, b)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from realtime.faces import Face, intersection, overlap
+from realtime.faces import Face, overlap, share_inside
 
 
 HYSTERESIS = 0.15  # default lead another class needs over the shown label (bench/label_stability.py)
@@ -240,7 +240,7 @@ def at_rate(smoothing: float, hold: int, confirm: int, fps: float) -> tuple[floa
 
 def covers(front: np.ndarray, behind: np.ndarray) -> bool:
     """Whether box `front` covers half of box `behind` or more."""
-    return intersection(front, behind) >= 0.5 * (behind[2] - behind[0]) * (behind[3] - behind[1])
+    return share_inside(behind, front) >= 0.5
 
 
 def shift(last: Face, face: Face) -> float:

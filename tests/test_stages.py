@@ -13,9 +13,9 @@ import pytest
 
 from realtime.align import Crop, align_face, eye_angle
 from realtime.detect import (BLAZEFACE, HAAR_EVERY, PART_OVERLAP, TURNS, UNSURE_SCORE, BlazeFace, FaceDetector,
-                             search_windows, share_inside, tile_windows, turn_points)
+                             search_windows, tile_windows, turn_points)
 from realtime.draw import caption_places, draw_faces
-from realtime.faces import Face, overlap, suppress
+from realtime.faces import Face, overlap, share_inside, suppress
 from realtime.output import Annotated, VideoWriter
 from realtime.scene import DemoSource, background, face_sprite, paste_face
 from realtime.track import MAX_JUMP, ShotCuts, Track, Tracker
