@@ -615,16 +615,16 @@ def open_video(path: Path) -> Source:
             raise error from None
 
 
-def broken_link(path: Path) -> str:
-    """" (a link to TARGET, which does not exist)" for a symbolic link whose target is missing; else ""."""
-    return f" (a link to {os.readlink(path)}, which does not exist)" if path.is_symlink() and not path.exists() else ""
+def broken_link(path: Path) -> str | None:
+    """"a link to TARGET, which does not exist" for a symbolic link whose target is missing; else None."""
+    return f"a link to {os.readlink(path)}, which does not exist" if path.is_symlink() and not path.exists() else None
 
 
 def not_media(path: Path) -> str | None:
     """What a file that no decoder reads plainly is, when it is plain: a broken link, empty, or text (a note given as
     the source said 'cannot read video notes.txt'); None otherwise."""
     if broken_link(path):  # (said "cannot read it as an image")
-        return broken_link(path)[2:-1]
+        return broken_link(path)
     if path.is_dir():  # (PhotoLabeller.label("photos/") said only "cannot read image photos/")
         return "it is a folder: label its photos one by one, or the folder with python -m realtime --source"
     head = file_head(path, 4096)
@@ -1319,7 +1319,7 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
         files = [Path(item) for item in spec]
         for file in files:
             if not file.exists():  # (said after the list of suffixes, the cause was lost)
-                raise SourceError(f"source not found: {file}" + broken_link(file))
+                raise SourceError(f"source not found: {file}" + (f" ({broken_link(file)})" if broken_link(file) else ""))
             if not file.is_file() or not is_image_file(file):
                 raise SourceError(f"several sources must all be image files ({', '.join(sorted(IMAGE_SUFFIXES))}): "
                                   f"{file} is not one")
@@ -1352,8 +1352,8 @@ def open_source(spec: str | int | list[str], width: int | None = None, height: i
             raise
     path = Path(spec)
     if not path.exists():  # (named as given: Path() makes `file:///x.jpg` `file:/x.jpg`)
-        raise SourceError(f"source not found: {spec}" + (" (give the file's path, without file://)"
-                                                        if str(spec).lower().startswith("file:") else broken_link(path)))
+        why = "give the file's path, without file://" if str(spec).lower().startswith("file:") else broken_link(path)
+        raise SourceError(f"source not found: {spec}" + (f" ({why})" if why else ""))
     if path.is_fifo() or path.is_socket():  # opening one waits for a writer, beyond the reach of Ctrl-C and SIGTERM
         raise SourceError(f"cannot read {path}: a named pipe or socket is not read (a file is opened more than once); "
                           "give a video file, or stream it over rtsp:// or http://")

@@ -170,11 +170,11 @@ def write_skipped(source: Source, sinks: list, labelled: int, written: int, unti
     """Each photo skipped since the `written` first, up to `until`, to the sinks that record it (`skip`: --json and
     --csv), at its place in the run; returns `until`. (They were only named on standard error: the results of a folder
     did not say which photos were not labelled, nor why.)"""
-    for place, (name, why) in enumerate(source.skipped[written:until] if until > written else [], labelled + written):
+    for place, (name, why) in enumerate(getattr(source, "skipped", [])[written:until], labelled + written):
         for sink in sinks:
             if hasattr(sink, "skip"):
                 sink.skip(place, place / source.fps, name, why)
-    return max(until, written)
+    return until
 
 
 def close_all(sinks: list, finished: bool = False) -> None:
