@@ -83,8 +83,8 @@ class VideoWriter:
         if not photos and (suffix in MJPEG or (suffix in H264 and not h264_available())):  # a constant rate: fine
             fps = max(fps, GRID_LEAST_FPS)  # enough for uneven times
         self.fps, self.size, self.frames = fps, size, 0
+        # The newest frame: an image file's, saved on close; at a constant rate, repeated up to the next one's period
         self._writer, self._last, self.profile = None, None, profile
-        self._shown: np.ndarray | None = None  # at a constant rate: the last frame written, repeated up to the next
         if suffix in H264 and min(size) < 2:
             raise OutputError(f"cannot write {self.path}: H.264 needs a picture of 2x2 pixels at least, not "
                               f"{size[0]}x{size[1]}; write .avi or an image (.png)")
@@ -121,13 +121,13 @@ class VideoWriter:
             self.frames += 1
             return
         period = int(annotated.time * self.fps + 1e-6)
-        for _ in range(period - self.frames if self._shown is not None else 0):
-            self._writer.write(self._shown)  # the last frame, up to this one's period
+        for _ in range(period - self.frames if self._last is not None else 0):
+            self._writer.write(self._last)  # the last frame, up to this one's period
             self.frames += 1
         if period >= self.frames:  # (written at once: a recording killed now holds it)
             self._writer.write(frame)
             self.frames += 1
-        self._shown = frame.copy()  # from the next period, where this one's is filled (the caller may draw over it)
+        self._last = frame.copy()  # from the next period, where this one's is filled (the caller may draw over it)
 
     def close(self) -> None:
         if self._writer is None:
