@@ -355,7 +355,7 @@ def open_sinks(args, source, labels: list[str]) -> list:
                                      profile=colour_profile(source.files[0][0]) if one_photo else None,
                                      photos=isinstance(source, ImageSource)))
         if args.json:
-            sinks.append(JsonLinesWriter(args.json, labels))
+            sinks.append(JsonLinesWriter(args.json, labels, sinks[0].targets if folder else None))
         if args.csv:
             sinks.append(CsvWriter(args.csv, labels))
     except OutputError:

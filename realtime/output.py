@@ -615,14 +615,19 @@ class _TextSink:
 
 
 class JsonLinesWriter(_TextSink):
-    """One JSON object per frame (`frame_record`)."""
+    """One JSON object per frame (`frame_record`); with `copies` (a photo's name in the results -> its annotated copy,
+    from PhotoFolderWriter), a photo's record names its copy in `output`: `x.heic` is saved as `x.heic.jpg`, or as
+    `x.heic (2).jpg` beside a photo of that name, which its name alone did not tell."""
 
-    def __init__(self, path: str | Path, labels: list[str]):
+    def __init__(self, path: str | Path, labels: list[str], copies: dict[str, Path] | None = None):
         super().__init__(path)
-        self.labels = labels
+        self.labels, self.copies = labels, copies or {}
 
     def write(self, annotated: Annotated) -> None:
-        self._write(json.dumps(frame_record(annotated, self.labels)) + "\n")
+        record = frame_record(annotated, self.labels)
+        if annotated.image in self.copies:
+            record["output"] = readable_name(str(self.copies[annotated.image]))
+        self._write(json.dumps(record) + "\n")
 
     def skip(self, index: int, seconds: float, image: str, why: str) -> None:
         """A photo that could not be read: its record has no faces and says why (`error`)."""

@@ -838,6 +838,7 @@ def test_a_folder_as_output_takes_each_annotated_photo_under_its_own_name(tmp_pa
     for record, name in zip(records, ["a.jpg", "sub/b.png", "sub/c.gif.jpg"]):
         original = np.asarray(Image.open(photos / record["image"]).convert("RGB"))[:, :, ::-1]
         annotated = cv2.imread(str(labelled / name))
+        assert Path(record["output"]) == labelled / name  # the record names its copy
         assert annotated.shape == original.shape and len(record["faces"]) == 1
         changed = np.abs(annotated.astype(int) - original).max(axis=2) > 20  # the box and caption drawn in
         x0, y0, x1, y1 = (round(value) for value in record["faces"][0]["box"])
@@ -860,10 +861,15 @@ def test_a_folder_as_output_takes_each_annotated_photo_under_its_own_name(tmp_pa
     Image.open(photos / "sub" / "a.jpg").save(photos / "sub" / "z.gif")  # saved as z.gif.jpg...
     (photos / "sub" / "z.gif.jpg").write_bytes((photos / "a.jpg").read_bytes())  # ...beside a photo of that name
     named = run_module("realtime", "--source", str(photos / "sub"), "--no-display", "--model", str(tiny_model),
-                       "--output", f"{tmp_path / 'named'}/")
+                       "--output", f"{tmp_path / 'named'}/", "--json", str(tmp_path / "named.jsonl"))
     assert named.returncode == 0 and "(5 photos)" in named.stderr, named.stderr[-2000:]
     assert sorted(path.name for path in (tmp_path / "named").iterdir()) == [
         "a.jpg", "b.png", "c.gif.jpg", "z.gif (2).jpg", "z.gif.jpg"]  # none written over another
+    copies = {record["image"]: Path(record["output"]) for record in map(json.loads, open(tmp_path / "named.jsonl"))}
+    assert {image: (copy.parent, copy.name) for image, copy in copies.items()} == {  # which copy is which photo's
+        "a.jpg": (tmp_path / "named", "a.jpg"), "b.png": (tmp_path / "named", "b.png"),
+        "c.gif": (tmp_path / "named", "c.gif.jpg"), "z.gif": (tmp_path / "named", "z.gif.jpg"),
+        "z.gif.jpg": (tmp_path / "named", "z.gif (2).jpg")}
 
 
 def test_an_annotated_photo_keeps_the_photo_s_colour_profile(tmp_path, tiny_model):
