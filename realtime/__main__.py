@@ -119,8 +119,30 @@ def parse_args(argv):
     for option in ("output", "json", "csv", "model"):  # "" was taken as not given: nothing written, exit 0
         if getattr(args, option) is not None and not getattr(args, option).strip():
             parser.error(f"--{option}: an empty name (an unset shell variable?)")
+    check_output_kinds(parser, args)
     check_output_paths(parser, args)
     return args
+
+
+def check_output_kinds(parser: Parser, args) -> None:
+    """Refuse a results file named as a picture or a video (`--json out.mp4`: the two options mixed up, and an earlier
+    recording overwritten with text), `--output -` (it made a folder named `-`; standard output takes the results) and
+    an --output that is a suffix alone (`.jpg` made a hidden folder)."""
+    from realtime.capture import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+    from realtime.output import H264, MJPEG
+    from realtime.output import IMAGE_SUFFIXES as OUTPUT_SUFFIXES
+
+    for option, value in (("--json", args.json), ("--csv", args.csv)):
+        suffix = Path(value or "").suffix.lower()
+        if suffix in IMAGE_SUFFIXES or suffix in VIDEO_SUFFIXES:
+            kind = "a picture" if suffix in IMAGE_SUFFIXES else "a video"
+            example = "results.jsonl" if option == "--json" else "results.csv"
+            parser.error(f"{option} {value}: {kind}'s name; {option} writes text ({example}); the annotated picture "
+                         "or video is --output's")
+    if args.output == "-" or names_stdout(args.output):
+        parser.error("--output -: standard output takes the results (--json - or --csv -); name a file or a folder")
+    if args.output and Path(args.output).name.lower() in {*H264, *MJPEG, *OUTPUT_SUFFIXES}:
+        parser.error(f"--output {args.output}: name the file (labelled{Path(args.output).name}), or a folder ending in /")
 
 
 def names_stdout(path: str | None) -> bool:

@@ -54,7 +54,7 @@ import numpy as np
 
 from realtime import quiet_stderr
 from realtime.classify import ModelError, tflite_interpreter
-from realtime.faces import Face, overlap, share_inside, suppress
+from realtime.faces import Face, overlap, overlapping, share_inside, suppress
 
 MODES = ("short", "full", "tiled", "sweep")
 
@@ -79,6 +79,8 @@ CLOSE_UP = 0.3  # a face wider than this share of the frame may be a close-up th
 RELIABLE_FACE_PX = 28  # faces at least this wide at that scale are found and boxed well (bench/detection_recall.py)
 PART_SIZE = 0.7  # video: a face found inside a face of the last frame, narrower than this share of it, is a part of it
 PART_OVERLAP = 0.3  # a photo's box face-like no way up, sharing this much of itself with a face-like box, is a part of it
+WHOLE_INSIDE, WHOLE_SIZE = 0.6, 1.5  # a box lying this much inside a face-like box this many times as wide: a part of it
+PADDED_SIDE = 512  # the longer side a photo is scaled down to for the look at it padded, for such boxes (`_whole`)
 FOUND_FACE_PX = 20  # about half the faces this wide at that scale are found (300-499 px in 4000x3000: 57%)
 SURE_FACE_PX = 40  # faces this wide at that scale are found every time (all 77 of 140+ px in 640 px tiles: docs/face-detection.md)
 FILLING_OVERLAP = 0.2  # a face the short-range model finds in a tile sharing more of its box with a face found is not a new one
@@ -502,6 +504,7 @@ class FaceDetector:
         self.mode, self.max_faces, self.min_face, self.tile = mode, max_faces, min_face, tile
         self.crowded = 0  # frames that held more than `max_faces` faces
         self.min_confidence = min_confidence
+        self.found: list[Face] = []  # the last search's boxes before `suppress` (`_find`)
 
     def detect(self, frame: np.ndarray, previous: list[np.ndarray] = ()) -> list[Face]:
         """Faces in a BGR frame, largest first: at most `max_faces` (those at a box of `previous` first, then the
@@ -554,6 +557,7 @@ class FaceDetector:
             self.mode == "tiled" or not faces or max(f.width for f in faces) > CLOSE_UP * width)
         if near:
             faces += self.near.find(rgb)
+        self.found = list(faces)  # every box, before suppression kept one of those that overlap (`_whole`)
         if windows or closer or near:
             faces = suppress(faces)
         if self.mode == "tiled" and len(windows) > 1 and not faces:
@@ -562,9 +566,17 @@ class FaceDetector:
         elif filling and max(width, height) >= 2 * self.tile:
             faces = suppress(faces + self._filling(rgb, filling, faces))
         if not faces:  # a face cut off by the frame's edges: look again with the frame padded
-            bordered, pad = padded(rgb)
-            faces = self.near.find(bordered, -pad, -pad)
+            faces = self._padded(rgb)
         return faces
+
+    def _padded(self, rgb: np.ndarray, side: int | None = None) -> list[Face]:
+        """The short-range model's faces in the frame padded: a face the frame's edges cut, or one that fills it.
+        `side`: the frame scaled down to at most this longer side first (the model sees the padded frame at 128 px:
+        a large photo padded whole is a copy of four times its pixels)."""
+        scale = 1.0 if side is None else min(1.0, side / max(rgb.shape[:2]))
+        bordered, pad = padded(shrunk(rgb, scale))
+        return [replace(face, box=face.box / scale, eyes=face.eyes / scale) if scale < 1 else face
+                for face in self.near.find(bordered, -pad, -pad)]
 
     def _filling(self, rgb: np.ndarray, windows, found: list[Face]) -> list[Face]:
         """Faces that fill much of a tile, which the full-range model misses there and the short-range model finds
@@ -626,7 +638,9 @@ class FaceDetector:
                 if found:
                     return [unturned(face, turn, width, height) for face in found]
             return []
+        found = self.found  # (before `_find` runs again below)
         turns = [self.upright.turn(rgb, face) for face in faces]
+        faces, turns = self._whole(rgb, faces, turns, found)
         faces_like = [turn for turn in turns if turn is not None]  # the boxes that hold a face some way up
         photo_turn = max(TURNS, key=faces_like.count)
         if 2 * faces_like.count(photo_turn) > len(faces_like):  # the photo lies turned: search it again upright
@@ -640,6 +654,40 @@ class FaceDetector:
         like = [face.box for face, turn in zip(faces, turns) if turn is not None]
         return [self._turned(rgb, face, turn) if turn else face for face, turn in zip(faces, turns)
                 if turn is not None or not any(share_inside(face.box, box) >= PART_OVERLAP for box in like)]
+
+    def _whole(self, rgb: np.ndarray, faces: list[Face], turns: list, found: list[Face]) -> tuple[list[Face], list]:
+        """The faces and their turns, each part of a face replaced by the whole face (`_holder`): an eye, a nose or a
+        sunglass lens boxed more surely than the face around it, which it then took the place of in `suppress` (a
+        face that fills the photo: 3 of 641 wild-faces portraits, labelled neutral by their eye; close-ups cut at
+        0.7-0.8x the face's box, a few boxes each). The whole faces are looked for among the boxes every pass found
+        (`found`) and the short-range model's in the photo padded, where a face that fills it is found whole."""
+        boxes = found + self._padded(rgb, PADDED_SIDE)
+        whole = [self._holder(rgb, face, turn, boxes, list(zip(faces, turns))) for face, turn in zip(faces, turns)]
+        kept, kept_turns = [], []
+        for face, turn, holder in zip(faces, turns, whole):
+            face, turn = holder or (face, turn)
+            if not any(face is other for other in kept):  # (two parts of one face: the face once)
+                kept.append(face)
+                kept_turns.append(turn)
+        return kept, kept_turns
+
+    def _holder(self, rgb: np.ndarray, part: Face, turn, boxes: list[Face], faces) -> tuple[Face, int] | None:
+        """The surest of `boxes` that is face-like and holds `part` (WHOLE_INSIDE of it, and WHOLE_SIZE times as wide),
+        with its turn; None if none does. A part face-like some way up (`turn`: an eye and brow can look like a face)
+        only where the box is surer than it. Not a box that overlaps a face-like one of `faces` (with their turns) it
+        does not hold: that is the whole face, boxed otherwise (a part face-like no way up is then dropped, `_upright`)."""
+        def holds(box: Face, face: Face, turn) -> bool:
+            return (box.width >= WHOLE_SIZE * face.width and share_inside(face.box, box.box) >= WHOLE_INSIDE
+                    and (turn is None or box.score > face.score))
+
+        for box in sorted(boxes, key=lambda f: -f.score):
+            if holds(box, part, turn) and not any(
+                    other_turn is not None and overlapping(box.box, other.box) and not holds(box, other, other_turn)
+                    for other, other_turn in faces):
+                box_turn = self.upright.turn(rgb, box)
+                if box_turn is not None:
+                    return box, box_turn
+        return None
 
     def _turned(self, rgb: np.ndarray, face: Face, turn: int) -> Face:
         """A face that lies `turn` degrees (`Upright`), as the short-range model finds it in the window turned

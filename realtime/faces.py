@@ -37,10 +37,17 @@ def overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return inter / (area_a + area_b - inter), inter / max(1e-9, min(area_a, area_b))
 
 
+def overlapping(a: np.ndarray, b: np.ndarray, iou: float = 0.3, contained: float = 0.6) -> bool:
+    """Whether two boxes are taken for one face (`suppress`): they overlap by `iou` of their union, or the smaller
+    lies `contained` of itself inside the other."""
+    union_share, inside = overlap(a, b)
+    return union_share >= iou or inside >= contained
+
+
 def suppress(faces: list[Face], iou: float = 0.3, contained: float = 0.6) -> list[Face]:
     """Non-maximum suppression; also drops a box mostly inside a better one (a face cut by a tile edge)."""
     kept: list[Face] = []
     for face in sorted(faces, key=lambda f: -f.score):
-        if not any(u >= iou or inside >= contained for u, inside in (overlap(face.box, k.box) for k in kept)):
+        if not any(overlapping(face.box, k.box, iou, contained) for k in kept):
             kept.append(face)
     return kept

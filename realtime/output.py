@@ -35,7 +35,7 @@ from realtime.track import Track
 FRAGMENTED = {"movflags": "frag_keyframe+delay_moov+default_base_moof", "flush_packets": "1"}
 H264 = {".mp4": FRAGMENTED, ".m4v": FRAGMENTED, ".mov": FRAGMENTED, ".mkv": {"flush_packets": "1"}}  # PyAV, with these muxer options
 MJPEG = {".avi": {"flush_packets": "1"}}  # PyAV's (FFmpeg's) MJPEG encoder at quality 2 of 31; any picture size
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".webp", ".tif", ".tiff")  # an annotated picture's
 SCHEMA = 2  # version of the JSON lines and CSV columns: 2 added raw probabilities, `image` and `schema`
 
 
@@ -185,7 +185,7 @@ class PhotoFolderWriter:
     name. Each file is written whole under a temporary name and then renamed, so a run that is killed leaves no
     half-written picture."""
 
-    KEPT = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+    KEPT = set(IMAGE_SUFFIXES)
 
     def __init__(self, folder: str | Path, sources: list[tuple[Path, str]], results: tuple[str, ...] = ()):
         """`sources`: the photos to come, as (file, name in the results) pairs; none of them may be overwritten, nor

@@ -1539,6 +1539,11 @@ def test_a_video_file_s_faces_are_all_labelled_and_a_limit_is_said(tmp_path, tin
     (["--source", "demo:1", "--output", "no/such/folder/out.mp4"], "folder no/such/folder does not exist"),
     (["--source", "demo:1", "--output", "out.gif"], "cannot write out.gif: use one of .mp4"),
     (["--source", "demo:1", "--output", "out"], "cannot write out: use one of .mp4"),  # (for photos: a folder)
+    # the results named as a recording (options mixed up): an earlier recording was overwritten with text, exit 0
+    (["--source", "demo:1", "--json", "out.mp4"], "--json out.mp4: a video's name; --json writes text"),
+    (["--source", "demo:1", "--csv", "photo.JPG"], "--csv photo.JPG: a picture's name; --csv writes text"),
+    (["--source", "demo:1", "--output", "-"], "--output -: standard output takes the results"),  # (made a folder `-`)
+    (["--source", "demo:1", "--output", ".jpg"], "--output .jpg: name the file (labelled.jpg)"),  # (a hidden folder)
     (["--source", "demo:1"], "no display (DISPLAY is not set); use --no-display"),
     (["--source", "demo:1", "--margin", "5"], "argument --margin: must be more than 0.5 and at most 3, not 5"),
 ])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -234,6 +235,46 @@ def test_a_photo_box_beside_a_face_that_is_no_face_any_way_up_is_dropped_as_a_pa
     assert share_inside(part.box, face.box) >= PART_OVERLAP and share_inside(face.box, part.box) < PART_OVERLAP
     found = photo_detector._upright(rgb, [face, part, away], 0)
     assert [f.box.tolist() for f in found] == [face.box.tolist(), away.box.tolist()]
+
+
+def close_up(cut: float, side: int) -> np.ndarray:
+    """Grace Hopper's face (a real photo, in matplotlib's wheel) cut at `cut` times its face box (about where the
+    detector boxes it in the photo), `side` px square, as photo sets of faces cropped tightly come."""
+    import matplotlib
+
+    photo = cv2.imread(str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"))
+    box = np.array([150.0, 120.0, 349.0, 319.0])
+    half, (cx, cy) = (box[2] - box[0]) * cut / 2, (box[:2] + box[2:]) / 2
+    zoom = side / (2 * half)
+    matrix = np.float32([[zoom, 0, -(cx - half) * zoom], [0, zoom, -(cy - half) * zoom]])
+    return cv2.warpAffine(photo, matrix, (side, side), borderMode=cv2.BORDER_REPLICATE)
+
+
+@pytest.mark.parametrize("cut, side", [(0.7, 350), (0.75, 1024), (0.7, 600)])
+def test_a_face_that_fills_the_photo_is_boxed_whole_not_by_its_eye(photo_detector, cut, side):
+    """A face cut at 0.7-0.8x its box: a pass boxed an eye and brow (or a sunglass lens, a nose) more surely than
+    another boxed the whole face, `suppress` kept the part, and the program labelled the eye (wild-faces portraits:
+    7 photos, 5 of them labelled right once boxed whole; here one or two boxes of a quarter to a half of it). A part inside a larger
+    face-like box found by a pass, or by the short-range model in the photo padded, gives way to it."""
+    (face,) = photo_detector.detect(close_up(cut, side))
+    assert face.width > 0.9 * side and share_inside(np.array([0, 0, side, side]), face.box) > 0.8  # the picture in it
+
+
+def test_a_part_that_is_face_like_gives_way_only_to_a_surer_whole_face(photo_detector, monkeypatch):
+    """An eye and brow can look like a face to the landmark model: such a part gives way to a face-like box holding
+    it only where that box is surer (BlazeFace's score); one face-like no way up, to any face-like box holding it.
+    A box that also overlaps another face it does not hold is not taken (`test_a_photo_box_beside_...`)."""
+    photo = close_up(1.1, 400)
+    rgb = cv2.cvtColor(photo, cv2.COLOR_BGR2RGB)
+    (face,) = photo_detector.detect(photo)
+    assert photo_detector.upright.turn(rgb, face) == 0
+    x, y = face.box[:2] + face.width * 0.2
+    part = Face(np.array([x, y, x + face.width / 3, y + face.width / 3]), 0.7)  # an eye and brow
+    monkeypatch.setattr(photo_detector, "_padded", lambda *args: [])  # (it finds the face too: the holder alone here)
+    for holder_score, part_turn, replaced in ((0.6, 0, False), (0.8, 0, True), (0.6, None, True)):
+        holder = replace(face, score=holder_score)
+        (kept,), turns = photo_detector._whole(rgb, [part], [part_turn], [holder])
+        assert (kept, turns) == ((holder, [0]) if replaced else (part, [part_turn])), (holder_score, part_turn)
 
 
 def behind_sunglasses(photo_detector) -> tuple[np.ndarray, np.ndarray, Face]:
