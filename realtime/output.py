@@ -80,6 +80,9 @@ class VideoWriter:
         if not self.path.parent.is_dir():
             raise OutputError(f"cannot write {self.path}: folder {self.path.parent} does not exist")
         check_writable(self.path)  # now, not when the first frame (or, for an image, the last) is written
+        # At a constant rate the recording ends a frame period of the source's after the last frame's time, as in
+        # H.264 (an .avi of a GIF of 1 s slides, at GRID_LEAST_FPS, showed its last slide for 0.1 s)
+        self._source_period, self._last_time = 1 / fps, 0.0
         if not photos and (suffix in MJPEG or (suffix in H264 and not h264_available())):  # a constant rate: fine
             fps = max(fps, GRID_LEAST_FPS)  # enough for uneven times
         self.fps, self.size, self.frames = fps, size, 0
@@ -121,19 +124,26 @@ class VideoWriter:
             self.frames += 1
             return
         period = int(annotated.time * self.fps + 1e-6)
-        for _ in range(period - self.frames if self._last is not None else 0):
-            self._writer.write(self._last)  # the last frame, up to this one's period
-            self.frames += 1
+        self._repeat_until(period)  # the last frame, up to this one's period
         if period >= self.frames:  # (written at once: a recording killed now holds it)
             self._writer.write(frame)
             self.frames += 1
         self._last = frame.copy()  # from the next period, where this one's is filled (the caller may draw over it)
+        self._last_time = annotated.time
+
+    def _repeat_until(self, period: int) -> None:
+        """The newest frame, repeated up to `period` (not included)."""
+        for _ in range(period - self.frames if self._last is not None else 0):
+            self._writer.write(self._last)
+            self.frames += 1
 
     def close(self) -> None:
         if self._writer is None:
             if self._last is not None:
                 write_picture(self.path, self._last, self.profile)
             return
+        if not (isinstance(self._writer, EncodedWriter) and self._writer.timed):  # the last frame for its source period
+            self._repeat_until(int((self._last_time + self._source_period) * self.fps + 1e-6))
         self._writer.release()
 
 

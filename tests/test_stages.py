@@ -937,13 +937,14 @@ def test_a_recording_at_a_constant_rate_shows_each_frame_from_its_time_until_the
 
 def test_a_slide_show_recorded_at_a_constant_rate_keeps_every_slide_at_its_time(tmp_path):
     """A GIF of slides of 3, 0.5 and 3 s, at its mean rate (about 1/3 fps, as FFmpeg gives it): the .avi held 2 of
-    the 3 slides, the second for 3 s. The rate is 10 fps at least, each slide from its own time."""
+    the 3 slides, the second for 3 s. The rate is 10 fps at least, each slide from its own time; the last one lasts a
+    period of the source's rate, as in H.264 (it lasted a tenth of a second: a GIF of three 3 s slides gave 6.1 s)."""
     writer = VideoWriter(tmp_path / "slides.avi", fps=1 / 3, size=(64, 48))
     assert writer.fps == 10
     for i, elapsed in enumerate((0.0, 3.0, 3.5)):
         writer.write(Annotated(i, elapsed, np.full((48, 64, 3), 40 * i, np.uint8), []))
     writer.close()
-    assert _recorded_levels(tmp_path / "slides.avi") == [0] * 30 + [1] * 5 + [2]
+    assert _recorded_levels(tmp_path / "slides.avi") == [0] * 30 + [1] * 5 + [2] * 30
 
 
 def _small_faces_scene():
