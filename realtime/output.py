@@ -280,7 +280,12 @@ class Progress:
         from tqdm import tqdm
 
         self.stderr = sys.stderr
-        self.bar = tqdm(total=total, unit=f" {unit}", file=self.stderr, leave=False, dynamic_ncols=True)
+        try:  # a terminal that gives no size (0 columns: a pseudo-terminal nobody sized, as `script` or `docker -t`
+            sized = os.get_terminal_size(self.stderr.fileno()).columns > 0  # may leave) had no bar at all: 80x24
+        except (OSError, ValueError, AttributeError):
+            sized = True
+        self.bar = tqdm(total=total, unit=f" {unit}", file=self.stderr, leave=False, dynamic_ncols=sized,
+                        ncols=None if sized else 80, nrows=None if sized else 24)
         sys.stderr = self
 
     def write(self, item: Annotated | str) -> None:

@@ -1053,9 +1053,9 @@ def test_a_folder_as_output_is_refused_where_it_would_overwrite_the_photos_or_fo
     assert result.returncode == 2 and (photos / "a.png").read_bytes() == before and len(list(photos.iterdir())) == 1
 
 
-def run_on_terminal(*args: str) -> tuple[int, str]:
-    """The program run with standard output and error on a pseudo-terminal of 100x30, as in a terminal window:
-    its exit code and everything it showed."""
+def run_on_terminal(*args: str, size: tuple[int, int] = (100, 30)) -> tuple[int, str]:
+    """The program run with standard output and error on a pseudo-terminal of `size` (columns, rows), as in a terminal
+    window: its exit code and everything it showed."""
     import fcntl
     import pty
     import struct
@@ -1065,7 +1065,7 @@ def run_on_terminal(*args: str) -> tuple[int, str]:
         screen, program_side = pty.openpty()
     except OSError:  # a container without /dev/pts
         pytest.skip("no pseudo-terminals here")
-    fcntl.ioctl(program_side, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    fcntl.ioctl(program_side, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
     program = subprocess.Popen([sys.executable, "-m", "realtime", *args], cwd=ROOT, stdin=subprocess.DEVNULL,
                                stdout=program_side, stderr=program_side)
     os.close(program_side)
@@ -1092,6 +1092,9 @@ def test_a_headless_run_of_known_length_shows_its_progress_on_a_terminal(tmp_pat
         cv2.imwrite(str(photos / f"{number}.png"), background(160, 120, seed=number))
     common = ["--no-display", "--model", str(tiny_model)]
     code, shown = run_on_terminal("--source", str(photos), *common, "--json", str(tmp_path / "faces.jsonl"))
+    assert code == 0 and "/3 [" in shown and "photos/s]" in shown, shown
+    code, shown = run_on_terminal("--source", str(photos), *common, "--json", str(tmp_path / "faces.jsonl"),
+                                  size=(0, 0))  # a terminal nobody sized (`script`, `docker -t`): it showed no bar
     assert code == 0 and "/3 [" in shown and "photos/s]" in shown, shown
     (photos / "1b.jpg").write_bytes(b"not a picture")  # what the program says goes above the bar, not after it
     code, shown = run_on_terminal("--source", str(photos), *common, "--json", str(tmp_path / "faces.jsonl"))
