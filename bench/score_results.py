@@ -38,6 +38,7 @@ import csv
 import json
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -64,8 +65,10 @@ NUMBERINGS = {
 
 # Datasets that name a photo's class in its file name, where no class folder does: KDEF's `AF01AFS.JPG` (session, sex,
 # person, expression, angle) and JAFFE's `KA.AN1.39.tiff` (poser, expression and take, number); the expression's code
+# and RaFD's `Rafd090_01_Caucasian_female_angry_frontal.jpg` (camera angle, person, ethnicity, sex, expression, gaze)
 NAMED_CLASS = (re.compile(r"[AB][FM]\d\d(AF|AN|DI|HA|NE|SA|SU)(S|HL|HR|FL|FR)\.\w+", re.IGNORECASE),
-               re.compile(r"[A-Z]{2}\.(AN|DI|FE|HA|NE|SA|SU)\d*\.\d+\.\w+", re.IGNORECASE))
+               re.compile(r"[A-Z]{2}\.(AN|DI|FE|HA|NE|SA|SU)\d*\.\d+\.\w+", re.IGNORECASE),
+               re.compile(r"Rafd\d+_\d+_[a-z]+_(?:fe)?male_([a-z]+)_(?:frontal|left|right)\.\w+", re.IGNORECASE))
 CLASS_CODES = {"AF": "fear", "FE": "fear", "AN": "angry", "DI": "disgust", "HA": "happy", "NE": "neutral", "SA": "sad",
                "SU": "surprise"}
 
@@ -218,15 +221,20 @@ def by_face(answers: list[Answer], faces: dict[str, list[LabelledFace]]) -> tupl
 
 
 def matched_labels(images: list[str], labels: dict[str, str]) -> tuple[dict[str, str], int]:
-    """({image: label}, how many matched by the end of their path): each image by its own path, or else by the one
-    labels path that shares the longest ending with it: results of a subfolder of the labelled folder, of a folder
+    """({image: label}, how many matched otherwise than by their own path): each image by its own path, or else by the
+    one labels path that shares the longest ending with it: results of a subfolder of the labelled folder, of a folder
     above it, or of a copy laid out otherwise (`mine/happy/x.jpg` is the labels file's `images/x.jpg` where only one
-    labelled photo is called `x.jpg`)."""
-    endings: dict[str, list[str]] = {}
+    labelled photo is called `x.jpg`). Endings are compared in any letter case and with Windows' backslashes as
+    slashes (KDEF's `AF01AFS.JPG` listed as `af01afs.jpg`; `rafd\\x.jpg`), and where none is shared so, without the
+    file's suffix (a converted copy: `x.tif` for the `x.jpg` labelled)."""
+    forms = (lambda path: path.replace("\\", "/").lower(),
+             lambda path: re.sub(r"\.[^./]+$", "", path.replace("\\", "/").lower()))
+    endings: list[dict[str, list[str]]] = [{}, {}]
     for path in labels:
-        parts = path.split("/")
-        for i in range(len(parts)):
-            endings.setdefault("/".join(parts[i:]), []).append(path)
+        for form, table in zip(forms, endings):
+            parts = form(path).split("/")
+            for i in range(len(parts)):
+                table.setdefault("/".join(parts[i:]), []).append(path)
     matched, by_ending = {}, 0
     for image in images:
         image = Path(image).as_posix()
@@ -234,8 +242,8 @@ def matched_labels(images: list[str], labels: dict[str, str]) -> tuple[dict[str,
             if name in labels:
                 matched[image] = labels[name]
                 break
-            parts = name.split("/")
-            candidates = next((found for i in range(len(parts)) if (found := endings.get("/".join(parts[i:])))), [])
+            candidates = next((found for form, table in zip(forms, endings) for parts in [form(name).split("/")]
+                               for i in range(len(parts)) if (found := table.get("/".join(parts[i:])))), [])
             if len(candidates) == 1:
                 matched[image], by_ending = labels[candidates[0]], by_ending + 1
                 break
@@ -245,7 +253,7 @@ def matched_labels(images: list[str], labels: dict[str, str]) -> tuple[dict[str,
 def named_class(image: str) -> str | None:
     """The class a photo's file name gives, as KDEF's and JAFFE's do (NAMED_CLASS), or None."""
     found = next((m for pattern in NAMED_CLASS if (m := pattern.fullmatch(image.rsplit("/", 1)[-1]))), None)
-    return CLASS_CODES[found[1].upper()] if found else None
+    return (CLASS_CODES.get(found[1].upper()) or true_class(found[1])) if found else None
 
 
 def class_folder(image: str, numbers: list[str | None] | None = None) -> str:
@@ -308,10 +316,19 @@ def compare(answers: list[Answer], labels: dict[str, str] | None, against: Path,
         other_labels = matched_labels([a.image for a in other], table)[0] if table is not None else None
     ours = right_answers(answers, classes, labels, numbers)
     theirs = right_answers(other, classes, other_labels, numbers)
-    both = [image for image in ours if image in theirs]
-    if not both:
-        raise ScoreError(f"these results and {against} have no scored photo in common")
-    now, before = np.array([ours[i] for i in both]), np.array([theirs[i] for i in both])
+    # The photos paired by their names; where no name is in both, by the end of their path (a run from a folder above
+    # the other's) or by their name without its suffix (a converted copy: x.tif against x.jpg), as `--labels` matches,
+    # each photo there paired with one here at most
+    pairs = {image: image for image in ours if image in theirs}
+    if not pairs:
+        pairs = matched_labels(list(ours), {image: image for image in theirs})[0]
+        taken = Counter(pairs.values())
+        pairs = {image: other for image, other in pairs.items() if taken[other] == 1}
+    if not pairs:
+        raise ScoreError(f"these results and {against} have no scored photo in common (here {next(iter(ours), '-')}, "
+                         f"there {next(iter(theirs), '-')}: the names must match, or end alike)")
+    now, before = np.array([ours[i] for i in pairs]), np.array([theirs[pairs[i]] for i in pairs])
+    both = list(pairs)
     difference, low, high = paired_difference(before, now)
     return (f"against {against}, on the {len(both)} {'faces' if faces else 'photos'} both scored: accuracy "
             f"{before.mean():.4f} there, "
@@ -386,14 +403,17 @@ def main(argv: list[str] | None = None) -> int:
     where = "label" if labels is not None else "class folder"
     if by_ending:
         print(f"note: {by_ending} photos matched to {args.labels} by the end of their path (the results name them "
-              "relative to another folder than the labels file does)", file=sys.stderr)
+              "relative to another folder than the labels file does, or otherwise in letter case, slashes or suffix)",
+              file=sys.stderr)
     if unscored:
         print(f"note: not scored, not a {where} or a class left out: {', '.join(unscored)}", file=sys.stderr)
         if numbers is None and any(class_number(name) is not None for name in unscored):
             print(f"note: classes given by number are scored with --numbers, which says whose numbering they "
                   f"follow: {', '.join(NUMBERINGS)}, or the class names in number order from 0", file=sys.stderr)
     if not metrics["samples"]:
-        print(f"error: no photo in {args.results} has a {where} ({', '.join(classes)})", file=sys.stderr)
+        hint = "" if labels is not None else (": give the labels with --labels LABELS.csv (path,label rows), or lay the "
+                                              "photos out in class folders (happy/, sad/, ...)")
+        print(f"error: no photo in {args.results} has a {where} ({', '.join(classes)}){hint}", file=sys.stderr)
         return 2
     present = [name for name in classes if metrics["per_class"][name]["support"]]
     balanced = float(np.mean([metrics["per_class"][name]["recall"] for name in present]))

@@ -435,6 +435,12 @@ def test_results_are_scored_by_a_labels_csv(tmp_path):
     labels_file.write_text("path,label\nimages/1.jpg,happy,extra\n")
     with pytest.raises(scorer.ScoreError, match="row 1 is not `path,label`"):
         scorer.read_labels(labels_file)
+    # Labels written otherwise than the results name the photos: in another letter case (KDEF's .JPG listed as .jpg),
+    # with Windows' backslashes, or for the photos before they were converted (x.jpg for x.tif): none matched
+    labels_file.write_text("AF01\\af01afs.jpg,afraid\nrafd\\Rafd090_01.jpg,happy\npick/3.jpg,sad\n")
+    matched, otherwise = scorer.matched_labels(["AF01/AF01AFS.JPG", "Rafd090_01.jpg", "3.tif", "4.tif"],
+                                               scorer.read_labels(labels_file))
+    assert matched == {"AF01/AF01AFS.JPG": "afraid", "Rafd090_01.jpg": "happy", "3.tif": "sad"} and otherwise == 3
 
 
 def test_photos_the_program_could_not_read_are_left_out_of_the_scores_and_the_report(tmp_path, capsys):
@@ -476,9 +482,12 @@ def test_kdef_and_jaffe_are_scored_by_their_file_names_and_ck_by_its_emotion_fol
     answers = [scorer.Answer(image, label, None) for image, label in [
         ("AF01/AF01AFS.JPG", "fear"), ("AM02/AM02HAHL.JPG", "sad"), ("BF03/BF03SUFR.jpg", "surprise"),
         ("KA.AN1.39.tiff", "angry"), ("jaffe/YM.NE3.51.tiff", "neutral"), ("KM.DI2.15.png", "happy"),
-        ("happy/AF01SAS.JPG", "happy"), ("misc/AF01.JPG", "sad")]]  # a class folder comes first; no code, not scored
+        ("happy/AF01SAS.JPG", "happy"), ("misc/AF01.JPG", "sad"),  # a class folder comes first; no code, not scored
+        ("Rafd090_01_Caucasian_female_disgusted_frontal.jpg", "disgust"),  # RaFD's, as it names them (not scored)
+        ("rafd/Rafd180_57_Moroccan_male_surprised_left.jpg", "happy"),
+        ("Rafd045_02_Kid_female_contemptuous_right.jpg", "neutral")]]  # (contempt: 7 classes scored)
     metrics, _, unscored = scorer.score(answers, scorer.FER2013_LABELS)
-    assert metrics["samples"] == 7 and metrics["accuracy"] == pytest.approx(5 / 7) and unscored == ["misc"]
+    assert metrics["samples"] == 9 and metrics["accuracy"] == pytest.approx(6 / 9) and unscored == ["(top folder)", "misc"]
     fear = scorer.FER2013_LABELS.index("fear")
     assert metrics["confusion"][fear][fear] == 1
 
@@ -565,6 +574,13 @@ def test_two_results_files_are_compared_on_the_photos_both_scored(tmp_path, caps
     assert 0 < low < 1 - old_right / 60 < high
     assert scorer.main([str(new), "--against", str(results(tmp_path / "other.jsonl", [("x/1.jpg", "sad")]))]) == 2
     assert "no scored photo in common" in capsys.readouterr().err
+    # The same photos converted (x.tif for x.jpg), or run from a folder above: paired by the end of their names, each
+    # once (they had none in common, and the comparison a researcher makes first needed pairing by hand)
+    converted = results(tmp_path / "tif.jsonl", [(f"set/{p[:-4]}.TIF", p.split("/")[0]) for p in photos[:60]]
+                        + [("set/sad/0.png", "happy")])  # two copies of one photo: paired with neither
+    assert scorer.main([str(converted), "--against", str(old)]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert f"on the 59 photos both scored: accuracy {old_right / 59:.4f} there, 1.0000 here" in line, line  # (sad/0: wrong)
 
 
 def test_the_scorer_says_how_often_answers_shown_at_each_confidence_are_right(tmp_path, capsys):

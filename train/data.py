@@ -36,6 +36,7 @@ CLASS_ALIASES = {
     "angry": "angry", "anger": "angry", "disgust": "disgust", "disgusted": "disgust", "fear": "fear",
     "fearful": "fear", "afraid": "fear", "scared": "fear", "happy": "happy", "happiness": "happy", "sad": "sad",
     "sadness": "sad", "surprise": "surprise", "surprised": "surprise", "neutral": "neutral", "contempt": "contempt",
+    "contemptuous": "contempt",  # (RaFD's word)
 }
 
 
