@@ -109,7 +109,9 @@ def read_answers(path: Path) -> list[Answer]:
                            face.get("probability")) for face in faces)
             answer = Answer(image, faces[0]["label"] if faces else None, None if shown is None else float(shown), every)
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            raise ScoreError(f"{path}, line {number}: not a record of `python -m realtime --json`") from None
+            csv_results = number == 1 and line.startswith("schema,frame,time")
+            raise ScoreError(f"{path}, line {number}: not a record of `python -m realtime --json`"
+                             + (" (these are --csv results: score the --json ones)" if csv_results else "")) from None
         if not isinstance(image, str):
             raise ScoreError(f"{path}, line {number}: a frame without an image name (the results of a "
                              "video or camera, not of photos)")

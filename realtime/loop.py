@@ -49,7 +49,10 @@ class Stats:
     def summary(self) -> str:
         measured = self.frames - 1
         if measured < 1:
-            return "benchmark: too few frames to measure (need at least 2)"
+            if not self.frames:
+                return f"benchmark: no {self.unit} was labelled: nothing to measure"
+            return (f"benchmark: one {self.unit} is too few to measure: the first is left out as warm-up "
+                    f"(give 2 {self.unit}s or more)")
         unit = self.unit
         lines = [f"benchmark: {measured} {unit}{'s' * (measured != 1)} measured (first {unit} excluded as warm-up), "
                  f"{self.faces} face{'s' * (self.faces != 1)} ({self.faces / measured:.2f} per {unit})",

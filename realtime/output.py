@@ -157,6 +157,13 @@ def write_picture(path: Path, frame: np.ndarray, profile: bytes | None = None) -
         if not written:
             raise OutputError(f"cannot encode {path}")
         encoded = array.tobytes()
+    if path.is_fifo():  # a named pipe's reader gets the picture (renamed over, the pipe was replaced by a file, and
+        try:  # its reader got nothing and waited for ever)
+            with open(path, "wb") as pipe:
+                pipe.write(encoded)
+        except OSError as err:
+            raise OutputError(f"cannot write {path}: {err.strerror}") from None
+        return
     temporary = path.with_name(f".{path.name}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -221,8 +228,9 @@ class PhotoFolderWriter:
             self.targets[name] = target
         try:  # (made once nothing is refused: a refusal left a new, empty folder behind)
             self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise OutputError(f"cannot write into folder {self.folder}: {err.strerror}") from None
+        except OSError as err:  # (a file of that name: "File exists")
+            why = "it is a file" if self.folder.exists() and not self.folder.is_dir() else err.strerror
+            raise OutputError(f"cannot write into folder {self.folder}: {why}") from None
         check_writable(self.folder / ".emotion-overlay-check")
 
     def write(self, annotated: Annotated) -> None:

@@ -143,8 +143,10 @@ class PhotoLabeller(Labeller):
             return frame
         frame = np.asarray(image)
         if frame.dtype != np.uint8 or frame.ndim not in (2, 3) or (frame.ndim == 3 and frame.shape[2] not in (1, 3, 4)):
+            deep = frame.dtype == np.uint16  # (a 16-bit picture read by OpenCV or Pillow)
             raise ValueError(f"an image must be uint8 of shape (H, W), (H, W, 3) or (H, W, 4), not {frame.dtype} "
-                             f"{frame.shape}")
+                             f"{frame.shape}" + ("; give a 16-bit picture's path, which is read as the program reads it"
+                                                 if deep else ""))
         if min(frame.shape[:2]) == 0:
             raise ValueError(f"the image is empty: {frame.shape}")
         if frame.ndim == 2 or frame.shape[2] == 1:

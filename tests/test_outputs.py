@@ -1022,6 +1022,22 @@ def test_a_results_file_where_an_output_folder_puts_an_annotated_photo_is_refuse
         assert result.returncode == 2 and not labelled.exists()  # (the refused folder was left behind, empty)
 
 
+def test_an_annotated_picture_goes_into_a_named_pipe_through_it(tmp_path):
+    """`--output p.png` onto a named pipe (`mkfifo p.png; cat p.png > copy.png &`): the picture was written beside it
+    and renamed over it, so the pipe became a file and its reader got nothing and waited for ever."""
+    import threading
+
+    from realtime.output import write_picture
+
+    pipe, received = tmp_path / "p.png", []
+    os.mkfifo(pipe)
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+    reader.start()
+    write_picture(pipe, np.full((20, 30, 3), 90, np.uint8))
+    reader.join(timeout=10)
+    assert pipe.is_fifo() and cv2.imdecode(np.frombuffer(received[0], np.uint8), cv2.IMREAD_COLOR).shape == (20, 30, 3)
+
+
 def test_a_photo_given_twice_is_saved_once_under_its_own_name_in_an_output_folder():
     """`--source a.jpg a.jpg b.jpg --output labelled/`: both a.jpg were written to `a (2).jpg`, the target the second
     took, and no `a.jpg` was left (found giving one photo twice with --output folder/)."""
@@ -1035,6 +1051,9 @@ def test_a_photo_given_twice_is_saved_once_under_its_own_name_in_an_output_folde
         writer.close()
         assert sorted(path.name for path in Path(folder, "labelled").iterdir()) == ["a.jpg", "b.jpg"]
         assert writer.photos == 2
+        Path(folder, "notes.txt").write_text("notes")  # a file named as the folder: "File exists", which said little
+        with pytest.raises(OutputError, match="cannot write into folder .*notes.txt: it is a file"):
+            PhotoFolderWriter(Path(folder, "notes.txt"), sources)
 
 
 @pytest.mark.parametrize("source, message", [

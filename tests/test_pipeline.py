@@ -287,6 +287,8 @@ def test_the_python_api_answers_as_the_program_does_for_a_photo(tmp_path):
             labeller.label("")
         with pytest.raises(ValueError, match="uint8"):  # 16 bits a band: convert("RGB") clips it, so it is refused
             labeller.label(Image.fromarray(np.full((64, 64), 40000, np.uint16)))
+        with pytest.raises(ValueError, match="give a 16-bit picture's path"):  # as OpenCV reads one (it read as such)
+            labeller.label(np.full((64, 64, 3), 40000, np.uint16))
         for other in (cv2.cvtColor(decoded, cv2.COLOR_BGR2GRAY), cv2.cvtColor(decoded, cv2.COLOR_BGR2BGRA)):
             found = labeller.label(other)
             assert np.abs(np.array([f.box for f in found]) - [f.box for f in faces]).max() < 8
@@ -628,6 +630,12 @@ def test_a_labels_file_naming_none_of_the_photos_or_not_text_is_said_so(tmp_path
     labels.write_bytes(b"\x00\x00\x00\x18ftypisom\x9a\xff")
     assert scorer.main([str(results), "--labels", str(labels)]) == 2
     assert capsys.readouterr().err == f"error: cannot read labels file {labels}: not a text file\n"
+    results.write_text("schema,frame,time,image,id\n2,0,0.0,AJ_Cook_0001.jpg,1\n")  # the --csv results, given for it
+    assert scorer.main([str(results)]) == 2
+    assert "(these are --csv results: score the --json ones)" in capsys.readouterr().err
+    results.write_text(json.dumps({"frame": 0, "image": "AJ_Cook_0001.jpg", "faces": [{"label": "happy"}]}) + "\n")
+    assert scorer.main([str(results)]) == 2  # a photo in no class folder, without --labels: how to give its label
+    assert "give the labels with --labels LABELS.csv" in capsys.readouterr().err
 
 
 def test_the_program_on_a_class_folder_tree_then_the_scorer(tmp_path):

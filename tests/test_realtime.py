@@ -2365,3 +2365,18 @@ def test_a_damaged_tiff_says_nothing_but_the_programs_own_words(tmp_path, tiny_m
                         "--json", str(tmp_path / "out.jsonl"))
     assert "Warning" not in result.stderr, result.stderr
     assert_one_line_error(result, "cannot read image")
+
+
+def test_a_benchmark_of_one_photo_says_why_it_measures_nothing():
+    """`--benchmark` on one photo said only 'too few frames to measure': the first photo (or frame) is warm-up."""
+    from realtime.loop import Stats
+
+    photos, frames = Stats(timed=True, photos=True), Stats(timed=True)
+    assert photos.summary() == "benchmark: no photo was labelled: nothing to measure"
+    photos.add({"detect": 0.01}, 1)
+    frames.add({"detect": 0.01}, 1)
+    assert photos.summary() == ("benchmark: one photo is too few to measure: the first is left out as warm-up "
+                                "(give 2 photos or more)")
+    assert frames.summary().startswith("benchmark: one frame is too few")
+    photos.add({stage: 0.01 for stage in ("capture", "detect", "align", "classify", "draw", "write")}, 1)
+    assert photos.summary().startswith("benchmark: 1 photo measured (first photo excluded as warm-up)")
