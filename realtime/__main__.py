@@ -119,8 +119,8 @@ def parse_args(argv):
     for option in ("output", "json", "csv", "model"):  # "" was taken as not given: nothing written, exit 0
         if getattr(args, option) is not None and not getattr(args, option).strip():
             parser.error(f"--{option}: an empty name (an unset shell variable?)")
+    check_output_paths(parser, args)  # (first: a source overwritten is the worse mistake, and says more)
     check_output_kinds(parser, args)
-    check_output_paths(parser, args)
     return args
 
 
