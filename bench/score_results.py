@@ -34,7 +34,6 @@ compares two results files photo by photo, on the photos both scored (a paired b
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import re
 import sys
@@ -47,30 +46,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from realtime.faces import overlap  # noqa: E402
+from realtime.labels import (NUMBERINGS, LabelsError, class_folder, class_number, matched_labels,  # noqa: E402
+                             numbering, photo_class, read_labels)
 from realtime.report import complete_lines  # noqa: E402
-from train.data import CLASS_ALIASES, FER2013_LABELS  # noqa: E402
+from train.data import FER2013_LABELS  # noqa: E402
 from train.report import (bootstrap_intervals, calibration_error, classification_metrics, format_report,  # noqa: E402
                           paired_difference, reliability_bins)
 
 FACE_MATCH = 0.3  # the least overlap (intersection over union) of a labelled face's box with the program's face box
 OTHER = "other"  # the answer column for no face found, or an answer outside the scored classes
-# Datasets' class numbers: the class of each number from 0 (None: a number the dataset does not use).
-NUMBERINGS = {
-    "fer2013": ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"],
-    "affectnet": ["neutral", "happy", "sad", "surprise", "fear", "disgust", "angry", "contempt"],
-    "rafdb": [None, "surprise", "fear", "disgust", "happy", "sad", "angry", "neutral"],
-    "ckplus": ["neutral", "angry", "contempt", "disgust", "fear", "happy", "sad", "surprise"],
-    "expw": ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"],  # (label.lst: FER2013's order)
-}
-
-# Datasets that name a photo's class in its file name, where no class folder does: KDEF's `AF01AFS.JPG` (session, sex,
-# person, expression, angle) and JAFFE's `KA.AN1.39.tiff` (poser, expression and take, number); the expression's code
-# and RaFD's `Rafd090_01_Caucasian_female_angry_frontal.jpg` (camera angle, person, ethnicity, sex, expression, gaze)
-NAMED_CLASS = (re.compile(r"[AB][FM]\d\d(AF|AN|DI|HA|NE|SA|SU)(S|HL|HR|FL|FR)\.\w+", re.IGNORECASE),
-               re.compile(r"[A-Z]{2}\.(AN|DI|FE|HA|NE|SA|SU)\d*\.\d+\.\w+", re.IGNORECASE),
-               re.compile(r"Rafd\d+_\d+_[a-z]+_(?:fe)?male_([a-z]+)_(?:frontal|left|right)\.\w+", re.IGNORECASE))
-CLASS_CODES = {"AF": "fear", "FE": "fear", "AN": "angry", "DI": "disgust", "HA": "happy", "NE": "neutral", "SA": "sad",
-               "SU": "surprise"}
 
 
 class Answer(NamedTuple):
@@ -86,8 +70,7 @@ class LabelledFace(NamedTuple):
     label: str
 
 
-class ScoreError(ValueError):
-    """Input that cannot be scored; the message is meant for the user."""
+ScoreError = LabelsError  # input that cannot be scored; the message is meant for the user
 
 
 def read_answers(path: Path) -> list[Answer]:
@@ -125,58 +108,6 @@ def read_answers(path: Path) -> list[Answer]:
     if not answers:
         raise ScoreError(f"{path} holds no results")
     return answers
-
-
-def class_number(label: str) -> int | None:
-    """The class number a label is (`5`, CK+'s `3.0000000e+00`), or None."""
-    try:
-        value = float(label)
-    except ValueError:
-        return None
-    return int(value) if value.is_integer() and value >= 0 else None
-
-
-def true_class(given: str | None, numbers: list[str | None] | None = None) -> str | None:
-    """The class a class folder's name or a label stands for (by `numbers`, a numbering, for a class number)."""
-    if given is None:
-        return None
-    if numbers is not None and (index := class_number(given)) is not None:
-        return numbers[index] if index < len(numbers) else None
-    return CLASS_ALIASES.get(given.strip().lower())
-
-
-def read_labels(path: Path) -> dict[str, str]:
-    """{photo path: label} from a file of `path,label` rows (or separated by semicolons, tabs or spaces, as RAF-DB's
-    `test_0001.jpg 5`); a first row that names no known class and no class number is a header. A folder is CK+'s
-    Emotion/: `S005/001/S005_001_00000011_emotion.txt` holds the class number of `S005/001/S005_001_00000011.png`."""
-    if path.is_dir():
-        rows = {file.relative_to(path).as_posix().removesuffix("_emotion.txt") + ".png": file.read_text().strip()
-                for file in sorted(path.rglob("*_emotion.txt"))}
-        if not rows:
-            raise ScoreError(f"{path}: no CK+ emotion files in this folder (S005/001/S005_001_00000011_emotion.txt)")
-        return rows
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:  # (Excel's CSV begins with a byte-order mark)
-            text = handle.read()
-        lines = [line for line in text.splitlines() if line.strip()]
-        first = lines[0] if lines else ""
-        delimiter = next((d for d in ",;\t" if d in first), None)
-        if delimiter is None:  # `name label`: the label is the last word, a name may hold spaces
-            rows = [line.strip().rsplit(None, 1) for line in lines]
-        else:
-            rows = [row for row in csv.reader(lines, delimiter=delimiter) if row]
-    except UnicodeDecodeError:
-        raise ScoreError(f"cannot read labels file {path}: not a text file") from None
-    except (OSError, csv.Error) as error:
-        raise ScoreError(f"cannot read labels file {path}: {getattr(error, 'strerror', None) or error}") from None
-    if rows and len(rows[0]) == 2 and true_class(rows[0][1]) is None and class_number(rows[0][1]) is None:
-        rows = rows[1:]  # header
-    for number, row in enumerate(rows, 1):
-        if len(row) != 2:
-            raise ScoreError(f"{path}: row {number} is not `path,label`: {','.join(row)[:80]}")
-    if not rows:
-        raise ScoreError(f"{path}: no `path,label` rows")
-    return {Path(photo.strip()).as_posix(): label.strip() for photo, label in rows}
 
 
 def read_face_labels(path: Path) -> dict[str, list[LabelledFace]] | None:
@@ -222,50 +153,6 @@ def by_face(answers: list[Answer], faces: dict[str, list[LabelledFace]]) -> tupl
     return answered, labels, by_ending
 
 
-def matched_labels(images: list[str], labels: dict[str, str]) -> tuple[dict[str, str], int]:
-    """({image: label}, how many matched otherwise than by their own path): each image by its own path, or else by the
-    one labels path that shares the longest ending with it: results of a subfolder of the labelled folder, of a folder
-    above it, or of a copy laid out otherwise (`mine/happy/x.jpg` is the labels file's `images/x.jpg` where only one
-    labelled photo is called `x.jpg`). Endings are compared in any letter case and with Windows' backslashes as
-    slashes (KDEF's `AF01AFS.JPG` listed as `af01afs.jpg`; `rafd\\x.jpg`), and where none is shared so, without the
-    file's suffix (a converted copy: `x.tif` for the `x.jpg` labelled)."""
-    forms = (lambda path: path.replace("\\", "/").lower(),
-             lambda path: re.sub(r"\.[^./]+$", "", path.replace("\\", "/").lower()))
-    endings: list[dict[str, list[str]]] = [{}, {}]
-    for path in labels:
-        for form, table in zip(forms, endings):
-            parts = form(path).split("/")
-            for i in range(len(parts)):
-                table.setdefault("/".join(parts[i:]), []).append(path)
-    matched, by_ending = {}, 0
-    for image in images:
-        image = Path(image).as_posix()
-        for name in (image, re.sub(r"_aligned(\.[^./]+)$", r"\1", image)):  # RAF-DB: x_aligned.jpg is its x.jpg
-            if name in labels:
-                matched[image] = labels[name]
-                break
-            candidates = next((found for form, table in zip(forms, endings) for parts in [form(name).split("/")]
-                               for i in range(len(parts)) if (found := table.get("/".join(parts[i:])))), [])
-            if len(candidates) == 1:
-                matched[image], by_ending = labels[candidates[0]], by_ending + 1
-                break
-    return matched, by_ending
-
-
-def named_class(image: str) -> str | None:
-    """The class a photo's file name gives, as KDEF's and JAFFE's do (NAMED_CLASS), or None."""
-    found = next((m for pattern in NAMED_CLASS if (m := pattern.fullmatch(image.rsplit("/", 1)[-1]))), None)
-    return (CLASS_CODES.get(found[1].upper()) or true_class(found[1])) if found else None
-
-
-def class_folder(image: str, numbers: list[str | None] | None = None) -> str:
-    """The class folder a photo lies in, as the results name it: its top folder, or the first folder below it that
-    names a class where the top one does not (`test/happy/1.png` of a FER2013 layout with train/ and test/, the photos
-    of a shell glob named as given: `photos/happy/1.jpg`, `/data/set/happy/1.jpg`); "" for a photo in no folder."""
-    folders = image.split("/")[:-1]
-    return next((name for name in folders if true_class(name, numbers)), folders[0] if folders else "")
-
-
 def judge(answers: list[Answer], classes: list[str], labels: dict[str, str] | None = None,
           numbers: list[str | None] | None = None) -> tuple[list[tuple[str, int, int]], int, list[str]]:
     """(photo, true class, answer) per scored photo, as indices into `classes` (an answer of len(classes): no face,
@@ -274,12 +161,11 @@ def judge(answers: list[Answer], classes: list[str], labels: dict[str, str] | No
     judged, no_face, unscored = [], 0, set()
     for image, label, *_ in answers:
         if labels is None:
-            folder = class_folder(image, numbers)
-            given, not_scored = folder, folder or "(top folder)"
+            not_scored = class_folder(image, numbers) or "(top folder)"
         else:
             given = labels.get(Path(image).as_posix())
             not_scored = "(not in the labels file)" if given is None else given
-        truth = true_class(given, numbers) or (named_class(image) if labels is None else None)
+        truth = photo_class(image, labels, numbers)
         if truth not in classes:
             unscored.add(not_scored)
             continue
@@ -372,13 +258,11 @@ def main(argv: list[str] | None = None) -> int:
                              f"{', '.join(NUMBERINGS)}, or the class names in number order from 0, comma-separated "
                              "(fer2013: angry,disgust,fear,happy,sad,surprise,neutral)")
     args = parser.parse_args(argv)
-    numbers = None
-    if args.numbers is not None:
-        numbers = NUMBERINGS.get(args.numbers.lower()) or [true_class(name) for name in args.numbers.split(",")]
-        if args.numbers.lower() not in NUMBERINGS and (len(numbers) < 2 or None in numbers):
-            print(f"error: --numbers {args.numbers}: neither {', '.join(NUMBERINGS)} nor class names in number "
-                  "order, comma-separated", file=sys.stderr)
-            return 2
+    try:
+        numbers = None if args.numbers is None else numbering(args.numbers)
+    except LabelsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     for path in (args.results, args.labels, args.against):
         if path is not None and not path.is_file() and not (path is args.labels and path.is_dir()):
             print(f"error: {'a folder, not a file' if path.is_dir() else 'file not found'}: {path}", file=sys.stderr)

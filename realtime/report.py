@@ -24,10 +24,12 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from realtime.draw import COLOURS, colour_of
+from realtime.labels import CLASS_ALIASES, LabelsError, matched_labels, numbering, photo_class, read_labels
 
 MOST_TRACKS = 20  # rows of a timeline, and folders of photos
 COLUMNS = 1000  # about the timeline's width in pixels: where a video has more frames, each column shows its main label
 NO_FACE = "no face"
+NO_LABEL = "(no label)"  # the group of photos a labels file gives no class
 OTHER_COLOURS = [(0.12, 0.47, 0.71), (1.0, 0.5, 0.05), (0.17, 0.63, 0.17), (0.84, 0.15, 0.16), (0.58, 0.4, 0.74),
                  (0.55, 0.34, 0.29), (0.89, 0.47, 0.76), (0.74, 0.74, 0.13), (0.09, 0.75, 0.81)]  # matplotlib's tab10
 PICTURE_SUFFIXES = (".png", ".jpg", ".svg", ".pdf")
@@ -101,14 +103,23 @@ def of_photos(records: list[dict]) -> bool:
     return all(names) and len(set(names)) == len(names)
 
 
-def photo_folders(records: list[dict]) -> dict[str, Counter]:
-    """Per folder of the photos (as their names in the results have it; `.` for those at the top), how many
-    photos' main faces (the first listed, the largest) got each label, and how many had no face found."""
-    folders: dict[str, Counter] = {}
-    for record in records:
-        folder = str(PurePosixPath(record["image"]).parent)
-        folders.setdefault(folder, Counter())[record["faces"][0]["label"] if record["faces"] else NO_FACE] += 1
-    return folders
+def photo_groups(records: list[dict], labels: dict[str, str] | None = None,
+                 numbers: list[str | None] | None = None) -> tuple[dict[str, Counter], str]:
+    """The photos in groups, and what the groups are ("class" or "folder"): by their class where each has one, by
+    `labels` ({photo: label}, matched to the results' names) or else by its class folder or file name (KDEF, JAFFE,
+    RaFD: `labels.photo_class`; a photo without: NO_LABEL), classes in FER2013's order; else by folder (as their
+    names in the results have it; `.` for those at the top). For each group, how many photos' main faces (the first
+    listed, the largest) got each label, and how many had no face found."""
+    classes = [photo_class(record["image"], labels, numbers) for record in records]
+    by_class = labels is not None or all(classes)
+    groups: dict[str, Counter] = {}
+    for record, given in zip(records, classes):
+        group = (given or NO_LABEL) if by_class else str(PurePosixPath(record["image"]).parent)
+        groups.setdefault(group, Counter())[record["faces"][0]["label"] if record["faces"] else NO_FACE] += 1
+    if by_class:
+        order = [*CLASS_ALIASES.values(), NO_LABEL]
+        groups = dict(sorted(groups.items(), key=lambda item: order.index(item[0])))
+    return groups, "class" if by_class else "folder"
 
 
 def label_spans(timeline: list[tuple[int, str]], times: list[float],
@@ -174,7 +185,9 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' * (count != 1)}"
 
 
-def draw_report(records: list[dict], out: Path, title: str) -> None:
+def draw_report(records: list[dict], out: Path, title: str, labels: dict[str, str] | None = None,
+                numbers: list[str | None] | None = None) -> None:
+    """`labels`, `numbers`: photos' classes, for their bars (`photo_groups`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -183,16 +196,19 @@ def draw_report(records: list[dict], out: Path, title: str) -> None:
     parts, photos = shares(records), of_photos(records)
     colours = label_colours(parts)
     if photos:
-        folders = photo_folders(records)
-        rows = sorted(sorted(folders, key=lambda f: -sum(folders[f].values()))[:MOST_TRACKS])
+        folders, kind = photo_groups(records, labels, numbers)
+        rows = [f for f in folders if f in sorted(folders, key=lambda f: -sum(folders[f].values()))[:MOST_TRACKS]]
+        rows = rows if kind == "class" else sorted(rows)
     else:
         tracks = timelines(records)
         rows = sorted(sorted(tracks, key=lambda t: -len(tracks[t]))[:MOST_TRACKS])
     figure, (left, bars) = plt.subplots(1, 2, figsize=(13, 1.6 + 0.35 * max(3, len(rows))),
                                         gridspec_kw={"width_ratios": [3, 1]})
     if photos:
-        draw_folders(left, {folder: folders[folder] for folder in rows}, [*parts, NO_FACE], colours)
-        left.set_title(f"main face's label per photo, by folder ({len(folders)} folder{'s' * (len(folders) > 1)}"
+        draw_folders(left, {folder: folders[folder] for folder in rows}, [*parts, NO_FACE], colours, kind)
+        named = len([folder for folder in folders if folder != NO_LABEL])
+        count = f"{named} {kind}{'es' if kind == 'class' else 's'}" if named != 1 else f"1 {kind}"
+        left.set_title(f"main face's label per photo, by {kind} ({count}"
                        + (f", the {MOST_TRACKS} with most photos)" if len(folders) > MOST_TRACKS else ")"))
     else:
         timed = any(r["time"] != records[0]["time"] for r in records)  # (else by the frames' places)
@@ -233,9 +249,9 @@ def draw_report(records: list[dict], out: Path, title: str) -> None:
         partial.unlink(missing_ok=True)
 
 
-def draw_folders(axes, folders: dict[str, Counter], order: list[str], colours: dict) -> None:
-    """One bar per folder, split into its photos' labels (in `order`) as shares of its photos, each part drawn in
-    its label's colour (no face: hatched), and the folder's count of photos at the end."""
+def draw_folders(axes, folders: dict[str, Counter], order: list[str], colours: dict, kind: str = "folder") -> None:
+    """One bar per folder (or class: `kind`), split into its photos' labels (in `order`) as shares of its photos, each
+    part drawn in its label's colour (no face: hatched), and the folder's count of photos at the end."""
     for row, (folder, counts) in enumerate(folders.items()):
         total, start = sum(counts.values()), 0.0
         for label in order:
@@ -249,19 +265,35 @@ def draw_folders(axes, folders: dict[str, Counter], order: list[str], colours: d
             start += width
         axes.text(101, row, f"{total} photo{'s' * (total > 1)}", va="center", fontsize=8)
     top = "all photos" if len(folders) == 1 else "(not in a subfolder)"  # (it said "(top)")
-    axes.set_yticks(range(len(folders)), [folder if folder != "." else top for folder in folders])
+    axes.set_yticks(range(len(folders)), [folder if folder != "." or kind == "class" else top for folder in folders])
     axes.set_xlim(0, 112)
-    axes.set_xlabel("% of the folder's photos, by the label of each photo's main face (hatched: no face found)")
+    axes.set_xlabel(f"% of the {kind}'s photos, by the label of each photo's main face (hatched: no face found)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m realtime.report", description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, help="JSON lines written by python -m realtime --json")
     parser.add_argument("--out", type=Path, help="picture to write: .png, .jpg, .svg or .pdf (default: the results' name with .png)")
+    parser.add_argument("--labels", type=Path, metavar="CSV",
+                        help="photos' classes from a file of path,label rows (or CK+'s Emotion/ folder), as "
+                             "bench/score_results.py reads it: a bar per class (without: per class folder, or per "
+                             "class the file names give, as KDEF's, JAFFE's and RaFD's do; else per folder)")
+    parser.add_argument("--numbers", metavar="NUMBERING",
+                        help="classes given by number: fer2013, affectnet, rafdb, ckplus, or the class names in "
+                             "number order from 0, comma-separated")
     args = parser.parse_args(argv)
     out = args.out or args.results.with_suffix(".png")
     try:
         records = read_results(args.results)
+        numbers = None if args.numbers is None else numbering(args.numbers)
+        labels = None
+        if args.labels is not None:
+            if not of_photos(records):
+                raise ReportError(f"--labels: {args.results} holds the frames of a video, not photos")
+            labels = matched_labels([record["image"] for record in records], read_labels(args.labels))[0]
+            if not labels:
+                raise ReportError(f"{args.labels} names none of the photos in {args.results} (the results name them "
+                                  f"as {records[0]['image']}: the paths must match, or end alike)")
         if not out.parent.is_dir():
             raise ReportError(f"cannot write {out}: folder {out.parent} does not exist")
         if out.suffix.lower() not in PICTURE_SUFFIXES or out.is_dir():
@@ -271,8 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         draw_report(records, out, f"{args.results.name}: " + (
             f"{plural(len(records), 'photo')}, " + (f"no face found in {unseen}" if unseen else "a face found in each")
             if of_photos(records)
-            else f"{plural(len(records), 'frame')}, {seconds:.1f} s"))
-    except ReportError as err:
+            else f"{plural(len(records), 'frame')}, {seconds:.1f} s"), labels, numbers)
+    except (ReportError, LabelsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except OSError as err:

@@ -687,7 +687,7 @@ def test_pictures_of_several_sizes_keep_their_shape(tmp_path):
 
 def test_report_of_photos_draws_each_folder_s_labels_instead_of_a_timeline(tmp_path, tiny_model):
     """A folder of photos used to be drawn as a video: one "face 1" row across hundreds of unrelated photos."""
-    from realtime.report import NO_FACE, of_photos, photo_folders, read_results
+    from realtime.report import NO_FACE, of_photos, photo_groups, read_results
     from realtime.scene import background, paste_face
 
     for folder, faces in (("happy", 2), ("sad", 1)):
@@ -703,13 +703,48 @@ def test_report_of_photos_draws_each_folder_s_labels_instead_of_a_timeline(tmp_p
     assert run.returncode == 0 and "labelled 4 photos: 3 faces (" in run.stderr, run.stderr  # the closing line
     assert run.stderr.rstrip().endswith("; no face found in 1"), run.stderr
     records = read_results(results)
-    folders = photo_folders(records)
-    assert of_photos(records) and sorted(folders) == ["happy", "sad"]
+    folders, kind = photo_groups(records)
+    assert of_photos(records) and sorted(folders) == ["happy", "sad"] and kind == "class"
     assert sum(folders["happy"].values()) == 2 and folders["sad"][NO_FACE] == 1 and sum(folders["sad"].values()) == 2
     made = run_module("realtime.report", str(results))
     assert made.returncode == 0 and cv2.imread(str(tmp_path / "photos.png")) is not None, made.stderr
     frames = [{"image": "party.gif", "faces": []}, {"image": "party.gif", "faces": []}]  # an animated GIF's frames
     assert not of_photos(frames) and not of_photos([{"faces": []}, {"faces": []}])  # and a video's
+
+
+def test_report_of_photos_draws_a_bar_per_class_as_the_scorer_finds_the_classes(tmp_path):
+    """Photo sets laid out as they come: KDEF's classes in file names (`AF01/AF01AFS.JPG`, the folder is the person),
+    CK+'s in a labels folder. The report drew a bar per folder (per person, the 20 largest of 70; for JAFFE one bar),
+    and took no labels; now a bar per class, by the labels, the class folders or the file names (as
+    `bench/score_results.py` finds them); photos without a class are by folder as before."""
+    from realtime.labels import read_labels
+    from realtime.report import NO_FACE, NO_LABEL, photo_groups
+
+    def record(image, label):
+        return {"image": image, "faces": [{"id": 1, "label": label}] if label else []}
+
+    kdef = [record("AF01/AF01AFS.JPG", "fear"), record("AM02/AM02AFS.JPG", "sad"), record("AF01/AF01HAS.JPG", "happy"),
+            record("AM02/AM02HAHL.JPG", None)]
+    groups, kind = photo_groups(kdef)
+    assert kind == "class" and groups == {"fear": Counter(fear=1, sad=1), "happy": Counter(happy=1, **{NO_FACE: 1})}
+    mixed = kdef + [record("misc/holiday.jpg", "happy")]  # a photo of no class: by folder, as before
+    assert photo_groups(mixed) == ({"AF01": Counter(fear=1, happy=1), "AM02": Counter(sad=1, **{NO_FACE: 1}),
+                                    "misc": Counter(happy=1)}, "folder")
+    (tmp_path / "labels.csv").write_text("path,label\nS005/001/1.png,3\nS005/001/2.png,5\n")
+    ck = [record("S005/001/1.png", "disgust"), record("S005/001/2.png", "sad"), record("S005/001/0.png", "neutral")]
+    labels = {"S005/001/1.png": "3", "S005/001/2.png": "5"}
+    assert read_labels(tmp_path / "labels.csv") == labels
+    groups, kind = photo_groups(ck, labels, ["neutral", "angry", "contempt", "disgust", "fear", "happy", "sad"])
+    assert kind == "class" and list(groups) == ["disgust", "happy", NO_LABEL] and groups["happy"] == Counter(sad=1)
+    results = tmp_path / "ck.jsonl"
+    results.write_text("".join(json.dumps({"frame": i, "time": i, **r}) + "\n" for i, r in enumerate(ck)))
+    made = run_module("realtime.report", str(results), "--labels", str(tmp_path / "labels.csv"), "--numbers", "ckplus")
+    assert made.returncode == 0 and cv2.imread(str(tmp_path / "ck.png")) is not None, made.stderr
+    (tmp_path / "other.csv").write_text("x/9.png,happy\n")
+    assert_one_line_error(run_module("realtime.report", str(results), "--labels", str(tmp_path / "other.csv")),
+                          "names none of the photos")
+    assert_one_line_error(run_module("realtime.report", str(results), "--labels", str(tmp_path / "missing.csv")),
+                          "cannot read labels file")
 
 
 def test_report_of_photos_names_the_labels_on_their_bars():

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from realtime.capture import IMAGE_SUFFIXES, cannot_read, folder_images, read_image, warn_damaged
+from realtime.labels import CLASS_ALIASES
 
 FER2013_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 # FER+ vote columns, in file order, mapped onto our label names.
@@ -31,13 +32,7 @@ FACE_SIZE = 48
 # Images larger than this (either side) are photos: the face is found and cropped as the program does.
 FACE_CROP_MAX_SIDE = 100
 FOLDER_WORKERS = 4  # an image folder is read on at most this many threads (each with its own face detector)
-# Folder names people use for the same expression (Kaggle, AffectNet, RAF-DB style layouts; KDEF's `afraid`).
-CLASS_ALIASES = {
-    "angry": "angry", "anger": "angry", "disgust": "disgust", "disgusted": "disgust", "fear": "fear",
-    "fearful": "fear", "afraid": "fear", "scared": "fear", "happy": "happy", "happiness": "happy", "sad": "sad",
-    "sadness": "sad", "surprise": "surprise", "surprised": "surprise", "neutral": "neutral", "contempt": "contempt",
-    "contemptuous": "contempt",  # (RaFD's word)
-}
+# Folder names people use for the same expression (Kaggle, AffectNet, RAF-DB style layouts; KDEF's `afraid`): CLASS_ALIASES
 
 
 class DatasetError(ValueError):
