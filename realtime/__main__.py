@@ -365,8 +365,7 @@ def open_sinks(args, source, labels: list[str]) -> list:
                 raise OutputError(f"--output {args.output}: a folder takes the annotated photos of photos; for "
                                   "video or a camera name a file (.mp4, .mkv, .avi, ...)")
             source.leave_out(Path(args.output))
-            sinks.append(PhotoFolderWriter(args.output, source.files,
-                                           tuple(path for path in (args.json, args.csv) if path and path != "-")))
+            sinks.append(PhotoFolderWriter(args.output, source.files))
         for path in (args.json, args.csv):  # before a file is opened (emptied): a results file that cannot be written
             if path and path != "-":  # stops the run with the others as they were (a recording was left empty)
                 check_writable(Path(path))

@@ -204,15 +204,14 @@ class PhotoFolderWriter:
 
     KEPT = set(IMAGE_SUFFIXES)
 
-    def __init__(self, folder: str | Path, sources: list[tuple[Path, str]], results: tuple[str, ...] = ()):
-        """`sources`: the photos to come, as (file, name in the results) pairs; none of them may be overwritten, nor
-        the `results` files (--json, --csv)."""
+    def __init__(self, folder: str | Path, sources: list[tuple[Path, str]]):
+        """`sources`: the photos to come, as (file, name in the results) pairs; none of them may be overwritten (nor
+        can a results file be: the program refuses a picture's name for one, `check_output_kinds`)."""
         self.folder, self.written = Path(folder), set()
         inside = all(not Path(name).is_absolute() and ".." not in Path(name).parts for _, name in sources)
         shared = "" if inside else os.path.commonpath([os.path.dirname(os.path.abspath(file)) for file, _ in sources])
         originals, self.targets, taken = {os.path.realpath(file) for file, _ in sources}, {}, set()
         self.files = {name: file for file, name in sources}  # (for each photo's colour profile)
-        results = {os.path.realpath(path) for path in results}
         for file, name in sources:
             if name in self.targets:  # the same photo given twice: one annotated copy, under its own name (the second
                 continue  # took `x (2).jpg` and both wrote there, leaving no `x.jpg`)
@@ -222,9 +221,6 @@ class PhotoFolderWriter:
             if os.path.realpath(target) in originals:
                 raise OutputError(f"--output {self.folder}: the annotated photo would overwrite the photo {target}; "
                                   "name another folder")  # (it named the photo annotated, not the one overwritten)
-            if os.path.realpath(target) in results:  # (it replaced one)
-                raise OutputError(f"--output {self.folder}: the annotated photo {name} would overwrite the results "
-                                  f"file {target}; name another folder, or another results file")
             self.targets[name] = target
         try:  # (made once nothing is refused: a refusal left a new, empty folder behind)
             self.folder.mkdir(parents=True, exist_ok=True)

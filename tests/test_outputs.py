@@ -1046,14 +1046,15 @@ def test_a_photo_s_number_keeps_off_the_caption_of_a_face_that_fills_the_photo(m
 
 def test_a_results_file_where_an_output_folder_puts_an_annotated_photo_is_refused(tmp_path):
     """`--output labelled/ --json labelled/a.png` on a folder holding a.png: the results were written, then replaced by
-    the annotated photo, exit 0 (the README promises another output's file is refused before anything runs)."""
+    the annotated photo, exit 0 (the README promises another output's file is refused before anything runs). A results
+    file is refused a picture's name, which every annotated photo has."""
     photos, labelled = tmp_path / "photos", tmp_path / "labelled"
     photos.mkdir()
     cv2.imwrite(str(photos / "a.png"), DemoSource(faces=1, frames=1).frame(0)[0])
     for option in ("--json", "--csv"):
         result = run_module("realtime", "--source", str(photos), "--no-display", "--output", f"{labelled}/",
                             option, str(labelled / "a.png"))
-        assert_one_line_error(result, f"the annotated photo a.png would overwrite the results file {labelled / 'a.png'}")
+        assert_one_line_error(result, f"{option} {labelled / 'a.png'}: a picture's name")
         assert result.returncode == 2 and not labelled.exists()  # (the refused folder was left behind, empty)
 
 
