@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,11 +73,17 @@ def damage_said(source: Source) -> str | None:
     return damage_note(source)
 
 
+# What an X-Warning header keeps as it is: printable ASCII but `%` (an HTTP header holds Latin-1 only, and a warning
+# naming an upload `写真.mp4` raised in the server, whose client then waited for an answer for ever)
+HEADER_SAFE = "".join(chr(code) for code in range(32, 127) if chr(code) != "%")
+
+
 def with_warning(response, warning: str | None):
     """`response` with the upload's `warning`, if any, in an X-Warning header (for /api/label, whose body is the
-    program's --json records as they are)."""
+    program's --json records as they are): UTF-8, its other characters percent-encoded (decodeURIComponent, or Python's
+    urllib.parse.unquote, gives the text back)."""
     if warning:
-        response.headers["X-Warning"] = warning
+        response.headers["X-Warning"] = urllib.parse.quote(warning, safe=HEADER_SAFE)
     return response
 
 

@@ -124,6 +124,22 @@ def test_a_photo_cut_short_is_labelled_as_far_as_it_goes_and_the_answer_says_so(
     assert "X-Warning" not in post_file(client, "/api/label", whole).headers
 
 
+def test_a_warning_naming_an_upload_in_any_script_fits_in_its_header():
+    """A video cut short named `写真.mp4`: its warning, which names it, went into the X-Warning header as it was, which
+    an HTTP header cannot hold (Latin-1 only): the server raised, and its client waited for an answer for ever. The
+    header is UTF-8 with what is not printable ASCII percent-encoded, the text given back by unquoting it."""
+    from urllib.parse import unquote
+
+    from flask import Response
+
+    from realtime.web import with_warning
+
+    for said in ("写真.mp4 ends after 4.8 s of its 10.0 s", "видео 100% cut.mp4: damaged", "plain.mp4, fine"):
+        header = with_warning(Response(), said).headers["X-Warning"]
+        assert header.encode("ascii") and unquote(header) == said
+    assert with_warning(Response(), "plain.mp4, fine").headers["X-Warning"] == "plain.mp4, fine"
+
+
 def test_video_gives_the_programs_json_and_an_h264_mp4(client, tmp_path, tiny_model):
     import av
 
