@@ -119,9 +119,27 @@ def parse_args(argv):
     for option in ("output", "json", "csv", "model"):  # "" was taken as not given: nothing written, exit 0
         if getattr(args, option) is not None and not getattr(args, option).strip():
             parser.error(f"--{option}: an empty name (an unset shell variable?)")
+    check_name_lengths(parser, args)
     check_output_paths(parser, args)  # (first: a source overwritten is the worse mistake, and says more)
     check_output_kinds(parser, args)
     return args
+
+
+def check_name_lengths(parser: Parser, args) -> None:
+    """Refuse a path with a name longer than the system takes (255 bytes on most): every look at it raised OSError, and
+    the run ended in a traceback."""
+    try:
+        longest = os.pathconf(".", "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # (not asked on this system)
+        longest = 255
+    given = [("--source", item) for item in args.source or []] + [
+        (f"--{option}", getattr(args, option)) for option in ("output", "json", "csv", "model")]
+    for option, value in given:
+        if value and not value.lower().startswith(("http://", "https://", "rtsp://", "rtsps://")):
+            name = max(Path(value).parts or [""], key=lambda part: len(os.fsencode(part)))
+            if len(os.fsencode(name)) > longest:
+                parser.error(f"{option}: a name in the path is {len(os.fsencode(name))} bytes long, more than the "
+                             f"{longest} this system takes ({name[:40]}...)")
 
 
 def check_output_kinds(parser: Parser, args) -> None:

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from realtime.capture import (WEB_SCHEMES, SourceError, cannot_read, descreened, fetch_image, on_white, pil_on_white,
-                              read_image, shown)
+from realtime.capture import (WEB_SCHEMES, SourceError, cannot_read, descreened, fetch_image, is_image_head, on_white,
+                              pil_on_white, read_image, shown)
 from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier
 from realtime.detect import FaceDetector
 from realtime.pipeline import Pipeline
@@ -44,6 +46,10 @@ def check_settings(**values) -> None:
         if not number or not least <= value <= most:  # (refuses nan too)
             bounds = f"at least {least:g}" + (f" and at most {most:g}" if most < math.inf else "")
             raise ValueError(f"{name} must be {'an integer' if kind is int else 'a number'} {bounds}, not {value!r}")
+
+
+class DamagedImageWarning(UserWarning):
+    """An image file damaged or cut short, labelled as far as it goes (its missing part grey), as the program does."""
 
 
 @dataclass(frozen=True)
@@ -125,23 +131,25 @@ class PhotoLabeller(Labeller):
 
     @staticmethod
     def _frame(image: str | Path | bytes | np.ndarray) -> np.ndarray:
+        if isinstance(image, bytes) and (is_image_head(image[:12]) or b"\0" in image):  # a picture's bytes, not a path
+            return PhotoLabeller._decoded(image)  # (they were taken for a path: a 16 KB "no such file" of binary)
         if isinstance(image, bytes):  # a path as the OS gives it
             image = os.fsdecode(image)
         if isinstance(image, (str, Path)) and not str(image).strip(". "):  # (Path("") is ".")
             raise ValueError(f"the image's path is empty or a folder: {str(image)!r}")
         if hasattr(image, "convert") and hasattr(image, "mode"):  # a PIL image: np.asarray read a palette picture's
-            if image.mode in EIGHT_BIT_MODES:  # indices as grey, and RGB as BGR (16-bit and float ones, which
-                image = pil_on_white(image)  # convert() clips, stay refused below); transparent parts on white
-            else:
-                image = np.asarray(image)
+            try:  # indices as grey, and RGB as BGR (16-bit and float ones, which convert() clips, stay refused below);
+                image = pil_on_white(image) if image.mode in EIGHT_BIT_MODES else np.asarray(image)  # see-through: white
+            except (ValueError, AssertionError, OSError) as error:  # (a closed one: a bare AssertionError)
+                raise ValueError(f"the PIL image cannot be read (closed, or its file gone?): {error}") from None
         if isinstance(image, str) and image.lower().startswith(WEB_SCHEMES):
             return PhotoLabeller._fetched(image)
         if isinstance(image, (str, Path)):
-            frame = read_image(Path(image)) if Path(image).is_file() else None
-            if frame is None:
-                raise SourceError(cannot_read(Path(image), str(image)) if Path(image).exists() else f"no such file: {image}")
-            return frame
+            return PhotoLabeller._read(Path(image), str(image))
         frame = np.asarray(image)
+        if frame.dtype == object:  # (None, a file object, BytesIO: "not object ()")
+            raise ValueError(f"cannot label a {type(image).__name__}: give a file's path, an http(s) URL, a picture's "
+                             "bytes, a numpy array or a PIL image")
         if frame.dtype != np.uint8 or frame.ndim not in (2, 3) or (frame.ndim == 3 and frame.shape[2] not in (1, 3, 4)):
             deep = frame.dtype == np.uint16  # (a 16-bit picture read by OpenCV or Pillow)
             raise ValueError(f"an image must be uint8 of shape (H, W), (H, W, 3) or (H, W, 4), not {frame.dtype} "
@@ -154,6 +162,29 @@ class PhotoLabeller(Labeller):
         elif frame.shape[2] == 4:  # (transparent parts on white, as a file's are read)
             frame = on_white(frame)
         return descreened(np.ascontiguousarray(frame))  # as a file is read
+
+    @staticmethod
+    def _read(file: Path, name: str) -> np.ndarray:
+        """The image file read as the program reads it; one damaged or cut short is read as far as it goes, with a
+        DamagedImageWarning (a backend tagged cut-off uploads "no face" without knowing). SourceError where it cannot be
+        read, the file is missing or its name is longer than the system takes (it was an OSError)."""
+        shown_name = name if len(name) <= 120 else f"{name[:100]}... ({len(name)} characters)"
+        try:
+            frame = read_image(file, warn=lambda said: warnings.warn(
+                f"{shown_name}: {said}: what is missing of it reads as grey", DamagedImageWarning, stacklevel=4))
+            if frame is None:
+                raise SourceError(cannot_read(file, shown_name) if file.exists() else f"no such file: {shown_name}")
+        except OSError as error:  # (a name too long: ENAMETOOLONG)
+            raise SourceError(f"cannot read image {shown_name}: {error.strerror}") from None
+        return frame
+
+    @staticmethod
+    def _decoded(data: bytes) -> np.ndarray:
+        """A picture's bytes (an upload, a database's blob), read as the program reads its file."""
+        with tempfile.TemporaryDirectory(prefix="emotion-overlay-") as folder:
+            file = Path(folder, "picture")
+            file.write_bytes(data)
+            return PhotoLabeller._read(file, f"the picture's bytes ({len(data):,} bytes)")
 
     @staticmethod
     def _fetched(url: str) -> np.ndarray:

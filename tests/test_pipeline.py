@@ -256,8 +256,10 @@ def test_a_frame_without_faces_gives_empty_results(tiny_model, views):
 
 
 def test_the_python_api_answers_as_the_program_does_for_a_photo(tmp_path):
+    import io
+
     from realtime.capture import SourceError
-    from realtime.photos import PhotoLabeller
+    from realtime.photos import DamagedImageWarning, PhotoLabeller
 
     frame = background(640, 480, seed=1)
     paste_face(frame, 120, (470, 200))
@@ -302,6 +304,23 @@ def test_the_python_api_answers_as_the_program_does_for_a_photo(tmp_path):
         (tmp_path / "notes.jpg").write_text("not a picture")
         with pytest.raises(SourceError, match="cannot read image"):
             labeller.label(tmp_path / "notes.jpg")
+        # A picture's bytes (an upload, a blob) were taken for a path: a "no such file" of 16 KB of binary
+        assert labeller.label(photo.read_bytes()) == faces
+        with pytest.raises(SourceError, match=r"^cannot read image the picture's bytes \(11 bytes\)"):
+            labeller.label(b"\x89PNG\r\n\x1a\nnot")
+        for wrong in (None, io.BytesIO(photo.read_bytes())):  # ("not object ()")
+            with pytest.raises(ValueError, match=f"cannot label a {type(wrong).__name__}: give a file's path"):
+                labeller.label(wrong)
+        with pytest.raises(SourceError, match=r"File name too long"):  # (a raw OSError; a traceback on the command line)
+            labeller.label(tmp_path / ("x" * 300 + ".jpg"))
+        cut = tmp_path / "cut.jpg"  # a JPEG cut short: labelled as far as it goes, and said so (it said nothing)
+        cut.write_bytes(cv2.imencode(".jpg", decoded)[1].tobytes()[:4000])
+        with pytest.warns(DamagedImageWarning, match="cut.jpg: .*what is missing of it reads as grey"):
+            labeller.label(cut)
+        with Image.open(photo) as opened:
+            pass  # closed: a bare AssertionError
+        with pytest.raises(ValueError, match=r"the PIL image cannot be read \(closed"):
+            labeller.label(opened)
         with pytest.raises(ValueError, match="uint8"):
             labeller.label(decoded.astype(np.float32))
         from concurrent.futures import ThreadPoolExecutor

@@ -1544,6 +1544,9 @@ def test_a_video_file_s_faces_are_all_labelled_and_a_limit_is_said(tmp_path, tin
     (["--source", "demo:1", "--csv", "photo.JPG"], "--csv photo.JPG: a picture's name; --csv writes text"),
     (["--source", "demo:1", "--output", "-"], "--output -: standard output takes the results"),  # (made a folder `-`)
     (["--source", "demo:1", "--output", ".jpg"], "--output .jpg: name the file (labelled.jpg)"),  # (a hidden folder)
+    # a name longer than the system takes: every look at it raised OSError, a traceback
+    (["--source", "x" * 300 + ".jpg"], "--source: a name in the path is 304 bytes long, more than the 255"),
+    (["--source", "demo:1", "--output", "x" * 300 + ".mp4"], "--output: a name in the path is 304 bytes long"),
     (["--source", "demo:1"], "no display (DISPLAY is not set); use --no-display"),
     (["--source", "demo:1", "--margin", "5"], "argument --margin: must be more than 0.5 and at most 3, not 5"),
 ])
