@@ -20,7 +20,8 @@ frame; then each tracker setting replays the same per-frame detections and proba
 - ghost boxes: frames x boxes shown besides the one face of each shot (stray detections);
 - cuts: share of shot changes detected by `ShotCuts`, and false cuts inside shots; the same shots filmed again and
   framed between bars (`framed`: 3:4 between black or grey bars, 16:9 between bars above and below, smaller with black
-  all around); and false cuts on bench/clips/faces4.mp4 (4 generated faces moving, no cut) and fast pans.
+  all around); and false cuts on bench/clips/faces4.mp4 (4 generated faces moving, no cut), fast pans, and flashes
+  (the light jumping for a frame or half a second).
 """
 
 from __future__ import annotations
@@ -276,6 +277,21 @@ def moving_face_splits(classifier: Classifier) -> str:
             f"{extra[0]} without looks, {extra[1]} with")
 
 
+def flash_cuts(shots: list[tuple[Path, int]], seed: int) -> str:
+    """The line on false cuts where the light jumps: 10 shots filmed for 3 s, each with four frames lit otherwise (a
+    camera flash at 1.5x, 1.8x and +90 grey levels, a frame at half the light) and half a second overexposed (1.6x)."""
+    rng, false = np.random.default_rng(seed), 0
+    lit = {20: lambda f: f * 1.5, 35: lambda f: f * 1.8, 50: lambda f: f + 90, 65: lambda f: f * 0.5}
+    for path, _ in shots[:10]:
+        cuts = ShotCuts()
+        for k, frame in enumerate(filmed(cv2.imread(str(path)), 90, rng)):
+            light = lit.get(k) or ((lambda f: f * 1.6) if 72 <= k < 87 else None)
+            if light:
+                frame = np.clip(light(frame.astype(np.float32)), 0, 255).astype(np.uint8)
+            false += cuts.is_cut(frame)
+    return f"flashes and half a second overexposed in 10 shots: {false} false cuts in 900 frames"
+
+
 def plain_wall_cuts() -> str:
     """The line on false cuts where a face moves fast (10-40 px a frame) over a plain wall, which must not be taken for
     bars beside the picture."""
@@ -334,6 +350,7 @@ def main() -> int:
     print(f"shot cuts: {detected}/{len(starts)} detected, {false} false cuts in {len(frames) / FPS:.0f} s")
     print("\n".join(framed_cuts(shots, args.seconds, args.seed, args.shake)))
     print(plain_wall_cuts())
+    print(flash_cuts(shots, args.seed))
     print(moving_clip_cuts(Path(__file__).parent / "clips" / "faces4.mp4"))
     pan_cuts = 0
     for path, _ in shots[:5]:

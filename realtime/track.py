@@ -258,7 +258,8 @@ class ShotCuts:
     """Tells a cut from motion by comparing each frame with the one before, at a small size: at a cut
     the picture's layout (grey levels at 16x12, correlated) or its colours (hue x saturation histogram)
     change far more than when people or the camera move or the light flickers (bench/label_stability.py); and
-    so does the picture's size, when it changes. Both are compared within the picture, bars around it that stay put
+    so does the picture's size, when it changes. Colours that change with the whole picture's brightness while the layout
+    holds are a flash or an exposure change, not a cut. Both are compared within the picture, bars around it that stay put
     left out (a slide show, a film between black bars: the bars, alike in every frame, made two people's frames look
     alike, and half the cuts between them were missed)."""
 
@@ -281,8 +282,15 @@ class ShotCuts:
         area = np.s_[y0:y1, x0:x1]
         (grey, colours, flat), (grey_last, colours_last, flat_last) = layout(small[area]), layout(last[0][area])
         correlation = 1.0 if flat or flat_last else float(np.mean(grey_last * grey))
-        return (correlation < self.min_correlation
-                or cv2.compareHist(colours_last, colours, cv2.HISTCMP_BHATTACHARYYA) > self.max_colour_change)
+        if correlation < self.min_correlation:
+            return True
+        # A flash, or the exposure jumping: the layout holds while the whole picture gets much brighter or darker, its
+        # colours washed out or clipped with it. That is no cut (a camera flash ended every track: new ids, and no box
+        # for the 3 frames a new face waits).
+        brighter = max(small[area].mean(), 1.0) / max(last[0][area].mean(), 1.0)
+        if correlation >= LIGHT_LAYOUT and not 1 / LIGHT_CHANGE < brighter < LIGHT_CHANGE:
+            return False
+        return cv2.compareHist(colours_last, colours, cv2.HISTCMP_BHATTACHARYYA) > self.max_colour_change
 
 
 def layout(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -297,6 +305,9 @@ def layout(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
 
 
 BAR_RANGE = 12  # grey levels: a row or column of a small picture whose levels span less is part of a bar around it
+# A picture whose layout correlates this well with the last frame's, this many times as bright or as dark, is the same
+# shot in another light (ShotCuts)
+LIGHT_LAYOUT, LIGHT_CHANGE = 0.85, 1.25
 
 
 def picture_area(small: np.ndarray) -> tuple[int, int, int, int]:

@@ -514,6 +514,23 @@ def test_shot_cuts_are_found_between_photos_but_not_in_motion():
     assert not any(blank.is_cut(np.full((480, 640, 3), v, np.uint8)) for v in (0, 1, 0, 2))
 
 
+def test_a_flash_or_the_exposure_jumping_is_no_shot_cut():
+    """A frame lit by a camera flash (1.5x, 1.8x, +90 grey levels), half as bright, or overexposed for a while: its
+    colours wash out with it, and it was taken for a cut, which ended every track (a new id and no box for 3 frames,
+    at every flash of a user trial's interview). The layout holds, so it is the same shot in another light; another
+    photo, as bright as the last or not, is still a cut."""
+    shot = background(640, 480, seed=4)  # a room in colour, a face in it
+    paste_face(shot, 260, (330, 230))
+    other = background(640, 480, seed=9)
+    paste_face(other, 300, (200, 260), flip=True)
+    for light in (lambda f: f * 1.5, lambda f: f * 1.8, lambda f: f + 90, lambda f: f * 0.5):
+        cuts = ShotCuts()
+        lit = np.clip(light(shot.astype(np.float32)), 0, 255).astype(np.uint8)
+        assert [cuts.is_cut(frame) for frame in (shot, lit, shot, lit, lit, shot)] == [False] * 6
+        assert cuts.is_cut(other) and cuts.is_cut(np.clip(light(other.astype(np.float32)), 0, 255).astype(np.uint8)) \
+            is False and cuts.is_cut(shot)  # (to another photo: a cut, however it is lit)
+
+
 def test_shot_cuts_are_found_between_pictures_framed_by_bars():
     """A slide show of grey photos between black bars (or a film letterboxed): the bars, the same in every frame, made
     two people's frames look alike, and half the cuts were missed, so one id and label went from person to person.
