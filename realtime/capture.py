@@ -107,6 +107,7 @@ class Source:
 
     fps: float = 30.0
     size: tuple[int, int] = (0, 0)  # width, height
+    offset: float = 0.0  # a video file's: where its first frame lies after the file's start, seconds (results' `time`)
     live: bool = False
     description: str = ""
     fetched: tempfile.TemporaryDirectory | None = None  # where a picture fetched from a URL lies until close()
@@ -448,6 +449,11 @@ class DecodedVideoSource(Source):
         # recording that begins mid-way has its frames before the first whole one left out, and its sound ran that far
         # ahead of the picture)
         self._first, self.start = first, decoded.time or 0.0
+        # Players show a file's frames from its start, its earliest stream's (its sound may start before the picture):
+        # the results' times are so, where `time` counts from the first frame (a video starting 0.5 s after its sound
+        # had `time` 0.0 for the frame a player shows at 0.5 s, and results set against the sound were 0.5 s early)
+        container_start = self.container.start_time
+        self.offset = max(0.0, self.start - container_start / 1e6) if container_start is not None else 0.0
         self.size = first.shape[1::-1]
         # A raw stream (.h264, .265, .m2v: no container, no timestamps) gets FFmpeg's default average rate, 25; the
         # rate its own headers give is the guessed one (a 60-fps .h264 ran 2.4 times as long in `time` and recordings)

@@ -122,7 +122,7 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
             draw_faces(picture, shown, labels, bars=overlay.bars)
             t5 = time.perf_counter()
             place = stats.frames + skipped
-            seconds = t5 - started if source.live else getattr(source, "time", place / source.fps)
+            seconds = t5 - started if source.live else getattr(source, "time", place / source.fps) + source.offset
             annotated = Annotated(place, seconds, picture, tracks, name, redraw, factor)
             for sink in sinks:
                 sink.write(annotated)

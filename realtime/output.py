@@ -82,7 +82,7 @@ class VideoWriter:
         check_writable(self.path)  # now, not when the first frame (or, for an image, the last) is written
         # At a constant rate the recording ends a frame period of the source's after the last frame's time, as in
         # H.264 (an .avi of a GIF of 1 s slides, at GRID_LEAST_FPS, showed its last slide for 0.1 s)
-        self._source_period, self._last_time = 1 / fps, 0.0
+        self._source_period, self._last_time, self._first_time = 1 / fps, 0.0, None
         if not photos and (suffix in MJPEG or (suffix in H264 and not h264_available())):  # a constant rate: fine
             fps = max(fps, GRID_LEAST_FPS)  # enough for uneven times
         self.fps, self.size, self.frames = fps, size, 0
@@ -123,13 +123,15 @@ class VideoWriter:
             self._writer.write(frame, annotated.time)
             self.frames += 1
             return
-        period = int(annotated.time * self.fps + 1e-6)
+        self._first_time = annotated.time if self._first_time is None else self._first_time
+        elapsed = annotated.time - self._first_time  # (a video file's times count from its start, not its first frame)
+        period = int(elapsed * self.fps + 1e-6)
         self._repeat_until(period)  # the last frame, up to this one's period
         if period >= self.frames:  # (written at once: a recording killed now holds it)
             self._writer.write(frame)
             self.frames += 1
         self._last = frame.copy()  # from the next period, where this one's is filled (the caller may draw over it)
-        self._last_time = annotated.time
+        self._last_time = elapsed
 
     def _repeat_until(self, period: int) -> None:
         """The newest frame, repeated up to `period` (not included)."""

@@ -31,6 +31,7 @@ LOOK_SIDE = 12  # px: the picture around a face is compared this small (`Look`)
 AROUND = 1.2  # ... a square this many times the box's width, about its centre
 CROP_SIDE, CROP_CORE = 10, 8  # px: a face's crop is compared this small, its middle CROP_CORE at each place in the other
 ANOTHER_FACE = 0.6  # both correlate less than this with the last frame's: another person (bench/label_stability.py)
+ANOTHER_AROUND = 0.6
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Look:
         """Whether the face `crop` found in `frame` is another person than this look's: the picture where this face
         was and the face's crop both changed."""
         now = grey_part(frame, self.region)
-        return (now.size > 0 and alike(standardised(now), self.around) < ANOTHER_FACE
+        return (now.size > 0 and alike(standardised(now), self.around) < ANOTHER_AROUND
                 and crop_likeness(self.crop, small_crop(crop)) < ANOTHER_FACE)
 
 

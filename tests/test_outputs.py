@@ -212,15 +212,18 @@ def test_a_held_face_has_no_raw_probabilities_in_csv(tmp_path):
     assert row["held"] == "1" and row["image"] == "a.jpg" and row["raw_angry"] == "" and row["angry"] == "0.1429"
 
 
-def write_clip_with_sound(path, seconds: float = 3.0, fps: int = 24, codec: str = "aac") -> None:
-    """A clip with moving grey levels and a 440 Hz tone, written with PyAV."""
+def write_clip_with_sound(path, seconds: float = 3.0, fps: int = 24, codec: str = "aac", video_from: int = 0) -> None:
+    """A clip with moving grey levels and a 440 Hz tone, written with PyAV; its picture starts `video_from` frames
+    after its sound."""
     container = av.open(str(path), "w")
     video = container.add_stream("libx264", rate=fps)
     video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
     sound = container.add_stream(codec, rate=16000)
     for i in range(int(seconds * fps)):
         image = np.full((240, 320, 3), i * 5 % 255, np.uint8)
-        container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+        frame.pts = i + video_from
+        container.mux(video.encode(frame))
     tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(int(seconds * 16000)) / 16000)
     layout = sound.codec_context.layout.name
     for start in range(0, len(tone), 1024):
@@ -235,6 +238,25 @@ def write_clip_with_sound(path, seconds: float = 3.0, fps: int = 24, codec: str 
     container.mux(video.encode())
     container.mux(sound.encode())
     container.close()
+
+
+def test_results_give_a_video_file_s_time_as_players_show_it(tmp_path, tiny_model):
+    """A video whose picture starts 0.5 s after its sound: the first frame's `time` was 0.0, where a player shows it at
+    0.5 s (results set against the sound, or a transcript made from it, were 0.5 s early). A recording of it still
+    starts with its first frame, the sound from there on, as before."""
+    source = tmp_path / "late.mp4"
+    write_clip_with_sound(source, seconds=2.0, video_from=12)  # 12 frames at 24 fps: 0.5 s
+    with av.open(str(source)) as container:
+        assert container.start_time == 0 and float(container.streams.video[0].start_time
+                                                     * container.streams.video[0].time_base) == pytest.approx(0.5)
+    for out in ("out.avi", "out.mp4"):
+        ran = run_module("realtime", "--source", str(source), "--no-display", "--model", str(tiny_model),
+                         "--json", str(tmp_path / "r.jsonl"), "--output", str(tmp_path / out))
+        assert ran.returncode == 0, ran.stderr[-2000:]
+        times = [json.loads(line)["time"] for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+        assert times[0] == pytest.approx(0.5, abs=0.002) and times[-1] == pytest.approx(0.5 + 47 / 24, abs=0.002)
+        with av.open(str(tmp_path / out)) as recorded:
+            assert recorded.duration / 1e6 == pytest.approx(2.0, abs=0.12)  # (not 0.5 s longer, nor shorter)
 
 
 def sound_of(path) -> tuple[str, float]:
