@@ -277,6 +277,37 @@ def moving_face_splits(classifier: Classifier) -> str:
             f"{extra[0]} without looks, {extra[1]} with")
 
 
+def gallery_switches(classifier: Classifier, shots: list[tuple[Path, int]]) -> str:
+    """The line on another person taking a face's place where no cut shows it: a 2x2 video call (640x480) whose top-left
+    tile switches between 12 of the shots' photos every second, the other tiles still; the video path, the default
+    tracker and the shot cuts, as the program runs them. A switch counts as told when the tile's face has none of its
+    ids of the 5 frames before in the 10 after; every id of the other tiles after their first is a false one."""
+    def tile(path: Path, k: int) -> np.ndarray:
+        picture = np.full((240, 320, 3), 40, np.uint8)
+        photo = cv2.resize(cv2.imread(str(path)), (220, 220), interpolation=cv2.INTER_AREA)
+        picture[10:230, 50:270] = photo
+        noise = np.random.default_rng(k).normal(0, 2.5, picture.shape)
+        return np.clip(picture + noise, 0, 255).astype(np.uint8)
+
+    still, switching = [path for path, _ in shots[12:15]], [path for path, _ in shots[:12]]
+    pipeline, tracker, cuts = Pipeline(FaceDetector("sweep"), classifier, by_turns=True), Tracker(), ShotCuts()
+    ids = []  # per frame: the top-left tile's ids, the other tiles'
+    for k in range(30 * len(switching)):
+        frame = np.vstack([np.hstack([tile(switching[k // 30], k), tile(still[0], k)]),
+                           np.hstack([tile(still[1], k), tile(still[2], k)])])
+        result = pipeline.process(frame, [t.face.box for t in tracker.tracks])
+        if cuts.is_cut(frame):
+            tracker.reset()
+        tracks = tracker.update(result.faces, result.probabilities, frame, result.crops)
+        top_left = {t.id for t in tracks if (t.face.box[0] + t.face.box[2]) / 2 < 320 and (t.face.box[1] + t.face.box[3]) / 2 < 240}
+        ids.append((top_left, {t.id for t in tracks} - top_left))
+    told = sum(not set().union(*(ids[i][0] for i in range(k - 5, k))) & set().union(*(ids[i][0] for i in range(k, k + 10)))
+               for k in range(30, len(ids), 30))
+    others = len(set().union(*(other for _, other in ids)))
+    return (f"a 2x2 call, its top-left tile switching person every second: {told} of {len(switching) - 1} switches gave "
+            f"a new id; {max(0, others - 3)} new ids on the 3 still tiles")
+
+
 def flash_cuts(shots: list[tuple[Path, int]], seed: int) -> str:
     """The line on false cuts where the light jumps: 10 shots filmed for 3 s, each with four frames lit otherwise (a
     camera flash at 1.5x, 1.8x and +90 grey levels, a frame at half the light) and half a second overexposed (1.6x)."""
@@ -365,6 +396,7 @@ def main() -> int:
               f"{kept.carried} of {len(starts)} photo changes kept the last photo's id, {kept.splits} new ids inside "
               f"photos; changes/s {kept.flicker:.3f}, accuracy {kept.accuracy:.1%}, ghost boxes {kept.ghosts}")
     print(moving_face_splits(classifier))
+    print(gallery_switches(classifier, shots))
     settings = [("before: smoothing 0.75, no confirmation, no hysteresis, no cuts", dict(confirm=1, hysteresis=0.0), False)]
     settings += [(f"smoothing 0.75, hysteresis {h:.2f}, confirm 3, cuts", dict(hysteresis=h), True)
                  for h in (0.0, 0.05, 0.08, 0.1, 0.15, 0.2)]

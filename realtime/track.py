@@ -30,8 +30,10 @@ MOVING = 0.25  # the speed (its widths a frame) from which a face is followed th
 LOOK_SIDE = 12  # px: the picture around a face is compared this small (`Look`)
 AROUND = 1.2  # ... a square this many times the box's width, about its centre
 CROP_SIDE, CROP_CORE = 10, 8  # px: a face's crop is compared this small, its middle CROP_CORE at each place in the other
-ANOTHER_FACE = 0.6  # both correlate less than this with the last frame's: another person (bench/label_stability.py)
-ANOTHER_AROUND = 0.6
+# A face's crop correlating less than ANOTHER_FACE with the last frame's, and the picture about its box less than
+# ANOTHER_AROUND: another person (bench/label_stability.py). The picture about a face moving or shaken correlated 0.89
+# or more; two portraits centred alike in a call's tile, 0.79-0.82 (at 0.6, 3 of 6 such switches kept the last id)
+ANOTHER_FACE, ANOTHER_AROUND = 0.6, 0.85
 
 
 @dataclass
