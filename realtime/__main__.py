@@ -158,7 +158,8 @@ def check_output_kinds(parser: Parser, args) -> None:
             parser.error(f"{option} {value}: {kind}'s name; {option} writes text ({example}); the annotated picture "
                          "or video is --output's")
     if args.output == "-" or names_stdout(args.output):
-        parser.error("--output -: standard output takes the results (--json - or --csv -); name a file or a folder")
+        parser.error(f"--output {args.output}: standard output takes the results (--json - or --csv -); name a file "
+                     "or a folder")
     if args.output and Path(args.output).name.lower() in {*H264, *MJPEG, *OUTPUT_SUFFIXES}:
         parser.error(f"--output {args.output}: name the file (labelled{Path(args.output).name}), or a folder ending in /")
 

@@ -197,8 +197,8 @@ def draw_report(records: list[dict], out: Path, title: str, labels: dict[str, st
     colours = label_colours(parts)
     if photos:
         folders, kind = photo_groups(records, labels, numbers)
-        rows = [f for f in folders if f in sorted(folders, key=lambda f: -sum(folders[f].values()))[:MOST_TRACKS]]
-        rows = rows if kind == "class" else sorted(rows)
+        largest = set(sorted(folders, key=lambda f: -sum(folders[f].values()))[:MOST_TRACKS])
+        rows = [f for f in folders if f in largest] if kind == "class" else sorted(largest)  # (classes in their order)
     else:
         tracks = timelines(records)
         rows = sorted(sorted(tracks, key=lambda t: -len(tracks[t]))[:MOST_TRACKS])

@@ -261,10 +261,10 @@ class ShotCuts:
     """Tells a cut from motion by comparing each frame with the one before, at a small size: at a cut
     the picture's layout (grey levels at 16x12, correlated) or its colours (hue x saturation histogram)
     change far more than when people or the camera move or the light flickers (bench/label_stability.py); and
-    so does the picture's size, when it changes. Colours that change with the whole picture's brightness while the layout
-    holds are a flash or an exposure change, not a cut. Both are compared within the picture, bars around it that stay put
+    so does the picture's size, when it changes. Both are compared within the picture, bars around it that stay put
     left out (a slide show, a film between black bars: the bars, alike in every frame, made two people's frames look
-    alike, and half the cuts between them were missed)."""
+    alike, and half the cuts between them were missed). Colours that change with the whole picture's brightness while
+    the layout holds are a flash or an exposure change, not a cut."""
 
     def __init__(self, min_correlation: float = 0.6, max_colour_change: float = 0.4):
         self.min_correlation, self.max_colour_change = min_correlation, max_colour_change
