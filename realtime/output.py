@@ -519,6 +519,7 @@ class Sound:
             start = video.start_time * video.time_base if video and video.start_time is not None else 0
         self._start = Fraction(start)
         self._packets, self._pending = self._input.demux(self._in), None
+        self._samples = 0  # re-encoded: samples given to the encoder so far
 
     def copy_until(self, seconds: Fraction) -> None:
         while True:
@@ -546,9 +547,10 @@ class Sound:
                 for packet in packets:
                     packet.stream = self._out
                     self._container.mux(packet)
-            else:
-                for frame in packet.decode():
-                    frame.pts = None
+            else:  # each frame at its place in samples from the first (with none, FFmpeg's AAC encoder put its 1,024
+                for frame in packet.decode():  # samples of start-up delay before the sound: 21 ms late at 48 kHz)
+                    frame.pts, frame.time_base = self._samples, Fraction(1, frame.sample_rate)
+                    self._samples += frame.samples
                     self._container.mux(self._out.encode(frame))
 
     def close(self) -> None:
