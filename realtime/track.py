@@ -286,7 +286,9 @@ class ShotCuts:
         (grey, colours, flat), (grey_last, colours_last, flat_last) = layout(small[area]), layout(last[0][area])
         correlation = 1.0 if flat or flat_last else float(np.mean(grey_last * grey))
         if correlation < self.min_correlation:
-            return True
+            # Unless a part of the picture changed, not all of it: one tile of a video call's gallery switching person,
+            # someone passing close in front of the camera (a call's tile switch ended every tile's track)
+            return still_quarters(small[area], last[0][area]) < STILL_QUARTERS
         # A flash, or the exposure jumping: the layout holds while the whole picture gets much brighter or darker, its
         # colours washed out or clipped with it. That is no cut (a camera flash ended every track: new ids, and no box
         # for the 3 frames a new face waits).
@@ -294,6 +296,19 @@ class ShotCuts:
         if correlation >= LIGHT_LAYOUT and not 1 / LIGHT_CHANGE < brighter < LIGHT_CHANGE:
             return False
         return cv2.compareHist(colours_last, colours, cv2.HISTCMP_BHATTACHARYYA) > self.max_colour_change
+
+
+def still_quarters(small: np.ndarray, last: np.ndarray) -> int:
+    """How many of the four quarters of a small BGR picture are laid out as in the last one (grey levels, correlated
+    STILL_LAYOUT or more; a blank quarter in both counts as still)."""
+    height, width = small.shape[:2]
+    still = 0
+    for rows in (slice(0, height // 2), slice(height // 2, height)):
+        for columns in (slice(0, width // 2), slice(width // 2, width)):
+            now, before = (standardised(cv2.cvtColor(picture[rows, columns], cv2.COLOR_BGR2GRAY), 8)
+                           for picture in (small, last))
+            still += alike(now, before) >= STILL_LAYOUT
+    return still
 
 
 def layout(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -311,6 +326,9 @@ BAR_RANGE = 12  # grey levels: a row or column of a small picture whose levels s
 # A picture whose layout correlates this well with the last frame's, this many times as bright or as dark, is the same
 # shot in another light (ShotCuts)
 LIGHT_LAYOUT, LIGHT_CHANGE = 0.85, 1.25
+# ... and one whose layout changed in all but this many of its quarters, each correlating this well with the last's, is
+# the same shot, a part of it changed (ShotCuts)
+STILL_QUARTERS, STILL_LAYOUT = 2, 0.9
 
 
 def picture_area(small: np.ndarray) -> tuple[int, int, int, int]:

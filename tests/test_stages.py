@@ -19,7 +19,8 @@ from realtime.draw import caption_places, draw_faces
 from realtime.faces import Face, overlap, share_inside, suppress
 from realtime.output import Annotated, VideoWriter
 from realtime.scene import DemoSource, background, face_sprite, paste_face
-from realtime.track import ANOTHER_AROUND, MAX_JUMP, ShotCuts, Track, Tracker, alike, standardised
+from realtime.track import (ANOTHER_AROUND, MAX_JUMP, ShotCuts, Track, Tracker, alike, standardised,
+                            still_quarters)
 from tests.conftest import ROOT, assert_one_line_error
 
 
@@ -529,6 +530,27 @@ def test_a_flash_or_the_exposure_jumping_is_no_shot_cut():
         assert [cuts.is_cut(frame) for frame in (shot, lit, shot, lit, lit, shot)] == [False] * 6
         assert cuts.is_cut(other) and cuts.is_cut(np.clip(light(other.astype(np.float32)), 0, 255).astype(np.uint8)) \
             is False and cuts.is_cut(shot)  # (to another photo: a cut, however it is lit)
+
+
+def test_one_tile_of_a_call_switching_person_is_no_shot_cut():
+    """A 2x2 video call whose top-left tile switches to another person in another room: the layout of the whole picture
+    changed enough to be taken for a cut (0.49 in a gallery of wild-faces photos), which ended every tile's track, each
+    getting a new id. Where three quarters of the picture are laid out as before, a part of it changed; a cut changes
+    it all."""
+    def tile(seed: int, flip: bool = False) -> np.ndarray:
+        picture = background(320, 240, seed=seed)
+        paste_face(picture, 130, (160, 120), flip=flip)
+        return picture
+
+    def call(top_left: np.ndarray) -> np.ndarray:
+        return np.vstack([np.hstack([top_left, tile(2)]), np.hstack([tile(3), tile(4)])])
+
+    cuts = ShotCuts()
+    dark = (tile(5, flip=True) * 0.3).astype(np.uint8)  # another person in a dark room
+    assert [cuts.is_cut(frame) for frame in (call(tile(1)), call(dark), call(tile(6)))] == [False] * 3
+    assert still_quarters(cv2.resize(call(dark), (64, 48)), cv2.resize(call(tile(1)), (64, 48))) == 3
+    whole = cv2.resize(tile(7, flip=True), (640, 480))  # the whole picture another: a cut
+    assert cuts.is_cut(whole) and not cuts.is_cut(whole) and cuts.is_cut(call(tile(1)))
 
 
 def test_shot_cuts_are_found_between_pictures_framed_by_bars():
