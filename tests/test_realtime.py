@@ -736,8 +736,10 @@ def test_a_video_damaged_in_the_middle_is_labelled_past_the_damage(tmp_path, tin
     assert result.returncode == 0, result.stderr[-2000:]
     records = [json.loads(line) for line in jsonl.read_text().splitlines()]
     assert 80 <= len(records) < 90 or damaged == 0 and len(records) == 60  # (up to the next keyframe: frames refer to it)
-    last = 89 if damaged else 59  # on to the end (time counts from the first frame given)
-    assert records[-1]["time"] == pytest.approx(last / 30, abs=0.01)
+    # On to the end, at its time in the file (where the first frames are lost with the first key frame, the first frame
+    # given is at 1 s, as a player shows it; it was 0.0, the times of all 1 s early)
+    assert records[-1]["time"] == pytest.approx(89 / 30, abs=0.01)
+    assert records[0]["time"] == pytest.approx(0.0 if damaged else 1.0, abs=0.01)
     assert f"warning: {clip} is damaged: {90 - len(records)} frame" in result.stderr
 
 
