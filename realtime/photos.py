@@ -17,7 +17,7 @@ import os
 import tempfile
 import threading
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -58,7 +58,8 @@ class LabelledFace:
     score: float  # how sure the detector is that this is a face, 0-1
     label: str  # the most probable class
     probability: float  # its probability
-    probabilities: dict[str, float]  # every class of the model, in its card's order
+    # every class of the model, in its card's order (left out of the hash: a face in a set, a dict's key, raised)
+    probabilities: dict[str, float] = field(hash=False)
 
 
 def photo_detector(min_confidence: float = 0.5, min_face: int = 0) -> FaceDetector:
@@ -172,8 +173,11 @@ class PhotoLabeller(Labeller):
         try:
             frame = read_image(file, warn=lambda said: warnings.warn(
                 f"{shown_name}: {said}: what is missing of it reads as grey", DamagedImageWarning, stacklevel=4))
+            if frame is None and not file.exists():  # (the program's hint for a file:// URL too)
+                raise SourceError(f"no such file: {shown_name}" + (" (give the file's path, without file://)"
+                                                                    if name.lower().startswith("file:") else ""))
             if frame is None:
-                raise SourceError(cannot_read(file, shown_name) if file.exists() else f"no such file: {shown_name}")
+                raise SourceError(cannot_read(file, shown_name))
         except OSError as error:  # (a name too long: ENAMETOOLONG)
             raise SourceError(f"cannot read image {shown_name}: {error.strerror}") from None
         return frame

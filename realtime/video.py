@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,8 @@ class TrackedFace:
     score: float  # how sure the detector is that this is a face, 0-1
     label: str  # the label shown: the most probable class over the last frames, held steady (`hysteresis`)
     probability: float  # its probability, averaged over frames
-    probabilities: dict[str, float]  # every class of the model, in its card's order, averaged over frames
+    # every class of the model, in its card's order, averaged over frames (left out of the hash, as LabelledFace's)
+    probabilities: dict[str, float] = field(hash=False)
     held: bool  # the detector missed the face in this frame: its box and label are kept from the last one
 
 

@@ -311,6 +311,9 @@ def test_the_python_api_answers_as_the_program_does_for_a_photo(tmp_path):
         for wrong in (None, io.BytesIO(photo.read_bytes())):  # ("not object ()")
             with pytest.raises(ValueError, match=f"cannot label a {type(wrong).__name__}: give a file's path"):
                 labeller.label(wrong)
+        assert len({*faces, *labeller.label(photo)}) == len(faces)  # faces can be hashed (a set, a dict's keys: it raised)
+        with pytest.raises(SourceError, match=r"give the file's path, without file://"):  # (as the program says)
+            labeller.label(f"file://{photo}")
         with pytest.raises(SourceError, match=r"File name too long"):  # (a raw OSError; a traceback on the command line)
             labeller.label(tmp_path / ("x" * 300 + ".jpg"))
         cut = tmp_path / "cut.jpg"  # a JPEG cut short: labelled as far as it goes, and said so (it said nothing)
