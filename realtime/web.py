@@ -22,6 +22,7 @@ import contextlib
 import io
 import logging
 import mimetypes
+import re
 import shutil
 import socket
 import sys
@@ -144,9 +145,10 @@ def check_picture_size(data: bytes, name: str) -> None:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # (said past 89 megapixels)
             with Image.open(io.BytesIO(data)) as picture:
                 width, height = picture.size
-    except Image.DecompressionBombError:  # (past 179 megapixels)
-        raise UploadError(413, f"{name} is over {2 * Image.MAX_IMAGE_PIXELS // 1_000_000} megapixels: at most "
-                               f"{MAX_PIXELS // 1_000_000}") from None
+    except Image.DecompressionBombError as error:  # (past 179 megapixels: it says how many, "(400000000 pixels)")
+        pixels = re.findall(r"\((\d+) pixels\)", str(error))
+        size = f"{int(pixels[0]) / 1e6:,.0f}" if pixels else f"over {2 * Image.MAX_IMAGE_PIXELS // 1_000_000}"
+        raise UploadError(413, f"{name} is {size} megapixels: at most {MAX_PIXELS // 1_000_000}") from None
     except Exception:  # noqa: BLE001 - not a picture Pillow knows: the decoder will say
         return
     if width * height > MAX_PIXELS:
