@@ -216,9 +216,8 @@ def compare(answers: list[Answer], labels: dict[str, str] | None, against: Path,
         raise ScoreError(f"these results and {against} have no scored photo in common (here {next(iter(ours), '-')}, "
                          f"there {next(iter(theirs), '-')}: the names must match, or end alike)")
     now, before = np.array([ours[i] for i in pairs]), np.array([theirs[pairs[i]] for i in pairs])
-    both = list(pairs)
     difference, low, high = paired_difference(before, now)
-    return (f"against {against}, on the {len(both)} {'faces' if faces else 'photos'} both scored: accuracy "
+    return (f"against {against}, on the {len(pairs)} {'faces' if faces else 'photos'} both scored: accuracy "
             f"{before.mean():.4f} there, "
             f"{now.mean():.4f} here: {difference:+.4f} (95% interval {low:+.4f} to {high:+.4f}); "
             f"right only here {int((now & ~before).sum())}, only there {int((before & ~now).sum())}")

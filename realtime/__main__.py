@@ -15,7 +15,7 @@ if __name__ == "__main__":  # before the imports below (OpenCV, NumPy: a quarter
     stop.install()  # SIGTERM while they load asks to stop as a later one does (it was a KeyboardInterrupt traceback)
 
 from realtime.align import Crop
-from realtime.capture import ImageSource, SourceError, damage_note, is_image_file, open_source
+from realtime.capture import STREAM_SCHEMES, ImageSource, SourceError, damage_note, is_image_file, open_source
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
 from realtime.detect import MODES
 from realtime.output import OutputError, PhotoFolderWriter, Tally, check_writable
@@ -135,7 +135,7 @@ def check_name_lengths(parser: Parser, args) -> None:
     given = [("--source", item) for item in args.source or []] + [
         (f"--{option}", getattr(args, option)) for option in ("output", "json", "csv", "model")]
     for option, value in given:
-        if value and not value.lower().startswith(("http://", "https://", "rtsp://", "rtsps://")):
+        if value and not value.lower().startswith(STREAM_SCHEMES):
             name = max(Path(value).parts or [""], key=lambda part: len(os.fsencode(part)))
             if len(os.fsencode(name)) > longest:
                 parser.error(f"{option}: a name in the path is {len(os.fsencode(name))} bytes long, more than the "

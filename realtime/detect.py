@@ -661,8 +661,8 @@ class FaceDetector:
         face that fills the photo: 3 of 641 wild-faces portraits, labelled neutral by their eye; close-ups cut at
         0.7-0.8x the face's box, a few boxes each). The whole faces are looked for among the boxes every pass found
         (`found`) and the short-range model's in the photo padded, where a face that fills it is found whole."""
-        boxes = found + self._padded(rgb, PADDED_SIDE)
-        whole = [self._holder(rgb, face, turn, boxes, list(zip(faces, turns))) for face, turn in zip(faces, turns)]
+        boxes, given = found + self._padded(rgb, PADDED_SIDE), list(zip(faces, turns))
+        whole = [self._holder(rgb, face, turn, boxes, given) for face, turn in given]
         kept, kept_turns = [], []
         for face, turn, holder in zip(faces, turns, whole):
             face, turn = holder or (face, turn)

@@ -102,8 +102,10 @@ def matched_labels(images: list[str], labels: dict[str, str]) -> tuple[dict[str,
     labelled photo is called `x.jpg`). Endings are compared in any letter case and with Windows' backslashes as
     slashes (KDEF's `AF01AFS.JPG` listed as `af01afs.jpg`; `rafd\\x.jpg`), and where none is shared so, without the
     file's suffix (a converted copy: `x.tif` for the `x.jpg` labelled)."""
-    forms = (lambda path: path.replace("\\", "/").lower(),
-             lambda path: re.sub(r"\.[^./]+$", "", path.replace("\\", "/").lower()))
+    def normal(path: str) -> str:
+        return path.replace("\\", "/").lower()
+
+    forms = (normal, lambda path: re.sub(r"\.[^./]+$", "", normal(path)))
     endings: list[dict[str, list[str]]] = [{}, {}]
     for path in labels:
         for form, table in zip(forms, endings):
