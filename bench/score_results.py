@@ -191,12 +191,30 @@ def right_answers(answers: list[Answer], classes: list[str], labels: dict[str, s
     return right
 
 
+def person_of(pattern: re.Pattern | None):
+    """The group a photo's record belongs to for the intervals: what `pattern` first matches in its file name (the
+    person, as `^[^0-9]+` finds `Al_Gore_` in `Al_Gore_0002.jpg`); the photo alone where it matches nothing, or with
+    no pattern."""
+    def person(image: str) -> str:
+        found = pattern.search(Path(image).name) if pattern else None
+        return found.group(0) if found and found.group(0) else image
+    return person
+
+
+def group_confusions(judged: list[tuple[str, int, int]], classes: int, person) -> list[np.ndarray]:
+    """The confusion matrix (classes + 1 answer columns, rows: truth) of each person's photos among `judged`."""
+    matrices: dict[str, np.ndarray] = {}
+    for image, truth, answer in judged:
+        matrices.setdefault(person(image), np.zeros((classes + 1, classes + 1), np.int64))[truth, answer] += 1
+    return list(matrices.values())
+
+
 def compare(answers: list[Answer], labels: dict[str, str] | None, against: Path,
             table: dict[str, str] | None, classes: list[str], numbers: list[str | None] | None = None,
-            faces: dict[str, list[LabelledFace]] | None = None) -> str:
+            faces: dict[str, list[LabelledFace]] | None = None, person=None) -> str:
     """Accuracy of these answers against those of the results file `against` on the photos both scored, with
-    a paired 95% interval; `table`: the labels file's rows, matched to `against`'s photos as to these (`faces`: its
-    labelled faces, where it labels each face)."""
+    a paired 95% interval (`person`: the photos grouped by `person_of`, drawn by group); `table`: the labels file's
+    rows, matched to `against`'s photos as to these (`faces`: its labelled faces, where it labels each face)."""
     other = read_answers(against)
     if faces is not None:
         other, other_labels, _ = by_face(other, faces)
@@ -216,7 +234,7 @@ def compare(answers: list[Answer], labels: dict[str, str] | None, against: Path,
         raise ScoreError(f"these results and {against} have no scored photo in common (here {next(iter(ours), '-')}, "
                          f"there {next(iter(theirs), '-')}: the names must match, or end alike)")
     now, before = np.array([ours[i] for i in pairs]), np.array([theirs[pairs[i]] for i in pairs])
-    difference, low, high = paired_difference(before, now)
+    difference, low, high = paired_difference(before, now, groups=None if person is None else [person(i) for i in pairs])
     return (f"against {against}, on the {len(pairs)} {'faces' if faces else 'photos'} both scored: accuracy "
             f"{before.mean():.4f} there, "
             f"{now.mean():.4f} here: {difference:+.4f} (95% interval {low:+.4f} to {high:+.4f}); "
@@ -256,11 +274,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="classes given by number (folders 0/, 1/, ... or labels 0, 1, ...): whose numbering, "
                              f"{', '.join(NUMBERINGS)}, or the class names in number order from 0, comma-separated "
                              "(fer2013: angry,disgust,fear,happy,sad,surprise,neutral)")
+    parser.add_argument("--people", metavar="REGEX",
+                        help="photos whose file names share what REGEX first matches show one person, and the 95%% "
+                             "intervals draw people instead of photos (several photos of a person are not independent "
+                             "draws): '^[^0-9]+' for LFW's Al_Gore_0002.jpg, '^[AB]?[FM][0-9]+' for KDEF, "
+                             "'^[A-Z]+' for JAFFE, '^S[0-9]+' for CK+")
     args = parser.parse_args(argv)
     try:
         numbers = None if args.numbers is None else numbering(args.numbers)
+        person = None if args.people is None else person_of(re.compile(args.people))
     except LabelsError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except re.error as error:
+        print(f"error: --people: not a regular expression: {error}", file=sys.stderr)
         return 2
     for path in (args.results, args.labels, args.against):
         if path is not None and not path.is_file() and not (path is args.labels and path.is_dir()):
@@ -281,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
                                  f"{next(iter(table))}, the results as {answers[0].image}: the paths must match, or "
                                  "end alike)")
         metrics, no_face, unscored = score(answers, classes, labels, numbers)
-        comparison = compare(answers, labels, args.against, table, classes, numbers, faces) if args.against else None
+        comparison = (compare(answers, labels, args.against, table, classes, numbers, faces, person) if args.against
+                      else None)
     except ScoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -302,12 +330,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     present = [name for name in classes if metrics["per_class"][name]["support"]]
     balanced = float(np.mean([metrics["per_class"][name]["recall"] for name in present]))
-    intervals = bootstrap_intervals(metrics["confusion"])
     unit = "faces" if faces is not None else "photos"
+    groups = None if person is None else group_confusions(judge(answers, classes, labels, numbers)[0], len(classes),
+                                                          person)
+    intervals = bootstrap_intervals(metrics["confusion"], groups=groups)
     print(format_report(metrics, f"{args.results}: {len(classes)} classes", unit, intervals).rstrip())
     print(f"mean recall {balanced:.4f}  95% interval {intervals['mean_recall'][0]:.4f}-{intervals['mean_recall'][1]:.4f}"
           f"  (over the {len(present)} classes present)\nno face found: {no_face}")
-    print(f"(95% intervals: bootstrap over the {unit}, how far the figure could move on another set drawn alike)")
+    drawn = unit if groups is None else f"{len(groups)} people (--people)"
+    print(f"(95% intervals: bootstrap over the {drawn}, how far the figure could move on another set drawn alike)")
     print("\n" + reliability(answers, classes, labels, numbers, unit))
     print("\nconfusion (rows: true class, columns: answer)")
     names = [*classes, OTHER]

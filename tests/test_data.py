@@ -122,6 +122,27 @@ def test_ferplus_soft_labels_drop_non_faces(tmp_path):
     assert data.split("test")[1][0].argmax() == FERPLUS_LABELS.index("contempt")
 
 
+def test_ferplus_faces_with_a_clear_majority_are_those_the_ferplus_paper_tests_on(tmp_path):
+    """The FER+ paper's test (its reader's "majority" mode, behind published FER+ accuracies): single votes dropped,
+    then one emotion with more than half of the votes left, `unknown` and `NF` counted."""
+    fer = tmp_path / "fer2013.csv"
+    write_fer_csv(fer, {"Training": 2, "PublicTest": 2, "PrivateTest": 3})
+    votes = tmp_path / "fer2013new.csv"
+    _write_votes(votes, [
+        "Training,fer0.png,4,0,0,1,3,2,0,0,0,0",  # neutral 4 of 9 once the single vote is dropped: no majority
+        "Training,fer1.png,6,0,0,1,0,0,0,0,2,1",  # neutral 6 of 8 (sadness 1 and NF 1 dropped): clear
+        "PublicTest,fer2.png,5,0,0,0,0,0,0,0,5,0",  # neutral 5, unknown 5: not over half
+        "PublicTest,fer3.png,5,4,0,0,0,0,0,0,0,1",  # neutral 5 of 9: clear
+        "PrivateTest,fer4.png,0,0,0,0,0,0,0,6,2,2",  # contempt 6 of 10: clear
+        "PrivateTest,fer5.png,3,3,0,0,0,0,0,0,4,0",  # a tie, and unknown the most: not clear
+        "PrivateTest,fer6.png,0,2,1,1,1,1,1,1,1,1",  # happiness 2 of 2 once the eight single votes are dropped: clear
+    ])
+    data = load_dataset(fer, ferplus=votes)
+    assert {split: data.clear[split].tolist() for split in ("train", "val", "test")} == {
+        "train": [False, True], "val": [False, True], "test": [True, False, True]}
+    assert len(data.split("test")[0]) == 3  # every face is still scored, and trained on
+
+
 def test_ferplus_bad_inputs(tmp_path):
     fer = tmp_path / "fer2013.csv"
     write_fer_csv(fer, {"Training": 2})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import math
 import os
 import shutil
@@ -658,6 +659,31 @@ def test_a_labels_file_naming_none_of_the_photos_or_not_text_is_said_so(tmp_path
     results.write_text(json.dumps({"frame": 0, "image": "AJ_Cook_0001.jpg", "faces": [{"label": "happy"}]}) + "\n")
     assert scorer.main([str(results)]) == 2  # a photo in no class folder, without --labels: how to give its label
     assert "give the labels with --labels LABELS.csv" in capsys.readouterr().err
+
+
+def test_scorer_intervals_draw_people_with_people_option(tmp_path, capsys):
+    """--people: the photos of one person (what the pattern matches in the file name) are drawn together in the 95%
+    intervals, which then widen where a person's photos are all right or all wrong; without a match, a photo is its
+    own group; a pattern that is no regular expression is a one-line error."""
+    scorer = load_bench("score_results")
+    results = tmp_path / "results.jsonl"
+    records = [{"frame": 10 * p + k, "image": f"happy/Person_{p}_{k:04d}.jpg",
+                "faces": [{"label": "happy" if p % 10 < 7 else "sad", "probability": 0.9}]}
+               for p in range(20) for k in range(10)]
+    results.write_text("".join(json.dumps(record) + "\n" for record in records))
+
+    def accuracy_interval(*options: str) -> tuple[float, float]:
+        assert scorer.main([str(results), *options]) == 0
+        out = capsys.readouterr().out
+        return tuple(map(float, out.split("accuracy  0.7000  (200 photos)  95% interval ")[1].split()[0].split("-")))
+
+    photos, people = accuracy_interval(), accuracy_interval("--people", "^[^0-9]+_[0-9]+")
+    assert people[0] < photos[0] < photos[1] < people[1] and people[1] - people[0] > 2.5 * (photos[1] - photos[0])
+    assert accuracy_interval("--people", "^nobody") == photos  # no name matched: each photo alone, as without it
+    assert scorer.main([str(results), "--people", "(unclosed"]) == 2
+    assert "error: --people: not a regular expression" in capsys.readouterr().err
+    person = scorer.person_of(re.compile("^[^0-9]+_[0-9]+"))
+    assert person("happy/Person_3_0007.jpg") == "Person_3" and person("x/0001.jpg") == "x/0001.jpg"
 
 
 def test_the_program_on_a_class_folder_tree_then_the_scorer(tmp_path):

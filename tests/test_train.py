@@ -105,6 +105,34 @@ def test_crop_views_bench_scores_a_model_over_more_views_of_each_face(trained):
     assert float(viewed.stdout.split("accuracy")[-1].split()[0]) == pytest.approx(scores["6"] / 100, abs=1e-4)
 
 
+def test_evaluate_scores_ferplus_models_also_on_the_faces_the_ferplus_paper_tests_on(tmp_path):
+    """FER+ accuracies are published on the faces with a clear majority (`train.data.clear_majority`); evaluate
+    prints that figure too, under the every-face one, counted over exactly those faces."""
+    from tests.test_data import FERPLUS_HEADER
+    from train.evaluate import evaluate
+
+    fer = tmp_path / "fer2013.csv"
+    write_fer_csv(fer, {"Training": 8, "PublicTest": 8, "PrivateTest": 12}, seed=6)
+    votes = tmp_path / "fer2013new.csv"
+    clear, unclear = "0,9,0,0,0,0,0,0,1,0", "4,3,0,0,0,0,0,0,3,0"  # happiness 9 of 9; neutral 4 of 10
+    rows = ["Training,a.png," + clear] * 8 + ["PublicTest,b.png," + clear] * 8 + [
+        f"PrivateTest,c{k}.png,{clear if k % 3 else unclear}" for k in range(12)]
+    votes.write_text(FERPLUS_HEADER + "\n" + "\n".join(rows) + "\n")
+    model = ROOT / "models" / "ferplus_a.tflite"
+    result = run_module("train.evaluate", "--model", str(model), "--data", str(fer), "--ferplus", str(votes))
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = result.stdout.splitlines()[-1]
+    assert line.startswith("FER+ paper's test (the 8 of 12 faces with a clear majority")
+    data = load_dataset(fer, ferplus=votes)
+    metrics = evaluate(Classifier(model), data, "test")
+    faces, targets = data.split("test")
+    answers = Classifier(model).predict_many(faces).argmax(1)
+    right = answers == [Classifier(model).labels.index(data.labels[t]) for t in targets.argmax(1)]
+    assert metrics["clear_majority"]["accuracy"] == pytest.approx(right[data.clear["test"]].mean())
+    assert f"accuracy {right[data.clear['test']].mean():.4f}" in line
+    assert metrics["accuracy"] == pytest.approx(right.mean())
+
+
 def test_evaluate_views_are_the_program_s_photo_views_of_a_crop():
     """--views 6: the face cut at the sizes of the program's photo views (realtime.pipeline.VIEW_SCALES) about its
     centre, each also mirrored; the answers averaged."""
@@ -485,6 +513,27 @@ def test_bootstrap_intervals_are_as_wide_as_sampling_makes_them():
         assert intervals["mean_recall"][0] < 0.7 < intervals["mean_recall"][1]
     assert bootstrap_intervals(metrics["confusion"]) == intervals  # seeded: the same figures every run
     assert bootstrap_intervals(np.zeros((3, 3), int))["accuracy"] == (0.0, 0.0)  # no samples: no error
+
+
+def test_intervals_drawn_by_person_are_wider_where_a_person_s_photos_go_together():
+    """20 people, 10 photos each, all right or all wrong by person: the photos are 20 draws, not 200, and the interval
+    drawn by person is about sqrt(10) times as wide. Drawn by groups of one photo, it is the photos' interval."""
+    from train.report import bootstrap_intervals, classification_metrics, paired_difference
+
+    truth = np.zeros(200, int)
+    predicted = np.where(np.repeat(np.arange(20) % 10 < 7, 10), 0, 1)  # 14 people right, 6 wrong
+    confusion = np.array(classification_metrics(truth, predicted, ["a", "b"])["confusion"])
+    people = [np.array(classification_metrics(truth[k:k + 10], predicted[k:k + 10], ["a", "b"])["confusion"])
+              for k in range(0, 200, 10)]
+    (low, high), (person_low, person_high) = (bootstrap_intervals(confusion, groups=g)["accuracy"] for g in (None, people))
+    assert person_low < low < 0.7 < high < person_high and (person_high - person_low) > 2.5 * (high - low)
+    photos = [np.eye(4, dtype=int)[cell].reshape(2, 2) for cell in np.repeat(np.arange(4), confusion.ravel())]
+    assert bootstrap_intervals(confusion, groups=photos) == bootstrap_intervals(confusion)
+    right = predicted == truth
+    lost = np.arange(200) < 60  # a new model wrong on every photo of 6 people the old one had right
+    _, low, high = paired_difference(right, right & ~lost)
+    _, person_low, person_high = paired_difference(right, right & ~lost, groups=np.arange(200) // 10)
+    assert person_low < low < high < person_high
 
 
 def test_a_paired_difference_is_narrower_than_either_accuracy():

@@ -190,11 +190,14 @@ def subsample(dataset: Dataset, limit: int | None, seed: int) -> Dataset:
     if not limit:
         return dataset
     rng = np.random.default_rng(seed)
-    splits = {}
+    splits, clear = {}, {}
     for name, (faces, targets) in dataset.splits.items():
         keep = np.sort(rng.permutation(len(faces))[:limit])
         splits[name] = (faces[keep], targets[keep])
-    return replace(dataset, splits=splits, description=dataset.description + f", at most {limit} per split")
+        if dataset.clear is not None:
+            clear[name] = dataset.clear[name][keep]
+    return replace(dataset, splits=splits, clear=clear if dataset.clear is not None else None,
+                   description=dataset.description + f", at most {limit} per split")
 
 
 @dataclass

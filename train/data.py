@@ -26,6 +26,7 @@ FERPLUS_VOTE_COLUMNS = ["neutral", "happiness", "surprise", "sadness", "anger", 
 FERPLUS_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "contempt"]
 _FERPLUS_TO_LABEL = {"neutral": "neutral", "happiness": "happy", "surprise": "surprise", "sadness": "sad",
                      "anger": "angry", "disgust": "disgust", "fear": "fear", "contempt": "contempt"}
+FERPLUS_OTHER_COLUMNS = ["unknown", "NF"]  # votes for no emotion: they count in the FER+ paper's majority test
 FER_SPLITS = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 SPLITS = ("train", "val", "test")
 FACE_SIZE = 48
@@ -47,6 +48,7 @@ class Dataset:
     no_face: list[Path] = field(default_factory=list)  # photos left out: the program's detector finds no face in them
     cut_with: object = None  # the Crop the faces of photos were cut out with, where they are half or more of the faces
     # (None: mostly face crops, whose framing is theirs, to be measured)
+    clear: dict[str, np.ndarray] | None = None  # FER+: per split, the faces the FER+ paper's test keeps (`clear_majority`)
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         if name not in self.splits or len(self.splits[name][0]) == 0:
@@ -189,11 +191,20 @@ def load_fer2013(path: str | Path) -> Dataset:
     return _split_by_usage(np.stack(faces), onehot, np.array(usages), FER2013_LABELS, f"FER2013 ({path.name})")
 
 
+def clear_majority(votes: np.ndarray, others: list[float]) -> bool:
+    """Whether a face has the clear majority the FER+ paper's test asks for (its reader's "majority" mode, which
+    published FER+ accuracies use): once single votes are dropped (a tagger's outlier), one emotion has more than half
+    of the votes left, `unknown` and `NF` counted (`others`, their votes). That emotion is then the most-voted one, with
+    no tie."""
+    kept = np.where(votes > 1, votes, 0.0)
+    return bool(kept.max() > 0.5 * (kept.sum() + sum(v for v in others if v > 1)))
+
+
 def load_ferplus(fer_path: str | Path, votes_path: str | Path) -> Dataset:
     """FER2013 pixels with FER+ soft labels: vote fractions over 8 emotions.
 
     Rows FER+ marks as non-faces (empty image name) are dropped, and so are rows whose
-    votes all went to `unknown`/`NF`; those two columns are otherwise ignored.
+    votes all went to `unknown`/`NF`; those two columns are otherwise only read for `Dataset.clear`.
     """
     fer_path, votes_path = Path(fer_path), Path(votes_path)
     if not votes_path.exists():
@@ -210,6 +221,7 @@ def load_ferplus(fer_path: str | Path, votes_path: str | Path) -> Dataset:
                 raise DatasetError(f"{votes_path}: missing FER+ columns {', '.join(missing)}")
             name_col, usage_col = header.index("Image name"), header.index("Usage")
             vote_cols = [header.index(c) for c in FERPLUS_VOTE_COLUMNS]
+            other_cols = [header.index(c) for c in FERPLUS_OTHER_COLUMNS if c in header]
             vote_rows = []
             for line, row in enumerate(reader, start=2):
                 ended = reader.line_num
@@ -222,7 +234,7 @@ def load_ferplus(fer_path: str | Path, votes_path: str | Path) -> Dataset:
     if len(vote_rows) != len(rows):
         raise DatasetError(f"{votes_path}: {len(vote_rows)} vote rows but {fer_path.name} has {len(rows)} faces")
     order = [FERPLUS_LABELS.index(_FERPLUS_TO_LABEL[c]) for c in FERPLUS_VOTE_COLUMNS]
-    faces, targets, usages = [], [], []
+    faces, targets, usages, clear = [], [], [], []
     for (line, row), (fer_line, _, pixels, usage) in zip(vote_rows, rows):
         if len(row) < len(header):
             raise DatasetError(f"{votes_path}:{line}: expected {len(header)} fields, found {len(row)}")
@@ -233,6 +245,7 @@ def load_ferplus(fer_path: str | Path, votes_path: str | Path) -> Dataset:
             continue  # FER+ says: not a face
         try:
             votes = np.array([float(row[c]) for c in vote_cols])
+            others = [float(row[c] or 0) for c in other_cols]
         except ValueError:
             raise DatasetError(f"{votes_path}:{line}: vote counts must be numbers") from None
         if not np.isfinite(votes).all():  # (float() takes 'nan' and 'inf': NaN targets, a training that "diverged")
@@ -246,10 +259,14 @@ def load_ferplus(fer_path: str | Path, votes_path: str | Path) -> Dataset:
         faces.append(pixels)
         targets.append(target)
         usages.append(FER_SPLITS[usage])
+        clear.append(clear_majority(votes, others))
     if not faces:
         raise DatasetError(f"{votes_path}: no face rows with emotion votes")
-    return _split_by_usage(np.stack(faces), np.stack(targets), np.array(usages), FERPLUS_LABELS,
-                           f"FER+ ({fer_path.name} + {votes_path.name})")
+    dataset = _split_by_usage(np.stack(faces), np.stack(targets), np.array(usages), FERPLUS_LABELS,
+                              f"FER+ ({fer_path.name} + {votes_path.name})")
+    usages = np.array(usages)
+    dataset.clear = {name: np.array(clear)[usages == name] for name in SPLITS}
+    return dataset
 
 
 def _split_by_usage(faces, targets, usages, labels, description) -> Dataset:

@@ -42,23 +42,28 @@ def classification_metrics(truth: np.ndarray, predicted: np.ndarray, labels: lis
 
 
 def bootstrap_intervals(confusion, draws: int = 2000, level: float = 0.95,
-                        seed: int = 0) -> dict[str, tuple[float, float]]:
+                        seed: int = 0, groups=None) -> dict[str, tuple[float, float]]:
     """Percentile-bootstrap intervals of accuracy, macro-F1 and mean recall (over the classes present) from a
     confusion matrix (rows: truth): how far they could move on another set drawn like this one, its samples
-    drawn again with replacement."""
+    drawn again with replacement. `groups`: the confusion matrices of groups of samples that come together (the
+    photos of one person), summing to `confusion`: the groups are drawn again instead, whole."""
     confusion = np.asarray(confusion, np.int64)
     classes = len(confusion)
     cells = np.repeat(np.arange(classes ** 2), confusion.ravel())  # one cell index, truth * classes + answer, per sample
     if not len(cells):
         return {name: (0.0, 0.0) for name in ("accuracy", "macro_f1", "mean_recall")}
+    grouped = None if groups is None else np.asarray(groups, np.int64).reshape(len(groups), classes ** 2)
     rng = np.random.default_rng(seed)
     values = {"accuracy": [], "macro_f1": [], "mean_recall": []}
     for _ in range(draws):
-        matrix = np.bincount(cells[rng.integers(0, len(cells), len(cells))], minlength=classes ** 2)
+        if grouped is None:
+            matrix = np.bincount(cells[rng.integers(0, len(cells), len(cells))], minlength=classes ** 2)
+        else:
+            matrix = np.bincount(rng.integers(0, len(grouped), len(grouped)), minlength=len(grouped)) @ grouped
         matrix = matrix.reshape(classes, classes)
         _, recall, f1, support = per_class_scores(matrix)
         present = support > 0
-        values["accuracy"].append(np.trace(matrix) / len(cells))
+        values["accuracy"].append(np.trace(matrix) / max(1, matrix.sum()))
         values["macro_f1"].append(f1[present].mean())
         values["mean_recall"].append(recall[present].mean())
     tail = (1 - level) / 2 * 100
@@ -84,15 +89,25 @@ def calibration_error(confidence: np.ndarray, right: np.ndarray, bins: int = 10)
 
 
 def paired_difference(right_a: np.ndarray, right_b: np.ndarray, draws: int = 2000, level: float = 0.95,
-                      seed: int = 0) -> tuple[float, float, float]:
+                      seed: int = 0, groups=None) -> tuple[float, float, float]:
     """Accuracy of B minus accuracy of A on the same samples (`right_*`: one bool per sample), with its
     percentile-bootstrap interval, the samples resampled in pairs: narrower than the two accuracies' own
-    intervals side by side, as far as the two agree sample by sample."""
+    intervals side by side, as far as the two agree sample by sample. `groups`: a group per sample (the person
+    in a photo): the groups are resampled instead, whole."""
     difference = np.asarray(right_b, float) - np.asarray(right_a, float)
     if not len(difference):
         return 0.0, 0.0, 0.0
     rng = np.random.default_rng(seed)
-    means = np.array([difference[rng.integers(0, len(difference), len(difference))].mean() for _ in range(draws)])
+    if groups is None:
+        means = np.array([difference[rng.integers(0, len(difference), len(difference))].mean() for _ in range(draws)])
+    else:
+        which = np.unique(np.asarray(groups), return_inverse=True)[1]
+        sums, sizes = np.bincount(which, difference), np.bincount(which)
+        means = []
+        for _ in range(draws):
+            drawn = np.bincount(rng.integers(0, len(sizes), len(sizes)), minlength=len(sizes))
+            means.append(drawn @ sums / (drawn @ sizes))
+        means = np.array(means)
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(means, [tail, 100 - tail])
     return float(difference.mean()), float(low), float(high)
