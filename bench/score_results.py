@@ -27,8 +27,8 @@ A photo where no face was found counts as wrong. Scored over the 7 FER2013 class
 
 The confidence shown with each answer is checked too: how often answers shown at 30-40%, 40-50%, ... are
 right, and the calibration error (0 = as often as it says). Accuracy, macro-F1 and mean recall come with 95%
-intervals (a bootstrap over the photos); `--against`
-compares two results files photo by photo, on the photos both scored (a paired bootstrap of the difference).
+intervals (a bootstrap over the photos; with `--people`, over the people, where a set holds several photos of each);
+`--against` compares two results files photo by photo, on the photos both scored (a paired bootstrap of the difference).
 """
 
 from __future__ import annotations
