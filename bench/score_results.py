@@ -53,6 +53,7 @@ from train.data import FER2013_LABELS  # noqa: E402
 from train.report import (bootstrap_intervals, calibration_error, classification_metrics, format_report,  # noqa: E402
                           paired_difference, reliability_bins)
 
+PEOPLE_FEW = 10  # fewer people than this (--people): their interval is rough, and said to be
 FACE_MATCH = 0.3  # the least overlap (intersection over union) of a labelled face's box with the program's face box
 OTHER = "other"  # the answer column for no face found, or an answer outside the scored classes
 
@@ -230,12 +231,17 @@ def compare(answers: list[Answer], labels: dict[str, str] | None, against: Path,
         pairs = matched_labels(list(ours), {image: image for image in theirs})[0]
         taken = Counter(pairs.values())
         pairs = {image: other for image, other in pairs.items() if taken[other] == 1}
+    if not theirs:
+        raise ScoreError(f"{against} has no photo with a class to score (none in a class folder, or named by the "
+                         "labels file)")
     if not pairs:
         raise ScoreError(f"these results and {against} have no scored photo in common (here {next(iter(ours), '-')}, "
                          f"there {next(iter(theirs), '-')}: the names must match, or end alike)")
     now, before = np.array([ours[i] for i in pairs]), np.array([theirs[pairs[i]] for i in pairs])
     difference, low, high = paired_difference(before, now, groups=None if person is None else [person(i) for i in pairs])
-    return (f"against {against}, on the {len(pairs)} {'faces' if faces else 'photos'} both scored: accuracy "
+    unit = "faces" if faces else "photos"
+    both = f"{len(pairs)} {unit} both scored" + (f" (of {len(ours)} here)" if len(pairs) < len(ours) else "")
+    return (f"against {against}, on the {both}: accuracy "
             f"{before.mean():.4f} there, "
             f"{now.mean():.4f} here: {difference:+.4f} (95% interval {low:+.4f} to {high:+.4f}); "
             f"right only here {int((now & ~before).sum())}, only there {int((before & ~now).sum())}")
@@ -277,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", metavar="REGEX",
                         help="photos whose file names share what REGEX first matches show one person, and the 95%% "
                              "intervals draw people instead of photos (several photos of a person are not independent "
-                             "draws): '^[^0-9]+' for LFW's Al_Gore_0002.jpg, '^[AB]?[FM][0-9]+' for KDEF, "
+                             "draws): '^[^0-9]+' for LFW's Al_Gore_0002.jpg, '[FM][0-9]+' for KDEF (F01 in AF01AFS.JPG), "
                              "'^[A-Z]+' for JAFFE, '^S[0-9]+' for CK+")
     args = parser.parse_args(argv)
     try:
@@ -331,8 +337,20 @@ def main(argv: list[str] | None = None) -> int:
     present = [name for name in classes if metrics["per_class"][name]["support"]]
     balanced = float(np.mean([metrics["per_class"][name]["recall"] for name in present]))
     unit = "faces" if faces is not None else "photos"
-    groups = None if person is None else group_confusions(judge(answers, classes, labels, numbers)[0], len(classes),
-                                                          person)
+    groups = None
+    if person is not None:
+        judged = judge(answers, classes, labels, numbers)[0]
+        groups = group_confusions(judged, len(classes), person)
+        alone = sum(person(image) == image for image, *_ in judged)  # names the pattern does not match
+        if alone == len(judged) or len(groups) < 2:
+            print(f"error: --people {args.people!r} " + ("matches none of the photos' file names" if alone == len(judged)
+                  else "puts every photo in one group") + f" (such as {Path(judged[0][0]).name})", file=sys.stderr)
+            return 2
+        if alone:
+            print(f"note: --people: {alone} photos' file names do not match {args.people!r}: each counted as a person "
+                  "of its own", file=sys.stderr)
+        if len(groups) < PEOPLE_FEW:
+            print(f"note: --people: only {len(groups)} people: intervals drawn over so few are rough", file=sys.stderr)
     intervals = bootstrap_intervals(metrics["confusion"], groups=groups)
     print(format_report(metrics, f"{args.results}: {len(classes)} classes", unit, intervals).rstrip())
     print(f"mean recall {balanced:.4f}  95% interval {intervals['mean_recall'][0]:.4f}-{intervals['mean_recall'][1]:.4f}"

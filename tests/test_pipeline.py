@@ -593,19 +593,22 @@ def test_two_results_files_are_compared_on_the_photos_both_scored(tmp_path, caps
     line = capsys.readouterr().out.strip().splitlines()[-1]
     # 60 photos in both; 'old' is right only on the happy photos in which it found a face
     old_right = sum(p.startswith("happy") and i % 4 != 0 for i, p in enumerate(photos[:60]))
-    assert f"on the 60 photos both scored: accuracy {old_right / 60:.4f} there, 1.0000 here" in line
+    assert f"on the 60 photos both scored (of 80 here): accuracy {old_right / 60:.4f} there, 1.0000 here" in line
     assert f"right only here {60 - old_right}, only there 0" in line
     low, high = (float(v) for v in line.split("95% interval ")[1].split(")")[0].split(" to "))
     assert 0 < low < 1 - old_right / 60 < high
-    assert scorer.main([str(new), "--against", str(results(tmp_path / "other.jsonl", [("x/1.jpg", "sad")]))]) == 2
+    assert scorer.main([str(new), "--against", str(results(tmp_path / "other.jsonl", [("sad/99.jpg", "sad")]))]) == 2
     assert "no scored photo in common" in capsys.readouterr().err
+    assert scorer.main([str(new), "--against", str(results(tmp_path / "other.jsonl", [("x/1.jpg", "sad")]))]) == 2
+    assert "other.jsonl has no photo with a class to score" in capsys.readouterr().err  # (it said "there -")
     # The same photos converted (x.tif for x.jpg), or run from a folder above: paired by the end of their names, each
     # once (they had none in common, and the comparison a researcher makes first needed pairing by hand)
     converted = results(tmp_path / "tif.jsonl", [(f"set/{p[:-4]}.TIF", p.split("/")[0]) for p in photos[:60]]
                         + [("set/sad/0.png", "happy")])  # two copies of one photo: paired with neither
     assert scorer.main([str(converted), "--against", str(old)]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
-    assert f"on the 59 photos both scored: accuracy {old_right / 59:.4f} there, 1.0000 here" in line, line  # (sad/0: wrong)
+    assert f"on the 59 photos both scored (of 61 here): accuracy {old_right / 59:.4f} there, 1.0000 here" in line, line
+    # (sad/0: wrong)
 
 
 def test_the_scorer_says_how_often_answers_shown_at_each_confidence_are_right(tmp_path, capsys):
@@ -672,16 +675,25 @@ def test_scorer_intervals_draw_people_with_people_option(tmp_path, capsys):
                for p in range(20) for k in range(10)]
     results.write_text("".join(json.dumps(record) + "\n" for record in records))
 
-    def accuracy_interval(*options: str) -> tuple[float, float]:
+    def accuracy_interval(*options: str) -> tuple[tuple[float, float], str]:
+        """The accuracy's interval, and what was said on standard error."""
         assert scorer.main([str(results), *options]) == 0
-        out = capsys.readouterr().out
-        return tuple(map(float, out.split("accuracy  0.7000  (200 photos)  95% interval ")[1].split()[0].split("-")))
+        out, err = capsys.readouterr()
+        return tuple(map(float, out.split("accuracy  0.7000  (200 photos)  95% interval ")[1].split()[0].split("-"))), err
 
-    photos, people = accuracy_interval(), accuracy_interval("--people", "^[^0-9]+_[0-9]+")
+    (photos, _), (people, _) = accuracy_interval(), accuracy_interval("--people", "^[^0-9]+_[0-9]+")
     assert people[0] < photos[0] < photos[1] < people[1] and people[1] - people[0] > 2.5 * (photos[1] - photos[0])
-    assert accuracy_interval("--people", "^nobody") == photos  # no name matched: each photo alone, as without it
     assert scorer.main([str(results), "--people", "(unclosed"]) == 2
     assert "error: --people: not a regular expression" in capsys.readouterr().err
+    # A pattern that matches no name, or puts every photo in one group, would give an interval of nothing: refused
+    for pattern, problem in (("^nobody", "matches none of the photos' file names"), ("jpg", "puts every photo in one group")):
+        assert scorer.main([str(results), "--people", pattern]) == 2
+        assert f"error: --people '{pattern}' {problem} (such as Person_0_0000.jpg)" in capsys.readouterr().err
+    said = accuracy_interval("--people", "^Person_[0-3]_")[1]  # 4 people, and the photos of 16 more each counted alone
+    assert "160 photos' file names do not match" in said and "only" not in said
+    assert "only" not in accuracy_interval("--people", "^Person_1?[0-9]")[1]  # (10 people: 0-9, 10-19 with 1-9)
+    said = accuracy_interval("--people", "^Person_[0-7]|^Person_")[1]  # Person_0 to _7 (_1 with _10 to _19), the rest
+    assert "only 9 people: intervals drawn over so few are rough" in said and "do not match" not in said
     person = scorer.person_of(re.compile("^[^0-9]+_[0-9]+"))
     assert person("happy/Person_3_0007.jpg") == "Person_3" and person("x/0001.jpg") == "x/0001.jpg"
 

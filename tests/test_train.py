@@ -121,8 +121,9 @@ def test_evaluate_scores_ferplus_models_also_on_the_faces_the_ferplus_paper_test
     model = ROOT / "models" / "ferplus_a.tflite"
     result = run_module("train.evaluate", "--model", str(model), "--data", str(fer), "--ferplus", str(votes))
     assert result.returncode == 0, result.stderr[-2000:]
-    line = result.stdout.splitlines()[-1]
-    assert line.startswith("FER+ paper's test (the 8 of 12 faces with a clear majority")
+    above, line = result.stdout.splitlines()[-2:]
+    assert above.startswith("(above: every PrivateTest face by its most-voted emotion, ties to the first class")
+    assert line.startswith("FER+ paper's test, as published FER+ accuracies count (the 8 of 12 faces with a clear majority")
     data = load_dataset(fer, ferplus=votes)
     metrics = evaluate(Classifier(model), data, "test")
     faces, targets = data.split("test")
@@ -131,6 +132,12 @@ def test_evaluate_scores_ferplus_models_also_on_the_faces_the_ferplus_paper_test
     assert metrics["clear_majority"]["accuracy"] == pytest.approx(right[data.clear["test"]].mean())
     assert f"accuracy {right[data.clear['test']].mean():.4f}" in line
     assert metrics["accuracy"] == pytest.approx(right.mean())
+    # train.export writes it to the card and the report, beside the every-face figure
+    from train.export import measure
+
+    card = measure(Classifier(model), data, {"name": "m", "labels": Classifier(model).labels}, tmp_path / "m")
+    assert card["test_accuracy_clear_majority"] == round(right[data.clear["test"]].mean(), 4)
+    assert card["test_accuracy"] == round(right.mean(), 4) and "FER+ paper's test" in (tmp_path / "m_report.txt").read_text()
 
 
 def test_evaluate_views_are_the_program_s_photo_views_of_a_crop():

@@ -105,7 +105,7 @@ def finish(model_path: Path, dataset: Dataset) -> None:
 def measure(classifier: Classifier, dataset: Dataset, card: dict, stem: Path) -> dict:
     """The card's metrics of `classifier` on the validation and test splits; the test split's report
     (printed, and written as STEM_report.txt) and confusion matrix (STEM_confusion.png)."""
-    from train.evaluate import clear_majority_line, evaluate
+    from train.evaluate import clear_majority_lines, evaluate
     from train.report import bootstrap_intervals, format_report, plot_confusion
 
     metrics = {split: evaluate(classifier, dataset, split) for split in ("val", "test")}
@@ -113,7 +113,7 @@ def measure(classifier: Classifier, dataset: Dataset, card: dict, stem: Path) ->
     report = format_report(test, f"{stem.name} on {dataset.description}, test split",
                            intervals=bootstrap_intervals(test["confusion"]))
     if "clear_majority" in test:  # FER+: also as published FER+ accuracies are measured
-        report += clear_majority_line(test["clear_majority"], test["samples"]) + "\n"
+        report += clear_majority_lines(test["clear_majority"], test["samples"], "test") + "\n"
     Path(f"{stem}_report.txt").write_text(report)
     plot_confusion(test, card["labels"], Path(f"{stem}_confusion.png"),
                    f"{card['name']}: test accuracy {test['accuracy']:.1%}")
