@@ -1177,7 +1177,7 @@ def served_file(container) -> bool:
     if (container.duration or 0) > 0:
         return True
     try:
-        size = container.size
+        size = container.size or 0  # (PyAV 18.1.1 gives None where the server gives no size; before, a negative number)
     except Exception:  # (PyAV versions, protocols without a size)
         return False
     return size > 0 and not PLAYLISTS & set(container.format.name.split(","))
