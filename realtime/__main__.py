@@ -52,6 +52,18 @@ def number(kind, low: float, high: float = math.inf, low_open: bool = False):
     return parse
 
 
+def class_list(text: str) -> list[str]:
+    """An argparse type: class names, comma-separated, as photo sets name them (`happiness`, `Anger`)."""
+    from realtime.labels import CLASS_ALIASES
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name.lower() not in CLASS_ALIASES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown class {', '.join(unknown)} (classes: "
+                                         f"{', '.join(dict.fromkeys(CLASS_ALIASES.values()))})")
+    return [CLASS_ALIASES[name.lower()] for name in names]
+
+
 def parse_args(argv):
     parser = Parser(prog="python -m realtime", description=__doc__.split(": ", 1)[1], epilog=EPILOG)
     parser.add_argument("--source", default=None, nargs="+", action="extend", metavar="SOURCE",
@@ -69,6 +81,10 @@ def parse_args(argv):
     parser.add_argument("--model", help="model file with its .json card beside it, or the name of a shipped one: "
                              "ferplus_ens (the default for images: three FER+ models averaged), ferplus_a (the default "
                              "for video and cameras), ferplus, ferplus_bal, fer2013")
+    parser.add_argument("--classes", type=class_list, metavar="NAMES",
+                        help="answer only these of the model's classes, comma-separated (for a photo set labelled with "
+                             "FER2013's 7: angry,disgust,fear,happy,sad,surprise,neutral, no contempt); the others get "
+                             "probability 0 (default: all the model's)")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="auto: Keras on a GPU, TFLite/XNNPACK on a CPU (default)")
     parser.add_argument("--output", help="write the annotated video here (.mp4, .m4v, .mov, .mkv, .avi), or the annotated "
@@ -238,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         display = False
     sinks = []
     try:
-        classifier = Classifier(args.model, backend=args.backend) if args.model else None  # its errors first
+        # A model asked for is loaded first, so that its errors come first
+        classifier = Classifier(args.model, backend=args.backend, classes=args.classes) if args.model else None
         if args.source is None and args.benchmark:
             try:
                 source = open_source(0, args.width, args.height, args.fps, args.mirror)
@@ -252,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         if asked and getattr(source, "kind", None) != "camera":  # (they were ignored unsaid)
             print(f"note: {' '.join(asked)} ask{'s' * (len(asked) == 1)} a camera for a mode; {source.description} is "
                   "not a camera, so it is read as it is", file=sys.stderr)
-        classifier = classifier or Classifier(DEFAULT_PHOTO_MODEL if photos else DEFAULT_MODEL, backend=args.backend)
+        classifier = classifier or Classifier(DEFAULT_PHOTO_MODEL if photos else DEFAULT_MODEL, backend=args.backend,
+                                              classes=args.classes)
         mode = args.detector if args.detector != "auto" else "tiled" if photos else "sweep"
         # A camera or live stream is labelled as it comes, and 8 faces a frame keep it real-time; a file is labelled
         # whole (a recorded video call of 12 people showed 8 of them).
@@ -270,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         # Video whose tracker averages over frames takes an ensemble's members (and the mirrored crop) by turns.
         pipeline = Pipeline(detector, classifier, crop, views, by_turns=tracker.smoothing > 0)
         helpers = [Pipeline(FaceDetector(*detector_options, upright=True),
-                            Classifier(classifier.path, backend=classifier.backend), crop, views)
+                            Classifier(classifier.path, backend=classifier.backend, classes=args.classes), crop, views)
                    for _ in range(photo_workers(args.workers, source) - 1)]
         overlay = Overlay(bars=args.bars)
         sinks = open_sinks(args, source, classifier.labels)

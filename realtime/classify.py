@@ -231,13 +231,26 @@ class Ensemble:
         return np.mean([member._run(batch) for member in self.members], axis=0)
 
 
+def checked_classes(classes: list[str], labels: list[str]) -> list[str]:
+    """`classes`, when they are two or more of the model's `labels`; else ModelError."""
+    missing = [name for name in classes if name not in labels]
+    if missing:
+        raise ModelError(f"--classes: the model has no class {', '.join(missing)} (its classes: {', '.join(labels)})")
+    if len(set(classes)) < 2:
+        raise ModelError(f"--classes: name two or more of the model's classes ({', '.join(labels)}), not only "
+                         f"{', '.join(classes) or 'none'}")
+    return list(dict.fromkeys(classes))
+
+
 class Classifier:
     def __init__(self, model_path: str | Path = DEFAULT_MODEL, backend: str = "auto", threads: int = 1,
-                 runtime: str = "auto", prior_alpha: float | None = None):
+                 runtime: str = "auto", prior_alpha: float | None = None, classes: list[str] | None = None):
         """`threads`: TFLite threads. One keeps the time per frame steady when other processes want the CPU
         (with two on a busy 2-core machine, one call could take 50x longer, waiting for both cores).
         `runtime`: what runs a .tflite file (RUNTIMES); `self.runtime` says which did.
-        `prior_alpha`: how far to correct for the training set's class shares (default: the card's)."""
+        `prior_alpha`: how far to correct for the training set's class shares (default: the card's).
+        `classes`: answer only these of the model's labels (a photo set scored on 7 classes: no `contempt`); the
+        others get probability 0, and the rest share what they had."""
         self.runtime = None
         if not str(model_path).strip():  # ("" is the current folder: 'model . is a folder')
             raise ModelError("model: an empty name")
@@ -259,6 +272,10 @@ class Classifier:
         # The training set's class shares bias the answers toward its common classes (FER+: neutral and
         # happy); the card says how far to undo that (docs/accuracy.md).
         self.class_scale = self.card.class_scale(prior_alpha)
+        self.classes = list(self.labels) if classes is None else checked_classes(classes, self.labels)
+        if classes is not None:
+            kept = np.isin(self.labels, self.classes).astype(np.float32)
+            self.class_scale = kept if self.class_scale is None else self.class_scale * kept
         # How sure a model's answers look need not match how often they are right: the FER+ models, trained on
         # soft crowd votes, spread their answers like the votes and undersell them; the FER2013 one oversells.
         # The card's temperature turns a final answer into a confidence to read as "right this often"
@@ -331,8 +348,11 @@ class Classifier:
         """The model's answers (last axis: classes) with the card's class-share correction."""
         if self.class_scale is None:
             return probabilities
-        probabilities = probabilities * self.class_scale
-        return probabilities / probabilities.sum(-1, keepdims=True)
+        scaled = probabilities * self.class_scale
+        total = scaled.sum(-1, keepdims=True)  # 0 where an int8 model gave all of a face to a class left out by
+        # `classes`: then the classes kept share it by the correction alone
+        fallback = np.broadcast_to(self.class_scale / self.class_scale.sum(), scaled.shape).astype(scaled.dtype)
+        return np.divide(scaled, total, out=fallback.copy(), where=total > 0)
 
     def calibrate(self, probabilities: np.ndarray) -> np.ndarray:
         """A face's final answer (after any averaging over views) as the confidence the program shows."""

@@ -102,13 +102,13 @@ class PhotoLabeller(Labeller):
     photo at a time (a labeller per thread labels side by side)."""
 
     def __init__(self, model: str | Path = DEFAULT_PHOTO_MODEL, backend: str = "auto", min_confidence: float = 0.5,
-                 min_face: int = 0):
+                 min_face: int = 0, classes: list[str] | None = None):
         """`model`: NAME.keras or NAME.tflite with its card NAME.json beside it, or a shipped model's name
         (ferplus_ens, the default, as the program's for photos; ferplus_a, ferplus, ferplus_bal, fer2013);
-        `backend`: auto, keras or tflite.
+        `backend`: auto, keras or tflite; `classes`: answer only these of the model's labels, as `--classes`.
         A missing or broken model raises realtime.card.ModelError; a setting out of range ValueError."""
         check_settings(min_confidence=min_confidence, min_face=min_face)
-        self.classifier = Classifier(model, backend=backend)
+        self.classifier = Classifier(model, backend=backend, classes=classes)
         self.labels = self.classifier.labels
         self.pipeline = photo_pipeline(self.classifier, min_confidence, min_face)
         self._lock, self._closed = threading.Lock(), False  # (MediaPipe's graph breaks when two threads run it)

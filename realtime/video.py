@@ -47,10 +47,11 @@ class VideoLabeller(Labeller):
 
     def __init__(self, model: str | Path = DEFAULT_MODEL, backend: str = "auto", min_confidence: float = 0.5,
                  min_face: int = 0, max_faces: int = 8, smoothing: float = 0.75, hold: int = 5, confirm: int = 3,
-                 hysteresis: float = HYSTERESIS, fps: float | None = None):
+                 hysteresis: float = HYSTERESIS, fps: float | None = None, classes: list[str] | None = None):
         """`model`: NAME.keras or NAME.tflite with its card NAME.json beside it, or a shipped model's name
         (ferplus_a, the default, as the program's for video; ferplus_ens, ferplus, ferplus_bal, fer2013);
-        `backend`: auto, keras or tflite; the rest as the program's options of the same names (`--no-smooth`:
+        `backend`: auto, keras or tflite; `classes`: answer only these of the model's labels, as `--classes`; the rest
+        as the program's options of the same names (`--no-smooth`:
         smoothing 0). `fps`: the frame rate of a video file whose frames are labelled: `hold`, `confirm` and
         `smoothing` are for 30 fps, and are made to last as long at this rate, as the program does for a file;
         None (a camera, a live stream) counts frames. A missing or broken model raises realtime.card.ModelError; a
@@ -61,7 +62,7 @@ class VideoLabeller(Labeller):
             raise ValueError(f"fps must be a number above 0, not {fps!r}")
         self.tracker = Tracker(smoothing, hold=hold, confirm=confirm, hysteresis=hysteresis, max_faces=max_faces,
                                fps=fps)
-        self.classifier = Classifier(model, backend=backend)
+        self.classifier = Classifier(model, backend=backend, classes=classes)
         self.labels = self.classifier.labels
         detector = FaceDetector("sweep", min_confidence, max_faces, min_face)
         self.pipeline = Pipeline(detector, self.classifier, by_turns=smoothing > 0)

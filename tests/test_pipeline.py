@@ -372,6 +372,33 @@ def test_the_card_can_correct_for_the_training_class_shares(tiny_model, tmp_path
     assert np.allclose(Classifier(tmp_path / "m.keras", prior_alpha=0.0).predict(faces), plain)
 
 
+def test_a_classifier_can_answer_only_some_classes(tiny_model, tmp_path):
+    from realtime.card import ModelError
+
+    for suffix in (".keras", ".tflite"):
+        shutil.copy(tiny_model.with_suffix(suffix), tmp_path / f"m{suffix}")
+    card = json.loads(tiny_model.with_suffix(".json").read_text())
+    prior = np.array([0.4, 0.05, 0.05, 0.2, 0.1, 0.1, 0.1])
+    (tmp_path / "m.json").write_text(json.dumps({**card, "class_prior": prior.tolist(), "prior_alpha": 0.5}))
+    faces = np.random.default_rng(0).integers(0, 256, (5, 48, 48), dtype=np.uint8)
+    kept = np.isin(card["labels"], ["happy", "sad", "neutral"])
+    for model, scale in ((tiny_model, np.ones(7)), (tmp_path / "m.keras", prior ** -0.5)):
+        plain = Classifier(model).predict(faces)
+        some = Classifier(model, classes=["neutral", "happy", "sad", "happy"])
+        answers = some.predict(faces)
+        expected = Classifier(model, prior_alpha=0).predict(faces) * scale * kept
+        assert np.allclose(answers, expected / expected.sum(1, keepdims=True), atol=1e-5)
+        assert (answers[:, ~kept] == 0).all() and some.classes == ["neutral", "happy", "sad"]
+        assert not np.allclose(plain[:, ~kept], 0)  # (the classes left out do answer without it)
+        # A face an int8 model gave wholly to a class left out: the classes kept share it by the correction alone
+        wholly = np.eye(7, dtype=np.float32)[[0]]
+        assert np.allclose(some.correct(wholly)[0], scale * kept / (scale * kept).sum())
+    with pytest.raises(ModelError, match="the model has no class contempt"):
+        Classifier(tiny_model, classes=["happy", "contempt"])
+    with pytest.raises(ModelError, match="name two or more of the model's classes"):
+        Classifier(tiny_model, classes=["happy", "happy"])
+
+
 def test_the_cards_temperature_sharpens_what_is_shown_and_never_changes_the_label(tiny_model, tmp_path):
     from realtime.classify import sharpen
 

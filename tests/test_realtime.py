@@ -163,6 +163,36 @@ def test_image_and_folder_sources(tmp_path, tiny_model):
         assert np.abs(annotated[y0:y1, x0].astype(int) - original[y0:y1, x0]).max() > 60  # the box was drawn
 
 
+def test_classes_leaves_the_others_out_of_every_answer(tmp_path, tiny_model):
+    from realtime.photos import PhotoLabeller
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(photos / f"{i}.png"), DemoSource(faces=1).frame(i * 10)[0])
+    runs = {}
+    for name, extra in (("all", []), ("some", ["--classes", "Happiness,sad, neutral,anger"]), ("video", [])):
+        source = photos if name != "video" else "demo:1"
+        result = run_module("realtime", "--source", str(source), "--model", str(tiny_model), "--no-display",
+                            "--json", str(tmp_path / f"{name}.jsonl"), "--max-frames", "3",
+                            *(["--classes", "sad,neutral"] if name == "video" else extra))
+        assert result.returncode == 0, result.stderr[-2000:]
+        runs[name] = [face for line in (tmp_path / f"{name}.jsonl").read_text().splitlines()
+                      for face in json.loads(line)["faces"]]
+    kept = ["happy", "sad", "neutral", "angry"]
+    assert runs["all"] and len(runs["some"]) == len(runs["all"])
+    for every, some in zip(runs["all"], runs["some"]):
+        assert some["label"] in kept and sum(some["probabilities"].values()) == pytest.approx(1, abs=1e-3)
+        assert all(some["probabilities"][name] == 0 for name in some["probabilities"] if name not in kept)
+        assert every["label"] not in kept or some["label"] == every["label"]  # a label kept is not changed
+    assert runs["video"] and all(face["label"] in ("sad", "neutral") and face["probabilities"]["happy"] == 0
+                                 for face in runs["video"])
+    with PhotoLabeller(tiny_model, classes=["happy", "sad", "neutral", "angry"]) as labeller:  # from Python too
+        face = labeller.label(photos / "0.png")[0]
+    assert face.label == runs["some"][0]["label"]
+    assert face.probabilities == pytest.approx(runs["some"][0]["probabilities"], abs=2e-4)
+
+
 def test_a_folder_s_videos_are_named_not_silently_left_out(tmp_path, capsys):
     from realtime.capture import ImageSource, SourceError
 
@@ -1551,6 +1581,9 @@ def test_a_video_file_s_faces_are_all_labelled_and_a_limit_is_said(tmp_path, tin
     (["--source", "demo:1", "--output", "x" * 300 + ".mp4"], "--output: a name in the path is 304 bytes long"),
     (["--source", "demo:1"], "no display (DISPLAY is not set); use --no-display"),
     (["--source", "demo:1", "--margin", "5"], "argument --margin: must be more than 0.5 and at most 3, not 5"),
+    (["--source", "demo:1", "--classes", "happy,grumpy"], "argument --classes: unknown class grumpy (classes: angry,"),
+    (["--source", "demo:1", "--classes", "happiness"], "--classes: name two or more of the model's classes"),
+    (["--source", "demo:1", "--classes", "happy,contempt"], "--classes: the model has no class contempt (its classes:"),
 ])
 def test_bad_inputs_give_one_line_errors(tmp_path, tiny_model, args, message):
     if "--model" not in args:
