@@ -55,6 +55,7 @@ from train.report import (bootstrap_intervals, calibration_error, classification
 
 PEOPLE_FEW = 10  # fewer people than this (--people): their interval is rough, and said to be
 FACE_MATCH = 0.3  # the least overlap (intersection over union) of a labelled face's box with the program's face box
+NAMED_UNSCORED = 8  # the most names the note of what was not scored gives
 OTHER = "other"  # the answer column for no face found, or an answer outside the scored classes
 
 
@@ -155,24 +156,26 @@ def by_face(answers: list[Answer], faces: dict[str, list[LabelledFace]]) -> tupl
 
 
 def judge(answers: list[Answer], classes: list[str], labels: dict[str, str] | None = None,
-          numbers: list[str | None] | None = None) -> tuple[list[tuple[str, int, int]], int, list[str]]:
+          numbers: list[str | None] | None = None) -> tuple[list[tuple[str, int, int]], int, dict[str, int]]:
     """(photo, true class, answer) per scored photo, as indices into `classes` (an answer of len(classes): no face,
-    or a class not scored); photos without a face; what was not scored: folders, or with `labels` ({photo: label},
-    instead of the folders) the labels not scored and photos without one."""
-    judged, no_face, unscored = [], 0, set()
+    or a class not scored); photos without a face; what was not scored, with how many photos, by name: folders, or
+    with `labels` ({photo: label}, instead of the folders) the labels not scored and photos without one."""
+    judged, no_face, unscored = [], 0, Counter()
     for image, label, *_ in answers:
-        if labels is None:
-            not_scored = class_folder(image, numbers) or "(top folder)"
-        else:
-            given = labels.get(Path(image).as_posix())
-            not_scored = "(not in the labels file)" if given is None else given
         truth = photo_class(image, labels, numbers)
         if truth not in classes:
-            unscored.add(not_scored)
+            if truth is not None:  # a class left out (contempt)
+                not_scored = truth
+            elif labels is None:
+                not_scored = class_folder(image, numbers) or "(top folder)"
+            else:
+                given = labels.get(Path(image).as_posix())
+                not_scored = "(not in the labels file)" if given is None else given
+            unscored[not_scored] += 1
             continue
         judged.append((image, classes.index(truth), classes.index(label) if label in classes else len(classes)))
         no_face += label is None
-    return judged, no_face, sorted(unscored)
+    return judged, no_face, dict(sorted(unscored.items()))
 
 
 def score(answers: list[Answer], classes: list[str], labels: dict[str, str] | None = None,
@@ -284,11 +287,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="photos whose file names share what REGEX first matches show one person, and the 95%% "
                              "intervals draw people instead of photos (several photos of a person are not independent "
                              "draws): '^[^0-9]+' for LFW's Al_Gore_0002.jpg, '[FM][0-9]+' for KDEF (F01 in AF01AFS.JPG), "
-                             "'^[A-Z]+' for JAFFE, '^S[0-9]+' for CK+")
+                             "'^[A-Z]+' for JAFFE, '^S[0-9]+' for CK+, '_[0-9]+_' for RaFD (01 in "
+                             "Rafd090_01_Caucasian_female_angry_frontal.jpg)")
     args = parser.parse_args(argv)
     try:
         numbers = None if args.numbers is None else numbering(args.numbers)
-        person = None if args.people is None else person_of(re.compile(args.people))
+        pattern = None if args.people is None else re.compile(args.people)
+        person = None if pattern is None else person_of(pattern)
     except LabelsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -320,31 +325,43 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     where = "label" if labels is not None else "class folder"
+    unit = "faces" if faces is not None else "photos"
     if by_ending:
         print(f"note: {by_ending} photos matched to {args.labels} by the end of their path (the results name them "
               "relative to another folder than the labels file does, or otherwise in letter case, slashes or suffix)",
               file=sys.stderr)
     if unscored:
-        print(f"note: not scored, not a {where} or a class left out: {', '.join(unscored)}", file=sys.stderr)
+        named = list(unscored.items())[:NAMED_UNSCORED]
+        left_out = ", ".join(f"{name} ({count} {unit if count != 1 else unit[:-1]}"
+                             + ("; --with-contempt scores it" if name == "contempt" else "") + ")" for name, count in named)
+        if len(unscored) > len(named):  # (CK+'s 123 people's folders filled a screen)
+            rest = sum(unscored.values()) - sum(count for _, count in named)
+            left_out += f" and {len(unscored) - len(named)} more ({rest} {unit if rest != 1 else unit[:-1]})"
+        print(f"note: not scored, not a {where} or a class left out: {left_out}", file=sys.stderr)
         if numbers is None and any(class_number(name) is not None for name in unscored):
             print(f"note: classes given by number are scored with --numbers, which says whose numbering they "
                   f"follow: {', '.join(NUMBERINGS)}, or the class names in number order from 0", file=sys.stderr)
     if not metrics["samples"]:
         hint = "" if labels is not None else (": give the labels with --labels LABELS.csv (path,label rows), or lay the "
-                                              "photos out in class folders (happy/, sad/, ...)")
+                                              "photos out in class folders (happy/, sad/, ...)" + (
+            "; CK+ gives its classes in its Emotion/ folder: --labels CK+/Emotion --numbers ckplus"
+            if numbers == NUMBERINGS["ckplus"] else ""))
         print(f"error: no photo in {args.results} has a {where} ({', '.join(classes)}){hint}", file=sys.stderr)
         return 2
     present = [name for name in classes if metrics["per_class"][name]["support"]]
     balanced = float(np.mean([metrics["per_class"][name]["recall"] for name in present]))
-    unit = "faces" if faces is not None else "photos"
     groups = None
     if person is not None:
         judged = judge(answers, classes, labels, numbers)[0]
         groups = group_confusions(judged, len(classes), person)
-        alone = sum(person(image) == image for image, *_ in judged)  # names the pattern does not match
-        if alone == len(judged) or len(groups) < 2:
-            print(f"error: --people {args.people!r} " + ("matches none of the photos' file names" if alone == len(judged)
-                  else "puts every photo in one group") + f" (such as {Path(judged[0][0]).name})", file=sys.stderr)
+        found = (pattern.search(Path(image).name) for image, *_ in judged)
+        alone = sum(not (match and match.group(0)) for match in found)  # names the pattern does not match
+        problem = ("matches none of the photos' file names" if alone == len(judged) else
+                   "puts every photo in one group" if len(groups) < 2 else
+                   "gives every photo a group of its own: no two file names share what it matches"
+                   if len(groups) == len(judged) else None)
+        if problem:
+            print(f"error: --people {args.people!r} {problem} (such as {Path(judged[0][0]).name})", file=sys.stderr)
             return 2
         if alone:
             print(f"note: --people: {alone} photos' file names do not match {args.people!r}: each counted as a person "
@@ -352,13 +369,16 @@ def main(argv: list[str] | None = None) -> int:
         if len(groups) < PEOPLE_FEW:
             print(f"note: --people: only {len(groups)} people: intervals drawn over so few are rough", file=sys.stderr)
     intervals = bootstrap_intervals(metrics["confusion"], groups=groups)
-    print(format_report(metrics, f"{args.results}: {len(classes)} classes", unit, intervals).rstrip())
+    table = {**metrics, "per_class": {name: row for name, row in metrics["per_class"].items() if name != OTHER}}
+    print(format_report(table, f"{args.results}: {len(classes)} classes", unit, intervals).rstrip()
+          + f"  (over the {len(present)} classes present)")
     print(f"mean recall {balanced:.4f}  95% interval {intervals['mean_recall'][0]:.4f}-{intervals['mean_recall'][1]:.4f}"
           f"  (over the {len(present)} classes present)\nno face found: {no_face}")
     drawn = unit if groups is None else f"{len(groups)} people (--people)"
     print(f"(95% intervals: bootstrap over the {drawn}, how far the figure could move on another set drawn alike)")
     print("\n" + reliability(answers, classes, labels, numbers, unit))
-    print("\nconfusion (rows: true class, columns: answer)")
+    print(f"\nconfusion (rows: true class, columns: answer; {OTHER}: no face found, or an answer not among the classes "
+          "scored, such as contempt)")
     names = [*classes, OTHER]
     print(f"{'':>10} " + " ".join(f"{n[:7]:>7}" for n in names))
     for name, row in zip(classes, metrics["confusion"]):

@@ -133,12 +133,18 @@ def named_class(image: str) -> str | None:
     return (CLASS_CODES.get(found[1].upper()) or true_class(found[1])) if found else None
 
 
+def folder_class(name: str, numbers: list[str | None] | None = None) -> str | None:
+    """The class a folder's name stands for (`true_class`); a number padded with zeros (CK+'s sequence folders `001/`,
+    `002/`) is no class number: `--numbers ckplus` read CK+'s sequences as classes 1 and 2, angry and contempt."""
+    return true_class(name, None if re.fullmatch(r"0\d+", name.strip()) else numbers)
+
+
 def class_folder(image: str, numbers: list[str | None] | None = None) -> str:
     """The class folder a photo lies in, as the results name it: its top folder, or the first folder below it that
     names a class where the top one does not (`test/happy/1.png` of a FER2013 layout with train/ and test/, the photos
     of a shell glob named as given: `photos/happy/1.jpg`, `/data/set/happy/1.jpg`); "" for a photo in no folder."""
     folders = image.split("/")[:-1]
-    return next((name for name in folders if true_class(name, numbers)), folders[0] if folders else "")
+    return next((name for name in folders if folder_class(name, numbers)), folders[0] if folders else "")
 
 
 def photo_class(image: str, labels: dict[str, str] | None = None, numbers: list[str | None] | None = None) -> str | None:
@@ -147,7 +153,7 @@ def photo_class(image: str, labels: dict[str, str] | None = None, numbers: list[
     (`named_class`); None where none is known, or what is given names no class."""
     if labels is not None:
         return true_class(labels.get(Path(image).as_posix()), numbers)
-    return true_class(class_folder(image, numbers), numbers) or named_class(image)
+    return folder_class(class_folder(image, numbers), numbers) or named_class(image)
 
 
 def numbering(given: str) -> list[str | None]:

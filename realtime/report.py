@@ -24,7 +24,8 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from realtime.draw import COLOURS, colour_of
-from realtime.labels import CLASS_ALIASES, LabelsError, matched_labels, numbering, photo_class, read_labels
+from realtime.labels import (CLASS_ALIASES, NUMBERINGS, LabelsError, class_number, matched_labels, numbering, photo_class,
+                             read_labels, true_class)
 
 MOST_TRACKS = 20  # rows of a timeline, and folders of photos
 COLUMNS = 1000  # about the timeline's width in pixels: where a video has more frames, each column shows its main label
@@ -294,6 +295,12 @@ def main(argv: list[str] | None = None) -> int:
             if not labels:
                 raise ReportError(f"{args.labels} names none of the photos in {args.results} (the results name them "
                                   f"as {records[0]['image']}: the paths must match, or end alike)")
+            given = set(labels.values())
+            if numbers is None and not any(map(true_class, given)) and any(class_number(v) is not None for v in given):
+                # (every photo was drawn as one "(no label)" bar, and the picture written as if all was well)
+                raise ReportError(f"{args.labels} gives classes by number: say whose numbering with --numbers ("
+                                  f"{', '.join(NUMBERINGS)}; CK+'s Emotion/ folder: ckplus), or the class names in "
+                                  "number order from 0")
         if not out.parent.is_dir():
             raise ReportError(f"cannot write {out}: folder {out.parent} does not exist")
         if out.suffix.lower() not in PICTURE_SUFFIXES or out.is_dir():

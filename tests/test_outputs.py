@@ -794,6 +794,9 @@ def test_report_of_photos_draws_a_bar_per_class_as_the_scorer_finds_the_classes(
     results.write_text("".join(json.dumps({"frame": i, "time": i, **r}) + "\n" for i, r in enumerate(ck)))
     made = run_module("realtime.report", str(results), "--labels", str(tmp_path / "labels.csv"), "--numbers", "ckplus")
     assert made.returncode == 0 and cv2.imread(str(tmp_path / "ck.png")) is not None, made.stderr
+    # Numbers without --numbers: every photo was drawn as one "(no label)" bar, and the picture written, exit 0
+    assert_one_line_error(run_module("realtime.report", str(results), "--labels", str(tmp_path / "labels.csv")),
+                          "gives classes by number: say whose numbering with --numbers")
     (tmp_path / "other.csv").write_text("x/9.png,happy\n")
     assert_one_line_error(run_module("realtime.report", str(results), "--labels", str(tmp_path / "other.csv")),
                           "names none of the photos")

@@ -450,7 +450,7 @@ def test_results_of_a_class_folder_tree_are_scored_by_folder():
         ("contempt/5.jpg", "contempt"), ("misc/6.jpg", "happy"), ("sad/x/7.jpg", "contempt"), ("top.jpg", "happy")]]
     metrics, no_face, unscored = scorer.score(answers, scorer.FER2013_LABELS)
     assert metrics["samples"] == 5 and metrics["accuracy"] == pytest.approx(2 / 5)
-    assert no_face == 1 and unscored == ["(top folder)", "contempt", "misc"]
+    assert no_face == 1 and unscored == {"(top folder)": 1, "contempt": 1, "misc": 1}
     sad = scorer.FER2013_LABELS.index("sad")
     assert metrics["confusion"][sad][sad] == 1 and metrics["confusion"][sad][-1] == 2  # no face, and contempt
     metrics, _, unscored = scorer.score(answers, scorer.FER2013_LABELS + ["contempt"])
@@ -465,7 +465,7 @@ def test_a_class_folder_below_a_split_folder_or_a_globs_path_is_scored():
         ("test/happy/1.png", "happy"), ("test/sad/2.png", "happy"), ("/data/fer/angry/3.png", "angry"),
         ("photos/Surprise/x/4.jpg", "surprise"), ("happy/sad/5.jpg", "happy"), ("misc/6.jpg", "sad")]]
     metrics, _, unscored = scorer.score(answers, scorer.FER2013_LABELS)
-    assert metrics["samples"] == 5 and metrics["accuracy"] == pytest.approx(4 / 5) and unscored == ["misc"]
+    assert metrics["samples"] == 5 and metrics["accuracy"] == pytest.approx(4 / 5) and unscored == {"misc": 1}
 
 
 def test_results_are_scored_by_a_labels_csv(tmp_path):
@@ -481,7 +481,7 @@ def test_results_are_scored_by_a_labels_csv(tmp_path):
         ("elsewhere/5.jpg", "sad")]]
     metrics, no_face, unscored = scorer.score(answers, scorer.FER2013_LABELS, labels)
     assert metrics["samples"] == 2 and metrics["accuracy"] == pytest.approx(1 / 2) and no_face == 1
-    assert unscored == ["(not in the labels file)", "bored", "contempt"]
+    assert unscored == {"(not in the labels file)": 1, "bored": 1, "contempt": 1}
     labels_file.write_text("images/1.jpg,happy\n")  # no header
     assert scorer.read_labels(labels_file) == {"images/1.jpg": "happy"}
     labels_file.write_text("path,label\nimages/1.jpg,happy,extra\n")
@@ -517,13 +517,13 @@ def test_kdefs_afraid_is_scored_as_fear(tmp_path):
     scorer = load_bench("score_results")
     answers = [scorer.Answer("afraid/AF01AFS.JPG", "fear", None), scorer.Answer("scared/2.jpg", "sad", None)]
     metrics, _, unscored = scorer.score(answers, scorer.FER2013_LABELS)
-    assert metrics["samples"] == 2 and metrics["accuracy"] == pytest.approx(1 / 2) and unscored == []
+    assert metrics["samples"] == 2 and metrics["accuracy"] == pytest.approx(1 / 2) and unscored == {}
     labels_file = tmp_path / "kdef.csv"
     labels_file.write_text("AF01AFS.JPG,afraid\nAF01HAS.JPG,happy\n")  # no header: its first row is a label
     labels = scorer.read_labels(labels_file)
     assert labels == {"AF01AFS.JPG": "afraid", "AF01HAS.JPG": "happy"}
     metrics, _, unscored = scorer.score([scorer.Answer("AF01AFS.JPG", "fear", None)], scorer.FER2013_LABELS, labels)
-    assert metrics["samples"] == 1 and metrics["accuracy"] == 1 and unscored == []
+    assert metrics["samples"] == 1 and metrics["accuracy"] == 1 and unscored == {}
 
 
 def test_kdef_and_jaffe_are_scored_by_their_file_names_and_ck_by_its_emotion_folder(tmp_path, capsys):
@@ -539,7 +539,8 @@ def test_kdef_and_jaffe_are_scored_by_their_file_names_and_ck_by_its_emotion_fol
         ("rafd/Rafd180_57_Moroccan_male_surprised_left.jpg", "happy"),
         ("Rafd045_02_Kid_female_contemptuous_right.jpg", "neutral")]]  # (contempt: 7 classes scored)
     metrics, _, unscored = scorer.score(answers, scorer.FER2013_LABELS)
-    assert metrics["samples"] == 9 and metrics["accuracy"] == pytest.approx(6 / 9) and unscored == ["(top folder)", "misc"]
+    # (RaFD's contemptuous photo, at the top, was said to be "(top folder)", not scored: it is named by its class)
+    assert metrics["samples"] == 9 and metrics["accuracy"] == pytest.approx(6 / 9) and unscored == {"contempt": 1, "misc": 1}
     fear = scorer.FER2013_LABELS.index("fear")
     assert metrics["confusion"][fear][fear] == 1
 
@@ -554,7 +555,14 @@ def test_kdef_and_jaffe_are_scored_by_their_file_names_and_ck_by_its_emotion_fol
                                                                                     "disgust"),
                                    ("S010/002/S010_002_00000014.png", "happy")])))
     assert scorer.main([str(results), "--labels", str(emotion), "--numbers", "ckplus"]) == 0
-    assert "accuracy  0.5000  (2 photos)" in capsys.readouterr().out  # 3 disgust (right), 6 sadness
+    out, err = capsys.readouterr()
+    assert "accuracy  0.5000  (2 photos)" in out  # 3 disgust (right), 6 sadness
+    assert "  (over the 2 classes present)" in next(line for line in out.splitlines() if line.startswith("macro-F1"))
+    assert "not scored, not a label or a class left out: (not in the labels file) (1 photo)" in err
+    assert not any(line.split()[:1] == ["other"] for line in out.splitlines())  # (a row of zeros in the class table)
+    # Without the emotion files, CK+'s sequence folders 001/ and 002/ were read as classes 1 and 2: angry, contempt
+    assert scorer.main([str(results), "--numbers", "ckplus"]) == 2
+    assert "CK+ gives its classes in its Emotion/ folder: --labels CK+/Emotion --numbers ckplus" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
     assert scorer.main([str(results), "--labels", str(tmp_path / "empty")]) == 2  # a folder without emotion files
     assert "no CK+ emotion files" in capsys.readouterr().err
@@ -713,7 +721,8 @@ def test_scorer_intervals_draw_people_with_people_option(tmp_path, capsys):
     assert scorer.main([str(results), "--people", "(unclosed"]) == 2
     assert "error: --people: not a regular expression" in capsys.readouterr().err
     # A pattern that matches no name, or puts every photo in one group, would give an interval of nothing: refused
-    for pattern, problem in (("^nobody", "matches none of the photos' file names"), ("jpg", "puts every photo in one group")):
+    for pattern, problem in (("^nobody", "matches none of the photos' file names"), ("jpg", "puts every photo in one group"),
+                             (".*", "gives every photo a group of its own: no two file names share what it matches")):
         assert scorer.main([str(results), "--people", pattern]) == 2
         assert f"error: --people '{pattern}' {problem} (such as Person_0_0000.jpg)" in capsys.readouterr().err
     said = accuracy_interval("--people", "^Person_[0-3]_")[1]  # 4 people, and the photos of 16 more each counted alone
