@@ -178,12 +178,17 @@ def judge(answers: list[Answer], classes: list[str], labels: dict[str, str] | No
     return judged, no_face, dict(sorted(unscored.items()))
 
 
+def metrics_of(judged: list[tuple[str, int, int]], classes: list[str]) -> dict:
+    """Metrics over `classes` (+ the "other" column) of photos as `judge` gives them."""
+    truth, predicted = (np.array([row[i] for row in judged], int) for i in (1, 2))
+    return classification_metrics(truth, predicted, [*classes, OTHER])
+
+
 def score(answers: list[Answer], classes: list[str], labels: dict[str, str] | None = None,
-          numbers: list[str | None] | None = None) -> tuple[dict, int, list[str]]:
+          numbers: list[str | None] | None = None) -> tuple[dict, int, dict[str, int]]:
     """Metrics over `classes` (+ the "other" column), photos without a face, what was not scored (see `judge`)."""
     judged, no_face, unscored = judge(answers, classes, labels, numbers)
-    truth, predicted = (np.array([row[i] for row in judged], int) for i in (1, 2))
-    return classification_metrics(truth, predicted, [*classes, OTHER]), no_face, unscored
+    return metrics_of(judged, classes), no_face, unscored
 
 
 def right_answers(answers: list[Answer], classes: list[str], labels: dict[str, str] | None,
@@ -318,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise ScoreError(f"{args.labels} names none of the photos in {args.results} (it names photos as "
                                  f"{next(iter(table))}, the results as {answers[0].image}: the paths must match, or "
                                  "end alike)")
-        metrics, no_face, unscored = score(answers, classes, labels, numbers)
+        judged, no_face, unscored = judge(answers, classes, labels, numbers)
+        metrics = metrics_of(judged, classes)
         comparison = (compare(answers, labels, args.against, table, classes, numbers, faces, person) if args.against
                       else None)
     except ScoreError as error:
@@ -351,8 +357,13 @@ def main(argv: list[str] | None = None) -> int:
     present = [name for name in classes if metrics["per_class"][name]["support"]]
     balanced = float(np.mean([metrics["per_class"][name]["recall"] for name in present]))
     groups = None
+    answered = {answer.image: answer.label for answer in reversed(answers)}  # a photo's first record, as `judge`'s
+    outside = Counter(answered[image] for image, *_ in judged if answered[image] not in (*classes, None))
+    if outside:  # (an 8-class model's contempt, on a set of FER2013's 7)
+        said = ", ".join(f"{count} {unit if count != 1 else unit[:-1]} answered {name}" for name, count in outside.items())
+        print(f"note: {said}, not among the {len(classes)} classes scored: counted wrong (run the program with --classes "
+              f"{','.join(classes)} to have it choose among them)", file=sys.stderr)
     if person is not None:
-        judged = judge(answers, classes, labels, numbers)[0]
         groups = group_confusions(judged, len(classes), person)
         found = (pattern.search(Path(image).name) for image, *_ in judged)
         alone = sum(not (match and match.group(0)) for match in found)  # names the pattern does not match

@@ -526,6 +526,26 @@ def test_kdefs_afraid_is_scored_as_fear(tmp_path):
     assert metrics["samples"] == 1 and metrics["accuracy"] == 1 and unscored == {}
 
 
+def test_the_scorer_says_how_many_answers_lie_outside_the_classes_scored(tmp_path, capsys):
+    """An 8-class model's contempt on a set scored on FER2013's 7 counts as wrong: the scorer says how often, and how
+    to have the program choose among the 7 (`--classes`); what was not scored is named with its count."""
+    scorer = load_bench("score_results")
+    results = tmp_path / "results.jsonl"
+    answers = [("happy/1.jpg", "contempt"), ("happy/2.jpg", "happy"), ("sad/3.jpg", "contempt"), ("sad/4.jpg", None),
+               ("contempt/5.jpg", "contempt"), ("contempt/6.jpg", "happy")]
+    results.write_text("".join(json.dumps({"frame": i, "image": image, "faces": [{"label": label}] if label else []})
+                               + "\n" for i, (image, label) in enumerate(answers)))
+    assert scorer.main([str(results)]) == 0
+    out, err = capsys.readouterr()
+    assert "accuracy  0.2500  (4 photos)" in out
+    assert ("note: 2 photos answered contempt, not among the 7 classes scored: counted wrong (run the program with "
+            "--classes angry,disgust,fear,happy,sad,surprise,neutral to have it choose among them)") in err
+    assert "not a class folder or a class left out: contempt (2 photos; --with-contempt scores it)" in err
+    assert scorer.main([str(results), "--with-contempt"]) == 0
+    out, err = capsys.readouterr()
+    assert "accuracy  0.3333  (6 photos)" in out and "answered" not in err and "not scored" not in err
+
+
 def test_kdef_and_jaffe_are_scored_by_their_file_names_and_ck_by_its_emotion_folder(tmp_path, capsys):
     """KDEF (`AF01/AF01AFS.JPG`: the folder is the person) and JAFFE (`KA.AN1.39.tiff`, in one folder) give the
     expression in the file name, CK+ in a file beside the photo's folder (`Emotion/S005/001/..._emotion.txt`); as
