@@ -426,7 +426,7 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
 
 
 def parse_args(argv):
-    from realtime.__main__ import Parser, number
+    from realtime.__main__ import Parser, class_list, number
 
     parser = Parser(prog="python -m realtime.web", description=__doc__.split(": ", 1)[1].split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1",
@@ -435,6 +435,8 @@ def parse_args(argv):
     parser.add_argument("--model", help="model file with its .json card beside it, or the name of a shipped one, for "
                              "photos and video alike (default: ferplus_ens for photos, ferplus_a for video and the webcam, "
                              "as the program does)")
+    parser.add_argument("--classes", type=class_list, metavar="NAMES",
+                        help="answer only these of the model's classes, comma-separated, as the program's --classes")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="auto: Keras on a GPU, TFLite/XNNPACK on a CPU (default)")
     return parser.parse_args(argv)
@@ -474,10 +476,11 @@ def serve(args) -> int:
     try:  # the annotated files go with the server, however it ends
         try:
             if args.model:
-                app = create_app(Classifier(args.model, backend=args.backend), folder)
+                app = create_app(Classifier(args.model, backend=args.backend, classes=args.classes), folder)
             else:
-                app = create_app(Classifier(DEFAULT_MODEL, backend=args.backend), folder,
-                                 photo_classifier=Classifier(DEFAULT_PHOTO_MODEL, backend=args.backend))
+                app = create_app(Classifier(DEFAULT_MODEL, backend=args.backend, classes=args.classes), folder,
+                                 photo_classifier=Classifier(DEFAULT_PHOTO_MODEL, backend=args.backend,
+                                                             classes=args.classes))
         except ModelError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

@@ -310,6 +310,11 @@ def test_bad_options_give_one_line_errors(tiny_model):
     assert result.returncode == 2 and result.stderr.startswith("error: argument --port: must be at least 0 and at most")
     result = run_module("realtime.web", "--model", "missing/model.keras", "--port", "0")
     assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith("error: model not found")
+    result = run_module("realtime.web", "--classes", "happy,bored", "--port", "0")
+    assert result.returncode == 2 and result.stderr.startswith("error: argument --classes: unknown class bored")
+    result = run_module("realtime.web", "--classes", "happy,contempt", "--model", str(tiny_model), "--port", "0")
+    assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith(
+        "error: --classes: the model has no class contempt")
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         result = run_module("realtime.web", "--port", str(port))
