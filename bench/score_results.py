@@ -64,6 +64,7 @@ class Answer(NamedTuple):
     label: str | None  # the label of its first (largest) face; None: no face found
     probability: float | None  # the confidence shown with that label
     faces: tuple = ()  # every face of the photo: (box x0, y0, x1, y1; label; probability), for labels given by face
+    barred: frozenset = frozenset()  # classes its first face's probabilities give exactly 0 (left out by --classes)
 
 
 class LabelledFace(NamedTuple):
@@ -92,7 +93,10 @@ def read_answers(path: Path) -> list[Answer]:
             shown = faces[0].get("probability") if faces else None
             every = tuple((tuple(map(float, face["box"])) if "box" in face else None, face["label"],
                            face.get("probability")) for face in faces)
-            answer = Answer(image, faces[0]["label"] if faces else None, None if shown is None else float(shown), every)
+            barred = frozenset(name for name, value in (faces[0].get("probabilities") or {}).items() if value == 0
+                               ) if faces else frozenset()
+            answer = Answer(image, faces[0]["label"] if faces else None, None if shown is None else float(shown), every,
+                            barred)
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             csv_results = number == 1 and line.startswith("schema,frame,time")
             raise ScoreError(f"{path}, line {number}: not a record of `python -m realtime --json`"
@@ -336,10 +340,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: {by_ending} photos matched to {args.labels} by the end of their path (the results name them "
               "relative to another folder than the labels file does, or otherwise in letter case, slashes or suffix)",
               file=sys.stderr)
+    barred = [answer.barred for answer in answers if answer.label is not None]
+    never = frozenset.intersection(*barred) if barred else frozenset()  # (a run with --classes left them out)
     if unscored:
         named = list(unscored.items())[:NAMED_UNSCORED]
         left_out = ", ".join(f"{name} ({count} {unit if count != 1 else unit[:-1]}"
-                             + ("; --with-contempt scores it" if name == "contempt" else "") + ")" for name, count in named)
+                             + ("; --with-contempt scores it" if name == "contempt" and name not in never else "") + ")"
+                             for name, count in named)
         if len(unscored) > len(named):  # (CK+'s 123 people's folders filled a screen)
             rest = sum(unscored.values()) - sum(count for _, count in named)
             left_out += f" and {len(unscored) - len(named)} more ({rest} {unit if rest != 1 else unit[:-1]})"
@@ -357,6 +364,11 @@ def main(argv: list[str] | None = None) -> int:
     present = [name for name in classes if metrics["per_class"][name]["support"]]
     balanced = float(np.mean([metrics["per_class"][name]["recall"] for name in present]))
     groups = None
+    scored_never = [name for name in classes if name in never and metrics["per_class"][name]["support"]]
+    if scored_never:
+        print(f"note: {', '.join(scored_never)} {'has' if len(scored_never) == 1 else 'have'} probability 0 in every answer "
+              f"of {args.results} (a run with --classes that left {'it' if len(scored_never) == 1 else 'them'} out): "
+              f"{'its' if len(scored_never) == 1 else 'their'} photos can only count as wrong", file=sys.stderr)
     answered = {answer.image: answer.label for answer in reversed(answers)}  # a photo's first record, as `judge`'s
     outside = Counter(answered[image] for image, *_ in judged if answered[image] not in (*classes, None))
     if outside:  # (an 8-class model's contempt, on a set of FER2013's 7)
@@ -372,10 +384,10 @@ def main(argv: list[str] | None = None) -> int:
                    "gives every photo a group of its own: no two file names share what it matches"
                    if len(groups) == len(judged) else None)
         if problem:
-            print(f"error: --people {args.people!r} {problem} (such as {Path(judged[0][0]).name})", file=sys.stderr)
+            print(f"error: --people '{args.people}' {problem} (such as {Path(judged[0][0]).name})", file=sys.stderr)
             return 2
         if alone:
-            print(f"note: --people: {alone} photos' file names do not match {args.people!r}: each counted as a person "
+            print(f"note: --people: {alone} photos' file names do not match '{args.people}': each counted as a person "
                   "of its own", file=sys.stderr)
         if len(groups) < PEOPLE_FEW:
             print(f"note: --people: only {len(groups)} people: intervals drawn over so few are rough", file=sys.stderr)
@@ -389,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(95% intervals: bootstrap over the {drawn}, how far the figure could move on another set drawn alike)")
     print("\n" + reliability(answers, classes, labels, numbers, unit))
     print(f"\nconfusion (rows: true class, columns: answer; {OTHER}: no face found, or an answer not among the classes "
-          "scored, such as contempt)")
+          "scored" + (", such as contempt)" if "contempt" not in classes else ")"))
     names = [*classes, OTHER]
     print(f"{'':>10} " + " ".join(f"{n[:7]:>7}" for n in names))
     for name, row in zip(classes, metrics["confusion"]):

@@ -16,7 +16,7 @@ if __name__ == "__main__":  # before the imports below (OpenCV, NumPy: a quarter
 
 from realtime.align import Crop
 from realtime.capture import STREAM_SCHEMES, ImageSource, SourceError, damage_note, is_image_file, open_source
-from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
+from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ClassesError, ModelError
 from realtime.detect import MODES
 from realtime.output import OutputError, PhotoFolderWriter, Tally, check_writable
 from realtime.photos import SETTINGS
@@ -59,8 +59,10 @@ def class_list(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name.lower() not in CLASS_ALIASES]
     if unknown:
+        spaced = any(" " in name.strip() for name in unknown)  # ("angry disgust fear": one name, to a comma's split)
         raise argparse.ArgumentTypeError(f"unknown class {', '.join(unknown)} (classes: "
-                                         f"{', '.join(dict.fromkeys(CLASS_ALIASES.values()))})")
+                                         f"{', '.join(dict.fromkeys(CLASS_ALIASES.values()))}"
+                                         + ("; separate them with commas" if spaced else "") + ")")
     return [CLASS_ALIASES[name.lower()] for name in names]
 
 
@@ -313,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
                              cuts=None if photos else ShotCuts(), max_frames=args.max_frames, helpers=helpers,
                              timed=args.benchmark, enlarge_video=enlarge_video)
     except (ModelError, SourceError, OutputError) as err:  # run() has closed the sinks, open_sinks() its own
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {'--classes: ' * isinstance(err, ClassesError)}{err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # a second Ctrl-C or SIGTERM before the loop started
         with contextlib.suppress(Exception):  # the interruption is what the user needs to hear about

@@ -197,8 +197,9 @@ def sharpen(probabilities: np.ndarray, power: float) -> np.ndarray:
     below 1 flatter; the order of the classes in a row never changes."""
     if power == 1:
         return probabilities
-    logs = power * np.log(np.maximum(np.asarray(probabilities, np.float64), 1e-12))
-    raised = np.exp(logs - logs.max(-1, keepdims=True))
+    probabilities = np.asarray(probabilities, np.float64)
+    logs = power * np.log(np.maximum(probabilities, 1e-12))
+    raised = np.where(probabilities > 0, np.exp(logs - logs.max(-1, keepdims=True)), 0.0)  # (a class left out stays 0)
     return (raised / raised.sum(-1, keepdims=True)).astype(np.float32)
 
 
@@ -231,15 +232,27 @@ class Ensemble:
         return np.mean([member._run(batch) for member in self.members], axis=0)
 
 
+class ClassesError(ModelError, ValueError):
+    """`classes` that do not name two or more of the model's classes: a bad argument (ValueError), which the program
+    reports as it reports its model's errors (ModelError)."""
+
+
 def checked_classes(classes: list[str], labels: list[str]) -> list[str]:
-    """`classes`, when they are two or more of the model's `labels`; else ModelError."""
-    missing = [name for name in classes if name not in labels]
+    """`classes` as the model's labels (each by its name, in any letter case, or a name photo sets use: `happiness`,
+    `Anger`), once each; ClassesError unless they are two or more of the model's."""
+    from realtime.labels import CLASS_ALIASES
+
+    if isinstance(classes, (str, bytes)) or not all(isinstance(name, str) for name in classes):
+        raise ClassesError(f"classes: a list of class names, such as {list(labels[:2])}, not {classes!r}")
+    named = [name if name in labels else CLASS_ALIASES.get(name.strip().lower(), name) for name in classes]
+    missing = [given for given, name in zip(classes, named) if name not in labels]
     if missing:
-        raise ModelError(f"--classes: the model has no class {', '.join(missing)} (its classes: {', '.join(labels)})")
-    if len(set(classes)) < 2:
-        raise ModelError(f"--classes: name two or more of the model's classes ({', '.join(labels)}), not only "
-                         f"{', '.join(classes) or 'none'}")
-    return list(dict.fromkeys(classes))
+        raise ClassesError(f"the model has no class {', '.join(missing)} (its classes: {', '.join(labels)})")
+    kept = list(dict.fromkeys(named))
+    if len(kept) < 2:
+        raise ClassesError(f"name two or more of the model's classes ({', '.join(labels)}), not only "
+                           f"{', '.join(kept) or 'none'}")
+    return kept
 
 
 class Classifier:
@@ -250,7 +263,8 @@ class Classifier:
         `runtime`: what runs a .tflite file (RUNTIMES); `self.runtime` says which did.
         `prior_alpha`: how far to correct for the training set's class shares (default: the card's).
         `classes`: answer only these of the model's labels (a photo set scored on 7 classes: no `contempt`); the
-        others get probability 0, and the rest share what they had."""
+        others get probability 0, and the rest share what they had. Names as photo sets give them are taken
+        (`happiness`); ClassesError (a ValueError) unless they name two or more of the model's classes."""
         self.runtime = None
         if not str(model_path).strip():  # ("" is the current folder: 'model . is a folder')
             raise ModelError("model: an empty name")

@@ -280,8 +280,8 @@ def main(argv: list[str] | None = None) -> int:
                              "bench/score_results.py reads it: a bar per class (without: per class folder, or per "
                              "class the file names give, as KDEF's, JAFFE's and RaFD's do; else per folder)")
     parser.add_argument("--numbers", metavar="NUMBERING",
-                        help="classes given by number: fer2013, affectnet, rafdb, ckplus, or the class names in "
-                             "number order from 0, comma-separated")
+                        help=f"classes given by number: {', '.join(NUMBERINGS)}, or the class names in number order "
+                             "from 0, comma-separated")
     args = parser.parse_args(argv)
     out = args.out or args.results.with_suffix(".png")
     try:
@@ -301,6 +301,11 @@ def main(argv: list[str] | None = None) -> int:
                 raise ReportError(f"{args.labels} gives classes by number: say whose numbering with --numbers ("
                                   f"{', '.join(NUMBERINGS)}; CK+'s Emotion/ folder: ckplus), or the class names in "
                                   "number order from 0")
+        if numbers is not None and labels is None and of_photos(records) and not any(
+                photo_class(record["image"], None, numbers) for record in records):
+            raise ReportError(f"--numbers {args.numbers}: no photo lies in a class folder numbered so (0/, 1/, ...)" + (
+                "; CK+ gives its classes in its Emotion/ folder: --labels CK+/Emotion --numbers ckplus"
+                if numbers == NUMBERINGS["ckplus"] else ""))
         if not out.parent.is_dir():
             raise ReportError(f"cannot write {out}: folder {out.parent} does not exist")
         if out.suffix.lower() not in PICTURE_SUFFIXES or out.is_dir():

@@ -41,7 +41,7 @@ from realtime import stop
 from realtime.capture import (GIF_SIGNATURES, IMAGE_SUFFIXES, JPEG_SIGNATURE, PNG_SIGNATURE, TIFF_SIGNATURES,
                               VIDEO_SUFFIXES, ImageSource, IndexMissing, Source, SourceError, colour_profile, damage_note,
                               animated, is_heif, is_image_file, is_webp, open_video)
-from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ModelError
+from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ClassesError, ModelError
 from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 
 MAX_BYTES = 100_000_000  # largest upload
@@ -360,13 +360,13 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
 
     @app.get("/")
     def index():
-        return page(classifier.labels), 200, {"Content-Type": "text/html; charset=utf-8"}
+        return page(classifier.labels, classifier.classes), 200, {"Content-Type": "text/html; charset=utf-8"}
 
     @app.get("/api/health")
     def health():
         return jsonify(status="ok", model=classifier.path.stem, photo_model=photo_classifier.path.stem,
                        backend=classifier.backend,
-                       labels=classifier.labels, limits=limits)
+                       labels=classifier.labels, classes=classifier.classes, limits=limits)
 
     @app.post("/api/label")
     def label():
@@ -482,7 +482,7 @@ def serve(args) -> int:
                                  photo_classifier=Classifier(DEFAULT_PHOTO_MODEL, backend=args.backend,
                                                              classes=args.classes))
         except ModelError as err:
-            print(f"error: {err}", file=sys.stderr)
+            print(f"error: {'--classes: ' * isinstance(err, ClassesError)}{err}", file=sys.stderr)
             return 2
         stop.route(stop_serving)  # (SIGHUP too: the terminal closed; not where ignored, as under nohup)
         if stop.requested:  # stopped while starting

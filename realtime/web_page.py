@@ -9,10 +9,12 @@ import json
 from realtime.draw import colour_of
 
 
-def page(labels: list[str]) -> str:
-    """The page, with the expression colours of the desktop overlay and the model's labels filled in."""
+def page(labels: list[str], classes: list[str] | None = None) -> str:
+    """The page, with the expression colours of the desktop overlay and the classes it answers (`classes`, as
+    `--classes` keeps them; else every label of the model) filled in."""
     colours = {name: "rgb({2},{1},{0})".format(*colour_of(name)) for name in labels}
-    return PAGE.replace("/*COLOURS*/{}", json.dumps(colours)).replace("<!--LABELS-->", html.escape(", ".join(labels)))
+    return PAGE.replace("/*COLOURS*/{}", json.dumps(colours)).replace("<!--LABELS-->",
+                                                                      html.escape(", ".join(classes or labels)))
 
 
 PAGE = """<!doctype html>

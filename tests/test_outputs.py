@@ -797,6 +797,10 @@ def test_report_of_photos_draws_a_bar_per_class_as_the_scorer_finds_the_classes(
     # Numbers without --numbers: every photo was drawn as one "(no label)" bar, and the picture written, exit 0
     assert_one_line_error(run_module("realtime.report", str(results), "--labels", str(tmp_path / "labels.csv")),
                           "gives classes by number: say whose numbering with --numbers")
+    # CK+'s classes are in its Emotion/ folder, not in its sequence folders (S005/001/): it drew a bar per sequence
+    assert_one_line_error(run_module("realtime.report", str(results), "--numbers", "ckplus"),
+                          "no photo lies in a class folder numbered so (0/, 1/, ...); CK+ gives its classes in its "
+                          "Emotion/ folder: --labels CK+/Emotion --numbers ckplus")
     (tmp_path / "other.csv").write_text("x/9.png,happy\n")
     assert_one_line_error(run_module("realtime.report", str(results), "--labels", str(tmp_path / "other.csv")),
                           "names none of the photos")

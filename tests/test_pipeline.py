@@ -393,10 +393,19 @@ def test_a_classifier_can_answer_only_some_classes(tiny_model, tmp_path):
         # A face an int8 model gave wholly to a class left out: the classes kept share it by the correction alone
         wholly = np.eye(7, dtype=np.float32)[[0]]
         assert np.allclose(some.correct(wholly)[0], scale * kept / (scale * kept).sum())
-    with pytest.raises(ModelError, match="the model has no class contempt"):
-        Classifier(tiny_model, classes=["happy", "contempt"])
-    with pytest.raises(ModelError, match="name two or more of the model's classes"):
-        Classifier(tiny_model, classes=["happy", "happy"])
+    # Names as photo sets give them are taken, as --classes takes them (the API took the model's own names alone)
+    assert Classifier(tiny_model, classes=["Happiness", "SAD", "neutral"]).classes == ["happy", "sad", "neutral"]
+    for classes, problem in ((["happy", "contempt"], "the model has no class contempt"),
+                             (["happy", "Happiness"], "name two or more of the model's classes .*, not only happy$"),
+                             ("happy,sad", "a list of class names, such as .*, not 'happy,sad'")):  # (was: no class h, a, p)
+        with pytest.raises(ModelError, match=problem):
+            Classifier(tiny_model, classes=classes)
+        with pytest.raises(ValueError, match=problem):  # a bad argument, as a bad setting is
+            Classifier(tiny_model, classes=classes)
+    # A class left out stays exactly 0 after the card's temperature too (it was 1e-12 to a power: 2e-20, 2e-9)
+    from realtime.classify import sharpen
+
+    assert (sharpen(np.array([[0.5, 0.0, 0.5]]), 1 / 0.6)[0] == [0.5, 0.0, 0.5]).all()
 
 
 def test_the_cards_temperature_sharpens_what_is_shown_and_never_changes_the_label(tiny_model, tmp_path):
@@ -544,6 +553,17 @@ def test_the_scorer_says_how_many_answers_lie_outside_the_classes_scored(tmp_pat
     assert scorer.main([str(results), "--with-contempt"]) == 0
     out, err = capsys.readouterr()
     assert "accuracy  0.3333  (6 photos)" in out and "answered" not in err and "not scored" not in err
+    assert "other: no face found, or an answer not among the classes scored)" in out  # ("such as contempt": scored here)
+    # A run made with --classes without contempt: its contempt photos can only be wrong, and the scorer says so (it
+    # advised --with-contempt, which then scored them all wrong, unsaid)
+    seven = {name: 0.1 for name in scorer.FER2013_LABELS} | {"contempt": 0.0}
+    results.write_text("".join(json.dumps({"frame": i, "image": image, "faces": [
+        {"label": "happy", "probabilities": {**seven, "happy": 0.4}}]}) + "\n" for i, (image, _) in enumerate(answers)))
+    assert scorer.main([str(results)]) == 0
+    assert "contempt (2 photos)" in capsys.readouterr().err  # (no --with-contempt advised)
+    assert scorer.main([str(results), "--with-contempt"]) == 0
+    assert (f"note: contempt has probability 0 in every answer of {results} (a run with --classes that left it out): "
+            "its photos can only count as wrong") in capsys.readouterr().err
 
 
 def test_kdef_and_jaffe_are_scored_by_their_file_names_and_ck_by_its_emotion_folder(tmp_path, capsys):

@@ -277,6 +277,7 @@ def test_webcam_streams_side_by_side_keep_their_own_frames_and_faces(tiny_model,
 def test_health_and_a_page_that_fetches_nothing_from_elsewhere(client):
     health = client.get("/api/health").json
     assert health["status"] == "ok" and health["labels"] == LABELS and health["limits"]["video_frames"] == 30
+    assert health["classes"] == LABELS
     page = client.get("/").get_data(as_text=True)
     assert 'id="file"' in page and "getUserMedia" in page and "angry" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//|@import""", page)
@@ -614,6 +615,22 @@ def test_every_result_folder_name_mkdtemp_makes_is_served(client, monkeypatch):
         assert page["media"].split("/")[2] == f"tmpabc{ending * 3}"
         assert client.get(page["media"]).status_code == 200, page["media"]
     assert client.get("/results/..%2F..%2Fetc/passwd").status_code == 404  # nothing outside the results folder
+
+
+def test_a_server_with_classes_names_them_and_answers_only_them(tmp_path, tiny_model):
+    """--classes: the page and /api/health named every class of the model, those left out too."""
+    from realtime.classify import Classifier
+    from realtime.web import create_app
+
+    client = create_app(Classifier(tiny_model, classes=["happy", "sad", "neutral"]), tmp_path).test_client()
+    health = client.get("/api/health").json
+    assert health["labels"] == LABELS and health["classes"] == ["happy", "sad", "neutral"]
+    assert "Facial-expression labels (happy, sad, neutral)" in client.get("/").get_data(as_text=True)
+    photo = tmp_path / "face.png"
+    cv2.imwrite(str(photo), DemoSource(faces=1).frame(0)[0])
+    faces = post_file(client, "/api/label", photo).json["faces"]
+    assert faces and all(face["label"] in ("happy", "sad", "neutral") and face["probabilities"]["angry"] == 0
+                         for face in faces)
 
 
 def test_photos_go_to_the_photo_model_and_the_webcam_to_the_video_model(tmp_path, tiny_model):
