@@ -363,10 +363,12 @@ class Classifier:
         if self.class_scale is None:
             return probabilities
         scaled = probabilities * self.class_scale
-        total = scaled.sum(-1, keepdims=True)  # 0 where an int8 model gave all of a face to a class left out by
-        # `classes`: then the classes kept share it by the correction alone
+        total = scaled.sum(-1, keepdims=True)
+        if total.all():
+            return scaled / total
+        # An int8 model gave all of a face to a class `classes` left out: the classes kept share it by the correction
         fallback = np.broadcast_to(self.class_scale / self.class_scale.sum(), scaled.shape).astype(scaled.dtype)
-        return np.divide(scaled, total, out=fallback.copy(), where=total > 0)
+        return np.divide(scaled, total, out=fallback, where=total > 0)
 
     def calibrate(self, probabilities: np.ndarray) -> np.ndarray:
         """A face's final answer (after any averaging over views) as the confidence the program shows."""
