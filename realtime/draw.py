@@ -131,9 +131,12 @@ def misleading(caption: tuple[int, int, int, int], boxes: list[tuple[int, int, i
     return float(not stands_on[own] and any(stands_on[:own] + stands_on[own + 1:]))
 
 
-def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: bool = False) -> np.ndarray:
+def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: bool = False,
+               charted: list[int] | None = None) -> np.ndarray:
     """Draw onto `frame` in place and return it: a box per face, its shown label and probability above it; with
-    several faces, each caption starts with the face's id (`#2 happy 87%`), as the results and the report name it."""
+    several faces, each caption starts with the face's id (`#2 happy 87%`), as the results and the report name it.
+    `charted`: the classes (indices into `labels`) the bars show, those the model answers (`--classes`); else all."""
+    charted = list(range(len(labels))) if charted is None else charted
     height, width = frame.shape[:2]
     scale = drawing_scale(width, height)
     text_scale, thickness = scale * 0.8, 1 + (scale > 0.7) + int(scale // 1.5)
@@ -151,10 +154,10 @@ def draw_faces(frame: np.ndarray, tracks: list[Track], labels: list[str], bars: 
         cv2.rectangle(frame, box[:2], box[2:], colour, line, cv2.LINE_AA)  # on a white wall)
     places = caption_places(boxes, sizes, (width, height))
     if bars:  # (off the captions: a chart inside its box, level with its top, lay under a caption there)
-        corners, _, geometry = chart_layout(boxes, len(labels), (width, height),
+        corners, _, geometry = chart_layout(boxes, len(charted), (width, height),
                                             [(x, y, x + w, y + h) for (x, y), (w, h) in zip(places, sizes)])
         for (track, _, _, _), corner in zip(captions, corners):
-            _draw_bars(frame, track.probabilities, labels, corner, geometry)
+            _draw_bars(frame, [track.probabilities[i] for i in charted], [labels[i] for i in charted], corner, geometry)
     for (_, caption, base, colour), (x, y), (w, h) in zip(captions, places, sizes):
         _text(frame, caption, (x, y + h - base // 2), text_scale, (0, 0, 0), thickness, background=colour)
     return frame

@@ -98,6 +98,7 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
               ((frame, getattr(source, "name", None), None, skipped_so_far(source)) for frame in source))
     started = time.perf_counter()
     labels = pipeline.classifier.labels
+    charted = [labels.index(name) for name in pipeline.classifier.classes]  # (the bars of classes left out: all 0)
     skipped = 0  # photos that could not be read, in the results so far (each takes its place in the run)
     try:
         while max_frames is None or stats.frames < max_frames:
@@ -118,8 +119,8 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
             tracks = tracker.update(result.faces, result.probabilities, frame, result.crops)
             factor = enlargement(frame.shape[1::-1]) if tracker.photos or enlarge_video else 1  # a small one larger
             picture, shown = enlarged(frame, factor), scaled_tracks(tracks, factor)
-            redraw = redrawing(picture, shown, labels) if overlay.redrawable else None
-            draw_faces(picture, shown, labels, bars=overlay.bars)
+            redraw = redrawing(picture, shown, labels, charted) if overlay.redrawable else None
+            draw_faces(picture, shown, labels, bars=overlay.bars, charted=charted)
             t5 = time.perf_counter()
             place = stats.frames + skipped
             seconds = t5 - started if source.live else getattr(source, "time", place / source.fps) + source.offset
@@ -147,11 +148,12 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
     return stats, stopped
 
 
-def redrawing(frame: np.ndarray, tracks: list[Track], labels: list[str]) -> Callable[[bool], np.ndarray]:
+def redrawing(frame: np.ndarray, tracks: list[Track], labels: list[str],
+              charted: list[int] | None = None) -> Callable[[bool], np.ndarray]:
     """How to draw `frame`'s faces again, with or without probability bars (a photo in a window, on `b`): from a
     copy of the picture and of its tracks as they are now (the tracker may change them for the next photo)."""
     picture, kept = frame.copy(), copy.deepcopy(tracks)
-    return lambda bars: draw_faces(picture.copy(), kept, labels, bars=bars)
+    return lambda bars: draw_faces(picture.copy(), kept, labels, bars=bars, charted=charted)
 
 
 def labelled_ahead(source: Source, pipelines: list[Pipeline]) -> Iterator[tuple[np.ndarray, str | None, object, int]]:

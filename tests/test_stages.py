@@ -760,6 +760,12 @@ def test_bars_fit_a_panorama_beside_a_face_at_its_right_edge():
     assert columns.max() < 3700 - 3  # left of the face's box
     fill = np.all(drawn[:, columns.min() + 1] == 30, axis=1)  # the chart's dark rows, down its left edge
     assert np.count_nonzero(np.diff(fill.astype(int)) == 1) + fill[0] == 8  # all 8 rows, none cut off
+    # With --classes, only the classes answered get a row (the others' were rows of 0 under every face)
+    kept = [labels.index(name) for name in ("happy", "sad", "neutral", "angry")]
+    drawn = draw_faces(frame.copy(), [track], labels, bars=True, charted=kept)
+    columns = np.flatnonzero((np.any(drawn != 100, 2) & ~plain).any(0))
+    fill = np.all(drawn[:, columns.min() + 1] == 30, axis=1)
+    assert np.count_nonzero(np.diff(fill.astype(int)) == 1) + fill[0] == 4
 
 
 def test_a_caption_in_a_banner_or_a_tall_strip_stays_off_the_face_and_inside_the_picture():
