@@ -64,7 +64,8 @@ class Answer(NamedTuple):
     label: str | None  # the label of its first (largest) face; None: no face found
     probability: float | None  # the confidence shown with that label
     faces: tuple = ()  # every face of the photo: (box x0, y0, x1, y1; label; probability), for labels given by face
-    barred: frozenset = frozenset()  # classes its first face's probabilities give exactly 0 (left out by --classes)
+    barred: frozenset = frozenset()  # classes its first face's probabilities give as 0 (to the 4 places written;
+    # a run with --classes gives them to the classes it left out)
 
 
 class LabelledFace(NamedTuple):
@@ -154,7 +155,7 @@ def by_face(answers: list[Answer], faces: dict[str, list[LabelledFace]]) -> tupl
             best = int(np.argmax(overlaps)) if overlaps else -1
             _, label, shown = found.pop(best) if best >= 0 and overlaps[best] >= FACE_MATCH else (None, None, None)
             name = f"{image}#{face.number}"
-            answered.append(Answer(name, label, None if shown is None else float(shown)))
+            answered.append(Answer(name, label, None if shown is None else float(shown), barred=answer.barred))
             labels[name] = face.label
     return answered, labels, by_ending
 
@@ -366,9 +367,10 @@ def main(argv: list[str] | None = None) -> int:
     groups = None
     scored_never = [name for name in classes if name in never and metrics["per_class"][name]["support"]]
     if scored_never:
-        print(f"note: {', '.join(scored_never)} {'has' if len(scored_never) == 1 else 'have'} probability 0 in every answer "
-              f"of {args.results} (a run with --classes that left {'it' if len(scored_never) == 1 else 'them'} out): "
-              f"{'its' if len(scored_never) == 1 else 'their'} photos can only count as wrong", file=sys.stderr)
+        one = len(scored_never) == 1
+        print(f"note: {', '.join(scored_never)} {'has' if one else 'have'} probability 0 in every answer of "
+              f"{args.results} (as in a run with --classes that left {'it' if one else 'them'} out): "
+              f"{'its' if one else 'their'} photos can only count as wrong", file=sys.stderr)
     answered = {answer.image: answer.label for answer in reversed(answers)}  # a photo's first record, as `judge`'s
     outside = Counter(answered[image] for image, *_ in judged if answered[image] not in (*classes, None))
     if outside:  # (an 8-class model's contempt, on a set of FER2013's 7)
@@ -380,12 +382,13 @@ def main(argv: list[str] | None = None) -> int:
         found = (pattern.search(Path(image).name) for image, *_ in judged)
         alone = sum(not (match and match.group(0)) for match in found)  # names the pattern does not match
         problem = ("matches none of the photos' file names" if alone == len(judged) else
-                   "puts every photo in one group" if len(groups) < 2 else
-                   "gives every photo a group of its own: no two file names share what it matches"
-                   if len(groups) == len(judged) else None)
+                   "puts every photo in one group" if len(groups) < 2 else None)
         if problem:
             print(f"error: --people '{args.people}' {problem} (such as {Path(judged[0][0]).name})", file=sys.stderr)
             return 2
+        if len(groups) == len(judged):  # (one photo a person, or a pattern that matches the whole name)
+            print(f"note: --people '{args.people}' gives every photo a group of its own (no two file names share what "
+                  "it matches): the intervals are those drawn by photo", file=sys.stderr)
         if alone:
             print(f"note: --people: {alone} photos' file names do not match '{args.people}': each counted as a person "
                   "of its own", file=sys.stderr)

@@ -53,17 +53,9 @@ def number(kind, low: float, high: float = math.inf, low_open: bool = False):
 
 
 def class_list(text: str) -> list[str]:
-    """An argparse type: class names, comma-separated, as photo sets name them (`happiness`, `Anger`)."""
-    from realtime.labels import CLASS_ALIASES
-
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name.lower() not in CLASS_ALIASES]
-    if unknown:
-        spaced = any(" " in name.strip() for name in unknown)  # ("angry disgust fear": one name, to a comma's split)
-        raise argparse.ArgumentTypeError(f"unknown class {', '.join(unknown)} (classes: "
-                                         f"{', '.join(dict.fromkeys(CLASS_ALIASES.values()))}"
-                                         + ("; separate them with commas" if spaced else "") + ")")
-    return [CLASS_ALIASES[name.lower()] for name in names]
+    """An argparse type: class names, comma-separated, as the model or photo sets name them (`happiness`, `Anger`);
+    the model checks them (`checked_classes`)."""
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def parse_args(argv):

@@ -238,16 +238,23 @@ class ClassesError(ModelError, ValueError):
 
 
 def checked_classes(classes: list[str], labels: list[str]) -> list[str]:
-    """`classes` as the model's labels (each by its name, in any letter case, or a name photo sets use: `happiness`,
-    `Anger`), once each; ClassesError unless they are two or more of the model's."""
+    """`classes` as the model's labels, once each: each by the model's own name for it, or a name photo sets use for
+    it (`happiness`, `Anger`); ClassesError unless they are two or more of the model's."""
     from realtime.labels import CLASS_ALIASES
 
     if isinstance(classes, (str, bytes)) or not all(isinstance(name, str) for name in classes):
         raise ClassesError(f"classes: a list of class names, such as {list(labels[:2])}, not {classes!r}")
-    named = [name if name in labels else CLASS_ALIASES.get(name.strip().lower(), name) for name in classes]
-    missing = [given for given, name in zip(classes, named) if name not in labels]
+    def meaning(name: str) -> str:  # the class a name stands for (`happiness`: happy), or the name, in lower case
+        return CLASS_ALIASES.get(name.strip().lower(), name.strip().lower())
+
+    by_meaning = {meaning(name): name for name in labels}
+    by_name = {name.strip().lower(): name for name in labels}  # the model's own names first, in any letter case
+    named = [by_name.get(name.strip().lower()) or by_meaning.get(meaning(name)) for name in classes]
+    missing = [given for given, name in zip(classes, named) if name is None]
     if missing:
-        raise ClassesError(f"the model has no class {', '.join(missing)} (its classes: {', '.join(labels)})")
+        spaced = any(" " in name.strip() for name in missing)  # ("angry disgust fear": one name, to a comma's split)
+        raise ClassesError(f"the model has no class {', '.join(missing)} (its classes: {', '.join(labels)}"
+                           + ("; separate them with commas" if spaced else "") + ")")
     kept = list(dict.fromkeys(named))
     if len(kept) < 2:
         raise ClassesError(f"name two or more of the model's classes ({', '.join(labels)}), not only "
@@ -262,9 +269,10 @@ class Classifier:
         (with two on a busy 2-core machine, one call could take 50x longer, waiting for both cores).
         `runtime`: what runs a .tflite file (RUNTIMES); `self.runtime` says which did.
         `prior_alpha`: how far to correct for the training set's class shares (default: the card's).
-        `classes`: answer only these of the model's labels (a photo set scored on 7 classes: no `contempt`); the
-        others get probability 0, and the rest share what they had. Names as photo sets give them are taken
-        (`happiness`); ClassesError (a ValueError) unless they name two or more of the model's classes."""
+        `classes`: answer only these of the model's labels (a photo set scored on 7 classes: no `contempt`): a face's
+        final answer (`calibrate`) gives the others probability 0, and the rest share what they had. Names as photo
+        sets give them are taken (`happiness`); ClassesError (a ValueError) unless they name two or more of the
+        model's classes."""
         self.runtime = None
         if not str(model_path).strip():  # ("" is the current folder: 'model . is a folder')
             raise ModelError("model: an empty name")
@@ -287,9 +295,8 @@ class Classifier:
         # happy); the card says how far to undo that (docs/accuracy.md).
         self.class_scale = self.card.class_scale(prior_alpha)
         self.classes = list(self.labels) if classes is None else checked_classes(classes, self.labels)
-        if classes is not None:
-            kept = np.isin(self.labels, self.classes).astype(np.float32)
-            self.class_scale = kept if self.class_scale is None else self.class_scale * kept
+        # (applied to a face's final answer, after the views' mean: each view rescaled alone could change the label)
+        self.kept = None if classes is None else np.isin(self.labels, self.classes).astype(np.float32)
         # How sure a model's answers look need not match how often they are right: the FER+ models, trained on
         # soft crowd votes, spread their answers like the votes and undersell them; the FER2013 one oversells.
         # The card's temperature turns a final answer into a confidence to read as "right this often"
@@ -362,16 +369,18 @@ class Classifier:
         """The model's answers (last axis: classes) with the card's class-share correction."""
         if self.class_scale is None:
             return probabilities
-        scaled = probabilities * self.class_scale
-        total = scaled.sum(-1, keepdims=True)
-        if total.all():
-            return scaled / total
-        # An int8 model gave all of a face to a class `classes` left out: the classes kept share it by the correction
-        fallback = np.broadcast_to(self.class_scale / self.class_scale.sum(), scaled.shape).astype(scaled.dtype)
-        return np.divide(scaled, total, out=fallback, where=total > 0)
+        probabilities = probabilities * self.class_scale
+        return probabilities / probabilities.sum(-1, keepdims=True)
 
     def calibrate(self, probabilities: np.ndarray) -> np.ndarray:
-        """A face's final answer (after any averaging over views) as the confidence the program shows."""
+        """A face's final answer (after any averaging over views) as the confidence the program shows; with `classes`,
+        over those alone, each at what it had of what they had together (equal shares where they had nothing: an
+        int8 model gave the whole face to a class left out)."""
+        if self.kept is not None:
+            kept = probabilities * self.kept
+            total = kept.sum(-1, keepdims=True)
+            equal = np.broadcast_to(self.kept / self.kept.sum(), kept.shape).astype(kept.dtype)
+            probabilities = np.divide(kept, total, out=equal, where=total > 0)
         return sharpen(probabilities, 1 / self.temperature)
 
     def predict_many(self, faces: np.ndarray, batch_size: int = 128) -> np.ndarray:

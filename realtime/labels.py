@@ -35,6 +35,7 @@ NUMBERINGS = {
 NAMED_CLASS = (re.compile(r"[AB][FM]\d\d(AF|AN|DI|HA|NE|SA|SU)(S|HL|HR|FL|FR)\.\w+", re.IGNORECASE),
                re.compile(r"[A-Z]{2}\.(AN|DI|FE|HA|NE|SA|SU)\d*\.\d+\.\w+", re.IGNORECASE),
                re.compile(r"Rafd\d+_\d+_[a-z]+_(?:fe)?male_([a-z]+)_(?:frontal|left|right)\.\w+", re.IGNORECASE))
+CKPLUS_FRAME = re.compile(r"S\d+_\d+_\d+\.\w+", re.IGNORECASE)  # a CK+ frame's file name: S005_001_00000011.png
 CLASS_CODES = {"AF": "fear", "FE": "fear", "AN": "angry", "DI": "disgust", "HA": "happy", "NE": "neutral", "SA": "sad",
                "SU": "surprise"}
 
@@ -133,18 +134,19 @@ def named_class(image: str) -> str | None:
     return (CLASS_CODES.get(found[1].upper()) or true_class(found[1])) if found else None
 
 
-def folder_class(name: str, numbers: list[str | None] | None = None) -> str | None:
-    """The class a folder's name stands for (`true_class`); a number padded with zeros (CK+'s sequence folders `001/`,
-    `002/`) is no class number: `--numbers ckplus` read CK+'s sequences as classes 1 and 2, angry and contempt."""
-    return true_class(name, None if re.fullmatch(r"0\d+", name.strip()) else numbers)
+def folder_numbers(image: str, numbers: list[str | None] | None) -> list[str | None] | None:
+    """The numbering by which a photo's folders may name its class: `numbers`, but none for a CK+ frame
+    (`S005/001/S005_001_00000011.png`), whose number folders are its person's sequences (`--numbers ckplus` read
+    `001/` and `002/` as classes 1 and 2, angry and contempt); CK+'s classes are in its Emotion/ folder."""
+    return None if CKPLUS_FRAME.fullmatch(image.rsplit("/", 1)[-1]) else numbers
 
 
 def class_folder(image: str, numbers: list[str | None] | None = None) -> str:
     """The class folder a photo lies in, as the results name it: its top folder, or the first folder below it that
     names a class where the top one does not (`test/happy/1.png` of a FER2013 layout with train/ and test/, the photos
     of a shell glob named as given: `photos/happy/1.jpg`, `/data/set/happy/1.jpg`); "" for a photo in no folder."""
-    folders = image.split("/")[:-1]
-    return next((name for name in folders if folder_class(name, numbers)), folders[0] if folders else "")
+    folders, numbers = image.split("/")[:-1], folder_numbers(image, numbers)
+    return next((name for name in folders if true_class(name, numbers)), folders[0] if folders else "")
 
 
 def photo_class(image: str, labels: dict[str, str] | None = None, numbers: list[str | None] | None = None) -> str | None:
@@ -153,7 +155,7 @@ def photo_class(image: str, labels: dict[str, str] | None = None, numbers: list[
     (`named_class`); None where none is known, or what is given names no class."""
     if labels is not None:
         return true_class(labels.get(Path(image).as_posix()), numbers)
-    return folder_class(class_folder(image, numbers), numbers) or named_class(image)
+    return true_class(class_folder(image, numbers), folder_numbers(image, numbers)) or named_class(image)
 
 
 def numbering(given: str) -> list[str | None]:

@@ -6,7 +6,7 @@ results are the JSON objects `--json` writes (`realtime.output.frame_record`). T
 loaded once; requests are labelled one at a time (MediaPipe's graphs are not thread-safe).
 
     GET  /               the page (HTML, CSS and JavaScript inline: nothing is fetched from elsewhere)
-    GET  /api/health     {"status": "ok", "model", "photo_model", "backend", "labels", "limits"}
+    GET  /api/health     {"status": "ok", "model", "photo_model", "backend", "labels", "classes", "limits"}
     POST /api/label      a photo: one frame record; a video: a list of them. The file as the multipart
                          field `file` or as the request body. `?stream=ID`: a webcam frame; the frames of
                          one stream are labelled as video (sweep, tracker), up to MAX_STREAMS streams side by side
@@ -335,8 +335,8 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
     app.config["MAX_CONTENT_LENGTH"] = max_bytes
     app.json.sort_keys = False  # the keys in the order the program writes them
     photo_classifier = photo_classifier or classifier
-    if photo_classifier.labels != classifier.labels:
-        raise ModelError("the photo model and the video model must have the same labels")
+    if photo_classifier.labels != classifier.labels or photo_classifier.classes != classifier.classes:
+        raise ModelError("the photo model and the video model must have the same labels, and answer the same classes")
     labeller = Labeller(classifier, photo_classifier, folder, max_seconds, max_frames)
     limits = {"upload_bytes": max_bytes, "video_seconds": max_seconds, "video_frames": max_frames,
               "megapixels": MAX_PIXELS / 1e6}

@@ -12,7 +12,7 @@ from realtime.draw import colour_of
 def page(labels: list[str], classes: list[str] | None = None) -> str:
     """The page, with the expression colours of the desktop overlay and the classes it answers (`classes`, as
     `--classes` keeps them; else every label of the model) filled in."""
-    colours = {name: "rgb({2},{1},{0})".format(*colour_of(name)) for name in labels}
+    colours = {name: "rgb({2},{1},{0})".format(*colour_of(name)) for name in classes or labels}  # (the table's rows)
     return PAGE.replace("/*COLOURS*/{}", json.dumps(colours)).replace("<!--LABELS-->",
                                                                       html.escape(", ".join(classes or labels)))
 
@@ -96,7 +96,8 @@ function faceCard(face, image, enlarged) {
   const title = document.createElement("b");
   title.textContent = `Face ${face.id}: ${face.label} ${percent(face.probability)}${face.held ? " (held)" : ""}`;
   const table = document.createElement("table");
-  for (const [name, p] of Object.entries(face.probabilities)) {
+  for (const name of Object.keys(COLOURS)) {  // the classes answered, in their order (--classes)
+    const p = face.probabilities[name] ?? 0;
     const row = table.insertRow();
     row.insertCell().textContent = name;
     const bar = document.createElement("div");

@@ -642,7 +642,7 @@ class PhotoSource(loop.Source):
 
 
 class NoFaces:
-    classifier = SimpleNamespace(labels=LABELS)
+    classifier = SimpleNamespace(labels=LABELS, classes=LABELS)
 
     def process(self, frame, previous):
         return FrameResult([], np.zeros((0, 48, 48), np.uint8), np.zeros((0, len(LABELS))))
@@ -798,7 +798,10 @@ def test_report_of_photos_draws_a_bar_per_class_as_the_scorer_finds_the_classes(
     assert_one_line_error(run_module("realtime.report", str(results), "--labels", str(tmp_path / "labels.csv")),
                           "gives classes by number: say whose numbering with --numbers")
     # CK+'s classes are in its Emotion/ folder, not in its sequence folders (S005/001/): it drew a bar per sequence
-    assert_one_line_error(run_module("realtime.report", str(results), "--numbers", "ckplus"),
+    frames = tmp_path / "frames.jsonl"
+    frames.write_text("".join(json.dumps({"frame": i, "time": i, **record(f"S005/00{i + 1}/S005_00{i + 1}_0000001{i}.png",
+                                                                           "happy")}) + "\n" for i in range(3)))
+    assert_one_line_error(run_module("realtime.report", str(frames), "--numbers", "ckplus"),
                           "no photo lies in a class folder numbered so (0/, 1/, ...); CK+ gives its classes in its "
                           "Emotion/ folder: --labels CK+/Emotion --numbers ckplus")
     (tmp_path / "other.csv").write_text("x/9.png,happy\n")

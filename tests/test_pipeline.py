@@ -385,14 +385,38 @@ def test_a_classifier_can_answer_only_some_classes(tiny_model, tmp_path):
     for model, scale in ((tiny_model, np.ones(7)), (tmp_path / "m.keras", prior ** -0.5)):
         plain = Classifier(model).predict(faces)
         some = Classifier(model, classes=["neutral", "happy", "sad", "happy"])
-        answers = some.predict(faces)
+        assert np.allclose(some.predict(faces), plain)  # each view's answer as it was: the classes are kept at the end
+        answers = some.calibrate(some.predict(faces))
         expected = Classifier(model, prior_alpha=0).predict(faces) * scale * kept
         assert np.allclose(answers, expected / expected.sum(1, keepdims=True), atol=1e-5)
         assert (answers[:, ~kept] == 0).all() and some.classes == ["neutral", "happy", "sad"]
         assert not np.allclose(plain[:, ~kept], 0)  # (the classes left out do answer without it)
-        # A face an int8 model gave wholly to a class left out: the classes kept share it by the correction alone
+        # A face an int8 model gave wholly to a class left out: the classes kept get equal shares
         wholly = np.eye(7, dtype=np.float32)[[0]]
-        assert np.allclose(some.correct(wholly)[0], scale * kept / (scale * kept).sum())
+        assert np.allclose(some.calibrate(wholly)[0], kept / kept.sum())
+    # A face's 6 views are averaged before the classes left out are: where its label is kept, it stays. The model's
+    # answers here are drawn at random, 6 views of 60 faces; rescaled view by view, some labels kept would change.
+    answers = np.random.default_rng(1).dirichlet(np.full(7, 0.3), 6 * 60).astype(np.float32)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    faces = [Face(np.array([x, y, x + 90.0, y + 90.0]), 0.9) for x in range(10, 540, 53) for y in range(10, 380, 70)]
+    labels = {}
+    for name, classes in (("every", None), ("some", ["happy", "sad", "neutral", "angry"])):
+        classifier = Classifier(tiny_model, classes=classes)
+        classifier._run = lambda batch: answers[:len(batch)]
+        labels[name] = Pipeline(FaceDetector("full"), classifier, views=True).label(frame, faces).probabilities.argmax(1)
+    kept = np.isin(card["labels"], ["happy", "sad", "neutral", "angry"])
+    stays = kept[labels["every"]]
+    assert (labels["some"][stays] == labels["every"][stays]).all() and stays.sum() > 20
+    view_by_view = answers.reshape(6, 60, 7) * kept
+    view_by_view = (view_by_view / view_by_view.sum(-1, keepdims=True)).mean(0).argmax(1)
+    assert (view_by_view[stays] != labels["every"][stays]).any()  # (what this test would catch)
+    from realtime.classify import checked_classes
+
+    assert checked_classes(["Happy", "neutral"], ["happy", "neutral", "contempt"]) == ["happy", "neutral"]
+    # A model of its own class names: its names are taken as they are, and names photo sets use for them too
+    assert checked_classes(["happiness", "Sad", "anger"], ["anger", "happiness", "sadness", "bored"]) == [
+        "happiness", "sadness", "anger"]
+    assert checked_classes(["bored", "happy"], ["anger", "happiness", "sadness", "bored"]) == ["bored", "happiness"]
     # Names as photo sets give them are taken, as --classes takes them (the API took the model's own names alone)
     assert Classifier(tiny_model, classes=["Happiness", "SAD", "neutral"]).classes == ["happy", "sad", "neutral"]
     for classes, problem in ((["happy", "contempt"], "the model has no class contempt"),
@@ -562,7 +586,7 @@ def test_the_scorer_says_how_many_answers_lie_outside_the_classes_scored(tmp_pat
     assert scorer.main([str(results)]) == 0
     assert "contempt (2 photos)" in capsys.readouterr().err  # (no --with-contempt advised)
     assert scorer.main([str(results), "--with-contempt"]) == 0
-    assert (f"note: contempt has probability 0 in every answer of {results} (a run with --classes that left it out): "
+    assert (f"note: contempt has probability 0 in every answer of {results} (as in a run with --classes that left it out): "
             "its photos can only count as wrong") in capsys.readouterr().err
 
 
@@ -600,6 +624,11 @@ def test_kdef_and_jaffe_are_scored_by_their_file_names_and_ck_by_its_emotion_fol
     assert "  (over the 2 classes present)" in next(line for line in out.splitlines() if line.startswith("macro-F1"))
     assert "not scored, not a label or a class left out: (not in the labels file) (1 photo)" in err
     assert not any(line.split()[:1] == ["other"] for line in out.splitlines())  # (a row of zeros in the class table)
+    from realtime.labels import NUMBERINGS, photo_class
+
+    # A class folder numbered with zeros is read by its number; a CK+ frame's sequence folder is not
+    assert photo_class("03/x.jpg", None, NUMBERINGS["fer2013"]) == "happy"
+    assert photo_class("S005/001/S005_001_00000011.png", None, NUMBERINGS["ckplus"]) is None
     # Without the emotion files, CK+'s sequence folders 001/ and 002/ were read as classes 1 and 2: angry, contempt
     assert scorer.main([str(results), "--numbers", "ckplus"]) == 2
     assert "CK+ gives its classes in its Emotion/ folder: --labels CK+/Emotion --numbers ckplus" in capsys.readouterr().err
@@ -761,10 +790,13 @@ def test_scorer_intervals_draw_people_with_people_option(tmp_path, capsys):
     assert scorer.main([str(results), "--people", "(unclosed"]) == 2
     assert "error: --people: not a regular expression" in capsys.readouterr().err
     # A pattern that matches no name, or puts every photo in one group, would give an interval of nothing: refused
-    for pattern, problem in (("^nobody", "matches none of the photos' file names"), ("jpg", "puts every photo in one group"),
-                             (".*", "gives every photo a group of its own: no two file names share what it matches")):
+    for pattern, problem in (("^nobody", "matches none of the photos' file names"), ("jpg", "puts every photo in one group")):
         assert scorer.main([str(results), "--people", pattern]) == 2
         assert f"error: --people '{pattern}' {problem} (such as Person_0_0000.jpg)" in capsys.readouterr().err
+    # A group for every photo (one photo a person, or the whole name matched): the photos' own intervals, and said so
+    # (`.*` was told it "matches none of the photos' file names")
+    interval, said = accuracy_interval("--people", ".*")
+    assert interval == photos and "gives every photo a group of its own" in said and "matches none" not in said
     said = accuracy_interval("--people", "^Person_[0-3]_")[1]  # 4 people, and the photos of 16 more each counted alone
     assert "160 photos' file names do not match" in said and "only" not in said
     assert "only" not in accuracy_interval("--people", "^Person_1?[0-9]")[1]  # (10 people: 0-9, 10-19 with 1-9)

@@ -1581,9 +1581,10 @@ def test_a_video_file_s_faces_are_all_labelled_and_a_limit_is_said(tmp_path, tin
     (["--source", "demo:1", "--output", "x" * 300 + ".mp4"], "--output: a name in the path is 304 bytes long"),
     (["--source", "demo:1"], "no display (DISPLAY is not set); use --no-display"),
     (["--source", "demo:1", "--margin", "5"], "argument --margin: must be more than 0.5 and at most 3, not 5"),
-    (["--source", "demo:1", "--classes", "happy,grumpy"], "argument --classes: unknown class grumpy (classes: angry,"),
-    (["--source", "demo:1", "--classes", "happy sad"], "unknown class happy sad (classes: angry, disgust, fear, happy, sad, "
-                                                       "surprise, neutral, contempt; separate them with commas)"),
+    (["--source", "demo:1", "--classes", "happy,grumpy"], "--classes: the model has no class grumpy (its classes: angry,"),
+    (["--source", "demo:1", "--classes", "happy sad"], "--classes: the model has no class happy sad (its classes: angry, "
+                                                       "disgust, fear, happy, sad, surprise, neutral; separate them with "
+                                                       "commas)"),
     (["--source", "demo:1", "--classes", "happiness"], "--classes: name two or more of the model's classes"),
     (["--source", "demo:1", "--classes", "happy,contempt"], "--classes: the model has no class contempt (its classes:"),
 ])

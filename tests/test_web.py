@@ -311,8 +311,9 @@ def test_bad_options_give_one_line_errors(tiny_model):
     assert result.returncode == 2 and result.stderr.startswith("error: argument --port: must be at least 0 and at most")
     result = run_module("realtime.web", "--model", "missing/model.keras", "--port", "0")
     assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith("error: model not found")
-    result = run_module("realtime.web", "--classes", "happy,bored", "--port", "0")
-    assert result.returncode == 2 and result.stderr.startswith("error: argument --classes: unknown class bored")
+    result = run_module("realtime.web", "--classes", "happy,bored", "--port", "0", "--model", str(tiny_model))
+    assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith(
+        "error: --classes: the model has no class bored")
     result = run_module("realtime.web", "--classes", "happy,contempt", "--model", str(tiny_model), "--port", "0")
     assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith(
         "error: --classes: the model has no class contempt")
@@ -625,7 +626,10 @@ def test_a_server_with_classes_names_them_and_answers_only_them(tmp_path, tiny_m
     client = create_app(Classifier(tiny_model, classes=["happy", "sad", "neutral"]), tmp_path).test_client()
     health = client.get("/api/health").json
     assert health["labels"] == LABELS and health["classes"] == ["happy", "sad", "neutral"]
-    assert "Facial-expression labels (happy, sad, neutral)" in client.get("/").get_data(as_text=True)
+    page = client.get("/").get_data(as_text=True)
+    assert "Facial-expression labels (happy, sad, neutral)" in page
+    colours = json.loads(re.search(r"const COLOURS = (\{.*?\});", page)[1])  # a face's table: a row each, in this order
+    assert list(colours) == ["happy", "sad", "neutral"]
     photo = tmp_path / "face.png"
     cv2.imwrite(str(photo), DemoSource(faces=1).frame(0)[0])
     faces = post_file(client, "/api/label", photo).json["faces"]
