@@ -1262,6 +1262,12 @@ def test_expw_labels_each_face_by_its_box_and_each_is_scored_by_the_face_found_t
     assert scorer.read_face_labels(tmp_path / "rafdb.txt") is None  # a `path label` file is read as before
     assert scorer.main([str(results), "--labels", str(tmp_path / "label.lst"), "--against", str(results)]) == 0
     assert "on the 5 faces both scored: accuracy 0.4000 there, 0.4000 here" in capsys.readouterr().out
+    # Faces scored one by one keep what a run with --classes left out of every answer (it was lost: no note)
+    results.write_text("".join(json.dumps({"frame": i, "image": image, "faces": [
+        {"box": box, "label": label, "probability": 0.8, "probabilities": {"fear": 0.0, label: 0.8}}
+        for box, label in faces]}) + "\n" for i, (image, faces) in enumerate(records)))
+    answers, _, _ = scorer.by_face(scorer.read_answers(results), faces)
+    assert all("fear" in answer.barred for answer in answers if answer.label is not None)
 
 
 def test_the_python_api_for_video_answers_as_the_program_does_for_a_clip(tmp_path):
