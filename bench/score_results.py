@@ -46,9 +46,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from realtime.faces import overlap  # noqa: E402
-from realtime.labels import (NUMBERINGS, LabelsError, class_folder, class_number, matched_labels,  # noqa: E402
-                             numbering, photo_class, read_labels)
-from realtime.report import complete_lines  # noqa: E402
+from realtime.labels import (CKPLUS_LABELS, NUMBERINGS, LabelsError, class_folder, class_number,  # noqa: E402
+                             matched_labels, numbering, photo_class, read_labels)
+from realtime.report import complete_lines, plural  # noqa: E402
 from train.data import FER2013_LABELS  # noqa: E402
 from train.report import (bootstrap_intervals, calibration_error, classification_metrics, format_report,  # noqa: E402
                           paired_difference, reliability_bins)
@@ -345,12 +345,12 @@ def main(argv: list[str] | None = None) -> int:
     never = frozenset.intersection(*barred) if barred else frozenset()  # (a run with --classes left them out)
     if unscored:
         named = list(unscored.items())[:NAMED_UNSCORED]
-        left_out = ", ".join(f"{name} ({count} {unit if count != 1 else unit[:-1]}"
+        left_out = ", ".join(f"{name} ({plural(count, unit[:-1])}"
                              + ("; --with-contempt scores it" if name == "contempt" and name not in never else "") + ")"
                              for name, count in named)
         if len(unscored) > len(named):  # (CK+'s 123 people's folders filled a screen)
             rest = sum(unscored.values()) - sum(count for _, count in named)
-            left_out += f" and {len(unscored) - len(named)} more ({rest} {unit if rest != 1 else unit[:-1]})"
+            left_out += f" and {len(unscored) - len(named)} more ({plural(rest, unit[:-1])})"
         print(f"note: not scored, not a {where} or a class left out: {left_out}", file=sys.stderr)
         if numbers is None and any(class_number(name) is not None for name in unscored):
             print(f"note: classes given by number are scored with --numbers, which says whose numbering they "
@@ -358,8 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     if not metrics["samples"]:
         hint = "" if labels is not None else (": give the labels with --labels LABELS.csv (path,label rows), or lay the "
                                               "photos out in class folders (happy/, sad/, ...)" + (
-            "; CK+ gives its classes in its Emotion/ folder: --labels CK+/Emotion --numbers ckplus"
-            if numbers == NUMBERINGS["ckplus"] else ""))
+            f"; {CKPLUS_LABELS}" if numbers == NUMBERINGS["ckplus"] else ""))
         print(f"error: no photo in {args.results} has a {where} ({', '.join(classes)}){hint}", file=sys.stderr)
         return 2
     present = [name for name in classes if metrics["per_class"][name]["support"]]
@@ -374,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     answered = {answer.image: answer.label for answer in reversed(answers)}  # a photo's first record, as `judge`'s
     outside = Counter(answered[image] for image, *_ in judged if answered[image] not in (*classes, None))
     if outside:  # (an 8-class model's contempt, on a set of FER2013's 7)
-        said = ", ".join(f"{count} {unit if count != 1 else unit[:-1]} answered {name}" for name, count in outside.items())
+        said = ", ".join(f"{plural(count, unit[:-1])} answered {name}" for name, count in outside.items())
         print(f"note: {said}, not among the {len(classes)} classes scored: counted wrong (run the program with --classes "
               f"{','.join(classes)} to have it choose among them)", file=sys.stderr)
     if person is not None:

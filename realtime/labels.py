@@ -36,6 +36,8 @@ NAMED_CLASS = (re.compile(r"[AB][FM]\d\d(AF|AN|DI|HA|NE|SA|SU)(S|HL|HR|FL|FR)\.\
                re.compile(r"[A-Z]{2}\.(AN|DI|FE|HA|NE|SA|SU)\d*\.\d+\.\w+", re.IGNORECASE),
                re.compile(r"Rafd\d+_\d+_[a-z]+_(?:fe)?male_([a-z]+)_(?:frontal|left|right)\.\w+", re.IGNORECASE))
 CKPLUS_FRAME = re.compile(r"S\d+_\d+_\d+\.\w+", re.IGNORECASE)  # a CK+ frame's file name: S005_001_00000011.png
+CKPLUS_LABELS = "CK+ gives its classes in its Emotion/ folder: --labels CK+/Emotion --numbers ckplus"  # (said where
+# CK+'s frames are scored or drawn by --numbers ckplus alone)
 CLASS_CODES = {"AF": "fear", "FE": "fear", "AN": "angry", "DI": "disgust", "HA": "happy", "NE": "neutral", "SA": "sad",
                "SU": "surprise"}
 

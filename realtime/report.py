@@ -24,8 +24,8 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from realtime.draw import COLOURS, colour_of
-from realtime.labels import (CLASS_ALIASES, NUMBERINGS, LabelsError, class_number, matched_labels, numbering, photo_class,
-                             read_labels, true_class)
+from realtime.labels import (CKPLUS_LABELS, CLASS_ALIASES, NUMBERINGS, LabelsError, class_number, matched_labels,
+                             numbering, photo_class, read_labels, true_class)
 
 MOST_TRACKS = 20  # rows of a timeline, and folders of photos
 COLUMNS = 1000  # about the timeline's width in pixels: where a video has more frames, each column shows its main label
@@ -304,8 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         if numbers is not None and labels is None and of_photos(records) and not any(
                 photo_class(record["image"], None, numbers) for record in records):
             raise ReportError(f"--numbers {args.numbers}: no photo lies in a class folder numbered so (0/, 1/, ...)" + (
-                "; CK+ gives its classes in its Emotion/ folder: --labels CK+/Emotion --numbers ckplus"
-                if numbers == NUMBERINGS["ckplus"] else ""))
+                f"; {CKPLUS_LABELS}" if numbers == NUMBERINGS["ckplus"] else ""))
         if not out.parent.is_dir():
             raise ReportError(f"cannot write {out}: folder {out.parent} does not exist")
         if out.suffix.lower() not in PICTURE_SUFFIXES or out.is_dir():
