@@ -263,12 +263,13 @@ def _window_scale(frame: np.ndarray) -> float:
 CORNERS = ("top left", "top right", "bottom left", "bottom right")
 
 
-def face_areas(tracks: list[Track], frame_size: tuple[int, int], bars: bool = False) -> list[tuple[int, int, int, int]]:
+def face_areas(tracks: list[Track], frame_size: tuple[int, int], bars: bool = False,
+               rows: int | None = None) -> list[tuple[int, int, int, int]]:
     """Where draw_faces may have drawn each face: its box, with room for its caption above or below it (as wide as
     the widest caption it could have, `#ID surprise 100%`, where the box is narrower); then each caption once more,
     where caption_places puts one that wide, so that what is drawn in a corner keeps off a caption before a box (a
     face filling a small photo is under every corner, and the photo's number covered its caption); with `bars`, its
-    bar chart."""
+    bar chart of `rows` classes (None: all of them)."""
     width, height = frame_size
     scale = drawing_scale(width, height)
     text_scale, thickness = scale * 0.8, 1 + (scale > 0.7) + int(scale // 1.5)
@@ -285,7 +286,7 @@ def face_areas(tracks: list[Track], frame_size: tuple[int, int], bars: bool = Fa
     placed = [(x, y, x + w, y + h) for (x, y), (w, h) in zip(caption_places(boxes, captions, frame_size), captions)]
     areas += placed
     if bars and tracks:
-        corners, (w, h), _ = chart_layout(boxes, len(tracks[0].probabilities), frame_size, placed)
+        corners, (w, h), _ = chart_layout(boxes, rows or len(tracks[0].probabilities), frame_size, placed)
         areas += [(x, y, x + w, y + h) for x, y in corners]
     return areas
 

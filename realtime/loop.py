@@ -98,7 +98,8 @@ def run(source: Source, pipeline: Pipeline, tracker: Tracker, sinks: list, *, ov
               ((frame, getattr(source, "name", None), None, skipped_so_far(source)) for frame in source))
     started = time.perf_counter()
     labels = pipeline.classifier.labels
-    charted = [labels.index(name) for name in pipeline.classifier.classes]  # (the bars of classes left out: all 0)
+    charted = overlay.charted = [labels.index(name) for name in pipeline.classifier.classes]  # (classes left out
+    # are all 0: no bars for them)
     skipped = 0  # photos that could not be read, in the results so far (each takes its place in the run)
     try:
         while max_frames is None or stats.frames < max_frames:

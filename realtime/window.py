@@ -52,11 +52,12 @@ class Picture:
     redraw: Callable[[bool], np.ndarray] | None  # how to draw it again (Annotated.redraw)
     bars: bool  # whether `frame` has the probability bars drawn
     tracks: list[Track]  # its faces, as drawn
+    rows: int | None = None  # how many classes a face's bars chart (those the model answers); None: all
 
     @property
     def areas(self) -> list[tuple[int, int, int, int]]:
         """Where its faces, their captions and (with `bars`) their charts are drawn."""
-        return face_areas(self.tracks, self.frame.shape[1::-1], self.bars)
+        return face_areas(self.tracks, self.frame.shape[1::-1], self.bars, self.rows)
 
     @property
     def nbytes(self) -> int:
@@ -67,6 +68,8 @@ class Picture:
 class Overlay:
     """What the drawing stage adds, as the user toggles it."""
     bars: bool = False
+    charted: list[int] | None = None  # the classes the bars show, as indices into the labels (the loop's: those the
+    # model answers, --classes); None: all
     redrawable: bool = False  # each frame comes with a way to draw it again (a window: `b` on the picture shown)
 
 
@@ -261,7 +264,8 @@ class Window:
         self._last, self._count = now, self._count + 1
         number = self._places.get(annotated.image, self._count)
         picture = Picture(annotated.frame, number, annotated.image, annotated.redraw, self.overlay.bars,
-                          scaled_tracks(annotated.tracks, annotated.enlarged))
+                          scaled_tracks(annotated.tracks, annotated.enlarged),
+                          None if self.overlay.charted is None else len(self.overlay.charted))
         if self.photos:
             if self.step and self._seen:  # the photo shown stays up until a key asks for this one (labelled
                 self._browse(last=False)  # meanwhile); the last one is held by hold(), however many were skipped

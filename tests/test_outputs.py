@@ -505,6 +505,40 @@ def test_face_areas_hold_all_that_is_drawn_of_the_faces(bars):
     assert drawn.any() and not (drawn & ~covered).any()
 
 
+def test_face_areas_hold_a_chart_of_the_classes_answered_and_no_more(monkeypatch):
+    """With --classes the bars chart only the classes kept: the window's areas are that chart's, not all the model's."""
+    labels = ["angry", "happy", "sad", "surprise"]
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    tracks = [Track(7, Face(np.array((200, 150, 330, 300), float), 0.9), np.array([0.1, 0.7, 0.2, 0.0]), None, 1)]
+    drawn = np.any(draw.draw_faces(frame.copy(), tracks, labels, bars=True, charted=[0, 1, 2]) != frame, axis=2)
+    areas = draw.face_areas(tracks, (640, 480), bars=True, rows=3)
+    covered = np.zeros_like(drawn)
+    for x0, y0, x1, y1 in areas:
+        covered[max(0, y0 - 2):max(0, y1 + 3), max(0, x0 - 2):max(0, x1 + 3)] = True
+    assert drawn.any() and not (drawn & ~covered).any()
+    chart, every_class = areas[-1], draw.face_areas(tracks, (640, 480), bars=True)[-1]
+    assert chart[3] - chart[1] < every_class[3] - every_class[1]  # a row fewer than the model's 4 classes
+    FakeScreen(monkeypatch, [])
+    overlay = window.Overlay(bars=True, charted=[0, 1, 2])
+    shown = window.Window((640, 480), overlay)
+    shown.write(Annotated(0, 0.0, frame, tracks))
+    assert shown._shown.areas == areas  # the window keeps its counter off that chart
+
+
+def test_the_loop_tells_the_window_which_classes_the_bars_chart(tiny_model):
+    from realtime.classify import Classifier
+    from realtime.detect import FaceDetector
+    from realtime.loop import run
+    from realtime.pipeline import Pipeline
+    from realtime.scene import DemoSource
+    from realtime.track import Tracker
+
+    classifier = Classifier(tiny_model, classes=["sad", "happy", "neutral"])
+    overlay = window.Overlay(bars=True)
+    run(DemoSource(faces=1), Pipeline(FaceDetector("full"), classifier), Tracker(), [], overlay=overlay, max_frames=1)
+    assert [classifier.labels[i] for i in overlay.charted] == classifier.classes and len(overlay.charted) == 3
+
+
 RIGHT, LEFT = 0xFF53, 0xFF51  # the arrow keys as cv2.waitKeyEx gives them on Linux (X11)
 
 
