@@ -529,9 +529,14 @@ class FaceDetector:
         # looks for the whole face. Not inside a small face's box, which may be loose (`boxed_well`).
         held = [box for box in previous if boxed_well(box, *rgb.shape[1::-1])]
         faces = wholes(faces, held)
+        # The last resorts (the cascade, less sure boxes) have no score of BlazeFace's to hold to a --min-confidence above
+        # the default: there they leave no face to them (at 0.95 a photo's faces came back from them scored 1.0).
+        last_resorts = self.min_confidence <= BLAZEFACE[0].least_score
         if self.upright:
-            faces = self._upright(rgb, faces, least) or self.cascade.find(rgb) or self._unsure(rgb)
-        elif self.cascade:
+            faces = self._upright(rgb, faces, least)
+            if not faces and last_resorts:
+                faces = self.cascade.find(rgb) or self._unsure(rgb)
+        elif self.cascade and last_resorts:
             faces = faces or self._unseen(rgb, previous)
         # When there are too many: the faces at the last frame's first, then the most certain. By score alone, which
         # 8 of 12 still faces of a video call were kept changed in 33 of 75 frames, boxes and ids going from person to
@@ -613,9 +618,7 @@ class FaceDetector:
         the landmark model finds face-like as they lie (as for the cascade's), and not a part of another such face: a
         face tilted far over, half hidden by a hand or in the dark (5 of the 14 FER2013 PublicTest faces in a frame where
         nothing else was found; nothing in any of the 59 FER+ non-faces, icons and blank squares, where nothing else
-        was). Not where --min-confidence asks for surer faces than the default."""
-        if self.min_confidence > BLAZEFACE[0].least_score:
-            return []
+        was)."""
         bordered, pad = padded(rgb)
         found = [face for model in dict.fromkeys((self.near, self.main)) for picture, corner in ((rgb, 0), (bordered, -pad))
                  for face in model.find(picture, corner, corner, least=UNSURE_SCORE)]

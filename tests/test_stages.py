@@ -339,6 +339,18 @@ def test_a_face_blazeface_cannot_see_is_found_by_the_cascade_where_blazeface_wou
         assert photo_detector.detect(np.full((height, width, 3), 128, np.uint8)) == []
 
 
+def test_a_surer_face_asked_for_leaves_nothing_to_the_cascade(photo_detector, monkeypatch):
+    """--min-confidence above the default holds BlazeFace's scores to it; the cascade has no such score (its faces are
+    scored by the landmark model's face flag), so there it finds nothing: at 0.95 a photo's faces came back from it
+    scored 1.0, more faces than at 0.8. Photos and video alike."""
+    _, shaded, _ = behind_sunglasses(photo_detector)
+    for min_confidence, found in ((0.5, 1), (0.8, 0), (1.0, 0)):
+        photos = blinded(FaceDetector("tiled", min_confidence, upright=True), monkeypatch)
+        assert len(photos.detect(shaded)) == found, min_confidence
+        video = blinded(FaceDetector("sweep", min_confidence), monkeypatch)
+        assert len(video.detect(shaded)) == found, min_confidence  # (the first face-less frame is searched whole)
+
+
 def test_video_falls_back_on_the_cascade_and_follows_the_face_it_finds(photo_detector, monkeypatch):
     """Video (`sweep`): in frames where BlazeFace finds no face, the cascade searches the whole frame once in
     HAAR_EVERY of them (it is too slow for every frame), and around each face of the last frame every frame, so
