@@ -23,8 +23,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.capture import (WEB_SCHEMES, SourceError, cannot_read, descreened, fetch_image, is_image_head, on_white,
-                              pil_on_white, read_image, shown)
+from realtime.capture import (VIDEO_SUFFIXES, WEB_SCHEMES, SourceError, cannot_read, descreened, fetch_image,
+                              is_image_head, not_media, on_white, pil_on_white, read_image, shown)
 from realtime.classify import DEFAULT_PHOTO_MODEL, Classifier
 from realtime.detect import FaceDetector
 from realtime.pipeline import Pipeline
@@ -132,21 +132,30 @@ class PhotoLabeller(Labeller):
 
     @staticmethod
     def _frame(image: str | Path | bytes | np.ndarray) -> np.ndarray:
+        if isinstance(image, (bytearray, memoryview)):  # (read as an array: "not uint8 (15544,)")
+            image = bytes(image)
         if isinstance(image, bytes) and (is_image_head(image[:12]) or b"\0" in image):  # a picture's bytes, not a path
             return PhotoLabeller._decoded(image)  # (they were taken for a path: a 16 KB "no such file" of binary)
         if isinstance(image, bytes):  # a path as the OS gives it
             image = os.fsdecode(image)
+            if not os.path.lexists(image) and not image.lower().startswith(WEB_SCHEMES + ("file:",)):
+                raise SourceError(f"no such file, and not a picture's bytes: {image[:100]!r}")
         if isinstance(image, (str, Path)) and not str(image).strip(". "):  # (Path("") is ".")
             raise ValueError(f"the image's path is empty or a folder: {str(image)!r}")
         if hasattr(image, "convert") and hasattr(image, "mode"):  # a PIL image: np.asarray read a palette picture's
             try:  # indices as grey, and RGB as BGR (16-bit and float ones, which convert() clips, stay refused below);
                 image = pil_on_white(image) if image.mode in EIGHT_BIT_MODES else np.asarray(image)  # see-through: white
             except (ValueError, AssertionError, OSError) as error:  # (a closed one: a bare AssertionError)
+                if "truncated" in str(error):  # (Pillow reads no cut-off file unless told to, for all at once)
+                    raise ValueError(f"the PIL image's file is cut short ({error}): give its path, which is read as "
+                                     "far as it goes, with a DamagedImageWarning") from None
                 raise ValueError(f"the PIL image cannot be read (closed, or its file gone?): {error}") from None
         if isinstance(image, str) and image.lower().startswith(WEB_SCHEMES):
             return PhotoLabeller._fetched(image)
         if isinstance(image, (str, Path)):
             return PhotoLabeller._read(Path(image), str(image))
+        if isinstance(image, (list, tuple)) and image and all(isinstance(i, (str, Path)) for i in image):
+            raise ValueError(f"label one image at a time: {len(image)} paths were given in a {type(image).__name__}")
         frame = np.asarray(image)
         if frame.dtype == object:  # (None, a file object, BytesIO: "not object ()")
             raise ValueError(f"cannot label a {type(image).__name__}: give a file's path, an http(s) URL, a picture's "
@@ -177,7 +186,8 @@ class PhotoLabeller(Labeller):
                 raise SourceError(f"no such file: {shown_name}" + (" (give the file's path, without file://)"
                                                                     if name.lower().startswith("file:") else ""))
             if frame is None:
-                raise SourceError(cannot_read(file, shown_name))
+                video = file.suffix.lower() in VIDEO_SUFFIXES and not not_media(file)
+                raise SourceError(cannot_read(file, shown_name) + (": it is a video, for VideoLabeller" if video else ""))
         except OSError as error:  # (a name too long: ENAMETOOLONG)
             raise SourceError(f"cannot read image {shown_name}: {error.strerror}") from None
         return frame

@@ -307,6 +307,14 @@ def test_the_python_api_answers_as_the_program_does_for_a_photo(tmp_path):
             labeller.label(tmp_path / "notes.jpg")
         # A picture's bytes (an upload, a blob) were taken for a path: a "no such file" of 16 KB of binary
         assert labeller.label(photo.read_bytes()) == faces
+        assert labeller.label(bytearray(photo.read_bytes())) == labeller.label(memoryview(photo.read_bytes())) == faces
+        with pytest.raises(SourceError, match=r"^no such file, and not a picture's bytes: 'hello world'"):
+            labeller.label(b"hello world")  # (bytes are a path unless a picture's: "no such file: hello world")
+        with pytest.raises(ValueError, match="label one image at a time: 2 paths were given in a list"):
+            labeller.label([photo, photo])  # ("not <U9 (2,)")
+        (tmp_path / "clip.mp4").write_bytes(b"\0\0\0\x18ftypmp42" + bytes(64))
+        with pytest.raises(SourceError, match=r"cannot read image .*clip.mp4: it is a video, for VideoLabeller$"):
+            labeller.label(tmp_path / "clip.mp4")
         with pytest.raises(SourceError, match=r"^cannot read image the picture's bytes \(11 bytes\)"):
             labeller.label(b"\x89PNG\r\n\x1a\nnot")
         for wrong in (None, io.BytesIO(photo.read_bytes())):  # ("not object ()")
@@ -321,6 +329,8 @@ def test_the_python_api_answers_as_the_program_does_for_a_photo(tmp_path):
         cut.write_bytes(cv2.imencode(".jpg", decoded)[1].tobytes()[:4000])
         with pytest.warns(DamagedImageWarning, match="cut.jpg: .*what is missing of it reads as grey"):
             labeller.label(cut)
+        with pytest.raises(ValueError, match=r"the PIL image's file is cut short .*give its path"):
+            labeller.label(Image.open(cut))  # (was: "cannot be read (closed, or its file gone?)")
         with Image.open(photo) as opened:
             pass  # closed: a bare AssertionError
         with pytest.raises(ValueError, match=r"the PIL image cannot be read \(closed"):
