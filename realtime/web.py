@@ -40,7 +40,7 @@ import numpy as np
 from realtime import stop
 from realtime.capture import (GIF_SIGNATURES, IMAGE_SUFFIXES, JPEG_SIGNATURE, PNG_SIGNATURE, TIFF_SIGNATURES,
                               VIDEO_SUFFIXES, ImageSource, IndexMissing, Source, SourceError, colour_profile, damage_note,
-                              animated, is_heif, is_image_file, is_webp, open_video)
+                              animated, is_heif, is_image_file, is_webp, not_media, open_video)
 from realtime.classify import BACKENDS, DEFAULT_MODEL, DEFAULT_PHOTO_MODEL, Classifier, ClassesError, ModelError
 from realtime.output import Annotated, OutputError, VideoWriter, frame_record
 
@@ -224,24 +224,28 @@ class Labeller:
         path.write_bytes(data)
         # A GIF, WebP or PNG of several frames is the short video it is, as the program reads it (it was labelled as
         # its first frame: a slide show of several people gave one face)
-        animation = animated(path)
+        plain = not_media(path)  # (text named .mp4 was a "damaged video, or a codec ..." 400)
+        animation = None if plain else animated(path)
         if animation is not None:  # (`_open` names the others so)
             animation.description = path.name
-        if animation is None and (cv2.haveImageReader(str(path)) or is_image_file(path, by_content=True)):
+        image = not plain and animation is None and (cv2.haveImageReader(str(path)) or
+                                                     is_image_file(path, by_content=True))
+        video = not (plain or image) and bool(animation or path.suffix.lower() in VIDEO_SUFFIXES or
+                                              mimetype.startswith("video/") or video_content_suffix(data))
+        if not (image or video):
+            raise UploadError(415, f"{name} is not a photo or video this page reads ({plain + '; ' if plain else ''}"
+                                   f"photos: {', '.join(sorted(s[1:] for s in IMAGE_SUFFIXES))}; "
+                                   f"videos: {', '.join(sorted(s[1:] for s in VIDEO_SUFFIXES))})")
+        if image:
             check_picture_size(data, name)  # (HEIC, AVIF: OpenCV reads neither)
             kind, source = "image", self._open(ImageSource, path, f"cannot read image {name} (damaged or cut short?)")
             pipeline, tracker, cuts = self.photos, Tracker.for_photos(), None
-        elif animation or path.suffix.lower() in VIDEO_SUFFIXES or mimetype.startswith("video/") or \
-                video_content_suffix(data):
+        else:
             kind, source = "video", animation or self._open(open_video, path, f"cannot read video {name} (damaged, "
                                                                                "or a codec this program cannot decode)")
             self._check_length(source)
             pipeline, cuts = self._video_pipeline(), ShotCuts()
             tracker = Tracker(frames=source.frame_count, max_faces=VIDEO_FACES, fps=source.fps)
-        else:
-            raise UploadError(415, f"{name} is not a photo or video this page reads (photos: "
-                                   f"{', '.join(sorted(s[1:] for s in IMAGE_SUFFIXES))}; "
-                                   f"videos: {', '.join(sorted(s[1:] for s in VIDEO_SUFFIXES))})")
         width, height = source.size
         if width * height > MAX_PIXELS:
             source.close()
@@ -348,6 +352,8 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
                 raise UploadError(400, "no file: send the photo or video as the multipart field 'file'")
             file = request.files["file"]
             data, name, mimetype = file.read(), file.filename or "", file.mimetype or ""
+            if not data:  # (said "no file")
+                raise UploadError(400, f"the file sent{f' ({file.filename})' if file.filename else ''} is empty")
         else:
             data, name = request.get_data(), ""  # (whatever its Content-Type: curl --data-binary says a form)
             mimetype = "" if request.mimetype == "application/x-www-form-urlencoded" else request.mimetype or ""
@@ -398,7 +404,10 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
         environ = request.environ
         if request.content_length is not None or not environ.get("wsgi.input_terminated"):
             return
-        body = environ["wsgi.input"].read(max_bytes + 1)
+        try:
+            body = environ["wsgi.input"].read(max_bytes + 1)
+        except (OSError, ValueError) as error:  # a chunk's size line that is no number (it was a 500)
+            raise UploadError(400, f"the upload's chunked body cannot be read: {error}") from None
         if len(body) > max_bytes:
             raise UploadError(413, f"the upload is larger than {max_bytes / 1e6:g} MB")
         environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})

@@ -286,7 +286,10 @@ def test_health_and_a_page_that_fetches_nothing_from_elsewhere(client):
 @pytest.mark.parametrize("field, content, name, status, message", [
     (None, None, None, 400, "no file"),
     ("photo", b"x", "x.jpg", 400, "multipart field 'file'"),
-    ("file", b"just some notes", "notes.txt", 415, "notes.txt is not a photo or video this page reads (photos: avif, bmp,"),
+    ("file", b"just some notes", "notes.txt", 415, "notes.txt is not a photo or video this page reads (it is a text "
+                                                   "file, not a picture or video; photos: avif, bmp,"),
+    ("file", b"just some notes", "notes.mp4", 415, "notes.mp4 is not a photo or video this page reads (it is a text"),
+    ("file", b"", "empty.jpg", 400, "the file sent (empty.jpg) is empty"),  # (was: "no file")
     ("file", "jpeg[:200]", "cut.jpg", 400, "cannot read image cut.jpg"),
     ("file", b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100, "broken.mp4", 400, "cannot read video broken.mp4 ("),
     ("file", b"\x00\x00\x00\x10ftypmp42isom\x00\x10\x00\x00mdat" + b"\x00" * 700, "cut.mp4", 400,
@@ -578,6 +581,15 @@ def test_a_body_sent_in_chunks_keeps_to_the_upload_limit(client, tmp_path):
     assert big.status_code == 413 and big.json["error"] == "the upload is larger than 2 MB"
     whole = client.post("/api/label", data=photo, content_type="image/jpeg").json
     assert chunked(photo).json == whole and len(whole["faces"]) == 1
+    from werkzeug.serving import DechunkedInput  # (what the server reads a chunked body through)
+
+    class Sent(io.BytesIO):  # the body as the server reads it: a chunk size that is no number
+        def read(self, size=-1):
+            return DechunkedInput(io.BytesIO(b"zz\r\nabc\r\n0\r\n\r\n")).read(size)  # (OSError: Invalid chunk header)
+
+    broken = client.post("/api/label", input_stream=Sent(), content_type="image/jpeg",
+                         headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+    assert broken.status_code == 400 and "chunked body cannot be read" in broken.json["error"], broken.json
 
 
 def test_a_raw_body_is_read_whatever_its_content_type_says(client, tmp_path):
