@@ -363,6 +363,7 @@ def hlg_levels() -> np.ndarray:
 
 
 SMPTE_2084, ARIB_STD_B67 = 16, 18  # FFmpeg's numbers of the PQ and HLG transfers (AVCOL_TRC_*)
+BT709, BT601_OR_UNSAID = 1, (2, 5, 6)  # FFmpeg's numbers of YUV matrices: BT.709's; unspecified, BT.470 BG, SMPTE 170M
 BT2020_NCL = 9  # FFmpeg's (and its scaler's) number of BT.2020's YUV matrix (AVCOL_SPC_BT2020_NCL, SWS_CS_BT2020)
 HDR_LEVELS = {SMPTE_2084: hdr10_levels(), ARIB_STD_B67: hlg_levels()}
 
@@ -514,15 +515,18 @@ class DecodedVideoSource(Source):
 
     def _upright(self, frame) -> np.ndarray:
         """A decoded frame as BGR, turned upright."""
-        if (frame.format.name == "yuv420p" and frame.color_range != 2 and frame.colorspace != BT2020_NCL
+        if (frame.format.name == "yuv420p" and frame.color_range != 2 and frame.colorspace in BT601_OR_UNSAID
                 and frame.width % 2 == 0 and frame.height % 2 == 0):
-            image = cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_I420)  # (video range, as usual: faster)
+            image = cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_I420)  # (BT.601 video range, as FFmpeg reads
+            # a frame that does not say: faster)
         else:
-            # BT.2020's YUV (HDR video's, some SDR's) by its matrix, asked for by name: PyAV before 17 used BT.601's
-            # where the frame's own was both from and to (by its code; PyAV 18 reads it right), as OpenCV's
-            # conversion above does (colourful 8-bit frames: green 180 read 198, hue 2.6 degrees off on average; 0.3)
+            # BT.709's and BT.2020's YUV (HD, phone and HDR video) by its matrix, asked for by name: PyAV before 17 used
+            # BT.601's where the frame's own was both from and to (by its code; PyAV 18 reads it right), as OpenCV's
+            # conversion above does (colourful 8-bit frames: green 180 read 198, hue 2.6 degrees off on average; 0.3;
+            # BT.709's green 198 read 233, red 196 read 179, recorded so)
             matrix = dict(src_colorspace=BT2020_NCL, dst_colorspace="ITU709", src_color_range=frame.color_range) \
-                if frame.colorspace == BT2020_NCL else {}
+                if frame.colorspace == BT2020_NCL else \
+                dict(src_colorspace="ITU709", src_color_range=frame.color_range) if frame.colorspace == BT709 else {}
             try:  # (full range, other layouts and depths)
                 image = frame.to_ndarray(format="bgr24", **matrix)
             except (self._av.FFmpegError, OSError):  # a colour standard FFmpeg's scaler refuses (reserved, YCgCo)

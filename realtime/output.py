@@ -26,7 +26,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from realtime.capture import STREAM_TIMEOUT_MS, colour_profile, main_stream
+from realtime.capture import BT709, STREAM_TIMEOUT_MS, colour_profile, main_stream
 from realtime.draw import letterboxed
 from realtime.track import Track
 
@@ -376,6 +376,11 @@ class EncodedWriter:
             self._stream.width, self._stream.height = size[0] + size[0] % 2, size[1] + size[1] % 2
             self._stream.pix_fmt = "yuv420p"
             self._stream.options = {"preset": "veryfast", "crf": "23", "g": str(max(1, round(fps)))}
+            # BT.709 (HD's, and what players take an untagged HD video for), said in the file: the pictures were made
+            # YUV by BT.601's matrix, untagged, which players showed with colours off (green 198 as 233)
+            context = self._stream.codec_context
+            context.colorspace = context.color_primaries = context.color_trc = BT709
+            context.color_range = 1  # (video range, MPEG's)
         self.timed = codec != "mjpeg"
         if self.timed:
             self._stream.codec_context.time_base = self.TIME_BASE
@@ -391,6 +396,8 @@ class EncodedWriter:
             frame = cv2.copyMakeBorder(frame, 0, self._stream.height - frame.shape[0], 0, self._stream.width - frame.shape[1],
                                        cv2.BORDER_REPLICATE)
         image = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
+        if self.timed:  # (H.264; MJPEG's .avi is BT.601 at full range, as JPEG is)
+            image = image.reformat(format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG")
         if self.timed:  # its own time (frames put on a grid at the average rate fell behind a variable-rate source)
             self._first = seconds if self._first is None else self._first
             self._pts = max(self._pts + 1, round((seconds - self._first) / self.TIME_BASE))

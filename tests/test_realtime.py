@@ -713,12 +713,16 @@ def test_an_hlg_video_is_read_at_the_levels_an_sdr_one_has(tmp_path):
     assert np.abs(np.array(read) - (60, 128, 200, 0)).max() <= 4, read  # (58, 128, 198, 0)
 
 
-def test_a_bt2020_video_keeps_its_colours(tmp_path):
+@pytest.mark.parametrize("matrix", [9, 1])
+def test_a_bt2020_or_bt709_video_keeps_its_colours_and_so_does_its_recording(tmp_path, matrix):
     """8-bit video whose YUV is BT.2020's (an HLG camera's 8-bit H.264, SDR in BT.2020) was turned to RGB with BT.601's
-    matrix, as OpenCV's YUV conversion does: green 180 read 198, red's green 60 read 50."""
+    matrix, as OpenCV's YUV conversion does: green 180 read 198, red's green 60 read 50. BT.709's (HD and phone video)
+    too: green 180 read 200. The recording (--output) was made YUV by BT.601's matrix and said nothing of it, which
+    players take HD for BT.709's: it now says BT.709, and is so."""
     import av
 
     from realtime.capture import open_video
+    from realtime.output import Annotated, VideoWriter
 
     image = np.zeros((48, 64, 3), np.uint8)
     colours = [(40, 40, 200), (40, 180, 40), (200, 60, 40), (90, 130, 190)]  # (BGR: red, green, blue, skin)
@@ -729,16 +733,29 @@ def test_a_bt2020_video_keeps_its_colours(tmp_path):
         stream = container.add_stream("libx264", rate=24, options={"qp": "0"})  # (lossless)
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
         context = stream.codec_context
-        context.color_trc, context.color_primaries, context.colorspace = 1, 9, 9  # (SDR levels, BT.2020)
+        context.color_trc, context.color_primaries, context.colorspace = 1, matrix, matrix  # (SDR levels)
         container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24").reformat(
-            format="yuv420p", dst_colorspace=9)))
+            format="yuv420p", dst_colorspace=matrix)))
         container.mux(stream.encode())
+
+    def colours_kept(frame, within=6):
+        inside = [frame[k // 2 * 24 + 4:k // 2 * 24 + 20, k % 2 * 32 + 4:k % 2 * 32 + 28] for k in range(4)]
+        assert all(np.abs(patch.astype(int) - colour).max() <= within for patch, colour in zip(inside, colours)), \
+            [patch.reshape(-1, 3).mean(0).round() for patch in inside]
+
     video = open_video(clip)
     frame = next(iter(video))
     video.close()
-    inside = [frame[k // 2 * 24 + 4:k // 2 * 24 + 20, k % 2 * 32 + 4:k % 2 * 32 + 28] for k in range(4)]
-    assert all(np.abs(patch.astype(int) - colour).max() <= 6 for patch, colour in zip(inside, colours)), \
-        [patch.reshape(-1, 3).mean(0).round() for patch in inside]
+    colours_kept(frame)
+    writer = VideoWriter(tmp_path / "recorded.mp4", 24, (64, 48))
+    for n in range(3):
+        writer.write(Annotated(n, n / 24, frame, []))
+    writer.close()
+    with av.open(str(tmp_path / "recorded.mp4")) as container:
+        played = next(container.decode(video=0))
+    assert (played.colorspace, played.color_primaries, played.color_trc, played.color_range) == (1, 1, 1, 1)
+    colours_kept(played.to_ndarray(format="bgr24", src_colorspace="ITU709"), 10)  # as a player reads it by what it
+    # says (10: the recording's own loss, at crf 23; read by BT.601's matrix, as written before, green 180 is 200)
 
 
 @pytest.mark.parametrize("damaged", [45, 0])
