@@ -464,7 +464,9 @@ class DecodedVideoSource(Source):
         seconds = float(stream.duration * stream.time_base) if stream.duration else (self.container.duration or 0) / 1e6
         # (WebM gives no count: estimated from its length, as OpenCV does, for the web page's length limit)
         self.frame_count = stream.frames or (round(seconds * self.fps) if seconds > 0 else None)
-        self.length = video_stream_length(stream)  # (for `cut_short`)
+        self.length = video_stream_length(stream)  # (for `cut_short`; a Matroska file cut short: its container's)
+        if self.length is None and self.path and self.container.duration and matroska_cut_short(self.path):
+            self.length = self.container.duration / 1e6
         self.time = 0.0
         self.cut_short: str | None = None  # as VideoSource's
         self.resized = False  # whether a frame of another size has been fitted into `size` (said once)
@@ -666,6 +668,34 @@ def index_missing(path: Path) -> bool:
                 at += length
             return seen[:1] == [b"ftyp"] and seen[-1] == b"mdat" and at > size
     except (OSError, struct.error):
+        return False
+
+
+def matroska_cut_short(path: Path) -> bool:
+    """Whether `path` is a Matroska or WebM file shorter than its Segment says it is: a copy cut short. Its streams give
+    no length of their own, and the container's may be its sound's (longer than the picture); a Segment of unknown
+    size (a live recording's, as browsers write them) says nothing."""
+    def number(at: int) -> tuple[int, int]:  # an EBML variable-length size: (value, its length in bytes)
+        length = 9 - head[at].bit_length()  # (its first byte's leading zeros, plus one)
+        if length > 8:
+            raise ValueError("no EBML size")
+        value = head[at] & (0xFF >> length)
+        for byte in head[at + 1:at + length]:
+            value = value << 8 | byte
+        return value, length
+
+    try:
+        with open(path, "rb") as handle:
+            head, size = handle.read(64), os.fstat(handle.fileno()).st_size
+        if not head.startswith(b"\x1a\x45\xdf\xa3"):
+            return False
+        header, width = number(4)
+        at = 4 + width + header  # the Segment's ID, then its size
+        if head[at:at + 4] != b"\x18\x53\x80\x67":
+            return False
+        segment, width = number(at + 4)
+        return segment != (1 << 7 * width) - 1 and at + 4 + width + segment > size
+    except (OSError, IndexError, ValueError):  # (a header longer than 64 bytes: not said)
         return False
 
 

@@ -894,6 +894,36 @@ def test_a_cut_copy_of_a_video_says_it_is_cut_short(tmp_path, tiny_model):
     assert 26 <= (tmp_path / "out.jsonl").read_text().count("\n") <= 30  # (B-frames: decoded in another order)
 
 
+def test_a_cut_copy_of_a_matroska_video_says_it_is_cut_short_and_one_whose_sound_runs_on_does_not(tmp_path):
+    """Matroska and WebM streams give no length of their own, so a copy cut short (an interrupted download) was labelled
+    as far as it went, unsaid. Its Segment's size, in its header, says how long the file is; the container's length,
+    which may be its sound's, is then the length it is short of. A file whose sound outlasts its picture is whole."""
+    import av
+
+    from realtime.capture import open_video
+
+    whole, cut, longer_sound = tmp_path / "whole.mkv", tmp_path / "cut.mkv", tmp_path / "sound.mkv"
+    write_grainy_clip(whole, frames=144)  # 6 s
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 4 // 10])
+    with av.open(str(longer_sound), "w") as container:  # 1 s of picture, 6 s of sound
+        picture, sound = container.add_stream("libx264", rate=24), container.add_stream("aac", rate=48000)
+        picture.width, picture.height, picture.pix_fmt = 320, 240, "yuv420p"
+        for n, frame in enumerate(DemoSource(faces=1, frames=24)):
+            container.mux(picture.encode(av.VideoFrame.from_ndarray(frame[:240, :320].copy(), format="bgr24")))
+        container.mux(picture.encode())
+        for n in range(6 * 48000 // 1024):
+            samples = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            samples.sample_rate, samples.pts = 48000, n * 1024
+            container.mux(sound.encode(samples))
+        container.mux(sound.encode())
+    for path, said in ((whole, None), (cut, "of its 6.0 s"), (longer_sound, None)):
+        video = open_video(path)
+        frames = sum(1 for _ in video)
+        video.close()
+        assert (video.cut_short is None) if said is None else said in video.cut_short, (path.name, video.cut_short)
+        assert frames == {"whole.mkv": 144, "sound.mkv": 24}.get(path.name, frames)
+
+
 def test_file_names_that_are_not_utf8_are_read_and_written(tmp_path, tiny_model):
     """A name in Latin-1 (from an old zip or a Windows share) crashed OpenCV: a segmentation fault, no results."""
     latin1 = os.fsdecode(b"caf\xe9")  # (Python holds the byte that is not UTF-8 as a lone surrogate)
