@@ -20,8 +20,8 @@ frame; then each tracker setting replays the same per-frame detections and proba
 - ghost boxes: frames x boxes shown besides the one face of each shot (stray detections);
 - cuts: share of shot changes detected by `ShotCuts`, and false cuts inside shots; the same shots filmed again and
   framed between bars (`framed`: 3:4 between black or grey bars, 16:9 between bars above and below, smaller with black
-  all around); and false cuts on bench/clips/faces4.mp4 (4 generated faces moving, no cut), fast pans, and flashes
-  (the light jumping for a frame or half a second).
+  all around), and with a crossfade of 0.2-1 s between them (dissolves); and false cuts on bench/clips/faces4.mp4 (4
+  generated faces moving, no cut), fast pans, and flashes (the light jumping for a frame or half a second).
 """
 
 from __future__ import annotations
@@ -323,6 +323,29 @@ def flash_cuts(shots: list[tuple[Path, int]], seed: int) -> str:
     return f"flashes and half a second overexposed in 10 shots: {false} false cuts in 900 frames"
 
 
+def dissolve_cuts(shots: list[tuple[Path, int]], seconds: float, seed: int, shake: float) -> str:
+    """The line on dissolves: the shots filmed again, each change of photo a crossfade of 0.2, 0.5 or 1 s in turn (the
+    last frames of one photo blended into the first of the next); a dissolve is found where `ShotCuts` finds a cut
+    between its start and 0.3 s after its end, and every other cut is a false one (no model needed)."""
+    rng, cuts, fades = np.random.default_rng(seed + 2), ShotCuts(), (6, 15, 30)
+    found = false = 0
+    tail: list[np.ndarray] = []  # the last photo's frames that the next one fades in over
+    for shot, (path, _) in enumerate(shots):
+        fade = fades[shot % len(fades)] if shot else 0
+        frames = list(filmed(cv2.imread(str(path)), round(seconds * FPS) + fades[(shot + 1) % len(fades)], rng, shake))
+        for k, frame in enumerate(tail):  # the fade
+            share = (k + 1) / (fade + 1)
+            frames[k] = cv2.addWeighted(frame, 1 - share, frames[k], share, 0)
+        keep = len(frames) - fades[(shot + 1) % len(fades)] if shot < len(shots) - 1 else len(frames)
+        said = [cuts.is_cut(frame) for frame in frames[:keep]]
+        window = fade + round(0.3 * FPS) if shot else 0
+        found += any(said[:window])
+        false += sum(said[window:])
+        tail = frames[keep:]
+    return (f"dissolves of 0.2, 0.5 and 1 s between the shots: {found}/{len(shots) - 1} detected, {false} false cuts in "
+            f"{len(shots) * seconds:.0f} s")
+
+
 def plain_wall_cuts() -> str:
     """The line on false cuts where a face moves fast (10-40 px a frame) over a plain wall, which must not be taken for
     bars beside the picture."""
@@ -381,6 +404,7 @@ def main() -> int:
     print(f"shot cuts: {detected}/{len(starts)} detected, {false} false cuts in {len(frames) / FPS:.0f} s")
     print("\n".join(framed_cuts(shots, args.seconds, args.seed, args.shake)))
     print(plain_wall_cuts())
+    print(dissolve_cuts(shots, args.seconds, args.seed, args.shake))
     print(flash_cuts(shots, args.seed))
     print(moving_clip_cuts(Path(__file__).parent / "clips" / "faces4.mp4"))
     pan_cuts = 0

@@ -597,6 +597,32 @@ def test_shot_cuts_are_found_between_pictures_framed_by_bars():
         assert not cuts.is_cut(frame), k
 
 
+@pytest.mark.parametrize("fade", [6, 15, 30])
+def test_a_dissolve_between_two_shots_is_a_cut_and_slow_motion_is_not(fade):
+    """A crossfade from one person to another in the same place (0.2, 0.5 or 1 s at 30 FPS), as edited video joins its
+    shots: no frame differs much from the one before, so no cut was found, and the first person's id, label and
+    smoothing went on to the second (a user trial's dissolves, every one). Each frame between is a blend of the two
+    ends; a face moving, the camera panning, are not, and stay no cut."""
+    import matplotlib
+
+    first = cv2.resize(cv2.imread(str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg")), (760, 480))
+    second = background(760, 480, seed=1)  # another person, in a room
+    paste_face(second, 300, (380, 240), flip=True)
+    frames = [first[:, k:k + 640] for k in range(40)]  # the camera panning slowly (1 px a frame) over both
+    for k in range(fade):
+        share = (k + 1) / (fade + 1)
+        frames.append(cv2.addWeighted(first[:, 40 + k:680 + k], 1 - share, second[:, 40 + k:680 + k], share, 0))
+    frames += [second[:, 40 + fade + k:680 + fade + k] for k in range(20 - fade // 2)]
+    cuts = ShotCuts()
+    said = [cuts.is_cut(frame) for frame in frames]
+    assert not any(said[:40]) and any(said[40:40 + fade + 9]) and not any(said[40 + fade + 9:]), np.flatnonzero(said)
+    assert sum(said) == 1, np.flatnonzero(said)  # once: not again within the dissolve, after a cut found in it
+    moving = ShotCuts()
+    assert not any(moving.is_cut(DemoSource(faces=4).frame(i)[0]) for i in range(90))  # faces moving, 3 s
+    walking = ShotCuts()  # a face crossing the picture over 1.5 s: no frame between is a blend of the ends
+    assert not any(walking.is_cut(np.roll(first, 12 * k, axis=1)[:, :640]) for k in range(46))
+
+
 def test_a_cut_ends_every_track():
     tracker = Tracker(confirm=1)
     tracker.update([_face(100)], np.array([[0.2, 0.8]]))
@@ -733,7 +759,8 @@ def test_a_face_coming_in_fast_is_confirmed_and_keeps_one_id():
     assert tracker.update([], p[:0]) == [] and tracker.tracks == []
     for _ in range(2):  # a face at 400 found afresh: a new track, not the dropped one
         tracker.update([_face(400)], p)
-    assert [(t.id, t.missed) for t in tracker.update([_face(400)], p)] == [(2, 0)]
+    assert [(t.id, t.missed) for t in tracker.update([_face(400)], p)] == [(1, 0)]  # (the one dropped before it
+    # was shown took no id: the ids shown ran 1, 2, 5 where faces came and went unconfirmed)
 
 
 def test_held_faces_never_take_the_shown_faces_past_max_faces():
