@@ -526,7 +526,7 @@ class Sound:
             start = video.start_time * video.time_base if video and video.start_time is not None else 0
         self._start = Fraction(start)
         self._packets, self._pending = self._input.demux(self._in), None
-        self._samples = 0  # re-encoded: samples given to the encoder so far
+        self._samples: int | None = None  # re-encoded: the place of the next sample given to the encoder
 
     def copy_until(self, seconds: Fraction) -> None:
         while True:
@@ -556,6 +556,10 @@ class Sound:
                     self._container.mux(packet)
             else:  # each frame at its place in samples from the first (with none, FFmpeg's AAC encoder put its 1,024
                 for frame in packet.decode():  # samples of start-up delay before the sound: 21 ms late at 48 kHz)
+                    if self._samples is None:  # the first at its own time: samples its decoder left out (Opus's 6.5 ms
+                        # to start with) or a packet from before the first frame put every sample 20 ms early
+                        own = (frame.pts * frame.time_base - self._start) if frame.pts is not None else 0
+                        self._samples = max(0, round(own * frame.sample_rate))
                     frame.pts, frame.time_base = self._samples, Fraction(1, frame.sample_rate)
                     self._samples += frame.samples
                     self._container.mux(self._out.encode(frame))
