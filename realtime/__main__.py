@@ -333,11 +333,12 @@ def main(argv: list[str] | None = None) -> int:
               f"{'' if args.max_faces else ' for a camera or live stream'})", file=sys.stderr)
     written = next((sink.photos for sink in sinks if isinstance(sink, PhotoFolderWriter)), None)
     files = [path for path in (args.output, args.json, args.csv) if path and path != "-"]
+    until = "; interrupted: all labelled until then" if stopped == "interrupted" else ""  # (read as a whole run's)
     if photos and args.output:  # (the results' files: the closing line above counts the photos)
-        print(f"wrote {args.output}" + ("" if written is None else f" ({written} photo{'s' * (written != 1)})"),
+        print(f"wrote {args.output}" + ("" if written is None else f" ({written} photo{'s' * (written != 1)}{until})"),
               file=sys.stderr)
     elif files and not photos:  # (a video run that wrote only results ended without a word)
-        print(f"wrote {', '.join(files)} ({stats.frames} frame{'s' * (stats.frames != 1)})", file=sys.stderr)
+        print(f"wrote {', '.join(files)} ({stats.frames} frame{'s' * (stats.frames != 1)}{until})", file=sys.stderr)
     cut_short = getattr(source, "cut_short", None) if stopped == "end" else None
     if cut_short and source.path is None:  # a video over the network: its connection was lost
         print(f"error: the video {source.description} ended after {cut_short}: the connection was lost or the server "

@@ -2065,6 +2065,7 @@ def test_damaged_model_file_gives_a_clean_error(tmp_path, tiny_model, backend, d
 def test_interrupted_recording_is_playable(tmp_path, tiny_model, signum):
     stderr = record_and_interrupt(tmp_path, tiny_model, [signum])
     assert f"wrote {tmp_path / 'out.mp4'}" in stderr  # the first signal only asks the loop to stop
+    assert "frames; interrupted: all labelled until then)" in stderr  # (it read as a whole run's line)
 
 
 def test_a_closed_terminal_ends_the_run_as_sigterm_does(tmp_path, tiny_model):
