@@ -304,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         bar = None if display or args.benchmark or on_screen else progress_bar(source, args.max_frames, sys.stderr)
         sinks += [bar] if bar else []
         stats, stopped = run(source, pipeline, tracker, sinks, overlay=overlay,
-                             cuts=None if photos else ShotCuts(), max_frames=args.max_frames, helpers=helpers,
+                             cuts=None if photos else ShotCuts(fps=None if source.live else source.fps),
+                             max_frames=args.max_frames, helpers=helpers,
                              timed=args.benchmark, enlarge_video=enlarge_video)
     except (ModelError, SourceError, OutputError) as err:  # run() has closed the sinks, open_sinks() its own
         print(f"error: {'--classes: ' * isinstance(err, ClassesError)}{err}", file=sys.stderr)
@@ -333,12 +334,16 @@ def main(argv: list[str] | None = None) -> int:
               f"{'' if args.max_faces else ' for a camera or live stream'})", file=sys.stderr)
     written = next((sink.photos for sink in sinks if isinstance(sink, PhotoFolderWriter)), None)
     files = [path for path in (args.output, args.json, args.csv) if path and path != "-"]
-    until = "; interrupted: all labelled until then" if stopped == "interrupted" else ""  # (read as a whole run's)
+    until = "interrupted: all labelled until then" if stopped == "interrupted" else None  # (read as a whole run's)
     if photos and args.output:  # (the results' files: the closing line above counts the photos)
-        print(f"wrote {args.output}" + ("" if written is None else f" ({written} photo{'s' * (written != 1)}{until})"),
-              file=sys.stderr)
+        said = "; ".join(filter(None, [None if written is None else f"{written} photo{'s' * (written != 1)}", until]))
+        print(f"wrote {args.output}" + (f" ({said})" if said else ""), file=sys.stderr)
     elif files and not photos:  # (a video run that wrote only results ended without a word)
-        print(f"wrote {', '.join(files)} ({stats.frames} frame{'s' * (stats.frames != 1)}{until})", file=sys.stderr)
+        said = "; ".join(filter(None, [f"{stats.frames} frame{'s' * (stats.frames != 1)}", until]))
+        print(f"wrote {', '.join(files)} ({said})", file=sys.stderr)
+    elif until:
+        print(until.replace("all labelled", "the results of all labelled") + " were written" if files else
+              "interrupted", file=sys.stderr)
     cut_short = getattr(source, "cut_short", None) if stopped == "end" else None
     if cut_short and source.path is None:  # a video over the network: its connection was lost
         print(f"error: the video {source.description} ended after {cut_short}: the connection was lost or the server "

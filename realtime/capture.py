@@ -677,7 +677,7 @@ def matroska_cut_short(path: Path) -> bool:
     size (a live recording's, as browsers write them) says nothing."""
     def number(at: int) -> tuple[int, int]:  # an EBML variable-length size: (value, its length in bytes)
         length = 9 - head[at].bit_length()  # (its first byte's leading zeros, plus one)
-        if length > 8:
+        if length > 8 or at + length > len(head):  # (a file that ends inside it: no size read)
             raise ValueError("no EBML size")
         value = head[at] & (0xFF >> length)
         for byte in head[at + 1:at + length]:

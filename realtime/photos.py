@@ -132,13 +132,14 @@ class PhotoLabeller(Labeller):
 
     @staticmethod
     def _frame(image: str | Path | bytes | np.ndarray) -> np.ndarray:
-        if isinstance(image, (bytearray, memoryview)):  # (read as an array: "not uint8 (15544,)")
-            image = bytes(image)
+        if isinstance(image, bytearray) or (isinstance(image, memoryview) and image.ndim == 1 and image.format in "Bbc"):
+            image = bytes(image)  # a file's bytes (they were read as an array: "not uint8 (15544,)"; an array's view is
+            # read as that array)
         if isinstance(image, bytes) and (is_image_head(image[:12]) or b"\0" in image):  # a picture's bytes, not a path
             return PhotoLabeller._decoded(image)  # (they were taken for a path: a 16 KB "no such file" of binary)
         if isinstance(image, bytes):  # a path as the OS gives it
             image = os.fsdecode(image)
-            if not os.path.lexists(image) and not image.lower().startswith(WEB_SCHEMES + ("file:",)):
+            if image.strip(". ") and not os.path.lexists(image) and not image.lower().startswith(WEB_SCHEMES + ("file:",)):
                 raise SourceError(f"no such file, and not a picture's bytes: {image[:100]!r}")
         if isinstance(image, (str, Path)) and not str(image).strip(". "):  # (Path("") is ".")
             raise ValueError(f"the image's path is empty or a folder: {str(image)!r}")

@@ -274,11 +274,16 @@ class ShotCuts:
     the layout holds are a flash or an exposure change, not a cut. A crossfade from one shot to another is a cut too
     (`_dissolved`)."""
 
-    def __init__(self, min_correlation: float = 0.6, max_colour_change: float = 0.4):
+    def __init__(self, min_correlation: float = 0.6, max_colour_change: float = 0.4, fps: float | None = None):
+        """`fps`: a video file's frame rate: a dissolve is looked for over as many seconds as at 30 fps (a camera or a
+        stream: at 30 fps)."""
         self.min_correlation, self.max_colour_change = min_correlation, max_colour_change
         self._last = None
-        self._seen: deque[tuple[np.ndarray, np.ndarray, float]] = deque(maxlen=DISSOLVE_LAGS[-1] + DISSOLVE_SETTLE)  # since the last cut:
-        # each frame's grey levels at 16x12 and at 64x48, and its detail (`_dissolved`)
+        frames = min(max(fps or SETTINGS_FPS, RATES[0]), RATES[1]) / SETTINGS_FPS  # (frames a frame at 30 fps is)
+        self._lags = tuple(sorted({max(2, round(lag * frames)) for lag in DISSOLVE_LAGS}))
+        self._settle = round(DISSOLVE_SETTLE * frames)
+        self._seen: deque[tuple[np.ndarray, np.ndarray, float]] = deque(maxlen=self._lags[-1] + self._settle)  # since
+        # the last cut: each frame's grey levels at 16x12 and at 64x48, and its detail (`_dissolved`)
 
     def is_cut(self, frame: np.ndarray) -> bool:
         small = cv2.resize(frame, (64, 48), interpolation=cv2.INTER_AREA)
@@ -301,15 +306,16 @@ class ShotCuts:
         - this frame and one DISSOLVE_LAGS frames back are laid out otherwise (DISSOLVE_LAYOUT, at 16x12);
         - every frame between is a blend of the two, at 64x48 (BLEND_LEFT of their difference, or less, left
           unexplained; both shots move as they blend), the blend moving on from one to the other;
-        - and the frames halfway through the blend have less detail than the two ends (BLEND_DETAIL, or less, of what
-          the ends have at that share): two pictures laid over each other blur each other's edges.
+        - and the frames halfway through the blend (BLEND_HALFWAY of them at least) have less detail than the two ends
+          (BLEND_DETAIL, or less, of what the ends have at that share): two pictures laid over each other blur each
+          other's edges.
         A camera panning or a person passing changes the picture as much, but the frames between are no blend of its
         ends, and keep their detail. (Another person crossfading into a face's place kept its id, label and smoothing:
         its look changes little a frame.)"""
         x0, y0, x1, y1 = area  # (in the 64x48 picture: a cell of the 16x12 levels is 4x4 of it)
         inside = ((np.arange(12)[:, None] >= y0 // 4) & (np.arange(12)[:, None] < -(-y1 // 4)) &
                   (np.arange(16) >= x0 // 4) & (np.arange(16) < -(-x1 // 4))).ravel()
-        lags = [lag for lag in DISSOLVE_LAGS if lag <= len(self._seen) - DISSOLVE_SETTLE]  # (not from a frame just
+        lags = [lag for lag in self._lags if lag <= len(self._seen) - self._settle]  # (not from a frame just
         if not lags:  # after a cut: the cut's own dissolve, found again from the frame where a cut was found in it)
             return False
         layout_now, levels, detail = seen
@@ -327,7 +333,7 @@ class ShotCuts:
             shares = (layouts[-lag + 1:] - layouts[-lag]) @ difference / float(difference @ difference)
             halfway = (shares > 0.25) & (shares < 0.75)
             expected = (1 - shares[halfway]) * details[-lag] + shares[halfway] * detail + 1e-6
-            if not halfway.any() or (details[-lag + 1:][halfway] / expected).max() > BLEND_DETAIL:
+            if halfway.sum() < BLEND_HALFWAY or (details[-lag + 1:][halfway] / expected).max() > BLEND_DETAIL:
                 continue
             first = self._seen[-lag][1]
             difference = levels - first
@@ -394,13 +400,13 @@ LIGHT_LAYOUT, LIGHT_CHANGE = 0.85, 1.25
 # 30 FPS), laid out otherwise (grey levels at 16x12 correlating less than DISSOLVE_LAYOUT: two faces crossfading in one
 # place, 0.66-0.68; 4 faces moving, no blend of it under 0.96), each frame between a blend of those two with at most
 # BLEND_LEFT of their difference (its squares' sum) left over, the blend going back no more than BLEND_BACK and forward
-# no more than BLEND_STEP a frame, and the frames halfway with at most BLEND_DETAIL of the ends' detail. On dissolves of
-# 0.2-1 s between filmed wild-faces photos, and on fast pans, 4 moving faces and a face crossing plain walls (7,829
-# windows laid out otherwise): 19 of 20 found (shake 1), 16 of 20 (shake 3), and no false one; moving frames keep 0.92
-# or more of their detail, and BLEND_LEFT alone, at 0.06, found 5 of 20 at shake 3 and 4 false ones
-DISSOLVE_LAGS = (3, 4, 6, 8, 11, 15, 20, 27, 36, 46)
-DISSOLVE_SETTLE = 10  # ... from a frame at least this many frames after the last cut (or the first frame)
+# no more than BLEND_STEP a frame, and the frames halfway with at most BLEND_DETAIL of the ends' detail (moving frames kept
+# 0.92 or more; BLEND_LEFT alone, at 0.06, found 5 of 20 dissolves at shake 3 and made 4 false cuts). In
+# bench/label_stability.py: 41 of 41 dissolves found at --shake 1, 39 of 41 at 3, no false cut
+DISSOLVE_LAGS = (3, 4, 6, 8, 11, 15, 20, 27, 36, 46)  # (frames at 30 fps: as many seconds at a file's own rate)
+DISSOLVE_SETTLE = 10  # ... from a frame at least this many frames after the last cut (or the first frame; at 30 fps)
 DISSOLVE_LAYOUT, BLEND_LEFT, BLEND_BACK, BLEND_STEP, BLEND_DETAIL = 0.85, 0.3, 0.1, 0.6, 0.9
+BLEND_HALFWAY = 3  # ... at least this many frames halfway (a blurred frame or two of a shaking camera lose detail too)
 # ... and one whose layout changed in all but this many of its quarters, each correlating this well with the last's, is
 # the same shot, a part of it changed (ShotCuts)
 STILL_QUARTERS, STILL_LAYOUT = 2, 0.9

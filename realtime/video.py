@@ -66,7 +66,7 @@ class VideoLabeller(Labeller):
         self.labels = self.classifier.labels
         detector = FaceDetector("sweep", min_confidence, max_faces, min_face)
         self.pipeline = Pipeline(detector, self.classifier, by_turns=smoothing > 0)
-        self.cuts = ShotCuts()
+        self.cuts, self._fps = ShotCuts(fps=fps), fps
         self._lock, self._closed = threading.Lock(), False
 
     def label(self, frame: np.ndarray) -> list[TrackedFace]:
@@ -93,4 +93,4 @@ class VideoLabeller(Labeller):
         """Forget every face: the next frame is the first of another video."""
         with self._lock:
             self.tracker.reset()
-            self.cuts = ShotCuts()
+            self.cuts = ShotCuts(fps=self._fps)

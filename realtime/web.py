@@ -224,12 +224,12 @@ class Labeller:
         path.write_bytes(data)
         # A GIF, WebP or PNG of several frames is the short video it is, as the program reads it (it was labelled as
         # its first frame: a slide show of several people gave one face)
-        plain = not_media(path)  # (text named .mp4 was a "damaged video, or a codec ..." 400)
-        animation = None if plain else animated(path)
+        animation = animated(path)
         if animation is not None:  # (`_open` names the others so)
             animation.description = path.name
-        image = not plain and animation is None and (cv2.haveImageReader(str(path)) or
-                                                     is_image_file(path, by_content=True))
+        image = animation is None and (cv2.haveImageReader(str(path)) or is_image_file(path, by_content=True))
+        # Text (ASCII netpbm pictures are text too: read above) named as a video was a "damaged video, or a codec ..."
+        plain = None if image or animation else not_media(path)
         video = not (plain or image) and bool(animation or path.suffix.lower() in VIDEO_SUFFIXES or
                                               mimetype.startswith("video/") or video_content_suffix(data))
         if not (image or video):
@@ -244,7 +244,7 @@ class Labeller:
             kind, source = "video", animation or self._open(open_video, path, f"cannot read video {name} (damaged, "
                                                                                "or a codec this program cannot decode)")
             self._check_length(source)
-            pipeline, cuts = self._video_pipeline(), ShotCuts()
+            pipeline, cuts = self._video_pipeline(), ShotCuts(fps=source.fps)
             tracker = Tracker(frames=source.frame_count, max_faces=VIDEO_FACES, fps=source.fps)
         width, height = source.size
         if width * height > MAX_PIXELS:

@@ -308,6 +308,9 @@ def test_the_python_api_answers_as_the_program_does_for_a_photo(tmp_path):
         # A picture's bytes (an upload, a blob) were taken for a path: a "no such file" of 16 KB of binary
         assert labeller.label(photo.read_bytes()) == faces
         assert labeller.label(bytearray(photo.read_bytes())) == labeller.label(memoryview(photo.read_bytes())) == faces
+        assert labeller.label(memoryview(decoded)) == labeller.label(decoded)  # an array's view: that array
+        with pytest.raises(ValueError, match="path is empty"):
+            labeller.label(b"")  # (as "" does)
         with pytest.raises(SourceError, match=r"^no such file, and not a picture's bytes: 'hello world'"):
             labeller.label(b"hello world")  # (bytes are a path unless a picture's: "no such file: hello world")
         with pytest.raises(ValueError, match="label one image at a time: 2 paths were given in a list"):

@@ -916,6 +916,13 @@ def test_a_cut_copy_of_a_matroska_video_says_it_is_cut_short_and_one_whose_sound
             samples.sample_rate, samples.pts = 48000, n * 1024
             container.mux(sound.encode(samples))
         container.mux(sound.encode())
+    from realtime.capture import matroska_cut_short
+
+    header = whole.read_bytes()[:64]
+    at = header.index(b"\x18\x53\x80\x67") + 4  # the Segment's size
+    assert matroska_cut_short(cut) and not matroska_cut_short(whole)
+    (tmp_path / "header.mkv").write_bytes(header[:at + 1])  # cut inside the size itself: no size read, not said cut
+    assert not matroska_cut_short(tmp_path / "header.mkv")
     for path, said in ((whole, None), (cut, "of its 6.0 s"), (longer_sound, None)):
         video = open_video(path)
         frames = sum(1 for _ in video)

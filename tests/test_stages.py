@@ -597,23 +597,23 @@ def test_shot_cuts_are_found_between_pictures_framed_by_bars():
         assert not cuts.is_cut(frame), k
 
 
-@pytest.mark.parametrize("fade", [6, 15, 30])
-def test_a_dissolve_between_two_shots_is_a_cut_and_slow_motion_is_not(fade):
+@pytest.mark.parametrize("fade, fps", [(6, None), (15, None), (30, None), (90, 60.0)])
+def test_a_dissolve_between_two_shots_is_a_cut_and_slow_motion_is_not(fade, fps):
     """A crossfade from one person to another in the same place (0.2, 0.5 or 1 s at 30 FPS), as edited video joins its
     shots: no frame differs much from the one before, so no cut was found, and the first person's id, label and
     smoothing went on to the second (a user trial's dissolves, every one). Each frame between is a blend of the two
     ends; a face moving, the camera panning, are not, and stay no cut."""
     import matplotlib
 
-    first = cv2.resize(cv2.imread(str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg")), (760, 480))
-    second = background(760, 480, seed=1)  # another person, in a room
+    first = cv2.resize(cv2.imread(str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg")), (820, 480))
+    second = background(820, 480, seed=1)  # another person, in a room (at 60 fps: a 1.5 s crossfade, over 90 frames)
     paste_face(second, 300, (380, 240), flip=True)
     frames = [first[:, k:k + 640] for k in range(40)]  # the camera panning slowly (1 px a frame) over both
     for k in range(fade):
         share = (k + 1) / (fade + 1)
         frames.append(cv2.addWeighted(first[:, 40 + k:680 + k], 1 - share, second[:, 40 + k:680 + k], share, 0))
-    frames += [second[:, 40 + fade + k:680 + fade + k] for k in range(20 - fade // 2)]
-    cuts = ShotCuts()
+    frames += [second[:, 40 + fade + k:680 + fade + k] for k in range(max(10, 20 - fade // 2))]
+    cuts = ShotCuts(fps=fps)
     said = [cuts.is_cut(frame) for frame in frames]
     assert not any(said[:40]) and any(said[40:40 + fade + 9]) and not any(said[40 + fade + 9:]), np.flatnonzero(said)
     assert sum(said) == 1, np.flatnonzero(said)  # once: not again within the dissolve, after a cut found in it

@@ -592,6 +592,15 @@ def test_a_body_sent_in_chunks_keeps_to_the_upload_limit(client, tmp_path):
     assert broken.status_code == 400 and "chunked body cannot be read" in broken.json["error"], broken.json
 
 
+def test_a_netpbm_picture_in_text_is_read_as_a_photo(client):
+    """An ASCII PGM (P2) is text, and was refused as a text file (415) once text named as a video was; OpenCV reads it."""
+    grey = cv2.cvtColor(DemoSource(faces=1).frame(0)[0], cv2.COLOR_BGR2GRAY)[::4, ::4]
+    text = f"P2\n{grey.shape[1]} {grey.shape[0]}\n255\n" + "\n".join(" ".join(map(str, row)) for row in grey) + "\n"
+    response = client.post("/api/label", data={"file": (io.BytesIO(text.encode()), "face.pgm")})
+    assert response.status_code == 200, response.json
+    assert response.json["image"] == "face.pgm"
+
+
 def test_a_raw_body_is_read_whatever_its_content_type_says(client, tmp_path):
     """curl --data-binary @photo.jpg sends a form's Content-Type; a video sent without a name is known by its bytes."""
     photo = cv2.imencode(".jpg", DemoSource(faces=1).frame(0)[0])[1].tobytes()
