@@ -326,8 +326,8 @@ class ShotCuts:
         then_spread, now_spread = then.std(1), now.std()
         correlations = ((then - then.mean(1, keepdims=True)) @ (now - now.mean())) / (
             len(now) * np.maximum(then_spread, 1e-6) * max(now_spread, 1e-6))
-        for lag, correlation, spread in zip(lags, correlations, then_spread):
-            if correlation >= DISSOLVE_LAYOUT or spread < 2.0 or now_spread < 2.0:  # (a blank picture: no layout)
+        for lag, correlation, blank in zip(lags, correlations, np.minimum(then_spread, now_spread) < 2.0):
+            if correlation >= DISSOLVE_LAYOUT or blank:  # (a blank picture, or nearly: no layout to compare)
                 continue
             difference = layout_now - layouts[-lag]
             shares = (layouts[-lag + 1:] - layouts[-lag]) @ difference / float(difference @ difference)
