@@ -23,6 +23,7 @@ PAGE = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>emotion-overlay</title>
+<link rel="icon" href="data:,">
 <style>
   body { font: 15px/1.4 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 12px 20px; color: #222; }
   h1 { font-size: 22px; margin: 4px 0; } h2 { font-size: 17px; margin: 0 0 8px; }
@@ -38,6 +39,7 @@ PAGE = """<!doctype html>
   #result img, #result video { width: 100%; max-height: 45vh; object-fit: contain; background: #f4f4f4; }  /* small photos enlarged */
   .face canvas { float: right; width: 56px; height: 56px; border-radius: 4px; margin-left: 6px; }
   .live { position: relative; } .live canvas { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }
+  .live video { width: 100%; }  /* as wide as the boxes drawn over it: in a narrow window the picture kept its own width */
   #camera { transform: scaleX(-1); }  /* shown as a mirror shows you, as the program shows a camera */
   .faces { display: flex; flex-wrap: wrap; gap: 10px; margin-top: 10px; }
   .face { border: 1px solid #ddd; border-radius: 6px; padding: 6px 8px; width: 230px; }
@@ -55,8 +57,9 @@ PAGE = """<!doctype html>
 <div class="panels">
 <section>
   <h2>Photo or video</h2>
-  <label id="drop">Drop a photo (jpg, png, webp, heic, avif) or a short video (mp4, mov, webm, avi) here, or choose one:
-    <input id="file" type="file" accept="image/jpeg,image/png,image/webp,image/heic,image/heif,image/avif,.heic,.heif,.avif,video/*,.avi,.mov,.mkv,.m4v,.ts,.mts,.m2ts,.mpg,.mpeg,.3gp,.wmv,.asf,.flv,.ogv,.vob">
+  <label id="drop">Drop a photo (jpg, png, webp, heic, avif, gif, bmp, tiff) or a short video (mp4, mov, webm, avi) here, or
+    choose one:
+    <input id="file" type="file" accept="image/jpeg,image/png,image/webp,image/heic,image/heif,image/avif,image/gif,image/bmp,image/tiff,.heic,.heif,.avif,.gif,.bmp,.tif,.tiff,video/*,.avi,.mov,.mkv,.m4v,.ts,.mts,.m2ts,.mpg,.mpeg,.3gp,.wmv,.asf,.flv,.ogv,.vob">
   </label>
   <div id="status" class="status"></div>
   <div id="result"></div>
@@ -120,16 +123,21 @@ function showFaces(element, faces, image = null, enlarged = 1) {  // in the orde
   element.replaceChildren(...[...faces].sort((a, b) => a.id - b.id).map((face) => faceCard(face, image, enlarged)));
 }
 
-async function post(url, body, headers = {}) {
-  const response = await fetch(url, { method: "POST", body, headers });
+async function post(url, body, headers = {}, signal = undefined) {
+  const response = await fetch(url, { method: "POST", body, headers, signal });
   const answer = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(answer.error || `the server answered HTTP ${response.status}`);
   return answer;
 }
 
-// Photo or video: uploaded, labelled by the server, shown annotated with each face's probabilities.
+// Photo or video: uploaded, labelled by the server, shown annotated with each face's probabilities. A file chosen
+// while another is labelled takes its place: the other's answer is not waited for, nor shown (both were shown, one
+// under the other, and the text said the second's).
+let uploading = null;
 async function upload(file) {
   const status = $("status");
+  if (uploading) uploading.abort();
+  const mine = uploading = new AbortController();
   $("result").replaceChildren();
   showFaces($("faces"), []);
   say(status, `Labelling ${file.name} (${(file.size / 1e6).toFixed(1)} MB)…`);
@@ -137,11 +145,13 @@ async function upload(file) {
   form.append("file", file);
   let answer;
   try {
-    answer = await post("/api/annotate", form);
+    answer = await post("/api/annotate", form, {}, mine.signal);
   } catch (error) {
-    say(status, `Error: ${error.message}`, true);
+    if (mine === uploading) say(status, `Error: ${error.message.replaceAll("`", "'")}`, true);
     return;
   }
+  if (mine !== uploading) return;
+  uploading = null;
   if (answer.kind === "image") {
     const image = document.createElement("img");
     image.id = "annotated";
@@ -192,7 +202,11 @@ function downloads(name, media, records) {  // the annotated file, and the resul
   $("result").append(links);
 }
 
-$("file").addEventListener("change", () => { if ($("file").files.length) upload($("file").files[0]); });
+$("file").addEventListener("change", () => {
+  const file = $("file").files[0];
+  $("file").value = "";  // (the same file chosen again is a change too: choosing it again did nothing)
+  if (file) upload(file);
+});
 const drop = $("drop");
 drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
 drop.addEventListener("dragleave", () => drop.classList.remove("over"));

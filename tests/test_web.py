@@ -526,6 +526,18 @@ def test_upload_through_the_page_in_headless_chromium(tmp_path, tiny_model):
             browser.choose_file("#file", tmp_path / "cut.jpg")
             browser.wait("document.getElementById('status').textContent.includes('Note: the photo is damaged')")
             assert browser.evaluate("document.getElementById('status').className") == "status error"
+            assert browser.evaluate("document.getElementById('file').value") == ""  # (so that the same file chosen
+            # again is labelled again: it did nothing)
+            clip = tmp_path / "clip.mp4"  # a file chosen while another is labelled takes its place: both were shown
+            write_clip(clip, faces=1, frames=30)
+            browser.choose_file("#file", clip)
+            browser.choose_file("#file", small)
+            browser.wait("document.getElementById('annotated')?.tagName === 'IMG' && "
+                         "document.getElementById('annotated').complete")
+            time.sleep(1.5)  # (the video's answer, had it been waited for, would have come by now)
+            assert browser.evaluate("[...document.querySelectorAll('#result img, #result video')].map(e => e.tagName)"
+                                    ) == ["IMG"]
+            assert browser.evaluate("document.getElementById('status').textContent").startswith("small.png: 1 face")
 
             browser.evaluate("document.getElementById('start').click()")  # the webcam: frames go to the API
             browser.wait("/^1 face; [0-9.]+ frames.s labelled/.test(document.getElementById('liveStatus').textContent)")
@@ -539,6 +551,10 @@ def test_upload_through_the_page_in_headless_chromium(tmp_path, tiny_model):
                 return [Math.min(...xs), Math.max(...xs)]; })()""")
             mirrored = (640 - face[2], 640 - face[0])
             assert abs(drawn[0] - mirrored[0]) < 40 and abs(drawn[1] - mirrored[1]) < 60, (drawn, mirrored)
+            browser.send("Emulation.setDeviceMetricsOverride", width=880, height=900, deviceScaleFactor=1, mobile=False)
+            widths = browser.evaluate("['camera', 'overlay'].map(id => document.getElementById(id)"
+                                      ".getBoundingClientRect().width)")  # one column, wider than the picture: the
+            assert widths[0] > 640 and widths[0] == widths[1], widths  # boxes were drawn 795 px wide over 640
             browser.evaluate("document.getElementById('stop').click()")
             assert browser.evaluate("document.getElementById('liveStatus').textContent") == "Stopped."
         finally:
