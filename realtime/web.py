@@ -31,7 +31,7 @@ import threading
 import time
 import urllib.parse
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -62,6 +62,7 @@ class Labelled:
     media: Path | None
     enlarged: int
     warning: str | None
+    seconds: float = 0.0  # how long it took, from when the labeller took it up (not waiting for another upload)
 
 
 def damage_said(source: Source) -> str | None:
@@ -204,12 +205,13 @@ class Labeller:
     def label_file(self, data: bytes, name: str, mimetype: str, annotate: bool) -> Labelled:
         """The upload labelled, and annotated with `annotate`."""
         with self.lock:
+            started = time.perf_counter()
             work = Path(tempfile.mkdtemp(dir=self.folder))
             kept = False
             try:
                 result = self._label_file(data, name, mimetype, work, annotate)
                 kept = annotate
-                return result
+                return replace(result, seconds=time.perf_counter() - started)
             finally:
                 if not kept:
                     shutil.rmtree(work, ignore_errors=True)
@@ -383,11 +385,10 @@ def create_app(classifier: Classifier, folder: Path, max_bytes: int = MAX_BYTES,
 
     @app.post("/api/annotate")
     def annotate():
-        started = time.perf_counter()
         labelled = labeller.label_file(*upload(), annotate=True)
         media = labelled.media
         answer = dict(kind=labelled.kind, records=labelled.records, media=f"/results/{media.parent.name}/{media.name}",
-                      enlarged=labelled.enlarged, seconds=round(time.perf_counter() - started, 3))
+                      enlarged=labelled.enlarged, seconds=round(labelled.seconds, 3))
         if labelled.warning:
             answer["warning"] = labelled.warning
         return with_warning(jsonify(answer), labelled.warning)
