@@ -331,12 +331,12 @@ def dissolve_cuts(shots: list[tuple[Path, int]], seconds: float, seed: int, shak
     found = false = 0
     tail: list[np.ndarray] = []  # the last photo's frames that the next one fades in over
     for shot, (path, _) in enumerate(shots):
-        fade = fades[shot % len(fades)] if shot else 0
-        frames = list(filmed(cv2.imread(str(path)), round(seconds * FPS) + fades[(shot + 1) % len(fades)], rng, shake))
+        fade, next_fade = fades[shot % len(fades)] if shot else 0, fades[(shot + 1) % len(fades)]
+        frames = list(filmed(cv2.imread(str(path)), round(seconds * FPS) + next_fade, rng, shake))
         for k, frame in enumerate(tail):  # the fade
             share = (k + 1) / (fade + 1)
             frames[k] = cv2.addWeighted(frame, 1 - share, frames[k], share, 0)
-        keep = len(frames) - fades[(shot + 1) % len(fades)] if shot < len(shots) - 1 else len(frames)
+        keep = len(frames) - next_fade if shot < len(shots) - 1 else len(frames)
         said = [cuts.is_cut(frame) for frame in frames[:keep]]
         window = fade + round(0.3 * FPS) if shot else 0
         found += any(said[:window])

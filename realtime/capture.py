@@ -526,9 +526,9 @@ class DecodedVideoSource(Source):
             # BT.601's where the frame's own was both from and to (by its code; PyAV 18 reads it right), as OpenCV's
             # conversion above does (colourful 8-bit frames: green 180 read 198, hue 2.6 degrees off on average; 0.3;
             # BT.709's green 198 read 233, red 196 read 179, recorded so)
-            matrix = dict(src_colorspace=BT2020_NCL, dst_colorspace="ITU709", src_color_range=frame.color_range) \
-                if frame.colorspace == BT2020_NCL else \
-                dict(src_colorspace="ITU709", src_color_range=frame.color_range) if frame.colorspace == BT709 else {}
+            own = {BT2020_NCL: BT2020_NCL, BT709: "ITU709"}.get(frame.colorspace)  # (the scaler's names for them)
+            matrix = {} if own is None else dict(src_colorspace=own, dst_colorspace="ITU709",
+                                                 src_color_range=frame.color_range)
             try:  # (full range, other layouts and depths)
                 image = frame.to_ndarray(format="bgr24", **matrix)
             except (self._av.FFmpegError, OSError):  # a colour standard FFmpeg's scaler refuses (reserved, YCgCo)

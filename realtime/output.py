@@ -396,9 +396,9 @@ class EncodedWriter:
             frame = cv2.copyMakeBorder(frame, 0, self._stream.height - frame.shape[0], 0, self._stream.width - frame.shape[1],
                                        cv2.BORDER_REPLICATE)
         image = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
-        if self.timed:  # (H.264; MJPEG's .avi is BT.601 at full range, as JPEG is)
+        if self.timed:  # H.264 (MJPEG's .avi is BT.601 at full range, as JPEG is), each frame at its own time (frames
+            # put on a grid at the average rate fell behind a variable-rate source)
             image = image.reformat(format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG")
-        if self.timed:  # its own time (frames put on a grid at the average rate fell behind a variable-rate source)
             self._first = seconds if self._first is None else self._first
             self._pts = max(self._pts + 1, round((seconds - self._first) / self.TIME_BASE))
             image.pts, image.time_base = self._pts, self.TIME_BASE
